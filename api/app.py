@@ -1,0 +1,53 @@
+"""The Starlette application: GraphQL (with GraphiQL) at /graphql, /health."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from api.context import Context
+from api.schema import schema
+from kg.config import Settings
+from kg.db import Graph
+from kg.schema import apply_schema
+
+
+class KgGraphQL(GraphQL[Context, None]):
+    def __init__(self, graph: Graph) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.graph = graph
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        return Context(self.graph)
+
+
+def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool = True) -> Starlette:
+    graph = Graph(settings or Settings.from_env())
+
+    async def health(request: Request) -> Response:
+        up = await anyio.to_thread.run_sync(graph.is_reachable)
+        body = {"status": "ok" if up else "degraded", "neo4j": "up" if up else "down", "uri": graph.settings.bolt_uri}
+        return JSONResponse(body, status_code=200 if up else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if apply_schema_on_start and await anyio.to_thread.run_sync(graph.is_reachable):
+            await anyio.to_thread.run_sync(apply_schema, graph)
+        yield
+        graph.close()
+
+    graphql = KgGraphQL(graph)
+    app = Starlette(
+        routes=[Route("/health", health), Route("/graphql", graphql, methods=["GET", "POST"])],
+        lifespan=lifespan,
+    )
+    app.state.graph = graph
+    return app

@@ -1,0 +1,28 @@
+"""Per-request context: the shared Graph, and a way to run kg's blocking calls off the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import neo4j.exceptions
+
+from api.errors import unavailable
+from kg.db import Graph, GraphUnavailable
+
+T = TypeVar("T")
+
+
+@dataclass
+class Context:
+    graph: Graph
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a kg function (sync driver) in a worker thread; map an unreachable graph to UNAVAILABLE."""
+        try:
+            return await anyio.to_thread.run_sync(partial(fn, self.graph, *args, **kwargs))
+        except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as err:
+            raise unavailable("the knowledge graph is unavailable; try again shortly") from err

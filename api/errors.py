@@ -1,0 +1,32 @@
+"""GraphQL errors with codes clients can act on: NOT_FOUND, BAD_INPUT, UNAVAILABLE.
+
+Anything else is masked as INTERNAL (no stack trace leaves the server; it goes to the log).
+"""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+
+
+def coded_error(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+def bad_input(message: str) -> GraphQLError:
+    return coded_error(message, "BAD_INPUT")
+
+
+def not_found(message: str) -> GraphQLError:
+    return coded_error(message, "NOT_FOUND")
+
+
+def unavailable(message: str) -> GraphQLError:
+    return coded_error(message, "UNAVAILABLE")
+
+
+def is_client_error(error: GraphQLError) -> bool:
+    """Errors we raised on purpose, and GraphQL validation errors, are shown as they are."""
+    original = error.original_error
+    if original is None:
+        return True  # parse / validation errors
+    return isinstance(original, GraphQLError) and bool((original.extensions or {}).get("code"))

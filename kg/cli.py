@@ -1,0 +1,190 @@
+"""``kg``: run the local Neo4j, apply the schema, load releases, serve the API."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from kg import neo4j_server
+from kg.config import Settings, default_data_dir
+from kg.db import Graph, GraphUnavailable
+from kg.loaders.errors import SourceFormatError
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _graph() -> Graph:
+    return Graph(_settings())
+
+
+def _fail(message: str) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """precision-kg: a precision-medicine knowledge graph on Neo4j."""
+
+
+# --- the local Neo4j -------------------------------------------------------------------------
+
+@main.group()
+def db() -> None:
+    """The local Neo4j Community server (not used when NEO4J_URI is set)."""
+
+
+@db.command("start")
+def db_start() -> None:
+    """Fetch the jars once, start Neo4j on 127.0.0.1, wait for Bolt, print the URI."""
+    settings = _settings()
+    if not settings.is_local:
+        click.echo(f"NEO4J_URI is set: using {settings.uri}; nothing to start")
+        return
+    began = time.monotonic()
+    try:
+        state = neo4j_server.start(settings)
+    except neo4j_server.ServerError as err:
+        _fail(str(err))
+    click.echo(f"Neo4j {state.version} is up at {state.uri} (pid {state.pid}, home {state.home}) "
+               f"in {time.monotonic() - began:.1f} s")
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the local Neo4j; no JVM is left behind."""
+    settings = _settings()
+    click.echo("stopped" if neo4j_server.stop(settings) else "Neo4j was not running")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Say whether the local Neo4j (or NEO4J_URI) answers."""
+    settings = _settings()
+    if not settings.is_local:
+        up = Graph(settings).is_reachable()
+        click.echo(f"{settings.uri}: {'up' if up else 'unreachable'}")
+        sys.exit(0 if up else 1)
+    state = neo4j_server.status(settings)
+    click.echo(f"Neo4j {state.version} at {state.uri}: {'running' if state.running else 'not running'}"
+               + (f" (pid {state.pid})" if state.pid else ""))
+    sys.exit(0 if state.running else 1)
+
+
+@db.command("wipe")
+@click.confirmation_option(prompt="Delete all data of the local Neo4j?")
+def db_wipe() -> None:
+    """Delete the local server's data (stop it first)."""
+    neo4j_server.wipe(_settings())
+    click.echo("wiped")
+
+
+# --- schema, loads, stats --------------------------------------------------------------------
+
+@main.group()
+def schema() -> None:
+    """Constraints and indexes of the graph model."""
+
+
+@schema.command("apply")
+def schema_apply() -> None:
+    """Create the constraints and indexes that are missing (safe to repeat)."""
+    from kg.schema import apply_schema
+
+    with _graph() as graph:
+        click.echo(f"schema applied ({apply_schema(graph)} statements, all IF NOT EXISTS)")
+
+
+@main.command("load")
+@click.argument("source")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar with rows/s.")
+def load(source: str, path: Path | None, progress: bool) -> None:
+    """Load SOURCE from PATH: seeds, all (PATH = a data dir like ../shared/data), or one source."""
+    from kg.loaders import registry
+    from kg.loaders.seeds import load_seeds
+    from kg.schema import apply_schema
+
+    with _graph() as graph:
+        try:
+            apply_schema(graph)
+            if source == "seeds":
+                click.echo(load_seeds(graph, path, progress=progress).summary())
+                return
+            if source == "all":
+                data_dir = path or default_data_dir()
+                began = time.monotonic()
+                for spec in registry.SOURCES:
+                    if not registry.is_available(spec.name):
+                        click.echo(f"{spec.name}: no loader yet, skipped")
+                        continue
+                    report = registry.loader_for(spec.name).load(graph, data_dir / spec.default_path, progress=progress)
+                    click.echo(report.summary())
+                click.echo(f"all sources loaded in {time.monotonic() - began:.1f} s")
+                return
+            try:
+                spec = registry.spec_for(source)
+            except KeyError as err:
+                _fail(str(err.args[0]))
+            target = path or default_data_dir() / spec.default_path
+            click.echo(registry.loader_for(source).load(graph, target, progress=progress).summary())
+        except SourceFormatError as err:
+            _fail(f"{err}\nnothing from this release was kept")
+        except GraphUnavailable as err:
+            _fail(str(err))
+
+
+@main.command("stats")
+def stats() -> None:
+    """Counts per label and per source release."""
+    from kg.queries.stats import label_counts, release_counts
+
+    with _graph() as graph:
+        click.echo("label                       nodes")
+        for row in label_counts(graph):
+            click.echo(f"{row['label']:<26}{row['count']:>8,}")
+        click.echo("\nrelease                                   status     facts")
+        for row in release_counts(graph):
+            click.echo(f"{row['release']:<42}{row['status'] or '':<10}{row['facts']:>7,}")
+
+
+# --- serving ---------------------------------------------------------------------------------
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve GraphQL (GraphiQL at /graphql) and /health with uvicorn."""
+    import uvicorn
+
+    from api.app import create_app
+
+    click.echo(f"GraphQL at http://{host}:{port}/graphql  (health: http://{host}:{port}/health)")
+    uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
+
+
+@main.command("up")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def up(ctx: click.Context, host: str, port: int) -> None:
+    """Start the local Neo4j (unless NEO4J_URI is set), apply the schema, load the seeds, serve."""
+    from kg.loaders.seeds import load_seeds
+    from kg.schema import apply_schema
+
+    settings = _settings()
+    if settings.is_local:
+        ctx.invoke(db_start)
+    with Graph(settings) as graph:
+        apply_schema(graph)
+        click.echo(load_seeds(graph, progress=False).summary())
+    ctx.invoke(serve, host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Settings from the environment.
+
+``NEO4J_URI`` set: everything uses that server (bolt://, neo4j://, or neo4j+s:// for Aura and
+clusters) and nothing is started. Unset: the local Community server laid out by ``kg db start``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The checkout this package runs from (editable install), else the working directory."""
+    here = Path(__file__).resolve().parents[1]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+def default_cache_dir() -> Path:
+    """Git-ignored ``.kg/`` in the checkout: jar cache, Neo4j homes, logs."""
+    return Path(os.environ.get("KG_CACHE_DIR") or project_root() / ".kg")
+
+
+def default_data_dir() -> Path:
+    """The shared reference data (``../shared/data`` beside the checkout), or ``KG_DATA_DIR``."""
+    return Path(os.environ.get("KG_DATA_DIR") or project_root().parent / "shared" / "data")
+
+
+@dataclass(frozen=True)
+class Settings:
+    uri: str | None = None  # None: the local server
+    user: str = "neo4j"
+    password: str | None = None
+    database: str = "neo4j"
+    bolt_port: int = 7687
+    http_port: int = 7474
+    heap: str = "1g"
+    pagecache: str = "512m"
+    tx_memory: str = "2g"
+    neo4j_version: str = "5.26.30"
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    instance: str = "dev"  # name of the local Neo4j home under cache_dir
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        env = os.environ
+        values: dict[str, object] = dict(
+            uri=env.get("NEO4J_URI") or None,
+            user=env.get("NEO4J_USER") or env.get("NEO4J_USERNAME") or "neo4j",
+            password=env.get("NEO4J_PASSWORD") or None,
+            database=env.get("NEO4J_DATABASE") or "neo4j",
+            bolt_port=int(env.get("KG_NEO4J_BOLT_PORT", 7687)),
+            http_port=int(env.get("KG_NEO4J_HTTP_PORT", 7474)),
+            heap=env.get("KG_NEO4J_HEAP", "1g"),
+            pagecache=env.get("KG_NEO4J_PAGECACHE", "512m"),
+            tx_memory=env.get("KG_NEO4J_TX_MEMORY", "2g"),
+            neo4j_version=env.get("KG_NEO4J_VERSION", "5.26.30"),
+        )
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri is None
+
+    @property
+    def bolt_uri(self) -> str:
+        return self.uri or f"bolt://127.0.0.1:{self.bolt_port}"
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        return (self.user, self.password) if self.password else None

@@ -1,0 +1,51 @@
+"""The write Cypher shared by several loaders (a source loader and the seed loader).
+
+Each statement takes ``$rows`` and ``$source`` (the release key) and follows the convention of
+kg/loaders/release.py: nodes link to their release with ASSERTED_BY, fact edges carry
+``release``. Names and synonyms are also written as lowercased lookup nodes (GeneAlias,
+DiseaseName, DrugName) so that resolving a user's word is an index seek, not a scan.
+"""
+
+GENES = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (g:Gene {symbol: row.symbol})
+SET g.name = row.name, g.hgncId = row.hgncId, g.ncbiGeneId = row.ncbiGeneId,
+    g.ensemblId = row.ensemblId, g.location = row.location,
+    g.aliases = row.aliases, g.previousSymbols = row.previousSymbols,
+    g.locusType = row.locusType
+MERGE (g)-[:ASSERTED_BY]->(src)
+WITH g, row, src
+UNWIND ([x IN row.previousSymbols | {name: toLower(x), kind: 'previous'}] +
+        [x IN row.aliases | {name: toLower(x), kind: 'alias'}]) AS a
+MERGE (al:GeneAlias {name: a.name})
+MERGE (al)-[r:ALIAS_OF]->(g)
+SET r.kind = a.kind, r.release = $source
+MERGE (al)-[:ASSERTED_BY]->(src)
+"""
+
+DISEASES = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (d:Disease {id: row.id})
+SET d.name = row.name, d.synonyms = row.synonyms, d.xrefs = row.xrefs,
+    d.definition = row.definition, d.obsolete = coalesce(row.obsolete, false),
+    d.replacedBy = row.replacedBy
+MERGE (d)-[:ASSERTED_BY]->(src)
+WITH d, row, src
+UNWIND [row.name] + coalesce(row.synonyms, []) AS label
+WITH d, src, toLower(label) AS name WHERE name IS NOT NULL
+MERGE (dn:DiseaseName {name: name})
+MERGE (dn)-[r:NAME_OF]->(d)
+SET r.release = $source
+MERGE (dn)-[:ASSERTED_BY]->(src)
+"""
+
+DISEASE_PARENTS = """
+UNWIND $rows AS row
+MATCH (child:Disease {id: row.id})
+UNWIND row.parents AS parentId
+MATCH (parent:Disease {id: parentId})
+MERGE (child)-[r:IS_A]->(parent)
+SET r.release = $source
+"""
