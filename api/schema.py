@@ -33,7 +33,7 @@ def _should_mask(error: GraphQLError) -> bool:
 schema = strawberry.Schema(
     query=Query,
     extensions=[
-        QueryDepthLimiter(max_depth=10),
-        MaskErrors(should_mask_error=_should_mask, error_message="internal error"),
+        lambda: QueryDepthLimiter(max_depth=10),
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error"),
     ],
 )

@@ -41,6 +41,7 @@ class Settings:
     neo4j_version: str = "5.26.30"
     cache_dir: Path = field(default_factory=default_cache_dir)
     instance: str = "dev"  # name of the local Neo4j home under cache_dir
+    retry_seconds: float = 15.0  # how long the driver retries transient failures
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -56,6 +57,7 @@ class Settings:
             pagecache=env.get("KG_NEO4J_PAGECACHE", "512m"),
             tx_memory=env.get("KG_NEO4J_TX_MEMORY", "2g"),
             neo4j_version=env.get("KG_NEO4J_VERSION", "5.26.30"),
+            retry_seconds=float(env.get("KG_NEO4J_RETRY_SECONDS", 15)),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -28,6 +28,8 @@ class Graph:
             auth=self.settings.auth,
             max_connection_pool_size=50,
             connection_acquisition_timeout=30,
+            connection_timeout=10,
+            max_transaction_retry_time=self.settings.retry_seconds,
             notifications_min_severity="OFF",
         )
 

@@ -18,6 +18,7 @@ NODE_KEYS: dict[str, str] = {
     "Assertion": "id",
     "Recommendation": "id",
     "SequenceOntologyTerm": "id",
+    "SecondaryFinding": "id",  # ACMG SF v3.0 gene-disorder row
     "Source": "key",  # "<name>@<version>"
     "Patient": "id",
     "GeneAlias": "name",  # lowercased alias / previous symbol -> Gene
@@ -35,7 +36,8 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
     "Source": ("name",),
     "Haplotype": ("gene",),
     "Phenotype": ("gene",),
-    "Recommendation": ("lookupKey",),
+    "Recommendation": ("lookupKey", "guideline"),
+    "MolecularProfile": ("name",),
 }
 
 # label -> properties for a full-text index (case-insensitive name search)

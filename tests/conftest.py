@@ -1,0 +1,87 @@
+"""One real Neo4j for the whole test run.
+
+By default a dedicated local instance (``.kg/test``, Bolt 7688, HTTP 7475) is started fresh
+for the session and stopped at the end. ``KG_TEST_NEO4J_URI`` points the tests at another
+server instead (its database is cleared: never point it at data you want to keep).
+The real releases in ../shared/data are loaded once per run, by the ``real_data`` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kg import neo4j_server
+from kg.config import Settings, default_data_dir
+from kg.db import Graph
+from kg.schema import apply_schema
+
+TEST_BOLT_PORT = int(os.environ.get("KG_TEST_BOLT_PORT", 7688))
+TEST_HTTP_PORT = int(os.environ.get("KG_TEST_HTTP_PORT", 7475))
+
+
+def test_settings() -> Settings:
+    uri = os.environ.get("KG_TEST_NEO4J_URI")
+    return Settings.from_env(uri=uri or None, instance="test", bolt_port=TEST_BOLT_PORT, http_port=TEST_HTTP_PORT)
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+def clear_database(graph: Graph) -> None:
+    while graph.write("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n")[0]["n"]:
+        pass
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings() -> Iterator[Settings]:
+    settings = test_settings()
+    started = False
+    if settings.is_local:
+        neo4j_server.stop(settings)
+        neo4j_server.wipe(settings)
+        neo4j_server.start(settings)
+        started = True
+    try:
+        yield settings
+    finally:
+        if started:
+            neo4j_server.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def graph(neo4j_settings: Settings) -> Iterator[Graph]:
+    with Graph(neo4j_settings) as g:
+        clear_database(g)
+        apply_schema(g)
+        yield g
+
+
+@pytest.fixture(scope="session")
+def seeded(graph: Graph) -> Graph:
+    from kg.loaders.seeds import load_seeds
+
+    load_seeds(graph, progress=False)
+    return graph
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = default_data_dir()
+    if not (path / "README.md").exists():
+        pytest.skip(f"the shared reference data is absent ({path}); set KG_DATA_DIR to run these tests")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_data(seeded: Graph, data_dir: Path) -> Graph:
+    """Every source that has a loader, loaded once for the whole run from ../shared/data."""
+    from kg.loaders import registry
+
+    for spec in registry.SOURCES:
+        if registry.is_available(spec.name):
+            registry.loader_for(spec.name).load(seeded, data_dir / spec.default_path, progress=False)
+    return seeded
