@@ -1,0 +1,15 @@
+# The precision-kg API image: GraphQL on uvicorn, talking to Neo4j at NEO4J_URI.
+FROM python:3.11-slim
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY pyproject.toml README.md ./
+COPY kg ./kg
+COPY api ./api
+COPY seeds ./seeds
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 kg
+USER kg
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=5s --retries=5 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health').status == 200 else 1)"
+# Apply the schema and load the seeds (idempotent), then serve.
+CMD ["sh", "-c", "kg schema apply && kg load seeds /app/seeds --no-progress && kg serve --host 0.0.0.0 --port 8000"]
