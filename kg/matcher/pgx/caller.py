@@ -135,6 +135,7 @@ class _Allele:
     #: per locus the definition strings this allele accepts; None = undefined (filled later)
     accepts: tuple[frozenset[str] | None, ...]
     defined: tuple[int, ...]  # loci with a non-null cell
+    nonfill: tuple[int, ...]  # defined loci where it differs from the reference fill
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,12 @@ def _compile(definition: GeneDefinition) -> _Compiled:
     callable_alleles = sorted(
         definition.callable_alleles, key=lambda a: (not a.reference, allele_sort_key(a.name))
     )
-    alleles = tuple(
-        _Allele(na, tuple(None if v is None else _accepts(v) for v in na.alleles), na.defined_indexes)
-        for na in callable_alleles
-    )
-    compiled = _Compiled(definition, tuple(vocab), tuple(fill), alleles)
+    alleles = []
+    for na in callable_alleles:
+        accepts = tuple(None if v is None else _accepts(v) for v in na.alleles)
+        nonfill = tuple(i for i, acc in enumerate(accepts) if acc is not None and acc != fill[i])
+        alleles.append(_Allele(na, accepts, na.defined_indexes, nonfill))
+    compiled = _Compiled(definition, tuple(vocab), tuple(fill), tuple(alleles))
     _COMPILED[id(definition)] = compiled
     return compiled
 
@@ -395,78 +397,81 @@ def _prepare_alleles(
         na = ca.allele
         if na.name in skip_names:
             continue
-        defined = [i for i in ca.defined if i not in exclude]
-        score = sum(1 for i in defined if i in available)
-        lost = tuple(i for i in defined if i in missing)
+        defined = [i for i in ca.defined if i not in exclude] if exclude else ca.defined
+        score = len(available.intersection(defined))
+        lost = tuple(i for i in defined if i in missing) if missing else ()
         if lost and not na.reference:
             (partial if score else uncallable).append(na.name)
         if score == 0 and not na.reference:
             continue
-        effective = {
-            i: acc for i in defined
-            if i in available and (acc := ca.accepts[i]) is not None and acc != compiled.fill[i]
-        }
+        effective = {i: ca.accepts[i] for i in ca.nonfill if i in available}  # type: ignore[misc]
         prepared.append(_Prepared(na.name, na.reference, score, effective, lost))
     return prepared, uncallable, partial
-
-
-def _accept(p: _Prepared, compiled: _Compiled, i: int) -> frozenset[str]:
-    return p.effective.get(i) or compiled.fill[i]
 
 
 def _viable_diplotypes(
     compiled: _Compiled, sample: _Sample, alleles: list[_Prepared], exclude: frozenset[int] = frozenset(),
 ) -> list[tuple[_Prepared, _Prepared | None, bool]]:
-    """Every viable (allele1, allele2, strand1-is-allele1) pair; allele2 None for haploid data."""
+    """Every viable (allele1, allele2, strand1-is-allele1) pair; allele2 None for haploid data.
+
+    Per-allele checks touch only the allele's own (non-fill) positions; away from them an
+    allele is the reference, which fits wherever the sample carries a reference allele. The
+    unphased pair test is a bitmask test over the heterozygous positions: at each one, one
+    allele must take the first sample allele and the other the second.
+    """
     fill = compiled.fill
     genotype = {i: a for i, a in sample.alleles.items() if i not in exclude}
     haploid = bool(genotype) and all(len(a) == 1 for a in genotype.values())
+
+    def fits(p: _Prepared, values: Mapping[int, str], off_reference: set[int]) -> bool:
+        return off_reference <= p.effective.keys() and all(values[i] in acc for i, acc in p.effective.items())
+
     if haploid:
-        deviant = {i for i, a in genotype.items() if a[0] not in fill[i]}
-        return [
-            (p, None, True) for p in alleles
-            if all(genotype[i][0] in _accept(p, compiled, i) for i in deviant | p.effective.keys())
-        ]
+        values = {i: a[0] for i, a in genotype.items()}
+        off = {i for i, k in values.items() if k not in fill[i]}
+        return [(p, None, True) for p in alleles if fits(p, values, off)]
+
     diploid = {i: (a[0], a[-1]) for i, a in genotype.items()}
-    # positions where no strand carries the reference: every allele used must be defined there
+    # positions where neither strand carries the reference: an allele must be defined there
     no_ref = {i for i, (k1, k2) in diploid.items() if k1 not in fill[i] and k2 not in fill[i]}
-    deviant = {i for i, (k1, k2) in diploid.items() if k1 not in fill[i] or k2 not in fill[i]}
     candidates = [
         p for p in alleles
         if no_ref <= p.effective.keys()
-        and all(diploid[i][0] in (acc := _accept(p, compiled, i)) or diploid[i][1] in acc
-                for i in deviant | p.effective.keys())
+        and all(diploid[i][0] in acc or diploid[i][1] in acc for i, acc in p.effective.items())
     ]
     hets = [i for i, (k1, k2) in diploid.items() if k1 != k2]
-    phased = all(sample.phased_flags[i] for i in hets)
     out: list[tuple[_Prepared, _Prepared | None, bool]] = []
-    if phased:
-        strand = [{i: k[s] for i, k in diploid.items()} for s in (0, 1)]
-        off = [{i for i, k in strand[s].items() if k not in fill[i]} for s in (0, 1)]
-        on = [
-            [p for p in candidates
-             if all(strand[s][i] in _accept(p, compiled, i) for i in off[s] | p.effective.keys())]
-            for s in (0, 1)
-        ]
-        seen: set[tuple[str, str]] = set()
+    if all(sample.phased_flags[i] for i in hets):
+        strands = [{i: k[s] for i, k in diploid.items()} for s in (0, 1)]
+        off = [{i for i, k in strands[s].items() if k not in fill[i]} for s in (0, 1)]
+        on = [[p for p in candidates if fits(p, strands[s], off[s])] for s in (0, 1)]
+        seen: set[tuple[str, ...]] = set()
         for a in on[0]:
             for b in on[1]:
                 key = tuple(sorted((a.name, b.name)))
                 if key not in seen:
-                    seen.add(key)  # type: ignore[arg-type]
+                    seen.add(key)
                     out.append((a, b, True))
         return out
+    bit = {i: 1 << n for n, i in enumerate(hets)}
+    full = (1 << len(hets)) - 1
+    fill1 = sum(bit[i] for i in hets if diploid[i][0] in fill[i])
+    fill2 = sum(bit[i] for i in hets if diploid[i][1] in fill[i])
+    masks: list[tuple[int, int]] = []
+    for p in candidates:
+        own = [i for i in p.effective if i in bit]
+        m1, m2 = fill1, fill2
+        for i in own:
+            acc = p.effective[i]
+            m1 = (m1 | bit[i]) if diploid[i][0] in acc else (m1 & ~bit[i])
+            m2 = (m2 | bit[i]) if diploid[i][1] in acc else (m2 & ~bit[i])
+        masks.append((m1, m2))
     for x, a in enumerate(candidates):
-        for b in candidates[x:]:
-            ok = True
-            for i in deviant | a.effective.keys() | b.effective.keys():
-                k1, k2 = diploid[i]
-                acc_a, acc_b = _accept(a, compiled, i), _accept(b, compiled, i)
-                if not ((k1 in acc_a and k2 in acc_b) or (k2 in acc_a and k1 in acc_b)):
-                    ok = False
-                    break
-            if ok:
-                out.append((a, b, True))
+        a1, a2 = masks[x]
+        for y in range(x, len(candidates)):
+            b1, b2 = masks[y]
+            if (a1 & b2) | (a2 & b1) == full:
+                out.append((a, candidates[y], True))
     return out
 
 
