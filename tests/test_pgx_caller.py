@@ -170,6 +170,20 @@ def test_missing_position_is_reported_never_reference(definitions) -> None:
     assert no_call.diplotypes == result.diplotypes
 
 
+def test_half_call_and_wrong_ref_are_missing(definitions) -> None:
+    first, second = raw_definition("CYP2C19")["variants"][:2]
+    genotypes = sample("CYP2C19", "*38", "*38")
+    genotypes[(first["chromosome"], first["position"])] = Genotype(
+        first["chromosome"], first["position"], first["ref"], (first["ref"], None))
+    wrong = next(b for b in "ACGT" if b != second["ref"])
+    genotypes[(second["chromosome"], second["position"])] = Genotype(
+        second["chromosome"], second["position"], wrong, (wrong, wrong))
+    result = call(definitions, "CYP2C19", genotypes)
+    assert result.missing_positions == [locus_label(first), locus_label(second)]
+    status = {p.rsid: p.status for p in result.positions}
+    assert status[first["rsid"]] == "half_call" and status[second["rsid"]] == "ref_mismatch"
+
+
 def test_allele_defined_only_at_missing_position_is_uncallable(definitions) -> None:
     star3 = defining("CYP2C9", "*3")
     assert len(star3) == 1  # *3 is a single SNV (rs1057910)
@@ -255,6 +269,21 @@ def test_dpyd_hapb3_is_called_from_both_positions(definitions) -> None:
     hapb3 = "c.1129-5923C>G, c.1236G>A (HapB3)"
     result = call(definitions, "DPYD", sample("DPYD", "Reference", hapb3))
     assert result.diplotypes == [f"Reference/{hapb3}"]
+
+
+def test_dpyd_phased_variants_in_cis_are_one_gene_copy(definitions, tables) -> None:
+    variants = ["c.1905+1G>A (*2A)", "c.2846A>T"]
+    genotypes = sample("DPYD", "Reference", "Reference", phased=True)
+    for name in variants:
+        (v,) = defining("DPYD", name)
+        alt = named("DPYD", name)[raw_definition("DPYD")["variants"].index(v)]
+        genotypes[(v["chromosome"], v["position"])] = Genotype(
+            v["chromosome"], v["position"], v["ref"], (alt, v["ref"]), True)
+    result = call(definitions, "DPYD", genotypes)
+    assert result.diplotypes == [f"Reference/[{variants[0]} + {variants[1]}]"]
+    (pheno,) = tables.phenotype_for_call(result)
+    # the cis copy counts with its lowest activity value; the other copy is reference
+    assert float(pheno.activity_score) == _activity("Reference") + min(_activity(n) for n in variants)
 
 
 # ---------------------------------------------------------------------------------------------

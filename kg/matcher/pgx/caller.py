@@ -627,10 +627,6 @@ def _combo_name(names: Sequence[str], reference: str) -> str:
     return parts[0] if len(parts) == 1 else "[" + " + ".join(parts) + "]"
 
 
-def _split_combo(name: str) -> list[str]:
-    return [p.strip() for p in name[1:-1].split(" + ")] if name.startswith("[") else [name]
-
-
 def _hapb3(compiled: _Compiled, sample: _Sample, call: GeneCall) -> tuple[set[int], str | None, list[bool] | None]:
     """HapB3 loci, the HapB3 allele name and its per-strand presence (None if not assessable)."""
     loci = compiled.definition.loci
