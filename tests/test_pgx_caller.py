@@ -25,13 +25,12 @@ from kg.matcher.pgx.phenotype import PhenotypeTables
 DATA_DIR = Path(os.environ.get("KG_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data")
 PHARMCAT = DATA_DIR / "pgx" / "pharmcat"
 
-pytestmark = [
-    pytest.mark.realdata,
-    pytest.mark.skipif(
-        not (PHARMCAT / "definition" / "alleles").is_dir(),
-        reason=f"PharmCAT data not found at {PHARMCAT} (set KG_DATA_DIR to the shared data dir)",
-    ),
-]
+pytestmark = pytest.mark.realdata
+
+
+def _require_data() -> None:
+    if not (PHARMCAT / "definition" / "alleles").is_dir():
+        pytest.skip(f"PharmCAT data not found at {PHARMCAT} (set KG_DATA_DIR to the shared data dir)")
 
 Calls = dict[tuple[str, int], Genotype]
 
@@ -103,11 +102,13 @@ def sample(gene: str, hap1: str, hap2: str | None = None, *, phased: bool = Fals
 
 @pytest.fixture(scope="module")
 def definitions() -> dict[str, Any]:
+    _require_data()
     return load_gene_definitions(PHARMCAT)
 
 
 @pytest.fixture(scope="module")
 def tables() -> PhenotypeTables:
+    _require_data()
     return PhenotypeTables.from_dir(PHARMCAT)
 
 
