@@ -10,10 +10,12 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from api.context import Context
+from api.metrics import Metrics, MetricsMiddleware
 from api.schema import schema
 from kg.config import Settings
 from kg.db import Graph
@@ -45,9 +47,16 @@ def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool 
         graph.close()
 
     graphql = KgGraphQL(graph)
+    metrics = Metrics()
     app = Starlette(
-        routes=[Route("/health", health), Route("/graphql", graphql, methods=["GET", "POST"])],
+        routes=[
+            Route("/health", health),
+            Route("/metrics", metrics.endpoint),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     app.state.graph = graph
     return app
