@@ -1,0 +1,448 @@
+"""Read one patient's calls from a VCF, VCF.gz or BCF (VCF 4.2) with cyvcf2.
+
+``open_vcf(path, sample)`` checks the file (complete, GRCh38, has samples and GT), picks
+one sample, and iterates :class:`VcfRecord` objects, one per ALT allele:
+
+- multi-allelic records are split (VCF 4.2 section 1.6.1: ALT is a comma-separated list);
+- each REF/ALT pair is trimmed to its parsimonious form with :func:`normalize`, the
+  chromosome made canonical (``7`` and ``chr7`` both give ``chr7``);
+- the sample's GT (section 1.6.2: allele indexes joined by ``/`` unphased or ``|`` phased,
+  ``.`` missing) becomes a :class:`Genotype` holding allele sequences, ``None`` if missing;
+- ALTs that name no sequence are skipped and counted: symbolic ``<DEL>``/``<NON_REF>``
+  (section 1.4.5), the spanning deletion ``*``, breakends (section 5.4), ``.`` (no ALT);
+- VEP ``CSQ`` and snpEff ``ANN`` annotations are parsed per ALT, ``p.Val600Glu`` also
+  given as ``V600E``.
+
+A record whose GT does not carry a given ALT (``0/0``, or ``0/1`` for the second ALT) is
+still returned, with ``alt_count == 0`` and ``zygosity is None``: a called position is
+evidence of reference, unlike a position absent from the file, which is a no-call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+from typing import Iterable, Iterator
+from urllib.parse import unquote
+
+from cyvcf2 import VCF, Variant
+
+from kg.matcher.build import BuildCheck, check_grch38, check_position
+from kg.matcher.errors import FileKind, VcfError, check_complete, diagnose, expected_path, sniff
+from kg.matcher.genotype import Genotype
+from kg.matcher.normalize import Allele, canonical_chrom, is_primary_chrom, normalize, variant_id
+from kg.matcher.positions import FilterStats, PositionIndex, filter_open
+
+
+class Zygosity(str, Enum):
+    """Copies of one ALT in the sample's genotype."""
+
+    HETEROZYGOUS = "heterozygous"  # one copy among two or more alleles (also 1/. half calls)
+    HOMOZYGOUS = "homozygous"  # every allele is this ALT
+    HEMIZYGOUS = "hemizygous"  # haploid call of this ALT (e.g. male chrX outside PARs)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One transcript-level consequence from VEP ``CSQ`` or snpEff ``ANN``."""
+
+    source: str  # "CSQ" or "ANN"
+    gene: str | None
+    consequence: str | None  # e.g. "missense_variant"
+    hgvsp: str | None  # as written, URL-unescaped: "ENSP00000288602.6:p.Val600Glu"
+    protein_change: str | None  # one-letter short form: "V600E"
+    hgvsc: str | None = None
+    transcript: str | None = None
+
+
+@dataclass(frozen=True)
+class VcfRecord:
+    """One ALT allele of one VCF record, normalised, with the chosen sample's call."""
+
+    allele: Allele  # normalised chrom (chr-prefixed), pos, ref, alt
+    genotype: Genotype
+    zygosity: Zygosity | None  # None when the genotype does not carry this ALT
+    alt_count: int  # copies of this ALT in the genotype
+    alt_index: int  # 1-based index of this ALT in the record's ALT list
+    annotations: tuple[Annotation, ...] = ()
+    rsid: str | None = None
+    filter: str | None = None  # "PASS", or the failed filters joined by ';'; None for '.'
+    quality: float | None = None
+    record: int | None = None  # 1-based data record number (None when read by region)
+
+    @property
+    def id(self) -> str:
+        return variant_id(*self.allele)
+
+    @property
+    def gene(self) -> str | None:
+        return next((a.gene for a in self.annotations if a.gene), None)
+
+    @property
+    def protein_change(self) -> str | None:
+        return next((a.protein_change for a in self.annotations if a.protein_change), None)
+
+
+@dataclass
+class ReadStats:
+    """Counters of the latest pass: records read, alleles returned, skipped ALTs by reason."""
+
+    records_read: int = 0
+    alleles_returned: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    filter: FilterStats | None = None
+
+
+# -- annotations ----------------------------------------------------------------------
+
+_AA3 = {
+    "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E",
+    "Gly": "G", "His": "H", "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F",
+    "Pro": "P", "Ser": "S", "Thr": "T", "Trp": "W", "Tyr": "Y", "Val": "V", "Ter": "*",
+    "Sec": "U", "Pyl": "O", "Xaa": "X", "Asx": "B", "Glx": "Z",
+}
+_AA3_RE = re.compile("|".join(_AA3))
+
+
+def protein_short(hgvsp: str | None) -> str | None:
+    """``p.Val600Glu`` -> ``V600E`` (HGVS one-letter form, as CIViC names variants).
+
+    Accepts a transcript prefix (``ENSP...:p.``), predicted changes in parentheses, URL
+    escapes from VEP (``%3D``), and already short forms; ``p.?`` and ``p.0`` give None.
+    ``p.Trp24Ter`` -> ``W24*``; ``p.Glu746_Ala750del`` -> ``E746_A750del``.
+    """
+    if not hgvsp:
+        return None
+    text = unquote(hgvsp).strip()
+    if ":" in text:
+        text = text.rsplit(":", 1)[1]
+    if not text.startswith("p."):
+        return None
+    body = text[2:].strip()
+    if body.startswith("(") and body.endswith(")"):
+        body = body[1:-1]
+    if body in ("", "?", "0", "="):
+        return None
+    return _AA3_RE.sub(lambda m: _AA3[m.group()], body)
+
+
+@dataclass(frozen=True)
+class _Schema:
+    tag: str  # INFO key: CSQ or ANN
+    fields: tuple[str, ...]
+
+    def index(self, *names: str) -> int | None:
+        for name in names:
+            if name in self.fields:
+                return self.fields.index(name)
+        return None
+
+
+_INFO_DESC = re.compile(r'^##INFO=<ID=(CSQ|ANN),.*?Description="(.*)"', re.MULTILINE)
+
+
+def annotation_schemas(header: str) -> list[_Schema]:
+    """Field lists of ``CSQ`` (``... Format: Allele|Consequence|...``) and ``ANN``."""
+    out = []
+    for tag, desc in _INFO_DESC.findall(header):
+        if tag == "CSQ" and "Format:" in desc:
+            spec = desc.split("Format:", 1)[1]
+        elif tag == "ANN" and "'" in desc:
+            spec = desc.split("'")[1]
+        elif ":" in desc:
+            spec = desc.split(":", 1)[1]
+        else:
+            continue
+        fields = tuple(f.strip().strip("'\" ") for f in spec.split("|"))
+        if len(fields) > 1:
+            out.append(_Schema(tag, fields))
+    return out
+
+
+def _vep_alleles(ref: str, alts: list[str]) -> list[str]:
+    """ALTs as VEP writes them in CSQ ``Allele``: when every allele (REF and all ALTs)
+    starts with the same base, VEP drops that base, an emptied allele becoming ``-``."""
+    first = ref[:1]
+    if first and all(a[:1] == first for a in alts):
+        return [a[1:] or "-" for a in alts]
+    return list(alts)
+
+
+def parse_annotations(schema: _Schema, value: str, ref: str, alts: list[str]) -> dict[int, list[Annotation]]:
+    """Annotations of one INFO value, keyed by 1-based ALT index."""
+    i_allele = schema.index("Allele")
+    i_num = schema.index("ALLELE_NUM")
+    i_gene = schema.index("SYMBOL", "Gene_Name")
+    i_cons = schema.index("Consequence", "Annotation")
+    i_hgvsp = schema.index("HGVSp", "HGVS.p")
+    i_hgvsc = schema.index("HGVSc", "HGVS.c")
+    i_tx = schema.index("Feature", "Feature_ID")
+    i_pick = schema.index("PICK")
+    i_canon = schema.index("CANONICAL")
+    keys = _vep_alleles(ref, alts) if schema.tag == "CSQ" else list(alts)
+    lookup = {k: n for n, k in enumerate(keys, start=1)}
+    out: dict[int, list[tuple[int, Annotation]]] = {}
+    for entry in value.split(","):
+        parts = entry.split("|")
+
+        def get(i: int | None) -> str | None:
+            return parts[i] or None if i is not None and i < len(parts) else None
+
+        num: int | None = None
+        if i_num is not None and (get(i_num) or "").isdigit():
+            num = int(get(i_num))  # type: ignore[arg-type]
+        elif get(i_allele) is not None:
+            num = lookup.get(get(i_allele))  # type: ignore[arg-type]
+            if num is None and len(alts) == 1:
+                num = 1
+        if num is None:
+            continue
+        hgvsp = unquote(get(i_hgvsp) or "") or None
+        rank = 0 if get(i_pick) == "1" else 1 if get(i_canon) == "YES" else 2
+        ann = Annotation(schema.tag, get(i_gene), get(i_cons), hgvsp, protein_short(hgvsp),
+                         get(i_hgvsc), get(i_tx))
+        out.setdefault(num, []).append((rank, ann))
+    return {k: [a for _, a in sorted(v, key=lambda t: t[0])] for k, v in out.items()}
+
+
+# -- reader ---------------------------------------------------------------------------
+
+_GT_DECL = re.compile(r"^##FORMAT=<ID=GT,", re.MULTILINE)
+_DP_DECL = re.compile(r"^##FORMAT=<ID=DP,", re.MULTILINE)
+_SEQ = re.compile(r"^[ACGTN]+$")
+_IUPAC = re.compile(r"^[ACGTNRYSWKMBDHVU]+$")
+
+
+def _skip_reason(alt: str) -> str | None:
+    """Why an ALT names no concrete sequence (None when it does)."""
+    if alt == "*":
+        return "spanning_deletion"
+    if alt in (".", ""):
+        return "no_alt"
+    if alt.startswith("<"):
+        return "symbolic_alt"
+    if "[" in alt or "]" in alt or alt.startswith(".") or alt.endswith("."):
+        return "breakend"
+    return None
+
+
+class PatientVcf:
+    """One sample of one VCF. Iterate it for every record, or :meth:`fetch` a subset.
+
+    Each pass opens its own cyvcf2 reader, so a PatientVcf can be read more than once;
+    :attr:`stats` holds the counters of the latest pass.
+    """
+
+    def __init__(self, path: Path, sample: str, samples: tuple[str, ...], kind: FileKind,
+                 header: str, build: BuildCheck, threads: int = 2) -> None:
+        self.path = path
+        self.sample = sample
+        self.samples = samples
+        self.kind = kind
+        self.header = header
+        self.build = build
+        self.threads = threads
+        self.stats = ReadStats()
+        self._schemas = annotation_schemas(header)
+        self._has_dp = bool(_DP_DECL.search(header))
+
+    @property
+    def annotation_sources(self) -> tuple[str, ...]:
+        return tuple(s.tag for s in self._schemas)
+
+    def _reader(self, lazy: bool = False) -> VCF:
+        return VCF(os.fspath(self.path), samples=[self.sample], lazy=lazy,
+                   threads=self.threads if self.kind.indexable else None)
+
+    def __iter__(self) -> Iterator[VcfRecord]:
+        self.stats = ReadStats()
+        vcf = self._reader()
+        try:
+            yield from self._convert_all(vcf, numbered=True)
+        finally:
+            vcf.close()
+
+    def fetch(self, index: PositionIndex) -> Iterator[VcfRecord]:
+        """Only the records overlapping ``index``, at htslib speed (see :mod:`positions`)."""
+        self.stats = ReadStats(filter=FilterStats())
+        vcf = self._reader(lazy=True)
+        try:
+            assert self.stats.filter is not None
+            source = filter_open(vcf, self.path, index, kind=self.kind, stats=self.stats.filter,
+                                 threads=self.threads)
+            yield from self._convert_all(source, numbered=False)
+        finally:
+            vcf.close()
+
+    def _convert_all(self, source: Iterable[Variant], numbered: bool) -> Iterator[VcfRecord]:
+        it = iter(source)
+        n = 0
+        while True:
+            try:
+                v = next(it)
+            except StopIteration:
+                return
+            except VcfError:
+                raise
+            except Exception as exc:  # htslib parse/decompression failure surfaced by cyvcf2
+                raise diagnose(self.path, n + 1, exc) if numbered else VcfError(
+                    self.path, f"read failed after {n} records: {exc}") from exc
+            n += 1
+            self.stats.records_read = n
+            for rec in self._convert(v, n if numbered else None):
+                self.stats.alleles_returned += 1
+                yield rec
+
+    def _malformed(self, v: Variant, record: int | None, why: str) -> VcfError:
+        if record is not None:
+            return diagnose(self.path, record, why)
+        return VcfError(self.path, f"malformed VCF record: {why}", found=repr(str(v)[:160]))
+
+    def _convert(self, v: Variant, record: int | None) -> list[VcfRecord]:
+        chrom_raw = v.CHROM
+        if not chrom_raw or any(c.isspace() for c in chrom_raw) or v.end <= v.start:
+            # htslib accepts a line without tabs as a one-column record; touching its REF
+            # would crash cyvcf2, so refuse it here.
+            raise self._malformed(v, record, "no REF/ALT columns")
+        try:
+            ref, alts = v.REF, list(v.ALT)
+            genotype, idx = self._genotype(v, chrom_raw)
+        except VcfError:
+            raise
+        except Exception as exc:
+            raise self._malformed(v, record, str(exc)) from exc
+        chrom = genotype.chrom
+        check_position(self.path, chrom, v.POS, record)
+        skipped = self.stats.skipped
+        if not alts:
+            skipped["no_alt"] += 1
+            return []
+        if not is_primary_chrom(chrom):
+            skipped["non_primary_contig"] += len(alts)
+            return []
+        if not _SEQ.match(ref.upper()):
+            if _IUPAC.match(ref.upper()):
+                skipped["iupac_bases"] += len(alts)
+                return []
+            raise self._malformed(v, record, f"REF {ref!r} is not a base sequence")
+        anns: dict[int, list[Annotation]] = {}
+        for schema in self._schemas:
+            value = v.INFO.get(schema.tag)
+            if isinstance(value, str):
+                for k, lst in parse_annotations(schema, value, ref, alts).items():
+                    anns.setdefault(k, []).extend(lst)
+        rsid = v.ID
+        filters = v.FILTERS
+        qual = v.QUAL
+        ploidy = len(idx)
+        out = []
+        for k, alt in enumerate(alts, start=1):
+            reason = _skip_reason(alt)
+            if reason is None and not _SEQ.match(alt.upper()):
+                if not _IUPAC.match(alt.upper()):
+                    raise self._malformed(v, record, f"ALT {alt!r} is neither bases nor a symbolic allele")
+                reason = "iupac_bases"
+            if reason is not None:
+                skipped[reason] += 1
+                continue
+            count = idx.count(k)
+            if count == 0:
+                zyg = None
+            elif ploidy == 1:
+                zyg = Zygosity.HEMIZYGOUS
+            elif count == ploidy:
+                zyg = Zygosity.HOMOZYGOUS
+            else:
+                zyg = Zygosity.HETEROZYGOUS
+            out.append(VcfRecord(
+                allele=normalize(chrom_raw, v.POS, ref, alt),
+                genotype=genotype,
+                zygosity=zyg,
+                alt_count=count,
+                alt_index=k,
+                annotations=tuple(anns.get(k, ())),
+                rsid=rsid,
+                filter=";".join(filters) if filters else None,
+                quality=qual,
+                record=record,
+            ))
+        return out
+
+    def _genotype(self, v: Variant, chrom_raw: str) -> tuple[Genotype, list[int]]:
+        """The sample's call; a record without GT in FORMAT is a diploid no-call."""
+        chrom = canonical_chrom(chrom_raw)
+        depth = None
+        if self._has_dp:
+            dp = v.format("DP")
+            if dp is not None and dp.size and dp[0][0] >= 0:
+                depth = int(dp[0][0])
+        if "GT" not in v.FORMAT:
+            return Genotype(chrom, v.POS, v.REF, (None, None), False, depth), [-1, -1]
+        gt = v.genotypes[0]
+        idx, phased = list(gt[:-1]), bool(gt[-1])
+        seqs = [v.REF, *v.ALT]
+        alleles = tuple(seqs[i] if 0 <= i < len(seqs) else None for i in idx)
+        if len(idx) == 1:
+            phased = False  # a haploid call has no phase
+        return Genotype(chrom, v.POS, v.REF, alleles, phased, depth), idx
+
+
+def _choose_sample(path: Path, samples: list[str], sample: str | None) -> str:
+    listed = ", ".join(samples[:20]) + (f" ... ({len(samples)} in all)" if len(samples) > 20 else "")
+    if not samples:
+        raise VcfError(path, "the VCF has no sample columns (sites-only)",
+                       expected="FORMAT and one sample column per VCF 4.2 section 1.4",
+                       found="8 columns: #CHROM ... INFO")
+    if sample is not None:
+        if sample not in samples:
+            raise VcfError(path, f"sample {sample!r} is not in the file",
+                           expected=f"one of: {listed}", found=repr(sample))
+        return sample
+    if len(samples) > 1:
+        raise VcfError(path, f"the VCF holds {len(samples)} samples; choose one with --sample",
+                       expected="--sample NAME", found=f"samples: {listed}")
+    return samples[0]
+
+
+def _check_gt(path: Path, header: str) -> None:
+    if _GT_DECL.search(header):
+        return
+    # Not declared: htslib tolerates undeclared FORMAT keys, so look at the first record.
+    vcf = VCF(os.fspath(path), lazy=True)
+    try:
+        first = next(iter(vcf), None)
+        fmt = list(first.FORMAT) if first is not None else []
+    finally:
+        vcf.close()
+    if "GT" not in fmt:
+        raise VcfError(path, "the VCF has no genotypes (no GT FORMAT field)",
+                       expected="##FORMAT=<ID=GT,...> and GT first in FORMAT (VCF 4.2 section 1.6.2)",
+                       found=f"FORMAT {':'.join(fmt) or '(none)'}")
+
+
+def open_vcf(path: str | os.PathLike[str], sample: str | None = None, *,
+             check_build: bool = True, threads: int = 2) -> PatientVcf:
+    """Open a patient VCF/VCF.gz/BCF and choose its sample; raises VcfError or BuildMismatchError."""
+    p = expected_path(path)
+    kind = sniff(p)
+    check_complete(p, kind)
+    try:
+        vcf = VCF(os.fspath(p), lazy=True)
+    except OSError as exc:
+        with open(p, "rb") as fh:
+            head = fh.read(40)
+        raise VcfError(p, "not a VCF, VCF.gz or BCF file", expected="a '##fileformat=VCFv4.x' header",
+                       found=repr(head)) from exc
+    try:
+        header, samples = vcf.raw_header, list(vcf.samples)
+    finally:
+        vcf.close()
+    chosen = _choose_sample(p, samples, sample)
+    _check_gt(p, header)
+    build = check_grch38(p, header, warn=True) if check_build else BuildCheck(None, ["not checked"])
+    return PatientVcf(p, chosen, tuple(samples), kind, header, build, threads)
