@@ -1,4 +1,5 @@
-"""The GraphQL schema: queries resolve through kg.queries; no Cypher here."""
+"""The GraphQL schema: one Query merged from the concept modules (knowledge, patients, research)
+and the curation Mutation; resolvers call kg.queries, never Cypher."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-from strawberry.types import Info
+from strawberry.tools import merge_types
 
-from api.context import Context
-from api.errors import bad_input, is_client_error
-from api.types import Gene
-from kg.queries.genes import AmbiguousSymbol, find_gene
+from api.errors import is_client_error
+from api.knowledge import KnowledgeQuery
 
 
 MAX_DEPTH = 10  # deep enough for patient -> answer -> path -> node; refuses abusive nesting
@@ -20,17 +19,7 @@ MAX_ALIASES = 30
 MAX_TOKENS = 3000
 
 
-@strawberry.type
-class Query:
-    @strawberry.field(description="A gene by current HGNC symbol, previous symbol or alias; null if unknown.")
-    async def gene(self, info: Info[Context, None], symbol: str) -> Gene | None:
-        if not symbol.strip():
-            raise bad_input("symbol must not be empty")
-        try:
-            match = await info.context.run(find_gene, symbol)
-        except AmbiguousSymbol as err:
-            raise bad_input(str(err)) from err
-        return Gene.from_row(match.gene, match.matched_as) if match else None
+Query = merge_types("Query", (KnowledgeQuery,))
 
 
 def _should_mask(error: GraphQLError) -> bool:
