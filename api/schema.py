@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 
 from api.errors import is_client_error
 from api.knowledge import KnowledgeQuery
+from api.patients import PatientQuery
 
 
 MAX_DEPTH = 10  # deep enough for patient -> answer -> path -> node; refuses abusive nesting
@@ -19,7 +20,7 @@ MAX_ALIASES = 30
 MAX_TOKENS = 3000
 
 
-Query = merge_types("Query", (KnowledgeQuery,))
+Query = merge_types("Query", (PatientQuery, KnowledgeQuery))
 
 
 def _should_mask(error: GraphQLError) -> bool:

@@ -1,0 +1,100 @@
+"""Shared pieces of the patient answers: paths, sources, disease resolution, ordering.
+
+An answer item is a path from the patient to the conclusion; each step names its nodes and the
+relationship, and every fact along it carries the release (Source) that asserted it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kg.db import Graph
+
+# Facts are visible only through an active release; curated items only once accepted.
+VISIBLE_EVIDENCE = (
+    "toUpper(coalesce(e.status, 'ACCEPTED')) = 'ACCEPTED' "
+    "AND EXISTS { (e)-[:ASSERTED_BY]->(:Source {status: 'active'}) }"
+)
+
+LEVEL_RANK = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
+
+
+@dataclass(frozen=True)
+class PathNode:
+    id: str
+    label: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class PathStep:
+    """``start -[relationship]-> end`` with the relationship's properties that matter."""
+
+    start: PathNode
+    relationship: str
+    end: PathNode
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    key: str
+    name: str
+    version: str
+    licence: str | None
+    fact: str  # the node id this release asserted
+
+
+def node(row: dict[str, Any] | None, label: str) -> PathNode | None:
+    if not row:
+        return None
+    return PathNode(str(row.get("id") or row.get("symbol") or row.get("key")), label, row.get("name"))
+
+
+def source_refs(rows: list[dict[str, Any]]) -> list[SourceRef]:
+    seen: dict[tuple[str, str], SourceRef] = {}
+    for r in rows:
+        if r and r.get("key"):
+            seen[(r["key"], r["fact"])] = SourceRef(r["key"], r["name"], r["version"], r.get("licence"), r["fact"])
+    return list(seen.values())
+
+
+class UnknownDisease(LookupError):
+    def __init__(self, query: str) -> None:
+        super().__init__(f"no disease matches {query!r} (give a DOID id such as DOID:1909, or a name)")
+        self.query = query
+
+
+RESOLVE_DISEASE = """
+OPTIONAL MATCH (byId:Disease {id: toUpper($q)})
+OPTIONAL MATCH (:DiseaseName {name: toLower($q)})-[:NAME_OF]->(byName:Disease)
+WITH coalesce(byId, byName) AS d
+OPTIONAL MATCH (d)-[:REPLACED_BY]->(current:Disease)
+WITH coalesce(current, d) AS d
+RETURN d.id AS id, d.name AS name LIMIT 1
+"""
+
+
+def resolve_disease(graph: Graph, query: str) -> dict[str, Any]:
+    """A DOID id, or a disease name or synonym; obsolete terms resolve to their replacement."""
+    rows = graph.read(RESOLVE_DISEASE, q=query.strip())
+    if not rows or rows[0]["id"] is None:
+        raise UnknownDisease(query)
+    return rows[0]
+
+
+PATIENT_EXISTS = "MATCH (p:Patient {id: $patient}) RETURN p.id AS id, [(p)-[:HAS_CONDITION]->(d) | d.id] AS conditions"
+
+
+class UnknownPatient(LookupError):
+    def __init__(self, patient: str) -> None:
+        super().__init__(f"no patient {patient!r} in the graph (match a VCF first: kg match VCF --patient ID)")
+        self.patient = patient
+
+
+def patient_conditions(graph: Graph, patient: str) -> list[str]:
+    rows = graph.read(PATIENT_EXISTS, patient=patient)
+    if not rows:
+        raise UnknownPatient(patient)
+    return rows[0]["conditions"]

@@ -1,0 +1,183 @@
+"""Targeted therapy, diagnostic and prognostic answers for a patient's matched variants.
+
+Path: ``Patient -HAS_VARIANT-> Variant <-INCLUDES- MolecularProfile <-ABOUT- Evidence -FOR_DRUG-> Drug``
+with ``Evidence -FOR_DISEASE-> Disease`` related to the asked disease through the Disease Ontology
+(CIViC evidence and assertions; AMP/ASCO/CAP tier for assertions). The asked disease defaults to
+the patient's conditions. Evidence for a disease unrelated to the asked one (neither the same, an
+ancestor nor a descendant) is left out, so colorectal-only evidence never answers for melanoma.
+"Does not support" stays "does not support": it is returned with that direction, never as support.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kg.db import Graph
+from kg.queries.answers import (
+    LEVEL_RANK,
+    VISIBLE_EVIDENCE,
+    PathNode,
+    PathStep,
+    SourceRef,
+    node,
+    patient_conditions,
+    resolve_disease,
+    source_refs,
+)
+from kg.queries.profiles import satisfies
+
+PREDICTIVE = ("predictive",)
+DIAGNOSTIC_PROGNOSTIC = ("diagnostic", "prognostic")
+
+EVIDENCE_FOR_PATIENT = f"""
+MATCH (p:Patient {{id: $patient}})-[hv:HAS_VARIANT]->(v:Variant)<-[:INCLUDES]-(mp:MolecularProfile)
+      <-[:ABOUT]-(e:Evidence)
+WHERE e.type IN $types AND {VISIBLE_EVIDENCE}
+WITH p, mp, e, collect(DISTINCT {{
+       variant: v {{.id, .name, .proteinChange, .gene, .kind}}, link: properties(hv),
+       sources: [(v)-[:ASSERTED_BY]->(s:Source {{status: 'active'}})
+                 | s {{.key, .name, .version, .licence, fact: v.id}}]}}) AS hits
+OPTIONAL MATCH (e)-[:FOR_DISEASE]->(ed:Disease)
+OPTIONAL MATCH (asked:Disease) WHERE asked.id IN $diseases
+WITH p, mp, e, hits, ed, collect(asked) AS askedDiseases
+WITH p, mp, e, hits, ed, askedDiseases,
+     CASE
+       WHEN size(askedDiseases) = 0 OR ed IS NULL THEN null
+       WHEN ed IN askedDiseases THEN 'same'
+       WHEN any(a IN askedDiseases WHERE EXISTS {{ (a)-[:IS_A*1..]->(ed) }}) THEN 'ancestor'
+       WHEN any(a IN askedDiseases WHERE EXISTS {{ (ed)-[:IS_A*1..]->(a) }}) THEN 'descendant'
+       ELSE 'unrelated'
+     END AS relation
+WHERE size($diseases) = 0 OR relation IN ['same', 'ancestor', 'descendant']
+OPTIONAL MATCH (e)-[:FOR_DRUG]->(drug:Drug)
+WITH p, mp, e, hits, ed, relation, collect(DISTINCT drug {{.id, .name}}) AS drugs
+RETURN e {{.*, labels: labels(e)}} AS evidence,
+       mp {{.id, .name, .kind, .variantExpression}} AS profile,
+       [(mp)-[:INCLUDES]->(m) | m.id] AS members,
+       hits, ed {{.id, .name}} AS disease, relation, drugs,
+       [(e)-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) | s {{.key, .name, .version, .licence, fact: e.id}}]
+       + [(mp)-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) | s {{.key, .name, .version, .licence, fact: mp.id}}]
+       + reduce(acc = [], h IN hits | acc + h.sources) AS sources
+"""
+
+PATIENT_VARIANT_IDS = "MATCH (:Patient {id: $patient})-[:HAS_VARIANT]->(v:Variant) RETURN collect(v.id) AS ids"
+
+
+@dataclass
+class EvidenceAnswer:
+    """One evidence item or assertion that applies to the patient."""
+
+    evidence_id: str
+    is_assertion: bool
+    type: str
+    significance: str | None
+    direction: str | None
+    level: str | None
+    amp_tier: str | None
+    amp_level: str | None
+    therapies: list[str]
+    therapy_interaction: str | None
+    drugs: list[dict[str, Any]]
+    profile: dict[str, Any]
+    variants: list[dict[str, Any]]
+    match_levels: list[str]
+    disease: dict[str, Any] | None
+    disease_relation: str | None
+    statement: str | None
+    pmids: list[str]
+    citations: list[str]
+    origin: str | None
+    rating: int | None
+    curated_by: str | None
+    curated_at: str | None
+    path: list[PathStep] = field(default_factory=list)
+    sources: list[SourceRef] = field(default_factory=list)
+
+    def sort_key(self) -> tuple[Any, ...]:
+        tier = {"Tier I": 0, "Tier II": 1, "Tier III": 2, "Tier IV": 3}.get(self.amp_tier or "", 4)
+        exact = 0 if "exact" in self.match_levels else 1 if "codon" in self.match_levels else 2
+        return (
+            tier if self.is_assertion else 4,
+            LEVEL_RANK.get(self.level or "", 6),
+            0 if self.direction == "supports" else 1,
+            exact,
+            -(self.rating or 0),
+            self.evidence_id,
+        )
+
+
+def patient_evidence(graph: Graph, patient: str, types: tuple[str, ...], disease: str | None = None) -> list[EvidenceAnswer]:
+    """Evidence of the given types for the patient, strongest first (assertion tier, level, direction)."""
+    conditions = patient_conditions(graph, patient)
+    diseases = [resolve_disease(graph, disease)["id"]] if disease else conditions
+    rows = graph.read(EVIDENCE_FOR_PATIENT, patient=patient, types=list(types), diseases=diseases)
+    observed = set(graph.read(PATIENT_VARIANT_IDS, patient=patient)[0]["ids"]) if rows else set()
+    answers = []
+    for row in rows:
+        profile = row["profile"]
+        if satisfies(profile.get("kind"), profile.get("variantExpression"), observed, row["members"]):
+            answers.append(_answer(patient, row))
+    answers.sort(key=EvidenceAnswer.sort_key)
+    return answers
+
+
+def _answer(patient: str, row: dict[str, Any]) -> EvidenceAnswer:
+    e = row["evidence"]
+    patient_node = PathNode(patient, "Patient")
+    mp_node = node(row["profile"], "MolecularProfile")
+    ev_node = PathNode(e["id"], "Assertion" if "Assertion" in e["labels"] else "Evidence", e.get("name"))
+    path: list[PathStep] = []
+    for hit in row["hits"]:
+        v = hit["variant"]
+        link = hit["link"] or {}
+        v_node = PathNode(v["id"], "Variant", v.get("name") or _variant_name(v))
+        path.append(PathStep(patient_node, "HAS_VARIANT", v_node,
+                             {k: link.get(k) for k in ("zygosity", "genotype", "matchLevel", "observed") if link.get(k) is not None}))
+        path.append(PathStep(mp_node, "INCLUDES", v_node))  # type: ignore[arg-type]
+    path.append(PathStep(ev_node, "ABOUT", mp_node))  # type: ignore[arg-type]
+    for drug in row["drugs"]:
+        path.append(PathStep(ev_node, "FOR_DRUG", PathNode(drug["id"], "Drug", drug.get("name"))))
+    if row["disease"]:
+        path.append(PathStep(ev_node, "FOR_DISEASE", PathNode(row["disease"]["id"], "Disease", row["disease"].get("name"))))
+    return EvidenceAnswer(
+        evidence_id=e["id"],
+        is_assertion="Assertion" in e["labels"],
+        type=e.get("type") or "",
+        significance=e.get("significance"),
+        direction=e.get("direction"),
+        level=e.get("level") or e.get("ampLevel"),
+        amp_tier=e.get("ampTier"),
+        amp_level=e.get("ampLevel"),
+        therapies=e.get("therapies") or [],
+        therapy_interaction=e.get("therapyInteraction"),
+        drugs=row["drugs"],
+        profile=row["profile"],
+        variants=[h["variant"] for h in row["hits"]],
+        match_levels=sorted({(h["link"] or {}).get("matchLevel") or "exact" for h in row["hits"]}),
+        disease=row["disease"],
+        disease_relation=row["relation"],
+        statement=e.get("statement"),
+        pmids=[str(p) for p in e.get("pmids") or []],
+        citations=e.get("citations") or [],
+        origin=e.get("origin"),
+        rating=e.get("rating"),
+        curated_by=e.get("submittedBy"),
+        curated_at=e.get("moderatedAt"),
+        path=path,
+        sources=source_refs(row["sources"]),
+    )
+
+
+def _variant_name(v: dict[str, Any]) -> str | None:
+    if v.get("gene") and v.get("proteinChange"):
+        return f"{v['gene']} {v['proteinChange']}"
+    return None
+
+
+def targeted_therapies(graph: Graph, patient: str, disease: str | None = None) -> list[EvidenceAnswer]:
+    return patient_evidence(graph, patient, PREDICTIVE, disease)
+
+
+def diagnostic_prognostic(graph: Graph, patient: str, disease: str | None = None) -> list[EvidenceAnswer]:
+    return patient_evidence(graph, patient, DIAGNOSTIC_PROGNOSTIC, disease)
