@@ -44,4 +44,20 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
 FULLTEXT_INDEXES: dict[str, tuple[str, ...]] = {
     "Disease": ("name", "synonyms"),
     "Drug": ("name", "synonyms"),
+    # HGVS names (a list) and display names: kg/queries/knowledge.py narrows with a phrase query
+    # and then compares exactly, so "NM_004333.4:c.1799T>A" is an index look-up, not a scan.
+    "Variant": ("hgvs", "name"),
 }
+
+# Relationship types a user may name (research traversal): an allow-list checked before any
+# type is placed in a query. Direction reads as a sentence; see docs/GRAPH_MODEL.md.
+RELATIONSHIP_TYPES: tuple[str, ...] = (
+    "IN_GENE", "INCLUDES", "ABOUT", "FOR_DISEASE", "FOR_DRUG", "FOR_GENE", "FOR_PHENOTYPE",
+    "DEFINED_BY", "HAS_PHENOTYPE", "IS_A", "REPLACED_BY", "SUPERSEDED_BY", "SUPPORTED_BY",
+    "HAS_CONSEQUENCE", "HAS_VARIANT", "HAS_DIPLOTYPE", "HAS_CONDITION",
+    "ASSERTED_BY", "ALIAS_OF", "NAME_OF", "XREF_OF",
+)
+
+# Provenance and look-up edges: left out of path search by default (every fact reaches every
+# other one through its Source in two hops, which says nothing).
+INDEX_RELATIONSHIP_TYPES: tuple[str, ...] = ("ASSERTED_BY", "ALIAS_OF", "NAME_OF", "XREF_OF")
