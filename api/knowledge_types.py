@@ -1,0 +1,241 @@
+"""GraphQL types of the knowledge look-ups: variants, drugs, diseases, evidence and its pages.
+
+Built from the rows kg.queries.knowledge returns; names follow docs/GRAPH_MODEL.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.answer_types import DiseaseRef, DrugRef, as_json
+from api.context import Context
+from api.loaders import disease_relatives_loader
+from kg.queries.knowledge import VariantHit
+
+Row = dict[str, Any]
+
+
+@strawberry.type(description="How many items share one value (a type, a source, a significance).")
+class Count:
+    key: str
+    count: int
+
+
+def counts(mapping: dict[str, int]) -> list[Count]:
+    return [Count(key=k, count=v) for k, v in mapping.items()]
+
+
+@strawberry.type(description="Visible (accepted, active-release) evidence about a variant, directly or via its profiles.")
+class EvidenceSummary:
+    total: int
+    by_type: list[Count]
+    by_source: list[Count]
+    by_significance: list[Count]
+
+
+@strawberry.type(description="A CIViC molecular profile: one variant, a combination, or a category.")
+class MolecularProfileRef:
+    id: str
+    name: str | None
+    kind: str | None
+
+
+@strawberry.type(description="A variant: GRCh38 allele (GRCh38:chr7:140753336:A:T) or a CIViC codon/gene-level category.")
+class Variant:
+    id: str
+    chrom: str | None
+    pos: int | None
+    ref: str | None
+    alt: str | None
+    rsid: str | None
+    hgvs: list[str]
+    protein_change: str | None
+    gene: str | None
+    name: str | None
+    kind: str | None
+    molecular_profiles: list[MolecularProfileRef]
+    evidence: EvidenceSummary
+
+    @classmethod
+    def of(cls, hit: VariantHit) -> "Variant":
+        v = hit.variant
+        return cls(
+            id=v["id"], chrom=v.get("chrom"), pos=v.get("pos"), ref=v.get("ref"), alt=v.get("alt"),
+            rsid=v.get("rsid"), hgvs=list(v.get("hgvs") or []), protein_change=v.get("proteinChange"),
+            gene=v.get("gene"), name=v.get("name"), kind=v.get("kind"),
+            molecular_profiles=[MolecularProfileRef(id=p["id"], name=p.get("name"), kind=p.get("kind")) for p in hit.profiles],
+            evidence=EvidenceSummary(
+                total=hit.evidence_total, by_type=counts(hit.by_type), by_source=counts(hit.by_source),
+                by_significance=counts(hit.by_significance),
+            ),
+        )
+
+
+@strawberry.type(description="A drug (key: lowercased preferred name) with its identifiers.")
+class Drug:
+    id: str
+    name: str | None
+    synonyms: list[str]
+    rxnorm_id: str | None
+    drugbank_id: str | None
+    pharmgkb_id: str | None
+    ncit_id: str | None
+    atc: list[str]
+
+    @classmethod
+    def of(cls, row: Row) -> "Drug":
+        return cls(
+            id=row["id"], name=row.get("name"), synonyms=list(row.get("synonyms") or []),
+            rxnorm_id=_text(row.get("rxnormId")), drugbank_id=_text(row.get("drugbankId")),
+            pharmgkb_id=_text(row.get("pharmgkbId")), ncit_id=_text(row.get("ncitId")),
+            atc=[str(a) for a in row.get("atc") or []],
+        )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@strawberry.type(description="A disease (Disease Ontology term, or MONDO) with its place in the IS_A hierarchy.")
+class Disease:
+    id: str
+    name: str | None
+    definition: str | None
+    synonyms: list[str]
+    xrefs: list[str]
+    obsolete: bool
+    matched_as: str | None = strawberry.field(description="How the query matched: id, name or xref (top level only).")
+    replaced_by: DiseaseRef | None = strawberry.field(description="For an obsolete term: the term that replaces it.")
+
+    @strawberry.field(description="Direct parents (IS_A).")
+    async def parents(self, info: Info[Context, None]) -> list[Disease]:
+        rows = await disease_relatives_loader(info, "parents").load(self.id)
+        return [Disease.of(r) for r in rows]
+
+    @strawberry.field(description="Direct children (IS_A).")
+    async def children(self, info: Info[Context, None]) -> list[Disease]:
+        rows = await disease_relatives_loader(info, "children").load(self.id)
+        return [Disease.of(r) for r in rows]
+
+    @classmethod
+    def of(cls, row: Row, matched_as: str | None = None, replaced_by: list[Row] | None = None) -> "Disease":
+        replacement = (replaced_by or [None])[0]
+        if replacement is None and row.get("replacedBy"):
+            replacement = {"id": row["replacedBy"], "name": None}
+        return cls(
+            id=row["id"], name=row.get("name"), definition=row.get("definition"),
+            synonyms=list(row.get("synonyms") or []), xrefs=list(row.get("xrefs") or []),
+            obsolete=bool(row.get("obsolete")), matched_as=matched_as,
+            replaced_by=DiseaseRef(id=replacement["id"], name=replacement.get("name")) if replacement else None,
+        )
+
+
+@strawberry.type(description="A source release: what asserted a fact, under which licence, loaded when.")
+class Release:
+    key: str
+    name: str | None
+    version: str | None
+    licence: str | None
+    loaded_at: str | None
+    status: str | None
+
+
+@strawberry.type(description="A node an evidence item is ABOUT: molecular profile, variant, gene or phenotype.")
+class NodeRef:
+    id: str
+    label: str
+    name: str | None
+    kind: str | None
+
+
+@strawberry.type(description="One graded evidence item (or assertion), with its links and the releases behind it.")
+class Evidence:
+    id: str
+    source: str | None
+    type: str | None
+    level: str | None
+    direction: str | None
+    significance: str | None
+    statement: str | None
+    pmids: list[str]
+    origin: str | None
+    therapies: list[str]
+    therapy_interaction: str | None
+    status: str = strawberry.field(description="ACCEPTED for loaded evidence; SUBMITTED / ACCEPTED / REJECTED for curated.")
+    is_assertion: bool
+    submitted_by: str | None
+    submitted_at: str | None
+    moderated_by: str | None
+    moderated_at: str | None
+    moderation_comment: str | None
+    disease: DiseaseRef | None
+    diseases: list[DiseaseRef]
+    drugs: list[DrugRef]
+    molecular_profile: MolecularProfileRef | None
+    about: list[NodeRef]
+    sources: list[Release]
+    properties: JSON = strawberry.field(description="Every stored property (ClinVar review status, AMP tier, ...).")
+
+    @classmethod
+    def of(cls, row: Row) -> "Evidence":
+        p = row["props"]
+        diseases = [DiseaseRef(id=d["id"], name=d.get("name")) for d in sorted(row["diseases"], key=lambda d: d["id"])]
+        profile = next((a for a in row["about"] if a["label"] == "MolecularProfile"), None)
+        return cls(
+            id=p["id"], source=p.get("source"), type=p.get("type"), level=_text(p.get("level")),
+            direction=p.get("direction"), significance=p.get("significance"), statement=p.get("statement"),
+            pmids=[str(x) for x in p.get("pmids") or []], origin=p.get("origin"),
+            therapies=list(p.get("therapies") or [d["name"] or d["id"] for d in row["drugs"]]),
+            therapy_interaction=p.get("therapyInteraction"),
+            status=str(p.get("status") or "ACCEPTED").upper(), is_assertion="Assertion" in row["labels"],
+            submitted_by=p.get("submittedBy"), submitted_at=_text(p.get("submittedAt")),
+            moderated_by=p.get("moderatedBy"), moderated_at=_text(p.get("moderatedAt")),
+            moderation_comment=p.get("moderationComment"),
+            disease=diseases[0] if diseases else None, diseases=diseases,
+            drugs=[DrugRef(id=d["id"], name=d.get("name")) for d in sorted(row["drugs"], key=lambda d: d["id"])],
+            molecular_profile=MolecularProfileRef(id=profile["id"], name=profile["name"], kind=profile.get("kind"))
+            if profile else None,
+            about=[NodeRef(id=str(a["id"]), label=a["label"], name=a.get("name"), kind=a.get("kind")) for a in row["about"]],
+            sources=[
+                Release(key=s["key"], name=s.get("name"), version=_text(s.get("version")), licence=s.get("licence"),
+                        loaded_at=_text(s.get("loadedAt")), status=s.get("status"))
+                for s in row["sources"]
+            ],
+            properties=as_json(p),
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class EvidenceEdge:
+    cursor: str
+    node: Evidence
+
+
+@strawberry.type(description="A page of evidence in id order; pass pageInfo.endCursor as `after` for the next.")
+class EvidenceConnection:
+    edges: list[EvidenceEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.input(description="Every field narrows the result; disease includes its descendants (IS_A*).")
+class EvidenceFilter:
+    gene: str | None = None
+    variant: str | None = strawberry.field(default=None, description="A variant id (GRCh38:chr7:140753336:A:T or 7-140753336-A-T).")
+    drug: str | None = strawberry.field(default=None, description="A drug name or synonym.")
+    disease: str | None = strawberry.field(default=None, description="A disease id (DOID:1909) or name; descendants included.")
+    type: str | None = None
+    level: str | None = None
+    significance: str | None = None
+    direction: str | None = None
+    source: str | None = None
