@@ -1,7 +1,7 @@
 """Fast filtering of a VCF to the positions the knowledge graph knows about.
 
 A whole-genome VCF holds ~4.5 million records; the graph asks about a few thousand
-positions. Three strategies, best first:
+positions. Strategies, best first (:func:`fetch` picks one):
 
 ``index``
     the file is BGZF (VCF.gz from bgzip, or BCF) with a current ``.tbi``/``.csi``:
@@ -11,10 +11,13 @@ positions. Three strategies, best first:
     BGZF without an index: build one into a temporary directory with htslib's
     ``tbx_index_build3``/``bcf_index_build3`` (reached through ctypes in the htslib that
     cyvcf2 links; nothing is written next to the patient's file), then query as above.
-    Indexing reads only CHROM/POS/REF, so it is faster than decoding every record.
+    Indexing parses only CHROM/POS/REF, so it is faster than decoding every record.
+``text-scan``
+    plain text or plain gzip (not indexable), or BGZF that htslib refused to index
+    (unsorted): numpy over the raw text finds candidate lines; only those reach htslib.
 ``stream``
-    plain text or plain gzip (not indexable), or an unsorted file: iterate cyvcf2 in a
-    tight loop, one dict lookup per record and a bisect only on chromosomes of interest.
+    BCF that cannot be indexed: iterate cyvcf2 in a tight loop (one string compare and
+    one bisect per record).
 
 Records are returned when their reference span overlaps a position of interest, so a
 deletion that covers a position is found even though it starts before it.
@@ -23,21 +26,24 @@ deletion that covers a position is found even though it starts before it.
 from __future__ import annotations
 
 import ctypes
+import gzip
 import os
 import shutil
 import tempfile
 import time
+import zlib
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Literal
 
+import numpy as np
 from cyvcf2 import VCF, Variant
 
-from kg.matcher.errors import FileKind, sniff
+from kg.matcher.errors import Compression, FileKind, VcfError, sniff
 from kg.matcher.normalize import canonical_chrom
 
-Strategy = Literal["index", "built-index", "stream"]
+Strategy = Literal["index", "built-index", "text-scan", "stream"]
 
 
 @dataclass(frozen=True, order=True)
@@ -212,7 +218,7 @@ class TemporaryIndex:
 
 
 def query_indexed(vcf: VCF, index: PositionIndex, stats: FilterStats, max_gap: int = 5000) -> Iterator[Variant]:
-    """Region queries on a VCF whose index is loaded (``vcf.set_index``) or discoverable."""
+    """Region queries on a VCF whose index is loaded (``vcf.set_index``)."""
     names = {canonical_chrom(n): n for n in vcf.seqnames}
     seen: set[tuple[str, int, str]] = set()
     for region in index.query_regions(max_gap):
@@ -234,40 +240,190 @@ def query_indexed(vcf: VCF, index: PositionIndex, stats: FilterStats, max_gap: i
 
 
 def stream(vcf: VCF, index: PositionIndex, stats: FilterStats, max_span: int = 10_000) -> Iterator[Variant]:
-    """Whole-file pass, at close to htslib's own decoding speed.
+    """Whole-file pass through cyvcf2, for BCF that cannot be indexed.
 
     Per record: CHROM compared with the previous record's, then one bisect on the start.
     ``Variant.end`` costs an INFO unpack in cyvcf2, so the exact span is computed only for
-    records starting less than ``max_span`` bp before an interval of interest: a record
-    longer than that (an SV spelled out in sequence) starting further upstream is missed
-    here, while the index strategies would find it.
+    records starting less than ``max_span`` bp before an interval of interest.
     """
     n = 0
     last_chrom: str | None = None
-    canon: str | None = None
+    canon = ""
     starts: list[int] = []
     ends: list[int] = []
-    overlaps = index.overlaps
     try:
         for v in vcf:
             n += 1
             chrom = v.CHROM
             if chrom != last_chrom:
-                last_chrom = chrom
-                canon = canonical_chrom(chrom)
-                starts = index._starts.get(canon, [])
-                ends = index._ends.get(canon, [])
+                last_chrom, canon = chrom, canonical_chrom(chrom)
+                starts, ends = index._starts.get(canon, []), index._ends.get(canon, [])
             if not starts:
                 continue
             s = v.start
             i = bisect_left(starts, s + max_span) - 1
             if i < 0 or ends[i] <= s:
                 continue
-            if overlaps(canon, s, v.end):  # type: ignore[arg-type]
+            if index.overlaps(canon, s, v.end):
                 stats.returned += 1
                 yield v
     finally:
         stats.scanned = n
+
+
+# -- text scan: plain or gzip text, vectorised ----------------------------------------
+
+_CHUNK = 32 << 20
+_COLS = np.arange(10)
+_POW10 = 10 ** np.arange(10, dtype=np.int64)
+
+
+def _text_chunks(path: str | os.PathLike[str], kind: FileKind) -> Iterator[bytes]:
+    """Decompressed text in ~32 MiB pieces, each ending at a line end."""
+    opener = gzip.open if kind.compression is not Compression.NONE else open
+    with opener(path, "rb") as fh:
+        rest = b""
+        while True:
+            block = fh.read(_CHUNK)
+            if not block:
+                break
+            data = rest + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            yield data[: cut + 1]
+            rest = data[cut + 1 :]
+        if rest:
+            yield rest + b"\n"
+
+
+class _Scan:
+    """State carried across chunks: header text, line and record counters."""
+
+    def __init__(self, path: str | os.PathLike[str], index: PositionIndex) -> None:
+        self.path = path
+        self.index = index
+        self.header: list[bytes] = []
+        self.in_header = True
+        self.lines = 0
+        self.records = 0
+        self._arrays = {c: (np.asarray(index._starts[c], dtype=np.int64), np.asarray(index._ends[c], dtype=np.int64))
+                        for c in index._starts}
+        self._canon: dict[bytes, str] = {}
+
+    def malformed(self, buf: bytes, s: int, e: int, line: int, record: int, expected: str) -> VcfError:
+        text = buf[s:e].decode("utf-8", "replace")
+        return VcfError(self.path, "malformed VCF record", record=record, line=line, expected=expected,
+                        found=repr(text[:160] + ("..." if len(text) > 160 else "")))
+
+    def chunk(self, buf: bytes) -> list[bytes]:
+        """Candidate data lines of one chunk (numpy over the bytes, Python per chromosome run)."""
+        a = np.frombuffer(buf, dtype=np.uint8)
+        ends = np.flatnonzero(a == 10)
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        n_lines = len(ends)
+        hashes = a[starts] == 35
+        data = ~hashes & (starts != ends)
+        if self.in_header:
+            first_data = int(np.argmax(data)) if data.any() else n_lines
+            self.header += [buf[starts[i] : ends[i] + 1] for i in range(first_data) if hashes[i]]
+            self.in_header = first_data == n_lines
+        line_of = np.flatnonzero(data) + self.lines + 1
+        self.lines += n_lines
+        ds, de = starts[data], ends[data]
+        rec0 = self.records
+        self.records += len(ds)
+        if not len(ds):
+            return []
+        tabs = np.flatnonzero(a == 9)
+        k = np.searchsorted(tabs, ds)
+        k4 = np.minimum(k + 3, len(tabs) - 1)
+        ok = (k + 3 < len(tabs)) & (tabs[k4] < de) if len(tabs) else np.zeros(len(ds), bool)
+        if not ok.all():
+            j = int(np.argmin(ok))
+            raise self.malformed(buf, ds[j], de[j], int(line_of[j]), rec0 + j + 1,
+                                 "at least 8 tab-separated columns (VCF 4.2 section 1.6)")
+        t1, t2, t3, t4 = tabs[k], tabs[k + 1], tabs[k + 2], tabs[k + 3]
+        # POS: up to 10 decimal digits between the first two tabs.
+        plen = t2 - t1 - 1
+        digits = a[np.minimum(t1[:, None] + 1 + _COLS, len(a) - 1)].astype(np.int64) - 48
+        used = _COLS < plen[:, None]
+        bad = (plen < 1) | (plen > 10) | (((digits < 0) | (digits > 9)) & used).any(axis=1)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise self.malformed(buf, ds[j], de[j], int(line_of[j]), rec0 + j + 1,
+                                 "POS to be a positive integer (VCF 4.2 section 1.6.1)")
+        exps = np.clip(plen[:, None] - 1 - _COLS, 0, 9)
+        pos = np.where(used, digits * _POW10[exps], 0).sum(axis=1)
+        start0 = pos - 1
+        end0 = start0 + np.maximum(t4 - t3 - 1, 1)  # span of REF
+        # CHROM: runs of identical names, compared exactly byte by byte.
+        clen = t1 - ds
+        width = int(clen.max())
+        names = a[np.minimum(ds[:, None] + np.arange(width), len(a) - 1)].copy()
+        names[np.arange(width) >= clen[:, None]] = 0
+        same = np.zeros(len(ds), bool)
+        same[1:] = (names[1:] == names[:-1]).all(axis=1) & (clen[1:] == clen[:-1])
+        runs = np.flatnonzero(~same).tolist() + [len(ds)]
+        out: list[bytes] = []
+        for r0, r1 in zip(runs[:-1], runs[1:]):
+            raw = buf[ds[r0] : t1[r0]]
+            canon = self._canon.get(raw)
+            if canon is None:
+                canon = self._canon[raw] = canonical_chrom(raw.decode("utf-8", "replace"))
+            arrays = self._arrays.get(canon)
+            if arrays is None:
+                continue
+            st, en = arrays
+            s0, e0 = start0[r0:r1], end0[r0:r1]
+            i = np.searchsorted(st, e0, side="left") - 1
+            hit = (i >= 0) & (en[np.maximum(i, 0)] > s0)
+            for j in (np.flatnonzero(hit) + r0).tolist():
+                out.append(buf[ds[j] : de[j] + 1])
+        return out
+
+
+def scan_text(
+    path: str | os.PathLike[str],
+    index: PositionIndex,
+    stats: FilterStats,
+    *,
+    kind: FileKind | None = None,
+    samples: list[str] | None = None,
+) -> Iterator[Variant]:
+    """Filter a text VCF (plain, gzip or unindexable BGZF) without decoding every record.
+
+    The text is scanned in large chunks with numpy: line and tab offsets, POS digits, REF
+    length and runs of identical CHROM, so Python work is per chunk and per chromosome run,
+    not per record. Only candidate lines reach htslib, through a small temporary VCF with the
+    original header. Malformed lines found on the way raise :class:`VcfError` with their line.
+    """
+    kind = kind or sniff(path)
+    scan = _Scan(path, index)
+    candidates: list[bytes] = []
+    try:
+        for buf in _text_chunks(path, kind):
+            candidates += scan.chunk(buf)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise VcfError(path, "file is truncated or corrupt", record=scan.records + 1,
+                       expected="a complete gzip stream", found=f"decompression stopped: {exc}") from exc
+    finally:
+        stats.scanned = scan.records
+    if not candidates:
+        return
+    with tempfile.TemporaryDirectory(prefix="kg-vcfscan-") as tmp:
+        small = Path(tmp) / "candidates.vcf"
+        small.write_bytes(b"".join(scan.header) + b"".join(candidates))
+        vcf = VCF(os.fspath(small), samples=samples)
+        try:
+            for v in vcf:
+                stats.returned += 1
+                yield v
+        finally:
+            vcf.close()
 
 
 def fetch(
@@ -278,48 +434,40 @@ def fetch(
     threads: int = 2,
     stats: FilterStats | None = None,
 ) -> Iterator[Variant]:
-    """Records of ``path`` overlapping ``index``, choosing the fastest strategy available."""
+    """Records of ``path`` overlapping ``index``, by the fastest strategy the file allows."""
     stats = stats if stats is not None else FilterStats()
-    kind = sniff(path)
-    vcf = VCF(os.fspath(path), samples=samples, lazy=True, threads=threads if kind.indexable else None)
-    try:
-        yield from filter_open(vcf, path, index, kind=kind, stats=stats, threads=threads)
-    finally:
-        vcf.close()
-
-
-def filter_open(
-    vcf: VCF,
-    path: str | os.PathLike[str],
-    index: PositionIndex,
-    *,
-    kind: FileKind | None = None,
-    stats: FilterStats,
-    threads: int = 2,
-) -> Iterator[Variant]:
-    """Filter an already opened reader (sample subsetting already applied) of ``path``."""
     t0 = time.perf_counter()
-    kind = kind or sniff(path)
+    kind = sniff(path)
     try:
-        existing = find_index(path, kind)
-        if existing is not None:
-            stats.strategy = "index"
-            vcf.set_index(os.fspath(existing))
-            yield from query_indexed(vcf, index, stats)
+        if not len(index):
             return
+        existing = find_index(path, kind)
         tmp: TemporaryIndex | None = None
-        if kind.indexable:
+        if existing is None and kind.indexable:
             try:
                 tmp = TemporaryIndex(path, kind, threads)
             except OSError as exc:
                 stats.notes.append(str(exc))
-        if tmp is not None:
-            with tmp:
-                stats.strategy = "built-index"
-                vcf.set_index(os.fspath(tmp.path))
+        if existing is not None or tmp is not None:
+            stats.strategy = "index" if existing is not None else "built-index"
+            vcf = VCF(os.fspath(path), samples=samples, threads=threads)
+            try:
+                vcf.set_index(os.fspath(existing if existing is not None else tmp.path))  # type: ignore[union-attr]
                 yield from query_indexed(vcf, index, stats)
+            finally:
+                vcf.close()
+                if tmp is not None:
+                    tmp.close()
+            return
+        if not kind.bcf:
+            stats.strategy = "text-scan"
+            yield from scan_text(path, index, stats, kind=kind, samples=samples)
             return
         stats.strategy = "stream"
-        yield from stream(vcf, index, stats)
+        vcf = VCF(os.fspath(path), samples=samples, threads=threads if kind.indexable else None)
+        try:
+            yield from stream(vcf, index, stats)
+        finally:
+            vcf.close()
     finally:
         stats.seconds = time.perf_counter() - t0

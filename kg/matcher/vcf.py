@@ -36,7 +36,7 @@ from kg.matcher.build import BuildCheck, check_grch38, check_position
 from kg.matcher.errors import FileKind, VcfError, check_complete, diagnose, expected_path, sniff
 from kg.matcher.genotype import Genotype
 from kg.matcher.normalize import Allele, canonical_chrom, is_primary_chrom, normalize, variant_id
-from kg.matcher.positions import FilterStats, PositionIndex, filter_open
+from kg.matcher.positions import FilterStats, PositionIndex, fetch
 
 
 class Zygosity(str, Enum):
@@ -255,8 +255,9 @@ class PatientVcf:
     def annotation_sources(self) -> tuple[str, ...]:
         return tuple(s.tag for s in self._schemas)
 
-    def _reader(self, lazy: bool = False) -> VCF:
-        return VCF(os.fspath(self.path), samples=[self.sample], lazy=lazy,
+    def _reader(self) -> VCF:
+        # Never lazy=True: cyvcf2 0.35 crashes reading FORMAT of a record not yet unpacked.
+        return VCF(os.fspath(self.path), samples=[self.sample],
                    threads=self.threads if self.kind.indexable else None)
 
     def __iter__(self) -> Iterator[VcfRecord]:
@@ -269,15 +270,10 @@ class PatientVcf:
 
     def fetch(self, index: PositionIndex) -> Iterator[VcfRecord]:
         """Only the records overlapping ``index``, at htslib speed (see :mod:`positions`)."""
-        self.stats = ReadStats(filter=FilterStats())
-        vcf = self._reader(lazy=True)
-        try:
-            assert self.stats.filter is not None
-            source = filter_open(vcf, self.path, index, kind=self.kind, stats=self.stats.filter,
-                                 threads=self.threads)
-            yield from self._convert_all(source, numbered=False)
-        finally:
-            vcf.close()
+        fstats = FilterStats()
+        self.stats = ReadStats(filter=fstats)
+        source = fetch(self.path, index, samples=[self.sample], threads=self.threads, stats=fstats)
+        yield from self._convert_all(source, numbered=False)
 
     def _convert_all(self, source: Iterable[Variant], numbered: bool) -> Iterator[VcfRecord]:
         it = iter(source)
@@ -413,7 +409,7 @@ def _check_gt(path: Path, header: str) -> None:
     if _GT_DECL.search(header):
         return
     # Not declared: htslib tolerates undeclared FORMAT keys, so look at the first record.
-    vcf = VCF(os.fspath(path), lazy=True)
+    vcf = VCF(os.fspath(path))
     try:
         first = next(iter(vcf), None)
         fmt = list(first.FORMAT) if first is not None else []
@@ -432,7 +428,7 @@ def open_vcf(path: str | os.PathLike[str], sample: str | None = None, *,
     kind = sniff(p)
     check_complete(p, kind)
     try:
-        vcf = VCF(os.fspath(p), lazy=True)
+        vcf = VCF(os.fspath(p))
     except OSError as exc:
         with open(p, "rb") as fh:
             head = fh.read(40)
