@@ -10,6 +10,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from cyvcf2 import VCF, Writer
@@ -448,13 +449,19 @@ def test_fetch_uses_an_existing_tabix_index(tmp_path: Path) -> None:
     assert vcf.stats.filter is not None and vcf.stats.filter.strategy == "index"
 
 
-def test_genome_generator_plants_variants_that_fetch_finds(tmp_path: Path) -> None:
+def _load_generator() -> ModuleType:
+    """bench/make_genome_vcf.py is a script, not a package module: load it by path."""
     spec = importlib.util.spec_from_file_location(
         "make_genome_vcf", Path(__file__).resolve().parents[1] / "bench" / "make_genome_vcf.py")
     assert spec and spec.loader
     gen = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = gen  # dataclasses look their module up
     spec.loader.exec_module(gen)
+    return gen
+
+
+def test_genome_generator_plants_variants_that_fetch_finds(tmp_path: Path) -> None:
+    gen = _load_generator()
     out = tmp_path / "genome.vcf.gz"
     gen.main(["-o", str(out), "-n", "5000", "--seed", "3", "--no-index",
               "--plant", "chr7:140753336:A:T:0/1", "--plant", "10:94781859:G:A:1/1"])
@@ -491,3 +498,12 @@ def test_fetch_reports_malformed_and_truncated_text(tmp_path: Path) -> None:
     cut.write_bytes(gzip.compress(text.read_bytes())[:-100])
     with pytest.raises(VcfError, match="truncated"):
         list(open_vcf(cut).fetch(idx))
+
+
+def test_generator_builtin_bgzf_writer_is_readable(tmp_path: Path) -> None:
+    gen = _load_generator()
+    out = tmp_path / "builtin.vcf.gz"
+    with open(out, "wb") as fh:
+        gen.write_bgzf(gen.generate(3000, 5, "S1", []), fh)
+    vcf = open_vcf(out)
+    assert vcf.kind.indexable and sum(1 for _ in vcf) >= 3000

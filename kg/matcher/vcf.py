@@ -26,7 +26,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from types import TracebackType
 from typing import Iterable, Iterator
 from urllib.parse import unquote
 
@@ -173,6 +172,10 @@ def _vep_alleles(ref: str, alts: list[str]) -> list[str]:
     return list(alts)
 
 
+def _field(parts: list[str], i: int | None) -> str | None:
+    return parts[i] or None if i is not None and i < len(parts) else None
+
+
 def parse_annotations(schema: _Schema, value: str, ref: str, alts: list[str]) -> dict[int, list[Annotation]]:
     """Annotations of one INFO value, keyed by 1-based ALT index."""
     i_allele = schema.index("Allele")
@@ -189,23 +192,18 @@ def parse_annotations(schema: _Schema, value: str, ref: str, alts: list[str]) ->
     out: dict[int, list[tuple[int, Annotation]]] = {}
     for entry in value.split(","):
         parts = entry.split("|")
-
-        def get(i: int | None) -> str | None:
-            return parts[i] or None if i is not None and i < len(parts) else None
-
+        number, allele = _field(parts, i_num), _field(parts, i_allele)
         num: int | None = None
-        if i_num is not None and (get(i_num) or "").isdigit():
-            num = int(get(i_num))  # type: ignore[arg-type]
-        elif get(i_allele) is not None:
-            num = lookup.get(get(i_allele))  # type: ignore[arg-type]
-            if num is None and len(alts) == 1:
-                num = 1
+        if number is not None and number.isdigit():
+            num = int(number)
+        elif allele is not None:
+            num = lookup.get(allele, 1 if len(alts) == 1 else None)
         if num is None:
             continue
-        hgvsp = unquote(get(i_hgvsp) or "") or None
-        rank = 0 if get(i_pick) == "1" else 1 if get(i_canon) == "YES" else 2
-        ann = Annotation(schema.tag, get(i_gene), get(i_cons), hgvsp, protein_short(hgvsp),
-                         get(i_hgvsc), get(i_tx))
+        hgvsp = unquote(_field(parts, i_hgvsp) or "") or None
+        rank = 0 if _field(parts, i_pick) == "1" else 1 if _field(parts, i_canon) == "YES" else 2
+        ann = Annotation(schema.tag, _field(parts, i_gene), _field(parts, i_cons), hgvsp,
+                         protein_short(hgvsp), _field(parts, i_hgvsc), _field(parts, i_tx))
         out.setdefault(num, []).append((rank, ann))
     return {k: [a for _, a in sorted(v, key=lambda t: t[0])] for k, v in out.items()}
 
