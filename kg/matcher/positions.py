@@ -340,8 +340,8 @@ class _Scan:
             return []
         tabs = np.flatnonzero(a == 9)
         k = np.searchsorted(tabs, ds)
-        k4 = np.minimum(k + 3, len(tabs) - 1)
-        ok = (k + 3 < len(tabs)) & (tabs[k4] < de) if len(tabs) else np.zeros(len(ds), bool)
+        k8 = np.minimum(k + 6, len(tabs) - 1)  # 8 fixed columns: 7 tabs within the line
+        ok = (k + 6 < len(tabs)) & (tabs[k8] < de) if len(tabs) else np.zeros(len(ds), bool)
         if not ok.all():
             j = int(np.argmin(ok))
             raise self.malformed(buf, ds[j], de[j], int(line_of[j]), rec0 + j + 1,
