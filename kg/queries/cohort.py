@@ -1,0 +1,197 @@
+"""Cohort questions over the matched patients: phenotype counts per gene, actionable findings.
+
+A patient is *actionable* for a drug or a disease when one of their variants is the subject of
+visible evidence (accepted, active release) for it — directly or through a molecular profile the
+patient satisfies — that supports a clinically meaningful significance; and, for a drug, when
+their pharmacogenomic phenotypes are those of a guideline recommendation for the drug that is
+not "No recommendation". Each function is one Cypher round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kg.db import Graph
+from kg.queries.knowledge import VISIBLE_EVIDENCE, active, disease_ids, drug_key
+
+Row = dict[str, Any]
+
+MAX_PATIENTS = 1000
+
+COHORT_PHENOTYPES = """
+CALL () {
+  MATCH (p:Patient)-[:HAS_DIPLOTYPE]->(:Phenotype {gene: $gene})
+  RETURN count(DISTINCT p) AS patients
+}
+CALL () {
+  MATCH (p:Patient)-[h:HAS_DIPLOTYPE]->(ph:Phenotype {gene: $gene})
+  WITH ph, p, collect(h.diplotype) AS diplotypes
+  WITH ph, p.id AS patient, diplotypes ORDER BY patient
+  WITH ph, collect(patient) AS ids, collect(diplotypes) AS perPatient
+  RETURN collect({id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: size(ids),
+                  patientIds: ids[..$limit], diplotypes: reduce(s = [], d IN perPatient | s + d)}) AS phenotypes
+}
+RETURN patients, phenotypes
+"""
+
+
+@dataclass(frozen=True)
+class PhenotypeCount:
+    id: str
+    phenotype: str | None
+    activity_score: str | None
+    patients: int
+    patient_ids: list[str]
+    diplotypes: dict[str, int]
+
+
+def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> tuple[int, list[PhenotypeCount]]:
+    """Patients with a called phenotype of ``gene``, and how many per phenotype (most first),
+    with up to ``limit`` patient ids each and the diplotypes behind the calls."""
+    row = graph.read(COHORT_PHENOTYPES, gene=gene.strip().upper(), limit=limit)[0]
+    out = []
+    for ph in row["phenotypes"]:
+        diplotypes: dict[str, int] = {}
+        for d in ph["diplotypes"]:
+            if d is not None:
+                diplotypes[str(d)] = diplotypes.get(str(d), 0) + 1
+        out.append(PhenotypeCount(
+            id=ph["id"], phenotype=ph.get("phenotype"),
+            activity_score=None if ph.get("activityScore") is None else str(ph["activityScore"]),
+            patients=ph["patients"], patient_ids=ph["patientIds"], diplotypes=diplotypes,
+        ))
+    out.sort(key=lambda p: (-p.patients, p.id))
+    return row["patients"], out
+
+
+# --- actionable findings ---------------------------------------------------------------------
+
+#: Significances that call for no action (ClinVar's benign and uncertain, conflicting, not provided).
+_MEANINGFUL = (
+    "coalesce(e.direction, 'supports') = 'supports' AND NONE(word IN ['benign', 'uncertain', 'conflicting', "
+    "'not provided'] WHERE toLower(coalesce(e.significance, '')) CONTAINS word)"
+)
+
+_RESOLVE = """
+CALL () {
+  CALL () {
+    MATCH (d:Drug {id: $drug}) RETURN d
+    UNION
+    MATCH (:DrugName {name: $drug})-[:NAME_OF]->(d:Drug) RETURN d
+  }
+  RETURN collect(DISTINCT d) AS drugs
+}
+CALL () {
+  CALL () {
+    MATCH (d:Disease) WHERE d.id IN $diseaseIds RETURN d
+    UNION
+    MATCH (:DiseaseName {name: $diseaseName})-[:NAME_OF]->(d:Disease) RETURN d
+  }
+  OPTIONAL MATCH (d)-[:REPLACED_BY]->(current:Disease)
+  WITH DISTINCT coalesce(current, d) AS root
+  MATCH (sub:Disease)-[:IS_A*0..]->(root)
+  RETURN collect(DISTINCT sub) AS diseases
+}
+"""
+
+# A patient satisfies a complex (AND) profile with every member present and no negated one.
+_SATISFIES = """(mp IS NULL OR coalesce(mp.kind, 'single') <> 'complex' OR (
+      all(m IN COLLECT { MATCH (mp)-[i:INCLUDES]->(m) WHERE NOT coalesce(i.negated, false) RETURN m }
+          WHERE EXISTS { (p)-[:HAS_VARIANT]->(m) })
+      AND none(m IN COLLECT { MATCH (mp)-[i:INCLUDES]->(m) WHERE coalesce(i.negated, false) RETURN m }
+          WHERE EXISTS { (p)-[:HAS_VARIANT]->(m) })))"""
+
+
+def actionable_query(by_drug: bool, by_disease: bool) -> str:
+    """Evidence first (the smaller side), then its variants, then the patients who carry them."""
+    if by_drug:
+        anchor = "UNWIND drugs AS d MATCH (e:Evidence)-[:FOR_DRUG]->(d)"
+        extra = " AND EXISTS { (e)-[:FOR_DISEASE]->(x) WHERE x IN diseases }" if by_disease else ""
+    else:
+        anchor = "UNWIND diseases AS d MATCH (e:Evidence)-[:FOR_DISEASE]->(d)"
+        extra = ""
+    recommendations = f"""
+  UNION
+  UNWIND drugs AS d
+  MATCH (r:Recommendation)-[:FOR_DRUG]->(d)
+  WHERE NOT coalesce(r.noRecommendation, false) AND toLower(coalesce(r.strength, '')) <> 'no recommendation'
+    AND {active('r')}
+  MATCH (r)-[:FOR_PHENOTYPE]->(:Phenotype)<-[:HAS_DIPLOTYPE]-(p:Patient)
+  WITH DISTINCT r, p
+  WHERE all(ph IN COLLECT {{ MATCH (r)-[:FOR_PHENOTYPE]->(ph) RETURN ph }} WHERE EXISTS {{ (p)-[:HAS_DIPLOTYPE]->(ph) }})
+  RETURN p, r.id AS finding, 'recommendation' AS route""" if by_drug else ""
+    return f"""{_RESOLVE}
+OPTIONAL CALL (drugs, diseases) {{
+  {anchor}
+  WITH DISTINCT e WHERE {VISIBLE_EVIDENCE} AND {_MEANINGFUL}{extra}
+  CALL (e) {{
+    MATCH (e)-[:ABOUT]->(v:Variant) RETURN v, null AS mp
+    UNION
+    MATCH (e)-[:ABOUT]->(mp:MolecularProfile)-[i:INCLUDES]->(v:Variant) WHERE NOT coalesce(i.negated, false)
+    RETURN v, mp
+  }}
+  MATCH (p:Patient)-[:HAS_VARIANT]->(v)
+  WITH DISTINCT p, e, mp
+  WHERE {_SATISFIES}
+  RETURN p, e.id AS finding, 'evidence' AS route{recommendations}
+}}
+WITH drugs, diseases, p.id AS patient, collect(DISTINCT {{id: finding, route: route}}) AS findings
+ORDER BY patient
+WITH drugs, diseases, [x IN collect({{patient: patient, findings: findings}}) WHERE x.patient IS NOT NULL] AS everyone
+RETURN size(drugs) AS drugCount, size(diseases) AS diseaseCount, size(everyone) AS total,
+       size([x IN everyone WHERE any(f IN x.findings WHERE f.route = 'evidence')]) AS viaEvidence,
+       size([x IN everyone WHERE any(f IN x.findings WHERE f.route = 'recommendation')]) AS viaRecommendation,
+       [x IN everyone WHERE x.patient > $after][..$limit] AS page
+"""
+
+
+@dataclass(frozen=True)
+class ActionablePatient:
+    id: str
+    evidence: list[str]
+    recommendations: list[str]
+
+
+@dataclass(frozen=True)
+class Actionable:
+    total: int
+    via_evidence: int
+    via_recommendation: int
+    patients: list[ActionablePatient]
+    has_next: bool
+    unresolved: list[str]
+
+
+def cohort_actionable(
+    graph: Graph, *, drug: str | None = None, disease: str | None = None, first: int = 100, after: str | None = None
+) -> Actionable:
+    """Patients with actionable findings for ``drug`` and/or ``disease`` (with its descendants),
+    in patient-id order: ``first`` of them after the id ``after``, and the counts over all."""
+    if not drug and not disease:
+        raise ValueError("give a drug or a disease")
+    if not 0 <= first <= MAX_PATIENTS:
+        raise ValueError(f"first must be between 0 and {MAX_PATIENTS}")
+    disease_text = disease.strip() if disease else None
+    row = graph.read(
+        actionable_query(bool(drug), bool(disease)),
+        drug=drug_key(drug) if drug else None,
+        diseaseIds=disease_ids(disease_text) if disease_text else [],
+        diseaseName=" ".join(disease_text.split()).lower() if disease_text else None,
+        after=after or "", limit=first + 1,
+    )[0]
+    unresolved = [name for name, given, n in (("drug", drug, row["drugCount"]), ("disease", disease, row["diseaseCount"]))
+                  if given and n == 0]
+    page = row["page"]
+    patients = [
+        ActionablePatient(
+            id=x["patient"],
+            evidence=sorted(f["id"] for f in x["findings"] if f["route"] == "evidence"),
+            recommendations=sorted(f["id"] for f in x["findings"] if f["route"] == "recommendation"),
+        )
+        for x in page[:first]
+    ]
+    return Actionable(
+        total=row["total"], via_evidence=row["viaEvidence"], via_recommendation=row["viaRecommendation"],
+        patients=patients, has_next=len(page) > first, unresolved=unresolved,
+    )

@@ -1,0 +1,276 @@
+"""Research traversal: a node's neighbourhood, and paths between two nodes.
+
+Nodes are named by their key (kg/schema/model.py: Gene symbol, Source key, lookup-node name,
+otherwise id); a label disambiguates when one key names nodes of several labels. Labels and
+relationship types from users are checked against the model's allow-lists before they are
+placed in a query; everything else is a parameter. Each call is one Cypher round trip.
+
+Evidence that answers may not show (not accepted, or no active release) is not traversed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kg.db import Graph
+from kg.schema.model import INDEX_RELATIONSHIP_TYPES, NODE_KEYS, RELATIONSHIP_TYPES
+
+Row = dict[str, Any]
+
+MAX_DEPTH = 3
+MAX_LIMIT = 500
+MAX_HOPS = 4
+MAX_PATHS = 50
+
+DIRECTIONS = {"OUTGOING": "(a)-[r{types}]->(b)", "INCOMING": "(a)<-[r{types}]-(b)", "BOTH": "(a)-[r{types}]-(b)"}
+# Look-up nodes share their key with the entity they name (DrugName "imatinib" -> Drug "imatinib"):
+# an entity wins over them.
+LOOKUP_LABELS = ("GeneAlias", "DrugName", "DiseaseName", "DiseaseXref")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class TraversalError(ValueError):
+    """Arguments the traversal refuses (unknown label or relationship type, too deep, too many)."""
+
+
+class UnknownNode(LookupError):
+    def __init__(self, key: str, label: str | None) -> None:
+        what = f"{label} {key!r}" if label else f"{key!r}"
+        super().__init__(f"no node {what} in the graph")
+
+
+class AmbiguousNode(LookupError):
+    def __init__(self, key: str, labels: list[str]) -> None:
+        super().__init__(f"{key!r} names nodes of several labels ({', '.join(labels)}); give `label` to choose")
+
+
+def check_label(label: str | None) -> str | None:
+    if label is None:
+        return None
+    if label not in NODE_KEYS or not _IDENTIFIER.match(label):
+        raise TraversalError(f"unknown label {label!r}; known: {', '.join(sorted(NODE_KEYS))}")
+    return label
+
+
+def check_types(types: Sequence[str] | None) -> list[str] | None:
+    """The relationship types, each on the allow-list (None: every type)."""
+    if types is None:
+        return None
+    unknown = [t for t in types if t not in RELATIONSHIP_TYPES or not _IDENTIFIER.match(t)]
+    if unknown:
+        raise TraversalError(
+            f"unknown relationship type(s) {', '.join(map(repr, unknown))}; known: {', '.join(RELATIONSHIP_TYPES)}"
+        )
+    if not types:
+        raise TraversalError("relationshipTypes must name at least one type (omit it for every type)")
+    return list(dict.fromkeys(types))
+
+
+def _bounded(name: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise TraversalError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _type_pattern(types: list[str] | None) -> str:
+    return "" if types is None else ":" + "|".join(types)  # each checked against RELATIONSHIP_TYPES
+
+
+def _find(param: str, label: str | None, var: str) -> str:
+    """``CALL () { ... }`` binding ``var`` to every node keyed ``$param`` (one index seek per label)."""
+    labels = [label] if label else list(NODE_KEYS)
+    heads = "\nUNION\n".join(f"MATCH (n:{lb} {{{NODE_KEYS[lb]}: ${param}}}) RETURN n" for lb in labels)
+    lookup = " OR ".join(f"x:{lb}" for lb in LOOKUP_LABELS)
+    return (
+        f"CALL () {{\n{heads}\n}}\nWITH collect(DISTINCT n) AS candidates\n"
+        f"WITH CASE WHEN any(x IN candidates WHERE NOT ({lookup})) "
+        f"THEN [x IN candidates WHERE NOT ({lookup})] ELSE candidates END AS {var}_found\n"
+    )
+
+
+#: Evidence an answer may show; other nodes are always traversed.
+_SHOWN = (
+    "(NOT {b}:Evidence OR (toUpper(coalesce({b}.status, 'ACCEPTED')) = 'ACCEPTED' "
+    "AND EXISTS {{ ({b})-[:ASSERTED_BY]->(:Source {{status: 'active'}}) }}))"
+)
+
+# Keys and display names are worked out in Python (``_node``): projecting properties inside a list
+# comprehension here trips a Neo4j 5.26 planner error ("Property cannot be cast to ASTCachedProperty").
+def node_map(var: str) -> str:
+    return f"{{eid: elementId({var}), labels: labels({var}), properties: properties({var})}}"
+
+
+def edge_map(var: str) -> str:
+    return (f"{{type: type({var}), start: elementId(startNode({var})), end: elementId(endNode({var})), "
+            f"properties: properties({var})}}")
+
+
+def primary_label(labels: Sequence[str]) -> str:
+    """The label that names the node's kind (Evidence for Evidence:Assertion)."""
+    known = [lb for lb in labels if lb in NODE_KEYS and lb != "Assertion"]
+    return known[0] if known else (labels[0] if labels else "")
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    root: Row
+    nodes: list[Row]
+    edges: list[Row]
+    truncated: bool  # the node limit stopped the expansion
+
+
+def _level(direction: str, types: list[str] | None) -> str:
+    step = DIRECTIONS[direction].format(types=_type_pattern(types))
+    return f"""
+CALL (seen, frontier) {{
+  UNWIND frontier AS a
+  MATCH {step}
+  WHERE {_SHOWN.format(b='b')}
+  WITH r, b LIMIT $limit
+  RETURN collect(r) AS newRels, collect(DISTINCT b) AS reached
+}}
+WITH seen, rels + newRels AS rels, newRels, [b IN reached WHERE NOT b IN seen] AS fresh, truncated
+WITH seen + fresh[..($limit + 1 - size(seen))] AS seen, fresh[..($limit + 1 - size(seen))] AS frontier,
+     rels, truncated OR size(fresh) > $limit + 1 - size(seen) OR size(newRels) >= $limit AS truncated
+"""
+
+
+def neighborhood_query(label: str | None, types: list[str] | None, direction: str, depth: int) -> str:
+    levels = "".join(_level(direction, types) for _ in range(depth))
+    return f"""{_find('key', label, 'root')}
+OPTIONAL CALL (root_found) {{
+  WITH root_found WHERE size(root_found) = 1
+  WITH [root_found[0]] AS seen, [root_found[0]] AS frontier, [] AS rels, false AS truncated
+  {levels}
+  CALL (rels, seen) {{
+    UNWIND rels AS r
+    WITH DISTINCT r WHERE startNode(r) IN seen AND endNode(r) IN seen
+    RETURN collect({edge_map('r')}) AS edges
+  }}
+  RETURN [n IN seen | {node_map('n')}] AS nodes, edges, truncated
+}}
+RETURN [n IN root_found | labels(n)] AS found, nodes, edges, truncated
+"""
+
+
+def neighborhood(
+    graph: Graph,
+    key: str,
+    *,
+    label: str | None = None,
+    relationship_types: Sequence[str] | None = None,
+    direction: str = "BOTH",
+    depth: int = 1,
+    limit: int = 50,
+) -> Subgraph:
+    """The node keyed ``key`` and what lies within ``depth`` relationships, breadth first, at most
+    ``limit`` nodes besides it. Only edges between returned nodes are returned."""
+    label = check_label(label)
+    types = check_types(relationship_types)
+    _bounded("depth", depth, 1, MAX_DEPTH)
+    _bounded("limit", limit, 1, MAX_LIMIT)
+    if direction not in DIRECTIONS:
+        raise TraversalError(f"direction must be one of {', '.join(DIRECTIONS)}")
+    row = graph.read(neighborhood_query(label, types, direction, depth), key=key, limit=limit)[0]
+    _check_found(key, label, row["found"])
+    nodes = [_node(n) for n in row["nodes"]]
+    return Subgraph(root=nodes[0], nodes=nodes, edges=_edges(row["edges"], nodes), truncated=row["truncated"])
+
+
+def _check_found(key: str, label: str | None, found: list[list[str]]) -> None:
+    if not found:
+        raise UnknownNode(key, label)
+    if len(found) > 1:
+        raise AmbiguousNode(key, sorted({primary_label(lbs) for lbs in found}))
+
+
+def _node(n: Row) -> Row:
+    """Key (the label's key property), primary label and a display name for one node map."""
+    label = primary_label(n["labels"])
+    props = n["properties"]
+    key = props.get(NODE_KEYS.get(label, "id"))
+    if key is None:
+        key = next((props[k] for k in ("id", "symbol", "key", "name") if props.get(k) is not None), n["eid"])
+    name = next((props[k] for k in ("name", "symbol", "key", "id") if props.get(k) is not None), key)
+    return {"eid": n["eid"], "key": str(key), "label": label, "labels": n["labels"], "name": str(name), "properties": props}
+
+
+def _edges(edges: list[Row], nodes: list[Row]) -> list[Row]:
+    """Edge maps with their ends named by key and label instead of element ids."""
+    by_eid = {n["eid"]: n for n in nodes}
+    out = []
+    for e in edges:
+        start, end = by_eid.get(e["start"]), by_eid.get(e["end"])
+        if start is None or end is None:
+            continue
+        out.append({"type": e["type"], "start": start["key"], "startLabel": start["label"],
+                    "end": end["key"], "endLabel": end["label"], "properties": e["properties"]})
+    return out
+
+
+# --- paths -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Path:
+    nodes: list[Row]
+    edges: list[Row]
+
+    @property
+    def length(self) -> int:
+        return len(self.edges)
+
+
+_SIMPLE = "size(nodes(p)) = size(reduce(s = [], x IN nodes(p) | CASE WHEN x IN s THEN s ELSE s + x END))"
+_PATH_SHOWN = "all(x IN nodes(p) WHERE " + _SHOWN.format(b="x") + ")"
+
+
+def paths_query(from_label: str | None, to_label: str | None, types: list[str], max_hops: int, shortest: bool) -> str:
+    pattern = f"(a)-[{_type_pattern(types)}*1..{max_hops}]-(b)"
+    match = f"MATCH p = allShortestPaths({pattern})" if shortest else f"MATCH p = {pattern}"
+    where = _PATH_SHOWN if shortest else f"{_SIMPLE} AND {_PATH_SHOWN}"
+    return f"""{_find('from', from_label, 'a')}
+{_find('to', to_label, 'b').replace('WITH ', 'WITH a_found, ')}
+OPTIONAL CALL (a_found, b_found) {{
+  WITH a_found, b_found WHERE size(a_found) = 1 AND size(b_found) = 1 AND a_found[0] <> b_found[0]
+  WITH a_found[0] AS a, b_found[0] AS b
+  {match}
+  WHERE {where}
+  WITH p ORDER BY length(p) LIMIT $limit
+  RETURN collect({{nodes: [n IN nodes(p) | {node_map('n')}], edges: [r IN relationships(p) | {edge_map('r')}]}}) AS paths
+}}
+RETURN [n IN a_found | labels(n)] AS fromFound, [n IN b_found | labels(n)] AS toFound, coalesce(paths, []) AS paths
+"""
+
+
+def find_paths(
+    graph: Graph,
+    start: str,
+    end: str,
+    *,
+    from_label: str | None = None,
+    to_label: str | None = None,
+    relationship_types: Sequence[str] | None = None,
+    max_hops: int = 3,
+    limit: int = 10,
+    shortest: bool = True,
+) -> list[Path]:
+    """Shortest paths (or, ``shortest=False``, every simple path) of at most ``max_hops`` between two
+    nodes, shortest first. Provenance and look-up edges are left out unless named in ``relationship_types``."""
+    from_label, to_label = check_label(from_label), check_label(to_label)
+    types = check_types(relationship_types)
+    if types is None:
+        types = [t for t in RELATIONSHIP_TYPES if t not in INDEX_RELATIONSHIP_TYPES]
+    _bounded("maxHops", max_hops, 1, MAX_HOPS)
+    _bounded("limit", limit, 1, MAX_PATHS)
+    cypher = paths_query(from_label, to_label, types, max_hops, shortest)
+    row = graph.read(cypher, **{"from": start, "to": end, "limit": limit})[0]
+    _check_found(start, from_label, row["fromFound"])
+    _check_found(end, to_label, row["toFound"])
+    out = []
+    for p in row["paths"]:
+        nodes = [_node(n) for n in p["nodes"]]
+        out.append(Path(nodes=nodes, edges=_edges(p["edges"], nodes)))
+    return out

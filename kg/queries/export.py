@@ -1,0 +1,99 @@
+"""A node's neighbourhood as RDF (Turtle, via rdflib) or JSON, for researchers' own tools.
+
+RDF mapping: one resource per node, ``<base>node/<Label>/<key>``; ``rdf:type`` the vocabulary
+class of each label (``<base>vocab/Gene``); ``rdfs:label`` its display name; every property a
+literal of ``<base>vocab/<property>`` (a list gives one triple per item); every edge a triple
+``start <base>vocab/<TYPE> end``. Edge properties (release, zygosity, ...) are kept in JSON only.
+The neighbourhood itself comes from kg.queries.explore (one Cypher round trip).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from rdflib import RDF, RDFS, Graph as RdfGraph, Literal, Namespace, URIRef
+
+from kg.db import Graph
+from kg.queries.explore import Subgraph, neighborhood
+
+BASE = "https://precision-kg.org/"
+VOCAB = Namespace(BASE + "vocab/")
+NODE = Namespace(BASE + "node/")
+
+FORMATS = ("TURTLE", "JSON")
+
+
+def node_iri(label: str, key: str) -> URIRef:
+    return URIRef(f"{NODE}{quote(label, safe='')}/{quote(key, safe='')}")
+
+
+def _literals(value: Any) -> list[Literal]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [lit for item in value for lit in _literals(item)]
+    if isinstance(value, (bool, int, float, str)):
+        return [Literal(value)]
+    return [Literal(str(value))]
+
+
+def to_rdf(sub: Subgraph) -> RdfGraph:
+    rdf = RdfGraph()
+    rdf.bind("kg", VOCAB)
+    rdf.bind("node", NODE)
+    for n in sub.nodes:
+        subject = node_iri(n["label"], n["key"])
+        for label in n["labels"]:
+            rdf.add((subject, RDF.type, VOCAB[label]))
+        rdf.add((subject, RDFS.label, Literal(n["name"])))
+        for prop, value in sorted(n["properties"].items()):
+            for literal in _literals(value):
+                rdf.add((subject, VOCAB[prop], literal))
+    for e in sub.edges:
+        rdf.add((node_iri(e["startLabel"], e["start"]), VOCAB[e["type"]], node_iri(e["endLabel"], e["end"])))
+    return rdf
+
+
+def to_json(sub: Subgraph) -> str:
+    nodes = [{k: n[k] for k in ("key", "label", "labels", "name", "properties")} for n in sub.nodes]
+    return json.dumps(
+        {"root": {"key": sub.root["key"], "label": sub.root["label"]}, "truncated": sub.truncated,
+         "nodes": nodes, "edges": sub.edges},
+        default=str, indent=1, sort_keys=True,
+    )
+
+
+@dataclass(frozen=True)
+class Export:
+    format: str
+    media_type: str
+    content: str
+    nodes: int
+    edges: int
+    truncated: bool
+
+
+def export_subgraph(
+    graph: Graph,
+    key: str,
+    *,
+    label: str | None = None,
+    depth: int = 1,
+    limit: int = 200,
+    relationship_types: Sequence[str] | None = None,
+    fmt: str = "TURTLE",
+) -> Export:
+    """The neighbourhood of one node (kg.queries.explore.neighborhood) serialised as ``fmt``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    sub = neighborhood(graph, key, label=label, depth=depth, limit=limit, relationship_types=relationship_types)
+    if fmt == "TURTLE":
+        content, media = to_rdf(sub).serialize(format="turtle"), "text/turtle"
+    else:
+        content, media = to_json(sub), "application/json"
+    return Export(format=fmt, media_type=media, content=content, nodes=len(sub.nodes), edges=len(sub.edges),
+                  truncated=sub.truncated)
