@@ -16,6 +16,7 @@ from strawberry.asgi import GraphQL
 
 from api.context import Context
 from api.metrics import Metrics, MetricsMiddleware
+from api.research import export_endpoint
 from api.schema import schema
 from kg.config import Settings
 from kg.db import Graph
@@ -24,7 +25,7 @@ from kg.schema import apply_schema
 
 class KgGraphQL(GraphQL[Context, None]):
     def __init__(self, graph: Graph) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.graph = graph
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool 
             Route("/health", health),
             Route("/metrics", metrics.endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/export", export_endpoint),
         ],
         middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
         lifespan=lifespan,

@@ -13,6 +13,8 @@ from strawberry.tools import merge_types
 from api.errors import is_client_error
 from api.knowledge import KnowledgeQuery
 from api.patients import PatientQuery
+from api.curation import CurationMutation, CurationQuery
+from api.research import ResearchQuery
 
 
 MAX_DEPTH = 10  # deep enough for patient -> answer -> path -> node; refuses abusive nesting
@@ -20,7 +22,7 @@ MAX_ALIASES = 30
 MAX_TOKENS = 3000
 
 
-Query = merge_types("Query", (PatientQuery, KnowledgeQuery))
+Query = merge_types("Query", (PatientQuery, KnowledgeQuery, ResearchQuery, CurationQuery))
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -38,6 +40,7 @@ class KgSchema(strawberry.Schema):
 
 schema = KgSchema(
     query=Query,
+    mutation=CurationMutation,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

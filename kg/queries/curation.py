@@ -1,0 +1,269 @@
+"""Curators' submissions: evidence submitted, then accepted or rejected by a moderator.
+
+A submission is an ``Evidence {id: "curated:<uuid>", source: "curated", status: "SUBMITTED"}``
+linked like loaded evidence (ABOUT a Variant or MolecularProfile, FOR_DISEASE, FOR_DRUG) and
+ASSERTED_BY the always-active ``Source {key: "curated@live"}``. Answers show only evidence whose
+status is absent or ACCEPTED (kg.queries.knowledge.VISIBLE_EVIDENCE), so a submission stays
+invisible until a moderator accepts it; the moderator, time and comment are kept on the node.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from kg.db import Graph
+from kg.matcher.normalize import parse_variant_id
+from kg.queries.knowledge import EVIDENCE_PROJECTION, disease_ids, drug_key
+
+Row = dict[str, Any]
+
+SOURCE_KEY = "curated@live"
+SOURCE_NAME = "curated"
+SOURCE_LICENCE = "CC0 1.0 (curator submissions)"
+
+SUBMITTED, ACCEPTED, REJECTED = "SUBMITTED", "ACCEPTED", "REJECTED"
+STATUSES = (SUBMITTED, ACCEPTED, REJECTED)
+DECISIONS = (ACCEPTED, REJECTED)
+
+EVIDENCE_TYPES = ("predictive", "prognostic", "diagnostic", "predisposing", "functional", "oncogenic",
+                  "pathogenicity", "pgx")
+DIRECTIONS = ("supports", "does not support")
+_PMID = re.compile(r"^(?:PMID:)?(\d{1,9})$", re.IGNORECASE)
+MAX_TEXT = 5000
+
+
+class InvalidSubmission(ValueError):
+    """What is wrong with a submission, every problem at once (a curator fixes them in one go)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Submission:
+    target: str  # a Variant id (any spelling parse_variant_id reads) or a MolecularProfile id
+    disease: str  # a disease id or name
+    type: str
+    significance: str
+    direction: str
+    statement: str
+    submitter: str
+    drug: str | None = None
+    level: str | None = None
+    origin: str | None = None
+    pmids: list[str] = field(default_factory=list)
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def check(sub: Submission) -> list[str]:
+    """Problems that need no database: vocabulary, required text, PubMed ids."""
+    problems = []
+    if _clean(sub.type).lower() not in EVIDENCE_TYPES:
+        problems.append(f"type {sub.type!r} is not one of {', '.join(EVIDENCE_TYPES)}")
+    if _clean(sub.direction).lower() not in DIRECTIONS:
+        problems.append(f"direction {sub.direction!r} is not one of {', '.join(DIRECTIONS)}")
+    for name in ("target", "disease", "significance", "statement", "submitter"):
+        if not _clean(getattr(sub, name)):
+            problems.append(f"{'variant' if name == 'target' else name} must not be empty")
+    if len(sub.statement) > MAX_TEXT:
+        problems.append(f"statement is longer than {MAX_TEXT} characters")
+    bad = [p for p in sub.pmids if not _PMID.match(p.strip())]
+    if bad:
+        problems.append(f"pmids must be PubMed ids (digits): {', '.join(map(repr, bad))}")
+    if _clean(sub.type).lower() == "predictive" and not _clean(sub.drug):
+        problems.append("predictive evidence needs a drug")
+    return problems
+
+
+RESOLVE = """
+CALL () {
+  CALL () {
+    MATCH (t:MolecularProfile) WHERE t.id IN $targets RETURN t
+    UNION
+    MATCH (t:Variant) WHERE t.id IN $targets RETURN t
+  }
+  RETURN collect(DISTINCT {id: t.id, label: CASE WHEN t:MolecularProfile THEN 'MolecularProfile' ELSE 'Variant' END})
+         AS targets
+}
+CALL () {
+  CALL () {
+    MATCH (d:Drug {id: $drug}) RETURN d
+    UNION
+    MATCH (:DrugName {name: $drug})-[:NAME_OF]->(d:Drug) RETURN d
+  }
+  RETURN collect(DISTINCT d {.id, .name}) AS drugs
+}
+CALL () {
+  CALL () {
+    MATCH (d:Disease) WHERE d.id IN $diseaseIds RETURN d, 1 AS rank
+    UNION
+    MATCH (:DiseaseName {name: $diseaseName})-[:NAME_OF]->(d:Disease) RETURN d, 2 AS rank
+  }
+  WITH d, min(rank) AS rank ORDER BY rank, d.id
+  RETURN collect(d {.id, .name, .obsolete, .replacedBy, rank: rank}) AS diseases
+}
+RETURN targets, drugs, diseases
+"""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    target: str
+    target_label: str
+    disease: Row
+    drug: Row | None
+
+
+def resolve(graph: Graph, sub: Submission) -> Resolved:
+    """The ids behind the submission's references; InvalidSubmission naming each that fails."""
+    text = _clean(sub.target)
+    allele = parse_variant_id(text)
+    targets = [allele.id, text] if allele else [text]
+    disease = _clean(sub.disease)
+    drug = drug_key(sub.drug) if _clean(sub.drug) else None
+    row = graph.read(
+        RESOLVE, targets=targets, drug=drug, diseaseIds=disease_ids(disease) if disease else [],
+        diseaseName=disease.lower(),
+    )[0]
+    problems = []
+    found = row["targets"]
+    if not found:
+        problems.append(f"variant {sub.target!r} is neither a Variant id nor a MolecularProfile id in the graph")
+    elif len(found) > 1:
+        problems.append(f"variant {sub.target!r} names several nodes: {', '.join(t['id'] for t in found)}")
+    diseases = [d for d in row["diseases"] if d["rank"] == (row["diseases"][0]["rank"] if row["diseases"] else 0)]
+    if not diseases:
+        problems.append(f"disease {sub.disease!r} is not a disease id, name or synonym in the graph")
+    elif len(diseases) > 1:
+        problems.append(f"disease {sub.disease!r} names several diseases: {', '.join(d['id'] for d in diseases)}")
+    elif diseases[0].get("obsolete"):
+        instead = f"; use {diseases[0]['replacedBy']}" if diseases[0].get("replacedBy") else ""
+        problems.append(f"disease {diseases[0]['id']} is obsolete{instead}")
+    drugs = row["drugs"]
+    if drug and not drugs:
+        problems.append(f"drug {sub.drug!r} is not a drug name or synonym in the graph")
+    elif len(drugs) > 1:
+        problems.append(f"drug {sub.drug!r} names several drugs: {', '.join(d['id'] for d in drugs)}")
+    if problems:
+        raise InvalidSubmission(problems)
+    return Resolved(target=found[0]["id"], target_label=found[0]["label"], disease=diseases[0],
+                    drug=drugs[0] if drugs else None)
+
+
+CREATE = f"""
+OPTIONAL MATCH (v:Variant {{id: $target}})
+OPTIONAL MATCH (mp:MolecularProfile {{id: $target}})
+WITH coalesce(mp, v) AS t
+MATCH (dis:Disease {{id: $disease}})
+OPTIONAL MATCH (dr:Drug {{id: $drug}})
+WITH t, dis, dr WHERE t IS NOT NULL AND ($drug IS NULL OR dr IS NOT NULL)
+MERGE (s:Source {{key: $sourceKey}})
+ON CREATE SET s.name = $sourceName, s.version = 'live', s.status = 'active', s.licence = $licence,
+              s.loadedAt = $now
+CREATE (e:Evidence {{id: $id}})
+SET e += $props
+CREATE (e)-[:ASSERTED_BY]->(s)
+CREATE (e)-[:ABOUT {{release: $sourceKey}}]->(t)
+CREATE (e)-[:FOR_DISEASE {{release: $sourceKey}}]->(dis)
+FOREACH (_ IN CASE WHEN dr IS NULL THEN [] ELSE [1] END | CREATE (e)-[:FOR_DRUG {{release: $sourceKey}}]->(dr))
+RETURN {EVIDENCE_PROJECTION} AS evidence
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def submit_evidence(graph: Graph, sub: Submission) -> Row:
+    """Validate, resolve and write one submission (status SUBMITTED); returns the evidence row."""
+    problems = check(sub)
+    if problems:
+        raise InvalidSubmission(problems)
+    found = resolve(graph, sub)
+    pmids = [_PMID.match(p.strip())[1] for p in sub.pmids]  # type: ignore[index]
+    props = {
+        "source": SOURCE_NAME, "status": SUBMITTED, "submittedBy": _clean(sub.submitter), "submittedAt": _now(),
+        "type": _clean(sub.type).lower(), "direction": _clean(sub.direction).lower(),
+        "significance": _clean(sub.significance).lower(), "level": _clean(sub.level).upper() or None,
+        "statement": sub.statement.strip(), "pmids": pmids, "citations": [f"PMID:{p}" for p in pmids],
+        "origin": _clean(sub.origin).lower() or None,
+        "therapies": [found.drug["name"] or found.drug["id"]] if found.drug else [],
+    }
+    rows = graph.write(
+        CREATE, id=f"curated:{uuid.uuid4()}", props=props, target=found.target, disease=found.disease["id"],
+        drug=found.drug["id"] if found.drug else None, sourceKey=SOURCE_KEY, sourceName=SOURCE_NAME,
+        licence=SOURCE_LICENCE, now=props["submittedAt"],
+    )
+    if not rows:  # a referenced node vanished between resolving and writing (a release was replaced)
+        raise InvalidSubmission(["a referenced node changed while submitting; submit again"])
+    return rows[0]["evidence"]
+
+
+class NotModeratable(ValueError):
+    """Only SUBMITTED evidence can be moderated."""
+
+
+class UnknownEvidence(LookupError):
+    pass
+
+
+# The lock property makes check-and-set atomic: two moderators cannot both decide one item.
+MODERATE = f"""
+MATCH (e:Evidence {{id: $id}})
+SET e.moderationLock = true
+WITH e, e.status AS before
+FOREACH (_ IN CASE WHEN before = $submitted THEN [1] ELSE [] END |
+  SET e.status = $decision, e.moderatedBy = $moderator, e.moderatedAt = $now, e.moderationComment = $comment)
+REMOVE e.moderationLock
+RETURN before, {EVIDENCE_PROJECTION} AS evidence
+"""
+
+
+def moderate_evidence(graph: Graph, evidence_id: str, decision: str, comment: str, moderator: str) -> Row:
+    """Accept or reject a SUBMITTED item, recording who, when and why; returns the evidence row."""
+    if decision not in DECISIONS:
+        raise NotModeratable(f"decision must be one of {', '.join(DECISIONS)}")
+    problems = [f"{n} must not be empty" for n, v in (("comment", comment), ("moderator", moderator)) if not _clean(v)]
+    if problems:
+        raise NotModeratable("; ".join(problems))
+    rows = graph.write(
+        MODERATE, id=evidence_id.strip(), decision=decision, comment=comment.strip(), moderator=_clean(moderator),
+        now=_now(), submitted=SUBMITTED,
+    )
+    if not rows:
+        raise UnknownEvidence(f"no evidence {evidence_id!r}")
+    before = rows[0]["before"]
+    if before != SUBMITTED:
+        state = before or "loaded from a source release"
+        raise NotModeratable(f"evidence {evidence_id!r} is {state}; only {SUBMITTED} items can be moderated")
+    return rows[0]["evidence"]
+
+
+CURATED_PAGE = f"""
+CALL () {{
+  MATCH (e:Evidence {{source: $sourceName}}) WHERE e.status = $status
+  RETURN count(e) AS total
+}}
+CALL () {{
+  MATCH (e:Evidence {{source: $sourceName}}) WHERE e.status = $status AND e.id > $after
+  WITH e ORDER BY e.id LIMIT $limit
+  RETURN collect(e) AS page
+}}
+RETURN total, [e IN page | {EVIDENCE_PROJECTION}] AS rows
+"""
+
+
+def curated_page(graph: Graph, status: str, first: int, after: str | None = None) -> tuple[int, list[Row], bool]:
+    """Curated evidence with ``status`` (the moderation queue: SUBMITTED) in id order."""
+    if status not in STATUSES:
+        raise ValueError(status)
+    row = graph.read(CURATED_PAGE, sourceName=SOURCE_NAME, status=status, after=after or "", limit=first + 1)[0]
+    return row["total"], row["rows"][:first], len(row["rows"]) > first
