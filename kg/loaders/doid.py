@@ -1,0 +1,125 @@
+"""Human Disease Ontology (DOID) -> ``Disease`` nodes, ``IS_A`` hierarchy, xref look-up nodes.
+
+Reads the OBO release (``doid_*.obo.gz``, OBO 1.2) with kg.loaders.obo, or an OWL file
+(``doid.owl``, MONDO ``.owl``; RDF/XML or Turtle) with kg.loaders.owl, chosen by extension.
+
+Written (see docs/GRAPH_MODEL.md):
+
+* ``Disease {id}`` with name, definition, synonyms (EXACT), otherSynonyms (RELATED/BROAD/NARROW),
+  xrefs (``PREFIX:ID`` as the file spells them), altIds, subsets, obsolete, replacedBy, consider;
+  ``DiseaseName`` look-ups for name and EXACT synonyms (kg.loaders.statements.DISEASES).
+* ``(Disease)-[:IS_A]->(Disease)`` between live terms; obsolete terms have none and keep
+  ``(old)-[:REPLACED_BY]->(new)`` so an old id still resolves.
+* ``(DiseaseXref {id})-[:XREF_OF {kind}]->(Disease)`` for live terms: every xref under its
+  canonical keys (kg.loaders.xrefs: ``UMLS_CUI:C…`` also as ``UMLS:C…``, ``ORDO:n`` also as
+  ``ORPHANET:n``, ``MIM:`` as ``OMIM:``), kind ``xref``, or ``exactMatch`` when DOID also states
+  it as a skos exactMatch (``property_value: exactMatch "MESH:…"``); alt ids (``DOID:267``), kind
+  ``altId``. Other loaders (ClinVar conditions via MeSH, MedGen/UMLS, OMIM, Orphanet) map to a
+  DOID by looking up ``xref_keys(theirs)``. One key may name several diseases (244 MeSH keys do
+  in the 2024-01-31 release); prefer ``exactMatch`` edges, then the most specific term.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from kg.db import Graph
+from kg.loaders import statements
+from kg.loaders.errors import SourceFormatError
+from kg.loaders.obo import OboTerm, read_terms, release_version
+from kg.loaders.owl import is_owl, read_owl
+from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
+from kg.loaders.sourcefile import checked_first, find_release_file
+from kg.loaders.xrefs import xref_keys
+
+SOURCE = "doid"
+LICENCE = "CC0 1.0 (Human Disease Ontology, disease-ontology.org)"
+URL = "https://github.com/DiseaseOntology/HumanDiseaseOntology"
+
+DISEASE_DETAILS = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MATCH (d:Disease {id: row.id})
+SET d.otherSynonyms = row.otherSynonyms, d.altIds = row.altIds, d.subsets = row.subsets,
+    d.consider = row.consider
+WITH d, row, src
+UNWIND row.xrefKeys AS x
+MERGE (dx:DiseaseXref {id: x.id})
+SET dx.prefix = x.prefix
+MERGE (dx)-[r:XREF_OF]->(d)
+SET r.kind = x.kind, r.release = $source
+MERGE (dx)-[:ASSERTED_BY]->(src)
+"""
+
+DISEASE_REPLACEMENTS = """
+UNWIND $rows AS row
+MATCH (old:Disease {id: row.id})
+UNWIND row.replacements AS newId
+MATCH (new:Disease {id: newId})
+MERGE (old)-[r:REPLACED_BY]->(new)
+SET r.release = $source
+"""
+
+_KIND_RANK = {"exactMatch": 0, "xref": 1, "altId": 2}  # a curated skos exactMatch says the most
+
+
+def xref_rows(term: OboTerm) -> list[dict[str, str]]:
+    """The DiseaseXref keys of one live term, each once; when a key is both a plain xref and an
+    exactMatch it is an ``exactMatch`` (the hint to prefer when a key names several diseases)."""
+    kinds: dict[str, str] = {}
+    for kind, values in (("xref", term.xrefs), ("exactMatch", term.exact_matches), ("altId", term.alt_ids)):
+        for value in values:
+            for key in xref_keys(value):
+                if key not in kinds or _KIND_RANK[kind] < _KIND_RANK[kinds[key]]:
+                    kinds[key] = kind
+    return [{"id": key, "prefix": key.split(":", 1)[0], "kind": kind} for key, kind in kinds.items()]
+
+
+def detail_row(term: OboTerm) -> dict[str, Any]:
+    row = term.as_row()
+    row["xrefKeys"] = [] if term.obsolete else xref_rows(term)
+    return row
+
+
+def stages(terms: Callable[[], Iterable[OboTerm]]) -> list[Stage]:
+    return [
+        Stage("terms", statements.DISEASES, lambda: (t.as_row() for t in checked_first(terms)), batch_size=2000),
+        Stage("xrefs", DISEASE_DETAILS, lambda: (detail_row(t) for t in terms()), batch_size=2000),
+        Stage("hierarchy", statements.DISEASE_PARENTS,
+              lambda: (t.as_row() for t in terms() if t.parents and not t.obsolete), batch_size=5000),
+        Stage("replacements", DISEASE_REPLACEMENTS,
+              lambda: (t.as_row() for t in terms() if t.obsolete and t.replaced_by), batch_size=5000),
+    ]
+
+
+def find_file(path: Path) -> Path:
+    """``path`` itself, or in a folder the newest ``doid*.obo(.gz)``, else ``doid*.owl(.gz)``."""
+    return find_release_file(path, ("doid*.obo.gz", "doid*.obo", "doid*.owl.gz", "doid*.owl"))
+
+
+def load(
+    graph: Graph,
+    path: Path,
+    *,
+    progress: bool = True,
+    version: str | None = None,
+    source_name: str = SOURCE,
+) -> LoadReport:
+    """Load the DOID release at ``path`` (folder or file); ``version`` overrides the data's own."""
+    file = find_file(Path(path))
+    if is_owl(file):
+        ontology = read_owl(file)
+        release_of = version or ontology.version
+        if not release_of:
+            raise SourceFormatError(file, None, "an owl:versionIRI / owl:versionInfo or a dated file name", file.name)
+        licence = ontology.licence or LICENCE
+        terms: Callable[[], Iterable[OboTerm]] = ontology.terms
+    else:
+        release_of = version or release_version(file)
+        licence = LICENCE
+        terms = lambda: read_terms(file)  # noqa: E731
+    release = SourceRelease(source_name, release_of, licence, (file,), URL)
+    return load_release(graph, release, stages(terms), progress=progress)
+

@@ -1,0 +1,198 @@
+"""OBO-style OWL ontologies (doid.owl, mondo.owl; RDF/XML or Turtle) read through rdflib.
+
+Terms are named ``owl:Class`` es with OBO PURLs (``http://purl.obolibrary.org/obo/DOID_1909`` ->
+``DOID:1909``). The mapping follows the OBO-to-OWL conventions (oboInOwl):
+``rdfs:label`` -> name, ``IAO:0000115`` -> definition, ``oboInOwl:hasExactSynonym`` -> synonyms
+(related/broad/narrow -> other synonyms), ``oboInOwl:hasDbXref`` -> xrefs,
+``oboInOwl:hasAlternativeId`` -> alt ids, ``rdfs:subClassOf`` a *named* class -> parents
+(restrictions are blank nodes and are skipped), ``owl:deprecated`` -> obsolete,
+``IAO:0100001`` (term replaced by) -> replaced by, ``oboInOwl:consider`` -> consider.
+
+A triple store keeps everything it parses, and MONDO's OWL is hundreds of megabytes of
+triples; the store used here keeps only the triples listed above (with a named subject), so
+memory grows with the terms and their labels, not with the axioms and annotations of the file.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.sax
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.exceptions import ParserError
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, Namespace
+from rdflib.plugins.stores.memory import Memory
+
+from kg.loaders.errors import SourceFormatError
+from kg.loaders.obo import OboTerm
+from kg.loaders.sourcefile import date_in, open_binary, read_errors
+
+OBO = Namespace("http://purl.obolibrary.org/obo/")
+OBO_IN_OWL = Namespace("http://www.geneontology.org/formats/oboInOwl#")
+DEFINITION = OBO["IAO_0000115"]
+REPLACED_BY = OBO["IAO_0100001"]
+
+_SYNONYMS = {
+    OBO_IN_OWL.hasExactSynonym: "EXACT",
+    OBO_IN_OWL.hasRelatedSynonym: "RELATED",
+    OBO_IN_OWL.hasBroadSynonym: "BROAD",
+    OBO_IN_OWL.hasNarrowSynonym: "NARROW",
+}
+_KEPT = {
+    RDFS.label, RDFS.subClassOf, DEFINITION, REPLACED_BY, OWL.deprecated, OWL.versionIRI, OWL.versionInfo,
+    OBO_IN_OWL.hasDbXref, OBO_IN_OWL.hasAlternativeId, OBO_IN_OWL.inSubset, OBO_IN_OWL.consider,
+    SKOS.exactMatch, DCTERMS.license, *_SYNONYMS,
+}
+_TYPES = {OWL.Class, OWL.Ontology}
+_OBO_IRI = re.compile(r"^http://purl\.obolibrary\.org/obo/([A-Za-z][A-Za-z0-9]*)_([^/#]+)$")
+_FORMATS = {".owl": "xml", ".rdf": "xml", ".xml": "xml", ".ttl": "turtle"}
+
+
+def is_owl(path: Path) -> bool:
+    return _suffix(path) in _FORMATS
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.removesuffix(".gz")
+    return Path(name).suffix.lower()
+
+
+def curie(node: Any) -> str | None:
+    """``http://purl.obolibrary.org/obo/DOID_1909`` -> ``DOID:1909``; a literal ``DOID:1909`` as is."""
+    if isinstance(node, URIRef):
+        match = _OBO_IRI.match(str(node))
+        return f"{match.group(1)}:{match.group(2)}" if match else None
+    if isinstance(node, Literal) and ":" in str(node):
+        return str(node)
+    return None
+
+
+class _TermTriples(Memory):
+    """An in-memory store that keeps only the triples a term needs (named subjects only)."""
+
+    def add(self, triple: Any, context: Any, quoted: bool = False) -> None:  # type: ignore[override]
+        subject, predicate, obj = triple
+        if not isinstance(subject, URIRef):
+            return
+        if predicate == RDF.type:
+            if obj in _TYPES:
+                super().add(triple, context, quoted)
+            return
+        if predicate in _KEPT and not (predicate == RDFS.subClassOf and not isinstance(obj, URIRef)):
+            super().add(triple, context, quoted)
+
+
+@dataclass
+class OwlOntology:
+    path: Path
+    graph: Graph
+    prefix: str  # the id prefix of the ontology's own classes: DOID, MONDO
+
+    @property
+    def version(self) -> str | None:
+        """The date in ``owl:versionIRI`` (else ``owl:versionInfo``), else the date in the file name."""
+        for ontology in self.graph.subjects(RDF.type, OWL.Ontology):
+            for predicate in (OWL.versionIRI, OWL.versionInfo):
+                for value in self.graph.objects(ontology, predicate):
+                    if found := date_in(str(value)) or (str(value) if predicate == OWL.versionInfo else None):
+                        return found
+        return date_in(self.path.name)
+
+    @property
+    def licence(self) -> str | None:
+        for ontology in self.graph.subjects(RDF.type, OWL.Ontology):
+            for value in self.graph.objects(ontology, DCTERMS.license):
+                return str(value)
+        return None
+
+    def terms(self) -> Iterator[OboTerm]:
+        """The ontology's own classes, sorted by id, as OboTerm (``line`` is 0: RDF has no stanza lines)."""
+        ids = sorted(
+            (term_id, node)
+            for node in self.graph.subjects(RDF.type, OWL.Class)
+            if (term_id := curie(node)) is not None and term_id.split(":", 1)[0] == self.prefix
+        )
+        for term_id, node in ids:
+            yield self._term(term_id, node)
+
+    def _term(self, term_id: str, node: URIRef) -> OboTerm:
+        g = self.graph
+        term = OboTerm(term_id, 0)
+        term.name = _first_text(g.objects(node, RDFS.label))
+        term.definition = _first_text(g.objects(node, DEFINITION))
+        for predicate, scope in _SYNONYMS.items():
+            target = term.synonyms if scope == "EXACT" else term.other_synonyms
+            target.extend(sorted({str(v) for v in g.objects(node, predicate)} - set(target)))
+        term.xrefs = sorted({str(v) for v in g.objects(node, OBO_IN_OWL.hasDbXref)})
+        term.exact_matches = sorted({c for v in g.objects(node, SKOS.exactMatch) if (c := _mapping(v))})
+        term.alt_ids = sorted({str(v) for v in g.objects(node, OBO_IN_OWL.hasAlternativeId)})
+        term.subsets = sorted({_local_name(v) for v in g.objects(node, OBO_IN_OWL.inSubset)})
+        term.parents = sorted({c for v in g.objects(node, RDFS.subClassOf) if (c := curie(v)) and c != term_id})
+        term.obsolete = any(str(v).lower() == "true" for v in g.objects(node, OWL.deprecated))
+        term.replaced_by = sorted({c for v in g.objects(node, REPLACED_BY) if (c := curie(v))})
+        term.consider = sorted({c for v in g.objects(node, OBO_IN_OWL.consider) if (c := curie(v))})
+        return term
+
+
+def _first_text(values: Iterator[Any]) -> str | None:
+    """One value, deterministically: the first (sorted) untagged or English one, else any."""
+    items = list(values)
+    english = sorted(str(v) for v in items if not isinstance(v, Literal) or v.language in (None, "en"))
+    return (english or sorted(str(v) for v in items) or [None])[0]
+
+
+def _local_name(node: Any) -> str:
+    text = str(node)
+    return re.split(r"[#/]", text)[-1] if isinstance(node, URIRef) else text
+
+
+def _mapping(node: Any) -> str | None:
+    """A skos:exactMatch target as ``PREFIX:ID`` (OBO PURL or identifiers.org-style IRIs, or a literal)."""
+    if (found := curie(node)) is not None:
+        return found
+    text = str(node)
+    match = re.match(r"^https?://identifiers\.org/([^/:]+)[/:](.+)$", text)
+    return f"{match.group(1)}:{match.group(2)}" if match else None
+
+
+def _ontology_prefix(graph: Graph, path: Path) -> str:
+    """The id prefix of the ontology's own classes: from its IRI (``…/obo/doid.owl``), else the
+    prefix most classes carry."""
+    counts = Counter(
+        term_id.split(":", 1)[0]
+        for node in graph.subjects(RDF.type, OWL.Class)
+        if (term_id := curie(node)) is not None
+    )
+    for ontology in graph.subjects(RDF.type, OWL.Ontology):
+        stem = Path(str(ontology)).name.split(".")[0].upper()
+        if counts.get(stem):
+            return stem
+    if not counts:
+        raise SourceFormatError(path, None, "owl:Class declarations with OBO PURLs (http://purl.obolibrary.org/obo/X_n)", "none")
+    return counts.most_common(1)[0][0]
+
+
+def read_owl(path: Path) -> OwlOntology:
+    """Parse ``path`` (``.owl``/``.rdf`` RDF/XML or ``.ttl``, optionally gzipped) into a filtered store."""
+    graph = Graph(store=_TermTriples())
+    reader = open_binary(path)
+    fmt = _FORMATS.get(_suffix(path), "xml")
+    with reader, read_errors(path, lambda: reader.line):
+        try:
+            graph.parse(source=reader, format=fmt, publicID=path.as_uri())
+        except xml.sax.SAXParseException as err:
+            raise SourceFormatError(path, err.getLineNumber(), "well-formed RDF/XML", err.getMessage()) from err
+        except (ParserError, SyntaxError, ValueError) as err:  # rdflib turtle/RDF-level errors
+            line = _line_in(str(err)) or reader.line
+            raise SourceFormatError(path, line, f"valid {fmt} RDF", str(err)[:200]) from err
+    return OwlOntology(path, graph, _ontology_prefix(graph, path))
+
+
+def _line_in(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,65 @@
+"""Sequence Ontology (SO, OBO 1.2) -> ``SequenceOntologyTerm`` nodes with their ``IS_A`` hierarchy.
+
+ClinVar's molecular consequences (``MC=SO:0001583|missense_variant``) and CIViC's variant types
+(SO term names) link to these terms. Written (see docs/GRAPH_MODEL.md):
+``SequenceOntologyTerm {id: "SO:0001583"}`` with name, synonyms (EXACT), otherSynonyms, definition,
+altIds, obsolete, replacedBy; ``(term)-[:IS_A]->(term)`` between live terms (``relationship:``
+lines such as part_of are not loaded); obsolete terms keep ``(old)-[:REPLACED_BY]->(new)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg.db import Graph
+from kg.loaders.obo import read_terms, release_version
+from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
+from kg.loaders.sourcefile import checked_first, find_release_file
+
+SOURCE = "so"
+LICENCE = "CC BY 4.0 (The Sequence Ontology, sequenceontology.org; attribution required)"
+URL = "https://github.com/The-Sequence-Ontology/SO-Ontologies"
+
+TERMS = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (t:SequenceOntologyTerm {id: row.id})
+SET t.name = row.name, t.synonyms = row.synonyms, t.otherSynonyms = row.otherSynonyms,
+    t.definition = row.definition, t.altIds = row.altIds, t.obsolete = row.obsolete,
+    t.replacedBy = row.replacedBy
+MERGE (t)-[:ASSERTED_BY]->(src)
+"""
+
+PARENTS = """
+UNWIND $rows AS row
+MATCH (child:SequenceOntologyTerm {id: row.id})
+UNWIND row.parents AS parentId
+MATCH (parent:SequenceOntologyTerm {id: parentId})
+MERGE (child)-[r:IS_A]->(parent)
+SET r.release = $source
+"""
+
+REPLACEMENTS = """
+UNWIND $rows AS row
+MATCH (old:SequenceOntologyTerm {id: row.id})
+UNWIND row.replacements AS newId
+MATCH (new:SequenceOntologyTerm {id: newId})
+MERGE (old)-[r:REPLACED_BY]->(new)
+SET r.release = $source
+"""
+
+
+def stages(path: Path) -> list[Stage]:
+    return [
+        Stage("terms", TERMS, lambda: (t.as_row() for t in checked_first(lambda: read_terms(path)))),
+        Stage("hierarchy", PARENTS, lambda: (t.as_row() for t in read_terms(path) if t.parents and not t.obsolete)),
+        Stage("replacements", REPLACEMENTS,
+              lambda: (t.as_row() for t in read_terms(path) if t.obsolete and t.replaced_by)),
+    ]
+
+
+def load(graph: Graph, path: Path, *, progress: bool = True, version: str | None = None) -> LoadReport:
+    """Load the SO release at ``path`` (the ontology folder, or an ``so*.obo(.gz)`` file)."""
+    file = find_release_file(Path(path), ("so*.obo.gz", "so*.obo"))
+    release = SourceRelease(SOURCE, version or release_version(file), LICENCE, (file,), URL)
+    return load_release(graph, release, stages(file), progress=progress)
