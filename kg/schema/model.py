@@ -24,6 +24,7 @@ NODE_KEYS: dict[str, str] = {
     "GeneAlias": "name",  # lowercased alias / previous symbol -> Gene
     "DiseaseName": "name",  # lowercased name / synonym -> Disease
     "DrugName": "name",  # lowercased name / synonym -> Drug
+    "DiseaseXref": "id",  # canonical xref "MESH:D008545", "UMLS:C0025202" -> Disease (kg.loaders.xrefs)
 }
 
 # label -> properties with a plain range index (lookups other than the key)
@@ -38,6 +39,7 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
     "Phenotype": ("gene",),
     "Recommendation": ("lookupKey", "guideline"),
     "MolecularProfile": ("name",),
+    "SequenceOntologyTerm": ("name",),  # CIViC variant types are SO names
 }
 
 # label -> properties for a full-text index (case-insensitive name search)
