@@ -17,6 +17,7 @@ NODE_KEYS: dict[str, str] = {
     "Evidence": "id",
     "Assertion": "id",
     "Recommendation": "id",
+    "Diplotype": "id",  # "CYP2C19:*1/*2" -[:HAS_PHENOTYPE {guideline}]-> Phenotype (kg/loaders/pharmcat.py)
     "SequenceOntologyTerm": "id",
     "SecondaryFinding": "id",  # ACMG SF v3.0 gene-disorder row
     "Source": "key",  # "<name>@<version>"
@@ -37,6 +38,7 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
     "Source": ("name",),
     "Haplotype": ("gene",),
     "Phenotype": ("gene",),
+    "Diplotype": ("gene",),
     "Recommendation": ("lookupKey", "guideline"),
     "MolecularProfile": ("name",),
     "SequenceOntologyTerm": ("name",),  # CIViC variant types are SO names

@@ -1,0 +1,81 @@
+"""What the pharmacogenomics loaders (pharmcat, pharmgkb, fda) share: gene and drug Cypher,
+drug-name keys, and a validate-first release load.
+
+Validate first: every stage's rows are produced once without the database before anything is
+written, so a malformed file fails the load before a single statement runs. This matters
+because fact edges carry one ``release``: a failing load of a *second* version of a source
+would re-stamp edges the active version already wrote (``SET r.release``) and its discard would
+then delete them. Parsing these releases twice costs a second or two; an unchanged release is
+still a cheap skip (checked before validating).
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.db import Graph
+from kg.loaders.release import LoadReport, SourceRelease, Stage, file_checksum, load_release
+
+# Genes named by a PGx source: MERGE by HGNC symbol, flag pgx.
+GENES = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (g:Gene {symbol: row.symbol})
+SET g.pgx = true, g.pharmgkbId = coalesce(row.pharmgkbId, g.pharmgkbId)
+MERGE (g)-[:ASSERTED_BY]->(src)
+"""
+
+# Drugs keyed by lowercased name (docs/GRAPH_MODEL.md); identifiers fill in where given,
+# synonyms accumulate; every name and synonym (and trade name) becomes a DrugName lookup.
+DRUGS = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (d:Drug {id: row.id})
+SET d.name = coalesce(d.name, row.name),
+    d.pharmgkbId = coalesce(row.pharmgkbId, d.pharmgkbId),
+    d.rxnormId = coalesce(row.rxnormId, d.rxnormId),
+    d.drugbankId = coalesce(row.drugbankId, d.drugbankId),
+    d.atc = CASE WHEN row.atc IS NULL OR size(row.atc) = 0 THEN d.atc
+                 ELSE coalesce(d.atc, []) + [x IN row.atc WHERE NOT x IN coalesce(d.atc, [])] END,
+    d.synonyms = coalesce(d.synonyms, []) +
+                 [x IN coalesce(row.synonyms, []) WHERE NOT x IN coalesce(d.synonyms, [])]
+MERGE (d)-[:ASSERTED_BY]->(src)
+WITH d, row, src
+UNWIND [n IN [row.name] + coalesce(row.synonyms, []) + coalesce(row.tradeNames, []) | toLower(trim(n))] AS name
+WITH DISTINCT d, src, name
+WHERE name <> ''
+MERGE (dn:DrugName {name: name})
+MERGE (dn)-[r:NAME_OF]->(d)
+SET r.release = $source
+MERGE (dn)-[:ASSERTED_BY]->(src)
+"""
+
+
+def drug_id(name: str) -> str:
+    """The Drug key: the name lowercased, inner whitespace collapsed."""
+    return " ".join(name.split()).lower()
+
+
+_SLUG = re.compile(r"[^a-z0-9*:+.]+")
+
+
+def slug(text: str) -> str:
+    """A stable key fragment: ``"Abemaciclib (1)"`` -> ``abemaciclib-1``."""
+    return _SLUG.sub("-", text.lower()).strip("-")
+
+
+def load_validated(
+    graph: Graph, release: SourceRelease, stages: list[Stage], *, progress: bool = True
+) -> LoadReport:
+    """``load_release`` after producing every stage's rows once (no writes) to surface bad input."""
+    existing = graph.read(
+        "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum", key=release.key
+    )
+    unchanged = bool(existing) and existing[0]["status"] == "active" and existing[0]["checksum"] == file_checksum(
+        release.files
+    )
+    if not unchanged:
+        for stage in stages:
+            for _ in stage.rows():
+                pass
+    return load_release(graph, release, stages, progress=progress)
