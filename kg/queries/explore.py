@@ -80,14 +80,15 @@ def _type_pattern(types: list[str] | None) -> str:
 
 
 def _find(param: str, label: str | None, var: str) -> str:
-    """``CALL () { ... }`` binding ``var`` to every node keyed ``$param`` (one index seek per label)."""
+    """``CALL () { ... }`` binding ``<var>_found`` to the nodes keyed ``$param`` (one index seek per
+    label; always one row, so it composes with what came before)."""
     labels = [label] if label else list(NODE_KEYS)
-    heads = "\nUNION\n".join(f"MATCH (n:{lb} {{{NODE_KEYS[lb]}: ${param}}}) RETURN n" for lb in labels)
+    heads = "\n  UNION\n".join(f"  MATCH (n:{lb} {{{NODE_KEYS[lb]}: ${param}}}) RETURN n" for lb in labels)
     lookup = " OR ".join(f"x:{lb}" for lb in LOOKUP_LABELS)
     return (
-        f"CALL () {{\n{heads}\n}}\nWITH collect(DISTINCT n) AS candidates\n"
-        f"WITH CASE WHEN any(x IN candidates WHERE NOT ({lookup})) "
-        f"THEN [x IN candidates WHERE NOT ({lookup})] ELSE candidates END AS {var}_found\n"
+        f"CALL () {{\n  CALL () {{\n{heads}\n  }}\n  WITH collect(DISTINCT n) AS candidates\n"
+        f"  RETURN CASE WHEN any(x IN candidates WHERE NOT ({lookup})) "
+        f"THEN [x IN candidates WHERE NOT ({lookup})] ELSE candidates END AS {var}_found\n}}\n"
     )
 
 
@@ -232,7 +233,7 @@ def paths_query(from_label: str | None, to_label: str | None, types: list[str], 
     match = f"MATCH p = allShortestPaths({pattern})" if shortest else f"MATCH p = {pattern}"
     where = _PATH_SHOWN if shortest else f"{_SIMPLE} AND {_PATH_SHOWN}"
     return f"""{_find('from', from_label, 'a')}
-{_find('to', to_label, 'b').replace('WITH ', 'WITH a_found, ')}
+{_find('to', to_label, 'b')}
 OPTIONAL CALL (a_found, b_found) {{
   WITH a_found, b_found WHERE size(a_found) = 1 AND size(b_found) = 1 AND a_found[0] <> b_found[0]
   WITH a_found[0] AS a, b_found[0] AS b
