@@ -274,8 +274,6 @@ def stream(vcf: VCF, index: PositionIndex, stats: FilterStats, max_span: int = 1
 # -- text scan: plain or gzip text, vectorised ----------------------------------------
 
 _CHUNK = 32 << 20
-_COLS = np.arange(10)
-_POW10 = 10 ** np.arange(10, dtype=np.int64)
 
 
 def _text_chunks(path: str | os.PathLike[str], kind: FileKind) -> Iterator[bytes]:
@@ -347,17 +345,20 @@ class _Scan:
             raise self.malformed(buf, ds[j], de[j], int(line_of[j]), rec0 + j + 1,
                                  "at least 8 tab-separated columns (VCF 4.2 section 1.6)")
         t1, t2, t3, t4 = tabs[k], tabs[k + 1], tabs[k + 2], tabs[k + 3]
-        # POS: up to 10 decimal digits between the first two tabs.
+        # POS: up to 10 decimal digits between the first two tabs, Horner column by column.
         plen = t2 - t1 - 1
-        digits = a[np.minimum(t1[:, None] + 1 + _COLS, len(a) - 1)].astype(np.int64) - 48
-        used = _COLS < plen[:, None]
-        bad = (plen < 1) | (plen > 10) | (((digits < 0) | (digits > 9)) & used).any(axis=1)
+        bad = (plen < 1) | (plen > 10)
+        pos = np.zeros(len(ds), dtype=np.int64)
+        last = len(a) - 1
+        for c in range(int(min(plen.max(), 10))):
+            use = plen > c
+            d = a[np.minimum(t1 + (1 + c), last)].astype(np.int64) - 48
+            bad |= use & ((d < 0) | (d > 9))
+            pos = np.where(use, pos * 10 + d, pos)
         if bad.any():
             j = int(np.argmax(bad))
             raise self.malformed(buf, ds[j], de[j], int(line_of[j]), rec0 + j + 1,
                                  "POS to be a positive integer (VCF 4.2 section 1.6.1)")
-        exps = np.clip(plen[:, None] - 1 - _COLS, 0, 9)
-        pos = np.where(used, digits * _POW10[exps], 0).sum(axis=1)
         start0 = pos - 1
         end0 = start0 + np.maximum(t4 - t3 - 1, 1)  # span of REF
         # CHROM: runs of identical names, compared exactly byte by byte.
