@@ -134,7 +134,8 @@ CALL (seen, frontier) {{
   RETURN collect(r) AS newRels, collect(DISTINCT b) AS reached
 }}
 WITH seen, rels + newRels AS rels, newRels, [b IN reached WHERE NOT b IN seen] AS fresh, truncated
-WITH seen + fresh[..($limit + 1 - size(seen))] AS seen, fresh[..($limit + 1 - size(seen))] AS frontier,
+WITH seen + fresh[..($limit + 1 - size(seen))] AS seen,
+     [b IN fresh[..($limit + 1 - size(seen))] WHERE NOT b:Source] AS frontier,
      rels, truncated OR size(fresh) > $limit + 1 - size(seen) OR size(newRels) >= $limit AS truncated
 """
 
@@ -168,7 +169,8 @@ def neighborhood(
     limit: int = 50,
 ) -> Subgraph:
     """The node keyed ``key`` and what lies within ``depth`` relationships, breadth first, at most
-    ``limit`` nodes besides it. Only edges between returned nodes are returned."""
+    ``limit`` nodes besides it. Only edges between returned nodes are returned. A Source (release)
+    is reached but not expanded unless it is the start: every fact of a release hangs off it."""
     label = check_label(label)
     types = check_types(relationship_types)
     _bounded("depth", depth, 1, MAX_DEPTH)
