@@ -230,7 +230,8 @@ def query_indexed(vcf: VCF, index: PositionIndex, stats: FilterStats, max_gap: i
             start, end = v.start, v.end
             if not index.overlaps(region.chrom, start, end):
                 continue
-            if start < region.start - 1:  # may also have come from the previous region
+            # A record longer than the gap between two regions is returned by both queries.
+            if start < region.start - 1 or end > region.end:
                 key = (region.chrom, start, str(v))
                 if key in seen:
                     continue
