@@ -3,13 +3,17 @@ invisible until accepted, moderation is one-way; the VCF upload reaches the matc
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from api import curation as curation_api
 from kg.db import Graph
+from kg.matcher.errors import VcfError
 from tests import api_graph as t
 from tests.api_graph import api_graph, client, error_code, gql  # noqa: F401 (fixtures)
 
@@ -131,3 +135,33 @@ def test_vcf_upload_without_the_matcher_is_unavailable(client: TestClient) -> No
 def test_empty_vcf_upload_is_bad_input_or_matcher_missing(client: TestClient) -> None:
     body = _upload(client, b"")
     assert error_code(body) in ("BAD_INPUT", "UNAVAILABLE")
+
+
+@dataclasses.dataclass
+class _FakeReport:
+    patient_id: str
+    variants_matched: int
+    genes_called: list[str]
+    records_read: int
+    records_skipped: int
+
+
+def test_vcf_upload_reaches_the_matcher_with_a_temp_file(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict] = []
+
+    def match_patient(graph: Graph, vcf_path: Path, *, patient_id: str, disease: str | None, sample: str | None) -> _FakeReport:
+        calls.append({"path": vcf_path, "content": Path(vcf_path).read_bytes(), "patient": patient_id, "sample": sample})
+        if b"broken" in calls[-1]["content"]:
+            raise VcfError(vcf_path, "malformed VCF record", line=2, expected="8 columns", found="1")
+        return _FakeReport(patient_id, 3, ["CYP2C19", "DPYD"], 10, 2)
+
+    monkeypatch.setattr(curation_api, "_matcher", lambda: match_patient)
+    body = _upload(client, b"##fileformat=VCFv4.2\n", filename="patient.vcf.gz")
+    assert body["data"]["submitPatientVcf"] == {
+        "patientId": "test-api-vcf-1", "variantsMatched": 3, "genesCalled": 2, "recordsRead": 10, "recordsSkipped": 2}
+    assert calls[0]["content"] == b"##fileformat=VCFv4.2\n" and calls[0]["patient"] == "test-api-vcf-1"
+    assert str(calls[0]["path"]).endswith(".vcf.gz") and not Path(calls[0]["path"]).exists()  # cleaned up
+    broken = _upload(client, b"broken", filename="patient.vcf")
+    assert error_code(broken) == "BAD_INPUT"
+    message = broken["errors"][0]["message"]
+    assert message.startswith("patient.vcf, line 2") and "kg-upload-" not in message  # the user's name, not ours
