@@ -182,7 +182,7 @@ class _Run:
 
     def __init__(self, files: CivicFiles) -> None:
         self.files = files
-        self.tally: Counter[str] = Counter()
+        self.tally: Counter[str] = Counter({"unplaced: liftover failed": 0})  # always reported
         self.index = VariantIndex()
         self.evidence_ids: set[str] = set()
         self._reader: VariantReader | None = None
