@@ -113,6 +113,10 @@ def load_release(
     if existing and existing[0]["status"] != "active":
         discard_release(graph, release.key)  # a leftover of a crashed load
     already_active = bool(existing) and existing[0]["status"] == "active"
+    previous = graph.read(
+        "MATCH (s:Source {name: $name, status: 'active'}) WHERE s.key <> $key RETURN s.key AS key",
+        name=release.name, key=release.key,
+    )
 
     graph.write(
         "MERGE (s:Source {key: $key}) "
@@ -128,7 +132,7 @@ def load_release(
             report.rows[stage.name] = _write_stage(graph, release, stage, progress)
     except BaseException:
         if not already_active:
-            discard_release(graph, release.key)
+            discard_release(graph, release.key, fallback=previous[0]["key"] if previous else None)
         raise
     report.replaced = _activate(graph, release)
     report.seconds = time.monotonic() - started
@@ -163,11 +167,17 @@ def _activate(graph: Graph, release: SourceRelease) -> list[str]:
     return [row["key"] for row in older]
 
 
-def discard_release(graph: Graph, key: str) -> None:
+def discard_release(graph: Graph, key: str, fallback: str | None = None) -> None:
     """Remove a release: nodes only it asserted, its assertion links, its fact edges, its Source.
 
+    ``fallback`` is the still-active older release of the same source when a load fails: a fact
+    edge carries one ``release``, so an edge the failed load re-MERGEd between two nodes that the
+    older release also asserts is handed back to it instead of being deleted. (Loaders also read
+    their files to the end before the first write, so a malformed file never gets this far.)
     Deletes in bounded batches so a large release never needs one huge transaction.
     """
+    if fallback:
+        _restamp_shared_edges(graph, key, fallback)
     _delete_in_batches(graph, key)
     _delete_edges_in_batches(graph, key)
     graph.write("MATCH (s:Source {key: $key}) DETACH DELETE s", key=key)
@@ -189,6 +199,19 @@ def _delete_in_batches(graph: Graph, key: str) -> None:
             key=key,
         )[0]["n"]
         if unlinked == 0:
+            break
+
+
+def _restamp_shared_edges(graph: Graph, key: str, fallback: str) -> None:
+    while True:
+        moved = graph.write(
+            "MATCH (a)-[r]->(b) WHERE r.release = $key "
+            "AND EXISTS { (a)-[:ASSERTED_BY]->(:Source {key: $fallback}) } "
+            "AND EXISTS { (b)-[:ASSERTED_BY]->(:Source {key: $fallback}) } "
+            "WITH r LIMIT 10000 SET r.release = $fallback RETURN count(*) AS n",
+            key=key, fallback=fallback,
+        )[0]["n"]
+        if moved == 0:
             break
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from kg.db import Graph
 
 GENE_BY_SYMBOL = """
-OPTIONAL MATCH (exact:Gene {symbol: toUpper($symbol)})
+OPTIONAL MATCH (exact:Gene) WHERE exact.symbol IN [$symbol, toUpper($symbol)]
 OPTIONAL MATCH (:GeneAlias {name: toLower($symbol)})-[a:ALIAS_OF]->(other:Gene)
 WITH exact, other, a
 RETURN exact {.*} AS exact,
