@@ -173,7 +173,7 @@ def _diplotype(call: pgx.GeneCallSummary) -> Diplotype:
     return Diplotype(
         gene=call.gene, diplotype=call.diplotype, phenotype=call.phenotypes[0] if len(call.phenotypes) == 1 else None,
         phenotypes=call.phenotypes, activity_score=call.activity_score, status=call.status,
-        ambiguous=call.ambiguous or len(call.phenotypes) > 1, candidates=call.candidates,
+        ambiguous=call.ambiguous, candidates=call.candidates,
         missing_positions=call.missing_positions, warnings=call.warnings,
     )
 

@@ -37,9 +37,10 @@ RETURN d.id AS drug, d.name AS drugName, rec.guideline AS guideline, rec.guideli
 """
 
 MATCHING_RECOMMENDATIONS = """
-MATCH (p:Patient {id: $patient})-[:HAS_DIPLOTYPE]->(ph:Phenotype)<-[:FOR_PHENOTYPE]-(rec:Recommendation)
+MATCH (p:Patient {id: $patient})-[hd:HAS_DIPLOTYPE]->(ph:Phenotype)<-[:FOR_PHENOTYPE]-(rec:Recommendation)
       -[:FOR_DRUG]->(d:Drug)
 WHERE ($drugs IS NULL OR d.id IN $drugs)
+  AND (hd.guideline IS NULL OR hd.guideline = rec.guideline)
   AND EXISTS { (rec)-[:ASSERTED_BY]->(:Source {status: 'active'}) }
 WITH p, rec, d, collect(DISTINCT ph.id) AS matched
 MATCH (rec)-[:FOR_PHENOTYPE]->(need:Phenotype)
@@ -74,6 +75,11 @@ class GeneCallSummary:
     candidates: list[str]
     missing_positions: list[str]
     warnings: list[str]
+    by_guideline: dict[str, list[str]] = field(default_factory=dict)  # guideline ("" = any) -> phenotypes
+
+    def phenotypes_for(self, guideline: str) -> list[str]:
+        """The phenotypes that apply under one guideline (edges without a guideline apply to all)."""
+        return sorted(set(self.by_guideline.get(guideline, [])) | set(self.by_guideline.get("", [])))
 
 
 @dataclass
@@ -130,8 +136,11 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
                 candidates=list(call.get("candidates") or []),
                 missing_positions=list(call.get("missingPositions") or []), warnings=list(call.get("warnings") or []),
             )
+        summary.ambiguous = summary.ambiguous or bool(call.get("ambiguous"))
         if row["phenotype"] and row["phenotype"] not in summary.phenotypes:
             summary.phenotypes.append(row["phenotype"])
+        if row["phenotype"]:
+            summary.by_guideline.setdefault(call.get("guideline") or "", []).append(row["phenotype"])
     return calls
 
 
@@ -168,7 +177,8 @@ def _answer(patient: str, guideline: dict[str, Any], matches: list[dict[str, Any
                 guideline_name=guideline["guidelineName"], genes=genes_needed, calls=relevant_calls)
 
     undetermined = _undetermined_reason(gene_sets, calls)
-    ambiguous_genes = [c.gene for c in relevant_calls if len(c.phenotypes) > 1]
+    ambiguous_genes = [c.gene for c in relevant_calls
+                       if c.ambiguous and len(c.phenotypes_for(guideline["guideline"])) > 1]
     if recommendations and ambiguous_genes:
         return PgxAnswer(state="AMBIGUOUS", recommendations=recommendations,
                          reason=f"the phenotype of {', '.join(ambiguous_genes)} depends on which candidate diplotype is "
