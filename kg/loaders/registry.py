@@ -1,7 +1,8 @@
 """Which loader reads which source, and where each lives in a data directory laid out like
 ../shared/data. Loader modules are imported only when used.
 
-Every loader module exposes ``load(graph, path, *, progress=True) -> LoadReport``.
+Every loader module exposes ``load(graph, path, *, progress=True, version=None) -> LoadReport``
+(``version`` overrides the release's own, e.g. ``seed-2026.11-2`` for the seed subsets).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from kg.loaders.release import LoadReport
 
 
 class LoaderModule(Protocol):
-    def load(self, graph: Graph, path: Path, *, progress: bool = True) -> LoadReport: ...
+    def load(self, graph: Graph, path: Path, *, progress: bool = True, version: str | None = None) -> LoadReport: ...
 
 
 @dataclass(frozen=True)

@@ -1,61 +1,134 @@
-"""The project's own curated seed set (seeds/), so a fresh clone can answer questions.
+"""The project's own seed set (seeds/): small subsets of the real releases, loaded by the real loaders.
 
-Every record in seeds/*.json carries a ``citation`` naming the release and id it was taken
-from; the seed release itself is a Source like any other.
+``seeds/`` is laid out like the reference data directory (``genes/``, ``ontology/``, ``civic/``,
+``clinvar/``, ``clinvar_more/``, ``pgx/...``; kg.loaders.registry gives each source's folder), and
+each folder holds whole records of that source's release in the release's own file names and
+format, selected by ``seeds/curate.py`` (its docstring says what and why). :func:`load_seeds` runs
+each source's loader on its seed folder with version ``seed-<manifest version>``, so a seed release
+is a Source like any other, visibly a subset: ``civic@seed-2026.11-2``.
+
+A source that already has an active release whose version does not start with ``seed-`` (a real
+release was loaded) is left alone: loading its seed subset would retire the real release, since
+kg.loaders.release keeps one active release per source name. The other way round needs nothing
+here: loading a real release retires that source's seed release like any older release.
+Loading the seeds twice changes nothing (each loader skips a release it already holds).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kg.config import project_root
 from kg.db import Graph
-from kg.loaders import statements
+from kg.loaders import registry
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
+from kg.loaders.release import LoadReport, discard_release
+
+SEED_PREFIX = "seed-"
+#: The Source name of the old JSON seed loader (genes.json/diseases.json), retired on first load.
+LEGACY_SOURCE = "seeds"
 
 
 def default_seed_dir() -> Path:
     return project_root() / "seeds"
 
 
-def read_seed(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
-    """A seed file is a JSON list of objects; each must have the ``required`` keys."""
+def read_manifest(seed_dir: Path) -> dict[str, str]:
+    path = seed_dir / "manifest.json"
     try:
-        records = json.loads(path.read_text())
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise SourceFormatError(path, None, "a seeds manifest.json", "no such file") from err
     except json.JSONDecodeError as err:
         raise SourceFormatError(path, err.lineno, "valid JSON", err.msg) from err
-    if not isinstance(records, list):
-        raise SourceFormatError(path, 1, "a JSON list of records", type(records).__name__)
-    for index, record in enumerate(records):
-        missing = [k for k in required if k not in record]
-        if missing:
-            raise SourceFormatError(path, None, f"record {index} to have {', '.join(missing)}", json.dumps(record)[:80])
-    return records
+    if not isinstance(manifest, dict) or not str(manifest.get("version") or "").strip():
+        raise SourceFormatError(path, 1, 'an object with a "version"', json.dumps(manifest)[:80])
+    return manifest
 
 
-def seed_stages(seed_dir: Path) -> list[Stage]:
-    genes = read_seed(seed_dir / "genes.json", ("symbol", "name", "citation"))
-    diseases = read_seed(seed_dir / "diseases.json", ("id", "name", "citation"))
-    for gene in genes:
-        gene.setdefault("aliases", [])
-        gene.setdefault("previousSymbols", [])
-        gene.setdefault("locusType", None)
-    for disease in diseases:
-        disease.setdefault("definition", None)
-        disease.setdefault("replacedBy", None)
-    return [
-        Stage("genes", statements.GENES, lambda: genes),
-        Stage("diseases", statements.DISEASES, lambda: diseases),
-        Stage("disease hierarchy", statements.DISEASE_PARENTS, lambda: diseases),
-    ]
+def seed_version(seed_dir: Path) -> str:
+    """``seed-<manifest version>``, the version every seed release is loaded as."""
+    return SEED_PREFIX + str(read_manifest(seed_dir)["version"]).strip()
 
 
-def load_seeds(graph: Graph, seed_dir: Path | None = None, *, progress: bool = True) -> LoadReport:
-    seed_dir = seed_dir or default_seed_dir()
-    manifest = json.loads((seed_dir / "manifest.json").read_text())
-    files = tuple(sorted(p for p in seed_dir.glob("*.json")))
-    release = SourceRelease(manifest["name"], manifest["version"], manifest["licence"], files)
-    return load_release(graph, release, seed_stages(seed_dir), progress=progress)
+def is_seed_release(version: str | None) -> bool:
+    return bool(version) and str(version).startswith(SEED_PREFIX)
+
+
+@dataclass
+class SeedReport:
+    """What one :func:`load_seeds` call did, source by source."""
+
+    version: str
+    reports: list[LoadReport] = field(default_factory=list)
+    kept: dict[str, str] = field(default_factory=dict)  # source -> the real release left in place
+    unavailable: list[str] = field(default_factory=list)  # seed folders whose loader is not installed
+    retired: list[str] = field(default_factory=list)  # legacy seed releases removed
+
+    @property
+    def source(self) -> str:
+        return f"seeds@{self.version}"
+
+    @property
+    def skipped(self) -> bool:
+        """True when nothing changed: every seed release was already loaded or a real one is kept."""
+        return all(r.skipped for r in self.reports) and not self.retired
+
+    @property
+    def loaded(self) -> list[str]:
+        return [r.source for r in self.reports if not r.skipped]
+
+    @property
+    def total_rows(self) -> int:
+        return sum(r.total_rows for r in self.reports)
+
+    def summary(self) -> str:
+        lines = [f"seeds {self.version}:"]
+        lines += [f"  {r.summary()}" for r in self.reports]
+        lines += [f"  {name}: real release {key} is active; its seed subset was not loaded" for name, key in self.kept.items()]
+        lines += [f"  {name}: no loader module yet; its seed subset was not loaded" for name in self.unavailable]
+        lines += [f"  retired the old seed release {key}" for key in self.retired]
+        return "\n".join(lines)
+
+
+def _active_releases(graph: Graph, names: Iterable[str]) -> dict[str, list[str]]:
+    rows = graph.read(
+        "MATCH (s:Source {status: 'active'}) WHERE s.name IN $names RETURN s.name AS name, s.version AS version, s.key AS key",
+        names=list(names),
+    )
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        if not is_seed_release(row["version"]):
+            out.setdefault(row["name"], []).append(row["key"])
+    return out
+
+
+def seed_sources(seed_dir: Path) -> list[registry.SourceSpec]:
+    """The sources, in load order, whose seed folder exists."""
+    return [spec for spec in registry.SOURCES if (seed_dir / spec.default_path).is_dir()]
+
+
+def load_seeds(graph: Graph, seed_dir: Path | None = None, *, progress: bool = True) -> SeedReport:
+    """Load every source's seed subset as ``<source>@seed-<version>`` (see the module docstring)."""
+    seed_dir = Path(seed_dir or default_seed_dir())
+    report = SeedReport(seed_version(seed_dir))
+    specs = seed_sources(seed_dir)
+    if not specs:
+        raise SourceFormatError(seed_dir, None, "seed folders laid out like the data directory (genes/, civic/, ...)", "none")
+    for spec in specs:
+        real = _active_releases(graph, [spec.name]).get(spec.name)
+        if real:
+            report.kept[spec.name] = ", ".join(sorted(real))
+            continue
+        if not registry.is_available(spec.name):
+            report.unavailable.append(spec.name)
+            continue
+        loader = registry.loader_for(spec.name)
+        report.reports.append(loader.load(graph, seed_dir / spec.default_path, progress=progress, version=report.version))
+    for row in graph.read("MATCH (s:Source {name: $name}) RETURN s.key AS key", name=LEGACY_SOURCE):
+        discard_release(graph, row["key"])
+        report.retired.append(row["key"])
+    return report
