@@ -183,6 +183,10 @@ def up(ctx: click.Context, host: str, port: int) -> None:
     with Graph(settings) as graph:
         apply_schema(graph)
         click.echo(load_seeds(graph, progress=False).summary())
+        # TODO(matcher): once kg/matcher/match.py lands, link the demo patient here so a fresh clone
+        # answers for it at once (seeds/patients/README.md):
+        #   match_patient(graph, default_seed_dir() / "patients" / "demo.vcf", patient_id="demo",
+        #                 disease="DOID:1909", sample=None)
     ctx.invoke(serve, host=host, port=port)
 
 
