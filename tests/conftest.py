@@ -4,6 +4,8 @@ By default a dedicated local instance (``.kg/test``, Bolt 7688, HTTP 7475) is st
 for the session and stopped at the end. ``KG_TEST_NEO4J_URI`` points the tests at another
 server instead (its database is cleared: never point it at data you want to keep).
 The real releases in ../shared/data are loaded once per run, by the ``real_data`` fixture.
+``KG_TEST_REUSE=1`` (development only) keeps the local test instance and its data between runs:
+loads of unchanged releases are then checksum-matched no-ops, so a re-run starts in seconds.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from kg.schema import apply_schema
 
 TEST_BOLT_PORT = int(os.environ.get("KG_TEST_BOLT_PORT", 7688))
 TEST_HTTP_PORT = int(os.environ.get("KG_TEST_HTTP_PORT", 7475))
+REUSE = os.environ.get("KG_TEST_REUSE") == "1"
 
 
 def test_settings() -> Settings:
@@ -41,10 +44,11 @@ def neo4j_settings() -> Iterator[Settings]:
     settings = test_settings()
     started = False
     if settings.is_local:
-        neo4j_server.stop(settings)
-        neo4j_server.wipe(settings)
+        if not REUSE:
+            neo4j_server.stop(settings)
+            neo4j_server.wipe(settings)
         neo4j_server.start(settings)
-        started = True
+        started = not REUSE
     try:
         yield settings
     finally:
@@ -55,7 +59,8 @@ def neo4j_settings() -> Iterator[Settings]:
 @pytest.fixture(scope="session")
 def graph(neo4j_settings: Settings) -> Iterator[Graph]:
     with Graph(neo4j_settings) as g:
-        clear_database(g)
+        if not REUSE:
+            clear_database(g)
         apply_schema(g)
         yield g
 

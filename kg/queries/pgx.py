@@ -155,11 +155,12 @@ def pharmacogenomics(graph: Graph, patient: str, drug: str | None = None) -> lis
         ) for g in [row["g"]]} | set(calls))
     guidelines = graph.read(GUIDELINE_GENES, drugs=drugs, genes=genes)
     matches = graph.read(MATCHING_RECOMMENDATIONS, patient=patient, drugs=drugs)
-    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for m in matches:
-        by_key[(m["drug"], m["rec"].get("guideline"))].append(m)
+        by_key[(m["drug"], m["rec"].get("guideline"), m["rec"].get("guidelineName"))].append(m)
     answers = [
-        _answer(patient, g, by_key.get((g["drug"], g["guideline"]), []), calls) for g in guidelines
+        _answer(patient, g, by_key.get((g["drug"], g["guideline"], g["guidelineName"]), []), calls)
+        for g in guidelines
     ]
     order = {"RECOMMENDATION": 0, "AMBIGUOUS": 1, "CANNOT_BE_DETERMINED": 2, "NO_RECOMMENDATION": 3}
     answers.sort(key=lambda a: (order[a.state], a.drug, a.guideline))
