@@ -22,10 +22,13 @@ it reads the real release (kg.loaders.seeds loads each with version ``seed-<mani
 
 Rules. Every seed file keeps the real file's name and format (header lines, column order, line
 ends, JSON layout) and holds whole, unmodified records of that release, selected by id; no value is
-edited. ``.gz`` files are re-compressed deterministically (gzip, mtime 0). PharmCAT JSON files are
-whole files (one gene's definition or phenotype table, one guideline), stored gzipped when larger
-than 8 KB (the loaders read ``.json`` and ``.json.gz``, as the data directory itself does for its
-largest files). Nothing else of the data directory is copied.
+edited. ``.gz`` files are re-compressed deterministically (gzip, mtime 0). JSON tables (FDA,
+PharmCAT exemptions) are cut to the selected entries and written in the release file's own layout
+(the script checks that re-serialising the whole original that way reproduces it byte for byte).
+Whole files are taken only where one file is one record — a PharmCAT gene definition, phenotype
+table or guideline, stored gzipped when larger than 8 KB (the loaders read ``.json`` and
+``.json.gz``, as the data directory itself does for its largest files) — and for PharmGKB's release
+stamp and licence text.
 
 What is selected, and why (a demo patient with melanoma, DOID:1909: see seeds/patients/README.md):
 
@@ -69,8 +72,8 @@ What is selected, and why (a demo patient with melanoma, DOID:1909: see seeds/pa
   annotations of the targeted therapies and PGx drugs in the seeds, the drugs.tsv.gz rows of the
   drugs they name, and the release's CREATED_ stamp and LICENSE.txt (CC BY-SA 4.0 attribution).
 * fda: biomarker-table rows for those drugs' BRAF/EGFR/KRAS/RAS/CYP2C19/DPYD/CYP2C9/VKORC1/TPMT/NUDT15
-  labels and the pharmacogenetic-association rows for clopidogrel, fluoropyrimidines, thiopurines,
-  warfarin, simvastatin and tacrolimus (top-level metadata kept).
+  labels and the pharmacogenetic-association rows for clopidogrel, fluorouracil, capecitabine,
+  mercaptopurine, warfarin, simvastatin and tacrolimus (top-level metadata kept).
 * hgnc (2024-10): the genes the other subsets name (listed in GENES, plus every HGNC symbol found in
   the selected records), with the file's header.
 * doid (2024-01-31): the terms the CIViC rows use, the diseases the selected ClinVar conditions and
