@@ -1,0 +1,185 @@
+"""What the matcher needs to know of the graph before it reads a VCF, cached per process.
+
+A whole-genome VCF is read only where the knowledge has something to say
+(:meth:`kg.matcher.vcf.PatientVcf.fetch` with a :class:`PositionIndex`):
+
+- every exact Variant position (ClinVar, CIViC, PharmCAT definition alleles, ...);
+- the GRCh38 region of codon-level CIViC Variants (``BRAF V600``), so an unannotated allele there
+  can at least be reported as a *possible* codon match;
+- for VCFs annotated by VEP (``CSQ``) or snpEff (``ANN``), the spans of genes that have protein-,
+  codon- or gene-level CIViC Variants, so that any protein-altering allele of, say, KRAS can meet
+  ``KRAS Mutation``. The graph holds no gene coordinates (HGNC gives a cytoband only), so a span is
+  **approximated** as the first to the last exact-Variant position of the gene in the graph,
+  widened by :data:`SPAN_PADDING` on both sides. Alleles of the gene outside that window (far
+  introns, untranslated ends not covered by any ClinVar/CIViC record) are not read; for the genes
+  CIViC names, ClinVar's records span the coding exons, which is what the categories are about.
+
+The cache key is the set of active releases plus the Variant count, so a new release (or a
+curated Variant) is picked up on the next match without restarting the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kg.db import Graph
+from kg.matcher.normalize import canonical_chrom, parse_variant_id
+from kg.matcher.positions import Interval, PositionIndex
+from kg.queries import matching as q
+
+#: bp added before the first and after the last exact Variant of a gene (see module docstring).
+SPAN_PADDING = 2_000
+
+#: Gene-level category types that a small-variant VCF can satisfy (GRAPH_MODEL.md rule 4).
+_SPAN_CATEGORY_TYPES = frozenset({"mutation", "truncating", "exon", "domain", "function"})
+
+
+@dataclass(frozen=True)
+class CoarseVariant:
+    """A Variant matched by something other than its own allele id."""
+
+    id: str
+    kind: str
+    gene: str | None
+    name: str | None
+    protein_keys: frozenset[str] = frozenset()
+    codons: tuple[int, ...] = ()
+    amino_acid_ref: str | None = None
+    category: str | None = None
+    category_type: str | None = None
+    exons: tuple[int, ...] = ()
+    region: Interval | None = None
+    homozygous_only: bool = False
+    allele_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> "CoarseVariant":
+        from kg.matcher.protein import protein_key
+
+        changes = row.get("proteinChanges") or ([row["proteinChange"]] if row.get("proteinChange") else [])
+        region = None
+        if row.get("chrom") and row.get("start") is not None:
+            start = int(row["start"])
+            end = int(row["end"]) if row.get("end") is not None else start
+            region = Interval(canonical_chrom(row["chrom"]), start, max(start, end))
+        return cls(
+            id=row["id"], kind=row.get("kind") or "", gene=row.get("gene"), name=row.get("name"),
+            protein_keys=frozenset(k for c in changes if (k := protein_key(c))),
+            codons=tuple(int(c) for c in row.get("codons") or ()), amino_acid_ref=row.get("aminoAcidRef"),
+            category=row.get("category"), category_type=row.get("categoryType"),
+            exons=tuple(int(e) for e in row.get("exons") or ()), region=region,
+            homozygous_only=row.get("zygosity") == "homozygous",
+            allele_ids=tuple(row.get("alleleIds") or ()),
+        )
+
+
+@dataclass
+class Knowledge:
+    """Positions to read and coarse Variants to match, for one state of the graph."""
+
+    key: tuple[Any, ...]
+    exact_positions: dict[str, list[int]]
+    coarse: list[CoarseVariant]
+    spans: dict[str, list[Interval]]  # gene -> approximate span(s)
+    pharmcat_files: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    by_gene: dict[str, list[CoarseVariant]] = field(default_factory=dict)
+    by_allele: dict[str, list[CoarseVariant]] = field(default_factory=dict)
+    codon_variants: list[CoarseVariant] = field(default_factory=list)
+    seconds: float = 0.0
+    _indexes: dict[tuple[Any, ...], PositionIndex] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        by_gene: dict[str, list[CoarseVariant]] = defaultdict(list)
+        by_allele: dict[str, list[CoarseVariant]] = defaultdict(list)
+        for v in self.coarse:
+            if v.gene:
+                by_gene[v.gene].append(v)
+            for allele in v.allele_ids:
+                by_allele[allele].append(v)
+        self.by_gene, self.by_allele = dict(by_gene), dict(by_allele)
+        self.codon_variants = [v for v in self.coarse if v.kind == "codon" and v.region is not None]
+
+    @property
+    def n_exact_positions(self) -> int:
+        return sum(len(p) for p in self.exact_positions.values())
+
+    def index(self, *, annotated: bool, extra: tuple[Interval, ...] = ()) -> PositionIndex:
+        """The :class:`PositionIndex` of :meth:`intervals` plus ``extra`` (the PGx definition
+        positions), built once per state of the graph and per flavour."""
+        key = (annotated, extra)
+        cached = self._indexes.get(key)
+        if cached is None:
+            cached = self._indexes[key] = PositionIndex([*self.intervals(annotated=annotated), *extra])
+        return cached
+
+    def intervals(self, *, annotated: bool) -> list[Interval]:
+        """Where to read a VCF: exact positions, representative alleles, codon regions, and for
+        annotated VCFs the gene spans. Runs of adjacent positions come as one interval."""
+        out: list[Interval] = []
+        for chrom, positions in self.exact_positions.items():
+            pos = np.unique(np.asarray(positions, dtype=np.int64))
+            if not len(pos):
+                continue
+            breaks = np.flatnonzero(np.diff(pos) > 1)
+            starts = np.concatenate(([pos[0]], pos[breaks + 1])).tolist()
+            ends = np.concatenate((pos[breaks], [pos[-1]])).tolist()
+            out.extend(Interval(chrom, s, e) for s, e in zip(starts, ends))
+        for v in self.coarse:
+            for allele_id in v.allele_ids:
+                allele = parse_variant_id(allele_id)
+                if allele is not None:
+                    out.append(Interval(allele.chrom, allele.pos, allele.pos + max(len(allele.ref), 1) - 1))
+            if v.kind == "codon" and v.region is not None:
+                out.append(v.region)
+        if annotated:
+            for spans in self.spans.values():
+                out.extend(spans)
+        return out
+
+
+_CACHE: dict[tuple[Any, ...], Knowledge] = {}
+_LOCK = threading.Lock()
+
+
+def load_knowledge(graph: Graph) -> Knowledge:
+    """The knowledge for the graph's current releases: from the cache, else read (3 queries)."""
+    import time
+
+    state = q.knowledge_state(graph)
+    sources = sorted(s["key"] for s in state["sources"])
+    key = (graph.settings.bolt_uri, graph.settings.database, tuple(sources), state["variants"])
+    with _LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    t0 = time.perf_counter()
+    positions: dict[str, list[int]] = {}
+    for row in q.exact_positions(graph):
+        if row["chrom"]:
+            positions.setdefault(canonical_chrom(row["chrom"]), []).extend(int(p) for p in row["positions"])
+    coarse = [CoarseVariant.of(row) for row in q.coarse_variants(graph)]
+    span_genes = sorted({v.gene for v in coarse if v.gene and (
+        v.kind in ("protein", "codon") or (v.kind == "gene" and v.category_type in _SPAN_CATEGORY_TYPES))})
+    spans: dict[str, list[Interval]] = defaultdict(list)
+    for row in q.gene_spans(graph, span_genes):
+        spans[row["gene"]].append(Interval(canonical_chrom(row["chrom"]), max(1, int(row["start"]) - SPAN_PADDING),
+                                           int(row["end"]) + SPAN_PADDING))
+    pharmcat_files = [f for s in state["sources"] if s.get("name") == "pharmcat" for f in s.get("files") or ()]
+    knowledge = Knowledge(key, positions, coarse, dict(spans), pharmcat_files, sources,
+                          seconds=time.perf_counter() - t0)
+    with _LOCK:
+        for old in [k for k in _CACHE if k[:2] == key[:2]]:
+            del _CACHE[old]  # one state per graph: a newer release replaces the older
+        _CACHE[key] = knowledge
+    return knowledge
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()
