@@ -1,0 +1,355 @@
+"""A patient's VCF becomes normalised variants and star-allele diplotypes linked into the graph.
+
+``match_patient(graph, vcf, patient_id=...)``:
+
+1. checks its inputs before anything is read: the disease resolves
+   (:func:`kg.queries.answers.resolve_disease`), the outside-call TSV parses, the VCF is complete,
+   has the sample and GT, and is GRCh38 (:func:`kg.matcher.vcf.open_vcf`; a GRCh37 file raises
+   :class:`kg.matcher.build.BuildMismatchError`);
+2. reads only the records at positions the knowledge has something to say about
+   (:mod:`kg.matcher.knowledge`, cached per process) plus the PharmCAT definition positions, by the
+   fastest strategy the file allows (:meth:`PatientVcf.fetch`: index, temporary index, text scan);
+3. matches each allele the sample carries — never a reference call, and a position absent from the
+   VCF is a no-call, not reference — at the levels of :mod:`kg.matcher.levels`, with one graph
+   read for all alleles;
+4. calls star-allele diplotypes and translates them to CPIC/DPWG phenotypes
+   (:mod:`kg.matcher.pharmacogenomics`), outside calls replacing the VCF call of their gene;
+5. writes everything in one transaction (:func:`kg.queries.patients.store_match`): a re-match
+   replaces the patient's links; an error before this step stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter
+from typing import Any
+
+from cyvcf2 import Variant
+
+from kg.config import default_data_dir
+from kg.db import Graph
+from kg.matcher.genotype import Genotype
+from kg.matcher.knowledge import Knowledge, load_knowledge
+from kg.matcher.levels import ExactHit, Link, Observed, match_allele
+from kg.matcher.normalize import Allele
+from kg.matcher.pgx.outside_calls import parse_outside_calls
+from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PgxData, PhenotypeLink, find_pharmcat_dir, \
+    outside_results, vcf_results
+from kg.matcher.positions import PositionIndex
+from kg.matcher.protein import consequence_terms
+from kg.matcher.report import MatchedVariant, MatchReport
+from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf
+from kg.queries import matching as mq
+from kg.queries import patients as pq
+from kg.queries.answers import resolve_disease
+
+#: Allele ids longer than this are keyed by a digest of REF>ALT (as kg/loaders/clinvar_fields.py
+#: writes them), so that the key stays indexable.
+MAX_ID_CHARS = 4000
+
+__all__ = ["MatchReport", "delete_patient", "graph_key", "match_patient"]
+
+
+def graph_key(allele: Allele) -> str:
+    """The Variant id an allele has in the graph: ``allele.id``, or for very long alleles
+    ``GRCh38:chrN:pos:sha256-<32 hex of REF>ALT>``."""
+    full = allele.id
+    if len(full) <= MAX_ID_CHARS:
+        return full
+    digest = hashlib.sha256(f"{allele.ref}>{allele.alt}".encode()).hexdigest()[:32]
+    return ":".join(full.split(":", 3)[:3] + [f"sha256-{digest}"])
+
+
+def match_patient(
+    graph: Graph,
+    vcf_path: str | os.PathLike[str],
+    *,
+    patient_id: str,
+    disease: str | None = None,
+    sample: str | None = None,
+    outside_calls: str | os.PathLike[str] | None = None,
+    pharmcat_dir: str | os.PathLike[str] | None = None,
+) -> MatchReport:
+    """Match one sample of a VCF to the graph as patient ``patient_id``; see the module docstring.
+
+    Raises :class:`kg.matcher.errors.VcfError` (unreadable, truncated, no GT, unknown sample),
+    :class:`kg.matcher.build.BuildMismatchError` (not GRCh38),
+    :class:`kg.queries.answers.UnknownDisease`, :class:`kg.matcher.pgx.outside_calls.OutsideCallError`
+    and ``ValueError`` for an empty patient id; in every case nothing is stored.
+    """
+    timings: dict[str, float] = {}
+    began = clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = round(now - clock, 4)
+        clock = now
+
+    patient = (patient_id or "").strip()
+    if not patient:
+        raise ValueError("a patient id is required")
+    condition = resolve_disease(graph, disease) if disease else None
+    outside = parse_outside_calls(outside_calls) if outside_calls is not None else []
+    vcf = _CallsVcf.of(open_vcf(vcf_path, sample))
+    lap("open")
+
+    knowledge = load_knowledge(graph)
+    warnings: list[str] = []
+    pgx, pgx_info = _pgx_data(pharmcat_dir, knowledge, warnings)
+    pgx_intervals = pgx.intervals() if pgx else ()
+    annotated = bool(vcf.annotation_sources)
+    index = knowledge.index(annotated=annotated, extra=pgx_intervals)
+    pgx_index = _pgx_index(pgx_intervals)
+    lap("knowledge")
+
+    observed, genotypes, skipped, alleles_read = _read(vcf, index, pgx_index, warnings)
+    lap("read")
+
+    hits = {h.id: h for h in (ExactHit.of(r) for r in mq.exact_hits(graph, sorted({o.id for o in observed})))}
+    links: list[Link] = []
+    undetermined: dict[tuple[str, str], dict[str, Any]] = {}
+    for o in observed:
+        result = match_allele(o, hits.get(o.id), knowledge)
+        links += result.links
+        for u in result.undetermined:
+            undetermined.setdefault((u.variant_id, u.observed_id), {
+                "variant": u.variant_id, "name": u.variant_name, "observed": u.observed_id, "reason": u.reason})
+    lap("match")
+
+    genes: list[GeneResult] = []
+    if pgx is not None:
+        outside_genes = frozenset(c.gene for c in outside)
+        _, genes = vcf_results(pgx, genotypes, skip=outside_genes)
+        for result in genes:
+            if result.gene in outside_genes:
+                result.warnings.append(f"{result.gene}: replaced by the outside call")
+        genes = [g for g in genes if g.gene not in outside_genes]
+    if outside:
+        if pgx is None:
+            warnings.append("outside calls given but no PharmCAT phenotype tables: linked by their stated result only")
+        genes += outside_results(outside, pgx.tables if pgx else None, lambda gene: mq.gene_phenotypes(graph, gene))
+    genes.sort(key=lambda g: g.gene)
+    diplotype_rows, no_result_genes = _diplotype_rows(graph, genes, warnings)
+    lap("pgx")
+
+    variant_rows = [_variant_row(link, vcf.sample) for link in links]
+    pq.store_match(
+        graph, patient, sample=vcf.sample, vcf=vcf.path.name, samples=list(vcf.samples),
+        variants=variant_rows, diplotypes=diplotype_rows, no_result_genes=no_result_genes,
+        diseases=[condition["id"]] if condition else [],
+    )
+    lap("store")
+    timings["total"] = round(time.perf_counter() - began, 4)
+
+    stats = vcf.stats
+    fstats = stats.filter
+    skipped_all = Counter(stats.skipped) + skipped
+    return MatchReport(
+        patient=patient, sample=vcf.sample, vcf=vcf.path.name, samples=list(vcf.samples),
+        build={"build": vcf.build.build.value if vcf.build.build else None, "verified": vcf.build.verified,
+               "evidence": list(vcf.build.evidence)},
+        disease=condition,
+        variants=sorted((_matched(link) for link in links), key=lambda m: (m.observed, m.match_level, m.variant)),
+        undetermined=sorted(undetermined.values(), key=lambda u: (u["observed"], u["variant"])),
+        genes=genes,
+        pgx=pgx_info,
+        records_read=stats.records_read,
+        records_skipped=sum(skipped_all.values()),
+        skipped=dict(skipped_all),
+        alleles_read=alleles_read,
+        alleles_carried=len(observed),
+        reading={
+            "strategy": fstats.strategy if fstats else None,
+            "scanned": fstats.scanned if fstats else None,
+            "queries": fstats.queries if fstats else None,
+            "notes": list(fstats.notes) if fstats else [],
+            "intervals": len(index),
+            "annotated": list(vcf.annotation_sources),
+            "knowledgePositions": knowledge.n_exact_positions,
+            "geneSpans": len(knowledge.spans) if annotated else 0,
+        },
+        warnings=warnings,
+        timings=timings,
+        stored={"variants": len(variant_rows), "diplotypes": len(diplotype_rows),
+                "conditions": 1 if condition else 0},
+    )
+
+
+def delete_patient(graph: Graph, patient_id: str) -> bool:
+    """Remove the Patient and every link of it; False when there was none. Phenotype nodes MERGEd
+    for patients (``<GENE>:No Result``) stay: they are shared and harmless."""
+    return pq.delete_patient(graph, patient_id)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+class _CallsVcf(PatientVcf):
+    """A :class:`PatientVcf` that also keeps the genotype of records yielding no allele (ALT ``.``,
+    or only symbolic ALTs such as ``<NON_REF>``): a called position is evidence of reference for
+    the star-allele caller, where an absent one is a no-call."""
+
+    allele_less: list[Genotype]
+
+    @classmethod
+    def of(cls, vcf: PatientVcf) -> "_CallsVcf":
+        out = cls(vcf.path, vcf.sample, vcf.samples, vcf.kind, vcf.header, vcf.build, vcf.threads)
+        out.allele_less = []
+        return out
+
+    def _convert(self, v: Variant, record: int | None) -> list[VcfRecord]:
+        out = super()._convert(v, record)
+        if not out:
+            genotype, _ = self._genotype(v, v.CHROM)
+            self.allele_less.append(genotype)
+        return out
+
+
+_PGX_INDEXES: dict[tuple[Any, ...], PositionIndex] = {}
+
+
+def _pgx_index(intervals: tuple[Any, ...]) -> PositionIndex:
+    index = _PGX_INDEXES.get(intervals)
+    if index is None:
+        _PGX_INDEXES.clear()
+        index = _PGX_INDEXES[intervals] = PositionIndex(intervals)
+    return index
+
+
+def _genotype_text(g: Genotype) -> str:
+    return ("|" if g.phased else "/").join("." if a is None else a for a in g.alleles)
+
+
+def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
+          warnings: list[str]) -> tuple[list[Observed], dict[tuple[str, int], Genotype], Counter[str], int]:
+    """The carried alleles, the PGx genotypes by (chrom, POS), skip counts and alleles read."""
+    observed: list[Observed] = []
+    genotypes: dict[tuple[str, int], Genotype] = {}
+    skipped: Counter[str] = Counter()
+    n = 0
+
+    def keep_genotype(g: Genotype) -> None:
+        if not pgx_index.overlaps(g.chrom, g.pos - 1, g.pos - 1 + max(len(g.ref), 1)):
+            return
+        key = (g.chrom, g.pos)
+        other = genotypes.get(key)
+        if other is None:
+            genotypes[key] = g
+        elif other != g:
+            warnings.append(f"{g.chrom}:{g.pos}: two records at one definition position; the first is used")
+
+    for rec in vcf.fetch(index):
+        n += 1
+        g = rec.genotype
+        keep_genotype(g)
+        if rec.alt_count == 0:
+            skipped["no_call" if g.is_no_call else "not_carried"] += 1
+            continue
+        ann = next((a for a in rec.annotations if a.protein_change), None) or next(iter(rec.annotations), None)
+        observed.append(Observed(
+            id=graph_key(rec.allele), allele=rec.allele, zygosity=rec.zygosity.value if rec.zygosity else "",
+            genotype=_genotype_text(g), depth=g.depth, filter=rec.filter, quality=rec.quality, rsid=rec.rsid,
+            gene=ann.gene if ann else None, protein_change=ann.protein_change if ann else None,
+            consequences=consequence_terms([ann.consequence] if ann else []), record=rec.record,
+        ))
+    for g in vcf.allele_less:
+        keep_genotype(g)
+    return observed, genotypes, skipped, n
+
+
+# --- pharmacogenomics ------------------------------------------------------------------------
+
+
+def _pgx_data(explicit: str | os.PathLike[str] | None, knowledge: Knowledge,
+              warnings: list[str]) -> tuple[PgxData | None, dict[str, Any]]:
+    folder, origin = find_pharmcat_dir(explicit, knowledge.pharmcat_files, default_data_dir() / "pgx" / "pharmcat")
+    if folder is None:
+        reason = "no PharmCAT definitions (no --pharmcat-dir, no active pharmcat release files, none in KG_DATA_DIR)"
+        warnings.append(f"pharmacogenomics skipped: {reason}")
+        return None, {"pharmcatDir": None, "from": origin, "skipped": reason}
+    try:
+        data = PgxData.load(folder)
+    except (OSError, ValueError, KeyError) as err:
+        reason = f"PharmCAT data at {folder} unreadable: {err}"
+        warnings.append(f"pharmacogenomics skipped: {reason}")
+        return None, {"pharmcatDir": str(folder), "from": origin, "skipped": reason}
+    return data, {"pharmcatDir": str(folder), "from": origin, "skipped": None,
+                  "genes": sorted(data.definitions)}
+
+
+def _diplotype_rows(graph: Graph, genes: list[GeneResult],
+                    warnings: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """HAS_DIPLOTYPE rows; Phenotypes the graph lacks are dropped (diplotype-keyed ones silently,
+    others with a warning), ``No Result`` ones are MERGEd."""
+    wanted = sorted({p.phenotype_id for g in genes for p in g.phenotypes})
+    present = mq.phenotypes_present(graph, wanted)
+    rows: list[dict[str, Any]] = []
+    no_result: set[str] = set()
+    for g in genes:
+        kept = []
+        for p in g.phenotypes:
+            if p.phenotype_id in present or p.phenotype == NO_RESULT and p.phenotype_id == f"{g.gene}:{NO_RESULT}":
+                kept.append(p)
+            elif p.lookup != "diplotype":
+                g.warnings.append(f"{g.gene}: Phenotype {p.phenotype_id} is not in the graph (another PharmCAT "
+                                  "release loaded?); not linked")
+        if g.phenotypes and not kept:
+            kept = [PhenotypeLink(f"{g.gene}:{NO_RESULT}", NO_RESULT, None, [])]
+        g.phenotypes = kept
+        for p in kept:
+            if p.phenotype_id not in present:
+                no_result.add(g.gene)
+            rows.append({"phenotype": p.phenotype_id, "props": _diplotype_props(g, p)})
+    return rows, sorted(no_result)
+
+
+def _diplotype_props(g: GeneResult, p: PhenotypeLink) -> dict[str, Any]:
+    return _compact({
+        "gene": g.gene,
+        "diplotype": " or ".join(p.diplotypes) if p.diplotypes else g.diplotype,
+        "call": g.diplotype,
+        "status": g.status,
+        "ambiguous": g.ambiguous,
+        "candidates": g.candidates,
+        "missingPositions": g.missing_positions,
+        "warnings": g.warnings,
+        "activityScore": p.activity_score or g.activity_score,
+        "guideline": p.guideline,
+        "lookup": p.lookup,
+        "source": "outside call" if g.source == "outside call" else "vcf",
+        "phased": g.phased,
+    })
+
+
+# --- variant links ---------------------------------------------------------------------------
+
+
+def _variant_row(link: Link, sample: str) -> dict[str, Any]:
+    o = link.observed
+    return {"variant": link.variant_id, "props": _compact({
+        "zygosity": o.zygosity, "genotype": o.genotype, "depth": o.depth, "sample": sample,
+        "matchLevel": link.level, "observed": o.id, "filter": o.filter, "quality": o.quality,
+        "matchReason": link.reason,
+    })}
+
+
+def _matched(link: Link) -> MatchedVariant:
+    o = link.observed
+    return MatchedVariant(variant=link.variant_id, name=link.variant_name, kind=link.variant_kind,
+                          match_level=link.level, observed=o.id, reason=link.reason, zygosity=o.zygosity,
+                          genotype=o.genotype, depth=o.depth, filter=o.filter, quality=o.quality)
+
+
+def _compact(props: dict[str, Any]) -> dict[str, Any]:
+    """Neo4j stores no null properties and no null list items."""
+    out = {}
+    for k, v in props.items():
+        if v is None:
+            continue
+        if isinstance(v, (list, tuple)):
+            v = [x for x in v if x is not None]
+        out[k] = v
+    return out

@@ -1,0 +1,96 @@
+"""What one match did: the report ``kg match`` prints and ``submitPatientVcf`` returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kg.matcher.pharmacogenomics import GeneResult
+
+
+@dataclass
+class MatchedVariant:
+    """One HAS_VARIANT link: the knowledge Variant, its match level and the patient's allele."""
+
+    variant: str  # the knowledge Variant's id
+    name: str | None
+    kind: str  # exact | protein | codon | gene (the Variant's kind)
+    match_level: str  # exact | protein | codon | gene
+    observed: str  # the patient's allele id
+    reason: str
+    zygosity: str
+    genotype: str
+    depth: int | None = None
+    filter: str | None = None
+    quality: float | None = None
+
+
+@dataclass
+class MatchReport:
+    """The outcome of :func:`kg.matcher.match.match_patient`."""
+
+    patient: str
+    sample: str
+    vcf: str
+    samples: list[str] = field(default_factory=list)
+    build: dict[str, Any] = field(default_factory=dict)  # {"build", "verified", "evidence"}
+    disease: dict[str, Any] | None = None
+    variants: list[MatchedVariant] = field(default_factory=list)
+    undetermined: list[dict[str, Any]] = field(default_factory=list)
+    genes: list[GeneResult] = field(default_factory=list)
+    pgx: dict[str, Any] = field(default_factory=dict)  # {"pharmcatDir", "from", "skipped"}
+    records_read: int = 0
+    records_skipped: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> ALT alleles
+    alleles_read: int = 0
+    alleles_carried: int = 0
+    reading: dict[str, Any] = field(default_factory=dict)  # strategy, scanned, queries, positions
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+    stored: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def variants_matched(self) -> int:
+        return len(self.variants)
+
+    @property
+    def genes_called(self) -> int:
+        return sum(1 for g in self.genes if g.called)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["variants_matched"] = self.variants_matched
+        out["genes_called"] = self.genes_called
+        for gene, result in zip(out["genes"], self.genes):
+            gene["called"] = result.called
+        return out
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        lines = [
+            f"patient {self.patient}: sample {self.sample} of {self.vcf} "
+            f"({'GRCh38' if self.build.get('verified') else 'build not stated, read as GRCh38'})",
+            f"  read {self.records_read:,} records by {self.reading.get('strategy')}"
+            + (f" (of {self.reading['scanned']:,} scanned)" if self.reading.get("scanned") is not None else "")
+            + f"; {self.alleles_carried:,} carried alleles, {self.records_skipped:,} alleles skipped"
+            + (f" ({', '.join(f'{k} {v:,}' for k, v in sorted(self.skipped.items()))})" if self.skipped else ""),
+            f"  {self.variants_matched} variant links:",
+        ]
+        for v in self.variants:
+            lines.append(f"    {v.match_level:<7} {v.name or v.variant}  <- {v.observed} {v.genotype} ({v.zygosity})")
+        if self.undetermined:
+            lines.append(f"  {len(self.undetermined)} undetermined:")
+            lines += [f"    {u['name'] or u['variant']}: {u['reason']}" for u in self.undetermined[:20]]
+        if self.genes:
+            lines.append("  pharmacogenes:")
+        for g in self.genes:
+            phen = "; ".join(
+                f"{p.phenotype}" + (f" [{p.guideline}]" if p.guideline else "") for p in g.phenotypes
+            ) or "-"
+            flag = " AMBIGUOUS" if g.ambiguous else ""
+            lines.append(f"    {g.gene:<8} {g.diplotype or '-':<24} {phen}  ({g.status}{flag})")
+        if self.pgx.get("skipped"):
+            lines.append(f"  pharmacogenomics skipped: {self.pgx['skipped']}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        lines.append("  timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
+        return "\n".join(lines)
