@@ -153,6 +153,53 @@ def stats() -> None:
             click.echo(f"{row['release']:<42}{row['status'] or '':<10}{row['facts']:>7,}")
 
 
+# --- patients --------------------------------------------------------------------------------
+
+@main.command("match")
+@click.argument("vcf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--patient", "patient_id", required=True, help="The patient's id in the graph.")
+@click.option("--sample", help="The sample column to read (required when the VCF has several).")
+@click.option("--disease", help="The patient's condition: a DOID id (DOID:1909) or a disease name.")
+@click.option("--outside-calls", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PharmCAT outside-call TSV (CYP2D6, HLA-A, HLA-B, ...).")
+@click.option("--pharmcat-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="PharmCAT data folder (default: the active pharmcat release's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+def match(vcf: Path, patient_id: str, sample: str | None, disease: str | None, outside_calls: Path | None,
+          pharmcat_dir: Path | None, as_json: bool) -> None:
+    """Match a GRCh38 VCF to the graph as a patient: variants linked, diplotypes called."""
+    import json
+
+    from kg.matcher.match import match_patient
+
+    with _graph() as graph:
+        try:
+            report = match_patient(graph, vcf, patient_id=patient_id, disease=disease, sample=sample,
+                                   outside_calls=outside_calls, pharmcat_dir=pharmcat_dir)
+        except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, UnknownDisease
+            _fail(f"{err}\nnothing was stored for patient {patient_id}")
+        except GraphUnavailable as err:
+            _fail(str(err))
+    click.echo(json.dumps(report.to_dict(), indent=2, default=str, ensure_ascii=False) if as_json else report.summary())
+
+
+@main.group()
+def patient() -> None:
+    """Patients matched into the graph."""
+
+
+@patient.command("delete")
+@click.argument("patient_id")
+def patient_delete(patient_id: str) -> None:
+    """Remove a patient and every link of it."""
+    from kg.matcher.match import delete_patient
+
+    with _graph() as graph:
+        if not delete_patient(graph, patient_id):
+            _fail(f"no patient {patient_id!r} in the graph")
+    click.echo(f"patient {patient_id} deleted")
+
+
 # --- serving ---------------------------------------------------------------------------------
 
 @main.command("serve")
