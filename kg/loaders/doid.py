@@ -7,7 +7,7 @@ Written (see docs/GRAPH_MODEL.md):
 
 * ``Disease {id}`` with name, definition, synonyms (EXACT), otherSynonyms (RELATED/BROAD/NARROW),
   xrefs (``PREFIX:ID`` as the file spells them), altIds, subsets, obsolete, replacedBy, consider;
-  ``DiseaseName`` look-ups for name and EXACT synonyms (kg.loaders.statements.DISEASES).
+  ``DiseaseName`` look-ups for name and EXACT synonyms (as kg.loaders.statements.DISEASES writes them).
 * ``(Disease)-[:IS_A]->(Disease)`` between live terms; obsolete terms have none and keep
   ``(old)-[:REPLACED_BY]->(new)`` so an old id still resolves.
 * ``(DiseaseXref {id})-[:XREF_OF {kind}]->(Disease)`` for live terms: every xref under its
@@ -28,29 +28,46 @@ from typing import Any
 from kg.db import Graph
 from kg.loaders import statements
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.obo import OboTerm, read_terms, release_version
+from kg.loaders.obo import OboTerm, TermEdges, read_terms, release_version
 from kg.loaders.owl import is_owl, read_owl
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
-from kg.loaders.sourcefile import checked_first, find_release_file
+from kg.loaders.sourcefile import find_release_file
 from kg.loaders.xrefs import xref_keys
 
 SOURCE = "doid"
 LICENCE = "CC0 1.0 (Human Disease Ontology, disease-ontology.org)"
 URL = "https://github.com/DiseaseOntology/HumanDiseaseOntology"
 
-DISEASE_DETAILS = """
+# One statement per term: the Disease with all its properties, its DiseaseName look-ups (as
+# kg.loaders.statements.DISEASES writes them) and its DiseaseXref keys, so the file is streamed and
+# sent once for all three instead of once per kind of node.
+TERMS = """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
-MATCH (d:Disease {id: row.id})
-SET d.otherSynonyms = row.otherSynonyms, d.altIds = row.altIds, d.subsets = row.subsets,
-    d.consider = row.consider
+MERGE (d:Disease {id: row.id})
+SET d.name = row.name, d.synonyms = row.synonyms, d.xrefs = row.xrefs,
+    d.definition = row.definition, d.obsolete = coalesce(row.obsolete, false),
+    d.replacedBy = row.replacedBy, d.otherSynonyms = row.otherSynonyms, d.altIds = row.altIds,
+    d.subsets = row.subsets, d.consider = row.consider
+MERGE (d)-[:ASSERTED_BY]->(src)
 WITH d, row, src
-UNWIND row.xrefKeys AS x
-MERGE (dx:DiseaseXref {id: x.id})
-SET dx.prefix = x.prefix
-MERGE (dx)-[r:XREF_OF]->(d)
-SET r.kind = x.kind, r.release = $source
-MERGE (dx)-[:ASSERTED_BY]->(src)
+CALL (d, row, src) {
+  UNWIND [row.name] + coalesce(row.synonyms, []) AS label
+  WITH DISTINCT toLower(label) AS name
+  WHERE name IS NOT NULL
+  MERGE (dn:DiseaseName {name: name})
+  MERGE (dn)-[r:NAME_OF]->(d)
+  SET r.release = $source
+  MERGE (dn)-[:ASSERTED_BY]->(src)
+}
+CALL (d, row, src) {
+  UNWIND row.xrefKeys AS x
+  MERGE (dx:DiseaseXref {id: x.id})
+  SET dx.prefix = x.prefix
+  MERGE (dx)-[r:XREF_OF]->(d)
+  SET r.kind = x.kind, r.release = $source
+  MERGE (dx)-[:ASSERTED_BY]->(src)
+}
 """
 
 DISEASE_REPLACEMENTS = """
@@ -77,20 +94,20 @@ def xref_rows(term: OboTerm) -> list[dict[str, str]]:
     return [{"id": key, "prefix": key.split(":", 1)[0], "kind": kind} for key, kind in kinds.items()]
 
 
-def detail_row(term: OboTerm) -> dict[str, Any]:
+def term_row(term: OboTerm) -> dict[str, Any]:
+    """What TERMS reads for one term (no parents: the hierarchy stage sends those)."""
     row = term.as_row()
+    del row["parents"], row["replacements"]
     row["xrefKeys"] = [] if term.obsolete else xref_rows(term)
     return row
 
 
 def stages(terms: Callable[[], Iterable[OboTerm]]) -> list[Stage]:
+    edges = TermEdges()
     return [
-        Stage("terms", statements.DISEASES, lambda: (t.as_row() for t in checked_first(terms)), batch_size=2000),
-        Stage("xrefs", DISEASE_DETAILS, lambda: (detail_row(t) for t in terms()), batch_size=2000),
-        Stage("hierarchy", statements.DISEASE_PARENTS,
-              lambda: (t.as_row() for t in terms() if t.parents and not t.obsolete), batch_size=5000),
-        Stage("replacements", DISEASE_REPLACEMENTS,
-              lambda: (t.as_row() for t in terms() if t.obsolete and t.replaced_by), batch_size=5000),
+        Stage("terms", TERMS, lambda: edges.rows(terms, term_row), batch_size=2000),
+        Stage("hierarchy", statements.DISEASE_PARENTS, lambda: edges.parents, batch_size=10000),
+        Stage("replacements", DISEASE_REPLACEMENTS, lambda: edges.replacements, batch_size=10000),
     ]
 
 

@@ -19,13 +19,13 @@ syntax guide (https://owlcollab.github.io/oboformat/doc/obo-syntax.html) where i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.sourcefile import date_in, open_text, read_errors
+from kg.loaders.sourcefile import checked_first, date_in, open_text, read_errors
 
 _TAG_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]*):(?:[ \t]+(.*?))?[ \t]*$")
 _STANZAS = ("[Term]", "[Typedef]", "[Instance]")
@@ -284,3 +284,24 @@ def read_terms(path: Path) -> Iterator[OboTerm]:
         _apply(term, tag, value, line)
     if (done := finished()) is not None:
         yield done
+
+
+class TermEdges:
+    """The IS_A and REPLACED_BY rows (``{id, parents}`` / ``{id, replacements}``), gathered while the
+    terms stage streams the file, so the later stages need not parse it again (a few hundred kB
+    for DOID's 14,000 terms; the terms themselves are not kept)."""
+
+    def __init__(self) -> None:
+        self.parents: list[dict[str, Any]] = []
+        self.replacements: list[dict[str, Any]] = []
+
+    def rows(self, terms: Callable[[], Iterable[OboTerm]], row: Callable[[OboTerm], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """``row(term)`` for each term of a validated read (kg.loaders.sourcefile.checked_first)."""
+        self.parents.clear()
+        self.replacements.clear()
+        for term in checked_first(terms):
+            if term.parents and not term.obsolete:
+                self.parents.append({"id": term.id, "parents": term.parents})
+            if term.obsolete and term.replaced_by:
+                self.replacements.append({"id": term.id, "replacements": term.replaced_by})
+            yield row(term)

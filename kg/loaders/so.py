@@ -10,11 +10,12 @@ lines such as part_of are not loaded); obsolete terms keep ``(old)-[:REPLACED_BY
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from kg.db import Graph
-from kg.loaders.obo import read_terms, release_version
+from kg.loaders.obo import OboTerm, TermEdges, read_terms, release_version
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
-from kg.loaders.sourcefile import checked_first, find_release_file
+from kg.loaders.sourcefile import find_release_file
 
 SOURCE = "so"
 LICENCE = "CC BY 4.0 (The Sequence Ontology, sequenceontology.org; attribution required)"
@@ -49,12 +50,21 @@ SET r.release = $source
 """
 
 
+def term_row(term: OboTerm) -> dict[str, Any]:
+    """What TERMS reads for one term (the hierarchy stages send parents and replacements)."""
+    return {
+        "id": term.id, "name": term.name, "synonyms": term.synonyms, "otherSynonyms": term.other_synonyms,
+        "definition": term.definition, "altIds": term.alt_ids, "obsolete": term.obsolete,
+        "replacedBy": term.replaced_by[0] if term.replaced_by else None,
+    }
+
+
 def stages(path: Path) -> list[Stage]:
+    edges = TermEdges()  # gathered while the terms stage streams the file: one validated read in all
     return [
-        Stage("terms", TERMS, lambda: (t.as_row() for t in checked_first(lambda: read_terms(path)))),
-        Stage("hierarchy", PARENTS, lambda: (t.as_row() for t in read_terms(path) if t.parents and not t.obsolete)),
-        Stage("replacements", REPLACEMENTS,
-              lambda: (t.as_row() for t in read_terms(path) if t.obsolete and t.replaced_by)),
+        Stage("terms", TERMS, lambda: edges.rows(lambda: read_terms(path), term_row)),
+        Stage("hierarchy", PARENTS, lambda: edges.parents, batch_size=10000),
+        Stage("replacements", REPLACEMENTS, lambda: edges.replacements, batch_size=10000),
     ]
 
 
