@@ -213,7 +213,8 @@ def _gene_level(o: Observed, v: CoarseVariant, hit: ExactHit | None, terms: set[
     elif not altering:
         return
     elif ct == "exon":
-        undetermined(v, f"protein-altering ({shown}), but the exon number is not read from the annotation")
+        if _exon_kind_fits(v.category or "", terms):
+            undetermined(v, f"protein-altering ({shown}), but the exon number is not read from the annotation")
     elif ct == "domain":
         undetermined(v, f"protein-altering ({shown}); the graph holds no protein domain positions")
     elif ct == "function":
@@ -225,6 +226,26 @@ def _gene_level(o: Observed, v: CoarseVariant, hit: ExactHit | None, terms: set[
         else:
             undetermined(v, f"protein-altering ({shown}); needs a functional interpretation "
                             f"({wanted or v.category}) the knowledge does not state for this allele")
+
+
+_DELETION = frozenset({"inframe_deletion", "frameshift_variant", "disruptive_inframe_deletion",
+                       "conservative_inframe_deletion", "inframe_indel", "exon_loss_variant", "feature_truncation"})
+_INSERTION = frozenset({"inframe_insertion", "frameshift_variant", "disruptive_inframe_insertion",
+                        "conservative_inframe_insertion", "inframe_indel"})
+
+
+def _exon_kind_fits(category: str, terms: set[str]) -> bool:
+    """Can an allele of these consequences be an instance of an exon category at all?
+    ``Exon 19 Deletion`` needs a deletion, ``Exon 20 Insertion`` an insertion; ``Exon 11
+    Mutation`` any protein-altering change; ``Exon 14 Skipping`` a splice change."""
+    low = category.lower()
+    if "deletion" in low:
+        return bool(terms & _DELETION)
+    if "insertion" in low or "dup" in low:
+        return bool(terms & _INSERTION)
+    if "skipping" in low:
+        return bool(terms & {"splice_donor_variant", "splice_acceptor_variant"})
+    return bool(terms & PROTEIN_ALTERING)
 
 
 def _function_of(category: str) -> str | None:
