@@ -21,6 +21,8 @@ curated Variant) is picked up on the next match without restarting the process.
 from __future__ import annotations
 
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,11 +149,20 @@ _CACHE: dict[tuple[Any, ...], Knowledge] = {}
 _LOCK = threading.Lock()
 
 
-def load_knowledge(graph: Graph) -> Knowledge:
-    """The knowledge for the graph's current releases: from the cache, else read (3 queries)."""
-    import time
+def knowledge_state(graph: Graph) -> dict[str, Any]:
+    """The active releases (key, name, files) and the Variant count: one quick query."""
+    return q.knowledge_state(graph)
 
-    state = q.knowledge_state(graph)
+
+def pharmcat_files(state: dict[str, Any]) -> list[str]:
+    """The files of the active ``pharmcat`` release (``Source.files``)."""
+    return [f for s in state["sources"] if s.get("name") == "pharmcat" for f in s.get("files") or ()]
+
+
+def load_knowledge(graph: Graph, state: dict[str, Any] | None = None) -> Knowledge:
+    """The knowledge for the graph's current releases: from the cache, else read (the positions and
+    the coarse Variants concurrently, then the gene spans)."""
+    state = state if state is not None else knowledge_state(graph)
     sources = sorted(s["key"] for s in state["sources"])
     key = (graph.settings.bolt_uri, graph.settings.database, tuple(sources), state["variants"])
     with _LOCK:
@@ -159,19 +170,22 @@ def load_knowledge(graph: Graph) -> Knowledge:
     if cached is not None:
         return cached
     t0 = time.perf_counter()
-    positions: dict[str, list[int]] = {}
-    for row in q.exact_positions(graph):
-        if row["chrom"]:
-            positions.setdefault(canonical_chrom(row["chrom"]), []).extend(int(p) for p in row["positions"])
-    coarse = [CoarseVariant.of(row) for row in q.coarse_variants(graph)]
-    span_genes = sorted({v.gene for v in coarse if v.gene and (
-        v.kind in ("protein", "codon") or (v.kind == "gene" and v.category_type in _SPAN_CATEGORY_TYPES))})
-    spans: dict[str, list[Interval]] = defaultdict(list)
-    for row in q.gene_spans(graph, span_genes):
-        spans[row["gene"]].append(Interval(canonical_chrom(row["chrom"]), max(1, int(row["start"]) - SPAN_PADDING),
-                                           int(row["end"]) + SPAN_PADDING))
-    pharmcat_files = [f for s in state["sources"] if s.get("name") == "pharmcat" for f in s.get("files") or ()]
-    knowledge = Knowledge(key, positions, coarse, dict(spans), pharmcat_files, sources,
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        position_rows = pool.submit(q.exact_positions, graph)
+        coarse_rows = pool.submit(q.coarse_variants, graph)
+        coarse = [CoarseVariant.of(row) for row in coarse_rows.result()]
+        span_genes = sorted({v.gene for v in coarse if v.gene and (
+            v.kind in ("protein", "codon") or (v.kind == "gene" and v.category_type in _SPAN_CATEGORY_TYPES))})
+        span_rows = pool.submit(q.gene_spans, graph, span_genes)
+        positions: dict[str, list[int]] = {}
+        for row in position_rows.result():
+            if row["chrom"]:
+                positions.setdefault(canonical_chrom(row["chrom"]), []).extend(row["positions"])
+        spans: dict[str, list[Interval]] = defaultdict(list)
+        for row in span_rows.result():
+            spans[row["gene"]].append(Interval(canonical_chrom(row["chrom"]), max(1, int(row["start"]) - SPAN_PADDING),
+                                               int(row["end"]) + SPAN_PADDING))
+    knowledge = Knowledge(key, positions, coarse, dict(spans), pharmcat_files(state), sources,
                           seconds=time.perf_counter() - t0)
     with _LOCK:
         for old in [k for k in _CACHE if k[:2] == key[:2]]:

@@ -24,6 +24,7 @@ import hashlib
 import os
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cyvcf2 import Variant
@@ -31,7 +32,7 @@ from cyvcf2 import Variant
 from kg.config import default_data_dir
 from kg.db import Graph
 from kg.matcher.genotype import Genotype
-from kg.matcher.knowledge import Knowledge, load_knowledge
+from kg.matcher.knowledge import knowledge_state, load_knowledge, pharmcat_files
 from kg.matcher.levels import ExactHit, Link, Observed, match_allele
 from kg.matcher.normalize import Allele
 from kg.matcher.pgx.outside_calls import parse_outside_calls
@@ -96,9 +97,12 @@ def match_patient(
     vcf = _CallsVcf.of(open_vcf(vcf_path, sample))
     lap("open")
 
-    knowledge = load_knowledge(graph)
     warnings: list[str] = []
-    pgx, pgx_info = _pgx_data(pharmcat_dir, knowledge, warnings)
+    state = knowledge_state(graph)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # PharmCAT files parse while the graph answers
+        pgx_loading = pool.submit(_pgx_data, pharmcat_dir, pharmcat_files(state), warnings)
+        knowledge = load_knowledge(graph, state)
+        pgx, pgx_info = pgx_loading.result()
     pgx_intervals = pgx.intervals() if pgx else ()
     annotated = bool(vcf.annotation_sources)
     index = knowledge.index(annotated=annotated, extra=pgx_intervals)
@@ -263,9 +267,9 @@ def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
 # --- pharmacogenomics ------------------------------------------------------------------------
 
 
-def _pgx_data(explicit: str | os.PathLike[str] | None, knowledge: Knowledge,
+def _pgx_data(explicit: str | os.PathLike[str] | None, source_files: list[str],
               warnings: list[str]) -> tuple[PgxData | None, dict[str, Any]]:
-    folder, origin = find_pharmcat_dir(explicit, knowledge.pharmcat_files, default_data_dir() / "pgx" / "pharmcat")
+    folder, origin = find_pharmcat_dir(explicit, source_files, default_data_dir() / "pgx" / "pharmcat")
     if folder is None:
         reason = "no PharmCAT definitions (no --pharmcat-dir, no active pharmcat release files, none in KG_DATA_DIR)"
         warnings.append(f"pharmacogenomics skipped: {reason}")

@@ -30,14 +30,22 @@ RETURN v.chrom AS chrom, collect(v.pos) AS positions
 """
 
 #: Variants matched at a coarser level than the exact allele (GRAPH_MODEL.md, CIViC rules 1-4):
-#: protein-, codon- and gene-level CIViC Variants, exact Variants that carry protein changes
-#: (matched at protein level by another allele with the same change), and any Variant with
-#: representative alleles (``alleleIds``).
-COARSE_VARIANTS = """
+#: protein-, codon- and gene-level CIViC Variants and Variants with representative alleles
+#: (``alleleIds``) — all keyed ``civic:variant:<VID>`` (GRAPH_MODEL.md), so a prefix seek on the id
+#: index finds them — and Variants carrying a protein change (matched at protein level by another
+#: allele with the same change; a seek on the ``proteinChange`` index). Two index seeks instead of
+#: a scan of every Variant (0.1 s instead of 1 s on the full releases).
+_COARSE_FIELDS = """v {.id, .kind, .gene, .name, .proteinChange, .proteinChanges, .codons, .aminoAcidRef, .category,
+          .categoryType, .exons, .chrom, .start, .end, .zygosity, .alleleIds} AS variant"""
+COARSE_VARIANTS = f"""
 MATCH (v:Variant)
-WHERE v.kind IN ['protein', 'codon', 'gene'] OR v.proteinChanges IS NOT NULL OR v.alleleIds IS NOT NULL
-RETURN v {.id, .kind, .gene, .name, .proteinChange, .proteinChanges, .codons, .aminoAcidRef, .category,
-          .categoryType, .exons, .chrom, .start, .end, .zygosity, .alleleIds} AS variant
+WHERE v.id STARTS WITH 'civic:'
+  AND (v.kind IN ['protein', 'codon', 'gene'] OR v.proteinChanges IS NOT NULL OR v.alleleIds IS NOT NULL)
+RETURN {_COARSE_FIELDS}
+UNION
+MATCH (v:Variant)
+WHERE v.proteinChange IS NOT NULL
+RETURN {_COARSE_FIELDS}
 """
 
 #: First and last exact-Variant position per gene (and chromosome), for the given genes.
