@@ -230,11 +230,26 @@ def up(ctx: click.Context, host: str, port: int) -> None:
     with Graph(settings) as graph:
         apply_schema(graph)
         click.echo(load_seeds(graph, progress=False).summary())
-        # TODO(matcher): once kg/matcher/match.py lands, link the demo patient here so a fresh clone
-        # answers for it at once (seeds/patients/README.md):
-        #   match_patient(graph, default_seed_dir() / "patients" / "demo.vcf", patient_id="demo",
-        #                 disease="DOID:1909", sample=None)
+        _match_demo_patient(graph)
     ctx.invoke(serve, host=host, port=port)
+
+
+def _match_demo_patient(graph: Graph) -> None:
+    """Link the seed demo patient (seeds/patients/README.md) so a fresh clone answers for it at once;
+    a failure is reported, never fatal to serving."""
+    from kg.loaders.seeds import default_seed_dir
+    from kg.matcher.match import match_patient
+
+    vcf = default_seed_dir() / "patients" / "demo.vcf"
+    if not vcf.is_file():
+        return
+    try:
+        report = match_patient(graph, vcf, patient_id="demo", disease="DOID:1909")
+    except (ValueError, LookupError) as err:
+        click.secho(f"demo patient not matched: {err}", fg="yellow", err=True)
+        return
+    click.echo(f"demo patient: {report.variants_matched} variant links, {report.genes_called} genes called "
+               f"({', '.join(f'{g.gene} {g.diplotype}' for g in report.genes if g.called)})")
 
 
 if __name__ == "__main__":

@@ -579,3 +579,16 @@ def test_cli_match_and_delete(real_data: Graph, pc: Pharmcat, tmp_path: Path, mo
     assert bad.exit_code == 1 and "nothing was stored" in bad.output
     deleted = runner.invoke(cli.main, ["patient", "delete", "test-matcher-cli"])
     assert deleted.exit_code == 0 and traces(real_data, "test-matcher-cli") == 0
+
+
+def test_kg_up_links_the_seed_demo_patient(real_data: Graph, capsys: pytest.CaptureFixture[str]) -> None:
+    from kg import cli
+
+    existed = find_patient(real_data, "demo") is not None
+    cli._match_demo_patient(real_data)
+    assert "demo patient:" in capsys.readouterr().out
+    calls = {row["gene"]: row for row in real_data.read(
+        "MATCH (:Patient {id: 'demo'})-[r:HAS_DIPLOTYPE]->() RETURN r.gene AS gene, r.diplotype AS diplotype")}
+    assert calls["CYP2C19"]["diplotype"] == "*2/*2"
+    if not existed:
+        delete_patient(real_data, "demo")
