@@ -32,7 +32,7 @@ from cyvcf2 import Variant
 from kg.config import default_data_dir
 from kg.db import Graph
 from kg.matcher.genotype import Genotype
-from kg.matcher.knowledge import knowledge_state, load_knowledge, pharmcat_files
+from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge, pharmcat_files
 from kg.matcher.levels import ExactHit, Link, Observed, match_allele
 from kg.matcher.normalize import Allele
 from kg.matcher.pgx.outside_calls import parse_outside_calls
@@ -72,13 +72,15 @@ def match_patient(
     sample: str | None = None,
     outside_calls: str | os.PathLike[str] | None = None,
     pharmcat_dir: str | os.PathLike[str] | None = None,
+    vcf_name: str | None = None,
 ) -> MatchReport:
     """Match one sample of a VCF to the graph as patient ``patient_id``; see the module docstring.
 
     Raises :class:`kg.matcher.errors.VcfError` (unreadable, truncated, no GT, unknown sample),
     :class:`kg.matcher.build.BuildMismatchError` (not GRCh38),
     :class:`kg.queries.answers.UnknownDisease`, :class:`kg.matcher.pgx.outside_calls.OutsideCallError`
-    and ``ValueError`` for an empty patient id; in every case nothing is stored.
+    and ``ValueError`` for an empty patient id; in every case nothing is stored. ``vcf_name`` is the
+    file name to record when ``vcf_path`` is a temporary copy (an upload).
     """
     timings: dict[str, float] = {}
     began = clock = time.perf_counter()
@@ -124,13 +126,8 @@ def match_patient(
     lap("match")
 
     genes: list[GeneResult] = []
-    if pgx is not None:
-        outside_genes = frozenset(c.gene for c in outside)
-        _, genes = vcf_results(pgx, genotypes, skip=outside_genes)
-        for result in genes:
-            if result.gene in outside_genes:
-                result.warnings.append(f"{result.gene}: replaced by the outside call")
-        genes = [g for g in genes if g.gene not in outside_genes]
+    if pgx is not None:  # an outside call replaces the VCF call of its gene (PharmCAT)
+        _, genes = vcf_results(pgx, genotypes, skip=frozenset(c.gene for c in outside))
     if outside:
         if pgx is None:
             warnings.append("outside calls given but no PharmCAT phenotype tables: linked by their stated result only")
@@ -141,18 +138,28 @@ def match_patient(
 
     variant_rows = [_variant_row(link, vcf.sample) for link in links]
     pq.store_match(
-        graph, patient, sample=vcf.sample, vcf=vcf.path.name, samples=list(vcf.samples),
+        graph, patient, sample=vcf.sample, vcf=vcf_name or vcf.path.name, samples=list(vcf.samples),
         variants=variant_rows, diplotypes=diplotype_rows, no_result_genes=no_result_genes,
         diseases=[condition["id"]] if condition else [],
     )
     lap("store")
     timings["total"] = round(time.perf_counter() - began, 4)
 
+    return _report(patient, vcf, vcf_name or vcf.path.name, condition, links, undetermined, genes, pgx_info,
+                   skipped, alleles_read, len(observed), index, knowledge, annotated, warnings, timings,
+                   {"variants": len(variant_rows), "diplotypes": len(diplotype_rows),
+                    "conditions": 1 if condition else 0})
+
+
+def _report(patient: str, vcf: PatientVcf, vcf_name: str, condition: dict[str, Any] | None, links: list[Link],
+            undetermined: dict[tuple[str, str], dict[str, Any]], genes: list[GeneResult], pgx_info: dict[str, Any],
+            skipped: Counter[str], alleles_read: int, carried: int, index: PositionIndex, knowledge: Knowledge,
+            annotated: bool, warnings: list[str], timings: dict[str, float], stored: dict[str, int]) -> MatchReport:
     stats = vcf.stats
     fstats = stats.filter
     skipped_all = Counter(stats.skipped) + skipped
     return MatchReport(
-        patient=patient, sample=vcf.sample, vcf=vcf.path.name, samples=list(vcf.samples),
+        patient=patient, sample=vcf.sample, vcf=vcf_name, samples=list(vcf.samples),
         build={"build": vcf.build.build.value if vcf.build.build else None, "verified": vcf.build.verified,
                "evidence": list(vcf.build.evidence)},
         disease=condition,
@@ -164,7 +171,7 @@ def match_patient(
         records_skipped=sum(skipped_all.values()),
         skipped=dict(skipped_all),
         alleles_read=alleles_read,
-        alleles_carried=len(observed),
+        alleles_carried=carried,
         reading={
             "strategy": fstats.strategy if fstats else None,
             "scanned": fstats.scanned if fstats else None,
@@ -177,8 +184,7 @@ def match_patient(
         },
         warnings=warnings,
         timings=timings,
-        stored={"variants": len(variant_rows), "diplotypes": len(diplotype_rows),
-                "conditions": 1 if condition else 0},
+        stored=stored,
     )
 
 

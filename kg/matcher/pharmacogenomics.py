@@ -228,7 +228,8 @@ def outside_results(calls: list[OutsideCall], tables: PhenotypeTables | None,
     for oc in calls:
         result = GeneResult(gene=oc.gene, source="outside call", status="outside call",
                             diplotype=oc.diplotype or None, activity_score=oc.activity_score,
-                            warnings=[f"{oc.gene}: outside call from {os.path.basename(oc.path)} line {oc.line}"])
+                            warnings=[f"{oc.gene}: outside call from {os.path.basename(oc.path)} line {oc.line} "
+                                      "(replaces any call from the VCF)"])
         guidelines = [s for s in SOURCES if tables is not None and tables.table(oc.gene, s) is not None]
         per_guideline: dict[str, list[tuple[str, PhenotypeResult]]] = {}
         for source in guidelines:
