@@ -1,0 +1,294 @@
+"""ClinVar GRCh38 VCF -> Variant, Evidence (germline pathogenicity), links to Gene, SO and Disease.
+
+Reads NCBI's ``clinvar.vcf.gz`` (VCF 4.1 header; one record per ClinVar VariationID, ``ID`` =
+VariationID) with a plain streaming text parser: the shared copy is plain gzip, not BGZF, and
+parsing INFO here keeps line numbers for error messages. The file is read once to the end
+before the first write (kg.loaders.sourcefile.checked_first), so a malformed file writes nothing.
+Per record and ALT allele (multi-allelic records are split):
+
+* ``Variant {id}`` normalised with kg.matcher.normalize; rsid from ``RS``, hgvs from ``CLNHGVS``,
+  ``gene`` from ``GENEINFO`` (``-[:IN_GENE]->`` every listed gene except NCBI ``LOC`` placeholder
+  loci), ``-[:HAS_CONSEQUENCE]->(SequenceOntologyTerm)`` for each ``MC`` term, variantType
+  (``CLNVC``) and variantTypeSo (``CLNVCSO``), clinvarVariationId, clinvarAlleleId. A "no sequence
+  alteration" record (ALT ``.``) keeps ALT ``.`` and kind ``reference``. ClinVar's VCF has no
+  protein change, so proteinChange is not set.
+* ``Evidence {id: "clinvar:<VariationID>"}``, type ``pathogenicity``: significance (CLNSIG,
+  lowercase, spaces), classification (clinvar_fields.classification), reviewStatus and stars,
+  origin and origins (ORIGIN bits), conditionNames (CLNDN), diseaseXrefs (CLNDISDB as canonical
+  DiseaseXref keys), conflicting (CLNSIGCONF), clinvarRelease (the file date), url;
+  ``-[:ABOUT]->`` Variant; ``-[:FOR_DISEASE]->`` each Disease a condition's xrefs reach through
+  the DOID loader's ``(DiseaseXref)-[:XREF_OF]->(Disease)`` (read when the load starts: load DOID
+  first, as ``kg load all`` does). A record without CLNSIG (no germline classification; 2,294 in
+  2026-02) still has its Evidence, classification ``other``, so it supersedes an older one.
+* The last stage links older ClinVar classifications of the same variant (source
+  ``clinvar_more``) ``-[:SUPERSEDED_BY]->`` the newer one; clinvar_more runs the same stage, so
+  the newest wins whichever is loaded first (clinvar_fields.SUPERSEDE).
+
+Rows omit empty fields (a missing key reads as null) and the Cypher derives ids, URLs and
+coordinates, to keep the batches small.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from kg.db import Graph
+from kg.loaders import clinvar_fields as cv
+from kg.loaders.errors import SourceFormatError
+from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
+from kg.loaders.sourcefile import checked_first, find_release_file, open_text, read_errors
+from kg.matcher.normalize import is_primary_chrom, normalize
+
+NAME = "clinvar"
+LICENCE = "public domain (NCBI ClinVar; cite Landrum MJ et al., Nucleic Acids Res 2018)"
+URL = "https://ftp.ncbi.nlm.nih.gov/pub/clinvar/vcf_GRCh38/"
+HEADER = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
+
+
+def find_vcf(path: Path) -> Path:
+    """``path`` itself, or the (newest) ClinVar VCF in a folder."""
+    return find_release_file(Path(path), ("clinvar_*.vcf.gz", "*.vcf.gz", "clinvar_*.vcf", "*.vcf"))
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line without CR/LF); gzip damage becomes a SourceFormatError at the line reached."""
+    lineno = 0
+    with open_text(path) as handle, read_errors(path, lambda: lineno + 1):
+        for lineno, line in enumerate(handle, 1):
+            yield lineno, line.rstrip("\r\n")
+
+
+def release_date(path: Path) -> str:
+    """The release from ``##fileDate=`` (``2026-02-26`` or ``20260226``), else from the file name."""
+    for lineno, line in numbered_lines(path):
+        if lineno == 1 and not line.startswith("##fileformat=VCF"):
+            raise SourceFormatError(path, 1, "the VCF header line ##fileformat=VCFv4.x", line[:80])
+        if not line.startswith("##"):
+            break
+        if match := re.fullmatch(r"##fileDate=(\d{4})-?(\d{2})-?(\d{2})", line.strip()):
+            return "-".join(match.groups())
+    if match := re.search(r"(\d{4})-?(\d{2})-?(\d{2})", path.name):
+        return "-".join(match.groups())
+    raise SourceFormatError(path, None, "a ##fileDate header or a date in the file name", path.name)
+
+
+def parse_info(text: str) -> dict[str, str]:
+    """``K=V;FLAG;...`` -> dict (a flag maps to ``""``); ClinVar percent-encodes ``=``, ``;``, ``,``, space."""
+    info: dict[str, str] = {}
+    for item in text.split(";"):
+        key, _, value = item.partition("=")
+        info[key] = unquote(value) if "%" in value else value
+    return info
+
+
+def read_records(path: Path, release: str) -> Iterator[Row]:
+    """One row per ALT allele of each ClinVar record, every field precomputed for the write Cypher."""
+    header_seen = False
+    for lineno, line in numbered_lines(path):
+        if line.startswith("##"):
+            if header_seen:
+                raise SourceFormatError(path, lineno, "a record line after the #CHROM header", line[:80])
+            continue
+        if line.startswith("#"):
+            if tuple(line.split("\t")[:8]) != HEADER:
+                raise SourceFormatError(path, lineno, "the VCF column header " + "\\t".join(HEADER), line[:120])
+            header_seen = True
+            continue
+        if not header_seen:
+            raise SourceFormatError(path, lineno, "the #CHROM column header before the records", line[:80])
+        if line:
+            yield from _record_rows(path, lineno, line, release)
+    if not header_seen:
+        raise SourceFormatError(path, None, "a #CHROM column header", "end of file")
+
+
+def _record_rows(path: Path, lineno: int, line: str, release: str) -> Iterator[Row]:
+    fields = line.split("\t")
+    if len(fields) < 8:
+        raise SourceFormatError(path, lineno, "8 tab-separated VCF columns", f"{len(fields)} columns: {line[:80]}")
+    chrom, pos_text, variation_id, ref, alts, _, _, info_text = fields[:8]
+    if not pos_text.isdigit() or int(pos_text) < 1:
+        raise SourceFormatError(path, lineno, "a positive integer POS", pos_text)
+    if not variation_id.isdigit():
+        raise SourceFormatError(path, lineno, "a ClinVar VariationID in the ID column", variation_id)
+    ref = ref.upper()
+    if not cv.ALLELE.match(ref):
+        raise SourceFormatError(path, lineno, "REF made of A, C, G, T, N", ref)
+    if not is_primary_chrom(chrom):
+        return
+    info = parse_info(info_text)
+    shared = {**_variant_fields(info, variation_id), **_evidence_fields(info, release)}
+    for alt in alts.upper().split(","):
+        if alt.startswith("<") or alt == "*":
+            continue  # a symbolic allele has no sequence to key on
+        if alt != cv.NO_ALT and not cv.ALLELE.match(alt):
+            raise SourceFormatError(path, lineno, "ALT made of A, C, G, T, N (or '.')", alt)
+        yield cv.compact({**cv.variant_key(normalize(chrom, int(pos_text), ref, alt)), **shared})
+
+
+def _variant_fields(info: dict[str, str], variation_id: str) -> dict[str, Any]:
+    symbols = [g.partition(":")[0] for g in info.get("GENEINFO", "").split("|") if g]
+    genes = [s for s in symbols if not s.startswith("LOC")]
+    consequences = []
+    for term in info.get("MC", "").split(","):
+        so_id, _, name = term.partition("|")
+        if so_id.startswith("SO:"):
+            consequences.append({"id": so_id, "name": name})
+    rs = [r for r in info.get("RS", "").split("|") if r.isdigit()]
+    return {
+        "variationId": variation_id,
+        "alleleId": info.get("ALLELEID") or None,
+        "rsid": f"rs{rs[0]}" if rs else None,
+        "hgvs": [h for h in info.get("CLNHGVS", "").split("|") if h and h != "."],
+        "gene": genes[0] if genes else None,
+        "genes": genes,
+        "variantType": info.get("CLNVC") or None,
+        "variantTypeSo": info.get("CLNVCSO") or None,
+        "consequences": consequences,
+    }
+
+
+def _evidence_fields(info: dict[str, str], release: str) -> dict[str, Any]:
+    significance = cv.spaced(info.get("CLNSIG"))
+    status = cv.spaced(info.get("CLNREVSTAT"))
+    stored, lookup = _condition_xrefs(info.get("CLNDISDB", ""))
+    return {
+        "significance": significance,
+        "classification": cv.classification(significance),
+        "reviewStatus": status,
+        "stars": cv.stars(status),
+        "origin": cv.origin(info.get("ORIGIN")),
+        "origins": cv.origins(info.get("ORIGIN")),
+        # CLNDN keeps ClinVar's spelling; only underscores become spaces.
+        "conditionNames": [n.replace("_", " ") for n in info.get("CLNDN", "").split("|") if n and n != "."],
+        "diseaseXrefs": list(stored),
+        "conditionKeys": lookup,
+        "conflicting": cv.spaced(info.get("CLNSIGCONF")),
+        "clinvarRelease": release,
+    }
+
+
+@lru_cache(maxsize=65536)
+def _condition_xrefs(clndisdb: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """CLNDISDB -> (canonical keys to store, per condition the DiseaseXref keys to look up).
+
+    Conditions are ``|``-separated and each lists ``DB:ID`` entries separated by ``,``; records
+    share a few thousand distinct values, hence the cache.
+    """
+    stored: list[str] = []
+    lookup: list[tuple[str, ...]] = []
+    for group in clndisdb.split("|"):
+        keys: list[str] = []
+        for entry in group.split(","):
+            if found := cv.condition_xref(entry):
+                if found[0] not in stored:
+                    stored.append(found[0])
+                keys += found[1]
+        if keys:
+            lookup.append(tuple(keys))
+    return tuple(stored), tuple(lookup)
+
+
+WRITE = (
+    """
+MATCH (src:Source {key: $source})
+CALL (src) {
+  UNWIND $rows AS r
+  UNWIND r.genes AS symbol
+  WITH DISTINCT symbol
+  MERGE (g:Gene {symbol: symbol})
+  MERGE (g)-[:ASSERTED_BY]->(src)
+}
+CALL (src) {
+  UNWIND $rows AS r
+  UNWIND r.consequences AS c
+  WITH c.id AS id, min(c.name) AS name
+  MERGE (t:SequenceOntologyTerm {id: id})
+  ON CREATE SET t.name = name
+  MERGE (t)-[:ASSERTED_BY]->(src)
+}
+UNWIND $rows AS row
+"""
+    + cv.VARIANT_MERGE
+    + """
+SET v.rsid = coalesce(row.rsid, v.rsid), v.gene = coalesce(row.gene, v.gene),
+    v.hgvs = CASE WHEN row.hgvs IS NULL THEN v.hgvs
+                  ELSE coalesce(v.hgvs, []) + [h IN row.hgvs WHERE NOT h IN coalesce(v.hgvs, [])] END,
+    v.variantType = row.variantType, v.variantTypeSo = row.variantTypeSo,
+    v.clinvarVariationId = row.variationId, v.clinvarAlleleId = row.alleleId
+MERGE (v)-[:ASSERTED_BY]->(src)
+MERGE (e:Evidence {id: 'clinvar:' + row.variationId})
+SET e.source = 'clinvar', e.type = 'pathogenicity', e.significance = row.significance,
+    e.classification = row.classification, e.reviewStatus = row.reviewStatus, e.stars = row.stars,
+    e.origin = row.origin, e.origins = row.origins, e.conditionNames = row.conditionNames,
+    e.diseaseXrefs = row.diseaseXrefs, e.conflicting = row.conflicting, e.clinvarRelease = row.clinvarRelease,
+    e.variationId = row.variationId,
+    e.url = 'https://www.ncbi.nlm.nih.gov/clinvar/variation/' + row.variationId + '/'
+MERGE (e)-[:ASSERTED_BY]->(src)
+MERGE (e)-[about:ABOUT]->(v)
+SET about.release = $source
+WITH v, e, row
+CALL (v, row) {
+  UNWIND row.genes AS symbol
+  MATCH (g:Gene {symbol: symbol})
+  MERGE (v)-[r:IN_GENE]->(g)
+  SET r.release = $source
+}
+CALL (v, row) {
+  UNWIND row.consequences AS c
+  MATCH (t:SequenceOntologyTerm {id: c.id})
+  MERGE (v)-[r:HAS_CONSEQUENCE]->(t)
+  SET r.release = $source
+}
+CALL (e, row) {
+  UNWIND row.diseaseIds AS diseaseId
+  MATCH (d:Disease {id: diseaseId})
+  MERGE (e)-[r:FOR_DISEASE]->(d)
+  SET r.release = $source
+}
+"""
+)
+
+
+def disease_lookup(graph: Graph) -> dict[str, list[str]]:
+    """DiseaseXref key -> Disease ids, as written by the DOID loader (empty when DOID is not loaded)."""
+    rows = graph.read(cv.DISEASE_LOOKUP, prefixes=sorted(cv.DISEASE_PREFIXES))
+    return {row["xref"]: row["diseases"] for row in rows if row["diseases"]}
+
+
+def with_diseases(rows: Iterator[Row], lookup: dict[str, list[str]]) -> Iterator[Row]:
+    """Replace ``conditionKeys`` by ``diseaseIds``: the Diseases any xref of any condition names."""
+    for row in rows:
+        ids: list[str] = []
+        for keys in row.pop("conditionKeys", ()):
+            for key in keys:
+                if key in lookup:
+                    ids += [d for d in lookup[key] if d not in ids]
+        if ids:
+            row["diseaseIds"] = ids
+        yield row
+
+
+def stages(graph: Graph, vcf: Path, date: str) -> list[Stage]:
+    """The two stages of a ClinVar VCF release (file read and checked before the first write)."""
+
+    def rows() -> Iterator[Row]:
+        return with_diseases(checked_first(lambda: read_records(vcf, date)), disease_lookup(graph))
+
+    return [
+        Stage("variants", WRITE, rows, batch_size=5000),
+        Stage("superseded classifications", cv.SUPERSEDE, lambda: cv.SUPERSEDE_ROWS, batch_size=1),
+    ]
+
+
+def load(graph: Graph, path: Path, *, progress: bool = True, version: str | None = None) -> LoadReport:
+    """Load the ClinVar VCF at ``path`` (the clinvar folder or the file)."""
+    vcf = find_vcf(Path(path))
+    date = release_date(vcf)
+    release = SourceRelease(NAME, version or date, LICENCE, (vcf,), URL)
+    return load_release(graph, release, stages(graph, vcf, date), progress=progress)
