@@ -598,3 +598,16 @@ def test_kg_up_links_the_seed_demo_patient(real_data: Graph, capsys: pytest.Capt
     assert calls["CYP2C19"]["diplotype"] == "*2/*2"
     if not existed:
         delete_patient(real_data, "demo")
+
+
+def test_knowledge_cached_on_disk_is_the_same(real_data: Graph) -> None:
+    from kg.matcher import knowledge
+
+    from_graph = knowledge.load_knowledge(real_data, disk=False)
+    knowledge.clear_cache()
+    knowledge.load_knowledge(real_data, disk=True)  # written (or already there)
+    knowledge.clear_cache()
+    from_disk = knowledge.load_knowledge(real_data, disk=True)
+    assert from_disk.key == from_graph.key and from_disk.exact_positions == from_graph.exact_positions
+    assert from_disk.coarse == from_graph.coarse and from_disk.spans == from_graph.spans
+    assert from_graph.n_exact_positions > 100_000 and from_graph.by_gene["BRAF"]

@@ -14,17 +14,27 @@ A whole-genome VCF is read only where the knowledge has something to say
   introns, untranslated ends not covered by any ClinVar/CIViC record) are not read; for the genes
   CIViC names, ClinVar's records span the coding exons, which is what the categories are about.
 
-The cache key is the set of active releases plus the Variant count, so a new release (or a
-curated Variant) is picked up on the next match without restarting the process.
+The cache key is the graph (URI, database), the set of active releases and the Variant count, so a
+new release (or a curated Variant) is picked up on the next match without restarting the process.
+The knowledge is cached in the process and, because each ``kg match`` is a fresh process, also on
+disk (``<KG_CACHE_DIR>/matcher/knowledge-<digest>.json.gz``, under the same key; a cold read of the
+full releases costs 1-2 s, the file 0.05 s). An edit that changes neither the releases nor the
+Variant count (a curator correcting a ``proteinChange``) is not seen until the next release.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import os
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -159,9 +169,11 @@ def pharmcat_files(state: dict[str, Any]) -> list[str]:
     return [f for s in state["sources"] if s.get("name") == "pharmcat" for f in s.get("files") or ()]
 
 
-def load_knowledge(graph: Graph, state: dict[str, Any] | None = None) -> Knowledge:
-    """The knowledge for the graph's current releases: from the cache, else read (the positions and
-    the coarse Variants concurrently, then the gene spans)."""
+def load_knowledge(graph: Graph, state: dict[str, Any] | None = None, *, disk: bool | None = None) -> Knowledge:
+    """The knowledge for the graph's current releases: from the process cache, else from the disk
+    cache (``<KG_CACHE_DIR>/matcher/``, same key; ``disk=False`` or ``KG_MATCHER_DISK_CACHE=0``
+    skips it), else read from the graph (the positions and the coarse Variants concurrently, then the
+    gene spans) and written to the disk cache."""
     state = state if state is not None else knowledge_state(graph)
     sources = sorted(s["key"] for s in state["sources"])
     key = (graph.settings.bolt_uri, graph.settings.database, tuple(sources), state["variants"])
@@ -170,28 +182,80 @@ def load_knowledge(graph: Graph, state: dict[str, Any] | None = None) -> Knowled
     if cached is not None:
         return cached
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        position_rows = pool.submit(q.exact_positions, graph)
-        coarse_rows = pool.submit(q.coarse_variants, graph)
-        coarse = [CoarseVariant.of(row) for row in coarse_rows.result()]
-        span_genes = sorted({v.gene for v in coarse if v.gene and (
-            v.kind in ("protein", "codon") or (v.kind == "gene" and v.category_type in _SPAN_CATEGORY_TYPES))})
-        span_rows = pool.submit(q.gene_spans, graph, span_genes)
-        positions: dict[str, list[int]] = {}
-        for row in position_rows.result():
-            if row["chrom"]:
-                positions.setdefault(canonical_chrom(row["chrom"]), []).extend(row["positions"])
-        spans: dict[str, list[Interval]] = defaultdict(list)
-        for row in span_rows.result():
-            spans[row["gene"]].append(Interval(canonical_chrom(row["chrom"]), max(1, int(row["start"]) - SPAN_PADDING),
-                                               int(row["end"]) + SPAN_PADDING))
-    knowledge = Knowledge(key, positions, coarse, dict(spans), pharmcat_files(state), sources,
-                          seconds=time.perf_counter() - t0)
+    use_disk = disk if disk is not None else os.environ.get("KG_MATCHER_DISK_CACHE", "1") != "0"
+    path = _disk_path(graph, key)
+    rows = _read_disk(path, key) if use_disk else None
+    if rows is None:
+        rows = _read_graph(graph)
+        if use_disk:
+            _write_disk(path, key, rows)
+    knowledge = _knowledge(key, rows, state, sources)
+    knowledge.seconds = time.perf_counter() - t0
     with _LOCK:
         for old in [k for k in _CACHE if k[:2] == key[:2]]:
             del _CACHE[old]  # one state per graph: a newer release replaces the older
         _CACHE[key] = knowledge
     return knowledge
+
+
+def _read_graph(graph: Graph) -> dict[str, Any]:
+    """The rows the knowledge is made of: positions per chromosome, coarse Variants, gene spans."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        position_rows = pool.submit(q.exact_positions, graph)
+        coarse = q.coarse_variants(graph)
+        span_genes = sorted({row["gene"] for row in coarse if row.get("gene") and (
+            row.get("kind") in ("protein", "codon")
+            or (row.get("kind") == "gene" and row.get("categoryType") in _SPAN_CATEGORY_TYPES))})
+        spans = q.gene_spans(graph, span_genes)
+        positions: dict[str, list[int]] = {}
+        for row in position_rows.result():
+            if row["chrom"]:
+                positions.setdefault(canonical_chrom(row["chrom"]), []).extend(row["positions"])
+    return {"positions": positions, "coarse": coarse, "spans": spans}
+
+
+def _knowledge(key: tuple[Any, ...], rows: dict[str, Any], state: dict[str, Any], sources: list[str]) -> Knowledge:
+    spans: dict[str, list[Interval]] = defaultdict(list)
+    for row in rows["spans"]:
+        spans[row["gene"]].append(Interval(canonical_chrom(row["chrom"]), max(1, int(row["start"]) - SPAN_PADDING),
+                                           int(row["end"]) + SPAN_PADDING))
+    return Knowledge(key, rows["positions"], [CoarseVariant.of(row) for row in rows["coarse"]], dict(spans),
+                     pharmcat_files(state), sources)
+
+
+# -- disk cache: a fresh process (each `kg match`) need not read 330,000 positions again ---------
+
+_DISK_KEEP = 4
+
+
+def _disk_path(graph: Graph, key: tuple[Any, ...]) -> Path:
+    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
+    return graph.settings.cache_dir / "matcher" / f"knowledge-{digest}.json.gz"
+
+
+def _read_disk(path: Path, key: tuple[Any, ...]) -> dict[str, Any] | None:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError, EOFError):
+        return None
+    return data["rows"] if data.get("key") == json.loads(json.dumps(key)) else None
+
+
+def _write_disk(path: Path, key: tuple[Any, ...], rows: dict[str, Any]) -> None:
+    """Write atomically (temporary file, then rename); a cache that cannot be written is skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8", compresslevel=1) as fh:
+            json.dump({"key": key, "rows": rows}, fh)
+        os.replace(tmp, path)
+        # keep the newest few (several graphs may share the cache dir; older release sets go)
+        files = sorted(path.parent.glob("knowledge-*.json.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[_DISK_KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def clear_cache() -> None:

@@ -138,7 +138,7 @@ def match_patient(
 
     variant_rows = [_variant_row(link, vcf.sample) for link in links]
     pq.store_match(
-        graph, patient, sample=vcf.sample, vcf=vcf_name or vcf.path.name, samples=list(vcf.samples),
+        graph, patient, sample=vcf.sample, vcf=vcf_name or vcf.path.name,
         variants=variant_rows, diplotypes=diplotype_rows, no_result_genes=no_result_genes,
         diseases=[condition["id"]] if condition else [],
     )

@@ -16,8 +16,7 @@ from kg.db import Graph
 
 MERGE_PATIENT = """
 MERGE (p:Patient {id: $id})
-SET p.assembly = 'GRCh38', p.sample = $sample, p.vcf = $vcf, p.matchedAt = datetime(),
-    p.samples = $samples
+SET p.assembly = 'GRCh38', p.sample = $sample, p.vcf = $vcf, p.matchedAt = datetime()
 WITH p
 OPTIONAL MATCH (p)-[r:HAS_VARIANT|HAS_DIPLOTYPE|HAS_CONDITION]->()
 DELETE r
@@ -68,14 +67,14 @@ RETURN links
 """
 
 
-def store_match(graph: Graph, patient: str, *, sample: str, vcf: str, samples: list[str],
+def store_match(graph: Graph, patient: str, *, sample: str, vcf: str,
                 variants: list[Mapping[str, Any]], diplotypes: list[Mapping[str, Any]],
                 no_result_genes: list[str], diseases: list[str]) -> None:
     """Replace the patient's links in one transaction. ``variants`` rows: ``{variant, props}``;
     ``diplotypes`` rows: ``{phenotype, props}``."""
     params: dict[str, Any] = {"id": patient}
     graph.write_many([
-        (MERGE_PATIENT, {**params, "sample": sample, "vcf": vcf, "samples": samples}),
+        (MERGE_PATIENT, {**params, "sample": sample, "vcf": vcf}),
         (MERGE_NO_RESULT, {"genes": no_result_genes}),
         (LINK_VARIANTS, {**params, "rows": list(variants)}),
         (LINK_DIPLOTYPES, {**params, "rows": list(diplotypes)}),
