@@ -226,7 +226,7 @@ def test_release_is_active_with_counts_from_sources_md(loaded: Graph) -> None:
 def test_braf_v600e_is_lifted_and_keeps_grch37(loaded: Graph) -> None:
     row = loaded.read(
         "MATCH (mp:MolecularProfile {id: 'civic:MP12'})-[:INCLUDES]->(v:Variant)-[:IN_GENE]->(g:Gene) "
-        "RETURN v{.*} AS v, g.symbol AS gene, mp.kind AS kind"
+        "RETURN DISTINCT v{.*} AS v, g.symbol AS gene, mp.kind AS kind"
     )
     assert len(row) == 1
     v = row[0]["v"]
@@ -238,7 +238,7 @@ def test_braf_v600e_is_lifted_and_keeps_grch37(loaded: Graph) -> None:
 
 
 def test_codon_and_gene_level_variants(loaded: Graph) -> None:
-    v600 = loaded.read("MATCH (m:MolecularProfile)-[:INCLUDES]->(v:Variant {id: 'civic:variant:17'}) "
+    v600 = loaded.read("MATCH (m:MolecularProfile {id: 'civic:MP17'})-[:INCLUDES]->(v:Variant {id: 'civic:variant:17'}) "
                        "RETURN v{.*} AS v, m.kind AS kind")[0]
     assert v600["kind"] == "category"
     assert (v600["v"]["kind"], v600["v"]["codon"], v600["v"]["aminoAcidRef"]) == ("codon", 600, "V")
