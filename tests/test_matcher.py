@@ -415,11 +415,15 @@ def test_annotated_allele_matches_at_protein_codon_and_gene_level(match: Match, 
 
 def test_annotated_vcf_reads_gene_spans(match: Match, real_data: Graph) -> None:
     """A protein-altering allele anywhere in KRAS (not at a knowledge position) meets KRAS Mutation."""
+    from kg.matcher.knowledge import SPAN_PADDING
+
     kras = real_data.read(
-        "MATCH (v:Variant {gene: 'KRAS'}) WHERE v.kind = 'exact' AND size(v.ref) = 1 "
-        "RETURN v.chrom AS chrom, collect(v.pos) AS positions, collect(v.ref) AS refs")[0]
-    known = set(kras["positions"])
-    pos = next(p + 1 for p in sorted(known) if p + 1 not in known)
+        "MATCH (v:Variant {gene: 'KRAS'}) WHERE v.kind = 'exact' RETURN v.chrom AS chrom, min(v.pos) AS first")[0]
+    # inside the span's padding, where no knowledge position is near
+    pos = kras["first"] - SPAN_PADDING // 2
+    while real_data.read("MATCH (v:Variant) WHERE v.chrom = $c AND v.pos >= $p - 50 AND v.pos <= $p + 50 "
+                         "RETURN v.id LIMIT 1", c=kras["chrom"], p=pos):
+        pos += 101
     ref = "A"  # REF is not checked against the genome; the position is what the span test needs
     csq = "CSQ=T|missense_variant|MODERATE|KRAS|ENSG00000133703|Transcript|ENST00000256078|protein_coding||" \
           "ENSP00000256078.5:p.Gly13Asp"
