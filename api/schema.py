@@ -7,7 +7,15 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 
 from api.errors import is_client_error
@@ -20,6 +28,15 @@ from api.research import ResearchQuery
 MAX_DEPTH = 10  # deep enough for patient -> answer -> path -> node; refuses abusive nesting
 MAX_ALIASES = 30
 MAX_TOKENS = 3000
+DOCUMENT_CACHE_SIZE = 256  # distinct query texts whose parse and validation are kept (LRU, bounded)
+
+# The depth and alias limits as validation rule classes built once: each QueryDepthLimiter /
+# MaxAliasesLimiter instance makes a new rule class, so built per request they would make every
+# request's rule set a new key and the validation cache would never hit.
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
 
 
 Query = merge_types("Query", (PatientQuery, KnowledgeQuery, ResearchQuery, CurationQuery))
@@ -42,9 +59,12 @@ schema = KgSchema(
     query=Query,
     mutation=CurationMutation,
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # parsing and validating the same query text again cost about half of a summary query's
+        # GraphQL CPU time (bench/bench_api.py); both are pure functions of text (and token limit)
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error"),
     ],
 )
