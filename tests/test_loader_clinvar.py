@@ -239,6 +239,7 @@ def test_real_tsv_rows_are_distinct_variants(tsv: Path) -> None:
     # (empty AltAllele) keep ALT "." so that two of them at one position with different REF stay apart.
     assert len({r["id"] for r in rows}) == TSV_RECORDS
     assert sum(r["id"].endswith(":.") for r in rows) == 80
+    assert sum("sha256-" in r["id"] for r in rows) == 135
     assert {r["clinvarRelease"] for r in rows} == {"2024-06-01"}
 
 
