@@ -58,6 +58,10 @@ RETURN d.id AS id, d.name AS name LIMIT 1
 """
 
 
+# statuses of kg/matcher/pharmacogenomics.py that give a usable phenotype
+CALLED_STATUSES = ("called", "ambiguous", "haplotype_list", "outside call")
+
+
 class UnknownDrug(LookupError):
     def __init__(self, query: str) -> None:
         super().__init__(f"no drug matches {query!r}")
@@ -178,6 +182,9 @@ def _answer(patient: str, guideline: dict[str, Any], matches: list[dict[str, Any
                 guideline_name=guideline["guidelineName"], genes=genes_needed, calls=relevant_calls)
 
     undetermined = _undetermined_reason(gene_sets, calls)
+    if undetermined:
+        # CPIC also publishes guidance keyed on "No Result"; it is shown, but the state stays explicit
+        return PgxAnswer(state="CANNOT_BE_DETERMINED", recommendations=recommendations, reason=undetermined, **base)
     ambiguous_genes = [c.gene for c in relevant_calls
                        if c.ambiguous and len(c.phenotypes_for(guideline["guideline"])) > 1]
     if recommendations and ambiguous_genes:
@@ -190,8 +197,6 @@ def _answer(patient: str, guideline: dict[str, Any], matches: list[dict[str, Any
     if recommendations:
         return PgxAnswer(state="NO_RECOMMENDATION", recommendations=recommendations,
                          reason="the guideline gives no recommendation for this phenotype", **base)
-    if undetermined:
-        return PgxAnswer(state="CANNOT_BE_DETERMINED", recommendations=[], reason=undetermined, **base)
     phen = "; ".join(f"{c.gene} {'/'.join(c.phenotypes) or c.status}" for c in relevant_calls)
     return PgxAnswer(state="NO_RECOMMENDATION", recommendations=[],
                      reason=f"the guideline has no recommendation for {phen}", **base)
@@ -207,7 +212,7 @@ def _undetermined_reason(gene_sets: list[list[str]], calls: dict[str, GeneCallSu
             if call is None:
                 missing.append(f"{gene}: no call (an outside call is needed for genes the VCF cannot call, "
                                "such as CYP2D6, HLA-A, HLA-B)")
-            elif call.status not in ("called", "ambiguous") or not call.phenotypes or \
+            elif call.status not in CALLED_STATUSES or not call.phenotypes or \
                     all(p.lower() in ("indeterminate", "n/a", "no result") for p in call.phenotypes):
                 detail = f"missing positions {', '.join(call.missing_positions[:5])}" if call.missing_positions else call.status
                 missing.append(f"{gene}: could not be determined ({detail})")
