@@ -79,6 +79,8 @@ class SourceRun:
     name: str
     rows: int = 0
     seconds: float = 0.0
+    loader_cpu: float = 0.0  # CPU seconds of this (the loader) process during the load
+    server_cpu: float | None = None  # CPU seconds of the local Neo4j JVM during the load
     stages: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> rows, seconds, db_seconds
     error: str | None = None
 
@@ -116,7 +118,30 @@ def fresh_graph(settings: Settings) -> Iterator[Graph]:
             neo4j_server.stop(settings)
 
 
-def run_loaders(graph: Graph, data_dir: Path, only: list[str] | None) -> list[SourceRun]:
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process_cpu(pid: int | None) -> float | None:
+    """utime + stime of a process (the server JVM, all its threads) from /proc, in seconds."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid(settings: Settings) -> int | None:
+    return neo4j_server.status(settings).pid if settings.is_local else None
+
+
+def run_loaders(graph: Graph, data_dir: Path, only: list[str] | None, pid: int | None = None) -> list[SourceRun]:
+    """Every available loader in registry order; CPU seconds of this process and of ``pid`` (the
+    local server) are taken per source, as they are much less disturbed than wall seconds by
+    other work on the machine."""
     runs: list[SourceRun] = []
     for spec in registry.SOURCES:
         if only and spec.name not in only:
@@ -126,7 +151,7 @@ def run_loaders(graph: Graph, data_dir: Path, only: list[str] | None) -> list[So
         if not registry.is_available(spec.name):
             run.error = "no loader module"
             continue
-        began = time.monotonic()
+        began, cpu, server = time.monotonic(), _own_cpu(), _process_cpu(pid)
         try:
             report = registry.loader_for(spec.name).load(graph, data_dir / spec.default_path, progress=False)
         except Exception as err:  # a loader still being written must not stop the benchmark
@@ -135,6 +160,9 @@ def run_loaders(graph: Graph, data_dir: Path, only: list[str] | None) -> list[So
             print(f"  {spec.name}: FAILED after {run.seconds:.1f} s: {run.error}", flush=True)
             continue
         run.seconds = time.monotonic() - began
+        run.loader_cpu = round(_own_cpu() - cpu, 2)
+        if server is not None and (after := _process_cpu(pid)) is not None:
+            run.server_cpu = round(after - server, 2)
         run.rows = report.total_rows
         for stage, rows in report.rows.items():
             run.stages[stage] = {
@@ -142,7 +170,8 @@ def run_loaders(graph: Graph, data_dir: Path, only: list[str] | None) -> list[So
                 "seconds": round(report.stage_seconds.get(stage, 0.0), 3),
                 "db_seconds": round(report.write_seconds.get(stage, 0.0), 3),
             }
-        print(f"  {spec.name}: {run.rows:,} rows in {run.seconds:.1f} s ({run.rate:,.0f} rows/s)", flush=True)
+        cpu_text = f"; CPU s: loader {run.loader_cpu:.1f}" + (f", server {run.server_cpu:.1f}" if run.server_cpu is not None else "")
+        print(f"  {spec.name}: {run.rows:,} rows in {run.seconds:.1f} s ({run.rate:,.0f} rows/s){cpu_text}", flush=True)
     return runs
 
 
@@ -254,19 +283,28 @@ def _civic_evidence(row: dict[str, Any], rel: str, assertion: bool = False) -> I
 
 
 def _clinvar(row: dict[str, Any], rel: str, prefix: str) -> Iterator[Item]:
+    """A ClinVar row (both ClinVar loaders): Variant, Evidence, genes, consequences, diseases.
+    Tolerant of the row's shape (coordinates may be read back from the key, a consequence may be
+    a {id, name} or only a name, which the baseline then leaves out)."""
     evidence_id = f"{prefix}:{row.get('variationId') or row['id']}"
     variant_keys = ("chrom", "pos", "ref", "alt", "kind", "rsid", "gene", "hgvs", "variantType", "variantTypeSo")
-    yield N("Variant", "id", row["id"], _scalars({k: row.get(k) for k in variant_keys}))
+    variant = {k: row.get(k) for k in variant_keys}
+    parts = str(row["id"]).split(":")
+    if len(parts) == 5 and variant["chrom"] is None:
+        variant.update(assembly=parts[0], chrom=parts[1], pos=int(parts[2]) if parts[2].isdigit() else None,
+                       ref=parts[3], alt=parts[4])
+    yield N("Variant", "id", row["id"], _scalars(variant))
     yield N("Evidence", "id", evidence_id, _scalars(row, skip=(*variant_keys, "id", "genes", "diseaseIds")))
     yield R("ABOUT", ("Evidence", evidence_id), ("Variant", row["id"]), {"release": rel})
     genes = row.get("genes") if "genes" in row else ([row["gene"]] if row.get("gene") else [])
     for symbol in genes or []:
         yield N("Gene", "symbol", symbol)
         yield R("IN_GENE", ("Variant", row["id"]), ("Gene", symbol), {"release": rel})
-    consequences = row.get("consequences") if "consequences" in row else [row["consequence"]] if row.get("consequence") else []
+    consequences = row.get("consequences") if "consequences" in row else [row.get("consequence")]
     for c in consequences or []:
-        yield N("SequenceOntologyTerm", "id", c["id"], {"name": c.get("name")})
-        yield R("HAS_CONSEQUENCE", ("Variant", row["id"]), ("SequenceOntologyTerm", c["id"]), {"release": rel})
+        if isinstance(c, dict) and c.get("id"):
+            yield N("SequenceOntologyTerm", "id", c["id"], {"name": c.get("name")})
+            yield R("HAS_CONSEQUENCE", ("Variant", row["id"]), ("SequenceOntologyTerm", c["id"]), {"release": rel})
     for d in _many(row, "diseaseIds"):
         yield R("FOR_DISEASE", ("Evidence", evidence_id), ("Disease", d), {"release": rel})
 
@@ -327,7 +365,7 @@ MAPPERS: dict[tuple[str, str], Mapper] = {
     ("so", "hierarchy"): lambda r, rel: _edges("IS_A", "SequenceOntologyTerm", r, "parents", rel),
     ("so", "replacements"): lambda r, rel: _edges("REPLACED_BY", "SequenceOntologyTerm", r, "replacements", rel),
     ("hgnc", "genes"): _gene,
-    ("doid", "terms"): _disease_terms,
+    ("doid", "terms"): lambda r, rel: [*_disease_terms(r, rel), *_disease_xrefs(r, rel)],
     ("doid", "xrefs"): _disease_xrefs,
     ("doid", "hierarchy"): lambda r, rel: _edges("IS_A", "Disease", r, "parents", rel),
     ("doid", "replacements"): lambda r, rel: _edges("REPLACED_BY", "Disease", r, "replacements", rel),
@@ -545,6 +583,7 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
 class Import:
     label: str
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU of neo4j-admin's JVMs (getrusage of children)
     tool_seconds: float | None = None  # what neo4j-admin reports ("IMPORT DONE in ...")
     nodes: int | None = None
     relationships: int | None = None
@@ -580,8 +619,11 @@ def run_import(settings: Settings, label: str, dumps: list[Dump], work: Path) ->
     args += [f"--relationships={p}" for d in dumps for p in d.rel_files]
     env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"), HEAP_SIZE=settings.heap)
     began = time.monotonic()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(args, env=env, cwd=home, capture_output=True, text=True)
     result.wall_seconds = time.monotonic() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result.cpu_seconds = round(after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime, 2)
     out = done.stdout + done.stderr
     (work / f"import-{label}.log").write_text(out)
     if done.returncode != 0:
@@ -624,53 +666,59 @@ def markdown(result: dict[str, Any]) -> str:
         f"load average (1/5/15 min) at start {result['loadavg_start']}, at end {result['loadavg_end']}; "
         f"{os.cpu_count()} cores.",
         "",
-        "| source | rows | loader s | rows/s | DB share | import s (tool / wall) | dump s | loader ÷ import (tool / wall) | nodes + rels imported |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| source | rows | loader s | rows/s | DB wait | CPU s loader + server | import s tool / wall | import CPU s | "
+        "loader ÷ import: wall / CPU | nodes + rels imported |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
-    def stats(name: str | None) -> tuple[int, list[float], float]:
-        secs, db = [], []
-        rows = 0
+    def stats(name: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"rows": 0, "secs": [], "cpu": [], "db": 0.0}
         for run in runs:
             sel = [s for s in run if name is None or s["name"] == name]
-            if any(s["error"] for s in sel):
+            if not sel or any(s["error"] for s in sel):
                 continue
-            rows = sum(s["rows"] for s in sel)
-            secs.append(sum(s["seconds"] for s in sel))
-            db.append(sum(st["db_seconds"] for s in sel for st in s["stages"].values()))
-        share = (sum(db) / sum(secs)) if secs and sum(secs) else 0.0
-        return rows, secs, share
+            out["rows"] = sum(s["rows"] for s in sel)
+            out["secs"].append(sum(s["seconds"] for s in sel))
+            out["db"] += sum(st["db_seconds"] for s in sel for st in s["stages"].values())
+            if all(s.get("server_cpu") is not None for s in sel):
+                out["cpu"].append(sum(s["loader_cpu"] + s["server_cpu"] for s in sel))
+        return out
 
     for name in [*names, None]:
-        rows, secs, share = stats(name)
+        st = stats(name)
         label = name or "**total**"
-        imp = imports.get(name or "all")
-        dump_s = (sum(d["seconds"] for d in base.values()) if name is None else base.get(name, {}).get("seconds"))
+        secs, cpu = st["secs"], st["cpu"]
         if not secs:
             errs = [s["error"] for run in runs for s in run if s["name"] == name and s["error"]]
-            lines.append(f"| {label} | – | failed: {errs[0][:60] if errs else ''} | | | | | | |")
+            lines.append(f"| {label} | – | failed: {errs[0][:60] if errs else ''} | | | | | | | |")
             continue
-        rates = [rows / s for s in secs if s]
+        share = st["db"] / sum(secs) if sum(secs) else 0.0
+        rates = [st["rows"] / x for x in secs if x]
+        cpu_cell = _range(cpu) if cpu else "–"
+        imp = imports.get(name or "all")
         if imp and not imp.get("error"):
-            tool, wall = imp.get("tool_seconds"), imp["wall_seconds"]
-            imp_cell = f"{tool:.1f} / {wall:.1f}" if tool is not None else f"? / {wall:.1f}"
-            ratio = (f"{_range([s / tool for s in secs], '{:.1f}')}× / " if tool else "? / ") + \
-                    f"{_range([s / wall for s in secs], '{:.1f}')}×"
+            tool, wall, icpu = imp.get("tool_seconds"), imp["wall_seconds"], imp.get("cpu_seconds") or 0.0
+            imp_cell = (f"{tool:.1f}" if tool is not None else "?") + f" / {wall:.1f}"
+            ratio = f"{_range([x / wall for x in secs])}× / " + (f"{_range([c / icpu for c in cpu])}×" if cpu and icpu else "–")
             size = f"{imp.get('nodes') or 0:,} + {imp.get('relationships') or 0:,}"
+            icpu_cell = f"{icpu:.1f}"
         else:
-            imp_cell, ratio, size = ("failed" if imp else "–"), "–", "–"
-        dump_cell = f"{dump_s:.1f}" if isinstance(dump_s, (int, float)) else "–"
-        lines.append(f"| {label} | {rows:,} | {_range(secs)} | {_range(rates, '{:,.0f}')} | {share:.0%} | "
-                     f"{imp_cell} | {dump_cell} | {ratio} | {size} |")
+            imp_cell, icpu_cell, ratio, size = ("failed" if imp else "–"), "–", "–", "–"
+        lines.append(f"| {label} | {st['rows']:,} | {_range(secs)} | {_range(rates, '{:,.0f}')} | {share:.0%} | "
+                     f"{cpu_cell} | {imp_cell} | {icpu_cell} | {ratio} | {size} |")
     lines += [
         "",
         f"Peak RSS of the loader process: {result['peak_rss_mb']:.0f} MB "
         f"(getrusage ru_maxrss after the loads, before the baseline dump).",
         "",
         "`loader s`: wall seconds of the source's `load()` (reading, validating, parsing, writing, "
-        "activating); a range over the runs. `DB share`: of those, the time spent waiting for the "
-        "stages' write transactions. `import s`: neo4j-admin's own `IMPORT DONE in` time / wall time "
-        "including the JVM start, for that source's CSV alone (the total row: one import of everything).",
+        "activating); a range over the runs. `DB wait`: the share of those spent waiting for the "
+        "stages' write transactions (the rest is reading and parsing the files). `CPU s`: CPU seconds "
+        "of the loader process plus the Neo4j server JVM during the load (less disturbed than wall "
+        "time by other work on the machine). `import s`: neo4j-admin's own `IMPORT DONE in` time / its "
+        "wall time including the JVM starts, for that source's CSV alone (total row: one import of "
+        "everything); `import CPU s`: CPU seconds of neo4j-admin's JVMs. Ratios: loader wall ÷ import "
+        "wall, loader+server CPU ÷ import CPU. `dump s` of the baseline (rows -> CSV) is listed below.",
         "",
         "## Stages (last run)",
         "",
@@ -685,7 +733,8 @@ def markdown(result: dict[str, Any]) -> str:
     for d in base.values():
         extra = f"; stages without a mapping (generic node-only): {', '.join(d['unmapped'])}" if d["unmapped"] else ""
         err = f"; dump failed: {d['error']}" if d.get("error") else ""
-        lines.append(f"- {d['source']}: {d['rows']:,} rows -> {d['nodes']:,} node lines, {d['rels']:,} relationship lines{extra}{err}")
+        lines.append(f"- {d['source']}: {d['rows']:,} rows -> {d['nodes']:,} node lines, {d['rels']:,} relationship "
+                     f"lines, dumped in {d['seconds']:.1f} s{extra}{err}")
     for i in imports.values():
         if i.get("error"):
             lines.append(f"- import {i['label']}: {i['error'][:300]}")
@@ -724,7 +773,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run {number}/{args.runs}", flush=True)
         with fresh_graph(settings) as graph:
             began = time.monotonic()
-            runs = run_loaders(graph, args.data_dir, args.sources)
+            runs = run_loaders(graph, args.data_dir, args.sources, server_pid(settings))
             print(f"  total {time.monotonic() - began:.1f} s", flush=True)
             result["runs"].append([vars(r) for r in runs])
             result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
