@@ -18,20 +18,23 @@ Loading the same release (same name, version and checksums) again changes nothin
 from __future__ import annotations
 
 import hashlib
+import queue
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
 from kg.db import Graph
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -154,13 +157,65 @@ def _write_stage(graph: Graph, release: SourceRelease, stage: Stage, progress: b
         disable=not progress, leave=True, dynamic_ncols=True,
     )
     with bar:
-        for batch in batched(stage.rows(), stage.batch_size):
+        for batch in prefetched(lambda: batched(stage.rows(), stage.batch_size)):
             began = time.monotonic()
             graph.write(stage.cypher, rows=batch, source=release.key)
             waited += time.monotonic() - began
             written += len(batch)
             bar.update(len(batch))
     return written, waited
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_DONE = object()
+
+
+def prefetched(produce: Callable[[], Iterable[T]], depth: int = 2) -> Iterator[T]:
+    """The items of ``produce()``, made in a helper thread up to ``depth`` ahead of the consumer.
+
+    A stage's next batch is read and parsed while the database writes the previous one (the
+    client waits on a socket then, and the machine has a second core). Errors raised while
+    producing (a SourceFormatError) are raised here, in the consumer, as they would have been
+    without the thread; when the consumer stops early, the producer stops at its next item.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in produce():
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as err:  # handed to the consumer, raised there
+            put(_Failed(err))
+
+    worker = threading.Thread(target=run, name="kg-loader-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _activate(graph: Graph, release: SourceRelease) -> list[str]:
