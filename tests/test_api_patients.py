@@ -208,3 +208,14 @@ def test_over_deep_query_is_refused(client: TestClient) -> None:
     deep = "{ disease(query: \"DOID:1909\") { " + "parents { " * 12 + "id" + " }" * 12 + " } }"
     body = client.post("/graphql", json={"query": deep}).json()
     assert body.get("errors") and "depth" in body["errors"][0]["message"].lower()
+
+
+def test_answers_for_an_unknown_patient_raise(kg: Graph) -> None:
+    from kg.queries import pgx, risk, therapy
+    from kg.queries.answers import UnknownPatient
+
+    for answer in (risk.risks, pgx.pharmacogenomics, therapy.targeted_therapies):
+        with pytest.raises(UnknownPatient):
+            answer(kg, "no-such-patient-xyz")
+    with pytest.raises(UnknownPatient):
+        therapy.targeted_therapies(kg, "no-such-patient-xyz", "DOID:1909")

@@ -127,9 +127,11 @@ def resolve_drug(graph: Graph, query: str) -> dict[str, Any]:
 
 def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]:
     """One summary per gene from the patient's HAS_DIPLOTYPE links."""
-    patient_conditions(graph, patient)  # raises UnknownPatient
     calls: dict[str, GeneCallSummary] = {}
-    for row in graph.read(PATIENT_CALLS, patient=patient):
+    rows = graph.read(PATIENT_CALLS, patient=patient)
+    if not rows:
+        patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no calls stored
+    for row in rows:
         call = row["call"] or {}
         gene = row["gene"] or call.get("gene")
         summary = calls.get(gene)

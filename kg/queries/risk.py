@@ -79,8 +79,9 @@ def _inheritance(findings: list[dict[str, Any]]) -> str | None:
 
 def risks(graph: Graph, patient: str, include_non_risk: bool = False) -> list[RiskFinding]:
     """Pathogenic / likely pathogenic germline findings; with include_non_risk, the others apart."""
-    patient_conditions(graph, patient)  # raises UnknownPatient
     rows = graph.read(GERMLINE_FINDINGS, patient=patient)
+    if not rows:
+        patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no findings
     risky_alleles_per_gene: dict[str, int] = defaultdict(int)
     for row in rows:
         if _classification(row["evidence"]) in RISK_CLASSES:

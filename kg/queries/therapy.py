@@ -109,9 +109,10 @@ class EvidenceAnswer:
 
 def patient_evidence(graph: Graph, patient: str, types: tuple[str, ...], disease: str | None = None) -> list[EvidenceAnswer]:
     """Evidence of the given types for the patient, strongest first (assertion tier, level, direction)."""
-    conditions = patient_conditions(graph, patient)
-    diseases = [resolve_disease(graph, disease)["id"]] if disease else conditions
+    diseases = [resolve_disease(graph, disease)["id"]] if disease else patient_conditions(graph, patient)
     rows = graph.read(EVIDENCE_FOR_PATIENT, patient=patient, types=list(types), diseases=diseases)
+    if not rows and disease:
+        patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no evidence
     observed = set(graph.read(PATIENT_VARIANT_IDS, patient=patient)[0]["ids"]) if rows else set()
     answers = []
     for row in rows:
