@@ -170,8 +170,12 @@ class RiskFinding:
 
 
 def _diplotype(call: pgx.GeneCallSummary) -> Diplotype:
+    if call.ambiguous:  # never pick one phenotype for an ambiguous call
+        phenotype = call.phenotypes[0] if len(call.phenotypes) == 1 else None
+    else:  # CPIC and DPWG may name the same result differently: CPIC's name first
+        phenotype = (call.phenotypes_for("CPIC") or call.phenotypes or [None])[0]
     return Diplotype(
-        gene=call.gene, diplotype=call.diplotype, phenotype=call.phenotypes[0] if len(call.phenotypes) == 1 else None,
+        gene=call.gene, diplotype=call.diplotype, phenotype=phenotype,
         phenotypes=call.phenotypes, activity_score=call.activity_score, status=call.status,
         ambiguous=call.ambiguous, candidates=call.candidates,
         missing_positions=call.missing_positions, warnings=call.warnings,
