@@ -56,7 +56,7 @@ ARRAY_DELIMITER = "\x1f"  # passed to neo4j-admin as U+001F; never inside a valu
 BASELINE_NOTE = (
     "Baseline = neo4j-admin database import full (offline, into an empty store) of CSV files made "
     "from the loaders' own rows: per row one node with its key and its scalar / string-list "
-    "properties (the columns the stage's first row has), the look-up nodes the loaders derive "
+    "properties (the columns the stage's first row has; line breaks inside a text become spaces), the look-up nodes the loaders derive "
     "(GeneAlias, DiseaseName, DrugName, DiseaseXref) and the relationships that follow directly from "
     "a row's ids (IS_A, REPLACED_BY, ALIAS_OF, NAME_OF, XREF_OF, IN_GENE, INCLUDES, ABOUT, FOR_DISEASE, "
     "FOR_DRUG, FOR_PHENOTYPE, SUPPORTED_BY, DEFINED_BY, HAS_PHENOTYPE, HAS_CONSEQUENCE, FOR_GENE) with "
@@ -423,20 +423,26 @@ def _csv_type(value: Any) -> str | None:
     return None
 
 
+def _text(value: Any) -> str:
+    """A string cell on one line (so neo4j-admin may split files for parallel parsing, without
+    --multiline-fields) and without the array delimiter."""
+    return str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace(ARRAY_DELIMITER, " ")
+
+
 def _cell(value: Any, kind: str) -> str:
     if value is None:
         return ""
     if kind == "string[]":
         if not isinstance(value, list):
             value = [value]
-        return ARRAY_DELIMITER.join(str(x).replace(ARRAY_DELIMITER, " ") for x in value)
+        return ARRAY_DELIMITER.join(_text(x) for x in value)
     if kind == "boolean":
         return "true" if value is True else "false" if value is False else ""
     if kind == "long":
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else ""
     if kind == "double":
         return repr(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
-    return str(value).replace(ARRAY_DELIMITER, " ")
+    return _text(value)
 
 
 class CsvWriter:
@@ -480,7 +486,7 @@ class CsvWriter:
             self._open(key, f"n-{stage}-{n.space}{'-'.join(n.labels)}", header, columns, True)
             self.spaces.add(n.space)
         _, writer, columns = self.files[key]
-        writer.writerow([str(n.value)] + [_cell(n.props.get(k), t) for k, t in columns]
+        writer.writerow([_text(n.value)] + [_cell(n.props.get(k), t) for k, t in columns]
                         + [";".join((n.space, *n.labels))])
         self.nodes += 1
         self.rel(R("ASSERTED_BY", (n.space, n.value), ("Source", self.release_key)))
@@ -493,7 +499,7 @@ class CsvWriter:
             self._open(key, f"r-{r.type}-{r.start[0]}-{r.end[0]}", header, columns, False)
             self.referenced.update((r.start[0], r.end[0]))
         _, writer, columns = self.files[key]
-        writer.writerow([str(r.start[1]), str(r.end[1]), r.type] + [_cell(r.props.get(k), t) for k, t in columns])
+        writer.writerow([_text(r.start[1]), _text(r.end[1]), r.type] + [_cell(r.props.get(k), t) for k, t in columns])
         self.rels += 1
 
     def close(self) -> None:
@@ -612,7 +618,7 @@ def run_import(settings: Settings, label: str, dumps: list[Dump], work: Path) ->
         neo4j_server.java_executable(), "-Xmx256m", "-cp", f"{neo4j_server.lib_dir(settings)}/*", ADMIN_LAUNCHER,
         "database", "import", "full", "neo4j", "--overwrite-destination=true",
         "--skip-duplicate-nodes=true", "--skip-bad-relationships=true", "--bad-tolerance=100000000",
-        "--multiline-fields=true", "--ignore-empty-strings=true", f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}",
+        "--ignore-empty-strings=true", f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}",
         f"--verbose", "--report-file={report}", "--max-off-heap-memory=1G",
     ]
     args += [f"--nodes={p}" for d in dumps for p in d.node_files]
