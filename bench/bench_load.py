@@ -619,7 +619,7 @@ def run_import(settings: Settings, label: str, dumps: list[Dump], work: Path) ->
         "database", "import", "full", "neo4j", "--overwrite-destination=true",
         "--skip-duplicate-nodes=true", "--skip-bad-relationships=true", "--bad-tolerance=100000000",
         "--ignore-empty-strings=true", f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}",
-        f"--verbose", "--report-file={report}", "--max-off-heap-memory=1G",
+        "--verbose", f"--report-file={report}", "--max-off-heap-memory=1G",
     ]
     args += [f"--nodes={p}" for d in dumps for p in d.node_files]
     args += [f"--relationships={p}" for d in dumps for p in d.rel_files]
@@ -644,6 +644,7 @@ def run_import(settings: Settings, label: str, dumps: list[Dump], work: Path) ->
     try:
         with open(report) as handle:
             result.skipped = sum(1 for _ in handle)
+        report.unlink()
     except OSError:
         pass
     shutil.rmtree(home / "data", ignore_errors=True)
