@@ -241,7 +241,7 @@ def stages(graph: Graph, tsv: Path, acmg: Path | None, date: str) -> list[Stage]
     """The stages of a clinvar_more release; the ACMG table (82 rows) is checked before anything is written."""
     findings = list(read_acmg(acmg)) if acmg else []
     result = [
-        Stage("variants", WRITE, lambda: checked_first(lambda: read_records(tsv, date)), batch_size=5000),
+        Stage("variants", WRITE, lambda: checked_first(lambda: read_records(tsv, date)), batch_size=2000),  # see clinvar.py
         Stage("superseded classifications", cv.SUPERSEDE, lambda: cv.SUPERSEDE_ROWS, batch_size=1),
     ]
     if findings:
