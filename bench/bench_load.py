@@ -61,8 +61,9 @@ BASELINE_NOTE = (
     "a row's ids (IS_A, REPLACED_BY, ALIAS_OF, NAME_OF, XREF_OF, IN_GENE, INCLUDES, ABOUT, FOR_DISEASE, "
     "FOR_DRUG, FOR_PHENOTYPE, SUPPORTED_BY, DEFINED_BY, HAS_PHENOTYPE, HAS_CONSEQUENCE, FOR_GENE) with "
     "their `release`, plus ASSERTED_BY from every node to its release's Source node. It does NOT do what "
-    "the loaders do beyond that: no MERGE against existing data (a node two sources share is imported "
-    "once, the rest skipped as duplicates; an edge to a node the import lacks is skipped), no property "
+    "the loaders do beyond that: no MERGE against existing data (each source's CSV holds a node or "
+    "edge once; a node two sources share is imported once, the rest skipped as duplicates; an edge to "
+    "a node the import lacks is skipped), no property "
     "merging/uniting across releases, no look-ups by non-key properties (ABOUT by rsid, FOR_DISEASE via "
     "DiseaseName, renamed genes via GeneAlias, Diplotype by alleles, ClinVar SUPERSEDED_BY), no "
     "constraints or indexes (the loaders maintain ~40 of them), no transactions, no release "
@@ -458,6 +459,7 @@ class CsvWriter:
         self.rel_files: list[Path] = []
         self.nodes = 0
         self.rels = 0
+        self.seen: set[tuple[Any, ...]] = set()  # nodes and relationships already written by this source
         self.spaces: set[str] = {"Source"}  # ID spaces with a node file
         self.referenced: set[str] = set()  # ID spaces relationships point into
         folder.mkdir(parents=True, exist_ok=True)
@@ -479,6 +481,11 @@ class CsvWriter:
         return self.files[key]
 
     def node(self, stage: str, n: N) -> None:
+        # a node (a relationship) the source names twice is written once, as the loaders' MERGE
+        # makes it once: the import then spends no time on duplicates within a source
+        if (n.space, n.value) in self.seen:
+            return
+        self.seen.add((n.space, n.value))
         key = ("N", stage, n.space, n.labels)
         if key not in self.files:
             columns = [(k, t) for k, v in n.props.items() if k != n.key and (t := _csv_type(v))]
@@ -492,6 +499,10 @@ class CsvWriter:
         self.rel(R("ASSERTED_BY", (n.space, n.value), ("Source", self.release_key)))
 
     def rel(self, r: R) -> None:
+        edge = (r.type, r.start, r.end, r.props.get("guideline"))  # HAS_PHENOTYPE: one per guideline
+        if edge in self.seen:
+            return
+        self.seen.add(edge)
         key = ("R", r.type, r.start[0], r.end[0])
         if key not in self.files:
             columns = [(k, t) for k, v in r.props.items() if (t := _csv_type(v))] or [("release", "string")]
