@@ -17,6 +17,22 @@ VISIBLE_EVIDENCE = (
     "AND EXISTS { (e)-[:ASSERTED_BY]->(:Source {status: 'active'}) }"
 )
 
+# `diseases`: the disease asked for ($diseaseIds or $diseaseName) and every descendant through IS_A;
+# an obsolete term stands for its replacement. Shared by the evidence filter and cohort queries.
+DISEASE_WITH_DESCENDANTS = """
+CALL () {
+  CALL () {
+    MATCH (d:Disease) WHERE d.id IN $diseaseIds RETURN d
+    UNION
+    MATCH (:DiseaseName {name: $diseaseName})-[:NAME_OF]->(d:Disease) RETURN d
+  }
+  OPTIONAL MATCH (d)-[:REPLACED_BY]->(current:Disease)
+  WITH DISTINCT coalesce(current, d) AS root
+  MATCH (sub:Disease)-[:IS_A*0..]->(root)
+  RETURN collect(DISTINCT sub) AS diseases
+}
+"""
+
 LEVEL_RANK = {"A": 1, "B": 2, "C": 3, "D": 4, "E": 5}
 
 

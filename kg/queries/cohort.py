@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kg.db import Graph
+from kg.queries.answers import DISEASE_WITH_DESCENDANTS
 from kg.queries.knowledge import VISIBLE_EVIDENCE, active, disease_ids, drug_key
 
 Row = dict[str, Any]
@@ -82,18 +83,7 @@ CALL () {
   }
   RETURN collect(DISTINCT d) AS drugs
 }
-CALL () {
-  CALL () {
-    MATCH (d:Disease) WHERE d.id IN $diseaseIds RETURN d
-    UNION
-    MATCH (:DiseaseName {name: $diseaseName})-[:NAME_OF]->(d:Disease) RETURN d
-  }
-  OPTIONAL MATCH (d)-[:REPLACED_BY]->(current:Disease)
-  WITH DISTINCT coalesce(current, d) AS root
-  MATCH (sub:Disease)-[:IS_A*0..]->(root)
-  RETURN collect(DISTINCT sub) AS diseases
-}
-"""
+""" + DISEASE_WITH_DESCENDANTS
 
 # A patient satisfies a complex (AND) profile with every member present and no negated one.
 _SATISFIES = """(mp IS NULL OR coalesce(mp.kind, 'single') <> 'complex' OR (

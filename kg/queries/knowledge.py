@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from kg.queries.answers import DISEASE_WITH_DESCENDANTS
+
 from kg.db import Graph
 from kg.loaders.xrefs import xref_keys
 from kg.matcher.normalize import parse_variant_id
@@ -355,19 +357,7 @@ CALL () {
 }
 """
 # The disease and every descendant; obsolete terms stand for their replacement.
-_RESOLVE_DISEASE = """
-CALL () {
-  CALL () {
-    MATCH (d:Disease) WHERE d.id IN $diseaseIds RETURN d
-    UNION
-    MATCH (:DiseaseName {name: $diseaseName})-[:NAME_OF]->(d:Disease) RETURN d
-  }
-  OPTIONAL MATCH (d)-[:REPLACED_BY]->(current:Disease)
-  WITH DISTINCT coalesce(current, d) AS root
-  MATCH (sub:Disease)-[:IS_A*0..]->(root)
-  RETURN collect(DISTINCT sub) AS diseases
-}
-"""
+_RESOLVE_DISEASE = DISEASE_WITH_DESCENDANTS
 _RESOLVE_VARIANT = "CALL () { RETURN EXISTS { (:Variant {id: $variant}) } AS variantFound }\n"
 _RESOLVE_GENE = (
     "CALL () { RETURN EXISTS { (:Gene {symbol: $gene}) } OR EXISTS { (:Variant {gene: $gene}) } AS geneFound }\n"
