@@ -110,11 +110,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from kg.identity.variants import Allele, canonical_chrom, civic_variant_id, normalize  # noqa: E402
 from kg.loaders.liftover import Liftover  # noqa: E402
 from kg.loaders.obo import read_terms  # noqa: E402
 from kg.loaders.xrefs import xref_keys  # noqa: E402
 from kg.matcher.build import GRCH38_LENGTHS  # noqa: E402
-from kg.matcher.normalize import normalize  # noqa: E402
 
 csv.field_size_limit(sys.maxsize)
 
@@ -217,7 +217,7 @@ class Curation:
     so_ids: set[str] = field(default_factory=set)
     so_names: set[str] = field(default_factory=set)
     counts: dict[str, str] = field(default_factory=dict)
-    lifted: dict[int, str] = field(default_factory=dict)  # CIViC variant id -> GRCh38 allele id
+    lifted: dict[int, Allele] = field(default_factory=dict)  # CIViC variant id -> GRCh38 allele
 
     def write(self, relative: str, text: str, note: str) -> None:
         path = self.out / relative
@@ -340,7 +340,7 @@ def _positions(variant: dict[str, str]) -> set[tuple[str, int]]:
         if not chrom or not start:
             continue
         first, last = int(start), int(stop or start)
-        name = "chr" + chrom.removeprefix("chr")
+        name = canonical_chrom(chrom)
         span = range(first - 1, last + 1) if last - first < 1000 else (first, last)
         out |= {(name, p - 1) for p in span}
     return out
@@ -409,7 +409,7 @@ def curate_chain(c: Curation, variants: list[dict[str, str]]) -> None:
             raise SystemExit(f"curate: CIViC variant {variant['variant_id']} lifts differently with the subset chain")
         allele = checks[1][1]
         if ref and alt and len(ref) == len(alt) == 1 and hasattr(allele, "pos"):
-            c.lifted[int(variant["variant_id"])] = normalize(allele.chrom, allele.pos, ref, alt).id
+            c.lifted[int(variant["variant_id"])] = normalize(allele.chrom, allele.pos, ref, alt)
 
 
 # --- ClinVar --------------------------------------------------------------------------------
@@ -644,15 +644,15 @@ def write_demo_patient(c: Curation, clinvar: dict[int, list[str]]) -> None:
 
     def from_clinvar(vid: int, note: str) -> None:
         chrom, pos, _, ref, alt, _, _, info = clinvar[vid]
-        records.append(("chr" + chrom, int(pos), "rs" + _info(info)["RS"], ref, alt, "0/1", f"clinvar:{vid}_{note}"))
+        records.append((canonical_chrom(chrom), int(pos), "rs" + _info(info)["RS"], ref, alt, "0/1", f"clinvar:{vid}_{note}"))
 
     from_clinvar(9325, "BRCA2_c.5946del_Pathogenic_expert_panel")
     from_clinvar(9329, "BRCA2_N372H_Benign_expert_panel")
     from_clinvar(5293, "MUTYH_Y179C_Pathogenic_carrier")
     from_clinvar(495762, "MLH1_VUS_in_2024_Likely_benign_in_2026")
     for vid, name, note in ((12, "BRAF_V600E", "rs113488022"), (34, "EGFR_T790M", "rs121434569")):
-        _, chrom, pos, ref, alt = c.lifted[vid].split(":")
-        records.append((chrom, int(pos), note, ref, alt, "0/1", f"civic:variant:{vid}_{name}"))
+        lifted = c.lifted[vid]
+        records.append((lifted.chrom, lifted.pos, note, lifted.ref, lifted.alt, "0/1", f"{civic_variant_id(vid)}_{name}"))
 
     order = {f"chr{n}": i for i, n in enumerate([*map(str, range(1, 23)), "X", "Y"])}
     records.sort(key=lambda r: (order[r[0]], r[1]))

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from kg.db import Graph
+from kg.identity.variants import normalize
 from kg.loaders import clinvar, clinvar_more, registry
 from kg.loaders import clinvar_fields as cv
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, SourceRelease, discard_release, load_release
-from kg.matcher.normalize import normalize
 
 CLINVAR_RELEASE = "clinvar@2026-02-26"
 MORE_RELEASE = "clinvar_more@2024-06-01"

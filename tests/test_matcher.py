@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from kg.db import Graph
+from kg.identity.variants import normalize
 from kg.matcher.build import CONTIG_LENGTHS, Build, BuildMismatchError
 from kg.matcher.errors import VcfError
 from kg.matcher.match import delete_patient, match_patient
-from kg.matcher.normalize import normalize
 from kg.matcher.report import MatchReport
 from kg.queries.answers import UnknownDisease
 from kg.queries.patient_view import find_patient, patient_variants

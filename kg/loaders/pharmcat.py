@@ -7,7 +7,7 @@ SOURCES.md) and writes:
   recommendation names (HLA-A/HLA-B/MT-RNR1 included: they are outside-call genes).
 - ``Variant`` for every position/alternate allele of the named-allele definitions
   (``definition/alleles/<GENE>_translation.json``, GRCh38, VCF-style, normalised with
-  :func:`kg.matcher.normalize.normalize`) -[:IN_GENE]-> Gene.
+  :func:`kg.identity.variants.normalize`) -[:IN_GENE]-> Gene.
 - ``Haplotype {id: "CYP2C19*2"}`` -[:DEFINED_BY {allele, iupac}]-> Variant for each defining
   non-reference allele. The definitions' ``alleles`` are already in VCF representation; an IUPAC
   ambiguity code (``R`` = A or G) is linked to each non-reference base it allows, with
@@ -38,11 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
+from kg.identity.variants import normalize
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.pgx_common import DRUGS, GENES, drug_id, load_validated
 from kg.loaders.pgx_files import html_to_text, read_json, read_tsv, require
 from kg.loaders.release import LoadReport, SourceRelease, Stage
-from kg.matcher.normalize import normalize
 from kg.matcher.pgx.definitions import IUPAC, allele_sort_key
 
 SOURCE = "pharmcat"

@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from kg.db import Graph
-from kg.matcher.normalize import canonical_chrom, parse_variant_id
+from kg.identity.protein import protein_key
+from kg.identity.variants import canonical_chrom, parse_variant_id
 from kg.matcher.positions import Interval, PositionIndex
 from kg.queries import matching as q
 
@@ -76,8 +77,6 @@ class CoarseVariant:
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> "CoarseVariant":
-        from kg.matcher.protein import protein_key
-
         changes = row.get("proteinChanges") or ([row["proteinChange"]] if row.get("proteinChange") else [])
         region = None
         if row.get("chrom") and row.get("start") is not None:

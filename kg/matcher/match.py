@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import Counter
@@ -31,36 +30,21 @@ from cyvcf2 import Variant
 
 from kg.config import default_data_dir
 from kg.db import Graph
+from kg.matcher.consequences import consequence_terms
 from kg.matcher.genotype import Genotype
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge, pharmcat_files
 from kg.matcher.levels import ExactHit, Link, Observed, match_allele
-from kg.matcher.normalize import Allele
 from kg.matcher.pgx.outside_calls import parse_outside_calls
 from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PgxData, PhenotypeLink, find_pharmcat_dir, \
     outside_results, vcf_results
 from kg.matcher.positions import PositionIndex
-from kg.matcher.protein import consequence_terms
 from kg.matcher.report import MatchedVariant, MatchReport
 from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf
 from kg.queries import matching as mq
 from kg.queries import patients as pq
 from kg.queries.answers import resolve_disease
 
-#: Allele ids longer than this are keyed by a digest of REF>ALT (as kg/loaders/clinvar_fields.py
-#: writes them), so that the key stays indexable.
-MAX_ID_CHARS = 4000
-
-__all__ = ["MatchReport", "delete_patient", "graph_key", "match_patient"]
-
-
-def graph_key(allele: Allele) -> str:
-    """The Variant id an allele has in the graph: ``allele.id``, or for very long alleles
-    ``GRCh38:chrN:pos:sha256-<32 hex of REF>ALT>``."""
-    full = allele.id
-    if len(full) <= MAX_ID_CHARS:
-        return full
-    digest = hashlib.sha256(f"{allele.ref}>{allele.alt}".encode()).hexdigest()[:32]
-    return ":".join(full.split(":", 3)[:3] + [f"sha256-{digest}"])
+__all__ = ["MatchReport", "delete_patient", "match_patient"]
 
 
 def match_patient(
@@ -260,7 +244,7 @@ def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
             continue
         ann = next((a for a in rec.annotations if a.protein_change), None) or next(iter(rec.annotations), None)
         observed.append(Observed(
-            id=graph_key(rec.allele), allele=rec.allele, zygosity=rec.zygosity.value if rec.zygosity else "",
+            id=rec.allele.id, allele=rec.allele, zygosity=rec.zygosity.value if rec.zygosity else "",
             genotype=_genotype_text(g), depth=g.depth, filter=rec.filter, quality=rec.quality, rsid=rec.rsid,
             gene=ann.gene if ann else None, protein_change=ann.protein_change if ann else None,
             consequences=consequence_terms([ann.consequence] if ann else []), record=rec.record,

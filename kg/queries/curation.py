@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kg.db import Graph
-from kg.matcher.normalize import parse_variant_id
+from kg.identity.variants import parse_variant_id
 from kg.queries.knowledge import EVIDENCE_PROJECTION, disease_ids, drug_key
 
 Row = dict[str, Any]

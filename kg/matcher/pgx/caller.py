@@ -19,7 +19,7 @@ The method is PharmCAT's (NamedAlleleMatcher 101/201, ``MatchData``/``DiplotypeM
 
 Alleles are compared in the definition's own VCF representation. A sample allele written in
 another representation (a trimmed or shifted indel, e.g. UGT1A1 *28 ``C>CAT`` instead of
-``CAT>CATAT``) is translated by normalising both sides with :func:`kg.matcher.normalize.normalize`
+``CAT>CATAT``) is translated by normalising both sides with :func:`kg.identity.variants.normalize`
 and left-shifting indels through the reference bases both records reveal.
 
 Combination and partial alleles (PharmCAT research mode, e.g. CYP2B6 ``[*6 + *14]``) are **not**
@@ -35,8 +35,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
+from kg.identity.variants import normalize
 from kg.matcher.genotype import Genotype
-from kg.matcher.normalize import normalize
 from kg.matcher.pgx.definitions import (
     IUPAC,
     OUTSIDE_CALL_GENES,

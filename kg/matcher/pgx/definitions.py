@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from kg.matcher.normalize import canonical_chrom
+from kg.identity.variants import canonical_chrom
 
 #: IUPAC nucleotide codes as PharmCAT's ``Iupac`` enum expands them.
 IUPAC: Mapping[str, frozenset[str]] = {
