@@ -54,11 +54,6 @@ class Allele(NamedTuple):
         """The Variant key of this allele in the graph (:func:`variant_id`)."""
         return variant_id(self.chrom, self.pos, self.ref, self.alt)
 
-    @property
-    def digested(self) -> bool:
-        """True when the key holds a digest, so REF and ALT must travel beside it."""
-        return is_digest_id(self.id)
-
 
 def canonical_chrom(chrom: str) -> str:
     """``7``, ``chr7``, ``CHR7`` -> ``chr7``; ``MT``/``chrMT`` -> ``chrM`` (UCSC naming, as GRCh38 VCFs use)."""

@@ -4,9 +4,9 @@ CIViC (civicdb.org, release TSVs) names a variant by a protein change in one-let
 (``V600E``, ``E746_A750del``, ``K706FS*19``; read by :func:`kg.identity.protein.short_change`), a
 codon (``V600``, ``G12/G13``), a gene-level category (``Mutation``, ``Exon 19 Deletion``,
 ``Amplification``, ``Loss-of-function``), a fusion (``EML4::ALK``) or free text (``SNP309``,
-``c.1641+1dup``, ``RS61764370``). A molecular
-profile (MP) name joins ``<GENE> <variant name>`` components with ``AND`` / ``OR`` / ``NOT`` and
-space-separated parentheses: ``BRAF Amplification AND ( BRAF V600E OR BRAF V600K )``.
+``c.1641+1dup``, ``RS61764370``). A molecular profile (MP) name joins ``<GENE> <variant name>``
+components with ``AND`` / ``OR`` / ``NOT`` and space-separated parentheses:
+``BRAF Amplification AND ( BRAF V600E OR BRAF V600K )``.
 
 The grammar below only reads names; whether a variant becomes an exact GRCh38 allele also
 depends on its coordinates (see kg/loaders/civic_rows.py and docs/GRAPH_MODEL.md).
