@@ -13,7 +13,9 @@ from strawberry.types import Info
 
 from api.answer_types import DiseaseRef, DrugRef, as_json
 from api.context import Context
+from api.derive import to_type
 from api.loaders import disease_relatives_loader
+from kg.queries.answers import disease_ref, drug_ref
 from kg.queries.knowledge import VariantHit
 
 Row = dict[str, Any]
@@ -130,7 +132,7 @@ class Disease:
             id=row["id"], name=row.get("name"), definition=row.get("definition"),
             synonyms=list(row.get("synonyms") or []), xrefs=list(row.get("xrefs") or []),
             obsolete=bool(row.get("obsolete")), matched_as=matched_as,
-            replaced_by=DiseaseRef(id=replacement["id"], name=replacement.get("name")) if replacement else None,
+            replaced_by=to_type(DiseaseRef, disease_ref(replacement)) if replacement else None,
         )
 
 
@@ -183,7 +185,7 @@ class Evidence:
     @classmethod
     def of(cls, row: Row) -> "Evidence":
         p = row["props"]
-        diseases = [DiseaseRef(id=d["id"], name=d.get("name")) for d in sorted(row["diseases"], key=lambda d: d["id"])]
+        diseases = [to_type(DiseaseRef, disease_ref(d)) for d in sorted(row["diseases"], key=lambda d: d["id"])]
         profile = next((a for a in row["about"] if a["label"] == "MolecularProfile"), None)
         return cls(
             id=p["id"], source=p.get("source"), type=p.get("type"), level=_text(p.get("level")),
@@ -196,7 +198,7 @@ class Evidence:
             moderated_by=p.get("moderatedBy"), moderated_at=_text(p.get("moderatedAt")),
             moderation_comment=p.get("moderationComment"),
             disease=diseases[0] if diseases else None, diseases=diseases,
-            drugs=[DrugRef(id=d["id"], name=d.get("name")) for d in sorted(row["drugs"], key=lambda d: d["id"])],
+            drugs=[to_type(DrugRef, drug_ref(d)) for d in sorted(row["drugs"], key=lambda d: d["id"])],
             molecular_profile=MolecularProfileRef(id=profile["id"], name=profile["name"], kind=profile.get("kind"))
             if profile else None,
             about=[NodeRef(id=str(a["id"]), label=a["label"], name=a.get("name"), kind=a.get("kind")) for a in row["about"]],

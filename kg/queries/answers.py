@@ -55,11 +55,33 @@ class PathStep:
 
 @dataclass(frozen=True)
 class SourceRef:
-    key: str
+    release: str  # the Source key, name@version
     name: str
     version: str
     licence: str | None
     fact: str  # the node id this release asserted
+
+
+@dataclass(frozen=True)
+class DrugRef:
+    id: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class DiseaseRef:
+    id: str
+    name: str | None
+
+
+def drug_ref(row: dict[str, Any]) -> DrugRef:
+    """A drug as a query returns it: ``d {.id, .name}``."""
+    return DrugRef(row["id"], row.get("name"))
+
+
+def disease_ref(row: dict[str, Any]) -> DiseaseRef:
+    """A disease as a query returns it: ``d {.id, .name}``."""
+    return DiseaseRef(row["id"], row.get("name"))
 
 
 def node(row: dict[str, Any] | None, label: str) -> PathNode | None:
