@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import inspect
 import types
 import typing
 from collections.abc import Callable
@@ -45,7 +46,7 @@ def derived(model: type, *, name: str | None = None, description: str | None = N
 
     def wrap(cls: type[T]) -> type[T]:
         hints = typing.get_type_hints(model)
-        own = dict(cls.__dict__.get("__annotations__", {}))
+        own = dict(inspect.get_annotations(cls))
         annotations: dict[str, Any] = {}
         copied = []
         for f in dataclasses.fields(model):

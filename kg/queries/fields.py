@@ -1,32 +1,33 @@
 """What an answer dataclass says about its own fields, for every reader of the answer.
 
 An answer's fields are declared once, on its dataclass in kg/queries; api/derive.py builds the
-GraphQL type from those fields. A field's metadata may add a ``description`` (shown in the GraphQL
-schema) or mark it ``internal``: kg uses it (for ordering, say) but it is not part of the answer.
+GraphQL type from those fields. A field's metadata may add a description (shown in the GraphQL
+schema) or mark it internal: kg uses it (for ordering, say) but it is not part of the answer::
+
+    disease_relation: str | None = field(metadata=described("How ... relates to the asked disease"))
+    rating: int | None = field(metadata=INTERNAL)
 """
 
 from __future__ import annotations
 
-from dataclasses import Field, field
+from collections.abc import Mapping
+from dataclasses import Field
 from typing import Any
 
-DESCRIPTION = "description"
-INTERNAL = "internal"
+_DESCRIPTION = "description"
+_INTERNAL = "internal"
+
+INTERNAL: Mapping[str, Any] = {_INTERNAL: True}
 
 
-def described(text: str, **kwargs: Any) -> Any:
-    """A dataclass field with a description (``dataclasses.field`` arguments pass through)."""
-    return field(metadata={DESCRIPTION: text}, **kwargs)
-
-
-def internal(**kwargs: Any) -> Any:
-    """A dataclass field kg keeps for itself: no reader of the answer sees it."""
-    return field(metadata={INTERNAL: True}, **kwargs)
+def described(text: str) -> Mapping[str, Any]:
+    """Field metadata carrying a description."""
+    return {_DESCRIPTION: text}
 
 
 def is_internal(f: Field[Any]) -> bool:
-    return bool(f.metadata.get(INTERNAL))
+    return bool(f.metadata.get(_INTERNAL))
 
 
 def description(f: Field[Any]) -> str | None:
-    return f.metadata.get(DESCRIPTION)
+    return f.metadata.get(_DESCRIPTION)

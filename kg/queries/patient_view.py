@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kg.db import Graph
 from kg.queries.answers import DiseaseRef, disease_ref
@@ -49,7 +49,7 @@ class PatientVariant:
     depth: int | None
     sample: str | None
     match_level: str  # exact | protein | codon | gene (kg/matcher/levels.py)
-    observed: str | None = described("The patient's own allele when the match is codon or gene level.")
+    observed: str | None = field(metadata=described("The patient's own allele when the match is codon or gene level."))
 
 
 def find_patient(graph: Graph, patient: str) -> PatientRecord | None:

@@ -20,8 +20,15 @@ from enum import StrEnum
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.answers import DrugRef, PathNode, PathStep, SourceRef, patient_conditions, source_refs
-from kg.queries.fields import internal
+from kg.queries.answers import (
+    DrugRef,
+    PathNode,
+    PathStep,
+    SourceRef,
+    patient_conditions,
+    source_refs,
+)
+from kg.queries.fields import INTERNAL
 
 PATIENT_CALLS = """
 MATCH (p:Patient {id: $patient})-[hd:HAS_DIPLOTYPE]->(ph:Phenotype)
@@ -82,7 +89,7 @@ class GeneCallSummary:
     candidates: list[str]
     missing_positions: list[str]
     warnings: list[str]
-    by_guideline: dict[str, list[str]] = internal(default_factory=dict)  # guideline ("" = any) -> phenotypes
+    by_guideline: dict[str, list[str]] = field(default_factory=dict, metadata=INTERNAL)  # guideline ("" = any) -> phenotypes
 
     def single_phenotype(self) -> str | None:
         """The one phenotype to name: an ambiguous call names one only if all candidates agree

@@ -17,9 +17,9 @@ from kg.db import Graph
 from kg.queries.answers import (
     LEVEL_RANK,
     VISIBLE_EVIDENCE,
-    PathNode,
     DiseaseRef,
     DrugRef,
+    PathNode,
     PathStep,
     SourceRef,
     disease_ref,
@@ -29,7 +29,7 @@ from kg.queries.answers import (
     resolve_disease,
     source_refs,
 )
-from kg.queries.fields import described, internal
+from kg.queries.fields import INTERNAL, described
 from kg.queries.profiles import satisfies
 
 PREDICTIVE = ("predictive",)
@@ -88,13 +88,13 @@ class EvidenceAnswer:
     variants: list[str]  # the patient's Variants (ids) the profile includes
     match_levels: list[str]
     disease: DiseaseRef | None
-    disease_relation: str | None = described(
-        "How the evidence's disease relates to the asked disease: same, ancestor, descendant.")
+    disease_relation: str | None = field(metadata=described(
+        "How the evidence's disease relates to the asked disease: same, ancestor, descendant."))
     statement: str | None
     pmids: list[str]
     citations: list[str]
     origin: str | None
-    rating: int | None = internal()  # CIViC's 1-5 stars: orders equal evidence, not shown
+    rating: int | None = field(metadata=INTERNAL)  # CIViC's 1-5 stars: orders equal evidence, not shown
     curated_by: str | None
     curated_at: str | None
     path: list[PathStep] = field(default_factory=list)
