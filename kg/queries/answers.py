@@ -74,6 +74,20 @@ class DiseaseRef:
     name: str | None
 
 
+@dataclass(frozen=True)
+class VariantAllele:
+    """Where a Variant lies: its graph id (``GRCh38:chr7:140753336:A:T``, docs/GRAPH_MODEL.md) and
+    allele; the fields every view of a Variant starts with. Category Variants (``BRAF V600``) have
+    no position."""
+
+    id: str
+    chrom: str | None
+    pos: int | None
+    ref: str | None
+    alt: str | None
+    rsid: str | None
+
+
 def drug_ref(row: dict[str, Any]) -> DrugRef:
     """A drug as a query returns it: ``d {.id, .name}``."""
     return DrugRef(row["id"], row.get("name"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kg.db import Graph
-from kg.queries.answers import DiseaseRef, disease_ref
+from kg.queries.answers import DiseaseRef, VariantAllele, disease_ref
 from kg.queries.fields import described
 
 PATIENT = """
@@ -31,15 +31,9 @@ class PatientRecord:
 
 
 @dataclass(frozen=True)
-class PatientVariant:
+class PatientVariant(VariantAllele):
     """A knowledge Variant the patient's VCF matched, with the call on the HAS_VARIANT link."""
 
-    id: str
-    chrom: str | None
-    pos: int | None
-    ref: str | None
-    alt: str | None
-    rsid: str | None
     gene: str | None
     protein_change: str | None
     name: str | None
