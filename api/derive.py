@@ -107,7 +107,10 @@ def to_types(cls: type[T], values: typing.Iterable[Any]) -> list[T]:
 
 def _convert(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_type(_DERIVED[type(value)], value)
+        derived_from = next((t for t in type(value).__mro__ if t in _DERIVED), None)
+        if derived_from is None:
+            raise TypeError(f"no GraphQL type is derived from {type(value).__name__}")
+        return to_type(_DERIVED[derived_from], value)
     if isinstance(value, (list, tuple)):
         return [_convert(v) for v in value]
     return value
