@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from api import cursors
 from api.context import Context
+from api.derive import to_type, to_types
 from api.errors import bad_input
 from api.knowledge_types import (
     Disease,
@@ -62,13 +63,13 @@ class KnowledgeQuery:
     )
     async def variants(self, info: Info[Context, None], query: str) -> list[Variant]:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
-        return [Variant.of(h) for h in hits]
+        return to_types(Variant, hits)
 
     @strawberry.field(description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several.")
     async def variant(self, info: Info[Context, None], query: str) -> Variant | None:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
-        hit = _one(hits, "variant", query, [h.variant["id"] for h in hits])
-        return Variant.of(hit) if hit else None  # type: ignore[arg-type]
+        hit = _one(hits, "variant", query, [h.id for h in hits])
+        return to_type(Variant, hit) if hit else None
 
     @strawberry.field(description="A drug by name or synonym (case-insensitive); null if unknown, BAD_INPUT if several.")
     async def drug(self, info: Info[Context, None], name: str) -> Drug | None:

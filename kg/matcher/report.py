@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kg.matcher.levels import Level
 from kg.matcher.pharmacogenomics import GeneResult
 
 
@@ -15,7 +16,7 @@ class MatchedVariant:
     variant: str  # the knowledge Variant's id
     name: str | None
     kind: str  # exact | protein | codon | gene (the Variant's kind)
-    match_level: str  # exact | protein | codon | gene
+    match_level: Level  # exact | protein | codon | gene
     observed: str  # the patient's allele id
     reason: str
     zygosity: str

@@ -16,10 +16,19 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.answers import PathNode, PathStep, SourceRef, patient_conditions, source_refs
+from kg.queries.answers import (
+    DrugRef,
+    PathNode,
+    PathStep,
+    SourceRef,
+    patient_conditions,
+    source_refs,
+)
+from kg.queries.fields import INTERNAL
 
 PATIENT_CALLS = """
 MATCH (p:Patient {id: $patient})-[hd:HAS_DIPLOTYPE]->(ph:Phenotype)
@@ -72,6 +81,7 @@ class UnknownDrug(LookupError):
 class GeneCallSummary:
     gene: str
     diplotype: str | None
+    phenotype: str | None = field(default=None, kw_only=True)  # set from the others: see single_phenotype
     phenotypes: list[str]
     activity_score: float | None
     status: str
@@ -79,7 +89,14 @@ class GeneCallSummary:
     candidates: list[str]
     missing_positions: list[str]
     warnings: list[str]
-    by_guideline: dict[str, list[str]] = field(default_factory=dict)  # guideline ("" = any) -> phenotypes
+    by_guideline: dict[str, list[str]] = field(default_factory=dict, metadata=INTERNAL)  # guideline ("" = any) -> phenotypes
+
+    def single_phenotype(self) -> str | None:
+        """The one phenotype to name: an ambiguous call names one only if all candidates agree
+        (never pick one); CPIC and DPWG may name the same result differently: CPIC's name first."""
+        if self.ambiguous:
+            return self.phenotypes[0] if len(self.phenotypes) == 1 else None
+        return (self.phenotypes_for("CPIC") or self.phenotypes or [None])[0]
 
     def phenotypes_for(self, guideline: str) -> list[str]:
         """The phenotypes that apply under one guideline (edges without a guideline apply to all)."""
@@ -88,7 +105,7 @@ class GeneCallSummary:
 
 @dataclass
 class PgxRecommendation:
-    recommendation_id: str
+    id: str
     guideline: str
     guideline_name: str | None
     drug: str
@@ -105,17 +122,23 @@ class PgxRecommendation:
     sources: list[SourceRef] = field(default_factory=list)
 
 
+class PgxState(StrEnum):
+    RECOMMENDATION = "RECOMMENDATION"
+    NO_RECOMMENDATION = "NO_RECOMMENDATION"
+    AMBIGUOUS = "AMBIGUOUS"
+    CANNOT_BE_DETERMINED = "CANNOT_BE_DETERMINED"
+
+
 @dataclass
 class PgxAnswer:
-    drug: str
-    drug_name: str | None
+    drug: DrugRef
     guideline: str
     guideline_name: str | None
-    state: str  # RECOMMENDATION | NO_RECOMMENDATION | AMBIGUOUS | CANNOT_BE_DETERMINED
-    genes: list[str]
+    state: PgxState
     reason: str | None
+    genes: list[str]
+    diplotypes: list[GeneCallSummary]  # the patient's calls for the guideline's genes
     recommendations: list[PgxRecommendation]
-    calls: list[GeneCallSummary]
 
 
 def resolve_drug(graph: Graph, query: str) -> dict[str, Any]:
@@ -147,6 +170,8 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
             summary.phenotypes.append(row["phenotype"])
         if row["phenotype"]:
             summary.by_guideline.setdefault(call.get("guideline") or "", []).append(row["phenotype"])
+    for summary in calls.values():
+        summary.phenotype = summary.single_phenotype()
     return calls
 
 
@@ -169,7 +194,7 @@ def pharmacogenomics(graph: Graph, patient: str, drug: str | None = None) -> lis
         for g in guidelines
     ]
     order = {"RECOMMENDATION": 0, "AMBIGUOUS": 1, "CANNOT_BE_DETERMINED": 2, "NO_RECOMMENDATION": 3}
-    answers.sort(key=lambda a: (order[a.state], a.drug, a.guideline))
+    answers.sort(key=lambda a: (order[a.state], a.drug.id, a.guideline))
     return answers
 
 
@@ -180,27 +205,27 @@ def _answer(patient: str, guideline: dict[str, Any], matches: list[dict[str, Any
     genes_needed = sorted({g for s in gene_sets for g in s})
     relevant_calls = [calls[g] for g in genes_needed if g in calls]
     recommendations = [_recommendation(patient, m, calls) for m in matches]
-    base = dict(drug=guideline["drug"], drug_name=guideline["drugName"], guideline=guideline["guideline"],
-                guideline_name=guideline["guidelineName"], genes=genes_needed, calls=relevant_calls)
+    base = dict(drug=DrugRef(guideline["drug"], guideline["drugName"]), guideline=guideline["guideline"],
+                guideline_name=guideline["guidelineName"], genes=genes_needed, diplotypes=relevant_calls)
 
     undetermined = _undetermined_reason(gene_sets, calls)
     if undetermined:
         # CPIC also publishes guidance keyed on "No Result"; it is shown, but the state stays explicit
-        return PgxAnswer(state="CANNOT_BE_DETERMINED", recommendations=recommendations, reason=undetermined, **base)
+        return PgxAnswer(state=PgxState.CANNOT_BE_DETERMINED, recommendations=recommendations, reason=undetermined, **base)
     ambiguous_genes = [c.gene for c in relevant_calls
                        if c.ambiguous and len(c.phenotypes_for(guideline["guideline"])) > 1]
     if recommendations and ambiguous_genes:
-        return PgxAnswer(state="AMBIGUOUS", recommendations=recommendations,
+        return PgxAnswer(state=PgxState.AMBIGUOUS, recommendations=recommendations,
                          reason=f"the phenotype of {', '.join(ambiguous_genes)} depends on which candidate diplotype is "
                                 "true (unphased or missing data); each candidate's recommendation is listed", **base)
     real = [r for r in recommendations if not _is_no_recommendation(r)]
     if real:
-        return PgxAnswer(state="RECOMMENDATION", recommendations=real, reason=None, **base)
+        return PgxAnswer(state=PgxState.RECOMMENDATION, recommendations=real, reason=None, **base)
     if recommendations:
-        return PgxAnswer(state="NO_RECOMMENDATION", recommendations=recommendations,
+        return PgxAnswer(state=PgxState.NO_RECOMMENDATION, recommendations=recommendations,
                          reason="the guideline gives no recommendation for this phenotype", **base)
     phen = "; ".join(f"{c.gene} {'/'.join(c.phenotypes) or c.status}" for c in relevant_calls)
-    return PgxAnswer(state="NO_RECOMMENDATION", recommendations=[],
+    return PgxAnswer(state=PgxState.NO_RECOMMENDATION, recommendations=[],
                      reason=f"the guideline has no recommendation for {phen}", **base)
 
 
@@ -247,7 +272,7 @@ def _recommendation(patient: str, m: dict[str, Any], calls: dict[str, GeneCallSu
         path.append(PathStep(rec_node, "FOR_PHENOTYPE", ph_node))
     path.append(PathStep(rec_node, "FOR_DRUG", PathNode(m["drug"], "Drug", m["drugName"])))
     return PgxRecommendation(
-        recommendation_id=rec["id"], guideline=rec.get("guideline") or "", guideline_name=rec.get("guidelineName"),
+        id=rec["id"], guideline=rec.get("guideline") or "", guideline_name=rec.get("guidelineName"),
         drug=rec.get("drug") or m["drugName"] or m["drug"], genes=rec.get("genes") or sorted(lookup),
         lookup_key=lookup, phenotypes=m["needed"], text=rec.get("text"),
         implications=rec.get("implications") or [], strength=rec.get("strength"), population=rec.get("population"),
