@@ -104,6 +104,9 @@ class PgxAnswer:
     state: PgxState
     reason: str | None
     genes: list[str]
+    genes_without_result: list[str] = strawberry.field(
+        description="Genes of the guideline the patient has no usable result for (not called, no data, "
+                    "indeterminate); an outside call for them could refine the answer.")
     diplotypes: list[Diplotype]
     recommendations: list[PgxRecommendation]
 
@@ -208,7 +211,8 @@ def _risk(f: risk.RiskFinding) -> RiskFinding:
 def _pgx(a: pgx.PgxAnswer) -> PgxAnswer:
     return PgxAnswer(
         drug=DrugRef(id=a.drug, name=a.drug_name), guideline=a.guideline, guideline_name=a.guideline_name,
-        state=PgxState(a.state), reason=a.reason, genes=a.genes, diplotypes=[_diplotype(c) for c in a.calls],
+        state=PgxState(a.state), reason=a.reason, genes=a.genes, genes_without_result=a.genes_without_result,
+        diplotypes=[_diplotype(c) for c in a.calls],
         recommendations=[
             PgxRecommendation(
                 id=r.recommendation_id, guideline=r.guideline, guideline_name=r.guideline_name, drug=r.drug,
