@@ -265,7 +265,7 @@ def _without_result_note(recommendations: list[PgxRecommendation], without: dict
     keyed = sorted({g for r in recommendations for g, v in r.lookup_key.items() if v == NO_RESULT and g in without})
     given = (f"the guideline's own recommendation for {' and '.join(f'{g} = {NO_RESULT}' for g in keyed)} is given"
              if keyed else f"the recommendation given does not depend on {genes}")
-    return f"{'; '.join(without.values())}. {given}; an outside call for {genes} could refine it"
+    return f"{'; '.join(without.values())}; {given}; an outside call for {genes} could refine it"
 
 
 def _is_no_recommendation(rec: PgxRecommendation) -> bool:
