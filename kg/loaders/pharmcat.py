@@ -476,11 +476,13 @@ def drug_rows(files: PharmcatFiles) -> Iterator[Row]:
 
 
 def guideline_rows(files: PharmcatFiles) -> Iterator[Row]:
-    """One row per guideline file: the guideline and every drug it names."""
+    """One row per guideline file: the guideline and every drug it or one of its recommendations names."""
     for path in files.guidelines:
         raw = read_guideline(path)
         guideline = raw["guideline"]
-        drugs = [drug_id(c["name"]) for c in guideline.get("relatedChemicals") or () if isinstance(c, dict) and c.get("name")]
+        chems = [c for c in guideline.get("relatedChemicals") or () if isinstance(c, dict) and c.get("name")]
+        chems += [c for rec in raw["recommendations"] for c in _chemicals(rec, guideline)]
+        drugs = [drug_id(c["name"]) for c in chems]
         genes = {g["symbol"] for g in guideline.get("relatedGenes") or () if isinstance(g, dict) and g.get("symbol")}
         genes.update(gene for rec in raw["recommendations"] for gene in rec["lookupKey"])
         yield {
