@@ -20,8 +20,12 @@ SOURCES.md) and writes:
   gene-phenotype tables and every recommendation lookup key.
 - ``Diplotype {id: "CYP2C19:*1/*2"}`` -[:HAS_PHENOTYPE {guideline, phenotype, activityScore}]->
   Phenotype: the tables' diplotype -> lookup value mapping, one edge per guideline.
-- ``Recommendation {id: <PharmGKB recommendation id>}`` -[:FOR_DRUG]-> Drug and
-  -[:FOR_PHENOTYPE]-> Phenotype (one per gene of the lookup key) from ``guidelines/*.json``
+- ``Guideline {id: <PharmGKB guideline annotation id>}`` -[:FOR_DRUG]-> every drug the guideline
+  names (``guideline.relatedChemicals``), one per ``guidelines/*.json``: a drug the guideline
+  covers is answered even where the file has no recommendation row for it (CPIC warfarin is an
+  algorithm, CPIC peginterferon/ribavirin with IFNL3 has no lookup table).
+- ``Recommendation {id: <PharmGKB recommendation id>}`` -[:PART_OF]-> Guideline, -[:FOR_DRUG]-> Drug
+  and -[:FOR_PHENOTYPE]-> Phenotype (one per gene of the lookup key) from ``guidelines/*.json``
   (PharmGKB guideline annotations, CC BY-SA 4.0). "No recommendation" rows are kept.
 - ``Drug`` / ``DrugName`` for the guideline drugs, with RxNorm / DrugBank / ATC from the CPIC
   drug table (``../cpic/cpic_drug.tsv``, CPIC 2020) when that folder sits beside this one.
@@ -471,6 +475,31 @@ def drug_rows(files: PharmcatFiles) -> Iterator[Row]:
             }
 
 
+def guideline_rows(files: PharmcatFiles) -> Iterator[Row]:
+    """One row per guideline file: the guideline and every drug it or one of its recommendations names."""
+    for path in files.guidelines:
+        raw = read_guideline(path)
+        guideline = raw["guideline"]
+        chems = [c for c in guideline.get("relatedChemicals") or () if isinstance(c, dict) and c.get("name")]
+        chems += [c for rec in raw["recommendations"] for c in _chemicals(rec, guideline)]
+        drugs = [drug_id(c["name"]) for c in chems]
+        genes = {g["symbol"] for g in guideline.get("relatedGenes") or () if isinstance(g, dict) and g.get("symbol")}
+        genes.update(gene for rec in raw["recommendations"] for gene in rec["lookupKey"])
+        yield {
+            "id": str(guideline["id"]),
+            "drugIds": sorted(set(drugs)),
+            "props": {
+                "source": str(guideline["source"]).upper(),
+                "name": guideline["name"],
+                "url": guideline.get("url"),
+                "genes": sorted(genes),
+                "recommendations": len(raw["recommendations"]),
+                "version": raw.get("version"),
+                "file": path.name,
+            },
+        }
+
+
 def gene_rows(files: PharmcatFiles, tables: PhenotypeTables) -> Iterator[Row]:
     genes: dict[str, str | None] = {g: None for g in tables.genes}
     for path in files.definitions:
@@ -620,6 +649,19 @@ SET r.phenotype = row.phenotype, r.activityScore = row.activityScore, r.lookupKe
     r.release = $source
 """
 
+GUIDELINES = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (gl:Guideline {id: row.id})
+SET gl += row.props
+MERGE (gl)-[:ASSERTED_BY]->(src)
+WITH gl, row
+UNWIND row.drugIds AS drugId
+MATCH (d:Drug {id: drugId})
+MERGE (gl)-[r:FOR_DRUG]->(d)
+SET r.release = $source
+"""
+
 RECOMMENDATIONS = """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
@@ -627,6 +669,11 @@ MERGE (rec:Recommendation {id: row.id})
 SET rec += row.props
 MERGE (rec)-[:ASSERTED_BY]->(src)
 WITH rec, row, src
+CALL (rec, row) {
+  MATCH (gl:Guideline {id: row.props.guidelineId})
+  MERGE (rec)-[r:PART_OF]->(gl)
+  SET r.release = $source
+}
 CALL (rec, row) {
   UNWIND row.drugIds AS drugId
   MATCH (d:Drug {id: drugId})
@@ -679,6 +726,7 @@ def stages(files: PharmcatFiles, tables: PhenotypeTables) -> list[Stage]:
         Stage("haplotypes", HAPLOTYPES, lambda: haplotype_rows(files, tables), batch_size=500),
         Stage("phenotypes", PHENOTYPES, lambda: phenotype_rows(tables)),
         Stage("diplotypes", DIPLOTYPES, lambda: diplotype_rows(files, tables)),
+        Stage("guidelines", GUIDELINES, lambda: guideline_rows(files)),
         Stage("recommendations", RECOMMENDATIONS, lambda: recommendation_rows(files, tables), batch_size=500),
     ]
 
