@@ -30,15 +30,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from kg.matcher.genotype import Genotype
-from kg.matcher.pgx.caller import GeneCall, call_genes
-from kg.matcher.pgx.definitions import OUTSIDE_CALL_GENES, GeneDefinition, allele_sort_key, load_gene_definitions
+from kg.matcher.pgx.caller import OUTSIDE_CALL_GENES, GeneCall, call_genes
 from kg.matcher.pgx.outside_calls import OutsideCall
 from kg.matcher.pgx.phenotype import SOURCES, PhenotypeResult, PhenotypeTables, split_diplotype
 from kg.matcher.positions import Interval
+from kg.pharmcat.alleles import GeneDefinition, allele_sort_key
+from kg.pharmcat.stored import definition_from_json, table_from_json
 
 NO_RESULT = "No Result"
 #: bp around an indel definition position where the caller looks for a differently anchored
@@ -81,18 +81,25 @@ class GeneResult:
             p.phenotype != NO_RESULT for p in self.phenotypes)
 
 
+class PgxKnowledgeMissing(LookupError):
+    """The graph's active pharmcat release holds no allele definitions or phenotype tables (it was
+    loaded by a kg that did not store them): ``kg load pharmcat`` of the same release stores them."""
+
+
 @dataclass(frozen=True)
 class PgxData:
-    """A PharmCAT data release: allele definitions and phenotype tables."""
+    """A PharmCAT release's allele definitions and phenotype tables, as the graph stores them
+    (``AlleleDefinition`` / ``PhenotypeTable`` nodes of the active release, kg.pharmcat.stored)."""
 
-    path: Path
+    release: str
     definitions: Mapping[str, GeneDefinition]
     tables: PhenotypeTables
 
     @classmethod
-    def load(cls, path: Path) -> "PgxData":
-        path = Path(path)
-        return cls(path, load_gene_definitions(path), PhenotypeTables.from_dir(path))
+    def from_stored(cls, release: str, definitions: list[str], tables: list[str]) -> "PgxData":
+        """From the stored JSON texts of one release (kg.queries.matching.pgx_knowledge)."""
+        parsed = [definition_from_json(text) for text in definitions]
+        return cls(release, {d.gene: d for d in parsed}, PhenotypeTables(table_from_json(t) for t in tables))
 
     def intervals(self) -> tuple[Interval, ...]:
         """Definition positions (indels with the caller's window), exemption extra positions."""
@@ -106,23 +113,6 @@ class PgxData:
                     out.add(Interval(locus.chrom, max(1, locus.position - INDEL_WINDOW),
                                      locus.position + len(locus.ref) + INDEL_WINDOW))
         return tuple(sorted(out))
-
-
-def find_pharmcat_dir(explicit: str | os.PathLike[str] | None, source_files: list[str],
-                      default: Path) -> tuple[Path | None, str]:
-    """The PharmCAT data folder: the argument, else the active ``pharmcat`` release's folder
-    (from ``Source.files``), else the default data dir; with where it came from."""
-    if explicit is not None:
-        return Path(explicit), "argument"
-    for f in source_files:
-        parts = Path(f).parts
-        if "definition" in parts:
-            folder = Path(*parts[: len(parts) - parts[::-1].index("definition") - 1])
-            if (folder / "definition" / "alleles").is_dir():
-                return folder, "active pharmcat release"
-    if (default / "definition" / "alleles").is_dir():
-        return default, "default data dir"
-    return None, "none found"
 
 
 def vcf_results(data: PgxData, genotypes: Mapping[tuple[str, int], Genotype],

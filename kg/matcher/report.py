@@ -38,7 +38,7 @@ class MatchReport:
     variants: list[MatchedVariant] = field(default_factory=list)
     undetermined: list[dict[str, Any]] = field(default_factory=list)
     genes: list[GeneResult] = field(default_factory=list)
-    pgx: dict[str, Any] = field(default_factory=dict)  # {"pharmcatDir", "from", "skipped"}
+    pgx: dict[str, Any] = field(default_factory=dict)  # {"release", "skipped", "genes"}
     records_read: int = 0
     records_skipped: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> ALT alleles
