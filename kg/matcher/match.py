@@ -34,13 +34,12 @@ from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
 from kg.matcher.levels import ExactHit, Link, Observed, match_allele
 from kg.matcher.normalize import Allele
 from kg.matcher.pgx.outside_calls import parse_outside_calls
-from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PgxData, PgxKnowledgeMissing, PhenotypeLink, \
-    outside_results, vcf_results
+from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, \
+    vcf_results
 from kg.matcher.positions import PositionIndex
 from kg.matcher.protein import consequence_terms
 from kg.matcher.report import MatchedVariant, MatchReport
 from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf
-from kg.pharmcat.stored import SOURCE as PHARMCAT
 from kg.queries import matching as mq
 from kg.queries import patients as pq
 from kg.queries.answers import resolve_disease
@@ -101,7 +100,7 @@ def match_patient(
     warnings: list[str] = []
     state = knowledge_state(graph)
     knowledge = load_knowledge(graph, state)
-    pgx, pgx_info = _pgx_data(knowledge, state, warnings)
+    pgx, pgx_info = pgx_release(knowledge.pgx, state["sources"], warnings)
     pgx_intervals = pgx.intervals() if pgx else ()
     annotated = bool(vcf.annotation_sources)
     index = knowledge.index(annotated=annotated, extra=pgx_intervals)
@@ -268,25 +267,6 @@ def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
 
 
 # --- pharmacogenomics ------------------------------------------------------------------------
-
-
-def _pgx_data(knowledge: Knowledge, state: dict[str, Any],
-              warnings: list[str]) -> tuple[PgxData | None, dict[str, Any]]:
-    """The active pharmcat release's definitions and tables, from the graph (kg/matcher/knowledge.py).
-
-    No active pharmcat release: pharmacogenomics is not assessed, and the report says so. An active
-    release without stored definitions (loaded by an older kg) is an error, not a silent skip."""
-    pgx = knowledge.pgx
-    if pgx is not None:
-        return pgx, {"release": pgx.release, "skipped": None, "genes": sorted(pgx.definitions)}
-    active = sorted(s["key"] for s in state["sources"] if s.get("name") == PHARMCAT)
-    if active:
-        raise PgxKnowledgeMissing(
-            f"the active pharmcat release {', '.join(active)} holds no PharmCAT allele definitions or phenotype "
-            "tables in the graph (loaded by an older kg?): run `kg load pharmcat` again to store them")
-    reason = "no active pharmcat release in the graph: star alleles not called, pharmacogenomics not assessed"
-    warnings.append(f"pharmacogenomics skipped: {reason}")
-    return None, {"release": None, "skipped": reason, "genes": []}
 
 
 def _diplotype_rows(graph: Graph, genes: list[GeneResult],

@@ -28,9 +28,9 @@ nodes:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from kg.matcher.genotype import Genotype
 from kg.matcher.pgx.caller import OUTSIDE_CALL_GENES, GeneCall, call_genes
@@ -38,6 +38,7 @@ from kg.matcher.pgx.outside_calls import OutsideCall
 from kg.matcher.pgx.phenotype import SOURCES, PhenotypeResult, PhenotypeTables, split_diplotype
 from kg.matcher.positions import Interval
 from kg.pharmcat.alleles import GeneDefinition, allele_sort_key
+from kg.pharmcat.stored import SOURCE as PHARMCAT
 from kg.pharmcat.stored import definition_from_json, table_from_json
 
 NO_RESULT = "No Result"
@@ -113,6 +114,27 @@ class PgxData:
                     out.add(Interval(locus.chrom, max(1, locus.position - INDEL_WINDOW),
                                      locus.position + len(locus.ref) + INDEL_WINDOW))
         return tuple(sorted(out))
+
+
+def pgx_release(pgx: PgxData | None, active_sources: Iterable[Mapping[str, Any]],
+                warnings: list[str]) -> tuple[PgxData | None, dict[str, Any]]:
+    """The PGx knowledge a match uses (``pgx``: the active release's, read from the graph by
+    kg/matcher/knowledge.py) and what the report says of it.
+
+    No active pharmcat release: pharmacogenomics is not assessed, and the report and its warnings
+    say so. An active release without stored definitions (loaded by an older kg) raises
+    :class:`PgxKnowledgeMissing`: an error, not a silent skip.
+    """
+    if pgx is not None:
+        return pgx, {"release": pgx.release, "skipped": None, "genes": sorted(pgx.definitions)}
+    active = sorted(str(s["key"]) for s in active_sources if s.get("name") == PHARMCAT)
+    if active:
+        raise PgxKnowledgeMissing(
+            f"the active pharmcat release {', '.join(active)} holds no PharmCAT allele definitions or phenotype "
+            "tables in the graph (loaded by an older kg?): run `kg load pharmcat` again to store them")
+    reason = "no active pharmcat release in the graph: star alleles not called, pharmacogenomics not assessed"
+    warnings.append(f"pharmacogenomics skipped: {reason}")
+    return None, {"release": None, "skipped": reason, "genes": []}
 
 
 def vcf_results(data: PgxData, genotypes: Mapping[tuple[str, int], Genotype],
