@@ -91,6 +91,8 @@ class MatchReport:
             lines.append(f"    {g.gene:<8} {g.diplotype or '-':<24} {phen}  ({g.status}{flag})")
         if self.pgx.get("skipped"):
             lines.append(f"  pharmacogenomics skipped: {self.pgx['skipped']}")
+        elif self.pgx.get("release"):
+            lines.append(f"  star alleles called with the definitions of {self.pgx['release']} (from the graph)")
         lines += [f"  warning: {w}" for w in self.warnings]
         lines.append("  timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
         return "\n".join(lines)

@@ -54,6 +54,12 @@ def is_wobble(allele: str) -> bool:
     return len(allele) == 1 and allele.upper() in IUPAC and allele.upper() not in "ACGT"
 
 
+def position_label(chrom: str, position: int, rsid: str | None) -> str:
+    """``chr10:94761900 rs12248560`` (rsid left off when the position has none): how reports and
+    ``missingPositions`` name a definition position."""
+    return f"{chrom}:{position} {rsid}" if rsid else f"{chrom}:{position}"
+
+
 @dataclass(frozen=True)
 class VariantLocus:
     """One definition position (PharmCAT ``VariantLocus``), alleles in VCF representation."""
@@ -71,9 +77,7 @@ class VariantLocus:
 
     @property
     def label(self) -> str:
-        """``chr10:94761900 rs12248560`` (rsid left off when the position has none)."""
-        base = f"{self.chrom}:{self.position}"
-        return f"{base} {self.rsid}" if self.rsid else base
+        return position_label(self.chrom, self.position, self.rsid)
 
     @property
     def is_snv(self) -> bool:

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SOURCES = ("CPIC", "DPWG")
 _NA = frozenset({"", "n/a", "na", "none"})
 
 
-@dataclass(frozen=True)
-class DiplotypeRecord:
-    """One row of a gene's diplotype table."""
+class DiplotypeRecord(NamedTuple):
+    """One row of a gene's diplotype table (a named tuple: the big tables have ~18,000 rows, and
+    the matcher builds them in every fresh process)."""
 
     diplotype: str
     alleles: Mapping[str, int]  # diplotypekey: allele -> copies (1 for haploid rows)

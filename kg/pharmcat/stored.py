@@ -22,7 +22,7 @@ import json
 from typing import Any
 
 from kg.pharmcat.alleles import Exemption, GeneDefinition, NamedAllele, VariantLocus
-from kg.pharmcat.phenotypes import DiplotypeRecord, GenePhenotypes, diplotype_table_key
+from kg.pharmcat.phenotypes import DiplotypeRecord, GenePhenotypes
 
 FORMAT = 1
 
@@ -132,9 +132,8 @@ def table_from_json(text: str) -> GenePhenotypes:
     raw = _parse(text, "phenotype table")
     try:
         records: dict[frozenset[tuple[str, int]], DiplotypeRecord] = {}
-        for diplotype, alleles, phenotype, lookup_key, score in raw["diplotypes"]:
-            counts = {str(k): int(v) for k, v in alleles.items()}
-            records[diplotype_table_key(counts)] = DiplotypeRecord(diplotype, counts, phenotype, lookup_key, score)
+        for diplotype, counts, phenotype, lookup_key, score in raw["diplotypes"]:  # JSON: str keys, int counts
+            records[frozenset(counts.items())] = DiplotypeRecord(diplotype, counts, phenotype, lookup_key, score)
         return GenePhenotypes(
             gene=raw["gene"], source=raw["source"], version=raw["version"],
             functions=dict(raw["functions"]), activity_values=dict(raw["activityValues"]),

@@ -37,7 +37,15 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from kg.matcher.genotype import Genotype
 from kg.matcher.normalize import normalize
-from kg.pharmcat.alleles import IUPAC, GeneDefinition, NamedAllele, VariantLocus, allele_sort_key, is_wobble
+from kg.pharmcat.alleles import (
+    IUPAC,
+    GeneDefinition,
+    NamedAllele,
+    VariantLocus,
+    allele_sort_key,
+    is_wobble,
+    position_label,
+)
 
 Status = Literal["called", "ambiguous", "no_call", "no_data", "haplotype_list"]
 PositionStatus = Literal["called", "missing", "no_call", "half_call", "ref_mismatch", "ignored"]
@@ -75,8 +83,7 @@ class PositionCall:
 
     @property
     def label(self) -> str:
-        base = f"{self.chrom}:{self.position}"
-        return f"{base} {self.rsid}" if self.rsid else base
+        return position_label(self.chrom, self.position, self.rsid)
 
     @property
     def is_missing(self) -> bool:
