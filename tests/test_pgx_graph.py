@@ -27,6 +27,7 @@ from kg.loaders.pharmcat_files import find_files, read_definitions, read_gene_ph
 from kg.loaders.seeds import default_seed_dir, seed_version
 from kg.matcher.knowledge import clear_cache
 from kg.matcher.match import delete_patient, match_patient
+from kg.matcher.pgx.phenotype import PhenotypeTables
 from kg.matcher.pharmacogenomics import PgxData, PgxKnowledgeMissing, pgx_release
 from kg.pharmcat.stored import (
     StoredFormatError,
@@ -91,6 +92,13 @@ def test_no_active_pharmcat_release_is_reported_and_one_without_definitions_is_a
     assert warnings == [f"pharmacogenomics skipped: {info['skipped']}"]
     with pytest.raises(PgxKnowledgeMissing, match="pharmcat@old holds no PharmCAT allele definitions"):
         pgx_release(None, [{"key": "pharmcat@old", "name": "pharmcat"}], [])
+    definitions = read_definitions(find_files(SEED_PHARMCAT))
+    without_tables = PgxData("pharmcat@partial", definitions, PhenotypeTables([]))
+    with pytest.raises(PgxKnowledgeMissing, match="pharmcat@partial holds no"):
+        pgx_release(without_tables, [{"key": "pharmcat@partial", "name": "pharmcat"}], [])
+    whole = PgxData("pharmcat@seed", definitions, PhenotypeTables(read_gene_phenotypes(find_files(SEED_PHARMCAT))))
+    assert pgx_release(whole, [{"key": "pharmcat@seed", "name": "pharmcat"}], warnings) == (
+        whole, {"release": "pharmcat@seed", "skipped": None, "genes": sorted(definitions)})
 
 
 # --- the graph ----------------------------------------------------------------------------------

@@ -77,8 +77,8 @@ def match_patient(
     :class:`kg.matcher.build.BuildMismatchError` (not GRCh38),
     :class:`kg.queries.answers.UnknownDisease`, :class:`kg.matcher.pgx.outside_calls.OutsideCallError`,
     :class:`kg.matcher.pharmacogenomics.PgxKnowledgeMissing` (an active pharmcat release without its
-    stored definitions) and ``ValueError`` for an empty patient id; in every case nothing is stored. ``vcf_name`` is the
-    file name to record when ``vcf_path`` is a temporary copy (an upload).
+    stored definitions) and ``ValueError`` for an empty patient id; in every case nothing is stored.
+    ``vcf_name`` is the file name to record when ``vcf_path`` is a temporary copy (an upload).
     """
     timings: dict[str, float] = {}
     began = clock = time.perf_counter()

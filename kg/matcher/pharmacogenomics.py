@@ -122,15 +122,15 @@ def pgx_release(pgx: PgxData | None, active_sources: Iterable[Mapping[str, Any]]
     kg/matcher/knowledge.py) and what the report says of it.
 
     No active pharmcat release: pharmacogenomics is not assessed, and the report and its warnings
-    say so. An active release without stored definitions (loaded by an older kg) raises
+    say so. An active release without stored definitions or tables (loaded by an older kg) raises
     :class:`PgxKnowledgeMissing`: an error, not a silent skip.
     """
-    if pgx is not None:
+    if pgx is not None and pgx.definitions and any(pgx.tables.genes(source) for source in SOURCES):
         return pgx, {"release": pgx.release, "skipped": None, "genes": sorted(pgx.definitions)}
     active = sorted(str(s["key"]) for s in active_sources if s.get("name") == PHARMCAT)
-    if active:
+    if pgx is not None or active:
         raise PgxKnowledgeMissing(
-            f"the active pharmcat release {', '.join(active)} holds no PharmCAT allele definitions or phenotype "
+            f"the active pharmcat release {', '.join(active or [pgx.release if pgx else ''])} holds no PharmCAT allele definitions or phenotype "
             "tables in the graph (loaded by an older kg?): run `kg load pharmcat` again to store them")
     reason = "no active pharmcat release in the graph: star alleles not called, pharmacogenomics not assessed"
     warnings.append(f"pharmacogenomics skipped: {reason}")

@@ -4,9 +4,9 @@ Each statement is one round trip; per-allele work is an ``UNWIND`` over key seek
 per allele. What the matcher needs of the knowledge, once per process and release set
 (kg/matcher/knowledge.py): the positions of exact Variants, the coarse (protein, codon,
 gene-level) CIViC Variants with what they match on, gene spans, and the PharmCAT allele
-definitions and phenotype tables of the active release (stored JSON, kg.pharmcat.stored). Per patient: the exact
-Variants its alleles hit, with what decides the coarser levels (gene, protein change,
-consequences, ClinVar classification, CIViC functional evidence).
+definitions and phenotype tables of the active release (stored JSON, kg.pharmcat.stored). Per
+patient: the exact Variants its alleles hit, with what decides the coarser levels (gene, protein
+change, consequences, ClinVar classification, CIViC functional evidence).
 """
 
 from __future__ import annotations
