@@ -159,11 +159,9 @@ def stats() -> None:
 @click.option("--disease", help="The patient's condition: a DOID id (DOID:1909) or a disease name.")
 @click.option("--outside-calls", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PharmCAT outside-call TSV (CYP2D6, HLA-A, HLA-B, ...).")
-@click.option("--pharmcat-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="PharmCAT data folder (default: the active pharmcat release's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def match(vcf: Path, patient_id: str, sample: str | None, disease: str | None, outside_calls: Path | None,
-          pharmcat_dir: Path | None, as_json: bool) -> None:
+          as_json: bool) -> None:
     """Match a GRCh38 VCF to the graph as a patient: variants linked, diplotypes called."""
     import json
 
@@ -172,8 +170,9 @@ def match(vcf: Path, patient_id: str, sample: str | None, disease: str | None, o
     with _graph() as graph:
         try:
             report = match_patient(graph, vcf, patient_id=patient_id, disease=disease, sample=sample,
-                                   outside_calls=outside_calls, pharmcat_dir=pharmcat_dir)
-        except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, UnknownDisease
+                                   outside_calls=outside_calls)
+        except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, UnknownDisease,
+            # PgxKnowledgeMissing
             _fail(f"{err}\nnothing was stored for patient {patient_id}")
         except GraphUnavailable as err:
             _fail(str(err))

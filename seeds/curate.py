@@ -63,8 +63,9 @@ What is selected, and why (a demo patient with melanoma, DOID:1909: see seeds/pa
   SF v3.0 table's two comment lines, header and the rows for APC, BRCA1, BRCA2, MLH1, MUTYH, TP53.
 * pharmcat (PharmCAT v2.10.0): complete allele definitions, CPIC and DPWG phenotype tables of
   CYP2C19, CYP2C9, CYP3A5, DPYD, NUDT15, SLCO1B1, TPMT, UGT1A1, VKORC1 (complete, because a trimmed
-  definition would change the star-allele caller's results), the exemptions.json entries of those
-  genes, and the guideline files for clopidogrel (CYP2C19), fluorouracil and capecitabine (DPYD),
+  definition would change the star-allele caller's results; the script checks that the loader's
+  reader reads each seed gene's definition, exemption and tables exactly as from the release), the
+  exemptions.json entries of those genes, and the guideline files for clopidogrel (CYP2C19), fluorouracil and capecitabine (DPYD),
   azathioprine / mercaptopurine / thioguanine (TPMT, NUDT15), warfarin (CYP2C9, VKORC1; CPIC's file
   has no recommendations, DPWG's have), simvastatin (SLCO1B1), tacrolimus (CYP3A5), atazanavir and
   irinotecan (UGT1A1); the cpic_drug.tsv rows of the drugs those guidelines name.
@@ -113,6 +114,7 @@ sys.path.insert(0, str(ROOT))
 from kg.identity.variants import Allele, canonical_chrom, civic_variant_id, normalize  # noqa: E402
 from kg.loaders.liftover import Liftover  # noqa: E402
 from kg.loaders.obo import read_terms  # noqa: E402
+from kg.loaders.pharmcat_files import find_files, read_definitions, read_gene_phenotypes  # noqa: E402
 from kg.loaders.xrefs import xref_keys  # noqa: E402
 from kg.matcher.build import GRCH38_LENGTHS  # noqa: E402
 
@@ -501,11 +503,34 @@ def curate_pharmcat(c: Curation) -> set[str]:
         drugs |= {chem["name"] for chem in raw["guideline"].get("relatedChemicals") or ()}
         c.genes |= {g["symbol"] for g in raw["guideline"].get("relatedGenes") or ()}
     c.genes |= set(PGX_GENES)
+    check_pharmcat_complete(c)
 
     lines = lines_of(c.data / "pgx/cpic/cpic_drug.tsv")
     rows = [line for line, row in tsv_rows(lines) if row["name"] in drugs]
     c.write("pgx/cpic/cpic_drug.tsv", lines[0] + "".join(rows), f"{len(rows)} drugs")
     return drugs
+
+
+def check_pharmcat_complete(c: Curation) -> None:
+    """The seed genes' definitions (with their exemptions) and phenotype tables, read by the loader's
+    one PharmCAT reader, are exactly the release's: the star-allele caller, fed from a seed graph,
+    calls these genes as it would from the full release."""
+    seed, real = find_files(c.out / "pgx/pharmcat"), find_files(c.data / "pgx/pharmcat")
+    seed_definitions, real_definitions = read_definitions(seed), read_definitions(real)
+    if set(seed_definitions) != set(PGX_GENES):
+        raise SystemExit(f"curate: seed PharmCAT definitions are {sorted(seed_definitions)}, expected {PGX_GENES}")
+    for gene, definition in seed_definitions.items():
+        if definition != real_definitions[gene]:
+            raise SystemExit(f"curate: the seed {gene} allele definition differs from the release's")
+    real_tables = {(t.source, t.gene): t for t in read_gene_phenotypes(real)}
+    seed_tables = read_gene_phenotypes(seed)
+    for table in seed_tables:
+        if table != real_tables.get((table.source, table.gene)):
+            raise SystemExit(f"curate: the seed {table.source} {table.gene} phenotype table differs from the release's")
+    kept = {(t.source, t.gene) for t in seed_tables}
+    missing = sorted(f"{s} {g}" for s, g in real_tables if g in PGX_GENES and (s, g) not in kept)
+    if missing:
+        raise SystemExit(f"curate: phenotype tables of seed genes left out: {', '.join(missing)}")
 
 
 def curate_pharmgkb(c: Curation, hgnc_symbols: set[str]) -> None:

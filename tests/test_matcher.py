@@ -570,7 +570,7 @@ def test_report_is_json_and_counts(match: Match, real_data: Graph, pc: Pharmcat)
     assert v["id"] not in links(real_data, report.patient)
     assert {"open", "knowledge", "read", "match", "pgx", "store", "total"} <= set(data["timings"])
     assert data["variants_matched"] == len(report.variants) and data["genes_called"] >= 1
-    assert report.pgx["pharmcatDir"] and not report.pgx["skipped"]
+    assert report.pgx["release"].startswith("pharmcat@") and not report.pgx["skipped"]
 
 
 def test_cli_match_and_delete(real_data: Graph, pc: Pharmcat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

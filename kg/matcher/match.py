@@ -23,20 +23,18 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cyvcf2 import Variant
 
-from kg.config import default_data_dir
 from kg.db import Graph
 from kg.matcher.consequences import consequence_terms
 from kg.matcher.genotype import Genotype
-from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge, pharmcat_files
+from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
 from kg.matcher.levels import ExactHit, Link, Observed, match_allele
 from kg.matcher.pgx.outside_calls import parse_outside_calls
-from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PgxData, PhenotypeLink, find_pharmcat_dir, \
-    outside_results, vcf_results
+from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, \
+    vcf_results
 from kg.matcher.positions import PositionIndex
 from kg.matcher.report import MatchedVariant, MatchReport
 from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf
@@ -55,16 +53,16 @@ def match_patient(
     disease: str | None = None,
     sample: str | None = None,
     outside_calls: str | os.PathLike[str] | None = None,
-    pharmcat_dir: str | os.PathLike[str] | None = None,
     vcf_name: str | None = None,
 ) -> MatchReport:
     """Match one sample of a VCF to the graph as patient ``patient_id``; see the module docstring.
 
     Raises :class:`kg.matcher.errors.VcfError` (unreadable, truncated, no GT, unknown sample),
     :class:`kg.matcher.build.BuildMismatchError` (not GRCh38),
-    :class:`kg.queries.answers.UnknownDisease`, :class:`kg.matcher.pgx.outside_calls.OutsideCallError`
-    and ``ValueError`` for an empty patient id; in every case nothing is stored. ``vcf_name`` is the
-    file name to record when ``vcf_path`` is a temporary copy (an upload).
+    :class:`kg.queries.answers.UnknownDisease`, :class:`kg.matcher.pgx.outside_calls.OutsideCallError`,
+    :class:`kg.matcher.pharmacogenomics.PgxKnowledgeMissing` (an active pharmcat release without its
+    stored definitions) and ``ValueError`` for an empty patient id; in every case nothing is stored.
+    ``vcf_name`` is the file name to record when ``vcf_path`` is a temporary copy (an upload).
     """
     timings: dict[str, float] = {}
     began = clock = time.perf_counter()
@@ -85,10 +83,8 @@ def match_patient(
 
     warnings: list[str] = []
     state = knowledge_state(graph)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # PharmCAT files parse while the graph answers
-        pgx_loading = pool.submit(_pgx_data, pharmcat_dir, pharmcat_files(state), warnings)
-        knowledge = load_knowledge(graph, state)
-        pgx, pgx_info = pgx_loading.result()
+    knowledge = load_knowledge(graph, state)
+    pgx, pgx_info = pgx_release(knowledge.pgx, state["sources"], warnings)
     pgx_intervals = pgx.intervals() if pgx else ()
     annotated = bool(vcf.annotation_sources)
     index = knowledge.index(annotated=annotated, extra=pgx_intervals)
@@ -255,23 +251,6 @@ def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
 
 
 # --- pharmacogenomics ------------------------------------------------------------------------
-
-
-def _pgx_data(explicit: str | os.PathLike[str] | None, source_files: list[str],
-              warnings: list[str]) -> tuple[PgxData | None, dict[str, Any]]:
-    folder, origin = find_pharmcat_dir(explicit, source_files, default_data_dir() / "pgx" / "pharmcat")
-    if folder is None:
-        reason = "no PharmCAT definitions (no --pharmcat-dir, no active pharmcat release files, none in KG_DATA_DIR)"
-        warnings.append(f"pharmacogenomics skipped: {reason}")
-        return None, {"pharmcatDir": None, "from": origin, "skipped": reason}
-    try:
-        data = PgxData.load(folder)
-    except (OSError, ValueError, KeyError) as err:
-        reason = f"PharmCAT data at {folder} unreadable: {err}"
-        warnings.append(f"pharmacogenomics skipped: {reason}")
-        return None, {"pharmcatDir": str(folder), "from": origin, "skipped": reason}
-    return data, {"pharmcatDir": str(folder), "from": origin, "skipped": None,
-                  "genes": sorted(data.definitions)}
 
 
 def _diplotype_rows(graph: Graph, genes: list[GeneResult],

@@ -39,7 +39,7 @@ class MatchReport:
     variants: list[MatchedVariant] = field(default_factory=list)
     undetermined: list[dict[str, Any]] = field(default_factory=list)
     genes: list[GeneResult] = field(default_factory=list)
-    pgx: dict[str, Any] = field(default_factory=dict)  # {"pharmcatDir", "from", "skipped"}
+    pgx: dict[str, Any] = field(default_factory=dict)  # {"release", "skipped", "genes"}
     records_read: int = 0
     records_skipped: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> ALT alleles
@@ -92,6 +92,8 @@ class MatchReport:
             lines.append(f"    {g.gene:<8} {g.diplotype or '-':<24} {phen}  ({g.status}{flag})")
         if self.pgx.get("skipped"):
             lines.append(f"  pharmacogenomics skipped: {self.pgx['skipped']}")
+        elif self.pgx.get("release"):
+            lines.append(f"  star alleles called with the definitions of {self.pgx['release']} (from the graph)")
         lines += [f"  warning: {w}" for w in self.warnings]
         lines.append("  timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
         return "\n".join(lines)

@@ -19,6 +19,8 @@ NODE_KEYS: dict[str, str] = {
     "Recommendation": "id",
     "Guideline": "id",  # PharmGKB guideline annotation id; -[:FOR_DRUG]-> Drug, <-[:PART_OF]- Recommendation
     "Diplotype": "id",  # "CYP2C19:*1/*2" -[:HAS_PHENOTYPE {guideline}]-> Phenotype (kg/loaders/pharmcat.py)
+    "AlleleDefinition": "id",  # "<pharmcat release>:CYP2C19": the caller's definitions as JSON (kg.pharmcat.stored)
+    "PhenotypeTable": "id",  # "<pharmcat release>:CPIC:CYP2C19": a diplotype table as JSON (kg.pharmcat.stored)
     "SequenceOntologyTerm": "id",
     "SecondaryFinding": "id",  # ACMG SF v3.0 gene-disorder row
     "Source": "key",  # "<name>@<version>"
