@@ -79,7 +79,8 @@ What is selected, and why (a demo patient with melanoma, DOID:1909: see seeds/pa
   labels and the pharmacogenetic-association rows for clopidogrel, fluorouracil, capecitabine,
   mercaptopurine, warfarin, simvastatin and tacrolimus (top-level metadata kept).
 * hgnc (2024-10): the genes the other subsets name (listed in GENES, plus every HGNC symbol found in
-  the selected records), with the file's header.
+  the selected records), with the file's header; and for gene-symbol resolution KMT2A (previous
+  symbol MLL), ERBB2 (alias HER2), ABCC9 and MED23 (both have the alias SUR2: an ambiguous name).
 * doid (2024-01-31): the terms the CIViC rows use, the diseases the selected ClinVar conditions and
   ACMG rows reach through DOID xrefs (the same xref keys the loaders use), a few named terms (breast
   and ovarian cancer, hereditary breast ovarian cancer syndrome, familial adenomatous polyposis,
@@ -200,6 +201,7 @@ FDA_ASSOCIATION_DRUGS = (
 GENES = (  # the genes the demo questions are about; symbols found in the selected records are added
     "BRAF", "EGFR", "KRAS", "NRAS", "BRCA1", "BRCA2", "TP53", "MUTYH", "APC", "MLH1", "CFTR",
     *PGX_GENES, "CYP4F2",
+    "KMT2A", "ERBB2", "ABCC9", "MED23",  # resolution: previous symbol MLL, alias HER2, SUR2 of two genes
 )
 DISEASES = (  # named terms besides those the records reach (ancestors are added)
     "DOID:1909", "DOID:8923", "DOID:9256", "DOID:3908", "DOID:3910", "DOID:1612", "DOID:2394",
