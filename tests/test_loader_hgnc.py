@@ -23,19 +23,15 @@ SEED_GENES = default_seed_dir() / "genes" / "hgnc_complete_set_2024-10.txt.gz"
 
 
 @pytest.fixture(scope="module")
-def genes_file(data_dir: Path) -> Path:
-    return data_dir / "genes" / "hgnc_complete_set_2024-10.txt.gz"
-
-
-@pytest.fixture(scope="module")
-def hgnc_loaded(seeded: Graph, data_dir: Path) -> LoadReport:
+def real_hgnc(seeded: Graph, data_dir: Path) -> LoadReport:
     return hgnc.load(seeded, data_dir / "genes", progress=False)
 
 
 @pytest.fixture(scope="module")
-def active(seeded: Graph) -> Graph:
-    """The graph with its active HGNC release: the seed subset, or the real release once loaded."""
-    return seeded
+def hgnc_loaded(seeded: Graph) -> LoadReport:
+    """The active HGNC release (the seed subset, or the real one once loaded), loaded again: a no-op."""
+    release = active_release(seeded, "hgnc")
+    return hgnc.load(seeded, release.folder, progress=False, version=release.version)
 
 
 def _counts(graph: Graph) -> dict[str, int]:
@@ -97,7 +93,8 @@ def test_undated_file_is_named_by_newest_date_modified(tmp_path: Path) -> None:
 
 
 @pytest.mark.realdata
-def test_gene_count_matches_sources_md(seeded: Graph, hgnc_loaded: LoadReport) -> None:
+def test_gene_count_matches_sources_md(seeded: Graph, real_hgnc: LoadReport) -> None:
+    hgnc_loaded = real_hgnc
     assert hgnc_loaded.skipped or hgnc_loaded.rows["genes"] == GENES_IN_SOURCES_MD
     row = seeded.read(
         "MATCH (s:Source {key: $key}) "
@@ -109,19 +106,18 @@ def test_gene_count_matches_sources_md(seeded: Graph, hgnc_loaded: LoadReport) -
     assert aliases[0]["n"] == 59_826
 
 
-def test_alias_edges_match_the_file(active: Graph) -> None:
-    release = active_release(active, "hgnc")
+def test_alias_edges_match_the_file(seeded: Graph, hgnc_loaded: LoadReport) -> None:
+    release = active_release(seeded, "hgnc")
     (genes_file,) = release.folder.glob("hgnc_complete_set_*.txt.gz")
     pairs = {(name.lower(), g["symbol"]) for g in hgnc.read_genes(genes_file)
              for name in g["aliases"] + g["previousSymbols"]}
-    written = active.read(
+    written = seeded.read(
         "MATCH (a:GeneAlias)-[r:ALIAS_OF {release: $key}]->(g:Gene) RETURN count(r) AS n", key=release.key
     )[0]["n"]
     assert written == len(pairs) > 0
 
 
-def test_braf_properties(active: Graph) -> None:
-    seeded = active
+def test_braf_properties(seeded: Graph, hgnc_loaded: LoadReport) -> None:
     braf = seeded.read("MATCH (g:Gene {symbol: 'BRAF'}) RETURN g {.*} AS g")[0]["g"]
     assert braf["hgncId"] == "HGNC:1097" and braf["ncbiGeneId"] == "673"
     assert braf["ensemblId"] == "ENSG00000157764" and braf["location"] == "7q34"
@@ -129,28 +125,24 @@ def test_braf_properties(active: Graph) -> None:
     assert braf["aliases"] == ["BRAF1", "BRAF-1"]
 
 
-def test_previous_symbol_resolves_to_current_gene(active: Graph) -> None:
-    seeded = active
+def test_previous_symbol_resolves_to_current_gene(seeded: Graph, hgnc_loaded: LoadReport) -> None:
     match = find_gene(seeded, "MLL")  # HGNC:7132 KMT2A, prev_symbol MLL
     assert match is not None and match.gene["symbol"] == "KMT2A" and match.matched_as == "previous"
     assert match.gene["hgncId"] == "HGNC:7132"
 
 
-def test_alias_resolves(active: Graph) -> None:
-    seeded = active
+def test_alias_resolves(seeded: Graph, hgnc_loaded: LoadReport) -> None:
     match = find_gene(seeded, "her2")  # ERBB2 alias_symbol HER-2|HER2|...
     assert match is not None and match.gene["symbol"] == "ERBB2" and match.matched_as == "alias"
 
 
-def test_alias_of_several_genes_is_ambiguous(active: Graph) -> None:
-    seeded = active
+def test_alias_of_several_genes_is_ambiguous(seeded: Graph, hgnc_loaded: LoadReport) -> None:
     with pytest.raises(AmbiguousSymbol) as err:
         find_gene(seeded, "SUR2")  # alias of both ABCC9 and MED23
     assert err.value.candidates == ["ABCC9", "MED23"]
 
 
-def test_reload_is_idempotent(active: Graph) -> None:
-    seeded = active
+def test_reload_is_idempotent(seeded: Graph, hgnc_loaded: LoadReport) -> None:
     release = active_release(seeded, "hgnc")
     before = _counts(seeded)
     again = hgnc.load(seeded, release.folder, progress=False, version=release.version)
@@ -174,27 +166,26 @@ def _expect_clean_failure(graph: Graph, path: Path, *, line: int | None) -> Sour
     return err.value
 
 
-def test_truncated_gzip_fails_cleanly(active: Graph, tmp_path: Path) -> None:
+def test_truncated_gzip_fails_cleanly(seeded: Graph, hgnc_loaded: LoadReport, tmp_path: Path) -> None:
     data = SEED_GENES.read_bytes()
     copy = tmp_path / "hgnc_complete_set_2024-10.txt.gz"
     copy.write_bytes(data[: len(data) * 2 // 3])
-    error = _expect_clean_failure(active, copy, line=None)
+    error = _expect_clean_failure(seeded, copy, line=None)
     assert error.line is not None and error.line > 1
     assert "gzip" in error.expected
 
 
-def test_wrong_column_count_fails_cleanly(active: Graph, tmp_path: Path) -> None:
+def test_wrong_column_count_fails_cleanly(seeded: Graph, hgnc_loaded: LoadReport, tmp_path: Path) -> None:
     with gzip.open(SEED_GENES, "rt", encoding="utf-8") as handle:
         lines = list(handle)
     lines[20] = lines[20].replace("\t", "", 1)  # line 21: one column fewer
     copy = tmp_path / "hgnc_complete_set_2024-10.txt"
     copy.write_text("".join(lines))
-    error = _expect_clean_failure(active, copy, line=21)
+    error = _expect_clean_failure(seeded, copy, line=21)
     assert error.expected == "54 tab-separated columns" and error.found.startswith("53 columns")
 
 
-def test_bad_header_fails_cleanly(active: Graph, tmp_path: Path) -> None:
-    seeded = active
+def test_bad_header_fails_cleanly(seeded: Graph, hgnc_loaded: LoadReport, tmp_path: Path) -> None:
     with gzip.open(SEED_GENES, "rt", encoding="utf-8") as handle:
         lines = [next(handle) for _ in range(10)]
     lines[0] = lines[0].replace("symbol", "sym", 1)
