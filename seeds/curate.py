@@ -44,7 +44,10 @@ What is selected, and why (a demo patient with melanoma, DOID:1909: see seeds/pa
   KRAS Mutation (EID5345, colorectal, cetuximab/panitumumab resistance A); for the matcher's levels,
   BRAF V600D (EID94, dabrafenib, melanoma, B: the allele whose codon spelling CA>TT is V600E at
   protein level) and the codon-level KRAS G13 (EID488, multiple myeloma, prognostic B: an annotated
-  p.Gly13Asp anywhere in KRAS meets it). Then every molecular
+  p.Gly13Asp anywhere in KRAS meets it); for the loader's reading of CIViC, EGFR E746_A750del (EID4198,
+  gefitinib, NSCLC, C: a deletion whose anchor base only the VCF gives), the complex profile
+  "BRAF Amplification AND ( BRAF V600E OR BRAF V600K )" (EID6262, melanoma, resistance B) and KRAS
+  G12C in "Solid Tumor" (EID7572, adagrasib, D: a disease without a DOID). Then every molecular
   profile those rows name, every variant of those profiles, the GeneSummaries rows of their genes,
   the civic_accepted.vcf records of those variants (with the VCF header), and the chain blocks of
   hg19ToHg38.over.chain.gz that contain the variants' GRCh37 positions (each original chain cut
@@ -136,6 +139,9 @@ CIVIC_EVIDENCE = (
     5345,  # KRAS Mutation (gene-level category), colorectal, anti-EGFR antibody resistance
     94,  # BRAF V600D, melanoma, dabrafenib, B: V600E's other codon spelling meets it at protein level
     488,  # KRAS G13 (codon level), multiple myeloma, prognostic B
+    4198,  # EGFR E746_A750del, NSCLC, gefitinib, C: deletion, anchor base from the VCF
+    6262,  # BRAF Amplification AND ( BRAF V600E OR BRAF V600K ), melanoma, resistance B: a complex profile
+    7572,  # KRAS G12C, Solid Tumor (no DOID: a CIViC-only disease), adagrasib, D
 )
 CIVIC_ASSERTIONS = (7, 5)  # BRAF V600E + dabrafenib/trametinib; EGFR L858R + erlotinib (AMP Tier I)
 

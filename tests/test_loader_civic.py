@@ -20,7 +20,13 @@ from kg.db import Graph
 from kg.loaders import civic
 from kg.loaders.civic_files import find_release, read_vcf_alleles
 from kg.loaders.civic_names import classify_variant, parse_profile_name, split_therapies
-from kg.loaders.civic_rows import VariantIndex, VariantReader, assertion_rows, evidence_rows, profile_rows
+from kg.loaders.civic_rows import (
+    VariantIndex,
+    VariantReader,
+    assertion_rows,
+    evidence_rows,
+    profile_rows,
+)
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.liftover import LiftFailure, Liftover
 from kg.loaders.seeds import default_seed_dir
@@ -97,13 +103,17 @@ def civic_dir(data_dir: Path) -> Path:
     return data_dir / "civic"
 
 
-@pytest.fixture(scope="module")
-def parsed_variants(civic_dir: Path) -> tuple[list[dict], Counter[str], VariantIndex]:
-    files = find_release(civic_dir)
+def _parse_variants(folder: Path) -> tuple[list[dict], Counter[str], VariantIndex]:
+    files = find_release(folder)
     tally: Counter[str] = Counter()
     index = VariantIndex()
     reader = VariantReader(files, Liftover(files.chain), read_vcf_alleles(files.vcf), tally)
     return list(reader.rows(index)), tally, index
+
+
+@pytest.fixture(scope="module")
+def parsed_variants(civic_dir: Path) -> tuple[list[dict], Counter[str], VariantIndex]:
+    return _parse_variants(civic_dir)
 
 
 def test_release_version_from_file_names() -> None:
@@ -120,13 +130,32 @@ def test_chain_lifts_braf() -> None:
 
 
 @pytest.mark.realdata
-def test_real_chain_keeps_jak2_and_release_facts_outside_the_seeds(civic_dir: Path, real_civic: Graph) -> None:
+def test_real_chain_keeps_jak2_and_release_facts_outside_the_seeds(
+    civic_dir: Path, real_civic: Graph, parsed_variants: tuple[list[dict], Counter[str], VariantIndex]
+) -> None:
+    """The real release's instances of what the seeds test: an exon category, a drug name with a
+    comma, an indel and an insertion without a VCF record, a negated profile member, every
+    evidence item and assertion on the CIViC-only "Solid Tumor"."""
     jak2 = Liftover(civic_dir / "hg19ToHg38.over.chain.gz").lift_allele("9", 5073770, "G")
     assert not isinstance(jak2, LiftFailure) and jak2.pos == 5073770
     exon19 = real_civic.read("MATCH (v:Variant {id: 'civic:variant:133'}) RETURN v{.*} AS v")[0]["v"]
     assert (exon19["kind"], exon19["categoryType"], exon19["exons"], exon19["gene"]) == ("gene", "exon", [19], "EGFR")
     assert "pos" not in exon19 and exon19["chrom"] == "chr7"  # a lifted region, not an allele
     assert real_civic.read("MATCH (d:Drug {id: 'her2 inhibitor cp-724,714'}) RETURN count(d) AS n")[0]["n"] == 1
+    rows = {r["civicVariantId"]: r for r in parsed_variants[0]}
+    deletion = rows[762]  # MSH2 V273FS: TSV 2:47641433 T>- ; VCF 2:47641432 GT>G
+    assert deletion["coordinateSource"] == "civic_accepted.vcf"
+    assert (deletion["ref"], deletion["alt"], deletion["grch37Ref"], deletion["grch37Alt"]) == ("GT", "G", "T", None)
+    kit = rows[1558]  # KIT A502_Y503insAY: an insertion with no VCF record
+    assert kit["id"] == "civic:variant:1558" and "anchor base" in kit["reason"]
+    negated = real_civic.read("MATCH (:MolecularProfile {id: 'civic:MP4353'})-[r:INCLUDES]->(v) "
+                              "RETURN r.negated AS negated, v.proteinChange AS change")
+    assert negated == [{"negated": True, "change": "D816V"}]
+    d = real_civic.read("MATCH (e:Evidence)-[:FOR_DISEASE]->(d:Disease {id: 'civic:disease:solid tumor'}) "
+                        "RETURN d.civicOnly AS civicOnly, count(e) AS n, sum(CASE WHEN e:Assertion THEN 1 END) AS a")
+    assert d == [{"civicOnly": True, "n": 16 + 5, "a": 5}]  # 16 evidence items, 5 assertions (AID 8, 51, 57, 127, 131)
+    assert real_civic.read("MATCH (n:DiseaseName)-[:NAME_OF]->(:Disease {id: 'civic:disease:solid tumor'}) "
+                           "RETURN count(n) AS n")[0]["n"] == 0
 
 
 @pytest.mark.realdata
@@ -167,14 +196,22 @@ def test_grch38_rows_are_not_lifted() -> None:
     assert mnv["id"] == "GRCh38:chr9:130872895:AC:GT"
 
 
-@pytest.mark.realdata
-def test_indels_take_their_anchor_base_from_the_vcf(parsed_variants: tuple[list[dict], Counter[str], VariantIndex]) -> None:
-    rows = {r["civicVariantId"]: r for r in parsed_variants[0]}
-    deletion = rows[762]  # MSH2 V273FS: TSV 2:47641433 T>- ; VCF 2:47641432 GT>G
+def test_indels_take_their_anchor_base_from_the_vcf() -> None:
+    rows = {r["civicVariantId"]: r for r in _parse_variants(SEED_CIVIC)[0]}
+    # EGFR E746_A750del: TSV 7:55242465-55242479 GGAATTAAGAGAAGC>- ; VCF 7:55242464 AGGAATTAAGAGAAGC>A
+    deletion = rows[1002]
     assert deletion["coordinateSource"] == "civic_accepted.vcf"
-    assert (deletion["ref"], deletion["alt"], deletion["grch37Ref"], deletion["grch37Alt"]) == ("GT", "G", "T", None)
-    kit = rows[1558]  # KIT A502_Y503insAY: an insertion with no VCF record
-    assert kit["id"] == "civic:variant:1558" and "anchor base" in kit["reason"]
+    assert (deletion["ref"], deletion["alt"]) == ("AGGAATTAAGAGAAGC", "A")
+    assert (deletion["grch37Ref"], deletion["grch37Alt"]) == ("GGAATTAAGAGAAGC", None)
+    assert deletion["id"].startswith("GRCh38:chr7:") and deletion["kind"] == "exact"
+    # an insertion with no VCF record (as the release has KIT A502_Y503insAY): kept, with the reason
+    files = find_release(SEED_CIVIC)
+    reader = VariantReader(files, Liftover(files.chain), {}, Counter())
+    insertion = reader.variant(files.tsv("VariantSummaries"), 2, {
+        **{c: "" for c in _VARIANT_COLUMNS}, "variant_id": "900003", "gene": "BRAF", "variant": "T599_V600insTT",
+        "chromosome": "7", "start": "140453136", "stop": "140453137", "variant_bases": "AGTAGT",
+        "reference_build": "GRCh37"})
+    assert insertion["id"] == "civic:variant:900003" and "anchor base" in insertion["reason"]
 
 
 def test_unliftable_and_baseless_alleles_are_kept_with_a_reason() -> None:
@@ -344,9 +381,7 @@ def test_assertion_tier_support_and_context(loaded: Graph) -> None:
     assert a["support"] == [3758, 6178, 6938, 6940]
 
 
-@pytest.mark.realdata
-def test_complex_profiles_keep_their_boolean_expression(real_civic: Graph) -> None:
-    loaded = real_civic
+def test_complex_profiles_keep_their_boolean_expression(loaded: Graph) -> None:
     mp = loaded.read(
         "MATCH (mp:MolecularProfile {id: 'civic:MP4174'})-[r:INCLUDES]->(v:Variant) "
         "RETURN mp.kind AS kind, mp.expression AS expr, mp.variantExpression AS ids, collect(v.id) AS members"
@@ -355,17 +390,13 @@ def test_complex_profiles_keep_their_boolean_expression(real_civic: Graph) -> No
     assert mp["ids"] == ("civic:variant:1269 AND ( GRCh38:chr7:140753336:A:T OR GRCh38:chr7:140753336:AC:TT )")
     assert sorted(mp["members"]) == sorted(["civic:variant:1269", "GRCh38:chr7:140753336:A:T",
                                             "GRCh38:chr7:140753336:AC:TT"])
-    negated = loaded.read("MATCH (:MolecularProfile {id: 'civic:MP4353'})-[r:INCLUDES]->(v) "
-                          "RETURN r.negated AS negated, v.proteinChange AS change")
-    assert negated == [{"negated": True, "change": "D816V"}]
 
 
-@pytest.mark.realdata
-def test_diseases_without_doid_get_a_civic_id(real_civic: Graph) -> None:
-    loaded = real_civic
+def test_diseases_without_doid_get_a_civic_id(loaded: Graph) -> None:
+    # "Solid Tumor" has no DOID in CIViC (the seeds: EID7572, KRAS G12C, adagrasib)
     d = loaded.read("MATCH (e:Evidence)-[:FOR_DISEASE]->(d:Disease {id: 'civic:disease:solid tumor'}) "
-                    "RETURN d.civicOnly AS civicOnly, count(e) AS n, sum(CASE WHEN e:Assertion THEN 1 END) AS a")
-    assert d == [{"civicOnly": True, "n": 16 + 5, "a": 5}]  # 16 evidence items, 5 assertions (AID 8, 51, 57, 127, 131)
+                    "RETURN d.civicOnly AS civicOnly, count(e) > 0 AS linked")
+    assert d == [{"civicOnly": True, "linked": True}]
     assert loaded.read("MATCH (n:DiseaseName)-[:NAME_OF]->(:Disease {id: 'civic:disease:solid tumor'}) "
                        "RETURN count(n) AS n")[0]["n"] == 0
 
