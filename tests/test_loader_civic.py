@@ -20,13 +20,7 @@ from kg.db import Graph
 from kg.loaders import civic
 from kg.loaders.civic_files import find_release, read_vcf_alleles
 from kg.loaders.civic_names import classify_variant, parse_profile_name, split_therapies
-from kg.loaders.civic_rows import (
-    VariantIndex,
-    VariantReader,
-    assertion_rows,
-    evidence_rows,
-    profile_rows,
-)
+from kg.loaders.civic_rows import VariantIndex, VariantReader, assertion_rows, evidence_rows, profile_rows
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.liftover import LiftFailure, Liftover
 from kg.loaders.seeds import default_seed_dir
