@@ -88,6 +88,12 @@ def pc(pharmcat: Path) -> Pharmcat:
     return Pharmcat(pharmcat)
 
 
+@pytest.fixture(scope="module")
+def real_pc(data_dir: Path) -> Pharmcat:
+    """The real PharmCAT release's files: genes the seeds lack (CYP2D6, the HLA genes)."""
+    return Pharmcat(data_dir / "pgx" / "pharmcat")
+
+
 # ---------------------------------------------------------------------------------------------
 # Writing VCFs
 
@@ -358,9 +364,9 @@ def test_cyp2d6_without_an_outside_call_is_no_result(match: Match, real_data: Gr
 
 
 @pytest.mark.realdata
-def test_outside_calls(match: Match, real_data: Graph, pc: Pharmcat, tmp_path: Path) -> None:
+def test_outside_calls(match: Match, real_data: Graph, real_pc: Pharmcat, tmp_path: Path) -> None:
     """CYP2D6 and HLA-B phenotypes are in the real PharmCAT release, not in the seeds."""
-    seeded = real_data
+    seeded, pc = real_data, real_pc
     hla = seeded.read("MATCH (p:Phenotype {gene: 'HLA-B'}) WHERE p.id ENDS WITH ' positive' "
                          "RETURN p.id AS id ORDER BY id LIMIT 1")[0]["id"]
     allele = hla.split(":", 1)[1].removesuffix(" positive")
