@@ -167,6 +167,9 @@ def test_doid_counts_match_sources_md(seeded: Graph, real_doid: LoadReport, real
     assert DOID_TERMS - DOID_OBSOLETE == DOID_LIVE
     edges = seeded.read("MATCH (:Disease)-[r:IS_A {release: $key}]->(:Disease) RETURN count(r) AS n", key=DOID_RELEASE)
     assert edges[0]["n"] == _live_is_a_lines(doid_file) == 15_995
+    assert seeded.read("MATCH ()-[r:REPLACED_BY {release: $key}]->() RETURN count(r) AS n", key=DOID_RELEASE)[0]["n"] == 13
+    old = seeded.read("MATCH (:Disease {id: 'DOID:0080091'})-[:REPLACED_BY]->(new) RETURN new.id AS id")
+    assert old == [{"id": "DOID:0080094"}]
 
 
 def test_melanoma_xref_and_path_to_cancer(seeded: Graph, doid_loaded: LoadReport) -> None:
@@ -204,17 +207,16 @@ def test_condition_maps_to_doid_by_xref(seeded: Graph, doid_loaded: LoadReport, 
     assert hits[0]["ids"] == [disease]
 
 
-@pytest.mark.realdata
-def test_obsolete_term_resolves_via_replaced_by(seeded: Graph, real_doid: LoadReport) -> None:
+def test_obsolete_term_resolves_via_replaced_by(seeded: Graph, doid_loaded: LoadReport) -> None:
     row = seeded.read(
-        "MATCH (old:Disease {id: 'DOID:0080091'})-[:REPLACED_BY]->(new:Disease) "
+        "MATCH (old:Disease {id: 'DOID:955'})-[:REPLACED_BY]->(new:Disease) "
         "RETURN old.obsolete AS obsolete, old.replacedBy AS replacedBy, new.id AS new, new.obsolete AS newObsolete, "
         "       COUNT { (old)-[:IS_A]-() } AS isA, COUNT { (old)<-[:XREF_OF]-() } AS xrefs"
     )
-    assert row == [{"obsolete": True, "replacedBy": "DOID:0080094", "new": "DOID:0080094",
+    # DOID:955 "obsolete benign neurilemmoma" (xref UMLS_CUI:C0854906), replaced_by DOID:3192
+    assert row == [{"obsolete": True, "replacedBy": "DOID:3192", "new": "DOID:3192",
                     "newObsolete": False, "isA": 0, "xrefs": 0}]
     assert seeded.read("MATCH (d:Disease {obsolete: true})-[:IS_A]-() RETURN count(*) AS n")[0]["n"] == 0
-    assert seeded.read("MATCH ()-[r:REPLACED_BY {release: $key}]->() RETURN count(r) AS n", key=DOID_RELEASE)[0]["n"] == 13
 
 
 def test_doid_reload_is_idempotent(seeded: Graph, doid_loaded: LoadReport, so_loaded: LoadReport) -> None:
