@@ -41,20 +41,27 @@ What is selected, and why (a demo patient with melanoma, DOID:1909: see seeds/pa
   EGFR T790M (EID238 erlotinib resistance A, EID239 gefitinib resistance B, EID1592 osimertinib
   sensitivity A); EGFR L858R (EID2994 erlotinib A) with assertion AID5 (erlotinib, NSCLC, Tier I -
   Level A) and its eight supporting items; KRAS G12C (EID9431 sotorasib A); the gene-level category
-  KRAS Mutation (EID5345, colorectal, cetuximab/panitumumab resistance A). Then every molecular
+  KRAS Mutation (EID5345, colorectal, cetuximab/panitumumab resistance A); for the matcher's levels,
+  BRAF V600D (EID94, dabrafenib, melanoma, B: the allele whose codon spelling CA>TT is V600E at
+  protein level) and the codon-level KRAS G13 (EID488, multiple myeloma, prognostic B: an annotated
+  p.Gly13Asp anywhere in KRAS meets it); for the loader's reading of CIViC, EGFR E746_A750del (EID4198,
+  gefitinib, NSCLC, C: a deletion whose anchor base only the VCF gives), the complex profile
+  "BRAF Amplification AND ( BRAF V600E OR BRAF V600K )" (EID6262, melanoma, resistance B) and KRAS
+  G12C in "Solid Tumor" (EID7572, adagrasib, D: a disease without a DOID). Then every molecular
   profile those rows name, every variant of those profiles, the GeneSummaries rows of their genes,
   the civic_accepted.vcf records of those variants (with the VCF header), and the chain blocks of
   hg19ToHg38.over.chain.gz that contain the variants' GRCh37 positions (each original chain cut
   down to those blocks: same score, names, sizes, strand and id; positions outside them are
   unmapped). The script checks that every selected variant lifts to the same GRCh38 place with the
   subset chain as with the full one.
-* clinvar (2026-02-26 VCF): the full header and 14 records by VariationID — BRCA1 17662 (c.68_69del)
+* clinvar (2026-02-26 VCF): the full header and 16 records by VariationID — BRCA1 17662 (c.68_69del)
   and 17677 (c.5266dup), BRCA2 9325 (c.5946del), all Pathogenic, reviewed by expert panel (3 stars);
   BRCA2 9329 (N372H, Benign, expert panel), BRCA1 54664 (Likely benign, expert panel), BRCA1 491071
   (Uncertain significance, expert panel), BRCA2 37722 (conflicting classifications); MUTYH 5293
   (Y179C) and 5294 (G396D), Pathogenic/Likely pathogenic (recessive: one allele makes a carrier);
   TP53 12374 (R175H) and 12347 (R248W), Pathogenic, expert panel; APC 816, Pathogenic, expert panel;
-  MLH1 495762 and 663235, which the older clinvar_more release classifies differently.
+  MLH1 495762 and 663235, which the older clinvar_more release classifies differently; APC 825
+  (T>G, Pathogenic) and 42238 (T>C, Benign) at the same position 5:112827157, a multi-allelic site.
 * clinvar_more (2024-06-01 extract): the header and five rows by CHROM/POS/REF/ALT — MLH1
   3:37048507 C>T (Uncertain significance in 2024, Likely benign in the clinvar subset: newer wins) and
   3:37048964 T>G (Uncertain significance in 2024, Likely pathogenic later), CFTR F508del
@@ -76,11 +83,14 @@ What is selected, and why (a demo patient with melanoma, DOID:1909: see seeds/pa
   labels and the pharmacogenetic-association rows for clopidogrel, fluorouracil, capecitabine,
   mercaptopurine, warfarin, simvastatin and tacrolimus (top-level metadata kept).
 * hgnc (2024-10): the genes the other subsets name (listed in GENES, plus every HGNC symbol found in
-  the selected records), with the file's header.
+  the selected records), with the file's header; and for gene-symbol resolution KMT2A (previous
+  symbol MLL), ERBB2 (alias HER2), ABCC9 and MED23 (both have the alias SUR2: an ambiguous name).
 * doid (2024-01-31): the terms the CIViC rows use, the diseases the selected ClinVar conditions and
   ACMG rows reach through DOID xrefs (the same xref keys the loaders use), a few named terms (breast
   and ovarian cancer, hereditary breast ovarian cancer syndrome, familial adenomatous polyposis,
-  Lynch and Li-Fraumeni syndromes), and all their IS_A ancestors; the OBO header and Typedefs.
+  Lynch and Li-Fraumeni syndromes; the obsolete DOID:955 with its replacement DOID:3192, so that
+  following REPLACED_BY is tested on the seeds), and all their IS_A ancestors; the OBO header and
+  Typedefs.
 * so (2024-11-18): the terms the selected ClinVar records (MC, CLNVCSO) and CIViC variant types
   name, with all IS_A ancestors; the OBO header and Typedefs.
 * patients/demo.vcf is written from the seed files themselves (CYP2C19 and DPYD definition
@@ -131,6 +141,11 @@ CIVIC_EVIDENCE = (
     2994,  # EGFR L858R, erlotinib, A
     9431,  # KRAS G12C, sotorasib, A
     5345,  # KRAS Mutation (gene-level category), colorectal, anti-EGFR antibody resistance
+    94,  # BRAF V600D, melanoma, dabrafenib, B: V600E's other codon spelling meets it at protein level
+    488,  # KRAS G13 (codon level), multiple myeloma, prognostic B
+    4198,  # EGFR E746_A750del, NSCLC, gefitinib, C: deletion, anchor base from the VCF
+    6262,  # BRAF Amplification AND ( BRAF V600E OR BRAF V600K ), melanoma, resistance B: a complex profile
+    7572,  # KRAS G12C, Solid Tumor (no DOID: a CIViC-only disease), adagrasib, D
 )
 CIVIC_ASSERTIONS = (7, 5)  # BRAF V600E + dabrafenib/trametinib; EGFR L858R + erlotinib (AMP Tier I)
 
@@ -142,6 +157,7 @@ CLINVAR_IDS = (
     12374, 12347,  # TP53 R175H, R248W
     816,  # APC
     495762, 663235,  # MLH1, classified differently by the older clinvar_more release
+    825, 42238,  # APC 5:112827157 T>G Pathogenic and T>C Benign: one multi-allelic site
 )
 
 CLINVAR_MORE_FILE = "clinvar_20240601_GRCh38_selected_genes.tsv.gz"
@@ -195,10 +211,12 @@ FDA_ASSOCIATION_DRUGS = (
 GENES = (  # the genes the demo questions are about; symbols found in the selected records are added
     "BRAF", "EGFR", "KRAS", "NRAS", "BRCA1", "BRCA2", "TP53", "MUTYH", "APC", "MLH1", "CFTR",
     *PGX_GENES, "CYP4F2",
+    "KMT2A", "ERBB2", "ABCC9", "MED23",  # resolution: previous symbol MLL, alias HER2, SUR2 of two genes
 )
 DISEASES = (  # named terms besides those the records reach (ancestors are added)
     "DOID:1909", "DOID:8923", "DOID:9256", "DOID:3908", "DOID:3910", "DOID:1612", "DOID:2394",
     "DOID:5683", "DOID:0050424", "DOID:3883", "DOID:3012",
+    "DOID:955",  # obsolete benign neurilemmoma, replaced by neurilemmoma (DOID:3192): an old id resolves
 )
 
 HGNC_FILE = "hgnc_complete_set_2024-10.txt.gz"

@@ -6,6 +6,11 @@ server instead (its database is cleared: never point it at data you want to keep
 The real releases in ../shared/data are loaded once per run, by the ``real_data`` fixture.
 ``KG_TEST_REUSE=1`` (development only) keeps the local test instance and its data between runs:
 loads of unchanged releases are then checksum-matched no-ops, so a re-run starts in seconds.
+
+Tests that need ../shared/data are ``realdata`` (marked automatically when they use ``data_dir``
+or ``real_data``): they skip without the data, and with the data present a skipped ``realdata``
+test fails the session (tests/realdata_guard.py). Every other test runs on the seeds (``seeded``)
+or on files it writes.
 """
 
 from __future__ import annotations
@@ -17,9 +22,18 @@ from pathlib import Path
 import pytest
 
 from kg import neo4j_server
-from kg.config import Settings, default_data_dir
+from kg.config import Settings
 from kg.db import Graph
 from kg.schema import apply_schema
+from tests.realdata_guard import (  # noqa: F401  (the guard's hooks, registered by name)
+    data_dir_path,
+    data_present,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 
 TEST_BOLT_PORT = int(os.environ.get("KG_TEST_BOLT_PORT", 7688))
 TEST_HTTP_PORT = int(os.environ.get("KG_TEST_HTTP_PORT", 7475))
@@ -75,8 +89,8 @@ def seeded(graph: Graph) -> Graph:
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    path = default_data_dir()
-    if not (path / "README.md").exists():
+    path = data_dir_path()
+    if not data_present():
         pytest.skip(f"the shared reference data is absent ({path}); set KG_DATA_DIR to run these tests")
     return path
 

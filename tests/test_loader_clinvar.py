@@ -1,7 +1,9 @@
 """ClinVar loaders: the 2026-02-26 VCF (clinvar/), the 2024-06-01 extract and ACMG SF v3.0 (clinvar_more/).
 
-Real releases from ../shared/data, the real Disease Ontology for condition mapping, and corrupted
-or made-up copies written in tmp_path. Made-up releases use their own Source names and fake
+Parsers and corrupted copies on the seed files (seeds/clinvar, seeds/clinvar_more: whole records
+of both releases), graph facts of the active releases (tests/releases.py: the seeds, or the real
+releases once loaded, with the Disease Ontology for condition mapping), counts of the real releases
+from ../shared/data (``realdata``), and made-up copies written in tmp_path. Made-up releases use their own Source names and fake
 VariationIDs/positions, so they never replace or touch the real ones.
 """
 
@@ -19,6 +21,9 @@ from kg.loaders import clinvar, clinvar_more, registry
 from kg.loaders import clinvar_fields as cv
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, SourceRelease, discard_release, load_release
+from kg.loaders.seeds import default_seed_dir
+from kg.identity.variants import normalize
+from tests.releases import active_release
 
 CLINVAR_RELEASE = "clinvar@2026-02-26"
 MORE_RELEASE = "clinvar_more@2024-06-01"
@@ -29,7 +34,9 @@ IN_BOTH = 4_925  # variants (normalised GRCh38 keys) in both files: MLH1, PALB2,
 
 BRCA1_EXPERT_PANEL = "17662"  # BRCA1 c.68_69del, SOURCES.md sample row: Pathogenic, reviewed by expert panel
 BRCA2_BENIGN = "9329"  # BRCA2 N372H (13:32332592 A>C): Benign, reviewed by expert panel
-MLH1_CHANGED = "GRCh38:chr3:37040243:C:A"  # 2024: conflicting; 2026 (VariationID 1343456): Likely pathogenic
+MLH1_CHANGED = "GRCh38:chr3:37048964:T:G"  # 2024: Uncertain significance; 2026 (VariationID 663235): Likely pathogenic
+SEED_VCF = clinvar.find_vcf(default_seed_dir() / "clinvar")
+SEED_TSV, SEED_ACMG = clinvar_more.find_files(default_seed_dir() / "clinvar_more")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -67,8 +74,14 @@ def loaded(diseases: Graph, data_dir: Path) -> tuple[LoadReport, LoadReport]:
 
 
 @pytest.fixture(scope="module")
-def kg(diseases: Graph, loaded: tuple[LoadReport, LoadReport]) -> Graph:
+def real_kg(diseases: Graph, loaded: tuple[LoadReport, LoadReport]) -> Graph:
     return diseases
+
+
+@pytest.fixture(scope="module")
+def kg(seeded: Graph) -> Graph:
+    """The graph with its active ClinVar releases: seeds, or the real ones once loaded."""
+    return seeded
 
 
 def _one(graph: Graph, cypher: str, **params: object) -> dict:  # type: ignore[type-arg]
@@ -209,6 +222,7 @@ def _write_tsv(path: Path, *lines: str, header: str = TSV_HEADER) -> Path:
     return path
 
 
+@pytest.mark.realdata
 def test_real_vcf_has_one_row_per_record(vcf: Path) -> None:
     assert clinvar.release_date(vcf) == "2026-02-26"
     rows = list(clinvar.read_records(vcf, "2026-02-26"))
@@ -231,6 +245,7 @@ def test_vcf_parser_splits_multiallelic_records_and_decodes_info(tmp_path: Path)
     assert row["consequences"] == [{"id": "SO:0001583", "name": "missense_variant"}]
 
 
+@pytest.mark.realdata
 def test_real_tsv_rows_are_distinct_variants(tsv: Path) -> None:
     rows = list(clinvar_more.read_records(tsv, clinvar_more.release_date(tsv)))
     assert len(rows) == TSV_RECORDS
@@ -242,6 +257,7 @@ def test_real_tsv_rows_are_distinct_variants(tsv: Path) -> None:
     assert {r["clinvarRelease"] for r in rows} == {"2024-06-01"}
 
 
+@pytest.mark.realdata
 def test_acmg_table(acmg: Path) -> None:
     rows = list(clinvar_more.read_acmg(acmg))
     assert len(rows) == ACMG_ROWS and len({r["gene"] for r in rows}) == ACMG_GENES
@@ -255,10 +271,20 @@ def test_acmg_table(acmg: Path) -> None:
     assert Counter(r["inheritance"] for r in rows) == {"AD": 71, "AR": 9, "XL": 2}
 
 
-# --- the real releases -------------------------------------------------------------------------
+def test_acmg_rows_of_the_seed_table() -> None:
+    assert SEED_ACMG is not None
+    by_gene = {r["gene"]: r for r in clinvar_more.read_acmg(SEED_ACMG)}
+    assert by_gene["MUTYH"]["inheritance"] == "AR" and by_gene["MUTYH"]["allelesRequired"] == 2
+    assert by_gene["MUTYH"]["reportWhat"] == "P and LP (2 variants)"
+    assert by_gene["APC"]["inheritance"] == "AD" and by_gene["APC"]["allelesRequired"] == 1  # "AD " trimmed
 
 
-def test_counts_agree_with_sources_md(kg: Graph, loaded: tuple[LoadReport, LoadReport]) -> None:
+# --- the releases in the graph ------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+def test_counts_agree_with_sources_md(real_kg: Graph, loaded: tuple[LoadReport, LoadReport]) -> None:
+    kg = real_kg
     first, second = loaded
     assert first.skipped or first.rows["variants"] == VCF_RECORDS
     assert second.skipped or second.rows["variants"] == TSV_RECORDS
@@ -286,6 +312,18 @@ def test_counts_agree_with_sources_md(kg: Graph, loaded: tuple[LoadReport, LoadR
         a=CLINVAR_RELEASE, b=MORE_RELEASE,
     )["n"]
     assert total == VCF_RECORDS + TSV_RECORDS - IN_BOTH
+    counts = _one(
+        kg,
+        "MATCH (old:Evidence {source: 'clinvar_more'})-[:SUPERSEDED_BY]->(new:Evidence {source: 'clinvar'}) "
+        "RETURN count(DISTINCT old) AS old, count(DISTINCT new) AS new",
+    )
+    assert counts == {"old": IN_BOTH, "new": IN_BOTH}
+    mapped = _one(
+        kg, "MATCH (e:Evidence {source: 'clinvar'}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n"
+    )["n"]
+    assert mapped > VCF_RECORDS // 2  # 44,958 of 69,302 with DOID 2024-01-31
+    findings = _one(kg, "MATCH (f:SecondaryFinding) WHERE EXISTS { (f)-[:FOR_DISEASE]->() } RETURN count(f) AS n")
+    assert findings["n"] > 70  # OMIM phenotype numbers that DOID cross-references (75 of 82)
 
 
 def test_brca1_expert_panel_pathogenic_has_three_stars(kg: Graph) -> None:
@@ -321,7 +359,9 @@ def test_benign_variant_is_classified_benign(kg: Graph) -> None:
     assert _visible_classifications(kg, row["v"]) == ["benign"]
 
 
-def test_star_ratings_and_origins_in_the_graph(kg: Graph) -> None:
+@pytest.mark.realdata
+def test_star_ratings_and_origins_in_the_graph(real_kg: Graph) -> None:
+    kg = real_kg
     stars = {(r["status"], r["stars"]): r["n"] for r in kg.read(
         "MATCH (e:Evidence {source: 'clinvar'}) RETURN e.reviewStatus AS status, e.stars AS stars, count(*) AS n")}
     assert stars[("reviewed by expert panel", 3)] == 8_056
@@ -349,14 +389,14 @@ def test_newer_release_wins_where_a_variant_is_in_both(kg: Graph) -> None:
         "RETURN old.classification AS old, new.classification AS new, EXISTS { (old)-[:SUPERSEDED_BY]->(new) } AS superseded",
         id=MLH1_CHANGED,
     )
-    assert row == {"old": "conflicting", "new": "likely pathogenic", "superseded": True}
+    assert row == {"old": "uncertain significance", "new": "likely pathogenic", "superseded": True}
     assert _visible_classifications(kg, MLH1_CHANGED) == ["likely pathogenic"]
     counts = _one(
         kg,
         "MATCH (old:Evidence {source: 'clinvar_more'})-[:SUPERSEDED_BY]->(new:Evidence {source: 'clinvar'}) "
         "RETURN count(DISTINCT old) AS old, count(DISTINCT new) AS new",
     )
-    assert counts == {"old": IN_BOTH, "new": IN_BOTH}
+    assert counts["old"] == counts["new"] >= 2  # one to one (the seeds: both MLH1 records)
     # one visible classification per variant: no variant keeps two current ClinVar classifications
     doubles = _one(
         kg,
@@ -366,36 +406,38 @@ def test_newer_release_wins_where_a_variant_is_in_both(kg: Graph) -> None:
     assert doubles["n"] == 0
 
 
-def test_conditions_map_to_disease_ontology(kg: Graph, vcf: Path) -> None:
+def test_conditions_map_to_disease_ontology(kg: Graph) -> None:
     mapped = _one(
         kg, "MATCH (e:Evidence {source: 'clinvar'}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n"
     )["n"]
+    vcf = clinvar.find_vcf(active_release(kg, "clinvar").folder)
     expected = sum(
         1 for row in clinvar.with_diseases(clinvar.read_records(vcf, "2026-02-26"), clinvar.disease_lookup(kg))
         if row.get("diseaseIds")
     )
-    assert mapped == expected and mapped > VCF_RECORDS // 2  # 44,958 of 69,302 with DOID 2024-01-31
-    findings = _one(kg, "MATCH (f:SecondaryFinding) WHERE EXISTS { (f)-[:FOR_DISEASE]->() } RETURN count(f) AS n")
-    assert findings["n"] > 70  # OMIM phenotype numbers that DOID cross-references (75 of 82)
+    assert mapped == expected > 0
+    findings = _one(kg, "MATCH (f:SecondaryFinding)-[:FOR_GENE]->(:Gene {symbol: 'MUTYH'}) "
+                        "RETURN [(f)-[:FOR_DISEASE]->(d) | d.id] AS diseases")
+    assert findings["diseases"] == ["DOID:0080410"]  # OMIM 608456, MUTYH-associated polyposis
 
 
 def test_secondary_findings_tell_carriers_from_patients_at_risk(kg: Graph) -> None:
     rows = kg.read(
-        "MATCH (f:SecondaryFinding)-[:FOR_GENE]->(g:Gene) WHERE g.symbol IN ['MUTYH', 'BRCA1', 'HFE'] "
+        "MATCH (f:SecondaryFinding)-[:FOR_GENE]->(g:Gene) WHERE g.symbol IN ['MUTYH', 'BRCA1'] "
         "RETURN g.symbol AS gene, f.inheritance AS inheritance, f.allelesRequired AS alleles, f.reportWhat AS report, "
         "f.phenotypeMim AS mim ORDER BY gene"
     )
     assert rows == [
         {"gene": "BRCA1", "inheritance": "AD", "alleles": 1, "report": "All P and LP", "mim": "604370"},
-        {"gene": "HFE", "inheritance": "AR", "alleles": 2, "report": "p.C282Y homozygotes only", "mim": "235200"},
         {"gene": "MUTYH", "inheritance": "AR", "alleles": 2, "report": "P and LP (2 variants)", "mim": "608456"},
     ]
 
 
-def test_reload_is_idempotent(kg: Graph, data_dir: Path) -> None:
+def test_reload_is_idempotent(kg: Graph) -> None:
     before = _totals(kg)
-    assert clinvar.load(kg, data_dir / "clinvar", progress=False).skipped
-    assert clinvar_more.load(kg, data_dir / "clinvar_more", progress=False).skipped
+    for loader, name in ((clinvar, "clinvar"), (clinvar_more, "clinvar_more")):
+        active = active_release(kg, name)
+        assert loader.load(kg, active.folder, progress=False, version=active.version).skipped
     assert _totals(kg) == before
 
 
@@ -437,7 +479,7 @@ def test_newest_classification_wins_in_either_order(kg: Graph, tmp_path: Path, n
     assert _totals(kg) == before
 
 
-# --- corrupted copies fail with file:line and leave nothing ------------------------------------
+# --- corrupted copies (of the seed files) fail with file:line and leave nothing ------------------
 
 
 def _fails_cleanly(graph: Graph, load: object, path: Path, line: int | None, name: str) -> SourceFormatError:
@@ -463,24 +505,27 @@ def _real_lines(path: Path, count: int) -> list[str]:
     return lines
 
 
-def test_truncated_vcf_gzip(kg: Graph, vcf: Path, tmp_path: Path) -> None:
+def test_truncated_vcf_gzip(kg: Graph, tmp_path: Path) -> None:
+    vcf = SEED_VCF
     copy = tmp_path / vcf.name
-    copy.write_bytes(vcf.read_bytes()[:1_000_000])
+    copy.write_bytes(vcf.read_bytes()[: vcf.stat().st_size * 2 // 3])
     err = _fails_cleanly(kg, clinvar.load, copy, None, "clinvar")
-    assert err.line is not None and err.line > 1000 and "gzip" in err.expected
+    assert err.line is not None and err.line > 1 and "gzip" in err.expected
 
 
-def test_vcf_with_unparsable_pos(kg: Graph, vcf: Path, tmp_path: Path) -> None:
+def test_vcf_with_unparsable_pos(kg: Graph, tmp_path: Path) -> None:
+    vcf = SEED_VCF
     lines = _real_lines(vcf, 500)
-    fields = lines[299].split("\t")
+    fields = lines[49].split("\t")
     fields[1] = "45x331"
-    lines[299] = "\t".join(fields)
+    lines[49] = "\t".join(fields)
     path = _write_vcf(tmp_path / vcf.name, *lines, header="")
-    err = _fails_cleanly(kg, clinvar.load, path, 300, "clinvar")
+    err = _fails_cleanly(kg, clinvar.load, path, 50, "clinvar")
     assert "POS" in err.expected and err.found == "45x331"
 
 
-def test_vcf_with_bad_column_header(kg: Graph, vcf: Path, tmp_path: Path) -> None:
+def test_vcf_with_bad_column_header(kg: Graph, tmp_path: Path) -> None:
+    vcf = SEED_VCF
     lines = _real_lines(vcf, 200)
     assert lines[44].startswith("#CHROM")
     lines[44] = lines[44].replace("\tREF\tALT", "\tALT\tREF")
@@ -488,25 +533,30 @@ def test_vcf_with_bad_column_header(kg: Graph, vcf: Path, tmp_path: Path) -> Non
     _fails_cleanly(kg, clinvar.load, path, 45, "clinvar")
 
 
-def test_tsv_with_wrong_column_count(kg: Graph, tsv: Path, acmg: Path, tmp_path: Path) -> None:
+def test_tsv_with_wrong_column_count(kg: Graph, tmp_path: Path) -> None:
+    tsv, acmg = SEED_TSV, SEED_ACMG
+    assert acmg is not None
     lines = _real_lines(tsv, 3000)
-    lines[2499] = "\t".join(lines[2499].split("\t")[:6]) + "\n"
+    lines[3] = "\t".join(lines[3].split("\t")[:6]) + "\n"
     folder = tmp_path / "clinvar_more"
     folder.mkdir()
     _write_tsv(folder / tsv.name, *lines, header="")
     (folder / acmg.name).write_bytes(acmg.read_bytes())
-    err = _fails_cleanly(kg, clinvar_more.load, folder, 2500, "clinvar_more")
+    err = _fails_cleanly(kg, clinvar_more.load, folder, 4, "clinvar_more")
     assert err.path.name == tsv.name and "8 tab-separated columns" in err.expected
 
 
-def test_tsv_with_bad_header(kg: Graph, tsv: Path, tmp_path: Path) -> None:
+def test_tsv_with_bad_header(kg: Graph, tmp_path: Path) -> None:
+    tsv = SEED_TSV
     lines = _real_lines(tsv, 100)
     lines[0] = lines[0].replace("ClinicalSignificance", "Significance")
     path = _write_tsv(tmp_path / tsv.name, *lines, header="")
     _fails_cleanly(kg, clinvar_more.load, path, 1, "clinvar_more")
 
 
-def test_acmg_table_with_wrong_column_count(kg: Graph, tsv: Path, acmg: Path, tmp_path: Path) -> None:
+def test_acmg_table_with_wrong_column_count(kg: Graph, tmp_path: Path) -> None:
+    tsv, acmg = SEED_TSV, SEED_ACMG
+    assert acmg is not None
     folder = tmp_path / "clinvar_more"
     folder.mkdir()
     (folder / tsv.name).write_bytes(tsv.read_bytes())

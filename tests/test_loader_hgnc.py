@@ -1,4 +1,6 @@
-"""HGNC loader: the real 2024-10 complete set (../shared/data/genes) and corrupted copies of it."""
+"""HGNC loader: the active release (the seeds' subset of the 2024-10 complete set, or the real one
+from ../shared/data/genes once loaded; tests/releases.py), the real release's counts (``realdata``),
+and corrupted copies of the seed file."""
 
 from __future__ import annotations
 
@@ -11,20 +13,25 @@ from kg.db import Graph
 from kg.loaders import hgnc
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport
+from kg.loaders.seeds import default_seed_dir
 from kg.queries.genes import AmbiguousSymbol, find_gene
+from tests.releases import active_release
 
 RELEASE = "hgnc@2024-10"
 GENES_IN_SOURCES_MD = 43_882  # genes/SOURCES.md: "43,882 genes (all status = Approved)"
+SEED_GENES = default_seed_dir() / "genes" / "hgnc_complete_set_2024-10.txt.gz"
 
 
 @pytest.fixture(scope="module")
-def genes_file(data_dir: Path) -> Path:
-    return data_dir / "genes" / "hgnc_complete_set_2024-10.txt.gz"
-
-
-@pytest.fixture(scope="module")
-def hgnc_loaded(seeded: Graph, data_dir: Path) -> LoadReport:
+def real_hgnc(seeded: Graph, data_dir: Path) -> LoadReport:
     return hgnc.load(seeded, data_dir / "genes", progress=False)
+
+
+@pytest.fixture(scope="module")
+def hgnc_loaded(seeded: Graph) -> LoadReport:
+    """The active HGNC release (the seed subset, or the real one once loaded), loaded again: a no-op."""
+    release = active_release(seeded, "hgnc")
+    return hgnc.load(seeded, release.folder, progress=False, version=release.version)
 
 
 def _counts(graph: Graph) -> dict[str, int]:
@@ -82,10 +89,12 @@ def test_undated_file_is_named_by_newest_date_modified(tmp_path: Path) -> None:
     assert hgnc.release_version(path) == "2021-06-02"
 
 
-# --- the real release ----------------------------------------------------------------------
+# --- the releases in the graph ----------------------------------------------------------------
 
 
-def test_gene_count_matches_sources_md(seeded: Graph, hgnc_loaded: LoadReport) -> None:
+@pytest.mark.realdata
+def test_gene_count_matches_sources_md(seeded: Graph, real_hgnc: LoadReport) -> None:
+    hgnc_loaded = real_hgnc
     assert hgnc_loaded.skipped or hgnc_loaded.rows["genes"] == GENES_IN_SOURCES_MD
     row = seeded.read(
         "MATCH (s:Source {key: $key}) "
@@ -93,15 +102,19 @@ def test_gene_count_matches_sources_md(seeded: Graph, hgnc_loaded: LoadReport) -
         key=RELEASE,
     )[0]
     assert row == {"status": "active", "genes": GENES_IN_SOURCES_MD}
+    aliases = seeded.read("MATCH (:GeneAlias)-[r:ALIAS_OF {release: $key}]->(:Gene) RETURN count(r) AS n", key=RELEASE)
+    assert aliases[0]["n"] == 59_826
 
 
-def test_alias_edges_match_the_file(seeded: Graph, hgnc_loaded: LoadReport, genes_file: Path) -> None:
+def test_alias_edges_match_the_file(seeded: Graph, hgnc_loaded: LoadReport) -> None:
+    release = active_release(seeded, "hgnc")
+    (genes_file,) = release.folder.glob("hgnc_complete_set_*.txt.gz")
     pairs = {(name.lower(), g["symbol"]) for g in hgnc.read_genes(genes_file)
              for name in g["aliases"] + g["previousSymbols"]}
     written = seeded.read(
-        "MATCH (a:GeneAlias)-[r:ALIAS_OF {release: $key}]->(g:Gene) RETURN count(r) AS n", key=RELEASE
+        "MATCH (a:GeneAlias)-[r:ALIAS_OF {release: $key}]->(g:Gene) RETURN count(r) AS n", key=release.key
     )[0]["n"]
-    assert written == len(pairs) == 59_826
+    assert written == len(pairs) > 0
 
 
 def test_braf_properties(seeded: Graph, hgnc_loaded: LoadReport) -> None:
@@ -129,14 +142,15 @@ def test_alias_of_several_genes_is_ambiguous(seeded: Graph, hgnc_loaded: LoadRep
     assert err.value.candidates == ["ABCC9", "MED23"]
 
 
-def test_reload_is_idempotent(seeded: Graph, hgnc_loaded: LoadReport, data_dir: Path) -> None:
+def test_reload_is_idempotent(seeded: Graph, hgnc_loaded: LoadReport) -> None:
+    release = active_release(seeded, "hgnc")
     before = _counts(seeded)
-    again = hgnc.load(seeded, data_dir / "genes", progress=False)
+    again = hgnc.load(seeded, release.folder, progress=False, version=release.version)
     assert again.skipped
     assert _counts(seeded) == before
 
 
-# --- corrupted copies: clean failure, nothing kept -----------------------------------------
+# --- corrupted copies of the seed file: clean failure, nothing kept ---------------------------
 
 
 def _expect_clean_failure(graph: Graph, path: Path, *, line: int | None) -> SourceFormatError:
@@ -152,27 +166,27 @@ def _expect_clean_failure(graph: Graph, path: Path, *, line: int | None) -> Sour
     return err.value
 
 
-def test_truncated_gzip_fails_cleanly(seeded: Graph, hgnc_loaded: LoadReport, genes_file: Path, tmp_path: Path) -> None:
-    data = genes_file.read_bytes()
+def test_truncated_gzip_fails_cleanly(seeded: Graph, hgnc_loaded: LoadReport, tmp_path: Path) -> None:
+    data = SEED_GENES.read_bytes()
     copy = tmp_path / "hgnc_complete_set_2024-10.txt.gz"
     copy.write_bytes(data[: len(data) * 2 // 3])
     error = _expect_clean_failure(seeded, copy, line=None)
-    assert error.line is not None and error.line > 20_000
+    assert error.line is not None and error.line > 1
     assert "gzip" in error.expected
 
 
-def test_wrong_column_count_fails_cleanly(seeded: Graph, hgnc_loaded: LoadReport, genes_file: Path, tmp_path: Path) -> None:
-    with gzip.open(genes_file, "rt", encoding="utf-8") as handle:
-        lines = [next(handle) for _ in range(30_000)]
-    lines[29_000] = lines[29_000].replace("\t", "", 1)  # line 29,001: one column fewer
+def test_wrong_column_count_fails_cleanly(seeded: Graph, hgnc_loaded: LoadReport, tmp_path: Path) -> None:
+    with gzip.open(SEED_GENES, "rt", encoding="utf-8") as handle:
+        lines = list(handle)
+    lines[20] = lines[20].replace("\t", "", 1)  # line 21: one column fewer
     copy = tmp_path / "hgnc_complete_set_2024-10.txt"
     copy.write_text("".join(lines))
-    error = _expect_clean_failure(seeded, copy, line=29_001)
+    error = _expect_clean_failure(seeded, copy, line=21)
     assert error.expected == "54 tab-separated columns" and error.found.startswith("53 columns")
 
 
-def test_bad_header_fails_cleanly(seeded: Graph, hgnc_loaded: LoadReport, genes_file: Path, tmp_path: Path) -> None:
-    with gzip.open(genes_file, "rt", encoding="utf-8") as handle:
+def test_bad_header_fails_cleanly(seeded: Graph, hgnc_loaded: LoadReport, tmp_path: Path) -> None:
+    with gzip.open(SEED_GENES, "rt", encoding="utf-8") as handle:
         lines = [next(handle) for _ in range(10)]
     lines[0] = lines[0].replace("symbol", "sym", 1)
     copy = tmp_path / "hgnc_complete_set_2024-10.txt"

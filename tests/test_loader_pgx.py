@@ -1,4 +1,6 @@
-"""The pharmacogenomics loaders (pharmcat, pharmgkb, fda) on the real releases in ../shared/data/pgx.
+"""The pharmacogenomics loaders (pharmcat, pharmgkb, fda): the active releases (the seeds, whose
+PharmCAT genes are complete, or the real releases in ../shared/data/pgx once loaded; see
+tests/releases.py), the real releases' counts (``realdata``), corrupted copies of the seed files.
 
 Counts come from ../shared/data/pgx/SOURCES.md (119 guideline files, 20 definition files, 5,007
 PharmGKB clinical annotations) or, where SOURCES.md gives none (FDA rows, recommendations), from
@@ -20,17 +22,25 @@ from kg.db import Graph
 from kg.loaders import fda, pharmcat, pharmgkb
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.pgx_files import html_to_text
+from kg.loaders.seeds import default_seed_dir
+from tests.releases import active_release
 
-pytestmark = pytest.mark.realdata
+SEED_PGX = default_seed_dir() / "pgx"
 
 
 @pytest.fixture(scope="module")
-def pgx(graph: Graph, data_dir: Path) -> Graph:
-    """The three PGx releases, loaded once (a second load of the same release is a skip)."""
-    pharmcat.load(graph, data_dir / "pgx" / "pharmcat", progress=False)
-    pharmgkb.load(graph, data_dir / "pgx" / "pharmgkb", progress=False)
-    fda.load(graph, data_dir / "pgx" / "fda", progress=False)
-    return graph
+def real_pgx(seeded: Graph, data_dir: Path) -> Graph:
+    """The three real PGx releases, loaded once (a second load of the same release is a skip)."""
+    pharmcat.load(seeded, data_dir / "pgx" / "pharmcat", progress=False)
+    pharmgkb.load(seeded, data_dir / "pgx" / "pharmgkb", progress=False)
+    fda.load(seeded, data_dir / "pgx" / "fda", progress=False)
+    return seeded
+
+
+@pytest.fixture(scope="module")
+def pgx(seeded: Graph) -> Graph:
+    """The graph with its active PGx releases: the seeds, or the real releases once loaded."""
+    return seeded
 
 
 def one(graph: Graph, cypher: str, **params: object) -> dict:
@@ -66,6 +76,7 @@ def test_parsers_small_pieces() -> None:
     assert html_to_text("<ul><li>one</li><li>two</li></ul>") == "- one\n- two"
 
 
+@pytest.mark.realdata
 def test_file_counts_agree_with_sources_md(data_dir: Path) -> None:
     files = pharmcat.find_files(data_dir / "pgx" / "pharmcat")
     assert len(files.guidelines) == 119
@@ -78,7 +89,9 @@ def test_file_counts_agree_with_sources_md(data_dir: Path) -> None:
 # --- pharmcat ------------------------------------------------------------------------------------
 
 
-def test_pharmcat_release_and_counts(pgx: Graph, data_dir: Path) -> None:
+@pytest.mark.realdata
+def test_pharmcat_release_and_counts(real_pgx: Graph, data_dir: Path) -> None:
+    pgx = real_pgx
     src = one(pgx, "MATCH (s:Source {name: 'pharmcat'}) RETURN s.version AS v, s.status AS status")
     assert src == {"v": "2024-03-11-09-29+cpic-v1.38.0-1-g39f50e7", "status": "active"}
     # 20 definition files -> defined haplotypes of 20 genes, every one of them a pgx Gene.
@@ -166,12 +179,15 @@ def test_diplotype_to_phenotype(pgx: Graph) -> None:
     ugt = one(pgx, "MATCH (:Diplotype {id: 'UGT1A1:*28/*28'})-[:HAS_PHENOTYPE {guideline: 'DPWG'}]->(p:Phenotype {id: 'UGT1A1:*28/*28'})"
                    "<-[:FOR_PHENOTYPE]-(r:Recommendation)-[:FOR_DRUG]->(:Drug {id: 'irinotecan'}) RETURN count(r) AS n")
     assert ugt["n"] == 1
+
+
+@pytest.mark.realdata
+def test_outside_call_genes_have_phenotypes_and_recommendations(real_pgx: Graph) -> None:
+    """CYP2D6 and the HLA, MT-RNR1 tables are in the real PharmCAT release, not in the seeds."""
+    pgx = real_pgx
     # CPIC and DPWG disagree on CYP2D6 activity score 2.5; both names are kept.
     d6 = one(pgx, "MATCH (p:Phenotype {id: 'CYP2D6:2.5'}) RETURN p.cpicPhenotype AS cpic, p.dpwgPhenotype AS dpwg")
     assert d6 == {"cpic": "Ultrarapid Metabolizer", "dpwg": "Normal Metabolizer"}
-
-
-def test_outside_call_genes_have_phenotypes_and_recommendations(pgx: Graph) -> None:
     rows = pgx.read("MATCH (p:Phenotype {id: 'HLA-B:*57:01 positive'})<-[:FOR_PHENOTYPE]-(r:Recommendation)"
                     "-[:FOR_DRUG]->(:Drug {id: 'abacavir'}) RETURN r.guideline AS g, r.text AS text ORDER BY g")
     assert [r["g"] for r in rows] == ["CPIC", "DPWG"]
@@ -205,7 +221,9 @@ def test_every_guideline_names_its_drugs(pgx: Graph, data_dir: Path) -> None:
 # --- pharmgkb ------------------------------------------------------------------------------------
 
 
-def test_pharmgkb_counts_and_links(pgx: Graph) -> None:
+@pytest.mark.realdata
+def test_pharmgkb_counts_and_links(real_pgx: Graph) -> None:
+    pgx = real_pgx
     src = one(pgx, "MATCH (s:Source {name: 'pharmgkb'}) RETURN s.version AS v")
     assert src["v"] == "2022-07-05"
     kinds = {r["kind"]: r["n"] for r in pgx.read(
@@ -230,7 +248,9 @@ def test_pharmgkb_counts_and_links(pgx: Graph) -> None:
 # --- fda -----------------------------------------------------------------------------------------
 
 
-def test_fda_rows_and_links(pgx: Graph, data_dir: Path) -> None:
+@pytest.mark.realdata
+def test_fda_rows_and_links(real_pgx: Graph, data_dir: Path) -> None:
+    pgx = real_pgx
     biomarkers = json.loads((data_dir / "pgx" / "fda" / fda.BIOMARKER_FILE).read_text())["table"]
     associations = json.loads((data_dir / "pgx" / "fda" / fda.ASSOCIATION_FILE).read_text())["table"]
     assert (len(biomarkers), len(associations)) == (517, 111)
@@ -240,6 +260,9 @@ def test_fda_rows_and_links(pgx: Graph, data_dir: Path) -> None:
                         "MATCH (e)-[:ABOUT]->(g:Gene) RETURN e.level AS level, e.labelingSections AS sections, g.symbol AS gene")
     assert abacavir["level"] == "FDA label" and abacavir["gene"] == "HLA-B"
     assert "Boxed Warning" in abacavir["sections"]
+
+
+def test_fda_association_links_each_gene(pgx: Graph) -> None:
     thiopurine = pgx.read("MATCH (e:Evidence {source: 'fda', kind: 'pharmacogenetic association'})-[:FOR_DRUG]->(:Drug {id: 'mercaptopurine'}) "
                           "MATCH (e)-[:ABOUT]->(g:Gene) RETURN e.level AS level, g.symbol AS gene ORDER BY gene")
     assert [(r["level"], r["gene"]) for r in thiopurine] == [
@@ -249,10 +272,11 @@ def test_fda_rows_and_links(pgx: Graph, data_dir: Path) -> None:
 # --- idempotence and bad input -------------------------------------------------------------------
 
 
-def test_reload_is_idempotent(pgx: Graph, data_dir: Path) -> None:
+def test_reload_is_idempotent(pgx: Graph) -> None:
     before = graph_counts(pgx)
-    for module, sub in ((pharmcat, "pharmcat"), (pharmgkb, "pharmgkb"), (fda, "fda")):
-        report = module.load(pgx, data_dir / "pgx" / sub, progress=False)
+    for module, name in ((pharmcat, "pharmcat"), (pharmgkb, "pharmgkb"), (fda, "fda")):
+        active = active_release(pgx, name)
+        report = module.load(pgx, active.folder, progress=False, version=active.version)
         assert report.skipped, report.summary()
     assert graph_counts(pgx) == before
 
@@ -273,10 +297,10 @@ def _assert_failed_cleanly(graph: Graph, key: str, before: tuple[int, int]) -> N
     assert graph_counts(graph) == before
 
 
-def test_broken_guideline_json_fails_cleanly(pgx: Graph, data_dir: Path, tmp_path: Path) -> None:
+def test_broken_guideline_json_fails_cleanly(pgx: Graph, tmp_path: Path) -> None:
     copy = tmp_path / "pharmcat"
-    _mirror(data_dir / "pgx" / "pharmcat", copy)
-    broken = copy / "guidelines" / "CPIC_clopidogrel_and_CYP2C19.json"
+    _mirror(SEED_PGX / "pharmcat", copy)
+    broken = copy / "guidelines" / "DPWG_clopidogrel_and_CYP2C19.json"
     text = broken.read_text()
     broken.unlink()
     cut = text.index('"lookupKey"', len(text) // 2)
@@ -292,36 +316,36 @@ def test_broken_guideline_json_fails_cleanly(pgx: Graph, data_dir: Path, tmp_pat
     _assert_failed_cleanly(pgx, "pharmcat@broken-json", before)
 
 
-def test_truncated_ryr1_gzip_fails_cleanly(pgx: Graph, data_dir: Path, tmp_path: Path) -> None:
+def test_truncated_definition_gzip_fails_cleanly(pgx: Graph, tmp_path: Path) -> None:
     copy = tmp_path / "pharmcat"
-    _mirror(data_dir / "pgx" / "pharmcat", copy)
-    ryr1 = copy / "definition" / "alleles" / "RYR1_translation.json.gz"
+    _mirror(SEED_PGX / "pharmcat", copy)
+    ryr1 = copy / "definition" / "alleles" / "CYP2C19_translation.json.gz"
     data = ryr1.read_bytes()
     ryr1.unlink()
     ryr1.write_bytes(data[: len(data) // 2])
     before = graph_counts(pgx)
     with pytest.raises(SourceFormatError) as err:
         pharmcat.load(pgx, copy, progress=False, version="truncated-gzip")
-    assert err.value.path.name == "RYR1_translation.json.gz"
-    assert err.value.line is not None and err.value.line > 1
+    assert err.value.path.name == "CYP2C19_translation.json.gz"
+    assert err.value.line is not None  # the whole seed file is one gzip read: line 1 (RYR1's real file: deeper)
     assert "gzip" in err.value.expected
     _assert_failed_cleanly(pgx, "pharmcat@truncated-gzip", before)
 
 
-def test_pharmgkb_wrong_column_count_fails_cleanly(pgx: Graph, data_dir: Path, tmp_path: Path) -> None:
-    lines = (data_dir / "pgx" / "pharmgkb" / "clinical_annotations.tsv").read_text().split("\n")
-    lines[2999] = "\t".join(lines[2999].split("\t")[:-2])  # line 3000 loses two columns
+def test_pharmgkb_wrong_column_count_fails_cleanly(pgx: Graph, tmp_path: Path) -> None:
+    lines = (SEED_PGX / "pharmgkb" / "clinical_annotations.tsv").read_text().split("\n")
+    lines[4] = "\t".join(lines[4].split("\t")[:-2])  # line 5 loses two columns
     (tmp_path / "clinical_annotations.tsv").write_text("\n".join(lines))
     before = graph_counts(pgx)
     with pytest.raises(SourceFormatError) as err:
         pharmgkb.load(pgx, tmp_path, progress=False, version="wrong-columns")
-    assert (err.value.path.name, err.value.line) == ("clinical_annotations.tsv", 3000)
+    assert (err.value.path.name, err.value.line) == ("clinical_annotations.tsv", 5)
     assert "15 tab-separated columns" in str(err.value) and "13 columns" in str(err.value)
     _assert_failed_cleanly(pgx, "pharmgkb@wrong-columns", before)
 
 
-def test_pharmgkb_bad_header_and_fda_bad_json(pgx: Graph, data_dir: Path, tmp_path: Path) -> None:
-    text = (data_dir / "pgx" / "pharmgkb" / "clinical_annotations.tsv").read_text()
+def test_pharmgkb_bad_header_and_fda_bad_json(pgx: Graph, tmp_path: Path) -> None:
+    text = (SEED_PGX / "pharmgkb" / "clinical_annotations.tsv").read_text()
     (tmp_path / "clinical_annotations.tsv").write_text(text.replace("Level of Evidence", "Level", 1))
     before = graph_counts(pgx)
     with pytest.raises(SourceFormatError) as err:
@@ -329,7 +353,7 @@ def test_pharmgkb_bad_header_and_fda_bad_json(pgx: Graph, data_dir: Path, tmp_pa
     assert err.value.line == 1 and "header" in err.value.expected
     fda_dir = tmp_path / "fda"
     fda_dir.mkdir()
-    shutil.copy(data_dir / "pgx" / "fda" / fda.ASSOCIATION_FILE, fda_dir)
+    shutil.copy(SEED_PGX / "fda" / fda.ASSOCIATION_FILE, fda_dir)
     (fda_dir / fda.BIOMARKER_FILE).write_text('{"table": [{"Drug": "Abacavir", "Biomarker": "HLA-B"}]}')
     with pytest.raises(SourceFormatError) as err:
         fda.load(pgx, fda_dir, progress=False, version="bad-rows")

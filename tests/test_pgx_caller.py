@@ -1,4 +1,4 @@
-"""Star-allele calling, phenotypes and outside calls against the real PharmCAT v2.10.0 data.
+"""Star-allele calling, phenotypes and outside calls on PharmCAT v2.10.0 data (the seeds' genes).
 
 Genotypes are built from the definition JSON itself (the defining positions and alleles of the
 named alleles under test), never from hand-typed coordinates, so the tests check the caller
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 
 from kg.loaders.pharmcat_files import find_files, read_definitions, read_gene_phenotypes
+from kg.loaders.seeds import default_seed_dir
 from kg.matcher.genotype import Genotype
 from kg.matcher.pgx.caller import call_gene, call_genes
 from kg.matcher.pgx.outside_calls import OutsideCallError, parse_outside_calls, parse_outside_calls_text
 from kg.matcher.pgx.phenotype import PhenotypeTables
 
-DATA_DIR = Path(os.environ.get("KG_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data")
-PHARMCAT = DATA_DIR / "pgx" / "pharmcat"
-
-pytestmark = pytest.mark.realdata
+# The seeds hold the PharmCAT v2.10.0 definitions and phenotype tables of their genes whole
+# (seeds/curate.py), so the caller is tested on them without ../shared/data.
+PHARMCAT = default_seed_dir() / "pgx" / "pharmcat"
 
 
 def _require_data() -> None:
@@ -376,7 +376,17 @@ def test_cyp2c9_star1_star3(definitions, tables) -> None:
     assert {p.rsid for p in result.extra_positions} == extra_rsids
 
 
-def test_g6pd_hemizygous_call_is_a_single_haplotype(definitions, tables) -> None:
+@pytest.fixture(scope="module")
+def real_pharmcat(data_dir: Path) -> Path:
+    return data_dir / "pgx" / "pharmcat"
+
+
+@pytest.mark.realdata
+def test_g6pd_hemizygous_call_is_a_single_haplotype(real_pharmcat: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """G6PD (X-linked: one haplotype in males) is in the real PharmCAT release, not in the seeds."""
+    monkeypatch.setattr(sys.modules[__name__], "PHARMCAT", real_pharmcat)  # raw_definition and sample read it
+    files = find_files(real_pharmcat)
+    definitions, tables = read_definitions(files), PhenotypeTables(read_gene_phenotypes(files))
     reference = next(a["name"] for a in raw_definition("G6PD")["namedAlleles"] if a["reference"])
     result = call(definitions, "G6PD", sample("G6PD", reference))
     assert result.haploid and result.diplotypes == [reference]
