@@ -22,9 +22,9 @@ from api.answer_types import (
     sources,
 )
 from api.context import Context
-from api.errors import bad_input, not_found
+from api.errors import not_found
 from kg.queries import pgx, risk, therapy
-from kg.queries.answers import UnknownDisease, UnknownPatient
+from kg.queries.answers import UnknownPatient
 from kg.queries.patient_view import find_patient, patient_variants
 
 
@@ -224,10 +224,8 @@ def _pgx(a: pgx.PgxAnswer) -> PgxAnswer:
 async def _guarded(info: Info[Context, None], fn: Any, *args: Any) -> Any:
     try:
         return await info.context.run(fn, *args)
-    except UnknownPatient as err:
+    except UnknownPatient as err:  # an unknown or ambiguous drug or disease: BAD_INPUT (api.context)
         raise not_found(str(err)) from err
-    except (UnknownDisease, pgx.UnknownDrug) as err:
-        raise bad_input(str(err)) from err
 
 
 @strawberry.type(description="A patient: what was observed, and what it means.")

@@ -112,7 +112,7 @@ sys.path.insert(0, str(ROOT))
 
 from kg.loaders.liftover import Liftover  # noqa: E402
 from kg.loaders.obo import read_terms  # noqa: E402
-from kg.loaders.xrefs import xref_keys  # noqa: E402
+from kg.identity.diseases import xref_keys  # noqa: E402
 from kg.matcher.build import GRCH38_LENGTHS  # noqa: E402
 from kg.matcher.normalize import normalize  # noqa: E402
 

@@ -11,7 +11,7 @@ from kg.db import Graph
 from kg.loaders import doid, obo, so
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, discard_release
-from kg.loaders.xrefs import xref_keys
+from kg.identity.diseases import xref_keys
 
 DOID_RELEASE = "doid@2024-01-31"
 SO_RELEASE = "so@2024-11-18"

@@ -26,7 +26,7 @@ from kg.matcher.errors import VcfError
 from kg.matcher.match import delete_patient, match_patient
 from kg.matcher.normalize import normalize
 from kg.matcher.report import MatchReport
-from kg.queries.answers import UnknownDisease
+from kg.queries.resolve import UnknownEntity
 from kg.queries.patient_view import find_patient, patient_variants
 from kg.queries.pgx import pharmacogenomics
 from kg.queries.therapy import targeted_therapies
@@ -511,7 +511,7 @@ def test_vcf_without_gt_is_refused(match: Match, real_data: Graph, pc: Pharmcat)
 
 
 def test_unknown_disease_is_refused_before_reading(match: Match, real_data: Graph, pc: Pharmcat) -> None:
-    with pytest.raises(UnknownDisease):
+    with pytest.raises(UnknownEntity):
         match(pgx_records(pc, "CYP2C19", "*1", "*2"), patient="test-matcher-nodisease",
               disease="no such disease at all")
     assert traces(real_data, "test-matcher-nodisease") == 0

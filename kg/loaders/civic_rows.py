@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kg.identity.drugs import drug_key
 from kg.loaders.civic_files import REQUIRED, CivicFiles, VcfAllele, read_tsv, to_float, to_int
 from kg.loaders.civic_names import (
     VariantName,
@@ -373,7 +374,7 @@ def _disease(path: Path, line: int, name: str, doid: str, tally: Counter[str]) -
 
 def _therapies(value: str) -> Row:
     names = split_therapies(value)
-    return {"therapies": names, "drugs": [{"id": n.lower(), "name": n} for n in names]}
+    return {"therapies": names, "drugs": [{"id": drug_key(n), "name": n} for n in names]}
 
 
 def _origin(value: str) -> Row:

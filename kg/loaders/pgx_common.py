@@ -1,5 +1,5 @@
-"""What the pharmacogenomics loaders (pharmcat, pharmgkb, fda) share: gene and drug Cypher,
-drug-name keys, and a validate-first release load.
+"""What the pharmacogenomics loaders (pharmcat, pharmgkb, fda) share: gene and drug Cypher
+(Drug keys: kg.identity.drugs.drug_key), and a validate-first release load.
 
 Validate first: every stage's rows are produced once without the database before anything is
 written, so a malformed file fails the load before a single statement runs. This matters
@@ -49,11 +49,6 @@ MERGE (dn)-[r:NAME_OF]->(d)
 SET r.release = $source
 MERGE (dn)-[:ASSERTED_BY]->(src)
 """
-
-
-def drug_id(name: str) -> str:
-    """The Drug key: the name lowercased, inner whitespace collapsed."""
-    return " ".join(name.split()).lower()
 
 
 _SLUG = re.compile(r"[^a-z0-9*:+.]+")

@@ -39,7 +39,8 @@ from typing import Any
 
 from kg.db import Graph
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.pgx_common import DRUGS, GENES, drug_id, load_validated
+from kg.identity.drugs import drug_key
+from kg.loaders.pgx_common import DRUGS, GENES, load_validated
 from kg.loaders.pgx_files import html_to_text, read_json, read_tsv, require
 from kg.loaders.release import LoadReport, SourceRelease, Stage
 from kg.matcher.normalize import normalize
@@ -444,7 +445,7 @@ def _cpic_drug_table(path: Path | None) -> tuple[dict[str, Row], dict[str, Row]]
         entry = {"rxnormId": row["rxnormid"] or None, "drugbankId": row["drugbankid"] or None, "atc": atc or None}
         if row["pharmgkbid"]:
             by_pa[row["pharmgkbid"]] = entry
-        by_name[drug_id(row["name"])] = entry
+        by_name[drug_key(row["name"])] = entry
     return by_pa, by_name
 
 
@@ -459,7 +460,7 @@ def drug_rows(files: PharmcatFiles) -> Iterator[Row]:
         for chem in chems:
             if not isinstance(chem, dict) or not chem.get("name"):
                 continue
-            did = drug_id(chem["name"])
+            did = drug_key(chem["name"])
             if did in seen:
                 continue
             seen.add(did)
@@ -539,7 +540,7 @@ def recommendation_rows(files: PharmcatFiles, tables: PhenotypeTables) -> Iterat
             lookup = rec["lookupKey"]
             yield {
                 "id": str(rec["id"]),
-                "drugIds": [drug_id(c["name"]) for c in chems],
+                "drugIds": [drug_key(c["name"]) for c in chems],
                 "phenotypes": lookup_phenotypes(lookup, tables),
                 "guideline": source,
                 "props": {

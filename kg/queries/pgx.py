@@ -20,6 +20,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.queries.answers import PathNode, PathStep, SourceRef, patient_conditions, source_refs
+from kg.queries.resolve import resolve_drug
 
 PATIENT_CALLS = """
 MATCH (p:Patient {id: $patient})-[hd:HAS_DIPLOTYPE]->(ph:Phenotype)
@@ -50,22 +51,8 @@ RETURN d.id AS drug, d.name AS drugName, rec {.*} AS rec, needed,
        [(rec)-[:ASSERTED_BY]->(s:Source {status: 'active'}) | s {.key, .name, .version, .licence, fact: rec.id}] AS sources
 """
 
-RESOLVE_DRUG = """
-OPTIONAL MATCH (byId:Drug {id: toLower($q)})
-OPTIONAL MATCH (:DrugName {name: toLower($q)})-[:NAME_OF]->(byName:Drug)
-WITH coalesce(byId, byName) AS d
-RETURN d.id AS id, d.name AS name LIMIT 1
-"""
-
-
 # statuses of kg/matcher/pharmacogenomics.py that give a usable phenotype
 CALLED_STATUSES = ("called", "ambiguous", "haplotype_list", "outside call")
-
-
-class UnknownDrug(LookupError):
-    def __init__(self, query: str) -> None:
-        super().__init__(f"no drug matches {query!r}")
-        self.query = query
 
 
 @dataclass
@@ -118,13 +105,6 @@ class PgxAnswer:
     calls: list[GeneCallSummary]
 
 
-def resolve_drug(graph: Graph, query: str) -> dict[str, Any]:
-    rows = graph.read(RESOLVE_DRUG, q=query.strip())
-    if not rows or rows[0]["id"] is None:
-        raise UnknownDrug(query)
-    return rows[0]
-
-
 def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]:
     """One summary per gene from the patient's HAS_DIPLOTYPE links."""
     calls: dict[str, GeneCallSummary] = {}
@@ -152,7 +132,7 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
 
 def pharmacogenomics(graph: Graph, patient: str, drug: str | None = None) -> list[PgxAnswer]:
     calls = patient_gene_calls(graph, patient)
-    drugs = [resolve_drug(graph, drug)["id"]] if drug else None
+    drugs = [resolve_drug(graph, drug).id] if drug else None
     genes = sorted(calls)
     if drug:
         # for one drug, also report guidelines on genes the patient has no call for at all

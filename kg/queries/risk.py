@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.answers import VISIBLE_EVIDENCE, PathNode, PathStep, SourceRef, patient_conditions, source_refs
+from kg.queries.answers import PathNode, PathStep, SourceRef, patient_conditions, source_refs
+from kg.queries.visibility import VISIBLE_EVIDENCE, active_sources
 
 RISK_CLASSES = ("pathogenic", "likely pathogenic")
 CIVIC_RISK_SIGNIFICANCE = ("pathogenic", "likely pathogenic", "predisposition")
@@ -32,9 +33,7 @@ OPTIONAL MATCH (v)-[:IN_GENE]->(g:Gene)
 WITH p, hv, v, e, diseases, collect(DISTINCT g.symbol) AS genes
 RETURN v {{.id, .name, .rsid, .gene, .proteinChange, .hgvs}} AS variant, properties(hv) AS link,
        e {{.*}} AS evidence, diseases, genes,
-       [(e)-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) | s {{.key, .name, .version, .licence, fact: e.id}}]
-       + [(v)-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) | s {{.key, .name, .version, .licence, fact: v.id}}]
-       AS sources,
+       {active_sources('e')} + {active_sources('v')} AS sources,
        [(sf:SecondaryFinding)-[:FOR_GENE]->(g2:Gene) WHERE g2.symbol IN genes
         | sf {{.id, .disorder, .inheritance, .reportWhat, gene: g2.symbol}}] AS secondaryFindings
 """

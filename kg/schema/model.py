@@ -25,7 +25,7 @@ NODE_KEYS: dict[str, str] = {
     "GeneAlias": "name",  # lowercased alias / previous symbol -> Gene
     "DiseaseName": "name",  # lowercased name / synonym -> Disease
     "DrugName": "name",  # lowercased name / synonym -> Drug
-    "DiseaseXref": "id",  # canonical xref "MESH:D008545", "UMLS:C0025202" -> Disease (kg.loaders.xrefs)
+    "DiseaseXref": "id",  # canonical xref "MESH:D008545", "UMLS:C0025202" -> Disease (kg.identity.diseases)
 }
 
 # label -> properties with a plain range index (lookups other than the key)
