@@ -79,7 +79,9 @@ What is selected, and why (a demo patient with melanoma, DOID:1909: see seeds/pa
 * doid (2024-01-31): the terms the CIViC rows use, the diseases the selected ClinVar conditions and
   ACMG rows reach through DOID xrefs (the same xref keys the loaders use), a few named terms (breast
   and ovarian cancer, hereditary breast ovarian cancer syndrome, familial adenomatous polyposis,
-  Lynch and Li-Fraumeni syndromes), and all their IS_A ancestors; the OBO header and Typedefs.
+  Lynch and Li-Fraumeni syndromes; the obsolete DOID:955 with its replacement DOID:3192, so that
+  following REPLACED_BY is tested on the seeds), and all their IS_A ancestors; the OBO header and
+  Typedefs.
 * so (2024-11-18): the terms the selected ClinVar records (MC, CLNVCSO) and CIViC variant types
   name, with all IS_A ancestors; the OBO header and Typedefs.
 * patients/demo.vcf is written from the seed files themselves (CYP2C19 and DPYD definition
@@ -197,6 +199,7 @@ GENES = (  # the genes the demo questions are about; symbols found in the select
 DISEASES = (  # named terms besides those the records reach (ancestors are added)
     "DOID:1909", "DOID:8923", "DOID:9256", "DOID:3908", "DOID:3910", "DOID:1612", "DOID:2394",
     "DOID:5683", "DOID:0050424", "DOID:3883", "DOID:3012",
+    "DOID:955",  # obsolete benign neurilemmoma, replaced by neurilemmoma (DOID:3192): an old id resolves
 )
 
 HGNC_FILE = "hgnc_complete_set_2024-10.txt.gz"
