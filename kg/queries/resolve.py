@@ -116,7 +116,7 @@ def _best(rows: list[Row], label: str, key: str = "id") -> list[Match]:
         node = r["node"]
         found = Match(label, str(node[key]), node.get("name"), r["matchedAs"], node, r.get("replacedFrom"))
         earlier = seen.get(found.id)
-        if earlier is None or (earlier.replaced_from and not found.replaced_from):  # named directly wins
+        if earlier is None or (found.replaced_from and not earlier.replaced_from):  # say an old id was named
             seen[found.id] = found
     return list(seen.values())
 
