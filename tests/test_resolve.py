@@ -12,13 +12,11 @@ trade name Plavix; BRAF is HGNC:1097, NCBI Gene 673, ENSG00000157764.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from api.app import create_app
 from kg.db import Graph
 from kg.identity.diseases import disease_ids, disease_xref_keys
 from kg.identity.drugs import drug_identifier, drug_key
@@ -34,6 +32,7 @@ from kg.queries.resolve import (
     resolve_gene,
     resolve_variant,
 )
+from tests.api_graph import api_graph, client, gql  # noqa: F401 (fixtures)
 
 PREFIX = "test-resolve-"
 BRAF_V600E = "GRCh38:chr7:140753336:A:T"
@@ -77,11 +76,11 @@ RETIRED, LOADING = PREFIX + "old@1", PREFIX + "next@2"
 
 
 @pytest.fixture(scope="module")
-def kg(seeded: Graph) -> Iterator[Graph]:
-    """The seeds, plus a disease, a drug and a gene asserted only by a retired release and another
+def kg(api_graph: Graph) -> Iterator[Graph]:
+    """The seeds and the API test graph (tests/api_graph.py), plus a disease, a drug and a gene asserted only by a retired release and another
     set only by a release still loading: neither counts."""
-    _cleanup(seeded)
-    seeded.write(
+    _cleanup(api_graph)
+    api_graph.write(
         """
         UNWIND [{key: $retired, status: 'retired', n: 1}, {key: $loading, status: 'loading', n: 2}] AS r
         MERGE (s:Source {key: r.key}) SET s.name = $prefix + 'src', s.version = toString(r.n), s.status = r.status
@@ -98,9 +97,9 @@ def kg(seeded: Graph) -> Iterator[Graph]:
         retired=RETIRED, loading=LOADING, prefix=PREFIX,
     )
     try:
-        yield seeded
+        yield api_graph
     finally:
-        _cleanup(seeded)
+        _cleanup(api_graph)
 
 
 def _cleanup(kg: Graph) -> None:
@@ -247,18 +246,6 @@ def test_drug_synonyms_and_ids_in_pharmacogenomics_evidence_and_cohorts(kg: Grap
 
 # --- GraphQL and the CLI -----------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def client(kg: Graph) -> Iterator[TestClient]:
-    with TestClient(create_app(kg.settings)) as c:
-        yield c
-
-
-def _gql(client: TestClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 THERAPIES = """query($id: String!, $disease: String) {
   patient(id: $id) { targetedTherapies(disease: $disease) { evidenceId disease { id } } } }"""
 PGX = """query($id: String!, $drug: String) { patient(id: $id) { pharmacogenomics(drug: $drug) { drug { id } state } } }"""
@@ -266,37 +253,37 @@ DISEASE = """query($q: String!) { disease(query: $q) { id name matchedAs obsolet
 
 
 def test_graphql_disease_and_targeted_therapies_by_mesh(kg: Graph, client: TestClient) -> None:
-    assert _gql(client, DISEASE, q="MESH:D008545")["data"]["disease"] == {
+    assert gql(client, DISEASE, q="MESH:D008545")["data"]["disease"] == {
         "id": "DOID:1909", "name": "melanoma", "matchedAs": "xref", "obsolete": False, "replacedFrom": None}
     pid = _patient(kg, "braf-api", [BRAF_V600E])
-    by_id = _gql(client, THERAPIES, id=pid, disease="DOID:1909")["data"]["patient"]["targetedTherapies"]
-    by_mesh = _gql(client, THERAPIES, id=pid, disease="MESH:D008545")
+    by_id = gql(client, THERAPIES, id=pid, disease="DOID:1909")["data"]["patient"]["targetedTherapies"]
+    by_mesh = gql(client, THERAPIES, id=pid, disease="MESH:D008545")
     assert "errors" not in by_mesh, by_mesh
     assert by_id and by_mesh["data"]["patient"]["targetedTherapies"] == by_id
 
 
 def test_graphql_obsolete_disease_says_what_it_follows(client: TestClient) -> None:
-    assert _gql(client, DISEASE, q="doid_955")["data"]["disease"] == {
+    assert gql(client, DISEASE, q="doid_955")["data"]["disease"] == {
         "id": "DOID:3192", "name": "neurilemmoma", "matchedAs": "id", "obsolete": False,
         "replacedFrom": {"id": "DOID:955", "name": "obsolete benign neurilemmoma"}}
 
 
 def test_graphql_ambiguous_argument_is_bad_input_with_the_candidates(kg: Graph, client: TestClient) -> None:
     pid = _patient(kg, "ambiguous-api", [BRAF_V600E])
-    for body in (_gql(client, THERAPIES, id=pid, disease="MESH:D016889"), _gql(client, DISEASE, q="MESH:D016889")):
+    for body in (gql(client, THERAPIES, id=pid, disease="MESH:D016889"), gql(client, DISEASE, q="MESH:D016889")):
         error = body["errors"][0]
         assert error["extensions"]["code"] == "BAD_INPUT" and error["extensions"]["entity"] == "disease"
         assert sorted(c["id"] for c in error["extensions"]["candidates"]) == ["DOID:1380", "DOID:2871"]
-    unknown = _gql(client, THERAPIES, id=pid, disease="TESTRESOLVE:1")["errors"][0]  # only in a retired release
+    unknown = gql(client, THERAPIES, id=pid, disease="TESTRESOLVE:1")["errors"][0]  # only in a retired release
     assert unknown["extensions"]["code"] == "BAD_INPUT" and "unknown disease 'TESTRESOLVE:1'" in unknown["message"]
 
 
 def test_graphql_pharmacogenomics_by_drug_synonym_and_id(kg: Graph, client: TestClient) -> None:
     pid = _patient(kg, "cyp2c19-api", phenotypes=["CYP2C19:Poor Metabolizer"])
-    by_name = _gql(client, PGX, id=pid, drug="clopidogrel")["data"]["patient"]["pharmacogenomics"]
+    by_name = gql(client, PGX, id=pid, drug="clopidogrel")["data"]["patient"]["pharmacogenomics"]
     assert by_name and {a["drug"]["id"] for a in by_name} == {"clopidogrel"}
     for text in ("Plavix", "DB00758", "ATC:B01AC04"):
-        assert _gql(client, PGX, id=pid, drug=text)["data"]["patient"]["pharmacogenomics"] == by_name, text
+        assert gql(client, PGX, id=pid, drug=text)["data"]["patient"]["pharmacogenomics"] == by_name, text
 
 
 def test_kg_match_disease_by_cross_reference_obsolete_id_and_ambiguous_text(

@@ -125,17 +125,27 @@ def _text(query: str) -> str:
     return " ".join(query.split())
 
 
+def _by_identifier(var: str, label: str, properties: tuple[str, ...]) -> str:
+    """One UNION branch per identifier property (an index seek; a null parameter matches nothing)."""
+    return "\n  UNION\n".join(
+        f"  MATCH ({var}:{label} {{{p}: ${p}}}) RETURN {var}, '{p}' AS matchedAs, 1 AS rank" for p in properties
+    )
+
+
+def _identifier_params(properties: tuple[str, ...], found: tuple[str, str] | None) -> Row:
+    """``{property: value}`` for each identifier property: the one the text is, the others null."""
+    return {p: found[1] if found and found[0] == p else None for p in properties}
+
+
 # --- genes -----------------------------------------------------------------------------------
+
+GENE_IDS = ("hgncId", "ncbiGeneId", "ensemblId")  # kg.identity.genes.gene_identifier
 
 GENE_CANDIDATES = f"""
 CALL () {{
   MATCH (g:Gene) WHERE g.symbol IN [$text, toUpper($text)] RETURN g, 'symbol' AS matchedAs, 1 AS rank
   UNION
-  MATCH (g:Gene {{hgncId: $hgncId}}) RETURN g, 'hgncId' AS matchedAs, 1 AS rank
-  UNION
-  MATCH (g:Gene {{ncbiGeneId: $ncbiGeneId}}) RETURN g, 'ncbiGeneId' AS matchedAs, 1 AS rank
-  UNION
-  MATCH (g:Gene {{ensemblId: $ensemblId}}) RETURN g, 'ensemblId' AS matchedAs, 1 AS rank
+{_by_identifier('g', 'Gene', GENE_IDS)}
   UNION
   MATCH (:GeneAlias {{name: toLower($text)}})-[a:ALIAS_OF]->(g:Gene)
   RETURN g, a.kind AS matchedAs, CASE a.kind WHEN 'previous' THEN 2 ELSE 3 END AS rank
@@ -148,9 +158,7 @@ RETURN g {{.*}} AS node, matchedAs, rank ORDER BY rank, g.symbol
 def find_genes(graph: Graph, query: str) -> list[Match]:
     """Genes a text names at the best rank: current symbol or id, else previous symbol, else alias."""
     text = _text(query)
-    ids = dict([gene_identifier(text) or ("", "")])
-    rows = graph.read(GENE_CANDIDATES, text=text, hgncId=ids.get("hgncId"), ncbiGeneId=ids.get("ncbiGeneId"),
-                      ensemblId=ids.get("ensemblId"))
+    rows = graph.read(GENE_CANDIDATES, text=text, **_identifier_params(GENE_IDS, gene_identifier(text)))
     return _best(rows, "Gene", key="symbol")
 
 
@@ -273,15 +281,13 @@ def resolve_variant(graph: Graph, query: str) -> Match:
 
 # --- drugs -----------------------------------------------------------------------------------
 
+DRUG_IDS = ("rxnormId", "drugbankId", "pharmgkbId")  # kg.identity.drugs.drug_identifier; ATC is a list
+
 DRUG_CANDIDATES = f"""
 CALL () {{
   MATCH (d:Drug {{id: $key}}) RETURN d, 'id' AS matchedAs, 1 AS rank
   UNION
-  MATCH (d:Drug {{rxnormId: $rxnormId}}) RETURN d, 'rxnormId' AS matchedAs, 1 AS rank
-  UNION
-  MATCH (d:Drug {{drugbankId: $drugbankId}}) RETURN d, 'drugbankId' AS matchedAs, 1 AS rank
-  UNION
-  MATCH (d:Drug {{pharmgkbId: $pharmgkbId}}) RETURN d, 'pharmgkbId' AS matchedAs, 1 AS rank
+{_by_identifier('d', 'Drug', DRUG_IDS)}
   UNION
   WITH $atc AS atc WHERE atc IS NOT NULL
   MATCH (d:Drug) WHERE atc IN d.atc RETURN d, 'atc' AS matchedAs, 1 AS rank
@@ -295,9 +301,9 @@ RETURN d {{.*}} AS node, matchedAs, rank ORDER BY rank, d.id
 
 def find_drugs(graph: Graph, query: str) -> list[Match]:
     """Drugs a text names at the best rank: key or identifier, else name or synonym."""
-    ids = dict([drug_identifier(query) or ("", "")])
-    rows = graph.read(DRUG_CANDIDATES, key=drug_key(query), rxnormId=ids.get("rxnormId"),
-                      drugbankId=ids.get("drugbankId"), pharmgkbId=ids.get("pharmgkbId"), atc=ids.get("atc"))
+    found = drug_identifier(query)
+    rows = graph.read(DRUG_CANDIDATES, key=drug_key(query), atc=found[1] if found and found[0] == "atc" else None,
+                      **_identifier_params(DRUG_IDS, found))
     return _best(rows, "Drug")
 
 

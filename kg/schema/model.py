@@ -34,7 +34,7 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
     "Variant": ("rsid", "pos", "gene", "proteinChange"),
     "Evidence": ("type", "level", "source"),
     "Disease": ("name",),
-    "Drug": ("name",),
+    "Drug": ("name", "rxnormId", "drugbankId", "pharmgkbId"),  # kg.queries.resolve.resolve_drug by id
     "Source": ("name",),
     "Haplotype": ("gene",),
     "Phenotype": ("gene",),
@@ -48,7 +48,7 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
 FULLTEXT_INDEXES: dict[str, tuple[str, ...]] = {
     "Disease": ("name", "synonyms"),
     "Drug": ("name", "synonyms"),
-    # HGVS names (a list) and display names: kg/queries/knowledge.py narrows with a phrase query
+    # HGVS names (a list) and display names: kg/queries/resolve.py narrows with a phrase query
     # and then compares exactly, so "NM_004333.4:c.1799T>A" is an index look-up, not a scan.
     "Variant": ("hgvs", "name"),
 }
