@@ -192,13 +192,11 @@ def test_gene_by_symbol_alias_or_identifier(kg: Graph, text: str, matched_as: st
     assert resolve_gene(kg, "KRAS2").id == "KRAS" and resolve_gene(kg, "KRAS2").matched_as == "previous"
 
 
-def test_variant_by_id_rsid_and_protein_change(kg: Graph) -> None:
-    braf = kg.read("MATCH (v:Variant {id: $id}) RETURN v.rsid AS rsid", id=BRAF_V600E)
-    assert braf, "the seeds hold BRAF V600E"
-    spellings = ["7-140753336-A-T", "chr7:140753336:A:T", "BRAF V600E", "braf p.Val600Glu", "BRAF1 V600E"]
-    if braf[0]["rsid"]:
-        spellings.append(braf[0]["rsid"].upper())
-    for text in spellings:
+def test_variant_by_id_rsid_hgvs_and_protein_change(kg: Graph) -> None:
+    braf = kg.read("MATCH (v:Variant {id: $id}) RETURN v.rsid AS rsid, v.hgvs AS hgvs", id=BRAF_V600E)
+    assert braf == [{"rsid": "rs113488022", "hgvs": braf[0]["hgvs"]}] and "NM_004333.4:c.1799T>A" in braf[0]["hgvs"]
+    for text in ("7-140753336-A-T", "chr7:140753336:A:T", "BRAF V600E", "braf p.Val600Glu", "BRAF1 V600E",
+                 "RS113488022", "NM_004333.4:c.1799T>A", "NM_004333.4(BRAF):c.1799T>A"):
         assert resolve_variant(kg, text).id == BRAF_V600E, text
 
 
