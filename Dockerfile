@@ -6,7 +6,8 @@ COPY pyproject.toml README.md ./
 COPY kg ./kg
 COPY api ./api
 COPY seeds ./seeds
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 kg
+COPY requirements.lock ./
+RUN pip install --no-cache-dir -c requirements.lock . && useradd --system --uid 10001 kg
 USER kg
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --retries=5 \

@@ -1,75 +1,38 @@
-"""GraphQL types of the patient answers; each item carries its path and its sources."""
+"""GraphQL types every answer item carries: its path and its sources, and the drug and disease
+references; each derived from its kg dataclass (kg/queries/answers.py) by api/derive.py."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import strawberry
-from strawberry.scalars import JSON
-
-from kg.queries.answers import PathStep, SourceRef
+from api.derive import derived
+from kg.queries import answers
 
 
-@strawberry.type(description="A node on an answer's path.")
+@derived(answers.PathNode, description="A node on an answer's path.")
 class PathNodeType:
-    id: str
-    label: str
-    name: str | None
+    pass
 
 
-@strawberry.type(description="One edge of an answer's path: start -[relationship]-> end.")
+@derived(answers.PathStep, description="One edge of an answer's path: start -[relationship]-> end.")
 class PathStepType:
-    start: PathNodeType
-    relationship: str
-    end: PathNodeType
-    properties: JSON
-
-    @classmethod
-    def of(cls, step: PathStep) -> "PathStepType":
-        return cls(
-            start=PathNodeType(id=step.start.id, label=step.start.label, name=step.start.name),
-            relationship=step.relationship,
-            end=PathNodeType(id=step.end.id, label=step.end.label, name=step.end.name),
-            properties=step.properties,
-        )
+    pass
 
 
-@strawberry.type(description="The release (Source) that asserted a fact on the path.")
+@derived(answers.SourceRef, description="The release (Source) that asserted a fact on the path.")
 class SourceRefType:
-    release: str
-    name: str
-    version: str
-    licence: str | None
-    fact: str
-
-    @classmethod
-    def of(cls, ref: SourceRef) -> "SourceRefType":
-        return cls(release=ref.key, name=ref.name, version=ref.version, licence=ref.licence, fact=ref.fact)
+    pass
 
 
-def paths(steps: list[PathStep]) -> list[PathStepType]:
-    return [PathStepType.of(s) for s in steps]
-
-
-def sources(refs: list[SourceRef]) -> list[SourceRefType]:
-    return [SourceRefType.of(r) for r in refs]
-
-
-@strawberry.type
+@derived(answers.DrugRef)
 class DrugRef:
-    id: str
-    name: str | None
+    pass
 
 
-@strawberry.type
+@derived(answers.DiseaseRef)
 class DiseaseRef:
-    id: str
-    name: str | None
-
-
-def drug_refs(rows: list[dict[str, Any]]) -> list[DrugRef]:
-    return [DrugRef(id=r["id"], name=r.get("name")) for r in rows]
+    pass
 
 
 def as_json(value: Any) -> Any:

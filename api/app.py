@@ -7,14 +7,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio.to_thread
+from graphql import ExecutionResult
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.middleware import Middleware
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 
 from api.context import Context
+from api.errors import code_of
 from api.metrics import Metrics, MetricsMiddleware
 from api.research import export_endpoint
 from api.schema import schema
@@ -24,12 +27,19 @@ from kg.schema import apply_schema
 
 
 class KgGraphQL(GraphQL[Context, None]):
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, metrics: Metrics) -> None:
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.graph = graph
+        self.metrics = metrics
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         return Context(self.graph)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Every error a response carries (masked ones included) counts under its code."""
+        for error in result.errors or ():
+            self.metrics.graphql_errors.labels(code_of(error)).inc()
+        return await super().process_result(request, result)
 
 
 def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool = True) -> Starlette:
@@ -47,8 +57,8 @@ def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool 
         yield
         graph.close()
 
-    graphql = KgGraphQL(graph)
     metrics = Metrics()
+    graphql = KgGraphQL(graph, metrics)
     app = Starlette(
         routes=[
             Route("/health", health),

@@ -6,13 +6,9 @@ Submitted evidence is invisible to every answer until a moderator accepts it
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-import importlib
-import importlib.util
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +20,11 @@ from strawberry.types import Info
 from api import cursors
 from api.answer_types import as_json
 from api.context import Context
-from api.errors import bad_input, not_found, unavailable
+from api.errors import bad_input, not_found
 from api.knowledge_types import Evidence, EvidenceConnection, EvidenceEdge, PageInfo
+from kg.matcher.build import BuildMismatchError
+from kg.matcher.errors import VcfError
+from kg.matcher.match import match_patient
 from kg.queries import curation, knowledge
 
 MAX_UPLOAD_BYTES = 2 * 1024**3  # a whole-genome VCF.gz fits; anything larger is refused
@@ -134,29 +133,23 @@ class CurationMutation:
         patient = patient_id.strip()
         if not patient:
             raise bad_input("patientId must not be empty")
-        match_patient = _matcher()
-        filename = os.path.basename(getattr(file, "filename", None) or "upload.vcf")
+        filename = os.path.basename(getattr(file, "filename", None) or "")
+        if not filename:
+            raise bad_input("the uploaded file has no name (send it as a multipart file part with a filename)")
         with tempfile.TemporaryDirectory(prefix="kg-upload-") as tmp:
-            path = Path(tmp) / ("upload" + _suffix(filename))
+            path = Path(tmp) / ("upload" + _suffix(filename))  # the suffix tells the reader how it is compressed
             await _save(file, path)
             try:
-                result = await info.context.run(
-                    match_patient, path, patient_id=patient, disease=(disease or "").strip() or None, sample=None
+                report = await info.context.run(
+                    match_patient, path, patient_id=patient, disease=(disease or "").strip() or None, vcf_name=filename
                 )
-            except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, an unknown disease, ...
+            except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context)
                 raise bad_input(str(err).replace(str(path), filename)) from err
-        return _summary(result, patient)
-
-
-def _matcher() -> Callable[..., Any]:
-    """kg.matcher.match.match_patient, imported only when asked for (its engineer is still writing it)."""
-    if importlib.util.find_spec("kg.matcher.match") is None:
-        raise unavailable("the VCF matcher is not installed (kg.matcher.match)")
-    module = importlib.import_module("kg.matcher.match")
-    fn = getattr(module, "match_patient", None)
-    if fn is None:
-        raise unavailable("the VCF matcher is not installed (kg.matcher.match.match_patient)")
-    return fn
+        return VcfMatchSummary(
+            patient_id=report.patient, variants_matched=report.variants_matched, genes_called=report.genes_called,
+            records_read=report.records_read, records_skipped=report.records_skipped,
+            details=as_json(report.to_dict()),
+        )
 
 
 def _suffix(filename: str) -> str:
@@ -175,41 +168,3 @@ async def _save(file: Any, path: Path) -> None:
             out.write(chunk)
     if size == 0:
         raise bad_input("the uploaded file is empty")
-
-
-def _field(result: Any, *names: str) -> Any:
-    for name in names:
-        value = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
-        if value is not None:
-            return value
-    return None
-
-
-def _count(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    try:
-        return len(value)
-    except TypeError:
-        return None
-
-
-def _summary(result: Any, patient: str) -> VcfMatchSummary:
-    """Read the matcher's report whatever its shape (dataclass, dict or object with attributes)."""
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        details = dataclasses.asdict(result)
-    elif isinstance(result, dict):
-        details = result
-    else:
-        details = {k: v for k, v in vars(result).items() if not k.startswith("_")} if hasattr(result, "__dict__") else {}
-    stats = _field(result, "stats", "read_stats")
-    return VcfMatchSummary(
-        patient_id=str(_field(result, "patient_id", "patient") or patient),
-        variants_matched=_count(_field(result, "variants_matched", "matched", "variants")),
-        genes_called=_count(_field(result, "genes_called", "diplotypes", "genes")),
-        records_read=_count(_field(result, "records_read", "records", "read") or _field(stats or {}, "records", "read")),
-        records_skipped=_count(_field(result, "records_skipped", "skipped") or _field(stats or {}, "skipped")),
-        details=as_json(details),
-    )

@@ -1,6 +1,8 @@
 """GraphQL errors with codes clients can act on: NOT_FOUND, BAD_INPUT, UNAVAILABLE.
 
-Anything else is masked as INTERNAL (no stack trace leaves the server; it goes to the log).
+Anything else is masked as INTERNAL (no stack trace leaves the server; it goes to the log). A query
+that does not parse or validate (unknown field, over the depth or token limit) has no code in the
+response; the metrics count it as GRAPHQL_VALIDATION.
 """
 
 from __future__ import annotations
@@ -32,6 +34,21 @@ def not_found(message: str) -> GraphQLError:
 
 def unavailable(message: str) -> GraphQLError:
     return coded_error(message, "UNAVAILABLE")
+
+
+INTERNAL = "INTERNAL"
+GRAPHQL_VALIDATION = "GRAPHQL_VALIDATION"
+
+
+def internal(error: GraphQLError, message: str) -> GraphQLError:
+    """``error`` masked: its place in the query kept, its message and cause replaced."""
+    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+                        extensions={"code": INTERNAL})
+
+
+def code_of(error: GraphQLError) -> str:
+    """The code an error (as it leaves the server) is counted under."""
+    return str((error.extensions or {}).get("code") or GRAPHQL_VALIDATION)
 
 
 def is_client_error(error: GraphQLError) -> bool:

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from api import cursors
 from api.context import Context
+from api.derive import to_type, to_types
 from api.errors import bad_input, unresolved
 from api.knowledge_types import (
     Disease,
@@ -59,15 +60,14 @@ class KnowledgeQuery:
     )
     async def variants(self, info: Info[Context, None], query: str) -> list[Variant]:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
-        return [Variant.of(h) for h in hits]
+        return to_types(Variant, hits)
 
     @strawberry.field(description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several.")
     async def variant(self, info: Info[Context, None], query: str) -> Variant | None:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
         if len(hits) > 1:
-            _one([resolve.Match("Variant", h.variant["id"], h.variant.get("name"), "", h.variant) for h in hits],
-                 "variant", query)
-        return Variant.of(hits[0]) if hits else None
+            _one([resolve.Match("Variant", h.id, h.name, "", {"id": h.id}) for h in hits], "variant", query)
+        return to_type(Variant, hits[0]) if hits else None
 
     @strawberry.field(
         description="A drug by name or synonym (case-insensitive), or by RxNorm, DrugBank, ATC or PharmGKB id; "

@@ -13,66 +13,34 @@ from strawberry.types import Info
 
 from api.answer_types import DiseaseRef, DrugRef, as_json
 from api.context import Context
+from api.derive import derived, to_type
 from api.loaders import disease_relatives_loader
-from kg.queries.knowledge import VariantHit
+from kg.queries import knowledge
+from kg.queries.answers import disease_ref, drug_ref
 
 Row = dict[str, Any]
 
 
-@strawberry.type(description="How many items share one value (a type, a source, a significance).")
+@derived(knowledge.Count, description="How many items share one value (a type, a source, a significance).")
 class Count:
-    key: str
-    count: int
+    pass
 
 
-def counts(mapping: dict[str, int]) -> list[Count]:
-    return [Count(key=k, count=v) for k, v in mapping.items()]
-
-
-@strawberry.type(description="Visible (accepted, active-release) evidence about a variant, directly or via its profiles.")
+@derived(knowledge.EvidenceSummary,
+         description="Visible (accepted, active-release) evidence about a variant, directly or via its profiles.")
 class EvidenceSummary:
-    total: int
-    by_type: list[Count]
-    by_source: list[Count]
-    by_significance: list[Count]
+    pass
 
 
-@strawberry.type(description="A CIViC molecular profile: one variant, a combination, or a category.")
+@derived(knowledge.MolecularProfileRef, description="A CIViC molecular profile: one variant, a combination, or a category.")
 class MolecularProfileRef:
-    id: str
-    name: str | None
-    kind: str | None
+    pass
 
 
-@strawberry.type(description="A variant: GRCh38 allele (GRCh38:chr7:140753336:A:T) or a CIViC codon/gene-level category.")
+@derived(knowledge.VariantView, name="Variant",
+         description="A variant: GRCh38 allele (GRCh38:chr7:140753336:A:T) or a CIViC codon/gene-level category.")
 class Variant:
-    id: str
-    chrom: str | None
-    pos: int | None
-    ref: str | None
-    alt: str | None
-    rsid: str | None
-    hgvs: list[str]
-    protein_change: str | None
-    gene: str | None
-    name: str | None
-    kind: str | None
-    molecular_profiles: list[MolecularProfileRef]
-    evidence: EvidenceSummary
-
-    @classmethod
-    def of(cls, hit: VariantHit) -> "Variant":
-        v = hit.variant
-        return cls(
-            id=v["id"], chrom=v.get("chrom"), pos=v.get("pos"), ref=v.get("ref"), alt=v.get("alt"),
-            rsid=v.get("rsid"), hgvs=list(v.get("hgvs") or []), protein_change=v.get("proteinChange"),
-            gene=v.get("gene"), name=v.get("name"), kind=v.get("kind"),
-            molecular_profiles=[MolecularProfileRef(id=p["id"], name=p.get("name"), kind=p.get("kind")) for p in hit.profiles],
-            evidence=EvidenceSummary(
-                total=hit.evidence_total, by_type=counts(hit.by_type), by_source=counts(hit.by_source),
-                by_significance=counts(hit.by_significance),
-            ),
-        )
+    pass
 
 
 @strawberry.type(description="A drug (key: lowercased preferred name) with its identifiers.")
@@ -131,8 +99,8 @@ class Disease:
             id=row["id"], name=row.get("name"), definition=row.get("definition"),
             synonyms=list(row.get("synonyms") or []), xrefs=list(row.get("xrefs") or []),
             obsolete=bool(row.get("obsolete")), matched_as=matched_as,
-            replaced_by=DiseaseRef(id=replacement["id"], name=replacement.get("name")) if replacement else None,
-            replaced_from=DiseaseRef(id=replaced_from["id"], name=replaced_from.get("name")) if replaced_from else None,
+            replaced_by=to_type(DiseaseRef, disease_ref(replacement)) if replacement else None,
+            replaced_from=to_type(DiseaseRef, disease_ref(replaced_from)) if replaced_from else None,
         )
 
 
@@ -185,7 +153,7 @@ class Evidence:
     @classmethod
     def of(cls, row: Row) -> "Evidence":
         p = row["props"]
-        diseases = [DiseaseRef(id=d["id"], name=d.get("name")) for d in sorted(row["diseases"], key=lambda d: d["id"])]
+        diseases = [to_type(DiseaseRef, disease_ref(d)) for d in sorted(row["diseases"], key=lambda d: d["id"])]
         profile = next((a for a in row["about"] if a["label"] == "MolecularProfile"), None)
         return cls(
             id=p["id"], source=p.get("source"), type=p.get("type"), level=_text(p.get("level")),
@@ -198,7 +166,7 @@ class Evidence:
             moderated_by=p.get("moderatedBy"), moderated_at=_text(p.get("moderatedAt")),
             moderation_comment=p.get("moderationComment"),
             disease=diseases[0] if diseases else None, diseases=diseases,
-            drugs=[DrugRef(id=d["id"], name=d.get("name")) for d in sorted(row["drugs"], key=lambda d: d["id"])],
+            drugs=[to_type(DrugRef, drug_ref(d)) for d in sorted(row["drugs"], key=lambda d: d["id"])],
             molecular_profile=MolecularProfileRef(id=profile["id"], name=profile["name"], kind=profile.get("kind"))
             if profile else None,
             about=[NodeRef(id=str(a["id"]), label=a["label"], name=a.get("name"), kind=a.get("kind")) for a in row["about"]],

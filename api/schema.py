@@ -18,12 +18,11 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
-from api.errors import is_client_error
+from api.curation import CurationMutation, CurationQuery
+from api.errors import internal, is_client_error
 from api.knowledge import KnowledgeQuery
 from api.patients import PatientQuery
-from api.curation import CurationMutation, CurationQuery
 from api.research import ResearchQuery
-
 
 MAX_DEPTH = 10  # deep enough for patient -> answer -> path -> node; refuses abusive nesting
 MAX_ALIASES = 30
@@ -46,6 +45,13 @@ def _should_mask(error: GraphQLError) -> bool:
     return not is_client_error(error)
 
 
+class MaskInternalErrors(MaskErrors):
+    """Strawberry's masking, with the INTERNAL code on the masked error (api/errors.py)."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return internal(error, self.error_message)
+
+
 class KgSchema(strawberry.Schema):
     """Logs only unexpected errors (with their stack, server side); client errors stay quiet."""
 
@@ -65,6 +71,6 @@ schema = KgSchema(
         # GraphQL CPU time (bench/bench_api.py); both are pure functions of text (and token limit)
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: MaskErrors(should_mask_error=_should_mask, error_message="internal error"),
+        lambda: MaskInternalErrors(should_mask_error=_should_mask, error_message="internal error"),
     ],
 )

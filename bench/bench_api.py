@@ -76,9 +76,8 @@ def prepare_graph(graph: Any, real_data: Path | None) -> dict[str, Any]:
     print(load_seeds(graph, progress=False).summary(), flush=True)
     if real_data:
         for spec in registry.SOURCES:
-            if registry.is_available(spec.name):
-                print(registry.loader_for(spec.name).load(graph, real_data / spec.default_path,
-                                                          progress=False).summary(), flush=True)
+            print(registry.loader_for(spec.name).load(graph, real_data / spec.default_path, progress=False).summary(),
+                  flush=True)
     out["load_seconds"] = round(time.perf_counter() - t0, 1)
     report = match_patient(graph, default_seed_dir() / "patients" / "demo.vcf", patient_id=PATIENT, disease=DISEASE)
     out["demo"] = {"variant_links": report.variants_matched, "genes_called": report.genes_called}

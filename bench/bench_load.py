@@ -43,6 +43,7 @@ from typing import Any
 from kg import neo4j_server
 from kg.config import Settings, default_data_dir
 from kg.db import Graph
+from kg.identity.variants import ASSEMBLY, parse_variant_id
 from kg.loaders import registry, release
 from kg.schema import apply_schema
 
@@ -149,9 +150,6 @@ def run_loaders(graph: Graph, data_dir: Path, only: list[str] | None, pid: int |
             continue
         run = SourceRun(spec.name)
         runs.append(run)
-        if not registry.is_available(spec.name):
-            run.error = "no loader module"
-            continue
         began, cpu, server = time.monotonic(), _own_cpu(), _process_cpu(pid)
         try:
             report = registry.loader_for(spec.name).load(graph, data_dir / spec.default_path, progress=False)
@@ -290,10 +288,9 @@ def _clinvar(row: dict[str, Any], rel: str, prefix: str) -> Iterator[Item]:
     evidence_id = f"{prefix}:{row.get('variationId') or row['id']}"
     variant_keys = ("chrom", "pos", "ref", "alt", "kind", "rsid", "gene", "hgvs", "variantType", "variantTypeSo")
     variant = {k: row.get(k) for k in variant_keys}
-    parts = str(row["id"]).split(":")
-    if len(parts) == 5 and variant["chrom"] is None:
-        variant.update(assembly=parts[0], chrom=parts[1], pos=int(parts[2]) if parts[2].isdigit() else None,
-                       ref=parts[3], alt=parts[4])
+    allele = parse_variant_id(str(row["id"]))
+    if allele is not None and variant["chrom"] is None:
+        variant.update(assembly=ASSEMBLY, chrom=allele.chrom, pos=allele.pos, ref=allele.ref, alt=allele.alt)
     yield N("Variant", "id", row["id"], _scalars(variant))
     yield N("Evidence", "id", evidence_id, _scalars(row, skip=(*variant_keys, "id", "genes", "diseaseIds")))
     yield R("ABOUT", ("Evidence", evidence_id), ("Variant", row["id"]), {"release": rel})

@@ -55,8 +55,9 @@ def worker(vcf: Path, patient: str, quick: bool = False) -> dict[str, Any]:
     match only (the cold start with the knowledge from the disk cache)."""
     from kg.config import Settings
     from kg.db import Graph
+    from kg.matcher.knowledge import load_knowledge
     from kg.matcher.match import match_patient
-    from kg.matcher.pharmacogenomics import PgxData, vcf_results
+    from kg.matcher.pharmacogenomics import vcf_results
     from kg.matcher.positions import PositionIndex
     from kg.matcher.vcf import open_vcf
 
@@ -77,9 +78,10 @@ def worker(vcf: Path, patient: str, quick: bool = False) -> dict[str, Any]:
             "genes": {g.gene: {"diplotype": g.diplotype, "status": g.status,
                                "phenotypes": [p.phenotype_id for p in g.phenotypes]}
                       for g in report.genes if g.status not in ("no_data",)},
-            "pgxDir": report.pgx.get("pharmcatDir"),
+            "pgxRelease": report.pgx.get("release"),
         }
-        pgx = PgxData.load(Path(report.pgx["pharmcatDir"]))
+        pgx = load_knowledge(graph).pgx
+        assert pgx is not None, report.pgx
     # PGx alone: the sample's genotypes at the definition positions, then call + translate.
     sample = open_vcf(vcf)
     genotypes = {}
@@ -109,7 +111,7 @@ def baseline(path: Path) -> tuple[float, int]:
 
 def plants(graph: Any, pharmcat: Path) -> list[str]:
     """``chrom:pos:ref:alt:GT`` for the planted knowledge variants and PGx genotypes."""
-    from kg.matcher.pgx.definitions import load_gene_definitions
+    from kg.loaders.pharmcat_files import find_files, read_definitions
 
     out: dict[tuple[str, int], str] = {}
     rows = graph.read(
@@ -122,7 +124,7 @@ def plants(graph: Any, pharmcat: Path) -> list[str]:
         "ORDER BY v.pos LIMIT 1")
     for r in rows:
         out[(r["chrom"], r["pos"])] = f"{r['chrom']}:{r['pos']}:{r['ref']}:{r['alt']}:0/1"
-    definitions = load_gene_definitions(pharmcat)
+    definitions = read_definitions(find_files(pharmcat))
     for gene, (h1, h2) in {"CYP2C19": ("*2", "*2"), "DPYD": ("Reference", "c.2846A>T"),
                            "TPMT": ("*1", "*3A")}.items():
         d = definitions[gene]
@@ -195,8 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             apply_schema(graph)
             t0 = time.perf_counter()
             for spec in registry.SOURCES:
-                if registry.is_available(spec.name):
-                    registry.loader_for(spec.name).load(graph, data_dir / spec.default_path, progress=False)
+                registry.loader_for(spec.name).load(graph, data_dir / spec.default_path, progress=False)
             results["load_seconds"] = round(time.perf_counter() - t0, 1)
             planted = plants(graph, data_dir / "pgx" / "pharmcat")
             load_knowledge(graph, disk=True)  # the disk cache the "cold, disk cache" runs start from

@@ -120,9 +120,6 @@ def load(source: str, path: Path | None, progress: bool) -> None:
                 data_dir = path or default_data_dir()
                 began = time.monotonic()
                 for spec in registry.SOURCES:
-                    if not registry.is_available(spec.name):
-                        click.echo(f"{spec.name}: no loader yet, skipped")
-                        continue
                     report = registry.loader_for(spec.name).load(graph, data_dir / spec.default_path, progress=progress)
                     click.echo(report.summary())
                 click.echo(f"all sources loaded in {time.monotonic() - began:.1f} s")
@@ -163,11 +160,9 @@ def stats() -> None:
               "or a cross-reference (MESH:D008545); an obsolete term stands for its replacement.")
 @click.option("--outside-calls", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PharmCAT outside-call TSV (CYP2D6, HLA-A, HLA-B, ...).")
-@click.option("--pharmcat-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="PharmCAT data folder (default: the active pharmcat release's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def match(vcf: Path, patient_id: str, sample: str | None, disease: str | None, outside_calls: Path | None,
-          pharmcat_dir: Path | None, as_json: bool) -> None:
+          as_json: bool) -> None:
     """Match a GRCh38 VCF to the graph as a patient: variants linked, diplotypes called."""
     import json
 
@@ -176,8 +171,9 @@ def match(vcf: Path, patient_id: str, sample: str | None, disease: str | None, o
     with _graph() as graph:
         try:
             report = match_patient(graph, vcf, patient_id=patient_id, disease=disease, sample=sample,
-                                   outside_calls=outside_calls, pharmcat_dir=pharmcat_dir)
-        except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, Unresolved
+                                   outside_calls=outside_calls)
+        except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, Unresolved,
+            # PgxKnowledgeMissing
             _fail(f"{err}\nnothing was stored for patient {patient_id}")
         except GraphUnavailable as err:
             _fail(str(err))

@@ -63,8 +63,9 @@ What is selected, and why (a demo patient with melanoma, DOID:1909: see seeds/pa
   SF v3.0 table's two comment lines, header and the rows for APC, BRCA1, BRCA2, MLH1, MUTYH, TP53.
 * pharmcat (PharmCAT v2.10.0): complete allele definitions, CPIC and DPWG phenotype tables of
   CYP2C19, CYP2C9, CYP3A5, DPYD, NUDT15, SLCO1B1, TPMT, UGT1A1, VKORC1 (complete, because a trimmed
-  definition would change the star-allele caller's results), the exemptions.json entries of those
-  genes, and the guideline files for clopidogrel (CYP2C19), fluorouracil and capecitabine (DPYD),
+  definition would change the star-allele caller's results; the script checks that the loader's
+  reader reads each seed gene's definition, exemption and tables exactly as from the release), the
+  exemptions.json entries of those genes, and the guideline files for clopidogrel (CYP2C19), fluorouracil and capecitabine (DPYD),
   azathioprine / mercaptopurine / thioguanine (TPMT, NUDT15), warfarin (CYP2C9, VKORC1; CPIC's file
   has no recommendations, DPWG's have), simvastatin (SLCO1B1), tacrolimus (CYP3A5), atazanavir and
   irinotecan (UGT1A1); the cpic_drug.tsv rows of the drugs those guidelines name.
@@ -112,11 +113,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from kg.identity.variants import Allele, canonical_chrom, civic_variant_id, normalize  # noqa: E402
 from kg.loaders.liftover import Liftover  # noqa: E402
 from kg.loaders.obo import read_terms  # noqa: E402
 from kg.identity.diseases import xref_keys  # noqa: E402
+from kg.loaders.pharmcat_files import find_files, read_definitions, read_gene_phenotypes  # noqa: E402
 from kg.matcher.build import GRCH38_LENGTHS  # noqa: E402
-from kg.matcher.normalize import normalize  # noqa: E402
 
 csv.field_size_limit(sys.maxsize)
 
@@ -220,7 +222,7 @@ class Curation:
     so_ids: set[str] = field(default_factory=set)
     so_names: set[str] = field(default_factory=set)
     counts: dict[str, str] = field(default_factory=dict)
-    lifted: dict[int, str] = field(default_factory=dict)  # CIViC variant id -> GRCh38 allele id
+    lifted: dict[int, Allele] = field(default_factory=dict)  # CIViC variant id -> GRCh38 allele
 
     def write(self, relative: str, text: str, note: str) -> None:
         path = self.out / relative
@@ -343,7 +345,7 @@ def _positions(variant: dict[str, str]) -> set[tuple[str, int]]:
         if not chrom or not start:
             continue
         first, last = int(start), int(stop or start)
-        name = "chr" + chrom.removeprefix("chr")
+        name = canonical_chrom(chrom)
         span = range(first - 1, last + 1) if last - first < 1000 else (first, last)
         out |= {(name, p - 1) for p in span}
     return out
@@ -412,7 +414,7 @@ def curate_chain(c: Curation, variants: list[dict[str, str]]) -> None:
             raise SystemExit(f"curate: CIViC variant {variant['variant_id']} lifts differently with the subset chain")
         allele = checks[1][1]
         if ref and alt and len(ref) == len(alt) == 1 and hasattr(allele, "pos"):
-            c.lifted[int(variant["variant_id"])] = normalize(allele.chrom, allele.pos, ref, alt).id
+            c.lifted[int(variant["variant_id"])] = normalize(allele.chrom, allele.pos, ref, alt)
 
 
 # --- ClinVar --------------------------------------------------------------------------------
@@ -504,11 +506,34 @@ def curate_pharmcat(c: Curation) -> set[str]:
         drugs |= {chem["name"] for chem in raw["guideline"].get("relatedChemicals") or ()}
         c.genes |= {g["symbol"] for g in raw["guideline"].get("relatedGenes") or ()}
     c.genes |= set(PGX_GENES)
+    check_pharmcat_complete(c)
 
     lines = lines_of(c.data / "pgx/cpic/cpic_drug.tsv")
     rows = [line for line, row in tsv_rows(lines) if row["name"] in drugs]
     c.write("pgx/cpic/cpic_drug.tsv", lines[0] + "".join(rows), f"{len(rows)} drugs")
     return drugs
+
+
+def check_pharmcat_complete(c: Curation) -> None:
+    """The seed genes' definitions (with their exemptions) and phenotype tables, read by the loader's
+    one PharmCAT reader, are exactly the release's: the star-allele caller, fed from a seed graph,
+    calls these genes as it would from the full release."""
+    seed, real = find_files(c.out / "pgx/pharmcat"), find_files(c.data / "pgx/pharmcat")
+    seed_definitions, real_definitions = read_definitions(seed), read_definitions(real)
+    if set(seed_definitions) != set(PGX_GENES):
+        raise SystemExit(f"curate: seed PharmCAT definitions are {sorted(seed_definitions)}, expected {PGX_GENES}")
+    for gene, definition in seed_definitions.items():
+        if definition != real_definitions[gene]:
+            raise SystemExit(f"curate: the seed {gene} allele definition differs from the release's")
+    real_tables = {(t.source, t.gene): t for t in read_gene_phenotypes(real)}
+    seed_tables = read_gene_phenotypes(seed)
+    for table in seed_tables:
+        if table != real_tables.get((table.source, table.gene)):
+            raise SystemExit(f"curate: the seed {table.source} {table.gene} phenotype table differs from the release's")
+    kept = {(t.source, t.gene) for t in seed_tables}
+    missing = sorted(f"{s} {g}" for s, g in real_tables if g in PGX_GENES and (s, g) not in kept)
+    if missing:
+        raise SystemExit(f"curate: phenotype tables of seed genes left out: {', '.join(missing)}")
 
 
 def curate_pharmgkb(c: Curation, hgnc_symbols: set[str]) -> None:
@@ -647,15 +672,15 @@ def write_demo_patient(c: Curation, clinvar: dict[int, list[str]]) -> None:
 
     def from_clinvar(vid: int, note: str) -> None:
         chrom, pos, _, ref, alt, _, _, info = clinvar[vid]
-        records.append(("chr" + chrom, int(pos), "rs" + _info(info)["RS"], ref, alt, "0/1", f"clinvar:{vid}_{note}"))
+        records.append((canonical_chrom(chrom), int(pos), "rs" + _info(info)["RS"], ref, alt, "0/1", f"clinvar:{vid}_{note}"))
 
     from_clinvar(9325, "BRCA2_c.5946del_Pathogenic_expert_panel")
     from_clinvar(9329, "BRCA2_N372H_Benign_expert_panel")
     from_clinvar(5293, "MUTYH_Y179C_Pathogenic_carrier")
     from_clinvar(495762, "MLH1_VUS_in_2024_Likely_benign_in_2026")
     for vid, name, note in ((12, "BRAF_V600E", "rs113488022"), (34, "EGFR_T790M", "rs121434569")):
-        _, chrom, pos, ref, alt = c.lifted[vid].split(":")
-        records.append((chrom, int(pos), note, ref, alt, "0/1", f"civic:variant:{vid}_{name}"))
+        lifted = c.lifted[vid]
+        records.append((lifted.chrom, lifted.pos, note, lifted.ref, lifted.alt, "0/1", f"{civic_variant_id(vid)}_{name}"))
 
     order = {f"chr{n}": i for i, n in enumerate([*map(str, range(1, 23)), "X", "Y"])}
     records.sort(key=lambda r: (order[r[0]], r[1]))

@@ -83,10 +83,9 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_data(seeded: Graph, data_dir: Path) -> Graph:
-    """Every source that has a loader, loaded once for the whole run from ../shared/data."""
+    """Every source, loaded once for the whole run from ../shared/data."""
     from kg.loaders import registry
 
     for spec in registry.SOURCES:
-        if registry.is_available(spec.name):
-            registry.loader_for(spec.name).load(seeded, data_dir / spec.default_path, progress=False)
+        registry.loader_for(spec.name).load(seeded, data_dir / spec.default_path, progress=False)
     return seeded

@@ -1,19 +1,17 @@
 """Curation over GraphQL against a real Neo4j: submissions resolve their references, stay
-invisible until accepted, moderation is one-way; the VCF upload reaches the matcher if installed."""
+invisible until accepted, moderation is one-way; an uploaded VCF is matched by the real matcher."""
 
 from __future__ import annotations
 
-import dataclasses
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from api import curation as curation_api
 from kg.db import Graph
-from kg.matcher.errors import VcfError
+from kg.identity.variants import normalize
+from kg.matcher.match import match_patient
 from tests import api_graph as t
 from tests.api_graph import api_graph, client, error_code, gql  # noqa: F401 (fixtures)
 
@@ -126,11 +124,20 @@ def test_every_problem_is_named_at_once(client: TestClient) -> None:
     assert "drug 'test-api-no-such-drug'" in message and "variant '22-999-A-T'" in message
 
 
-def _upload(client: TestClient, content: bytes, filename: str = "sample.vcf") -> dict:
+DEMO_VCF = Path(__file__).resolve().parents[1] / "seeds" / "patients" / "demo.vcf"
+UPLOADED = "test-api-vcf-demo"
+
+PATIENT = """query($id: String!) { patient(id: $id) {
+  id conditions { id } variants { id matchLevel observed zygosity genotype } diplotypes { gene diplotype status } } }"""
+
+
+def _upload(client: TestClient, content: bytes, filename: str = "sample.vcf", patient: str = "test-api-vcf-1",
+            disease: str | None = None) -> dict:
     operations = json.dumps({
-        "query": 'mutation($file: Upload!) { submitPatientVcf(patientId: "test-api-vcf-1", file: $file) '
-                 "{ patientId variantsMatched genesCalled recordsRead recordsSkipped } }",
-        "variables": {"file": None},
+        "query": "mutation($file: Upload!, $patient: String!, $disease: String) {"
+                 " submitPatientVcf(patientId: $patient, file: $file, disease: $disease)"
+                 " { patientId variantsMatched genesCalled recordsRead recordsSkipped details } }",
+        "variables": {"file": None, "patient": patient, "disease": disease},
     })
     response = client.post(
         "/graphql", data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
@@ -140,42 +147,58 @@ def _upload(client: TestClient, content: bytes, filename: str = "sample.vcf") ->
     return response.json()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("kg.matcher.match") is not None, reason="the matcher is installed")
-def test_vcf_upload_without_the_matcher_is_unavailable(client: TestClient) -> None:
-    body = _upload(client, b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
-    assert error_code(body) == "UNAVAILABLE" and "matcher is not installed" in body["errors"][0]["message"]
+def _carried_alleles(vcf: Path) -> set[str]:
+    """The graph keys of the non-reference alleles the VCF's one sample carries (GT column read directly)."""
+    keys = set()
+    for line in vcf.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        chrom, pos, _, ref, alt, *_, gt = line.split("\t")
+        for index in {int(a) for a in gt.replace("|", "/").split("/") if a not in (".", "0")}:
+            keys.add(normalize(chrom, int(pos), ref, alt.split(",")[index - 1]).id)
+    return keys
 
 
-def test_empty_vcf_upload_is_bad_input_or_matcher_missing(client: TestClient) -> None:
+def test_vcf_upload_matches_the_demo_patient_with_the_real_matcher(client: TestClient, api_graph: Graph) -> None:
+    """seeds/patients/demo.vcf through the multipart upload: the patient's variants and diplotypes are
+    in the graph, as the matcher links them from the same file, and the recorded file is demo.vcf."""
+    body = _upload(client, DEMO_VCF.read_bytes(), filename="demo.vcf", patient=UPLOADED, disease="DOID:1909")
+    assert "errors" not in body, body
+    summary = body["data"]["submitPatientVcf"]
+    assert summary["patientId"] == UPLOADED and summary["details"]["vcf"] == "demo.vcf"
+    assert api_graph.read("MATCH (p:Patient {id: $id}) RETURN p.vcf AS vcf", id=UPLOADED) == [{"vcf": "demo.vcf"}]
+
+    patient = gql(client, PATIENT, id=UPLOADED)["data"]["patient"]
+    carried = _carried_alleles(DEMO_VCF)
+    assert len(carried) == 10  # seeds/patients/README.md: ten non-reference alleles
+    exact = {v["id"] for v in patient["variants"] if v["matchLevel"] == "exact"}
+    assert exact == carried  # every carried allele is a Variant of the seeds, linked exactly
+    assert all(v["observed"] in carried for v in patient["variants"])  # coarser links come from them
+    assert summary["variantsMatched"] == len(patient["variants"]) and summary["recordsRead"] > len(carried)
+    assert patient["conditions"] == [{"id": "DOID:1909"}]
+    calls = {d["gene"]: d for d in patient["diplotypes"]}
+    assert calls["CYP2C19"]["diplotype"] == "*2/*2"  # the README's call: the *2 alleles, homozygous
+    assert summary["genesCalled"] == len(summary["details"]["genes"]) - sum(
+        1 for g in summary["details"]["genes"] if not g["called"])
+
+    # the same file matched directly (no upload) links the same variants and calls the same diplotypes
+    direct = match_patient(api_graph, DEMO_VCF, patient_id="test-api-vcf-direct", disease="DOID:1909")
+    assert {(v.variant, v.match_level, v.observed) for v in direct.variants} == {
+        (v["id"], v["matchLevel"], v["observed"]) for v in patient["variants"]}
+    direct_patient = gql(client, PATIENT, id=direct.patient)["data"]["patient"]
+    assert direct_patient["diplotypes"] == patient["diplotypes"] and direct.vcf == "demo.vcf"
+
+
+def test_empty_vcf_upload_is_bad_input(client: TestClient) -> None:
     body = _upload(client, b"")
-    assert error_code(body) in ("BAD_INPUT", "UNAVAILABLE")
+    assert error_code(body) == "BAD_INPUT" and "empty" in body["errors"][0]["message"]
 
 
-@dataclasses.dataclass
-class _FakeReport:
-    patient_id: str
-    variants_matched: int
-    genes_called: list[str]
-    records_read: int
-    records_skipped: int
-
-
-def test_vcf_upload_reaches_the_matcher_with_a_temp_file(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict] = []
-
-    def match_patient(graph: Graph, vcf_path: Path, *, patient_id: str, disease: str | None, sample: str | None) -> _FakeReport:
-        calls.append({"path": vcf_path, "content": Path(vcf_path).read_bytes(), "patient": patient_id, "sample": sample})
-        if b"broken" in calls[-1]["content"]:
-            raise VcfError(vcf_path, "malformed VCF record", line=2, expected="8 columns", found="1")
-        return _FakeReport(patient_id, 3, ["CYP2C19", "DPYD"], 10, 2)
-
-    monkeypatch.setattr(curation_api, "_matcher", lambda: match_patient)
-    body = _upload(client, b"##fileformat=VCFv4.2\n", filename="patient.vcf.gz")
-    assert body["data"]["submitPatientVcf"] == {
-        "patientId": "test-api-vcf-1", "variantsMatched": 3, "genesCalled": 2, "recordsRead": 10, "recordsSkipped": 2}
-    assert calls[0]["content"] == b"##fileformat=VCFv4.2\n" and calls[0]["patient"] == "test-api-vcf-1"
-    assert str(calls[0]["path"]).endswith(".vcf.gz") and not Path(calls[0]["path"]).exists()  # cleaned up
-    broken = _upload(client, b"broken", filename="patient.vcf")
-    assert error_code(broken) == "BAD_INPUT"
-    message = broken["errors"][0]["message"]
-    assert message.startswith("patient.vcf, line 2") and "kg-upload-" not in message  # the user's name, not ours
+def test_unreadable_vcf_upload_is_bad_input_naming_the_users_file(client: TestClient, api_graph: Graph) -> None:
+    header = DEMO_VCF.read_text(encoding="utf-8").split("#CHROM")[0]
+    broken = (header + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\nchr7\tnot-a-position\n").encode()
+    body = _upload(client, broken, filename="patient.vcf", patient="test-api-vcf-broken")
+    assert error_code(body) == "BAD_INPUT"
+    message = body["errors"][0]["message"]
+    assert message.startswith("patient.vcf") and "kg-upload-" not in message  # the user's name, not ours
+    assert api_graph.read("MATCH (p:Patient {id: 'test-api-vcf-broken'}) RETURN p") == []  # nothing stored

@@ -113,7 +113,7 @@ def test_egfr_t790m_resistance_and_sensitivity(kg: Graph, client: TestClient) ->
 
 PGX = """
 query($id: String!, $drug: String) { patient(id: $id) { pharmacogenomics(drug: $drug) {
-  drug { id } guideline state reason genes
+  drug { id } guideline state reason genes genesWithoutResult
   diplotypes { gene diplotype phenotype phenotypes ambiguous candidates missingPositions }
   recommendations { id guideline text strength population citations phenotypes
                     path { start { id } relationship end { id } } sources { release } } } } }
@@ -146,7 +146,14 @@ def test_missing_positions_make_an_ambiguous_answer(kg: Graph, client: TestClien
     assert tpmt_only and all(a["state"] == "AMBIGUOUS" for a in tpmt_only)
     assert {len(a["recommendations"]) for a in tpmt_only} == {2}  # one per candidate phenotype
     needs_nudt15 = [a for a in answers if "NUDT15" in a["genes"]]
-    assert needs_nudt15 and all(a["state"] == "CANNOT_BE_DETERMINED" and "NUDT15" in a["reason"] for a in needs_nudt15)
+    assert needs_nudt15 and all(a["genesWithoutResult"] == ["NUDT15"] and "NUDT15" in a["reason"] for a in needs_nudt15)
+    # CPIC keys recommendations on "NUDT15: No Result" (issue 15): given, per TPMT candidate
+    cpic = [a for a in needs_nudt15 if a["guideline"] == "CPIC"]
+    assert cpic and all(a["state"] == "AMBIGUOUS" for a in cpic)
+    assert all("NUDT15:No Result" in r["phenotypes"] for a in cpic for r in a["recommendations"])
+    # DPWG's NUDT15 guideline has no such key: it cannot be determined
+    nudt15_only = [a for a in needs_nudt15 if a["genes"] == ["NUDT15"]]
+    assert nudt15_only and all(a["state"] == "CANNOT_BE_DETERMINED" and not a["recommendations"] for a in nudt15_only)
     tpmt = [d for a in answers for d in a["diplotypes"] if d["gene"] == "TPMT"][0]
     assert tpmt["ambiguous"] and set(tpmt["candidates"]) == {"*1/*3A", "*3B/*3C"}
 

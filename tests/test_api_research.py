@@ -3,16 +3,19 @@ cohort counts on patients made here, and the RDF export read back with rdflib.""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 import rdflib
+from prometheus_client.parser import text_string_to_metric_families
 from rdflib import RDF, RDFS, Literal
 from starlette.testclient import TestClient
 
 from api.app import create_app
 from kg.config import Settings
+from kg.db import Graph
 from kg.queries.export import NODE, VOCAB
 from tests import api_graph as t
 from tests.api_graph import api_graph, client, error_code, gql  # noqa: F401 (fixtures)
@@ -86,6 +89,34 @@ def test_unknown_relationship_type_is_refused_before_any_cypher(unreachable: Tes
     body = _neighbors(unreachable, t.GENE, types=["IN_GENE", "KNOWS]->() DETACH DELETE n //"])
     assert error_code(body) == "BAD_INPUT" and "unknown relationship type" in body["errors"][0]["message"]
     assert error_code(_neighbors(unreachable, t.GENE)) == "UNAVAILABLE"  # the control: this one did reach Neo4j
+
+
+def _error_counts(c: TestClient) -> dict[str, float]:
+    """kg_graphql_errors_total by code, as /metrics serves it."""
+    return {sample.labels["code"]: sample.value
+            for family in text_string_to_metric_families(c.get("/metrics").text) if family.name == "kg_graphql_errors"
+            for sample in family.samples if sample.name == "kg_graphql_errors_total"}
+
+
+def test_graphql_errors_are_counted_by_code_in_the_metrics(unreachable: TestClient) -> None:
+    before = _error_counts(unreachable)
+    assert error_code(_neighbors(unreachable, t.GENE, depth=4)) == "BAD_INPUT"
+    assert error_code(_neighbors(unreachable, t.GENE)) == "UNAVAILABLE"
+    assert error_code(gql(unreachable, "{ noSuchField }")) is None  # a query that does not validate
+    assert error_code(_neighbors(unreachable, t.GENE)) == "UNAVAILABLE"
+    after = _error_counts(unreachable)
+    assert {code: n - before.get(code, 0) for code, n in after.items() if n != before.get(code, 0)} == {
+        "BAD_INPUT": 1, "UNAVAILABLE": 2, "GRAPHQL_VALIDATION": 1}
+
+
+def test_an_unexpected_error_is_masked_as_internal_and_counted(api_graph: Graph) -> None:
+    """A database the server does not have: the driver's error is not a client's, so it is masked."""
+    settings = dataclasses.replace(api_graph.settings, database="testapinosuchdatabase", retry_seconds=1)
+    with TestClient(create_app(settings, apply_schema_on_start=False)) as c:
+        body = _neighbors(c, t.GENE)
+        assert error_code(body) == "INTERNAL" and body["errors"][0]["message"] == "internal error"
+        assert "testapinosuchdatabase" not in str(body)  # nothing of the cause leaves the server
+        assert _error_counts(c) == {"INTERNAL": 1}
 
 
 PATHS = """query($from: String!, $to: String!, $hops: Int!, $shortest: Boolean!) {

@@ -184,6 +184,24 @@ def test_outside_call_genes_have_phenotypes_and_recommendations(pgx: Graph) -> N
     assert multi["n"] == 2
 
 
+def test_every_guideline_names_its_drugs(pgx: Graph, data_dir: Path) -> None:
+    """A Guideline per file, linked to every drug it names, even without recommendation rows (issue 15)."""
+    files = pharmcat.find_files(data_dir / "pgx" / "pharmcat")
+    expected = {}
+    for path in files.guidelines:
+        raw = json.loads(path.read_text())
+        expected[raw["guideline"]["id"]] = sorted(c["name"].lower() for c in raw["guideline"]["relatedChemicals"])
+    rows = pgx.read("MATCH (gl:Guideline)-[:ASSERTED_BY]->(:Source {name: 'pharmcat'}) "
+                    "RETURN gl.id AS id, [(gl)-[:FOR_DRUG]->(d:Drug) | d.id] AS drugs")
+    assert {r["id"]: sorted(r["drugs"]) for r in rows} == expected
+    warfarin = one(pgx, "MATCH (gl:Guideline {source: 'CPIC'})-[:FOR_DRUG]->(:Drug {id: 'warfarin'}) "
+                        "RETURN gl.recommendations AS n, gl.genes AS genes, COUNT { (gl)<-[:PART_OF]-() } AS parts")
+    assert warfarin == {"n": 0, "genes": ["CYP2C9", "CYP4F2", "VKORC1"], "parts": 0}
+    misfiled = one(pgx, "MATCH (r:Recommendation) WHERE COUNT { (r)-[:PART_OF]->(:Guideline {id: r.guidelineId}) } <> 1 "
+                        "OR COUNT { (r)-[:PART_OF]->() } <> 1 RETURN count(r) AS n")
+    assert misfiled["n"] == 0
+
+
 # --- pharmgkb ------------------------------------------------------------------------------------
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from kg.loaders.pharmcat_files import find_files, read_definitions, read_gene_phenotypes
 from kg.matcher.genotype import Genotype
 from kg.matcher.pgx.caller import call_gene, call_genes
-from kg.matcher.pgx.definitions import load_gene_definitions
 from kg.matcher.pgx.outside_calls import OutsideCallError, parse_outside_calls, parse_outside_calls_text
 from kg.matcher.pgx.phenotype import PhenotypeTables
 
@@ -36,7 +36,7 @@ Calls = dict[tuple[str, int], Genotype]
 
 
 # ---------------------------------------------------------------------------------------------
-# Helpers that read the raw JSON (independently of kg.matcher.pgx.definitions)
+# Helpers that read the raw JSON (independently of kg.loaders.pharmcat_files)
 
 
 def _json(path: Path) -> Any:
@@ -103,13 +103,13 @@ def sample(gene: str, hap1: str, hap2: str | None = None, *, phased: bool = Fals
 @pytest.fixture(scope="module")
 def definitions() -> dict[str, Any]:
     _require_data()
-    return load_gene_definitions(PHARMCAT)
+    return read_definitions(find_files(PHARMCAT))
 
 
 @pytest.fixture(scope="module")
 def tables() -> PhenotypeTables:
     _require_data()
-    return PhenotypeTables.from_dir(PHARMCAT)
+    return PhenotypeTables(read_gene_phenotypes(find_files(PHARMCAT)))
 
 
 def call(definitions: dict[str, Any], gene: str, genotypes: Calls):

@@ -15,11 +15,11 @@ from types import ModuleType
 import pytest
 from cyvcf2 import VCF, Writer
 
+from kg.identity.variants import Allele
 from kg.matcher.build import BuildMismatchError, BuildUnknownWarning, check_grch38, detect_build
 from kg.matcher.errors import BGZF_EOF, VcfError
-from kg.matcher.normalize import Allele
 from kg.matcher.positions import FilterStats, Interval, PositionIndex, fetch
-from kg.matcher.vcf import Zygosity, open_vcf, protein_short
+from kg.matcher.vcf import Zygosity, open_vcf
 
 GRCH38 = {"chr1": 248956422, "chr7": 159345973, "chr10": 133797422, "chrX": 156040895}
 GRCH37 = {"chr1": 249250621, "chr7": 159138663, "chr10": 135534747, "chrX": 155270560}
@@ -352,23 +352,6 @@ def test_snpeff_ann_annotation(tmp_path: Path) -> None:
     (rec,) = records(path)
     assert (rec.gene, rec.protein_change, rec.annotations[0].source) == ("BRAF", "V600E", "ANN")
     assert rec.annotations[0].transcript == "ENST00000288602.11"
-
-
-@pytest.mark.parametrize("hgvsp, short", [
-    ("p.Val600Glu", "V600E"),
-    ("ENSP00000288602.7:p.Val600Glu", "V600E"),
-    ("p.(Gly12Asp)", "G12D"),
-    ("p.Trp24Ter", "W24*"),
-    ("p.Leu858Arg", "L858R"),
-    ("p.Thr790Met", "T790M"),
-    ("p.Val600%3D", "V600="),
-    ("p.V600E", "V600E"),
-    ("p.?", None),
-    ("c.1799T>A", None),
-    (None, None),
-])
-def test_protein_short_form(hgvsp: str | None, short: str | None) -> None:
-    assert protein_short(hgvsp) == short
 
 
 # -- formats --------------------------------------------------------------------------

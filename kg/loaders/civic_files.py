@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from kg.identity.variants import is_sequence
 from kg.loaders.errors import SourceFormatError
 
 csv.field_size_limit(sys.maxsize)
@@ -183,7 +184,7 @@ def read_vcf_alleles(path: Path) -> dict[int, VcfAllele]:
                 chrom, pos, vid, ref, alt = fields[:5]
                 if not pos.isdigit() or not vid.isdigit():
                     raise SourceFormatError(path, line, "an integer POS and a CIViC variant id in ID", f"{pos} {vid}")
-                if not re.fullmatch(r"[ACGTN]+", ref) or not re.fullmatch(r"[ACGTN]+", alt):
+                if not is_sequence(ref) or not is_sequence(alt):
                     raise SourceFormatError(path, line, "REF and ALT bases", f"{ref} {alt}")
                 alleles[int(vid)] = VcfAllele(chrom, int(pos), ref, alt)
     except UnicodeDecodeError as err:

@@ -1,11 +1,12 @@
 """What a CIViC name means: variant names, molecular-profile expressions, therapy lists.
 
 CIViC (civicdb.org, release TSVs) names a variant by a protein change in one-letter short form
-(``V600E``, ``E746_A750del``, ``K706FS*19``), a codon (``V600``, ``G12/G13``), a gene-level
-category (``Mutation``, ``Exon 19 Deletion``, ``Amplification``, ``Loss-of-function``), a fusion
-(``EML4::ALK``) or free text (``SNP309``, ``c.1641+1dup``, ``RS61764370``). A molecular
-profile (MP) name joins ``<GENE> <variant name>`` components with ``AND`` / ``OR`` / ``NOT`` and
-space-separated parentheses: ``BRAF Amplification AND ( BRAF V600E OR BRAF V600K )``.
+(``V600E``, ``E746_A750del``, ``K706FS*19``; read by :func:`kg.identity.protein.short_change`), a
+codon (``V600``, ``G12/G13``), a gene-level category (``Mutation``, ``Exon 19 Deletion``,
+``Amplification``, ``Loss-of-function``), a fusion (``EML4::ALK``) or free text (``SNP309``,
+``c.1641+1dup``, ``RS61764370``). A molecular profile (MP) name joins ``<GENE> <variant name>``
+components with ``AND`` / ``OR`` / ``NOT`` and space-separated parentheses:
+``BRAF Amplification AND ( BRAF V600E OR BRAF V600K )``.
 
 The grammar below only reads names; whether a variant becomes an exact GRCh38 allele also
 depends on its coordinates (see kg/loaders/civic_rows.py and docs/GRAPH_MODEL.md).
@@ -17,27 +18,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-# One-letter protein change, CIViC short form (HGVS p. without "p." and with one-letter codes):
-# substitution V600E / W1815X / *757L / M1? / E55=, range indels E746_A750del, M766_A767insASV,
-# D770delinsGY, V600_K601>E, frameshifts K706FS*19 / R135FSX177 / E55RfsTer11 / T148HFSX9.
-_PROTEIN = re.compile(
-    r"""^(?:p\.)?
-    (?P<ref>[A-Z*])(?P<pos>\d+)
-    (?:_(?P<ref2>[A-Z*])?(?P<pos2>\d+))?
-    (?P<change>
-        [A-Z*?=]                                   # substitution, stop, unknown, synonymous
-      | [A-Z]?(?:FS|fs)(?:\*|X|Ter)?\d*\??           # frameshift (optionally with new aa / length)
-      | (?:DEL|del)(?:INS|ins)?[A-Z]*                # deletion or deletion-insertion
-      | (?:INS|ins)[A-Z]+                            # insertion
-      | (?:DUP|dup)[A-Z]*                            # duplication
-      | >[A-Z]+                                      # CIViC V600_K601>E style delins
-    )$""",
-    re.VERBOSE,
-)
+from kg.identity.protein import short_change
+from kg.identity.variants import parse_rsid
+
 _CODON = re.compile(r"^(?P<ref>[A-Z])(?P<pos>\d+)$")
 _CODONS = re.compile(r"^(?P<ref>[A-Z])(?P<pos>\d+)/(?P<ref2>[A-Z])(?P<pos2>\d+)$")
 _MULTI_ALT = re.compile(r"^(?P<stem>[A-Z]\d+)(?P<alts>[A-Z*](?:/[A-Z*])+)$")  # Q157P/R, S310F/Y
-_RSID = re.compile(r"^rs(\d+)$", re.IGNORECASE)
 _EXON_RANGE = re.compile(r"exons?\s*(\d+)(?:\s*(?:-|&)\s*(\d+))?", re.IGNORECASE)
 
 # Gene-level categories, tested in this order on the lowercased name; the first match wins.
@@ -94,13 +80,6 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _protein_token(token: str) -> str | None:
-    found = _PROTEIN.match(token)
-    if not found:
-        return None
-    return token[2:] if token.startswith("p.") else token
-
-
 def _exons(text: str) -> tuple[int, ...]:
     exons: list[int] = []
     for match in _EXON_RANGE.finditer(text):
@@ -129,8 +108,8 @@ def classify_variant(name: str) -> VariantName:
         zygosity, text = "homozygous", text[: -len(" HOMOZYGOSITY")]
     low = text.lower()
 
-    if rs := _RSID.match(text):
-        return VariantName("other", zygosity=zygosity, rsid=f"rs{rs.group(1)}")
+    if rsid := parse_rsid(text):
+        return VariantName("other", zygosity=zygosity, rsid=rsid)
 
     category_type = _category(low)
     if category_type is not None:
@@ -159,10 +138,10 @@ def classify_variant(name: str) -> VariantName:
         changes = tuple(multi.group("stem") + alt for alt in multi.group("alts").split("/"))
         return VariantName("protein", protein_changes=changes, fusion=fusion, zygosity=zygosity)
     if len(tokens) == 3 and tokens[1].lower() == "or":  # H1047L or H1047R
-        changes = tuple(t for t in (_protein_token(tokens[0]), _protein_token(tokens[2])) if t)
+        changes = tuple(t for t in (short_change(tokens[0]), short_change(tokens[2])) if t)
         if len(changes) == 2:
             return VariantName("protein", protein_changes=changes, fusion=fusion, zygosity=zygosity)
-    change = _protein_token(tokens[0])
+    change = short_change(tokens[0])
     if change is not None and (len(tokens) == 1 or tokens[1].startswith(("(", "c."))):
         # "L178P (c.532C>T)", "R474C c.1420C>T": a protein change with its cDNA change alongside.
         return VariantName("protein", protein_changes=(change,), fusion=fusion, zygosity=zygosity)

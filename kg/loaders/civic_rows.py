@@ -7,7 +7,7 @@ are in docs/GRAPH_MODEL.md; the Cypher that writes them is in kg/loaders/civic.p
 Variants: CIViC gives GRCh37 coordinates (two rows GRCh38, three with no build, taken as
 GRCh37). Deletions and insertions come without the VCF anchor base; the anchored form is taken
 from the release's own civic_accepted.vcf (CIViCpy) when it agrees with the TSV. Alleles are
-lifted to GRCh38 (kg/loaders/liftover.py) and keyed with kg.matcher.normalize.
+lifted to GRCh38 (kg/loaders/liftover.py) and keyed with kg.identity.variants.
 """
 
 from __future__ import annotations
@@ -20,6 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from kg.identity.drugs import drug_key
+from kg.identity.variants import (
+    ASSEMBLY,
+    canonical_chrom,
+    civic_variant_id,
+    is_primary_chrom,
+    is_sequence,
+    normalize,
+    parse_rsid,
+)
 from kg.loaders.civic_files import REQUIRED, CivicFiles, VcfAllele, read_tsv, to_float, to_int
 from kg.loaders.civic_names import (
     VariantName,
@@ -31,11 +40,9 @@ from kg.loaders.civic_names import (
 )
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.liftover import LiftFailure, Liftover
-from kg.matcher.normalize import canonical_chrom, is_primary_chrom, normalize, variant_id
 
 Row = dict[str, Any]
 
-_BASES = re.compile(r"^[ACGTN]*$")
 _BUILDS = {"", "GRCh37", "GRCh38"}
 _MISSING = {"", "N/A", "NONE FOUND"}
 
@@ -64,10 +71,6 @@ def _required_int(path: Path, line: int, column: str, value: str) -> int:
     if number is None:
         raise SourceFormatError(path, line, f"an integer in column {column}", "an empty field")
     return number
-
-
-def civic_variant_key(vid: int) -> str:
-    return f"civic:variant:{vid}"
 
 
 # --- genes ---------------------------------------------------------------------------------
@@ -146,7 +149,7 @@ class VariantReader:
             raise SourceFormatError(path, line, "reference_build GRCh37, GRCh38 or empty", build)
         if chrom and not is_primary_chrom(chrom):
             raise SourceFormatError(path, line, "a chromosome 1-22, X, Y or MT", chrom)
-        if not _BASES.match(ref) or any(not _BASES.match(a) for a in alts):
+        if (ref and not is_sequence(ref)) or any(not is_sequence(a) for a in alts):
             raise SourceFormatError(path, line, "reference/variant bases of A, C, G, T, N ('/' between alternatives)",
                                     f"{r['reference_bases']} {r['variant_bases']}")
         if start is not None and stop is not None and stop < start:
@@ -163,7 +166,7 @@ class VariantReader:
             self.tally[f"unplaced: {reason.split(':')[0]}"] += 1
 
         row: Row = {
-            "id": placed[0].id if kind == "exact" else civic_variant_key(vid),
+            "id": placed[0].id if kind == "exact" else civic_variant_id(vid),
             "kind": kind,
             "civicVariantId": vid,
             "civicName": name,
@@ -191,7 +194,7 @@ class VariantReader:
         }
         if kind == "exact":
             allele = placed[0]
-            row.update(chrom=allele.chrom, pos=allele.pos, ref=allele.ref, alt=allele.alt, assembly="GRCh38")
+            row.update(chrom=allele.chrom, pos=allele.pos, ref=allele.ref, alt=allele.alt, assembly=ASSEMBLY)
             self.tally["exact GRCh38 variants"] += 1
         elif chrom and start is not None:
             region = self._region(chrom, start, stop or start, build)
@@ -228,7 +231,7 @@ class VariantReader:
                     return [], f"liftover failed: {lifted.reason}", True, source
                 lifted_chrom, lifted_pos = lifted.chrom, lifted.pos
             allele = normalize(lifted_chrom, lifted_pos, c_ref, c_alt)
-            placed.append(_Placed(variant_id(*allele), allele.chrom, allele.pos, allele.ref, allele.alt))
+            placed.append(_Placed(allele.id, allele.chrom, allele.pos, allele.ref, allele.alt))
         return placed, None, False, source
 
     def _anchored(self, vid: int, chrom: str, start: int, ref: str, alt: str) -> tuple[str, int, str, str] | None:
@@ -271,7 +274,7 @@ class VariantReader:
     @staticmethod
     def _annotations(r: dict[str, str], reading: VariantName) -> Row:
         aliases = _list(r["variant_aliases"])
-        rsids = [a.lower() for a in aliases if re.fullmatch(r"RS\d+", a, re.IGNORECASE)]
+        rsids = [rsid for a in aliases if (rsid := parse_rsid(a))]
         if reading.rsid and reading.rsid not in rsids:
             rsids.insert(0, reading.rsid)
         return {
@@ -311,7 +314,7 @@ def profile_rows(files: CivicFiles, index: VariantIndex, tally: Counter[str]) ->
         for vid in vids:
             ref = index.get(vid)
             if ref is None:
-                ref = VariantRef(civic_variant_key(vid), "", name if len(vids) == 1 else f"variant {vid}", "other")
+                ref = VariantRef(civic_variant_id(vid), "", name if len(vids) == 1 else f"variant {vid}", "other")
                 stubs.append({"id": ref.id, "civicVariantId": vid, "name": ref.name,
                               "reason": "not in VariantSummaries (a CIViC factor or unreleased variant)"})
                 tally["variant stubs (ids absent from VariantSummaries)"] += 1

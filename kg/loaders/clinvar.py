@@ -6,7 +6,7 @@ parsing INFO here keeps line numbers for error messages. The file is read once t
 before the first write (kg.loaders.sourcefile.checked_first), so a malformed file writes nothing.
 Per record and ALT allele (multi-allelic records are split):
 
-* ``Variant {id}`` normalised with kg.matcher.normalize; rsid from ``RS``, hgvs from ``CLNHGVS``,
+* ``Variant {id}`` normalised and keyed with kg.identity.variants; rsid from ``RS``, hgvs from ``CLNHGVS``,
   ``gene`` from ``GENEINFO`` (``-[:IN_GENE]->`` every listed gene except NCBI ``LOC`` placeholder
   loci), ``-[:HAS_CONSEQUENCE]->(SequenceOntologyTerm)`` for each ``MC`` term, variantType
   (``CLNVC``) and variantTypeSo (``CLNVCSO``), clinvarVariationId, clinvarAlleleId. A "no sequence
@@ -38,11 +38,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from kg.db import Graph
+from kg.identity.variants import NO_ALT, is_primary_chrom, is_sequence, normalize
 from kg.loaders import clinvar_fields as cv
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import checked_first, find_release_file, open_text, read_errors
-from kg.matcher.normalize import is_primary_chrom, normalize
 
 NAME = "clinvar"
 LICENCE = "public domain (NCBI ClinVar; cite Landrum MJ et al., Nucleic Acids Res 2018)"
@@ -117,7 +117,7 @@ def _record_rows(path: Path, lineno: int, line: str, release: str) -> Iterator[R
     if not variation_id.isdigit():
         raise SourceFormatError(path, lineno, "a ClinVar VariationID in the ID column", variation_id)
     ref = ref.upper()
-    if not cv.ALLELE.match(ref):
+    if not is_sequence(ref):
         raise SourceFormatError(path, lineno, "REF made of A, C, G, T, N", ref)
     if not is_primary_chrom(chrom):
         return
@@ -126,7 +126,7 @@ def _record_rows(path: Path, lineno: int, line: str, release: str) -> Iterator[R
     for alt in alts.upper().split(","):
         if alt.startswith("<") or alt == "*":
             continue  # a symbolic allele has no sequence to key on
-        if alt != cv.NO_ALT and not cv.ALLELE.match(alt):
+        if alt != NO_ALT and not is_sequence(alt):
             raise SourceFormatError(path, lineno, "ALT made of A, C, G, T, N (or '.')", alt)
         yield cv.compact({**cv.variant_key(normalize(chrom, int(pos_text), ref, alt)), **shared})
 

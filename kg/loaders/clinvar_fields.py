@@ -8,12 +8,11 @@ ClinVar's documented review-status mapping (https://www.ncbi.nlm.nih.gov/clinvar
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 from kg.identity.diseases import xref_keys
-from kg.matcher.normalize import Allele
+from kg.identity.variants import Allele, is_digest_id
 
 # CLNREVSTAT (spaces restored) -> ClinVar gold stars.
 REVIEW_STARS: dict[str, int] = {
@@ -63,32 +62,14 @@ _GERMLINE_BITS = 1 | 4 | 8 | 16 | 32 | 64 | 128  # inherited, parental, de novo,
 _SOMATIC_BIT = 2
 _OTHER_BIT = 1073741824
 
-NO_ALT = "."  # ALT of a "no sequence alteration" record (VCF "." / empty TSV cell)
-ALLELE = re.compile(r"^[ACGTN]+$")
-
-# Neo4j's range index refuses keys over ~8 kB; ClinVar has deletions of up to 17,866 bases.
-MAX_ID_CHARS = 4000
-
-
-def graph_variant_id(allele: Allele) -> str:
-    """``allele.id``, or for very long alleles ``GRCh38:chr13:32315000:sha256-<32 hex of "REF>ALT">``.
-
-    The digest keeps the key indexable; REF and ALT stay on the node in full. A matcher looking
-    up such an allele must build the same key (the rule belongs in kg.matcher.normalize).
-    """
-    full = allele.id
-    if len(full) <= MAX_ID_CHARS:
-        return full
-    digest = hashlib.sha256(f"{allele.ref}>{allele.alt}".encode()).hexdigest()[:32]
-    return ":".join(full.split(":", 3)[:3] + [f"sha256-{digest}"])
-
 
 def variant_key(allele: Allele) -> dict[str, str]:
-    """The row fields that identify a Variant: its id, plus REF/ALT when the id is a digest."""
-    key = graph_variant_id(allele)
-    if key == allele.id:
-        return {"id": key}
-    return {"id": key, "ref": allele.ref, "alt": allele.alt}
+    """The row fields that identify a Variant: its id, plus REF/ALT when the id is a digest
+    (kg.identity.variants.variant_id), for VARIANT_MERGE to set on the node."""
+    key = allele.id
+    if is_digest_id(key):
+        return {"id": key, "ref": allele.ref, "alt": allele.alt}
+    return {"id": key}
 
 
 def compact(row: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +205,8 @@ SET r.release = $source
 SUPERSEDE_ROWS: list[dict[str, bool]] = [{"pass": True}]  # SUPERSEDE runs once per load
 
 # Variant coordinates are read back from the key ``GRCh38:chr7:140753336:A:T`` rather than sent
-# with every row; REF and ALT are sent only where the key holds a digest (graph_variant_id).
+# with every row (the key's layout is kg.identity.variants.variant_id); REF and ALT are sent only where
+# the key holds a digest.
 VARIANT_MERGE = """
 WITH src, row, split(row.id, ':') AS part
 MERGE (v:Variant {id: row.id})

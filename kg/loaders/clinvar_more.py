@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
+from kg.identity.variants import NO_ALT, is_primary_chrom, is_sequence, normalize
 from kg.loaders import clinvar_fields as cv
 from kg.loaders.clinvar import disease_lookup, numbered_lines
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import checked_first
-from kg.matcher.normalize import is_primary_chrom, normalize
 
 NAME = "clinvar_more"
 LICENCE = (
@@ -94,10 +94,10 @@ def _record(path: Path, lineno: int, line: str, release: str) -> Row:
         raise SourceFormatError(path, lineno, "a chromosome 1-22, X, Y or MT", chrom)
     if not pos_text.isdigit() or int(pos_text) < 1:
         raise SourceFormatError(path, lineno, "a positive integer Position", pos_text)
-    ref, alt = ref.upper(), alt.upper() or cv.NO_ALT
-    if not cv.ALLELE.match(ref):
+    ref, alt = ref.upper(), alt.upper() or NO_ALT
+    if not is_sequence(ref):
         raise SourceFormatError(path, lineno, "RefAllele made of A, C, G, T, N", ref)
-    if alt != cv.NO_ALT and not cv.ALLELE.match(alt):
+    if alt != NO_ALT and not is_sequence(alt):
         raise SourceFormatError(path, lineno, "AltAllele made of A, C, G, T, N (or empty)", alt)
     allele = normalize(chrom, int(pos_text), ref, alt)
     return cv.compact({

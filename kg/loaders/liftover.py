@@ -21,8 +21,8 @@ from typing import BinaryIO
 
 from pyliftover import LiftOver
 
+from kg.identity.variants import canonical_chrom
 from kg.loaders.errors import SourceFormatError
-from kg.matcher.normalize import canonical_chrom
 
 
 @dataclass(frozen=True)

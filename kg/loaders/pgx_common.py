@@ -60,17 +60,18 @@ def slug(text: str) -> str:
 
 
 def load_validated(
-    graph: Graph, release: SourceRelease, stages: list[Stage], *, progress: bool = True
+    graph: Graph, release: SourceRelease, stages: list[Stage], *, progress: bool = True, force: bool = False
 ) -> LoadReport:
-    """``load_release`` after producing every stage's rows once (no writes) to surface bad input."""
+    """``load_release`` after producing every stage's rows once (no writes) to surface bad input;
+    ``force`` writes an unchanged release again (load_release's ``force``)."""
     existing = graph.read(
         "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum", key=release.key
     )
     unchanged = bool(existing) and existing[0]["status"] == "active" and existing[0]["checksum"] == file_checksum(
         release.files
     )
-    if not unchanged:
+    if force or not unchanged:
         for stage in stages:
             for _ in stage.rows():
                 pass
-    return load_release(graph, release, stages, progress=progress)
+    return load_release(graph, release, stages, progress=progress, force=force)

@@ -1,13 +1,13 @@
 """PharmCAT's pharmacogenomic reference data: star alleles, phenotype tables, CPIC/DPWG guidance.
 
 Reads the PharmCAT resource folder (../shared/data/pgx/pharmcat, PharmCAT v2.10.0; see its
-SOURCES.md) and writes:
+SOURCES.md) through its one reader, :mod:`kg.loaders.pharmcat_files`, and writes:
 
 - ``Gene {symbol}`` with ``pgx = true`` for every gene a definition, phenotype table or
   recommendation names (HLA-A/HLA-B/MT-RNR1 included: they are outside-call genes).
 - ``Variant`` for every position/alternate allele of the named-allele definitions
   (``definition/alleles/<GENE>_translation.json``, GRCh38, VCF-style, normalised with
-  :func:`kg.matcher.normalize.normalize`) -[:IN_GENE]-> Gene.
+  :func:`kg.identity.variants.normalize`) -[:IN_GENE]-> Gene.
 - ``Haplotype {id: "CYP2C19*2"}`` -[:DEFINED_BY {allele, iupac}]-> Variant for each defining
   non-reference allele. The definitions' ``alleles`` are already in VCF representation; an IUPAC
   ambiguity code (``R`` = A or G) is linked to each non-reference base it allows, with
@@ -20,11 +20,20 @@ SOURCES.md) and writes:
   gene-phenotype tables and every recommendation lookup key.
 - ``Diplotype {id: "CYP2C19:*1/*2"}`` -[:HAS_PHENOTYPE {guideline, phenotype, activityScore}]->
   Phenotype: the tables' diplotype -> lookup value mapping, one edge per guideline.
-- ``Recommendation {id: <PharmGKB recommendation id>}`` -[:FOR_DRUG]-> Drug and
-  -[:FOR_PHENOTYPE]-> Phenotype (one per gene of the lookup key) from ``guidelines/*.json``
+- ``Guideline {id: <PharmGKB guideline annotation id>}`` -[:FOR_DRUG]-> every drug the guideline
+  names (``guideline.relatedChemicals``), one per ``guidelines/*.json``: a drug the guideline
+  covers is answered even where the file has no recommendation row for it (CPIC warfarin is an
+  algorithm, CPIC peginterferon/ribavirin with IFNL3 has no lookup table).
+- ``Recommendation {id: <PharmGKB recommendation id>}`` -[:PART_OF]-> Guideline, -[:FOR_DRUG]-> Drug
+  and -[:FOR_PHENOTYPE]-> Phenotype (one per gene of the lookup key) from ``guidelines/*.json``
   (PharmGKB guideline annotations, CC BY-SA 4.0). "No recommendation" rows are kept.
 - ``Drug`` / ``DrugName`` for the guideline drugs, with RxNorm / DrugBank / ATC from the CPIC
   drug table (``../cpic/cpic_drug.tsv``, CPIC 2020) when that folder sits beside this one.
+- What the star-allele caller needs, stored with the release so that the matcher reads no file:
+  ``AlleleDefinition {id: "<release>:<GENE>"}`` (every gene's named-allele definitions with its
+  exemption) and ``PhenotypeTable {id: "<release>:<CPIC|DPWG>:<GENE>"}`` (every diplotype table),
+  each holding the :mod:`kg.pharmcat.stored` JSON (no edge but ASSERTED_BY: they are for the
+  matcher, not for traversal).
 """
 
 from __future__ import annotations
@@ -38,15 +47,24 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
-from kg.loaders.errors import SourceFormatError
 from kg.identity.drugs import drug_key
+from kg.identity.variants import normalize
 from kg.loaders.pgx_common import DRUGS, GENES, load_validated
-from kg.loaders.pgx_files import html_to_text, read_json, read_tsv, require
+from kg.loaders.pgx_files import html_to_text, read_tsv
+from kg.loaders.pharmcat_files import (
+    PharmcatFiles,
+    definition_gene,
+    find_files,
+    read_definitions,
+    read_exemptions,
+    read_gene_phenotypes,
+    read_guideline,
+    read_phenotype_table,
+)
 from kg.loaders.release import LoadReport, SourceRelease, Stage
-from kg.matcher.normalize import normalize
-from kg.matcher.pgx.definitions import IUPAC, allele_sort_key
+from kg.pharmcat.alleles import IUPAC, VariantLocus, allele_sort_key
+from kg.pharmcat.stored import FORMAT, SOURCE, definition_to_json, table_to_json
 
-SOURCE = "pharmcat"
 LICENCE = (
     "PharmCAT MPL-2.0; allele definitions and phenotype tables CPIC CC0 1.0; "
     "guideline annotations PharmGKB CC BY-SA 4.0 (attribution, share-alike)"
@@ -55,92 +73,11 @@ URL = "https://github.com/PharmGKB/PharmCAT"
 
 Row = dict[str, Any]
 
-_BASES = re.compile(r"^[ACGT]+$")
 _LEADING_SCORE = re.compile(r"^\s*((?:≥|>=|>)?\s*\d+(?:\.\d+)?)")
 _OTHER_CONSIDERATIONS = "Other Considerations"
 
 
-# --- files ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PharmcatFiles:
-    root: Path
-    definitions: tuple[Path, ...]
-    exemptions: Path | None
-    phenotypes: tuple[tuple[str, Path], ...]  # (guideline, file)
-    guidelines: tuple[Path, ...]
-    cpic_drugs: Path | None
-
-    @property
-    def all(self) -> tuple[Path, ...]:
-        files = [*self.definitions, *([self.exemptions] if self.exemptions else [])]
-        files += [p for _, p in self.phenotypes] + list(self.guidelines)
-        return tuple(files + ([self.cpic_drugs] if self.cpic_drugs else []))
-
-
-def _json_files(folder: Path, pattern: str = "*") -> list[Path]:
-    return sorted(p for p in folder.glob(pattern) if p.name.endswith((".json", ".json.gz")))
-
-
-def _stem(path: Path) -> str:
-    return path.name.removesuffix(".gz").removesuffix(".json")
-
-
-def find_files(path: Path) -> PharmcatFiles:
-    """The release's files under ``path`` (the pharmcat folder, or the pgx folder holding it)."""
-    root = Path(path)
-    if (root / "pharmcat").is_dir() and not (root / "definition").is_dir():
-        root = root / "pharmcat"
-    alleles = root / "definition" / "alleles"
-    definitions = tuple(_json_files(alleles, "*_translation.json*"))
-    if not definitions:
-        raise SourceFormatError(alleles, None, "PharmCAT <GENE>_translation.json files", "none")
-    phenotypes: list[tuple[str, Path]] = []
-    seen: set[tuple[str, str]] = set()
-    # The current CPIC tables win over the older snapshots kept for genes too large to store.
-    for sub, guideline in (("cpic", "CPIC"), ("cpic_older_snapshot", "CPIC"), ("dpwg", "DPWG")):
-        for file in _json_files(root / "phenotype" / sub):
-            if (guideline, _stem(file)) not in seen:
-                seen.add((guideline, _stem(file)))
-                phenotypes.append((guideline, file))
-    guidelines = tuple(_json_files(root / "guidelines"))
-    if not guidelines:
-        raise SourceFormatError(root / "guidelines", None, "CPIC_*.json / DPWG_*.json guideline files", "none")
-    exemptions = alleles / "exemptions.json"
-    cpic_drugs = root.parent / "cpic" / "cpic_drug.tsv"
-    return PharmcatFiles(
-        root=root,
-        definitions=definitions,
-        exemptions=exemptions if exemptions.exists() else None,
-        phenotypes=tuple(phenotypes),
-        guidelines=guidelines,
-        cpic_drugs=cpic_drugs if cpic_drugs.exists() else None,
-    )
-
-
 # --- allele definitions --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Locus:
-    chrom: str
-    pos: int
-    ref: str
-    alts: tuple[str, ...]
-    rsid: str | None
-
-
-@dataclass(frozen=True)
-class Definition:
-    """One ``<GENE>_translation.json``: loci and named alleles (alleles index-aligned with loci)."""
-
-    path: Path
-    gene: str
-    version: str
-    source: str
-    loci: tuple[Locus, ...]
-    alleles: tuple[tuple[str, str, bool, tuple[str | None, ...]], ...]  # (name, id, reference, cells)
 
 
 def haplotype_id(gene: str, name: str) -> str:
@@ -148,70 +85,12 @@ def haplotype_id(gene: str, name: str) -> str:
     return f"{gene}{name}" if name.startswith("*") else f"{gene} {name}"
 
 
-def _locus(path: Path, raw: Any, where: str) -> Locus:
-    require(path, raw, ("chromosome", "position", "ref", "alts"), where)
-    position = raw["position"]
-    if isinstance(position, str) and position.isdigit():
-        position = int(position)
-    if not isinstance(position, int) or isinstance(position, bool) or position < 1:
-        raise SourceFormatError(path, None, f"{where}.position to be a positive integer", repr(position))
-    ref = str(raw["ref"]).upper()
-    alts = tuple(str(a).upper() for a in raw["alts"] or ())
-    for allele in (ref, *alts):
-        if not _BASES.match(allele):
-            raise SourceFormatError(path, None, f"{where} REF/ALT made of A, C, G, T", allele)
-    return Locus(str(raw["chromosome"]), position, ref, alts, raw.get("rsid") or None)
-
-
-def read_definition(path: Path) -> Definition:
-    """Parse and check one allele-definition file (PharmCAT format version 2)."""
-    raw = read_json(path)
-    require(path, raw, ("gene", "chromosome", "variants", "namedAlleles"), "the top level")
-    if not isinstance(raw["variants"], list) or not isinstance(raw["namedAlleles"], list):
-        raise SourceFormatError(path, None, "variants and namedAlleles to be lists", "")
-    loci = tuple(_locus(path, v, f"variants[{i}]") for i, v in enumerate(raw["variants"]))
-    maps = [dict((v.get("cpicToVcfAlleleMap") or {})) for v in raw["variants"]]
-    alleles = []
-    for j, named in enumerate(raw["namedAlleles"]):
-        where = f"namedAlleles[{j}]"
-        require(path, named, ("name", "alleles"), where)
-        cells = named["alleles"]
-        if not isinstance(cells, list) or len(cells) != len(loci):
-            found = f"{len(cells)} entries" if isinstance(cells, list) else type(cells).__name__
-            raise SourceFormatError(path, None, f"{where}.alleles with {len(loci)} entries (one per variant)", found)
-        vcf: list[str | None] = []
-        for i, cell in enumerate(cells):
-            if cell is None:
-                vcf.append(None)
-                continue
-            allele = str(cell).upper()
-            locus = loci[i]
-            if allele != locus.ref and allele not in locus.alts and allele not in IUPAC:
-                allele = str(maps[i].get(cell, allele)).upper()  # CPIC notation such as TA(7)
-            if allele != locus.ref and allele not in locus.alts and not (len(allele) == 1 and allele in IUPAC):
-                raise SourceFormatError(
-                    path, None, f"{where}.alleles[{i}] to be REF, an ALT or an IUPAC code at {locus.pos}", str(cell)
-                )
-            vcf.append(allele)
-        alleles.append((str(named["name"]), str(named.get("id") or named["name"]), bool(named.get("reference")), tuple(vcf)))
-    if not alleles:
-        raise SourceFormatError(path, None, "at least one named allele", "none")
-    return Definition(
-        path=path,
-        gene=str(raw["gene"]),
-        version=str(raw.get("version") or ""),
-        source=str(raw.get("source") or ""),
-        loci=loci,
-        alleles=tuple(alleles),
-    )
-
-
-def _variant_row(gene: str, locus: Locus, alt: str) -> Row:
-    a = normalize(locus.chrom, locus.pos, locus.ref, alt)
+def _variant_row(gene: str, locus: VariantLocus, alt: str) -> Row:
+    a = normalize(locus.chrom, locus.position, locus.ref, alt)
     return {"id": a.id, "chrom": a.chrom, "pos": a.pos, "ref": a.ref, "alt": a.alt, "rsid": locus.rsid, "gene": gene}
 
 
-def _defining_alts(locus: Locus, allele: str) -> list[str]:
+def _defining_alts(locus: VariantLocus, allele: str) -> list[str]:
     """The non-reference bases a definition cell stands for (an IUPAC code may stand for several)."""
     if allele == locus.ref:
         return []
@@ -222,36 +101,31 @@ def _defining_alts(locus: Locus, allele: str) -> list[str]:
 
 def variant_rows(files: PharmcatFiles) -> Iterator[Row]:
     """Every alternate allele at every definition position (and the exemptions' extra positions)."""
-    for path in files.definitions:
-        definition = read_definition(path)
+    definitions = read_definitions(files)
+    for definition in definitions.values():
         seen: set[str] = set()
         for i, locus in enumerate(definition.loci):
             wanted = set(locus.alts)
-            for _, _, _, cells in definition.alleles:
-                if cells[i] is not None:
-                    wanted.update(_defining_alts(locus, cells[i]))
+            for allele in definition.named_alleles:
+                cell = allele.alleles[i]
+                if cell is not None:
+                    wanted.update(_defining_alts(locus, cell))
             for alt in sorted(wanted):
                 row = _variant_row(definition.gene, locus, alt)
                 if row["id"] not in seen:
                     seen.add(row["id"])
                     yield row
-    if files.exemptions is not None:
-        raw = read_json(files.exemptions)
-        if not isinstance(raw, list):
-            raise SourceFormatError(files.exemptions, 1, "a JSON list of gene exemptions", type(raw).__name__)
-        for k, exemption in enumerate(raw):
-            require(files.exemptions, exemption, ("gene",), f"[{k}]")
-            for i, extra in enumerate(exemption.get("extraPositions") or ()):
-                locus = _locus(files.exemptions, extra, f"[{k}].extraPositions[{i}]")
-                for alt in locus.alts:
-                    yield _variant_row(str(exemption["gene"]), locus, alt)
+    for gene, exemption in read_exemptions(files.exemptions).items():
+        for locus in exemption.extra_positions:
+            for alt in locus.alts:
+                yield _variant_row(gene, locus, alt)
 
 
 # --- phenotype tables ----------------------------------------------------------------------------
 
 
 @dataclass
-class PhenotypeTables:
+class PhenotypeSummary:
     """What the gene-phenotype tables say, aggregated over CPIC and DPWG (a few hundred entries)."""
 
     phenotypes: dict[str, Row] = field(default_factory=dict)  # Phenotype id -> row
@@ -259,26 +133,6 @@ class PhenotypeTables:
     activity_genes: set[str] = field(default_factory=set)
     genes: set[str] = field(default_factory=set)
     versions: Counter[str] = field(default_factory=Counter)
-
-
-def read_phenotype_table(path: Path) -> dict[str, Any]:
-    raw = read_json(path)
-    require(path, raw, ("gene", "diplotypes"), "the top level")
-    if not isinstance(raw["diplotypes"], list):
-        raise SourceFormatError(path, None, "diplotypes to be a list", type(raw["diplotypes"]).__name__)
-    for k, row in enumerate(raw["diplotypes"]):
-        require(path, row, ("diplotype", "diplotypekey", "generesult", "lookupkey"), f"diplotypes[{k}]")
-        if not isinstance(row["lookupkey"], str) or not isinstance(row["diplotypekey"], dict):
-            raise SourceFormatError(
-                path, None, f"diplotypes[{k}] with a text lookupkey and an object diplotypekey", json.dumps(row)[:80]
-            )
-        for count in row["diplotypekey"].values():
-            if not isinstance(count, (int, float)) or isinstance(count, bool) or count not in (1, 2):
-                raise SourceFormatError(path, None, f"diplotypes[{k}].diplotypekey counts of 1 or 2", repr(count))
-    for name in ("haplotypes", "activityValues"):
-        if not isinstance(raw.get(name) or {}, dict):
-            raise SourceFormatError(path, None, f"{name} to be an object", type(raw[name]).__name__)
-    return raw
 
 
 def leading_score(value: str) -> str | None:
@@ -292,9 +146,9 @@ def alleles_of(key: dict[str, Any]) -> list[str]:
     return sorted(name for name, count in key.items() for _ in range(int(count)))
 
 
-def read_phenotype_tables(files: PharmcatFiles) -> PhenotypeTables:
-    tables = PhenotypeTables()
-    for guideline, path in files.phenotypes:
+def summarise_phenotype_tables(files: PharmcatFiles) -> PhenotypeSummary:
+    tables = PhenotypeSummary()
+    for guideline, path, _ in files.phenotypes:
         raw = read_phenotype_table(path)
         gene = str(raw["gene"])
         tables.genes.add(gene)
@@ -330,7 +184,7 @@ def read_phenotype_tables(files: PharmcatFiles) -> PhenotypeTables:
     return tables
 
 
-def phenotype_rows(tables: PhenotypeTables) -> Iterator[Row]:
+def phenotype_rows(tables: PhenotypeSummary) -> Iterator[Row]:
     for entry in tables.phenotypes.values():
         yield {
             "id": entry["id"],
@@ -343,9 +197,9 @@ def phenotype_rows(tables: PhenotypeTables) -> Iterator[Row]:
         }
 
 
-def diplotype_rows(files: PharmcatFiles, tables: PhenotypeTables) -> Iterator[Row]:
+def diplotype_rows(files: PharmcatFiles, tables: PhenotypeSummary) -> Iterator[Row]:
     """One row per diplotype per table: ``CYP2C19:*1/*2`` -> ``CYP2C19:Intermediate Metabolizer``."""
-    for guideline, path in files.phenotypes:
+    for guideline, path, _ in files.phenotypes:
         raw = read_phenotype_table(path)
         gene = str(raw["gene"])
         for row in raw["diplotypes"]:
@@ -365,16 +219,16 @@ def diplotype_rows(files: PharmcatFiles, tables: PhenotypeTables) -> Iterator[Ro
             }
 
 
-def haplotype_rows(files: PharmcatFiles, tables: PhenotypeTables) -> Iterator[Row]:
+def haplotype_rows(files: PharmcatFiles, tables: PhenotypeSummary) -> Iterator[Row]:
     """Defined named alleles with their defining variants, then table-only alleles."""
     defined: set[tuple[str, str]] = set()
-    for path in files.definitions:
-        definition = read_definition(path)
-        for name, pharmcat_id, reference, cells in definition.alleles:
+    for definition in read_definitions(files).values():
+        for allele in definition.named_alleles:
+            name, pharmcat_id, reference = allele.name, allele.id, allele.reference
             defined.add((definition.gene, name))
             defs: list[Row] = []
             if not reference:
-                for locus, cell in zip(definition.loci, cells):
+                for locus, cell in zip(definition.loci, allele.alleles):
                     if cell is None:
                         continue
                     iupac = len(cell) == 1 and cell not in "ACGT"
@@ -387,7 +241,7 @@ def haplotype_rows(files: PharmcatFiles, tables: PhenotypeTables) -> Iterator[Ro
 
 
 def _haplotype(
-    tables: PhenotypeTables, gene: str, name: str, pharmcat_id: str | None, reference: bool,
+    tables: PhenotypeSummary, gene: str, name: str, pharmcat_id: str | None, reference: bool,
     is_defined: bool, version: str | None, defs: list[Row],
 ) -> Row:
     function = tables.functions.get((gene, name), {})
@@ -406,26 +260,24 @@ def _haplotype(
     }
 
 
+# --- what the star-allele caller reads back ------------------------------------------------------
+
+
+def allele_definition_rows(files: PharmcatFiles) -> Iterator[Row]:
+    """One row per gene: its named-allele definitions and exemption as :mod:`kg.pharmcat.stored` JSON."""
+    for definition in read_definitions(files).values():
+        yield {"gene": definition.gene, "version": definition.version, "format": FORMAT,
+               "json": definition_to_json(definition)}
+
+
+def phenotype_table_rows(files: PharmcatFiles) -> Iterator[Row]:
+    """One row per gene and guideline table, as :mod:`kg.pharmcat.stored` JSON."""
+    for table in read_gene_phenotypes(files):
+        yield {"gene": table.gene, "guideline": table.source, "version": table.version,
+               "olderSnapshot": table.older_snapshot, "format": FORMAT, "json": table_to_json(table)}
+
+
 # --- guideline recommendations -------------------------------------------------------------------
-
-
-def read_guideline(path: Path) -> dict[str, Any]:
-    raw = read_json(path)
-    require(path, raw, ("guideline", "recommendations"), "the top level")
-    require(path, raw["guideline"], ("id", "name", "source"), "guideline")
-    if not isinstance(raw["recommendations"], list):
-        raise SourceFormatError(path, None, "recommendations to be a list", type(raw["recommendations"]).__name__)
-    for k, rec in enumerate(raw["recommendations"]):
-        require(path, rec, ("id", "lookupKey"), f"recommendations[{k}]")
-        if not isinstance(rec["lookupKey"], dict) or not rec["lookupKey"]:
-            raise SourceFormatError(path, None, f"recommendations[{k}].lookupKey to be a gene -> value object", repr(rec["lookupKey"]))
-        for gene, value in rec["lookupKey"].items():
-            if isinstance(value, dict):
-                if not all(isinstance(c, (int, float)) and c in (1, 2) for c in value.values()):
-                    raise SourceFormatError(path, None, f"recommendations[{k}].lookupKey.{gene} allele counts of 1 or 2", repr(value))
-            elif not isinstance(value, str):
-                raise SourceFormatError(path, None, f"recommendations[{k}].lookupKey.{gene} to be text", repr(value))
-    return raw
 
 
 def _chemicals(rec: dict[str, Any], guideline: dict[str, Any]) -> list[dict[str, Any]]:
@@ -472,10 +324,35 @@ def drug_rows(files: PharmcatFiles) -> Iterator[Row]:
             }
 
 
-def gene_rows(files: PharmcatFiles, tables: PhenotypeTables) -> Iterator[Row]:
+def guideline_rows(files: PharmcatFiles) -> Iterator[Row]:
+    """One row per guideline file: the guideline and every drug it or one of its recommendations names."""
+    for path in files.guidelines:
+        raw = read_guideline(path)
+        guideline = raw["guideline"]
+        chems = [c for c in guideline.get("relatedChemicals") or () if isinstance(c, dict) and c.get("name")]
+        chems += [c for rec in raw["recommendations"] for c in _chemicals(rec, guideline)]
+        drugs = [drug_key(c["name"]) for c in chems]
+        genes = {g["symbol"] for g in guideline.get("relatedGenes") or () if isinstance(g, dict) and g.get("symbol")}
+        genes.update(gene for rec in raw["recommendations"] for gene in rec["lookupKey"])
+        yield {
+            "id": str(guideline["id"]),
+            "drugIds": sorted(set(drugs)),
+            "props": {
+                "source": str(guideline["source"]).upper(),
+                "name": guideline["name"],
+                "url": guideline.get("url"),
+                "genes": sorted(genes),
+                "recommendations": len(raw["recommendations"]),
+                "version": raw.get("version"),
+                "file": path.name,
+            },
+        }
+
+
+def gene_rows(files: PharmcatFiles, tables: PhenotypeSummary) -> Iterator[Row]:
     genes: dict[str, str | None] = {g: None for g in tables.genes}
     for path in files.definitions:
-        genes.setdefault(path.name.split("_translation")[0], None)
+        genes.setdefault(definition_gene(path), None)
     for path in files.guidelines:
         raw = read_guideline(path)
         for gene in raw["guideline"].get("relatedGenes") or ():
@@ -500,7 +377,7 @@ def split_recommendation_text(html: str | None) -> tuple[str | None, str | None]
     return text, None
 
 
-def lookup_phenotypes(lookup: dict[str, Any], tables: PhenotypeTables) -> list[Row]:
+def lookup_phenotypes(lookup: dict[str, Any], tables: PhenotypeSummary) -> list[Row]:
     """The Phenotype each gene of a lookup key points at.
 
     A text value is the phenotype or activity score itself (``CYP2D6:1.25``). A diplotype value
@@ -526,7 +403,7 @@ def lookup_phenotypes(lookup: dict[str, Any], tables: PhenotypeTables) -> list[R
     return out
 
 
-def recommendation_rows(files: PharmcatFiles, tables: PhenotypeTables) -> Iterator[Row]:
+def recommendation_rows(files: PharmcatFiles, tables: PhenotypeSummary) -> Iterator[Row]:
     for path in files.guidelines:
         raw = read_guideline(path)
         guideline = raw["guideline"]
@@ -621,6 +498,40 @@ SET r.phenotype = row.phenotype, r.activityScore = row.activityScore, r.lookupKe
     r.release = $source
 """
 
+GUIDELINES = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (gl:Guideline {id: row.id})
+SET gl += row.props
+MERGE (gl)-[:ASSERTED_BY]->(src)
+WITH gl, row
+UNWIND row.drugIds AS drugId
+MATCH (d:Drug {id: drugId})
+MERGE (gl)-[r:FOR_DRUG]->(d)
+SET r.release = $source
+"""
+
+# Keyed by release: a release's stored definitions are its own (a newer release loading beside the
+# active one never changes what the matcher reads until it is active; see kg/loaders/release.py).
+# No edge to the Gene: the JSON is for the matcher, not for traversal (research neighbours would
+# carry megabytes of it).
+ALLELE_DEFINITIONS = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (a:AlleleDefinition {id: $source + ':' + row.gene})
+SET a.gene = row.gene, a.release = $source, a.version = row.version, a.format = row.format, a.json = row.json
+MERGE (a)-[:ASSERTED_BY]->(src)
+"""
+
+PHENOTYPE_TABLES = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (t:PhenotypeTable {id: $source + ':' + row.guideline + ':' + row.gene})
+SET t.gene = row.gene, t.guideline = row.guideline, t.release = $source, t.version = row.version,
+    t.olderSnapshot = row.olderSnapshot, t.format = row.format, t.json = row.json
+MERGE (t)-[:ASSERTED_BY]->(src)
+"""
+
 RECOMMENDATIONS = """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
@@ -628,6 +539,11 @@ MERGE (rec:Recommendation {id: row.id})
 SET rec += row.props
 MERGE (rec)-[:ASSERTED_BY]->(src)
 WITH rec, row, src
+CALL (rec, row) {
+  MATCH (gl:Guideline {id: row.props.guidelineId})
+  MERGE (rec)-[r:PART_OF]->(gl)
+  SET r.release = $source
+}
 CALL (rec, row) {
   UNWIND row.drugIds AS drugId
   MATCH (d:Drug {id: drugId})
@@ -655,7 +571,7 @@ CALL (rec, row, src) {
 # --- load ----------------------------------------------------------------------------------------
 
 
-def release_version(files: PharmcatFiles, tables: PhenotypeTables) -> str:
+def release_version(files: PharmcatFiles, tables: PhenotypeSummary) -> str:
     """``<PharmGKB export of the guidelines>+cpic-<CPIC allele-definition version>``."""
     guideline_versions: Counter[str] = Counter()
     for path in files.guidelines:
@@ -663,8 +579,7 @@ def release_version(files: PharmcatFiles, tables: PhenotypeTables) -> str:
         if version:
             guideline_versions[str(version)] += 1
     definition_versions: Counter[str] = Counter()
-    for path in files.definitions:
-        definition = read_definition(path)
+    for definition in read_definitions(files).values():
         if definition.source.upper() == "CPIC" and definition.version:
             definition_versions[definition.version] += 1
     export = max(guideline_versions) if guideline_versions else (max(tables.versions) if tables.versions else "unknown")
@@ -672,7 +587,7 @@ def release_version(files: PharmcatFiles, tables: PhenotypeTables) -> str:
     return f"{export}+cpic-{cpic}" if cpic else export
 
 
-def stages(files: PharmcatFiles, tables: PhenotypeTables) -> list[Stage]:
+def stages(files: PharmcatFiles, tables: PhenotypeSummary) -> list[Stage]:
     return [
         Stage("genes", GENES, lambda: gene_rows(files, tables)),
         Stage("drugs", DRUGS, lambda: drug_rows(files)),
@@ -680,12 +595,27 @@ def stages(files: PharmcatFiles, tables: PhenotypeTables) -> list[Stage]:
         Stage("haplotypes", HAPLOTYPES, lambda: haplotype_rows(files, tables), batch_size=500),
         Stage("phenotypes", PHENOTYPES, lambda: phenotype_rows(tables)),
         Stage("diplotypes", DIPLOTYPES, lambda: diplotype_rows(files, tables)),
+        Stage("guidelines", GUIDELINES, lambda: guideline_rows(files)),
         Stage("recommendations", RECOMMENDATIONS, lambda: recommendation_rows(files, tables), batch_size=500),
+        Stage("allele definitions", ALLELE_DEFINITIONS, lambda: allele_definition_rows(files), batch_size=4),
+        Stage("phenotype tables", PHENOTYPE_TABLES, lambda: phenotype_table_rows(files), batch_size=4),
     ]
 
 
 def load(graph: Graph, path: Path, *, progress: bool = True, version: str | None = None) -> LoadReport:
     files = find_files(Path(path))
-    tables = read_phenotype_tables(files)
+    tables = summarise_phenotype_tables(files)
     release = SourceRelease(SOURCE, version or release_version(files, tables), LICENCE, files.all, URL)
-    return load_validated(graph, release, stages(files, tables), progress=progress)
+    return load_validated(graph, release, stages(files, tables), progress=progress,
+                          force=_lacks_stored_definitions(graph, release.key))
+
+
+def _lacks_stored_definitions(graph: Graph, key: str) -> bool:
+    """True for an active release loaded before its allele definitions were stored with it: loading
+    it again writes them (otherwise the unchanged files make the load a no-op)."""
+    rows = graph.read(
+        "MATCH (s:Source {key: $key, status: 'active'}) "
+        "RETURN NOT EXISTS { MATCH (:AlleleDefinition)-[:ASSERTED_BY]->(s) } AS lacks",
+        key=key,
+    )
+    return bool(rows) and bool(rows[0]["lacks"])

@@ -54,13 +54,6 @@ def spec_for(name: str) -> SourceSpec:
 
 
 def loader_for(name: str) -> LoaderModule:
+    """The loader module of a source; a missing dependency of it raises (ImportError), never skips."""
     module = importlib.import_module(spec_for(name).module)
     return module  # type: ignore[return-value]
-
-
-def is_available(name: str) -> bool:
-    try:
-        loader_for(name)
-        return True
-    except ModuleNotFoundError:
-        return False

@@ -1,7 +1,7 @@
 """One source release, loaded all or nothing, idempotently, with provenance.
 
 Every load creates a ``(:Source {key: "<name>@<version>"})`` node with release, licence, file
-checksums and load time. Each stage writes batches of rows with one ``UNWIND`` query; its Cypher
+names (relative to the release folder: no path of the loading machine), checksum and load time. Each stage writes batches of rows with one ``UNWIND`` query; its Cypher
 receives ``$rows`` and ``$source`` and, by convention, begins with
 ``MATCH (src:Source {key: $source}) UNWIND $rows AS row`` and links every node it asserts with
 ``MERGE (n)-[:ASSERTED_BY]->(src)``; fact edges (IS_A, IN_GENE, ...) carry ``r.release = $source``.
@@ -18,6 +18,7 @@ Loading the same release (same name, version and checksums) again changes nothin
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import sys
 import threading
@@ -85,6 +86,17 @@ class LoadReport:
         return f"{self.source}: {per} in {self.seconds:.1f} s ({rate:,.0f} rows/s){extra}"
 
 
+def file_names(paths: Iterable[Path]) -> list[str]:
+    """The release's files relative to the folder that holds them all (``pharmcat/definition/alleles/
+    CYP2C19_translation.json``, ``cpic/cpic_drug.tsv``): ``Source.files`` names what was loaded
+    without the loading machine's absolute paths, which mean nothing to another host."""
+    resolved = [Path(p).resolve() for p in paths]
+    if not resolved:
+        return []
+    base = Path(os.path.commonpath([p.parent for p in resolved]))
+    return [p.relative_to(base).as_posix() for p in resolved]
+
+
 def file_checksum(paths: Iterable[Path]) -> str:
     """sha256 over the files' bytes, in order."""
     digest = hashlib.sha256()
@@ -131,7 +143,7 @@ def load_release(
         "SET s.name = $name, s.version = $version, s.licence = $licence, s.url = $url, "
         "    s.files = $files, s.checksum = $checksum",
         key=release.key, name=release.name, version=release.version, licence=release.licence,
-        url=release.url, files=[str(p) for p in release.files], checksum=checksum,
+        url=release.url, files=file_names(release.files), checksum=checksum,
     )
     report = LoadReport(release.key)
     try:

@@ -65,7 +65,6 @@ class SeedReport:
     version: str
     reports: list[LoadReport] = field(default_factory=list)
     kept: dict[str, str] = field(default_factory=dict)  # source -> the real release left in place
-    unavailable: list[str] = field(default_factory=list)  # seed folders whose loader is not installed
     retired: list[str] = field(default_factory=list)  # legacy seed releases removed
 
     @property
@@ -89,7 +88,6 @@ class SeedReport:
         lines = [f"seeds {self.version}:"]
         lines += [f"  {r.summary()}" for r in self.reports]
         lines += [f"  {name}: real release {key} is active; its seed subset was not loaded" for name, key in self.kept.items()]
-        lines += [f"  {name}: no loader module yet; its seed subset was not loaded" for name in self.unavailable]
         lines += [f"  retired the old seed release {key}" for key in self.retired]
         return "\n".join(lines)
 
@@ -122,9 +120,6 @@ def load_seeds(graph: Graph, seed_dir: Path | None = None, *, progress: bool = T
         real = _active_releases(graph, [spec.name]).get(spec.name)
         if real:
             report.kept[spec.name] = ", ".join(sorted(real))
-            continue
-        if not registry.is_available(spec.name):
-            report.unavailable.append(spec.name)
             continue
         loader = registry.loader_for(spec.name)
         report.reports.append(loader.load(graph, seed_dir / spec.default_path, progress=progress, version=report.version))

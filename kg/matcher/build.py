@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kg.matcher.normalize import canonical_chrom
+from kg.identity.variants import canonical_chrom
 
 
 class Build(str, Enum):

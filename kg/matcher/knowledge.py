@@ -6,6 +6,9 @@ A whole-genome VCF is read only where the knowledge has something to say
 - every exact Variant position (ClinVar, CIViC, PharmCAT definition alleles, ...);
 - the GRCh38 region of codon-level CIViC Variants (``BRAF V600``), so an unannotated allele there
   can at least be reported as a *possible* codon match;
+- the PharmCAT allele definitions and phenotype tables of the active pharmcat release
+  (``AlleleDefinition`` / ``PhenotypeTable`` nodes, :class:`kg.matcher.pharmacogenomics.PgxData`):
+  the star-allele caller needs nothing else, so a process with only ``NEO4J_URI`` calls diplotypes;
 - for VCFs annotated by VEP (``CSQ``) or snpEff (``ANN``), the spans of genes that have protein-,
   codon- or gene-level CIViC Variants, so that any protein-altering allele of, say, KRAS can meet
   ``KRAS Mutation``. The graph holds no gene coordinates (HGNC gives a cytoband only), so a span is
@@ -40,7 +43,9 @@ from typing import Any
 import numpy as np
 
 from kg.db import Graph
-from kg.matcher.normalize import canonical_chrom, parse_variant_id
+from kg.identity.protein import protein_key
+from kg.identity.variants import canonical_chrom, parse_variant_id
+from kg.matcher.pharmacogenomics import PgxData
 from kg.matcher.positions import Interval, PositionIndex
 from kg.queries import matching as q
 
@@ -76,8 +81,6 @@ class CoarseVariant:
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> "CoarseVariant":
-        from kg.matcher.protein import protein_key
-
         changes = row.get("proteinChanges") or ([row["proteinChange"]] if row.get("proteinChange") else [])
         region = None
         if row.get("chrom") and row.get("start") is not None:
@@ -103,7 +106,7 @@ class Knowledge:
     exact_positions: dict[str, list[int]]
     coarse: list[CoarseVariant]
     spans: dict[str, list[Interval]]  # gene -> approximate span(s)
-    pharmcat_files: list[str] = field(default_factory=list)
+    pgx: PgxData | None = None  # the active pharmcat release's definitions and tables
     sources: list[str] = field(default_factory=list)
     by_gene: dict[str, list[CoarseVariant]] = field(default_factory=dict)
     by_allele: dict[str, list[CoarseVariant]] = field(default_factory=dict)
@@ -166,20 +169,15 @@ _LOCK = threading.Lock()
 
 
 def knowledge_state(graph: Graph) -> dict[str, Any]:
-    """The active releases (key, name, files) and the Variant count: one quick query."""
+    """The active releases (key, name) and the Variant count: one quick query."""
     return q.knowledge_state(graph)
-
-
-def pharmcat_files(state: dict[str, Any]) -> list[str]:
-    """The files of the active ``pharmcat`` release (``Source.files``)."""
-    return [f for s in state["sources"] if s.get("name") == "pharmcat" for f in s.get("files") or ()]
 
 
 def load_knowledge(graph: Graph, state: dict[str, Any] | None = None, *, disk: bool | None = None) -> Knowledge:
     """The knowledge for the graph's current releases: from the process cache, else from the disk
     cache (``<KG_CACHE_DIR>/matcher/``, same key; ``disk=False`` or ``KG_MATCHER_DISK_CACHE=0``
     skips it), else read from the graph (the positions and the coarse Variants concurrently, then the
-    gene spans) and written to the disk cache."""
+    gene spans and the PharmCAT definitions) and written to the disk cache."""
     state = state if state is not None else knowledge_state(graph)
     sources = sorted(s["key"] for s in state["sources"])
     key = (graph.settings.bolt_uri, graph.settings.database, tuple(sources), state["variants"])
@@ -195,7 +193,7 @@ def load_knowledge(graph: Graph, state: dict[str, Any] | None = None, *, disk: b
         rows = _read_graph(graph)
         if use_disk:
             _write_disk(path, key, rows)
-    knowledge = _knowledge(key, rows, state, sources)
+    knowledge = _knowledge(key, rows, sources)
     knowledge.seconds = time.perf_counter() - t0
     with _LOCK:
         for old in [k for k in _CACHE if k[:2] == key[:2]]:
@@ -213,20 +211,23 @@ def _read_graph(graph: Graph) -> dict[str, Any]:
             row.get("kind") in ("protein", "codon")
             or (row.get("kind") == "gene" and row.get("categoryType") in _SPAN_CATEGORY_TYPES))})
         spans = q.gene_spans(graph, span_genes)
+        pgx = q.pgx_knowledge(graph)
         positions: dict[str, list[int]] = {}
         for row in position_rows.result():
             if row["chrom"]:
                 positions.setdefault(canonical_chrom(row["chrom"]), []).extend(row["positions"])
-    return {"positions": positions, "coarse": coarse, "spans": spans}
+    return {"positions": positions, "coarse": coarse, "spans": spans, "pgx": pgx}
 
 
-def _knowledge(key: tuple[Any, ...], rows: dict[str, Any], state: dict[str, Any], sources: list[str]) -> Knowledge:
+def _knowledge(key: tuple[Any, ...], rows: dict[str, Any], sources: list[str]) -> Knowledge:
     spans: dict[str, list[Interval]] = defaultdict(list)
     for row in rows["spans"]:
         spans[row["gene"]].append(Interval(canonical_chrom(row["chrom"]), max(1, int(row["start"]) - SPAN_PADDING),
                                            int(row["end"]) + SPAN_PADDING))
+    stored = rows["pgx"]
+    pgx = None if stored is None else PgxData.from_stored(stored["release"], stored["definitions"], stored["tables"])
     return Knowledge(key, rows["positions"], [CoarseVariant.of(row) for row in rows["coarse"]], dict(spans),
-                     pharmcat_files(state), sources)
+                     pgx, sources)
 
 
 # -- disk cache: a fresh process (each `kg match`) need not read 330,000 positions again ---------
@@ -245,7 +246,8 @@ def _read_disk(path: Path, key: tuple[Any, ...]) -> dict[str, Any] | None:
             data = json.load(fh)
     except (OSError, ValueError, EOFError):
         return None
-    return data["rows"] if data.get("key") == json.loads(json.dumps(key)) else None
+    rows = data.get("rows") if data.get("key") == json.loads(json.dumps(key)) else None
+    return rows if isinstance(rows, dict) and "pgx" in rows else None  # older cache files lack "pgx"
 
 
 def _write_disk(path: Path, key: tuple[Any, ...], rows: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 The rules are docs/GRAPH_MODEL.md's ("Deciding exact vs codon vs gene"), tested in order:
 
 1. **exact** — the allele id is a Variant id, or one of a Variant's representative ``alleleIds``.
-2. **protein** — same gene and protein change (:func:`kg.matcher.protein.protein_key`) as a
+2. **protein** — same gene and protein change (:func:`kg.identity.protein.protein_key`) as a
    ``protein``/``exact`` Variant. The patient's change comes from the exact Variant it hit
    (CIViC/ClinVar ``proteinChange``) or from the record's VEP ``CSQ`` / snpEff ``ANN``.
 3. **codon** — a codon-level Variant (``BRAF V600``) of the same gene whose reference amino acid
@@ -27,16 +27,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
+from kg.identity.protein import consequences_of_change, first_codon, protein_key
+from kg.identity.variants import Allele
+from kg.matcher.consequences import PROTEIN_ALTERING, TRUNCATING, consequence_terms
 from kg.matcher.knowledge import CoarseVariant, Knowledge
-from kg.matcher.normalize import Allele
-from kg.matcher.protein import (
-    PROTEIN_ALTERING,
-    TRUNCATING,
-    consequence_terms,
-    consequences_of_change,
-    first_codon,
-    protein_key,
-)
 
 Level = Literal["exact", "protein", "codon", "gene"]
 LEVELS: tuple[Level, ...] = ("exact", "protein", "codon", "gene")
@@ -47,7 +41,7 @@ BENIGN = frozenset({"benign", "likely benign"})
 class Observed:
     """One non-reference allele the sample carries, normalised, with its call and annotation."""
 
-    id: str  # graph key of the allele (kg.matcher.match.graph_key)
+    id: str  # graph key of the allele (kg.identity.variants.variant_id)
     allele: Allele
     zygosity: str
     genotype: str  # "C/T", "T|C", "./T"

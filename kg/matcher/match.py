@@ -20,47 +20,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cyvcf2 import Variant
 
-from kg.config import default_data_dir
 from kg.db import Graph
+from kg.matcher.consequences import consequence_terms
 from kg.matcher.genotype import Genotype
-from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge, pharmcat_files
+from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
 from kg.matcher.levels import ExactHit, Link, Observed, match_allele
-from kg.matcher.normalize import Allele
 from kg.matcher.pgx.outside_calls import parse_outside_calls
-from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PgxData, PhenotypeLink, find_pharmcat_dir, \
-    outside_results, vcf_results
+from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, \
+    vcf_results
 from kg.matcher.positions import PositionIndex
-from kg.matcher.protein import consequence_terms
 from kg.matcher.report import MatchedVariant, MatchReport
 from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf
 from kg.queries import matching as mq
 from kg.queries import patients as pq
 from kg.queries.resolve import resolve_disease
 
-#: Allele ids longer than this are keyed by a digest of REF>ALT (as kg/loaders/clinvar_fields.py
-#: writes them), so that the key stays indexable.
-MAX_ID_CHARS = 4000
-
-__all__ = ["MatchReport", "delete_patient", "graph_key", "match_patient"]
-
-
-def graph_key(allele: Allele) -> str:
-    """The Variant id an allele has in the graph: ``allele.id``, or for very long alleles
-    ``GRCh38:chrN:pos:sha256-<32 hex of REF>ALT>``."""
-    full = allele.id
-    if len(full) <= MAX_ID_CHARS:
-        return full
-    digest = hashlib.sha256(f"{allele.ref}>{allele.alt}".encode()).hexdigest()[:32]
-    return ":".join(full.split(":", 3)[:3] + [f"sha256-{digest}"])
+__all__ = ["MatchReport", "delete_patient", "match_patient"]
 
 
 def match_patient(
@@ -71,16 +53,16 @@ def match_patient(
     disease: str | None = None,
     sample: str | None = None,
     outside_calls: str | os.PathLike[str] | None = None,
-    pharmcat_dir: str | os.PathLike[str] | None = None,
     vcf_name: str | None = None,
 ) -> MatchReport:
     """Match one sample of a VCF to the graph as patient ``patient_id``; see the module docstring.
 
     Raises :class:`kg.matcher.errors.VcfError` (unreadable, truncated, no GT, unknown sample),
     :class:`kg.matcher.build.BuildMismatchError` (not GRCh38),
-    :class:`kg.queries.resolve.Unresolved` (unknown or ambiguous disease), :class:`kg.matcher.pgx.outside_calls.OutsideCallError`
-    and ``ValueError`` for an empty patient id; in every case nothing is stored. ``vcf_name`` is the
-    file name to record when ``vcf_path`` is a temporary copy (an upload).
+    :class:`kg.queries.resolve.Unresolved` (unknown or ambiguous disease), :class:`kg.matcher.pgx.outside_calls.OutsideCallError`,
+    :class:`kg.matcher.pharmacogenomics.PgxKnowledgeMissing` (an active pharmcat release without its
+    stored definitions) and ``ValueError`` for an empty patient id; in every case nothing is stored.
+    ``vcf_name`` is the file name to record when ``vcf_path`` is a temporary copy (an upload).
     """
     timings: dict[str, float] = {}
     began = clock = time.perf_counter()
@@ -101,10 +83,8 @@ def match_patient(
 
     warnings: list[str] = []
     state = knowledge_state(graph)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # PharmCAT files parse while the graph answers
-        pgx_loading = pool.submit(_pgx_data, pharmcat_dir, pharmcat_files(state), warnings)
-        knowledge = load_knowledge(graph, state)
-        pgx, pgx_info = pgx_loading.result()
+    knowledge = load_knowledge(graph, state)
+    pgx, pgx_info = pgx_release(knowledge.pgx, state["sources"], warnings)
     pgx_intervals = pgx.intervals() if pgx else ()
     annotated = bool(vcf.annotation_sources)
     index = knowledge.index(annotated=annotated, extra=pgx_intervals)
@@ -260,7 +240,7 @@ def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
             continue
         ann = next((a for a in rec.annotations if a.protein_change), None) or next(iter(rec.annotations), None)
         observed.append(Observed(
-            id=graph_key(rec.allele), allele=rec.allele, zygosity=rec.zygosity.value if rec.zygosity else "",
+            id=rec.allele.id, allele=rec.allele, zygosity=rec.zygosity.value if rec.zygosity else "",
             genotype=_genotype_text(g), depth=g.depth, filter=rec.filter, quality=rec.quality, rsid=rec.rsid,
             gene=ann.gene if ann else None, protein_change=ann.protein_change if ann else None,
             consequences=consequence_terms([ann.consequence] if ann else []), record=rec.record,
@@ -271,23 +251,6 @@ def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
 
 
 # --- pharmacogenomics ------------------------------------------------------------------------
-
-
-def _pgx_data(explicit: str | os.PathLike[str] | None, source_files: list[str],
-              warnings: list[str]) -> tuple[PgxData | None, dict[str, Any]]:
-    folder, origin = find_pharmcat_dir(explicit, source_files, default_data_dir() / "pgx" / "pharmcat")
-    if folder is None:
-        reason = "no PharmCAT definitions (no --pharmcat-dir, no active pharmcat release files, none in KG_DATA_DIR)"
-        warnings.append(f"pharmacogenomics skipped: {reason}")
-        return None, {"pharmcatDir": None, "from": origin, "skipped": reason}
-    try:
-        data = PgxData.load(folder)
-    except (OSError, ValueError, KeyError) as err:
-        reason = f"PharmCAT data at {folder} unreadable: {err}"
-        warnings.append(f"pharmacogenomics skipped: {reason}")
-        return None, {"pharmcatDir": str(folder), "from": origin, "skipped": reason}
-    return data, {"pharmcatDir": str(folder), "from": origin, "skipped": None,
-                  "genes": sorted(data.definitions)}
 
 
 def _diplotype_rows(graph: Graph, genes: list[GeneResult],

@@ -28,17 +28,18 @@ nodes:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from kg.matcher.genotype import Genotype
-from kg.matcher.pgx.caller import GeneCall, call_genes
-from kg.matcher.pgx.definitions import OUTSIDE_CALL_GENES, GeneDefinition, allele_sort_key, load_gene_definitions
+from kg.matcher.pgx.caller import OUTSIDE_CALL_GENES, GeneCall, call_genes
 from kg.matcher.pgx.outside_calls import OutsideCall
 from kg.matcher.pgx.phenotype import SOURCES, PhenotypeResult, PhenotypeTables, split_diplotype
 from kg.matcher.positions import Interval
+from kg.pharmcat.alleles import GeneDefinition, allele_sort_key
+from kg.pharmcat.stored import SOURCE as PHARMCAT
+from kg.pharmcat.stored import definition_from_json, table_from_json
 
 NO_RESULT = "No Result"
 #: bp around an indel definition position where the caller looks for a differently anchored
@@ -81,18 +82,25 @@ class GeneResult:
             p.phenotype != NO_RESULT for p in self.phenotypes)
 
 
+class PgxKnowledgeMissing(LookupError):
+    """The graph's active pharmcat release holds no allele definitions or phenotype tables (it was
+    loaded by a kg that did not store them): ``kg load pharmcat`` of the same release stores them."""
+
+
 @dataclass(frozen=True)
 class PgxData:
-    """A PharmCAT data release: allele definitions and phenotype tables."""
+    """A PharmCAT release's allele definitions and phenotype tables, as the graph stores them
+    (``AlleleDefinition`` / ``PhenotypeTable`` nodes of the active release, kg.pharmcat.stored)."""
 
-    path: Path
+    release: str
     definitions: Mapping[str, GeneDefinition]
     tables: PhenotypeTables
 
     @classmethod
-    def load(cls, path: Path) -> "PgxData":
-        path = Path(path)
-        return cls(path, load_gene_definitions(path), PhenotypeTables.from_dir(path))
+    def from_stored(cls, release: str, definitions: list[str], tables: list[str]) -> "PgxData":
+        """From the stored JSON texts of one release (kg.queries.matching.pgx_knowledge)."""
+        parsed = [definition_from_json(text) for text in definitions]
+        return cls(release, {d.gene: d for d in parsed}, PhenotypeTables(table_from_json(t) for t in tables))
 
     def intervals(self) -> tuple[Interval, ...]:
         """Definition positions (indels with the caller's window), exemption extra positions."""
@@ -108,21 +116,25 @@ class PgxData:
         return tuple(sorted(out))
 
 
-def find_pharmcat_dir(explicit: str | os.PathLike[str] | None, source_files: list[str],
-                      default: Path) -> tuple[Path | None, str]:
-    """The PharmCAT data folder: the argument, else the active ``pharmcat`` release's folder
-    (from ``Source.files``), else the default data dir; with where it came from."""
-    if explicit is not None:
-        return Path(explicit), "argument"
-    for f in source_files:
-        parts = Path(f).parts
-        if "definition" in parts:
-            folder = Path(*parts[: len(parts) - parts[::-1].index("definition") - 1])
-            if (folder / "definition" / "alleles").is_dir():
-                return folder, "active pharmcat release"
-    if (default / "definition" / "alleles").is_dir():
-        return default, "default data dir"
-    return None, "none found"
+def pgx_release(pgx: PgxData | None, active_sources: Iterable[Mapping[str, Any]],
+                warnings: list[str]) -> tuple[PgxData | None, dict[str, Any]]:
+    """The PGx knowledge a match uses (``pgx``: the active release's, read from the graph by
+    kg/matcher/knowledge.py) and what the report says of it.
+
+    No active pharmcat release: pharmacogenomics is not assessed, and the report and its warnings
+    say so. An active release without stored definitions or tables (loaded by an older kg) raises
+    :class:`PgxKnowledgeMissing`: an error, not a silent skip.
+    """
+    if pgx is not None and pgx.definitions and any(pgx.tables.genes(source) for source in SOURCES):
+        return pgx, {"release": pgx.release, "skipped": None, "genes": sorted(pgx.definitions)}
+    active = sorted(str(s["key"]) for s in active_sources if s.get("name") == PHARMCAT)
+    if pgx is not None or active:
+        raise PgxKnowledgeMissing(
+            f"the active pharmcat release {', '.join(active or [pgx.release if pgx else ''])} holds no PharmCAT allele definitions or phenotype "
+            "tables in the graph (loaded by an older kg?): run `kg load pharmcat` again to store them")
+    reason = "no active pharmcat release in the graph: star alleles not called, pharmacogenomics not assessed"
+    warnings.append(f"pharmacogenomics skipped: {reason}")
+    return None, {"release": None, "skipped": reason, "genes": []}
 
 
 def vcf_results(data: PgxData, genotypes: Mapping[tuple[str, int], Genotype],

@@ -40,8 +40,8 @@ from typing import Iterable, Iterator, Literal
 import numpy as np
 from cyvcf2 import VCF, Variant
 
+from kg.identity.variants import canonical_chrom
 from kg.matcher.errors import Compression, FileKind, VcfError, sniff
-from kg.matcher.normalize import canonical_chrom
 
 Strategy = Literal["index", "built-index", "text-scan", "stream"]
 

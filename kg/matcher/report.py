@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kg.matcher.levels import Level
 from kg.matcher.pharmacogenomics import GeneResult
 
 
@@ -15,7 +16,7 @@ class MatchedVariant:
     variant: str  # the knowledge Variant's id
     name: str | None
     kind: str  # exact | protein | codon | gene (the Variant's kind)
-    match_level: str  # exact | protein | codon | gene
+    match_level: Level  # exact | protein | codon | gene
     observed: str  # the patient's allele id
     reason: str
     zygosity: str
@@ -38,7 +39,7 @@ class MatchReport:
     variants: list[MatchedVariant] = field(default_factory=list)
     undetermined: list[dict[str, Any]] = field(default_factory=list)
     genes: list[GeneResult] = field(default_factory=list)
-    pgx: dict[str, Any] = field(default_factory=dict)  # {"pharmcatDir", "from", "skipped"}
+    pgx: dict[str, Any] = field(default_factory=dict)  # {"release", "skipped", "genes"}
     records_read: int = 0
     records_skipped: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> ALT alleles
@@ -95,6 +96,8 @@ class MatchReport:
             lines.append(f"    {g.gene:<8} {g.diplotype or '-':<24} {phen}  ({g.status}{flag})")
         if self.pgx.get("skipped"):
             lines.append(f"  pharmacogenomics skipped: {self.pgx['skipped']}")
+        elif self.pgx.get("release"):
+            lines.append(f"  star alleles called with the definitions of {self.pgx['release']} (from the graph)")
         lines += [f"  warning: {w}" for w in self.warnings]
         lines.append("  timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
         return "\n".join(lines)

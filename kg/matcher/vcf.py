@@ -4,14 +4,14 @@
 one sample, and iterates :class:`VcfRecord` objects, one per ALT allele:
 
 - multi-allelic records are split (VCF 4.2 section 1.6.1: ALT is a comma-separated list);
-- each REF/ALT pair is trimmed to its parsimonious form with :func:`normalize`, the
+- each REF/ALT pair is trimmed to its parsimonious form with :func:`kg.identity.variants.normalize`, the
   chromosome made canonical (``7`` and ``chr7`` both give ``chr7``);
 - the sample's GT (section 1.6.2: allele indexes joined by ``/`` unphased or ``|`` phased,
   ``.`` missing) becomes a :class:`Genotype` holding allele sequences, ``None`` if missing;
 - ALTs that name no sequence are skipped and counted: symbolic ``<DEL>``/``<NON_REF>``
   (section 1.4.5), the spanning deletion ``*``, breakends (section 5.4), ``.`` (no ALT);
 - VEP ``CSQ`` and snpEff ``ANN`` annotations are parsed per ALT, ``p.Val600Glu`` also
-  given as ``V600E``.
+  given as ``V600E`` (:func:`kg.identity.protein.protein_short`).
 
 A record whose GT does not carry a given ALT (``0/0``, or ``0/1`` for the second ALT) is
 still returned, with ``alt_count == 0`` and ``zygosity is None``: a called position is
@@ -31,10 +31,11 @@ from urllib.parse import unquote
 
 from cyvcf2 import VCF, Variant
 
+from kg.identity.protein import protein_short
+from kg.identity.variants import Allele, canonical_chrom, is_primary_chrom, is_sequence, normalize
 from kg.matcher.build import BuildCheck, check_grch38, check_position
 from kg.matcher.errors import FileKind, VcfError, check_complete, diagnose, expected_path, sniff
 from kg.matcher.genotype import Genotype
-from kg.matcher.normalize import Allele, canonical_chrom, is_primary_chrom, normalize, variant_id
 from kg.matcher.positions import FilterStats, PositionIndex, fetch
 
 
@@ -76,7 +77,7 @@ class VcfRecord:
 
     @property
     def id(self) -> str:
-        return variant_id(*self.allele)
+        return self.allele.id
 
     @property
     def gene(self) -> str | None:
@@ -98,36 +99,6 @@ class ReadStats:
 
 
 # -- annotations ----------------------------------------------------------------------
-
-_AA3 = {
-    "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E",
-    "Gly": "G", "His": "H", "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F",
-    "Pro": "P", "Ser": "S", "Thr": "T", "Trp": "W", "Tyr": "Y", "Val": "V", "Ter": "*",
-    "Sec": "U", "Pyl": "O", "Xaa": "X", "Asx": "B", "Glx": "Z",
-}
-_AA3_RE = re.compile("|".join(_AA3))
-
-
-def protein_short(hgvsp: str | None) -> str | None:
-    """``p.Val600Glu`` -> ``V600E`` (HGVS one-letter form, as CIViC names variants).
-
-    Accepts a transcript prefix (``ENSP...:p.``), predicted changes in parentheses, URL
-    escapes from VEP (``%3D``), and already short forms; ``p.?`` and ``p.0`` give None.
-    ``p.Trp24Ter`` -> ``W24*``; ``p.Glu746_Ala750del`` -> ``E746_A750del``.
-    """
-    if not hgvsp:
-        return None
-    text = unquote(hgvsp).strip()
-    if ":" in text:
-        text = text.rsplit(":", 1)[1]
-    if not text.startswith("p."):
-        return None
-    body = text[2:].strip()
-    if body.startswith("(") and body.endswith(")"):
-        body = body[1:-1]
-    if body in ("", "?", "0", "="):
-        return None
-    return _AA3_RE.sub(lambda m: _AA3[m.group()], body)
 
 
 @dataclass(frozen=True)
@@ -212,7 +183,6 @@ def parse_annotations(schema: _Schema, value: str, ref: str, alts: list[str]) ->
 
 _GT_DECL = re.compile(r"^##FORMAT=<ID=GT,", re.MULTILINE)
 _DP_DECL = re.compile(r"^##FORMAT=<ID=DP,", re.MULTILINE)
-_SEQ = re.compile(r"^[ACGTN]+$")
 _IUPAC = re.compile(r"^[ACGTNRYSWKMBDHVU]+$")
 
 
@@ -319,7 +289,7 @@ class PatientVcf:
         if not is_primary_chrom(chrom):
             skipped["non_primary_contig"] += len(alts)
             return []
-        if not _SEQ.match(ref.upper()):
+        if not is_sequence(ref.upper()):
             if _IUPAC.match(ref.upper()):
                 skipped["iupac_bases"] += len(alts)
                 return []
@@ -337,7 +307,7 @@ class PatientVcf:
         out = []
         for k, alt in enumerate(alts, start=1):
             reason = _skip_reason(alt)
-            if reason is None and not _SEQ.match(alt.upper()):
+            if reason is None and not is_sequence(alt.upper()):
                 if not _IUPAC.match(alt.upper()):
                     raise self._malformed(v, record, f"ALT {alt!r} is neither bases nor a symbolic allele")
                 reason = "iupac_bases"

@@ -44,11 +44,47 @@ class PathStep:
 
 @dataclass(frozen=True)
 class SourceRef:
-    key: str
+    release: str  # the Source key, name@version
     name: str
     version: str
     licence: str | None
     fact: str  # the node id this release asserted
+
+
+@dataclass(frozen=True)
+class DrugRef:
+    id: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class DiseaseRef:
+    id: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class VariantAllele:
+    """Where a Variant lies: its graph id (``GRCh38:chr7:140753336:A:T``, docs/GRAPH_MODEL.md) and
+    allele; the fields every view of a Variant starts with. Category Variants (``BRAF V600``) have
+    no position."""
+
+    id: str
+    chrom: str | None
+    pos: int | None
+    ref: str | None
+    alt: str | None
+    rsid: str | None
+
+
+def drug_ref(row: dict[str, Any]) -> DrugRef:
+    """A drug as a query returns it: ``d {.id, .name}``."""
+    return DrugRef(row["id"], row.get("name"))
+
+
+def disease_ref(row: dict[str, Any]) -> DiseaseRef:
+    """A disease as a query returns it: ``d {.id, .name}``."""
+    return DiseaseRef(row["id"], row.get("name"))
 
 
 def node(row: dict[str, Any] | None, label: str) -> PathNode | None:

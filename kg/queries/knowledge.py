@@ -12,7 +12,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.queries import resolve
-from kg.queries.answers import DISEASE_WITH_DESCENDANTS
+from kg.queries.answers import DISEASE_WITH_DESCENDANTS, VariantAllele
 from kg.queries.visibility import VISIBLE_EVIDENCE, active
 
 Row = dict[str, Any]
@@ -51,35 +51,73 @@ ORDER BY v.id
 
 
 @dataclass(frozen=True)
-class VariantHit:
-    variant: Row
-    profiles: list[Row]
-    evidence_total: int
-    by_type: dict[str, int]
-    by_source: dict[str, int]
-    by_significance: dict[str, int]
+class Count:
+    """How many items share one value (a type, a source, a significance)."""
+
+    key: str
+    count: int
 
 
-def _counts(values: list[Any]) -> dict[str, int]:
-    return dict(Counter(str(v) for v in values if v is not None).most_common())
+@dataclass(frozen=True)
+class EvidenceSummary:
+    """Visible (accepted, active-release) evidence about a variant, directly or via its profiles."""
+
+    total: int
+    by_type: list[Count]
+    by_source: list[Count]
+    by_significance: list[Count]
 
 
-def find_variants(graph: Graph, text: str) -> list[VariantHit]:
-    """Every variant the text names (kg.queries.resolve.find_variants) with its profiles and evidence counts.
+@dataclass(frozen=True)
+class MolecularProfileRef:
+    """A CIViC molecular profile: one variant, a combination, or a category."""
+
+    id: str
+    name: str | None
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class VariantView(VariantAllele):
+    """A variant: GRCh38 allele (GRCh38:chr7:140753336:A:T) or a CIViC codon/gene-level category."""
+
+    hgvs: list[str]
+    protein_change: str | None
+    gene: str | None
+    name: str | None
+    kind: str | None
+    molecular_profiles: list[MolecularProfileRef]
+    evidence: EvidenceSummary
+
+
+def counts(values: list[Any]) -> list[Count]:
+    """The values (None left out) counted, most common first."""
+    return [Count(k, n) for k, n in Counter(str(v) for v in values if v is not None).most_common()]
+
+
+def find_variants(graph: Graph, text: str) -> list[VariantView]:
+    """Every variant the text names (kg.queries.resolve.find_variants: graph id, ``7-140753336-A-T``,
+    rsID, HGVS, ``BRAF V600E``) with its profiles and evidence counts.
 
     Several hits mean the text is ambiguous (a protein change made by two alleles, say).
     """
     ids = [m.id for m in resolve.find_variants(graph, text)]
     rows = graph.read(_VARIANT_VIEW, ids=ids) if ids else []
-    return [
-        VariantHit(
-            variant=r["variant"], profiles=r["profiles"], evidence_total=len(r["evidence"]),
-            by_type=_counts([e["type"] for e in r["evidence"]]),
-            by_source=_counts([e["source"] for e in r["evidence"]]),
-            by_significance=_counts([e["significance"] for e in r["evidence"]]),
-        )
-        for r in rows
-    ]
+    return [_variant_view(r["variant"], r["profiles"], r["evidence"]) for r in rows]
+
+
+def _variant_view(v: Row, profiles: list[Row], evidence: list[Row]) -> VariantView:
+    return VariantView(
+        id=v["id"], chrom=v.get("chrom"), pos=v.get("pos"), ref=v.get("ref"), alt=v.get("alt"), rsid=v.get("rsid"),
+        hgvs=list(v.get("hgvs") or []), protein_change=v.get("proteinChange"), gene=v.get("gene"),
+        name=v.get("name"), kind=v.get("kind"),
+        molecular_profiles=[MolecularProfileRef(p["id"], p.get("name"), p.get("kind")) for p in profiles],
+        evidence=EvidenceSummary(
+            total=len(evidence), by_type=counts([e["type"] for e in evidence]),
+            by_source=counts([e["source"] for e in evidence]),
+            by_significance=counts([e["significance"] for e in evidence]),
+        ),
+    )
 
 
 # --- diseases --------------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 Each statement is one round trip; per-allele work is an ``UNWIND`` over key seeks, never a query
 per allele. What the matcher needs of the knowledge, once per process and release set
 (kg/matcher/knowledge.py): the positions of exact Variants, the coarse (protein, codon,
-gene-level) CIViC Variants with what they match on, and gene spans. Per patient: the exact
-Variants its alleles hit, with what decides the coarser levels (gene, protein change,
-consequences, ClinVar classification, CIViC functional evidence).
+gene-level) CIViC Variants with what they match on, gene spans, and the PharmCAT allele
+definitions and phenotype tables of the active release (stored JSON, kg.pharmcat.stored). Per
+patient: the exact Variants its alleles hit, with what decides the coarser levels (gene, protein
+change, consequences, ClinVar classification, CIViC functional evidence).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from kg.queries.visibility import VISIBLE_EVIDENCE
 #: count store answers it without a scan; it changes when curation adds a Variant).
 KNOWLEDGE_STATE = """
 MATCH (s:Source {status: 'active'})
-WITH collect(s {.key, .name, .files}) AS sources
+WITH collect(s {.key, .name}) AS sources
 RETURN sources, COUNT { (:Variant) } AS variants
 """
 
@@ -72,6 +73,20 @@ RETURN v {{.id, .kind, .gene, .name, .proteinChange, .proteinChanges, .zygosity,
         | e {{.id, .significance, .direction}}] AS functions
 """
 
+#: The stored PharmCAT allele definitions / phenotype tables per active release (a label scan of a
+#: few dozen nodes, then their Source; never an expansion of a Source's ASSERTED_BY edges).
+PGX_DEFINITIONS = """
+MATCH (a:AlleleDefinition)-[:ASSERTED_BY]->(s:Source {status: 'active'})
+WITH s, a ORDER BY a.gene
+RETURN s.key AS release, s.loadedAt AS loadedAt, collect(a.json) AS json
+"""
+
+PGX_TABLES = """
+MATCH (t:PhenotypeTable)-[:ASSERTED_BY]->(s:Source {status: 'active'})
+WITH s, t ORDER BY t.guideline, t.gene
+RETURN s.key AS release, collect(t.json) AS json
+"""
+
 #: Which of the given Phenotype ids exist.
 PHENOTYPES_PRESENT = """
 UNWIND $ids AS id
@@ -100,6 +115,18 @@ def coarse_variants(graph: Graph) -> list[dict]:  # type: ignore[type-arg]
 
 def gene_spans(graph: Graph, genes: list[str]) -> list[dict]:  # type: ignore[type-arg]
     return graph.read(GENE_SPANS, genes=genes) if genes else []
+
+
+def pgx_knowledge(graph: Graph) -> dict | None:  # type: ignore[type-arg]
+    """``{"release", "definitions", "tables"}``: the stored JSON of the newest active release that
+    holds allele definitions (one is active at a time; a seed and a real release never both), or
+    None when no active release holds any."""
+    releases = sorted(graph.read(PGX_DEFINITIONS), key=lambda r: (r["loadedAt"] or "", r["release"]), reverse=True)
+    if not releases:
+        return None
+    newest = releases[0]
+    tables: list[str] = next((r["json"] for r in graph.read(PGX_TABLES) if r["release"] == newest["release"]), [])
+    return {"release": newest["release"], "definitions": newest["json"], "tables": tables}
 
 
 def exact_hits(graph: Graph, ids: list[str]) -> list[dict]:  # type: ignore[type-arg]

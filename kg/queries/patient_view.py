@@ -1,10 +1,12 @@
-"""What the graph holds about one patient: matched variants and diplotype calls."""
+"""What the graph holds about one patient: who they are and the Variants their VCF matched."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
 from kg.db import Graph
+from kg.queries.answers import DiseaseRef, VariantAllele, disease_ref
+from kg.queries.fields import described
 
 PATIENT = """
 MATCH (p:Patient {id: $patient})
@@ -19,12 +21,50 @@ ORDER BY v.chrom, v.pos, v.id
 """
 
 
-def find_patient(graph: Graph, patient: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class PatientRecord:
+    """A Patient node: its id, the assembly of its calls and its conditions (HAS_CONDITION)."""
+
+    id: str
+    assembly: str | None
+    conditions: list[DiseaseRef]
+
+
+@dataclass(frozen=True)
+class PatientVariant(VariantAllele):
+    """A knowledge Variant the patient's VCF matched, with the call on the HAS_VARIANT link."""
+
+    gene: str | None
+    protein_change: str | None
+    name: str | None
+    kind: str | None
+    zygosity: str | None
+    genotype: str | None
+    depth: int | None
+    sample: str | None
+    match_level: str  # exact | protein | codon | gene (kg/matcher/levels.py)
+    observed: str | None = field(metadata=described("The patient's own allele when the match is codon or gene level."))
+
+
+def find_patient(graph: Graph, patient: str) -> PatientRecord | None:
     rows = graph.read(PATIENT, patient=patient)
     if not rows:
         return None
-    return {**rows[0]["patient"], "conditions": rows[0]["conditions"]}
+    return PatientRecord(
+        id=rows[0]["patient"]["id"], assembly=rows[0]["patient"].get("assembly"),
+        conditions=[disease_ref(d) for d in rows[0]["conditions"]],
+    )
 
 
-def patient_variants(graph: Graph, patient: str) -> list[dict[str, Any]]:
-    return [{**row["variant"], "link": row["link"]} for row in graph.read(PATIENT_VARIANTS, patient=patient)]
+def patient_variants(graph: Graph, patient: str) -> list[PatientVariant]:
+    found = []
+    for row in graph.read(PATIENT_VARIANTS, patient=patient):
+        v, link = row["variant"], row["link"] or {}
+        found.append(PatientVariant(
+            id=v["id"], chrom=v.get("chrom"), pos=v.get("pos"), ref=v.get("ref"), alt=v.get("alt"),
+            rsid=v.get("rsid"), gene=v.get("gene"), protein_change=v.get("proteinChange"), name=v.get("name"),
+            kind=v.get("kind"), zygosity=link.get("zygosity"), genotype=link.get("genotype"),
+            depth=link.get("depth"), sample=link.get("sample"),
+            match_level=link.get("matchLevel") or "exact", observed=link.get("observed"),
+        ))
+    return found

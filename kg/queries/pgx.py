@@ -2,13 +2,19 @@
 
 Path: ``Patient -HAS_DIPLOTYPE-> Phenotype <-FOR_PHENOTYPE- Recommendation -FOR_DRUG-> Drug``.
 A recommendation applies when the patient's phenotype matches its lookup key for *every* gene
-of the key (CPIC/DPWG lookup keys: phenotype, activity score, or allele status per gene).
+of the key (CPIC/DPWG lookup keys: phenotype, activity score, or allele status per gene). A gene
+the patient has no result for (no call, no data, or an outside-call gene such as HLA-A without an
+outside call) matches the key value ``No Result``: CPIC writes recommendations for that case
+(carbamazepine ``HLA-A: No Result; HLA-B: *15:02 positive``), and PharmCAT reports them.
 
-Every drug with a guideline for any of the patient's genes gets an explicit state per guideline:
-``RECOMMENDATION`` (a matching recommendation), ``NO_RECOMMENDATION`` (the guideline says so, or
-has nothing for this phenotype), ``AMBIGUOUS`` (candidate diplotypes differ in phenotype; each
-candidate's recommendation is shown), or ``CANNOT_BE_DETERMINED`` (a gene the key needs was not
-called: missing positions, no call, or an outside call such as CYP2D6 or HLA-B is needed).
+Every drug of every guideline (``Guideline -FOR_DRUG-> Drug``) gets an explicit state per guideline:
+``RECOMMENDATION`` (a matching recommendation; ``genes_without_result`` names the genes it was
+given without, whose outside call could refine it), ``NO_RECOMMENDATION`` (the guideline says so,
+has nothing for this phenotype, or has no lookup table for the drug at all: CPIC warfarin),
+``AMBIGUOUS`` (candidate diplotypes differ in phenotype; each candidate's recommendation is shown),
+or ``CANNOT_BE_DETERMINED`` (a gene the key needs has no result and the guideline has no
+recommendation keyed on ``No Result`` for it: missing positions, no call, or an outside call such
+as CYP2D6 or HLA-B is needed).
 """
 
 from __future__ import annotations
@@ -16,11 +22,21 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.answers import PathNode, PathStep, SourceRef, patient_conditions, source_refs
+from kg.queries.answers import (
+    DrugRef,
+    PathNode,
+    PathStep,
+    SourceRef,
+    patient_conditions,
+    source_refs,
+)
+from kg.queries.fields import INTERNAL, described
 from kg.queries.resolve import resolve_drug
+from kg.queries.visibility import active, active_sources
 
 PATIENT_CALLS = """
 MATCH (p:Patient {id: $patient})-[hd:HAS_DIPLOTYPE]->(ph:Phenotype)
@@ -28,27 +44,38 @@ RETURN ph.gene AS gene, ph.id AS phenotypeId, ph.phenotype AS phenotype, ph.acti
        properties(hd) AS call
 """
 
-GUIDELINE_GENES = """
-MATCH (rec:Recommendation)-[:FOR_DRUG]->(d:Drug)
-WHERE EXISTS { (rec)-[:ASSERTED_BY]->(:Source {status: 'active'}) }
+#: CPIC's lookup-key value for a gene whose genotype is not available (``HLA-A: No Result``);
+#: kg/matcher/pharmacogenomics.py links a gene it cannot call to ``<GENE>:No Result``.
+NO_RESULT = "No Result"
+
+# Every drug a guideline names, with the gene sets of its recommendations for that drug (none:
+# the guideline has no lookup table for it, e.g. CPIC warfarin, a dosing algorithm).
+GUIDELINES = f"""
+MATCH (gl:Guideline)-[:FOR_DRUG]->(d:Drug)
+WHERE {active('gl')}
   AND ($drugs IS NULL OR d.id IN $drugs)
-  AND any(g IN rec.genes WHERE g IN $genes)
-RETURN d.id AS drug, d.name AS drugName, rec.guideline AS guideline, rec.guidelineName AS guidelineName,
-       collect(DISTINCT rec.genes) AS geneSets
+RETURN d.id AS drug, d.name AS drugName, gl.id AS guidelineId, gl.source AS guideline, gl.name AS guidelineName,
+       gl.url AS url, gl.genes AS genes,
+       [(rec:Recommendation)-[:PART_OF]->(gl) WHERE EXISTS {{ (rec)-[:FOR_DRUG]->(d) }} | rec.genes] AS geneSets
 """
 
-MATCHING_RECOMMENDATIONS = """
-MATCH (p:Patient {id: $patient})-[hd:HAS_DIPLOTYPE]->(ph:Phenotype)<-[:FOR_PHENOTYPE]-(rec:Recommendation)
-      -[:FOR_DRUG]->(d:Drug)
+# A recommendation applies when each Phenotype of its key is one the patient links (under the
+# recommendation's guideline), or is ``<GENE>:No Result`` for a gene the patient links nothing
+# to under that guideline (outside-call genes without an outside call).
+MATCHING_RECOMMENDATIONS = f"""
+MATCH (p:Patient {{id: $patient}})
+WITH p, [(p)-[hd:HAS_DIPLOTYPE]->(ph:Phenotype) | {{id: ph.id, gene: ph.gene, guideline: hd.guideline}}] AS links
+MATCH (rec:Recommendation)-[:FOR_DRUG]->(d:Drug)
 WHERE ($drugs IS NULL OR d.id IN $drugs)
-  AND (hd.guideline IS NULL OR hd.guideline = rec.guideline)
-  AND EXISTS { (rec)-[:ASSERTED_BY]->(:Source {status: 'active'}) }
-WITH p, rec, d, collect(DISTINCT ph.id) AS matched
-MATCH (rec)-[:FOR_PHENOTYPE]->(need:Phenotype)
-WITH p, rec, d, matched, collect(DISTINCT need.id) AS needed
-WHERE all(n IN needed WHERE n IN matched)
-RETURN d.id AS drug, d.name AS drugName, rec {.*} AS rec, needed,
-       [(rec)-[:ASSERTED_BY]->(s:Source {status: 'active'}) | s {.key, .name, .version, .licence, fact: rec.id}] AS sources
+  AND {active('rec')}
+WITH p, rec, d, [l IN links WHERE l.guideline IS NULL OR l.guideline = rec.guideline] AS applicable,
+     [(rec)-[:FOR_PHENOTYPE]->(need:Phenotype) | need {{.id, .gene}}] AS needed
+WITH p, rec, d, needed, [n IN needed WHERE any(l IN applicable WHERE l.id = n.id) | n.id] AS linked,
+     [l IN applicable | l.gene] AS called
+WHERE size(needed) > 0
+  AND all(n IN needed WHERE n.id IN linked OR (n.id = n.gene + ':' + $noResult AND NOT n.gene IN called))
+RETURN d.id AS drug, d.name AS drugName, rec {{.*}} AS rec, [n IN needed | n.id] AS needed, linked,
+       {active_sources('rec')} AS sources
 """
 
 # statuses of kg/matcher/pharmacogenomics.py that give a usable phenotype
@@ -59,6 +86,7 @@ CALLED_STATUSES = ("called", "ambiguous", "haplotype_list", "outside call")
 class GeneCallSummary:
     gene: str
     diplotype: str | None
+    phenotype: str | None = field(default=None, kw_only=True)  # set from the others: see single_phenotype
     phenotypes: list[str]
     activity_score: float | None
     status: str
@@ -66,7 +94,14 @@ class GeneCallSummary:
     candidates: list[str]
     missing_positions: list[str]
     warnings: list[str]
-    by_guideline: dict[str, list[str]] = field(default_factory=dict)  # guideline ("" = any) -> phenotypes
+    by_guideline: dict[str, list[str]] = field(default_factory=dict, metadata=INTERNAL)  # guideline ("" = any) -> phenotypes
+
+    def single_phenotype(self) -> str | None:
+        """The one phenotype to name: an ambiguous call names one only if all candidates agree
+        (never pick one); CPIC and DPWG may name the same result differently: CPIC's name first."""
+        if self.ambiguous:
+            return self.phenotypes[0] if len(self.phenotypes) == 1 else None
+        return (self.phenotypes_for("CPIC") or self.phenotypes or [None])[0]
 
     def phenotypes_for(self, guideline: str) -> list[str]:
         """The phenotypes that apply under one guideline (edges without a guideline apply to all)."""
@@ -75,7 +110,7 @@ class GeneCallSummary:
 
 @dataclass
 class PgxRecommendation:
-    recommendation_id: str
+    id: str
     guideline: str
     guideline_name: str | None
     drug: str
@@ -92,17 +127,26 @@ class PgxRecommendation:
     sources: list[SourceRef] = field(default_factory=list)
 
 
+class PgxState(StrEnum):
+    RECOMMENDATION = "RECOMMENDATION"
+    NO_RECOMMENDATION = "NO_RECOMMENDATION"
+    AMBIGUOUS = "AMBIGUOUS"
+    CANNOT_BE_DETERMINED = "CANNOT_BE_DETERMINED"
+
+
 @dataclass
 class PgxAnswer:
-    drug: str
-    drug_name: str | None
+    drug: DrugRef
     guideline: str
     guideline_name: str | None
-    state: str  # RECOMMENDATION | NO_RECOMMENDATION | AMBIGUOUS | CANNOT_BE_DETERMINED
-    genes: list[str]
+    state: PgxState
     reason: str | None
+    genes: list[str]
+    diplotypes: list[GeneCallSummary]  # the patient's calls for the guideline's genes
     recommendations: list[PgxRecommendation]
-    calls: list[GeneCallSummary]
+    genes_without_result: list[str] = field(default_factory=list, metadata=described(
+        "Genes of the guideline the patient has no usable result for (not called, no data, indeterminate); "
+        "an outside call for them could refine the answer."))
 
 
 def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]:
@@ -127,81 +171,107 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
             summary.phenotypes.append(row["phenotype"])
         if row["phenotype"]:
             summary.by_guideline.setdefault(call.get("guideline") or "", []).append(row["phenotype"])
+    for summary in calls.values():
+        summary.phenotype = summary.single_phenotype()
     return calls
 
 
 def pharmacogenomics(graph: Graph, patient: str, drug: str | None = None) -> list[PgxAnswer]:
+    """One answer per drug and guideline; every guideline's drugs when ``drug`` is None (none for
+    a patient with no pharmacogenomic results at all)."""
     calls = patient_gene_calls(graph, patient)
+    if drug is None and not calls:
+        return []
     drugs = [resolve_drug(graph, drug).id] if drug else None
-    genes = sorted(calls)
-    if drug:
-        # for one drug, also report guidelines on genes the patient has no call for at all
-        genes = sorted({g for row in graph.read(
-            "MATCH (rec:Recommendation)-[:FOR_DRUG]->(:Drug {id: $d}) UNWIND rec.genes AS g RETURN DISTINCT g", d=drugs[0]
-        ) for g in [row["g"]]} | set(calls))
-    guidelines = graph.read(GUIDELINE_GENES, drugs=drugs, genes=genes)
-    matches = graph.read(MATCHING_RECOMMENDATIONS, patient=patient, drugs=drugs)
-    by_key: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    guidelines = graph.read(GUIDELINES, drugs=drugs)
+    matches = graph.read(MATCHING_RECOMMENDATIONS, patient=patient, drugs=drugs, noResult=NO_RESULT)
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for m in matches:
-        by_key[(m["drug"], m["rec"].get("guideline"), m["rec"].get("guidelineName"))].append(m)
-    answers = [
-        _answer(patient, g, by_key.get((g["drug"], g["guideline"], g["guidelineName"]), []), calls)
-        for g in guidelines
-    ]
+        by_key[(m["drug"], m["rec"].get("guidelineId"))].append(m)
+    answers = [_answer(patient, g, by_key.get((g["drug"], g["guidelineId"]), []), calls) for g in guidelines]
     order = {"RECOMMENDATION": 0, "AMBIGUOUS": 1, "CANNOT_BE_DETERMINED": 2, "NO_RECOMMENDATION": 3}
-    answers.sort(key=lambda a: (order[a.state], a.drug, a.guideline))
+    answers.sort(key=lambda a: (order[a.state], a.drug.id, a.guideline, a.guideline_name or ""))
     return answers
 
 
 def _answer(patient: str, guideline: dict[str, Any], matches: list[dict[str, Any]],
             calls: dict[str, GeneCallSummary]) -> PgxAnswer:
-    gene_sets: list[list[str]] = guideline["geneSets"]
+    source = guideline["guideline"]
+    gene_sets = sorted({tuple(sorted(s)) for s in guideline["geneSets"]})
     # the smallest gene set the patient can satisfy decides; report what is missing for the others
-    genes_needed = sorted({g for s in gene_sets for g in s})
+    genes_needed = sorted({g for s in gene_sets for g in s} or set(guideline["genes"] or ()))
     relevant_calls = [calls[g] for g in genes_needed if g in calls]
+    without = {g: why for g in genes_needed if (why := _without_result(g, calls.get(g), source))}
     recommendations = [_recommendation(patient, m, calls) for m in matches]
-    base = dict(drug=guideline["drug"], drug_name=guideline["drugName"], guideline=guideline["guideline"],
-                guideline_name=guideline["guidelineName"], genes=genes_needed, calls=relevant_calls)
+    base = dict(drug=DrugRef(guideline["drug"], guideline["drugName"]), guideline=source,
+                guideline_name=guideline["guidelineName"], genes=genes_needed, diplotypes=relevant_calls,
+                genes_without_result=sorted(without))
 
-    undetermined = _undetermined_reason(gene_sets, calls)
-    if undetermined:
-        # CPIC also publishes guidance keyed on "No Result"; it is shown, but the state stays explicit
-        return PgxAnswer(state="CANNOT_BE_DETERMINED", recommendations=recommendations, reason=undetermined, **base)
-    ambiguous_genes = [c.gene for c in relevant_calls
-                       if c.ambiguous and len(c.phenotypes_for(guideline["guideline"])) > 1]
-    if recommendations and ambiguous_genes:
-        return PgxAnswer(state="AMBIGUOUS", recommendations=recommendations,
-                         reason=f"the phenotype of {', '.join(ambiguous_genes)} depends on which candidate diplotype is "
-                                "true (unphased or missing data); each candidate's recommendation is listed", **base)
-    real = [r for r in recommendations if not _is_no_recommendation(r)]
-    if real:
-        return PgxAnswer(state="RECOMMENDATION", recommendations=real, reason=None, **base)
+    if not gene_sets:
+        return PgxAnswer(state=PgxState.NO_RECOMMENDATION, recommendations=[], **base,
+                         reason="the guideline has no recommendation looked up by genotype for this drug "
+                                f"(a dosing algorithm or text only): read the guideline, {guideline['url']}")
     if recommendations:
-        return PgxAnswer(state="NO_RECOMMENDATION", recommendations=recommendations,
-                         reason="the guideline gives no recommendation for this phenotype", **base)
-    phen = "; ".join(f"{c.gene} {'/'.join(c.phenotypes) or c.status}" for c in relevant_calls)
-    return PgxAnswer(state="NO_RECOMMENDATION", recommendations=[],
+        note = _without_result_note(recommendations, without)
+        ambiguous_genes = [c.gene for c in relevant_calls if c.ambiguous and len(c.phenotypes_for(source)) > 1]
+        if ambiguous_genes:
+            ambiguity = (f"the phenotype of {', '.join(ambiguous_genes)} depends on which candidate diplotype is "
+                         "true (unphased or missing data); each candidate's recommendation is listed")
+            return PgxAnswer(state=PgxState.AMBIGUOUS, recommendations=recommendations, **base,
+                             reason="; ".join(filter(None, [ambiguity, note])))
+        real = [r for r in recommendations if not _is_no_recommendation(r)]
+        if real:
+            return PgxAnswer(state=PgxState.RECOMMENDATION, recommendations=real, reason=note, **base)
+        return PgxAnswer(state=PgxState.NO_RECOMMENDATION, recommendations=recommendations, **base,
+                         reason="; ".join(filter(None, ["the guideline gives no recommendation for this phenotype",
+                                                        note])))
+    undetermined = _undetermined_reason(gene_sets, calls, source)
+    if undetermined:
+        return PgxAnswer(state=PgxState.CANNOT_BE_DETERMINED, recommendations=[], reason=undetermined, **base)
+    phen = "; ".join(f"{c.gene} {'/'.join(c.phenotypes_for(source)) or c.status}" for c in relevant_calls)
+    return PgxAnswer(state=PgxState.NO_RECOMMENDATION, recommendations=[],
                      reason=f"the guideline has no recommendation for {phen}", **base)
 
 
-def _undetermined_reason(gene_sets: list[list[str]], calls: dict[str, GeneCallSummary]) -> str | None:
+def _without_result(gene: str, call: GeneCallSummary | None, guideline: str) -> str | None:
+    """Why the patient has no usable ``gene`` result under ``guideline``; None when it has one."""
+    if call is None:
+        return (f"{gene}: no call (an outside call is needed for genes the VCF cannot call, "
+                "such as CYP2D6, HLA-A, HLA-B)")
+    phenotypes = call.phenotypes_for(guideline)
+    if call.status in CALLED_STATUSES and phenotypes and \
+            not all(p.lower() in ("indeterminate", "n/a", NO_RESULT.lower()) for p in phenotypes):
+        return None
+    if call.missing_positions:
+        detail = f"missing positions {', '.join(call.missing_positions[:5])}"
+    elif call.status in CALLED_STATUSES and not phenotypes:
+        detail = f"{call.diplotype or call.status}: not in the {guideline} phenotype table"
+    else:
+        detail = call.status
+    return f"{gene}: could not be determined ({detail})"
+
+
+def _undetermined_reason(gene_sets: list[tuple[str, ...]], calls: dict[str, GeneCallSummary],
+                         guideline: str) -> str | None:
     """Why no gene set of the guideline can be evaluated for this patient, or None if one can."""
     reasons = []
     for genes in gene_sets:
-        missing = []
-        for gene in genes:
-            call = calls.get(gene)
-            if call is None:
-                missing.append(f"{gene}: no call (an outside call is needed for genes the VCF cannot call, "
-                               "such as CYP2D6, HLA-A, HLA-B)")
-            elif call.status not in CALLED_STATUSES or not call.phenotypes or \
-                    all(p.lower() in ("indeterminate", "n/a", "no result") for p in call.phenotypes):
-                detail = f"missing positions {', '.join(call.missing_positions[:5])}" if call.missing_positions else call.status
-                missing.append(f"{gene}: could not be determined ({detail})")
+        missing = [why for gene in genes if (why := _without_result(gene, calls.get(gene), guideline))]
         if not missing:
             return None
         reasons.append("; ".join(missing))
     return reasons[0] if reasons else None
+
+
+def _without_result_note(recommendations: list[PgxRecommendation], without: dict[str, str]) -> str | None:
+    """What a recommendation given without some genes' results says about them."""
+    if not without:
+        return None
+    genes = ", ".join(without)
+    keyed = sorted({g for r in recommendations for g, v in r.lookup_key.items() if v == NO_RESULT and g in without})
+    given = (f"the guideline's own recommendation for {' and '.join(f'{g} = {NO_RESULT}' for g in keyed)} is given"
+             if keyed else f"the recommendation given does not depend on {genes}")
+    return f"{'; '.join(without.values())}; {given}; an outside call for {genes} could refine it"
 
 
 def _is_no_recommendation(rec: PgxRecommendation) -> bool:
@@ -222,12 +292,13 @@ def _recommendation(patient: str, m: dict[str, Any], calls: dict[str, GeneCallSu
         gene = phenotype_id.split(":", 1)[0]
         call = calls.get(gene)
         ph_node = PathNode(phenotype_id, "Phenotype", phenotype_id.split(":", 1)[-1])
-        path.append(PathStep(p_node, "HAS_DIPLOTYPE", ph_node,
-                             {"diplotype": call.diplotype if call else None, "ambiguous": call.ambiguous if call else None}))
+        if phenotype_id in m["linked"]:  # a gene without any call matches "No Result" with no edge
+            path.append(PathStep(p_node, "HAS_DIPLOTYPE", ph_node, {
+                "diplotype": call.diplotype if call else None, "ambiguous": call.ambiguous if call else None}))
         path.append(PathStep(rec_node, "FOR_PHENOTYPE", ph_node))
     path.append(PathStep(rec_node, "FOR_DRUG", PathNode(m["drug"], "Drug", m["drugName"])))
     return PgxRecommendation(
-        recommendation_id=rec["id"], guideline=rec.get("guideline") or "", guideline_name=rec.get("guidelineName"),
+        id=rec["id"], guideline=rec.get("guideline") or "", guideline_name=rec.get("guidelineName"),
         drug=rec.get("drug") or m["drugName"] or m["drug"], genes=rec.get("genes") or sorted(lookup),
         lookup_key=lookup, phenotypes=m["needed"], text=rec.get("text"),
         implications=rec.get("implications") or [], strength=rec.get("strength"), population=rec.get("population"),

@@ -33,7 +33,9 @@ from kg.db import Graph
 from kg.identity.diseases import disease_ids, disease_name, disease_xref_keys
 from kg.identity.drugs import drug_identifier, drug_key
 from kg.identity.genes import gene_identifier
-from kg.matcher.normalize import parse_variant_id
+from kg.identity.hgvs import is_hgvs, without_gene
+from kg.identity.protein import gene_protein_change
+from kg.identity.variants import parse_rsid, parse_variant_id
 from kg.queries.visibility import active
 
 Row = dict[str, Any]
@@ -169,36 +171,6 @@ def resolve_gene(graph: Graph, query: str) -> Match:
 
 # --- variants --------------------------------------------------------------------------------
 
-_AMINO_ACIDS = {
-    "ALA": "A", "ARG": "R", "ASN": "N", "ASP": "D", "CYS": "C", "GLN": "Q", "GLU": "E", "GLY": "G",
-    "HIS": "H", "ILE": "I", "LEU": "L", "LYS": "K", "MET": "M", "PHE": "F", "PRO": "P", "SER": "S",
-    "THR": "T", "TRP": "W", "TYR": "Y", "VAL": "V", "TER": "*", "SEC": "U", "PYL": "O",
-}
-_AA = r"(?:[A-Z][a-z]{2}|[A-Z*])"
-# "BRAF V600E", "braf v600e", "BRAF p.Val600Glu", "BRAF p.(Val600Glu)", "TP53 R213*"
-_GENE_CHANGE = re.compile(
-    rf"^(?P<gene>[A-Za-z][A-Za-z0-9-]*)\s+(?:p\.)?\(?(?P<ref>{_AA})(?P<pos>\d+)(?P<alt>{_AA})\)?$", re.IGNORECASE
-)
-_RSID = re.compile(r"^rs\d+$", re.IGNORECASE)
-_HGVS = re.compile(r"^\S+:[cgmnopr]\.\S+$")
-_GENE_IN_HGVS = re.compile(r"\([A-Za-z0-9-]+\)(?=:)")  # NM_004333.4(BRAF):c.1799T>A
-
-
-def _one_letter(aa: str) -> str:
-    return aa.upper() if len(aa) == 1 else _AMINO_ACIDS.get(aa.upper(), "")
-
-
-def protein_change(text: str) -> tuple[str, str] | None:
-    """``"BRAF p.Val600Glu"`` -> ``("BRAF", "V600E")``; None when the text is not GENE + change."""
-    found = _GENE_CHANGE.match(text.strip())
-    if not found:
-        return None
-    ref, alt = _one_letter(found["ref"]), _one_letter(found["alt"])
-    if not ref or not alt:
-        return None
-    return found["gene"], f"{ref}{found['pos']}{alt}"
-
-
 @dataclass(frozen=True)
 class VariantQuery:
     """What a user's variant text may be; every applicable form is tried in one query."""
@@ -219,16 +191,18 @@ def _phrase(text: str) -> str | None:
 
 
 def parse_variant_query(text: str) -> VariantQuery:
+    """Every form a variant text may take: id (kg.identity.variants), rsID, ``GENE change``
+    (kg.identity.protein), HGVS (kg.identity.hgvs) or display name."""
     t = text.strip()
     ids = [t]
     allele = parse_variant_id(t)
     if allele is not None:
         ids.insert(0, allele.id)
-    rsid = t.lower() if _RSID.match(t) else None
-    gene_change = protein_change(t)
+    rsid = parse_rsid(t)
+    gene_change = gene_protein_change(t)
     names = [t.lower()]
-    if _HGVS.match(t):
-        bare = _GENE_IN_HGVS.sub("", t)
+    if is_hgvs(t):
+        bare = without_gene(t)
         if bare != t:
             names.append(bare.lower())
         phrase = _phrase(bare)

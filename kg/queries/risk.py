@@ -13,10 +13,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.answers import PathNode, PathStep, SourceRef, patient_conditions, source_refs
+from kg.queries.answers import (
+    DiseaseRef,
+    PathNode,
+    PathStep,
+    SourceRef,
+    disease_ref,
+    patient_conditions,
+    source_refs,
+)
 from kg.queries.visibility import VISIBLE_EVIDENCE, active_sources
 
 RISK_CLASSES = ("pathogenic", "likely pathogenic")
@@ -39,10 +48,18 @@ RETURN v {{.id, .name, .rsid, .gene, .proteinChange, .hgvs}} AS variant, propert
 """
 
 
+class RiskStatus(StrEnum):
+    AT_RISK = "AT_RISK"
+    CARRIER = "CARRIER"
+    NOT_A_RISK = "NOT_A_RISK"
+
+
 @dataclass
 class RiskFinding:
     gene: str | None
-    variant: dict[str, Any]
+    variant: str  # the Variant id
+    variant_name: str | None
+    rsid: str | None
     evidence_id: str
     source: str | None
     classification: str
@@ -50,12 +67,12 @@ class RiskFinding:
     review_status: str | None
     stars: int | None
     conditions: list[str]
-    diseases: list[dict[str, Any]]
+    diseases: list[DiseaseRef]
     zygosity: str | None
     genotype: str | None
     inheritance: str | None
     acmg_disorders: list[str]
-    status: str  # AT_RISK | CARRIER | NOT_A_RISK
+    status: RiskStatus
     reason: str
     pmids: list[str]
     path: list[PathStep] = field(default_factory=list)
@@ -88,9 +105,9 @@ def risks(graph: Graph, patient: str, include_non_risk: bool = False) -> list[Ri
                 copies = 2 if (row["link"] or {}).get("zygosity") == "homozygous" else 1
                 risky_alleles_per_gene[gene] += copies
     findings = [f for row in rows if (f := _finding(patient, row, risky_alleles_per_gene))]
-    findings = [f for f in findings if include_non_risk or f.status != "NOT_A_RISK"]
-    order = {"AT_RISK": 0, "CARRIER": 1, "NOT_A_RISK": 2}
-    findings.sort(key=lambda f: (order[f.status], -(f.stars or 0), f.gene or "", f.variant["id"]))
+    findings = [f for f in findings if include_non_risk or f.status != RiskStatus.NOT_A_RISK]
+    order = list(RiskStatus)
+    findings.sort(key=lambda f: (order.index(f.status), -(f.stars or 0), f.gene or "", f.variant))
     return findings
 
 
@@ -101,17 +118,17 @@ def _finding(patient: str, row: dict[str, Any], alleles_per_gene: dict[str, int]
     gene = (row["genes"] or [row["variant"].get("gene")])[0]
     inheritance = _inheritance(row["secondaryFindings"])
     if classification not in RISK_CLASSES:
-        status, reason = "NOT_A_RISK", f"classified {classification}: not reported as a risk"
+        status, reason = RiskStatus.NOT_A_RISK, f"classified {classification}: not reported as a risk"
     elif inheritance and "AR" in inheritance.split("/") and "AD" not in inheritance.split("/") \
             and alleles_per_gene.get(gene, 0) < 2:
-        status, reason = "CARRIER", (f"one {classification} allele in {gene}, a gene with autosomal recessive "
+        status, reason = RiskStatus.CARRIER, (f"one {classification} allele in {gene}, a gene with autosomal recessive "
                                      "inheritance (ACMG SF v3.0): carrier")
     elif inheritance and "AR" in inheritance.split("/") and link.get("zygosity") != "homozygous":
-        status, reason = "AT_RISK", (f"two {classification} alleles in the recessive gene {gene} "
+        status, reason = RiskStatus.AT_RISK, (f"two {classification} alleles in the recessive gene {gene} "
                                      "(phase unknown: possible compound heterozygote)")
     else:
         mode = f" ({inheritance} inheritance)" if inheritance else " (inheritance not in ACMG SF v3.0)"
-        status, reason = "AT_RISK", f"{classification} {link.get('zygosity') or ''} variant in {gene}{mode}".replace("  ", " ")
+        status, reason = RiskStatus.AT_RISK, f"{classification} {link.get('zygosity') or ''} variant in {gene}{mode}".replace("  ", " ")
     p_node = PathNode(patient, "Patient")
     v = row["variant"]
     v_node = PathNode(v["id"], "Variant", v.get("name") or v.get("rsid"))
@@ -120,10 +137,10 @@ def _finding(patient: str, row: dict[str, Any], alleles_per_gene: dict[str, int]
             PathStep(e_node, "ABOUT", v_node)]
     path += [PathStep(e_node, "FOR_DISEASE", PathNode(d["id"], "Disease", d.get("name"))) for d in row["diseases"]]
     return RiskFinding(
-        gene=gene, variant=v, evidence_id=e["id"], source=e.get("source"), classification=classification,
+        gene=gene, variant=v["id"], variant_name=v.get("name"), rsid=v.get("rsid"), evidence_id=e["id"], source=e.get("source"), classification=classification,
         significance=e.get("significance"), review_status=e.get("reviewStatus"), stars=e.get("stars"),
         conditions=e.get("conditionNames") or ([e["disease"]] if e.get("disease") else []),
-        diseases=row["diseases"], zygosity=link.get("zygosity"), genotype=link.get("genotype"),
+        diseases=[disease_ref(d) for d in row["diseases"]], zygosity=link.get("zygosity"), genotype=link.get("genotype"),
         inheritance=inheritance, acmg_disorders=sorted({f["disorder"] for f in row["secondaryFindings"] if f.get("disorder")}),
         status=status, reason=reason, pmids=[str(x) for x in e.get("pmids") or []], path=path,
         sources=source_refs(row["sources"]),

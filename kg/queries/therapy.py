@@ -14,7 +14,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.answers import LEVEL_RANK, PathNode, PathStep, SourceRef, node, patient_conditions, source_refs
+from kg.queries.answers import (
+    LEVEL_RANK,
+    DiseaseRef,
+    DrugRef,
+    PathNode,
+    PathStep,
+    SourceRef,
+    disease_ref,
+    drug_ref,
+    node,
+    patient_conditions,
+    source_refs,
+)
+from kg.queries.fields import INTERNAL, described
 from kg.queries.profiles import satisfies
 from kg.queries.resolve import resolve_disease
 from kg.queries.visibility import VISIBLE_EVIDENCE, active_sources
@@ -68,17 +81,18 @@ class EvidenceAnswer:
     amp_level: str | None
     therapies: list[str]
     therapy_interaction: str | None
-    drugs: list[dict[str, Any]]
-    profile: dict[str, Any]
-    variants: list[dict[str, Any]]
+    drugs: list[DrugRef]
+    molecular_profile: str | None  # its name
+    variants: list[str]  # the patient's Variants (ids) the profile includes
     match_levels: list[str]
-    disease: dict[str, Any] | None
-    disease_relation: str | None
+    disease: DiseaseRef | None
+    disease_relation: str | None = field(metadata=described(
+        "How the evidence's disease relates to the asked disease: same, ancestor, descendant."))
     statement: str | None
     pmids: list[str]
     citations: list[str]
     origin: str | None
-    rating: int | None
+    rating: int | None = field(metadata=INTERNAL)  # CIViC's 1-5 stars: orders equal evidence, not shown
     curated_by: str | None
     curated_at: str | None
     path: list[PathStep] = field(default_factory=list)
@@ -142,11 +156,11 @@ def _answer(patient: str, row: dict[str, Any]) -> EvidenceAnswer:
         amp_level=e.get("ampLevel"),
         therapies=e.get("therapies") or [],
         therapy_interaction=e.get("therapyInteraction"),
-        drugs=row["drugs"],
-        profile=row["profile"],
-        variants=[h["variant"] for h in row["hits"]],
+        drugs=[drug_ref(d) for d in row["drugs"]],
+        molecular_profile=row["profile"].get("name"),
+        variants=[h["variant"]["id"] for h in row["hits"]],
         match_levels=sorted({(h["link"] or {}).get("matchLevel") or "exact" for h in row["hits"]}),
-        disease=row["disease"],
+        disease=disease_ref(row["disease"]) if row["disease"] else None,
         disease_relation=row["relation"],
         statement=e.get("statement"),
         pmids=[str(p) for p in e.get("pmids") or []],

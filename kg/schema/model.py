@@ -17,7 +17,10 @@ NODE_KEYS: dict[str, str] = {
     "Evidence": "id",
     "Assertion": "id",
     "Recommendation": "id",
+    "Guideline": "id",  # PharmGKB guideline annotation id; -[:FOR_DRUG]-> Drug, <-[:PART_OF]- Recommendation
     "Diplotype": "id",  # "CYP2C19:*1/*2" -[:HAS_PHENOTYPE {guideline}]-> Phenotype (kg/loaders/pharmcat.py)
+    "AlleleDefinition": "id",  # "<pharmcat release>:CYP2C19": the caller's definitions as JSON (kg.pharmcat.stored)
+    "PhenotypeTable": "id",  # "<pharmcat release>:CPIC:CYP2C19": a diplotype table as JSON (kg.pharmcat.stored)
     "SequenceOntologyTerm": "id",
     "SecondaryFinding": "id",  # ACMG SF v3.0 gene-disorder row
     "Source": "key",  # "<name>@<version>"
@@ -58,7 +61,7 @@ FULLTEXT_INDEXES: dict[str, tuple[str, ...]] = {
 RELATIONSHIP_TYPES: tuple[str, ...] = (
     "IN_GENE", "INCLUDES", "ABOUT", "FOR_DISEASE", "FOR_DRUG", "FOR_GENE", "FOR_PHENOTYPE",
     "DEFINED_BY", "HAS_PHENOTYPE", "IS_A", "REPLACED_BY", "SUPERSEDED_BY", "SUPPORTED_BY",
-    "HAS_CONSEQUENCE", "HAS_VARIANT", "HAS_DIPLOTYPE", "HAS_CONDITION",
+    "HAS_CONSEQUENCE", "PART_OF", "HAS_VARIANT", "HAS_DIPLOTYPE", "HAS_CONDITION",
     "ASSERTED_BY", "ALIAS_OF", "NAME_OF", "XREF_OF",
 )
 

@@ -19,7 +19,7 @@ The method is PharmCAT's (NamedAlleleMatcher 101/201, ``MatchData``/``DiplotypeM
 
 Alleles are compared in the definition's own VCF representation. A sample allele written in
 another representation (a trimmed or shifted indel, e.g. UGT1A1 *28 ``C>CAT`` instead of
-``CAT>CATAT``) is translated by normalising both sides with :func:`kg.matcher.normalize.normalize`
+``CAT>CATAT``) is translated by normalising both sides with :func:`kg.identity.variants.normalize`
 and left-shifting indels through the reference bases both records reveal.
 
 Combination and partial alleles (PharmCAT research mode, e.g. CYP2B6 ``[*6 + *14]``) are **not**
@@ -35,16 +35,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
+from kg.identity.variants import normalize
 from kg.matcher.genotype import Genotype
-from kg.matcher.normalize import normalize
-from kg.matcher.pgx.definitions import (
+from kg.pharmcat.alleles import (
     IUPAC,
-    OUTSIDE_CALL_GENES,
     GeneDefinition,
     NamedAllele,
     VariantLocus,
     allele_sort_key,
     is_wobble,
+    position_label,
 )
 
 Status = Literal["called", "ambiguous", "no_call", "no_data", "haplotype_list"]
@@ -55,6 +55,14 @@ HAPB3_INTRONIC_RSID = "rs75017182"
 HAPB3_EXONIC_RSID = "rs56038477"
 
 _MAX_LISTED = 12
+
+#: Genes where PharmCAT sets a variant the definitions do not know to reference, so that a
+#: toxicity-relevant call is still made (NamedAlleleMatcher 201, "Undocumented Variations").
+TREAT_UNDOCUMENTED_AS_REFERENCE = frozenset({"CACNA1S", "DPYD", "G6PD", "NUDT15", "RYR1", "TPMT"})
+
+#: Genes PharmCAT does not call from VCF by default: CYP2D6 needs copy number and hybrid
+#: detection (an outside call from e.g. StellarPGx/Cyrius is expected).
+OUTSIDE_CALL_GENES = frozenset({"CYP2D6"})
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,7 @@ class PositionCall:
 
     @property
     def label(self) -> str:
-        base = f"{self.chrom}:{self.position}"
-        return f"{base} {self.rsid}" if self.rsid else base
+        return position_label(self.chrom, self.position, self.rsid)
 
     @property
     def is_missing(self) -> bool:
@@ -336,7 +343,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
         as_reference = False
         if any(t is None for t in translated):
             novel = [a for a, t in zip(raw, translated) if t is None]
-            if definition.treats_undocumented_as_reference:
+            if definition.gene in TREAT_UNDOCUMENTED_AS_REFERENCE:
                 translated = tuple(locus.ref if t is None else t for t in translated)
                 as_reference = True
                 sample.warnings.append(

@@ -1,14 +1,10 @@
 """Diplotype -> phenotype, activity score and guideline lookup key, from PharmCAT's tables.
 
-PharmCAT ships one translation table per gene and source (``phenotype/cpic/<GENE>.json``,
-``phenotype/dpwg/<GENE>.json``; PharmCAT ``GenePhenotype``). A diplotype is found by its
-``diplotypekey`` (allele -> copy count), so ``*2/*1`` and ``*1/*2`` are the same row. Each row
-gives the gene result (``generesult``, e.g. ``Poor Metabolizer``), the activity score for
-activity-score genes (CPIC CYP2C9, CYP2D6, DPYD) and the ``lookupkey`` that guideline
-recommendations use (``recommendations[].lookupKey[gene]`` in ``guidelines/*.json``).
-
-Two tables here are older snapshots (``phenotype/cpic_older_snapshot``: RYR1, G6PD), used for
-CPIC when ``phenotype/cpic`` lacks the gene; results from them say so in ``notes``.
+The tables (:class:`kg.pharmcat.phenotypes.GenePhenotypes`, one per gene and source; that module
+says what a row holds) come from the graph (kg/matcher/knowledge.py). A diplotype is found by
+its ``diplotypekey`` (allele -> copy count), so ``*2/*1`` and ``*1/*2`` are the same row. Two
+tables of the v2.10.0 data are older snapshots (RYR1, G6PD), used for CPIC when the current CPIC
+tables lack the gene; results from them say so in ``notes``.
 
 DPYD follows the CPIC guideline (PMID 29152729) as PharmCAT implements it (``DpydCaller``):
 the gene activity score is the sum of the two lowest variant activity values. A haplotype list
@@ -20,69 +16,17 @@ knows). For DPWG, CPIC normal-function alleles other than the reference are read
 
 from __future__ import annotations
 
-import gzip
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from kg.matcher.pgx.definitions import allele_sort_key
+from kg.pharmcat.alleles import allele_sort_key
+from kg.pharmcat.phenotypes import SOURCES, GenePhenotypes
 
 if TYPE_CHECKING:
     from kg.matcher.pgx.caller import GeneCall
     from kg.matcher.pgx.outside_calls import OutsideCall
 
-SOURCES = ("CPIC", "DPWG")
 DPYD = "DPYD"
-_NA = frozenset({"", "n/a", "na", "none"})
-
-
-@dataclass(frozen=True)
-class DiplotypeRecord:
-    """One row of a gene's diplotype table."""
-
-    diplotype: str
-    alleles: Mapping[str, int]  # diplotypekey: allele -> copies (1 for haploid rows)
-    phenotype: str | None
-    lookup_key: str | None
-    activity_score: str | None
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class GenePhenotypes:
-    """A gene's translation table from one source."""
-
-    gene: str
-    source: str
-    version: str
-    functions: Mapping[str, str]  # allele -> function ("No function")
-    activity_values: Mapping[str, str]  # allele -> activity value ("0.5"), activity genes only
-    diplotypes: Mapping[frozenset[tuple[str, int]], DiplotypeRecord]
-    path: str = ""
-    older_snapshot: bool = False
-
-    @property
-    def uses_activity_score(self) -> bool:
-        """True when lookups go by activity score (PharmCAT ``isMatchedByActivityScore``)."""
-        return any(v and v.lower() not in _NA for v in self.activity_values.values())
-
-    @property
-    def allele_names(self) -> frozenset[str]:
-        names = set(self.functions) | set(self.activity_values)
-        for key in self.diplotypes:
-            names.update(a for a, _ in key)
-        return frozenset(names)
-
-    def activity(self, allele: str) -> float | None:
-        value = self.activity_values.get(allele)
-        if value is None or value.strip().lower() in _NA:
-            return None
-        try:
-            return float(value)
-        except ValueError:
-            return None
 
 
 @dataclass(frozen=True)
@@ -103,54 +47,6 @@ class PhenotypeResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _read_json(path: Path) -> Any:
-    if path.suffix == ".gz":
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            return json.load(fh)
-    with path.open(encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def _none_if_blank(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def read_phenotype_file(path: Path, source: str, older_snapshot: bool = False) -> GenePhenotypes:
-    """Read one PharmCAT ``phenotype/<source>/<GENE>.json``."""
-    raw = _read_json(path)
-    records: dict[frozenset[tuple[str, int]], DiplotypeRecord] = {}
-    for row in raw.get("diplotypes") or ():
-        alleles = {str(k): int(v) for k, v in (row.get("diplotypekey") or {}).items()}
-        records[frozenset(alleles.items())] = DiplotypeRecord(
-            diplotype=str(row.get("diplotype")),
-            alleles=alleles,
-            phenotype=_none_if_blank(row.get("generesult") or row.get("phenotype")),
-            lookup_key=_none_if_blank(row.get("lookupkey")),
-            activity_score=_none_if_blank(row.get("activityScore")),
-            description=_none_if_blank(row.get("description")),
-        )
-    # ``namedAlleles[].functionValue`` is the allele function; ``haplotypes`` holds the same for
-    # most genes but the activity value for activity-score genes, so it is only a fallback
-    # (older snapshots have no ``namedAlleles``).
-    functions = {str(na["name"]): str(na["functionValue"])
-                 for na in raw.get("namedAlleles") or () if na.get("functionValue")}
-    if not functions:
-        functions = {str(k): str(v) for k, v in (raw.get("haplotypes") or {}).items()}
-    return GenePhenotypes(
-        gene=str(raw["gene"]),
-        source=source,
-        version=str(raw.get("version") or ""),
-        functions=functions,
-        activity_values={str(k): str(v) for k, v in (raw.get("activityValues") or {}).items() if v is not None},
-        diplotypes=records,
-        path=str(path),
-        older_snapshot=older_snapshot,
-    )
-
-
 class PhenotypeTables:
     """All CPIC and DPWG gene translation tables of one PharmCAT data release."""
 
@@ -161,11 +57,6 @@ class PhenotypeTables:
             if key in self._tables and table.older_snapshot:
                 continue  # the current table wins over an older snapshot
             self._tables[key] = table
-
-    @classmethod
-    def from_dir(cls, pharmcat_dir: Path) -> PhenotypeTables:
-        """Load ``<pharmcat_dir>/phenotype/{cpic,dpwg,cpic_older_snapshot}`` (cached per dir)."""
-        return _load_cached(Path(pharmcat_dir).resolve())
 
     # -- tables ------------------------------------------------------------------------------
 
@@ -348,19 +239,6 @@ class PhenotypeTables:
         return reduced, inferred, notes
 
 
-@lru_cache(maxsize=4)
-def _load_cached(pharmcat_dir: Path) -> PhenotypeTables:
-    base = pharmcat_dir / "phenotype" if (pharmcat_dir / "phenotype").is_dir() else pharmcat_dir
-    tables: list[GenePhenotypes] = []
-    for folder, source, older in (("cpic", "CPIC", False), ("dpwg", "DPWG", False),
-                                  ("cpic_older_snapshot", "CPIC", True)):
-        for path in sorted((base / folder).glob("*.json*")):
-            tables.append(read_phenotype_file(path, source, older))
-    if not tables:
-        raise FileNotFoundError(f"no phenotype tables under {base}")
-    return PhenotypeTables(tables)
-
-
 # --------------------------------------------------------------------------------------------
 # Diplotype text
 
@@ -418,17 +296,10 @@ def _score_text(value: str | None) -> str | None:
         return text
 
 
-def phenotype_tables(pharmcat_dir: Path) -> PhenotypeTables:
-    """Shortcut for :meth:`PhenotypeTables.from_dir`."""
-    return PhenotypeTables.from_dir(pharmcat_dir)
-
-
 __all__ = [
-    "DiplotypeRecord",
-    "GenePhenotypes",
+    "SOURCES",
     "PhenotypeResult",
     "PhenotypeTables",
-    "phenotype_tables",
     "split_combination",
     "split_diplotype",
     "strip_gene",
