@@ -31,7 +31,7 @@ from typing import Any
 from kg.db import Graph
 from kg.loaders.errors import SourceFormatError
 from kg.identity.drugs import drug_key
-from kg.loaders.pgx_common import DRUGS, load_validated, slug
+from kg.loaders.pgx_common import drug_stage, load_validated, slug
 from kg.loaders.pgx_files import read_json, require
 from kg.loaders.release import LoadReport, SourceRelease, Stage
 
@@ -278,7 +278,7 @@ CALL (e, row) {
 
 def stages(files: FdaFiles) -> list[Stage]:
     return [
-        Stage("drugs", DRUGS, lambda: drug_rows(files)),
+        drug_stage(lambda: drug_rows(files)),
         Stage("evidence", EVIDENCE, lambda: evidence_rows(files), batch_size=1000),
     ]
 

@@ -49,7 +49,7 @@ from typing import Any
 from kg.db import Graph
 from kg.identity.drugs import drug_key
 from kg.identity.variants import normalize
-from kg.loaders.pgx_common import DRUGS, GENES, load_validated
+from kg.loaders.pgx_common import GENES, drug_stage, load_validated
 from kg.loaders.pgx_files import html_to_text, read_tsv
 from kg.loaders.pharmcat_files import (
     PharmcatFiles,
@@ -590,7 +590,7 @@ def release_version(files: PharmcatFiles, tables: PhenotypeSummary) -> str:
 def stages(files: PharmcatFiles, tables: PhenotypeSummary) -> list[Stage]:
     return [
         Stage("genes", GENES, lambda: gene_rows(files, tables)),
-        Stage("drugs", DRUGS, lambda: drug_rows(files)),
+        drug_stage(lambda: drug_rows(files)),
         Stage("variants", VARIANTS, lambda: variant_rows(files)),
         Stage("haplotypes", HAPLOTYPES, lambda: haplotype_rows(files, tables), batch_size=500),
         Stage("phenotypes", PHENOTYPES, lambda: phenotype_rows(tables)),

@@ -30,7 +30,7 @@ from typing import Any
 from kg.db import Graph
 from kg.loaders.errors import SourceFormatError
 from kg.identity.drugs import drug_key
-from kg.loaders.pgx_common import DRUGS, load_validated
+from kg.loaders.pgx_common import drug_stage, load_validated
 from kg.loaders.pgx_files import numbered_tsv, read_tsv, split_list
 from kg.loaders.release import LoadReport, SourceRelease, Stage
 
@@ -309,7 +309,7 @@ CALL (e, row) {
 
 def stages(files: PharmgkbFiles) -> list[Stage]:
     out = [
-        Stage("drugs", DRUGS, lambda: drug_rows(files)),
+        drug_stage(lambda: drug_rows(files)),
         Stage("clinical annotations", EVIDENCE, lambda: annotation_rows(files.annotations), batch_size=1000),
     ]
     if files.labels is not None:
