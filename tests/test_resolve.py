@@ -228,7 +228,7 @@ def test_targeted_therapies_by_cross_reference_equal_those_by_id(kg: Graph) -> N
 def test_drug_synonyms_and_ids_in_pharmacogenomics_evidence_and_cohorts(kg: Graph) -> None:
     pid = _patient(kg, "cyp2c19", phenotypes=["CYP2C19:Poor Metabolizer"])
     by_name = [(a.drug, a.guideline, a.state) for a in pgx.pharmacogenomics(kg, pid, "clopidogrel")]
-    assert by_name and {d for d, _, _ in by_name} == {"clopidogrel"}
+    assert by_name and {d.id for d, _, _ in by_name} == {"clopidogrel"}
     for text in ("Plavix", "DB00758", "RxNorm:32968"):
         assert [(a.drug, a.guideline, a.state) for a in pgx.pharmacogenomics(kg, pid, text)] == by_name, text
     zelboraf = resolve_drug(kg, "Zelboraf")  # PharmGKB's trade name of vemurafenib
