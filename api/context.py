@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 import anyio.to_thread
 import neo4j.exceptions
 
-from api.errors import unavailable
+from api.errors import unavailable, unresolved
 from kg.db import Graph, GraphUnavailable
+from kg.queries.resolve import Unresolved
 
 T = TypeVar("T")
 
@@ -21,8 +22,11 @@ class Context:
     graph: Graph
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a kg function (sync driver) in a worker thread; map an unreachable graph to UNAVAILABLE."""
+        """Run a kg function (sync driver) in a worker thread; map an unreachable graph to UNAVAILABLE and
+        an argument naming no entity, or several (kg.queries.resolve), to BAD_INPUT with the candidates."""
         try:
             return await anyio.to_thread.run_sync(partial(fn, self.graph, *args, **kwargs))
+        except Unresolved as err:
+            raise unresolved(err) from err
         except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as err:
             raise unavailable("the knowledge graph is unavailable; try again shortly") from err

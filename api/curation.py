@@ -26,7 +26,6 @@ from kg.matcher.build import BuildMismatchError
 from kg.matcher.errors import VcfError
 from kg.matcher.match import match_patient
 from kg.queries import curation, knowledge
-from kg.queries.answers import UnknownDisease
 
 MAX_UPLOAD_BYTES = 2 * 1024**3  # a whole-genome VCF.gz fits; anything larger is refused
 _UPLOAD_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf", ".gz")
@@ -47,14 +46,18 @@ class CurationStatus(enum.Enum):
 
 @strawberry.input(description="One evidence item as a curator states it; references must resolve in the graph.")
 class EvidenceInput:
-    variant: str = strawberry.field(description="A Variant id (GRCh38:chr7:140753336:A:T, 7-140753336-A-T) or a MolecularProfile id.")
-    disease: str = strawberry.field(description="A disease id (DOID:1909) or name.")
+    variant: str = strawberry.field(
+        description="A MolecularProfile id, or a variant as `variant` reads it (7-140753336-A-T, rsID, HGVS, BRAF V600E).")
+    disease: str = strawberry.field(
+        description="A disease as `disease` reads it (DOID:1909, doid_1909, name, synonym, MESH:D008545); an obsolete "
+        "term is recorded as its replacement.")
     type: str = strawberry.field(description=f"One of {', '.join(curation.EVIDENCE_TYPES)}.")
     significance: str
     direction: str = strawberry.field(description="supports | does not support")
     statement: str
     submitter: str
-    drug: str | None = strawberry.field(default=None, description="A drug name or synonym (required for predictive).")
+    drug: str | None = strawberry.field(
+        default=None, description="A drug as `drug` reads it: name, synonym or id (required for predictive).")
     level: str | None = None
     origin: str | None = None
     pmids: list[str] = strawberry.field(default_factory=list)
@@ -140,7 +143,7 @@ class CurationMutation:
                 report = await info.context.run(
                     match_patient, path, patient_id=patient, disease=(disease or "").strip() or None, vcf_name=filename
                 )
-            except (VcfError, BuildMismatchError, UnknownDisease) as err:
+            except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context)
                 raise bad_input(str(err).replace(str(path), filename)) from err
         return VcfMatchSummary(
             patient_id=report.patient, variants_matched=report.variants_matched, genes_called=report.genes_called,

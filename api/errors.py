@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
+from kg.queries.resolve import Unresolved
+
 
 def coded_error(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
@@ -16,6 +18,14 @@ def coded_error(message: str, code: str) -> GraphQLError:
 
 def bad_input(message: str) -> GraphQLError:
     return coded_error(message, "BAD_INPUT")
+
+
+def unresolved(err: Unresolved) -> GraphQLError:
+    """BAD_INPUT for an argument that names no entity or several; ``candidates`` lists the several."""
+    return GraphQLError(str(err), extensions={
+        "code": "BAD_INPUT", "entity": err.entity, "query": err.query,
+        "candidates": [{"id": c.id, "name": c.name, "matchedAs": c.matched_as} for c in err.candidates],
+    })
 
 
 def not_found(message: str) -> GraphQLError:

@@ -1,6 +1,7 @@
 """Knowledge look-ups: genes, variants, drugs, diseases and pages of evidence.
 
-Resolvers validate arguments and shape results; the Cypher is in kg.queries (genes, knowledge).
+Resolvers validate arguments and shape results; which entity a text names is kg.queries.resolve's
+(one resolver per entity), the Cypher of the look-ups is in kg.queries.knowledge.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from strawberry.types import Info
 from api import cursors
 from api.context import Context
 from api.derive import to_type, to_types
-from api.errors import bad_input
+from api.errors import bad_input, unresolved
 from api.knowledge_types import (
     Disease,
     Drug,
@@ -23,8 +24,7 @@ from api.knowledge_types import (
     Variant,
 )
 from api.types import Gene
-from kg.queries import knowledge
-from kg.queries.genes import AmbiguousSymbol, find_gene
+from kg.queries import knowledge, resolve
 
 MAX_QUERY_LENGTH = 500
 
@@ -39,23 +39,20 @@ def _text(value: str, what: str) -> str:
     return text
 
 
-def _one(items: list, what: str, query: str, ids: list[str]) -> object | None:
-    if len(items) > 1:
-        raise bad_input(f"{query!r} names {len(items)} {what}s: {', '.join(ids)}; ask with one of these ids")
-    return items[0] if items else None
+def _one(matches: list[resolve.Match], entity: str, query: str) -> resolve.Match | None:
+    """The one match, None for none; several are BAD_INPUT listing the candidates."""
+    if len(matches) > 1:
+        raise unresolved(resolve.AmbiguousEntity(entity, query, matches))
+    return matches[0] if matches else None
 
 
 @strawberry.type
 class KnowledgeQuery:
     @strawberry.field(description="A gene by current HGNC symbol, previous symbol or alias; null if unknown.")
     async def gene(self, info: Info[Context, None], symbol: str) -> Gene | None:
-        if not symbol.strip():
-            raise bad_input("symbol must not be empty")
-        try:
-            match = await info.context.run(find_gene, symbol)
-        except AmbiguousSymbol as err:
-            raise bad_input(str(err)) from err
-        return Gene.from_row(match.gene, match.matched_as) if match else None
+        matches = await info.context.run(resolve.find_genes, _text(symbol, "symbol"))
+        match = _one(matches, "gene", symbol)
+        return Gene.from_row(match.node, match.matched_as) if match else None
 
     @strawberry.field(
         description="Every variant a text names: graph id (GRCh38:chr7:140753336:A:T), 7-140753336-A-T, "
@@ -68,25 +65,33 @@ class KnowledgeQuery:
     @strawberry.field(description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several.")
     async def variant(self, info: Info[Context, None], query: str) -> Variant | None:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
-        hit = _one(hits, "variant", query, [h.id for h in hits])
-        return to_type(Variant, hit) if hit else None
+        if len(hits) > 1:
+            _one([resolve.Match("Variant", h.id, h.name, "", {"id": h.id}) for h in hits], "variant", query)
+        return to_type(Variant, hits[0]) if hits else None
 
-    @strawberry.field(description="A drug by name or synonym (case-insensitive); null if unknown, BAD_INPUT if several.")
+    @strawberry.field(
+        description="A drug by name or synonym (case-insensitive), or by RxNorm, DrugBank, ATC or PharmGKB id; "
+        "null if unknown, BAD_INPUT if several."
+    )
     async def drug(self, info: Info[Context, None], name: str) -> Drug | None:
-        rows = await info.context.run(knowledge.find_drugs, _text(name, "name"))
-        row = _one(rows, "drug", name, [r["id"] for r in rows])
-        return Drug.of(row) if row else None  # type: ignore[arg-type]
+        matches = await info.context.run(resolve.find_drugs, _text(name, "name"))
+        match = _one(matches, "drug", name)
+        return Drug.of(match.node) if match else None
 
-    @strawberry.field(description="Every disease a text names: id (DOID:1909), else name or exact synonym, else xref (MESH:D008545).")
+    @strawberry.field(
+        description="Every disease a text names at the best rank: id in any spelling (DOID:1909, doid_1909), else "
+        "name or exact synonym, else cross-reference (MESH:D008545, OMIM, Orphanet, NCIt, UMLS, MedGen). An obsolete "
+        "term stands for its replacement (replacedFrom says so)."
+    )
     async def diseases(self, info: Info[Context, None], query: str) -> list[Disease]:
-        rows = await info.context.run(knowledge.find_diseases, _text(query, "query"))
-        return [Disease.of(r["disease"], r["matchedAs"], r["replacedBy"]) for r in rows]
+        matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
+        return [Disease.of(m.node, m.matched_as, m.replaced_from) for m in matches]
 
     @strawberry.field(description="The one disease a text names (as in `diseases`); null if none, BAD_INPUT if several.")
     async def disease(self, info: Info[Context, None], query: str) -> Disease | None:
-        rows = await info.context.run(knowledge.find_diseases, _text(query, "query"))
-        row = _one(rows, "disease", query, [r["disease"]["id"] for r in rows])
-        return Disease.of(row["disease"], row["matchedAs"], row["replacedBy"]) if row else None  # type: ignore[index]
+        matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
+        match = _one(matches, "disease", query)
+        return Disease.of(match.node, match.matched_as, match.replaced_from) if match else None
 
     @strawberry.field(
         description=f"Accepted evidence from active releases, in id order, {knowledge.MAX_PAGE} at most per page "
@@ -104,9 +109,6 @@ class KnowledgeQuery:
                 raise bad_input(f"filter.{name} is longer than {MAX_QUERY_LENGTH} characters")
         query_filter = knowledge.EvidenceFilter(**{k: v or None for k, v in values.items()})
         page = await info.context.run(knowledge.evidence_page, query_filter, first, cursors.decode("evidence", after))
-        if page.unresolved:
-            named = ", ".join(f"{name} {values[name]!r}" for name in page.unresolved)
-            raise bad_input(f"unknown {named} in the evidence filter")
         edges = [EvidenceEdge(cursor=cursors.encode("evidence", r["props"]["id"]), node=Evidence.of(r)) for r in page.rows]
         return EvidenceConnection(
             edges=edges,

@@ -76,8 +76,11 @@ class Disease:
     synonyms: list[str]
     xrefs: list[str]
     obsolete: bool
-    matched_as: str | None = strawberry.field(description="How the query matched: id, name or xref (top level only).")
+    matched_as: str | None = strawberry.field(
+        description="How the query matched: id, altId, name or xref (top level only).")
     replaced_by: DiseaseRef | None = strawberry.field(description="For an obsolete term: the term that replaces it.")
+    replaced_from: DiseaseRef | None = strawberry.field(
+        description="The obsolete term the query named, which this term replaces (top level only).")
 
     @strawberry.field(description="Direct parents (IS_A).")
     async def parents(self, info: Info[Context, None]) -> list[Disease]:
@@ -90,15 +93,14 @@ class Disease:
         return [Disease.of(r) for r in rows]
 
     @classmethod
-    def of(cls, row: Row, matched_as: str | None = None, replaced_by: list[Row] | None = None) -> "Disease":
-        replacement = (replaced_by or [None])[0]
-        if replacement is None and row.get("replacedBy"):
-            replacement = {"id": row["replacedBy"], "name": None}
+    def of(cls, row: Row, matched_as: str | None = None, replaced_from: Row | None = None) -> "Disease":
+        replacement = {"id": row["replacedBy"], "name": None} if row.get("replacedBy") else None
         return cls(
             id=row["id"], name=row.get("name"), definition=row.get("definition"),
             synonyms=list(row.get("synonyms") or []), xrefs=list(row.get("xrefs") or []),
             obsolete=bool(row.get("obsolete")), matched_as=matched_as,
             replaced_by=to_type(DiseaseRef, disease_ref(replacement)) if replacement else None,
+            replaced_from=to_type(DiseaseRef, disease_ref(replaced_from)) if replaced_from else None,
         )
 
 

@@ -13,9 +13,9 @@ from strawberry.types import Info
 from api.answer_types import DiseaseRef, PathStepType, SourceRefType  # noqa: F401 (derived before the answers)
 from api.context import Context
 from api.derive import derived, to_type, to_types
-from api.errors import bad_input, not_found
+from api.errors import not_found
 from kg.queries import patient_view, pgx, risk, therapy
-from kg.queries.answers import UnknownDisease, UnknownPatient
+from kg.queries.answers import UnknownPatient
 
 
 @derived(patient_view.PatientVariant)
@@ -52,10 +52,8 @@ class RiskFinding:
 async def _guarded(info: Info[Context, None], fn: Any, *args: Any) -> Any:
     try:
         return await info.context.run(fn, *args)
-    except UnknownPatient as err:
+    except UnknownPatient as err:  # an unknown or ambiguous drug or disease: BAD_INPUT (api.context)
         raise not_found(str(err)) from err
-    except (UnknownDisease, pgx.UnknownDrug) as err:
-        raise bad_input(str(err)) from err
 
 
 @derived(patient_view.PatientRecord, name="Patient", description="A patient: what was observed, and what it means.")

@@ -188,9 +188,9 @@ class ResearchQuery:
             raise bad_input("gene must not be empty")
         if not 0 <= limit <= cohort.MAX_PATIENTS:
             raise bad_input(f"limit must be between 0 and {cohort.MAX_PATIENTS}, got {limit}")
-        total, rows = await info.context.run(cohort.cohort_phenotypes, gene, limit)
+        symbol, total, rows = await info.context.run(cohort.cohort_phenotypes, gene, limit)
         return CohortPhenotypes(
-            gene=gene.strip().upper(), patients=total,
+            gene=symbol, patients=total,
             phenotypes=[
                 PhenotypeCount(id=r.id, phenotype=r.phenotype, activity_score=r.activity_score, patients=r.patients,
                                patient_ids=r.patient_ids, diplotypes=[Count(key=k, count=v) for k, v in r.diplotypes.items()])
@@ -218,9 +218,6 @@ class ResearchQuery:
             raise bad_input(f"first must be between 0 and {cohort.MAX_PATIENTS}, got {first}")
         result = await info.context.run(cohort.cohort_actionable, drug=drug, disease=disease, first=first,
                                         after=cursors.decode("patient", after))
-        if result.unresolved:
-            named = ", ".join(f"{n} {(drug if n == 'drug' else disease)!r}" for n in result.unresolved)
-            raise bad_input(f"unknown {named}")
         patients = [
             ActionablePatient(id=p.id, evidence=p.evidence[:MAX_EVIDENCE_IDS], evidence_count=len(p.evidence),
                               recommendations=p.recommendations)

@@ -156,7 +156,8 @@ def stats() -> None:
 @click.argument("vcf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--patient", "patient_id", required=True, help="The patient's id in the graph.")
 @click.option("--sample", help="The sample column to read (required when the VCF has several).")
-@click.option("--disease", help="The patient's condition: a DOID id (DOID:1909) or a disease name.")
+@click.option("--disease", help="The patient's condition: a DOID id in any spelling (DOID:1909, doid_1909), a name, "
+              "or a cross-reference (MESH:D008545); an obsolete term stands for its replacement.")
 @click.option("--outside-calls", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PharmCAT outside-call TSV (CYP2D6, HLA-A, HLA-B, ...).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
@@ -171,7 +172,7 @@ def match(vcf: Path, patient_id: str, sample: str | None, disease: str | None, o
         try:
             report = match_patient(graph, vcf, patient_id=patient_id, disease=disease, sample=sample,
                                    outside_calls=outside_calls)
-        except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, UnknownDisease,
+        except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, Unresolved,
             # PgxKnowledgeMissing
             _fail(f"{err}\nnothing was stored for patient {patient_id}")
         except GraphUnavailable as err:

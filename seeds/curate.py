@@ -124,8 +124,8 @@ sys.path.insert(0, str(ROOT))
 from kg.identity.variants import Allele, canonical_chrom, civic_variant_id, normalize  # noqa: E402
 from kg.loaders.liftover import Liftover  # noqa: E402
 from kg.loaders.obo import read_terms  # noqa: E402
+from kg.identity.diseases import xref_keys  # noqa: E402
 from kg.loaders.pharmcat_files import find_files, read_definitions, read_gene_phenotypes  # noqa: E402
-from kg.loaders.xrefs import xref_keys  # noqa: E402
 from kg.matcher.build import GRCH38_LENGTHS  # noqa: E402
 
 csv.field_size_limit(sys.maxsize)

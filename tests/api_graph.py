@@ -159,6 +159,7 @@ SETUP = [
     MERGE (pm:Phenotype {id: $pm}) SET pm.gene = 'TEST-API-PG', pm.phenotype = 'Poor Metabolizer'
     MERGE (nm:Phenotype {id: $nm}) SET nm.gene = 'TEST-API-PG', nm.phenotype = 'Normal Metabolizer'
     MERGE (pm)-[:ASSERTED_BY]->(s) MERGE (nm)-[:ASSERTED_BY]->(s)
+    MERGE (pg:Gene {symbol: 'TEST-API-PG'}) MERGE (pg)-[:ASSERTED_BY]->(s)
     MERGE (r1:Recommendation {id: 'test-api:R1'})
     SET r1.guideline = 'CPIC', r1.text = 'Use an alternative drug.', r1.strength = 'Strong', r1.noRecommendation = false
     MERGE (r1)-[:FOR_PHENOTYPE]->(pm) MERGE (r1)-[:FOR_DRUG]->(d3) MERGE (r1)-[:ASSERTED_BY]->(s)

@@ -68,6 +68,21 @@ def test_submit_resolves_references_and_stays_invisible_until_accepted(client: T
     assert {"key": "curated", "count": 1} in variant["data"]["variant"]["evidence"]["bySource"]
 
 
+def test_obsolete_disease_is_recorded_as_its_replacement(client: TestClient, api_graph: Graph) -> None:
+    body = gql(client, SUBMIT, input=_input(disease=t.D_OLD, variant="TEST-API-G1 V34E"))
+    assert "errors" not in body, body
+    item = body["data"]["submitEvidence"]
+    assert item["disease"] == {"id": t.D_LUNG} and item["about"] == [{"id": t.V1, "label": "Variant"}]
+    stored = api_graph.read("MATCH (e:Evidence {id: $id}) RETURN e.diseaseReplacedFrom AS old", id=item["id"])
+    assert stored == [{"old": t.D_OLD}]
+
+
+def test_ambiguous_variant_lists_the_candidates(client: TestClient) -> None:
+    body = gql(client, SUBMIT, input=_input(variant="TEST-API-G1 L35Q"))  # two alleles make L35Q
+    assert error_code(body) == "BAD_INPUT"
+    assert t.V2 in body["errors"][0]["message"] and t.V3 in body["errors"][0]["message"]
+
+
 def test_rejected_submission_never_shows(client: TestClient) -> None:
     item = gql(client, SUBMIT, input=_input(variant=t.MP1, significance="reduced sensitivity"))["data"]["submitEvidence"]
     assert item["about"] == [{"id": t.MP1, "label": "MolecularProfile"}]
@@ -92,7 +107,6 @@ def test_moderating_anything_but_a_submission_is_refused(client: TestClient) -> 
         ({"drug": "test-api-no-such-drug"}, "drug 'test-api-no-such-drug'"),
         ({"variant": "22-999-A-T"}, "variant '22-999-A-T'"),
         ({"disease": "test api no such disease"}, "disease 'test api no such disease'"),
-        ({"disease": t.D_OLD}, "obsolete; use TESTAPI:0002"),
         ({"type": "astrology"}, "type 'astrology'"),
         ({"type": "predictive", "drug": None}, "predictive evidence needs a drug"),
         ({"pmids": ["PMC123"]}, "pmids"),

@@ -91,9 +91,11 @@ def test_disease_by_id_synonym_and_xref_with_parents_and_children(client: TestCl
     assert by_xref["id"] == t.D_ADENO and by_xref["matchedAs"] == "xref"
 
 
-def test_obsolete_disease_names_its_replacement(client: TestClient) -> None:
-    old = gql(client, DISEASE, q=t.D_OLD)["data"]["disease"]
-    assert old["obsolete"] is True and old["replacedBy"] == {"id": t.D_LUNG, "name": "test api lung cancer"}
+def test_obsolete_disease_stands_for_its_replacement_and_says_so(client: TestClient) -> None:
+    found = gql(client, 'query($q: String!) { disease(query: $q) { id obsolete replacedFrom { id name } } }',
+                q=t.D_OLD)["data"]["disease"]
+    assert found == {"id": t.D_LUNG, "obsolete": False,
+                     "replacedFrom": {"id": t.D_OLD, "name": "obsolete test api lung tumour"}}
 
 
 def test_real_doid_disease_from_the_seeds_by_synonym(client: TestClient) -> None:

@@ -14,8 +14,8 @@ from kg.loaders import hgnc
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport
 from kg.loaders.seeds import default_seed_dir
-from kg.queries.genes import AmbiguousSymbol, find_gene
 from tests.releases import active_release
+from kg.queries.resolve import AmbiguousEntity, resolve_gene
 
 RELEASE = "hgnc@2024-10"
 GENES_IN_SOURCES_MD = 43_882  # genes/SOURCES.md: "43,882 genes (all status = Approved)"
@@ -126,20 +126,20 @@ def test_braf_properties(seeded: Graph, hgnc_loaded: LoadReport) -> None:
 
 
 def test_previous_symbol_resolves_to_current_gene(seeded: Graph, hgnc_loaded: LoadReport) -> None:
-    match = find_gene(seeded, "MLL")  # HGNC:7132 KMT2A, prev_symbol MLL
-    assert match is not None and match.gene["symbol"] == "KMT2A" and match.matched_as == "previous"
-    assert match.gene["hgncId"] == "HGNC:7132"
+    match = resolve_gene(seeded, "MLL")  # HGNC:7132 KMT2A, prev_symbol MLL
+    assert match.id == "KMT2A" and match.matched_as == "previous"
+    assert match.node["hgncId"] == "HGNC:7132"
 
 
 def test_alias_resolves(seeded: Graph, hgnc_loaded: LoadReport) -> None:
-    match = find_gene(seeded, "her2")  # ERBB2 alias_symbol HER-2|HER2|...
-    assert match is not None and match.gene["symbol"] == "ERBB2" and match.matched_as == "alias"
+    match = resolve_gene(seeded, "her2")  # ERBB2 alias_symbol HER-2|HER2|...
+    assert match.id == "ERBB2" and match.matched_as == "alias"
 
 
 def test_alias_of_several_genes_is_ambiguous(seeded: Graph, hgnc_loaded: LoadReport) -> None:
-    with pytest.raises(AmbiguousSymbol) as err:
-        find_gene(seeded, "SUR2")  # alias of both ABCC9 and MED23
-    assert err.value.candidates == ["ABCC9", "MED23"]
+    with pytest.raises(AmbiguousEntity) as err:
+        resolve_gene(seeded, "SUR2")  # alias of both ABCC9 and MED23
+    assert [c.id for c in err.value.candidates] == ["ABCC9", "MED23"]
 
 
 def test_reload_is_idempotent(seeded: Graph, hgnc_loaded: LoadReport) -> None:

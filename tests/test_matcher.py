@@ -26,8 +26,8 @@ from kg.matcher.build import CONTIG_LENGTHS, Build, BuildMismatchError
 from kg.matcher.errors import VcfError
 from kg.matcher.match import delete_patient, match_patient
 from kg.matcher.report import MatchReport
-from kg.queries.answers import UnknownDisease
 from kg.queries.patient_view import find_patient
+from kg.queries.resolve import UnknownEntity
 from kg.queries.pgx import pharmacogenomics
 from kg.queries.therapy import targeted_therapies
 from tests.test_vcf_reader import convert
@@ -521,7 +521,7 @@ def test_vcf_without_gt_is_refused(match: Match, seeded: Graph, pc: Pharmcat) ->
 
 
 def test_unknown_disease_is_refused_before_reading(match: Match, seeded: Graph, pc: Pharmcat) -> None:
-    with pytest.raises(UnknownDisease):
+    with pytest.raises(UnknownEntity):
         match(pgx_records(pc, "CYP2C19", "*1", "*2"), patient="test-matcher-nodisease",
               disease="no such disease at all")
     assert traces(seeded, "test-matcher-nodisease") == 0

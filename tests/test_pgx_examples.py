@@ -26,7 +26,7 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from kg.db import Graph
-from kg.loaders.pgx_common import drug_id
+from kg.identity.drugs import drug_key
 from kg.matcher.match import delete_patient, match_patient
 from kg.queries.pgx import PgxAnswer, pharmacogenomics
 
@@ -89,7 +89,7 @@ def compare(expected: dict[str, Any], answers: list[PgxAnswer]) -> Agreement:
         for drug, guidelines in expected["drugs"][source].items():
             for g in guidelines:
                 where = f"{source} {drug} ({g['guideline']})"
-                answer = ours.get((source, drug_id(drug), g["guideline"]))
+                answer = ours.get((source, drug_key(drug), g["guideline"]))
                 result.total[source] += len(g["recommendations"])
                 if answer is None:
                     result.mismatches.append(f"{where}: no answer; PharmCAT: {g['state']}")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kg.identity.drugs import drug_key
 from kg.identity.variants import (
     ASSEMBLY,
     canonical_chrom,
@@ -376,7 +377,7 @@ def _disease(path: Path, line: int, name: str, doid: str, tally: Counter[str]) -
 
 def _therapies(value: str) -> Row:
     names = split_therapies(value)
-    return {"therapies": names, "drugs": [{"id": n.lower(), "name": n} for n in names]}
+    return {"therapies": names, "drugs": [{"id": drug_key(n), "name": n} for n in names]}
 
 
 def _origin(value: str) -> Row:

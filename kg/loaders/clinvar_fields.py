@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kg.identity.diseases import xref_keys
 from kg.identity.variants import Allele, is_digest_id
-from kg.loaders.xrefs import xref_keys
 
 # CLNREVSTAT (spaces restored) -> ClinVar gold stars.
 REVIEW_STARS: dict[str, int] = {
@@ -153,7 +153,7 @@ DISEASE_PREFIXES = frozenset({"MESH", "MEDGEN", "UMLS", "OMIM", "ORPHANET", "ORD
 def condition_xref(entry: str) -> tuple[str, list[str]] | None:
     """One CLNDISDB ``DB:ID``: (the key stored on Evidence.diseaseXrefs, every DiseaseXref key to look up).
 
-    Keys are kg.loaders.xrefs canonical keys, as the DOID loader writes them: ``MeSH:D001943`` ->
+    Keys are kg.identity.diseases canonical keys, as the DOID loader writes them: ``MeSH:D001943`` ->
     ``MESH:D001943``; ``MedGen:C0006142`` -> stored ``UMLS:C0006142`` (a MedGen ``C`` id is a
     UMLS CUI); ``OMIM:114480``; ``Orphanet:145`` -> ``ORPHANET:145``; ``MONDO:MONDO:0011450`` ->
     ``MONDO:0011450``.

@@ -11,7 +11,7 @@ Written (see docs/GRAPH_MODEL.md):
 * ``(Disease)-[:IS_A]->(Disease)`` between live terms; obsolete terms have none and keep
   ``(old)-[:REPLACED_BY]->(new)`` so an old id still resolves.
 * ``(DiseaseXref {id})-[:XREF_OF {kind}]->(Disease)`` for live terms: every xref under its
-  canonical keys (kg.loaders.xrefs: ``UMLS_CUI:C…`` also as ``UMLS:C…``, ``ORDO:n`` also as
+  canonical keys (kg.identity.diseases: ``UMLS_CUI:C…`` also as ``UMLS:C…``, ``ORDO:n`` also as
   ``ORPHANET:n``, ``MIM:`` as ``OMIM:``), kind ``xref``, or ``exactMatch`` when DOID also states
   it as a skos exactMatch (``property_value: exactMatch "MESH:…"``); alt ids (``DOID:267``), kind
   ``altId``. Other loaders (ClinVar conditions via MeSH, MedGen/UMLS, OMIM, Orphanet) map to a
@@ -32,7 +32,7 @@ from kg.loaders.obo import OboTerm, TermEdges, read_terms, release_version
 from kg.loaders.owl import is_owl, read_owl
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import find_release_file
-from kg.loaders.xrefs import xref_keys
+from kg.identity.diseases import xref_keys
 
 SOURCE = "doid"
 LICENCE = "CC0 1.0 (Human Disease Ontology, disease-ontology.org)"

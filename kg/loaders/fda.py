@@ -30,7 +30,8 @@ from typing import Any
 
 from kg.db import Graph
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.pgx_common import DRUGS, drug_id, load_validated, slug
+from kg.identity.drugs import drug_key
+from kg.loaders.pgx_common import drug_stage, load_validated, slug
 from kg.loaders.pgx_files import read_json, require
 from kg.loaders.release import LoadReport, SourceRelease, Stage
 
@@ -179,7 +180,7 @@ def biomarker_rows(path: Path) -> Iterator[Row]:
         seen.add(eid)
         yield {
             "id": eid,
-            "drugIds": [drug_id(name)],
+            "drugIds": [drug_key(name)],
             "drugNames": [name],
             "genes": [],
             "geneCandidates": biomarker_symbols(biomarker),
@@ -211,7 +212,7 @@ def association_rows(path: Path) -> Iterator[Row]:
         seen.add(eid)
         yield {
             "id": eid,
-            "drugIds": [drug_id(name)],
+            "drugIds": [drug_key(name)],
             "drugNames": [name],
             "genes": association_genes(gene_text),
             "geneCandidates": [],
@@ -277,7 +278,7 @@ CALL (e, row) {
 
 def stages(files: FdaFiles) -> list[Stage]:
     return [
-        Stage("drugs", DRUGS, lambda: drug_rows(files)),
+        drug_stage(lambda: drug_rows(files)),
         Stage("evidence", EVIDENCE, lambda: evidence_rows(files), batch_size=1000),
     ]
 

@@ -10,7 +10,7 @@ status is a format error.
 Written with kg.loaders.statements.GENES: ``Gene {symbol}`` with name, hgncId, ncbiGeneId (the
 Entrez id, as text), ensemblId, location (cytoband), locusType, aliases, previousSymbols, and
 ``(GeneAlias {name: lowercased})-[:ALIAS_OF {kind: previous|alias}]->(Gene)``, which
-kg.queries.genes.find_gene reads.
+kg.queries.resolve.resolve_gene reads.
 """
 
 from __future__ import annotations

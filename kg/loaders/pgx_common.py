@@ -1,5 +1,5 @@
-"""What the pharmacogenomics loaders (pharmcat, pharmgkb, fda) share: gene and drug Cypher,
-drug-name keys, and a validate-first release load.
+"""What the pharmacogenomics loaders (pharmcat, pharmgkb, fda) share: gene and drug Cypher
+(Drug keys: kg.identity.drugs.drug_key), and a validate-first release load.
 
 Validate first: every stage's rows are produced once without the database before anything is
 written, so a malformed file fails the load before a single statement runs. This matters
@@ -12,8 +12,11 @@ still a cheap skip (checked before validating).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from kg.db import Graph
+from kg.identity.drugs import drug_key
 from kg.loaders.release import LoadReport, SourceRelease, Stage, file_checksum, load_release
 
 # Genes named by a PGx source: MERGE by HGNC symbol, flag pgx.
@@ -26,7 +29,8 @@ MERGE (g)-[:ASSERTED_BY]->(src)
 """
 
 # Drugs keyed by lowercased name (docs/GRAPH_MODEL.md); identifiers fill in where given,
-# synonyms accumulate; every name and synonym (and trade name) becomes a DrugName lookup.
+# synonyms accumulate; every name and synonym (and trade name) becomes a DrugName lookup, keyed
+# by drug_key in Python (row.nameKeys, added by drug_stage).
 DRUGS = """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
@@ -41,9 +45,8 @@ SET d.name = coalesce(d.name, row.name),
                  [x IN coalesce(row.synonyms, []) WHERE NOT x IN coalesce(d.synonyms, [])]
 MERGE (d)-[:ASSERTED_BY]->(src)
 WITH d, row, src
-UNWIND [n IN [row.name] + coalesce(row.synonyms, []) + coalesce(row.tradeNames, []) | toLower(trim(n))] AS name
+UNWIND row.nameKeys AS name
 WITH DISTINCT d, src, name
-WHERE name <> ''
 MERGE (dn:DrugName {name: name})
 MERGE (dn)-[r:NAME_OF]->(d)
 SET r.release = $source
@@ -51,9 +54,16 @@ MERGE (dn)-[:ASSERTED_BY]->(src)
 """
 
 
-def drug_id(name: str) -> str:
-    """The Drug key: the name lowercased, inner whitespace collapsed."""
-    return " ".join(name.split()).lower()
+def with_name_keys(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Each drug row with ``nameKeys``: the drug_key of its name, synonyms and trade names."""
+    for row in rows:
+        names = [row["name"], *(row.get("synonyms") or []), *(row.get("tradeNames") or [])]
+        yield {**row, "nameKeys": list(dict.fromkeys(k for n in names if n and (k := drug_key(n))))}
+
+
+def drug_stage(rows: Callable[[], Iterable[dict[str, Any]]]) -> Stage:
+    """The ``drugs`` stage of a PGx loader: :data:`DRUGS` over ``rows()`` with their name keys."""
+    return Stage("drugs", DRUGS, lambda: with_name_keys(rows()))
 
 
 _SLUG = re.compile(r"[^a-z0-9*:+.]+")

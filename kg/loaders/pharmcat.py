@@ -47,8 +47,9 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
+from kg.identity.drugs import drug_key
 from kg.identity.variants import normalize
-from kg.loaders.pgx_common import DRUGS, GENES, drug_id, load_validated
+from kg.loaders.pgx_common import GENES, drug_stage, load_validated
 from kg.loaders.pgx_files import html_to_text, read_tsv
 from kg.loaders.pharmcat_files import (
     PharmcatFiles,
@@ -296,7 +297,7 @@ def _cpic_drug_table(path: Path | None) -> tuple[dict[str, Row], dict[str, Row]]
         entry = {"rxnormId": row["rxnormid"] or None, "drugbankId": row["drugbankid"] or None, "atc": atc or None}
         if row["pharmgkbid"]:
             by_pa[row["pharmgkbid"]] = entry
-        by_name[drug_id(row["name"])] = entry
+        by_name[drug_key(row["name"])] = entry
     return by_pa, by_name
 
 
@@ -311,7 +312,7 @@ def drug_rows(files: PharmcatFiles) -> Iterator[Row]:
         for chem in chems:
             if not isinstance(chem, dict) or not chem.get("name"):
                 continue
-            did = drug_id(chem["name"])
+            did = drug_key(chem["name"])
             if did in seen:
                 continue
             seen.add(did)
@@ -330,7 +331,7 @@ def guideline_rows(files: PharmcatFiles) -> Iterator[Row]:
         guideline = raw["guideline"]
         chems = [c for c in guideline.get("relatedChemicals") or () if isinstance(c, dict) and c.get("name")]
         chems += [c for rec in raw["recommendations"] for c in _chemicals(rec, guideline)]
-        drugs = [drug_id(c["name"]) for c in chems]
+        drugs = [drug_key(c["name"]) for c in chems]
         genes = {g["symbol"] for g in guideline.get("relatedGenes") or () if isinstance(g, dict) and g.get("symbol")}
         genes.update(gene for rec in raw["recommendations"] for gene in rec["lookupKey"])
         yield {
@@ -416,7 +417,7 @@ def recommendation_rows(files: PharmcatFiles, tables: PhenotypeSummary) -> Itera
             lookup = rec["lookupKey"]
             yield {
                 "id": str(rec["id"]),
-                "drugIds": [drug_id(c["name"]) for c in chems],
+                "drugIds": [drug_key(c["name"]) for c in chems],
                 "phenotypes": lookup_phenotypes(lookup, tables),
                 "guideline": source,
                 "props": {
@@ -589,7 +590,7 @@ def release_version(files: PharmcatFiles, tables: PhenotypeSummary) -> str:
 def stages(files: PharmcatFiles, tables: PhenotypeSummary) -> list[Stage]:
     return [
         Stage("genes", GENES, lambda: gene_rows(files, tables)),
-        Stage("drugs", DRUGS, lambda: drug_rows(files)),
+        drug_stage(lambda: drug_rows(files)),
         Stage("variants", VARIANTS, lambda: variant_rows(files)),
         Stage("haplotypes", HAPLOTYPES, lambda: haplotype_rows(files, tables), batch_size=500),
         Stage("phenotypes", PHENOTYPES, lambda: phenotype_rows(tables)),

@@ -29,7 +29,8 @@ from typing import Any
 
 from kg.db import Graph
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.pgx_common import DRUGS, drug_id, load_validated
+from kg.identity.drugs import drug_key
+from kg.loaders.pgx_common import drug_stage, load_validated
 from kg.loaders.pgx_files import numbered_tsv, read_tsv, split_list
 from kg.loaders.release import LoadReport, SourceRelease, Stage
 
@@ -148,7 +149,7 @@ def annotation_rows(path: Path) -> Iterator[Row]:
         )
         yield {
             "id": f"pharmgkb:{annotation_id}",
-            "drugIds": [drug_id(d) for d in drugs],
+            "drugIds": [drug_key(d) for d in drugs],
             "rsids": rsids,
             "haplotypeIds": haplotype_candidates(variants, genes, ","),
             "genes": genes,
@@ -193,7 +194,7 @@ def label_rows(path: Path) -> Iterator[Row]:
         rsids = sorted(set(_RSID.findall(variants)))
         yield {
             "id": f"pharmgkb:{label_id}",
-            "drugIds": [drug_id(d) for d in drugs],
+            "drugIds": [drug_key(d) for d in drugs],
             "rsids": rsids,
             "haplotypeIds": haplotype_candidates(variants, genes, ";") if variants else [],
             "genes": genes,
@@ -243,7 +244,7 @@ def drug_rows(files: PharmgkbFiles) -> Iterator[Row]:
                 wanted.setdefault(did, name)
     if files.drugs is not None:
         for row in read_tsv(files.drugs, DRUG_COLUMNS):
-            did = drug_id(row["Name"])
+            did = drug_key(row["Name"])
             if did not in wanted:
                 continue
             name = wanted.pop(did)
@@ -308,7 +309,7 @@ CALL (e, row) {
 
 def stages(files: PharmgkbFiles) -> list[Stage]:
     out = [
-        Stage("drugs", DRUGS, lambda: drug_rows(files)),
+        drug_stage(lambda: drug_rows(files)),
         Stage("clinical annotations", EVIDENCE, lambda: annotation_rows(files.annotations), batch_size=1000),
     ]
     if files.labels is not None:

@@ -3,7 +3,7 @@
 ``match_patient(graph, vcf, patient_id=...)``:
 
 1. checks its inputs before anything is read: the disease resolves
-   (:func:`kg.queries.answers.resolve_disease`), the outside-call TSV parses, the VCF is complete,
+   (:func:`kg.queries.resolve.resolve_disease`), the outside-call TSV parses, the VCF is complete,
    has the sample and GT, and is GRCh38 (:func:`kg.matcher.vcf.open_vcf`; a GRCh37 file raises
    :class:`kg.matcher.build.BuildMismatchError`);
 2. reads only the records at positions the knowledge has something to say about
@@ -40,7 +40,7 @@ from kg.matcher.report import MatchedVariant, MatchReport
 from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf
 from kg.queries import matching as mq
 from kg.queries import patients as pq
-from kg.queries.answers import resolve_disease
+from kg.queries.resolve import resolve_disease
 
 __all__ = ["MatchReport", "delete_patient", "match_patient"]
 
@@ -59,7 +59,7 @@ def match_patient(
 
     Raises :class:`kg.matcher.errors.VcfError` (unreadable, truncated, no GT, unknown sample),
     :class:`kg.matcher.build.BuildMismatchError` (not GRCh38),
-    :class:`kg.queries.answers.UnknownDisease`, :class:`kg.matcher.pgx.outside_calls.OutsideCallError`,
+    :class:`kg.queries.resolve.Unresolved` (unknown or ambiguous disease), :class:`kg.matcher.pgx.outside_calls.OutsideCallError`,
     :class:`kg.matcher.pharmacogenomics.PgxKnowledgeMissing` (an active pharmcat release without its
     stored definitions) and ``ValueError`` for an empty patient id; in every case nothing is stored.
     ``vcf_name`` is the file name to record when ``vcf_path`` is a temporary copy (an upload).
@@ -76,7 +76,7 @@ def match_patient(
     patient = (patient_id or "").strip()
     if not patient:
         raise ValueError("a patient id is required")
-    condition = resolve_disease(graph, disease) if disease else None
+    condition = resolve_disease(graph, disease).ref() if disease else None  # replacedFrom: an obsolete id given
     outside = parse_outside_calls(outside_calls) if outside_calls is not None else []
     vcf = _CallsVcf.of(open_vcf(vcf_path, sample))
     lap("open")

@@ -77,6 +77,10 @@ class MatchReport:
             + (f" ({', '.join(f'{k} {v:,}' for k, v in sorted(self.skipped.items()))})" if self.skipped else ""),
             f"  {self.variants_matched} variant links:",
         ]
+        if self.disease:  # the condition as kg.queries.resolve.Match.ref() gives it
+            replaced = self.disease.get("replacedFrom")
+            lines.insert(1, f"  condition {self.disease['id']} {self.disease.get('name') or ''}".rstrip()
+                         + (f" (the obsolete {replaced['id']} is replaced by it)" if replaced else ""))
         for v in self.variants:
             lines.append(f"    {v.match_level:<7} {v.name or v.variant}  <- {v.observed} {v.genotype} ({v.zygosity})")
         if self.undetermined:

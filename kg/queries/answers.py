@@ -1,4 +1,4 @@
-"""Shared pieces of the patient answers: paths, sources, disease resolution, ordering.
+"""Shared pieces of the patient answers: paths, sources, the asked disease's subtree, ordering.
 
 An answer item is a path from the patient to the conclusion; each step names its nodes and the
 relationship, and every fact along it carries the release (Source) that asserted it.
@@ -11,23 +11,12 @@ from typing import Any
 
 from kg.db import Graph
 
-# Facts are visible only through an active release; curated items only once accepted.
-VISIBLE_EVIDENCE = (
-    "toUpper(coalesce(e.status, 'ACCEPTED')) = 'ACCEPTED' "
-    "AND EXISTS { (e)-[:ASSERTED_BY]->(:Source {status: 'active'}) }"
-)
-
-# `diseases`: the disease asked for ($diseaseIds or $diseaseName) and every descendant through IS_A;
-# an obsolete term stands for its replacement. Shared by the evidence filter and cohort queries.
+# `diseases`: the diseases $diseaseIds (resolved by kg.queries.resolve.resolve_disease, so an
+# obsolete term already stands for its replacement) and every descendant through IS_A. Shared by
+# the evidence filter and the cohort queries.
 DISEASE_WITH_DESCENDANTS = """
 CALL () {
-  CALL () {
-    MATCH (d:Disease) WHERE d.id IN $diseaseIds RETURN d
-    UNION
-    MATCH (:DiseaseName {name: $diseaseName})-[:NAME_OF]->(d:Disease) RETURN d
-  }
-  OPTIONAL MATCH (d)-[:REPLACED_BY]->(current:Disease)
-  WITH DISTINCT coalesce(current, d) AS root
+  MATCH (root:Disease) WHERE root.id IN $diseaseIds
   MATCH (sub:Disease)-[:IS_A*0..]->(root)
   RETURN collect(DISTINCT sub) AS diseases
 }
@@ -110,30 +99,6 @@ def source_refs(rows: list[dict[str, Any]]) -> list[SourceRef]:
         if r and r.get("key"):
             seen[(r["key"], r["fact"])] = SourceRef(r["key"], r["name"], r["version"], r.get("licence"), r["fact"])
     return list(seen.values())
-
-
-class UnknownDisease(LookupError):
-    def __init__(self, query: str) -> None:
-        super().__init__(f"no disease matches {query!r} (give a DOID id such as DOID:1909, or a name)")
-        self.query = query
-
-
-RESOLVE_DISEASE = """
-OPTIONAL MATCH (byId:Disease {id: toUpper($q)})
-OPTIONAL MATCH (:DiseaseName {name: toLower($q)})-[:NAME_OF]->(byName:Disease)
-WITH coalesce(byId, byName) AS d
-OPTIONAL MATCH (d)-[:REPLACED_BY]->(current:Disease)
-WITH coalesce(current, d) AS d
-RETURN d.id AS id, d.name AS name LIMIT 1
-"""
-
-
-def resolve_disease(graph: Graph, query: str) -> dict[str, Any]:
-    """A DOID id, or a disease name or synonym; obsolete terms resolve to their replacement."""
-    rows = graph.read(RESOLVE_DISEASE, q=query.strip())
-    if not rows or rows[0]["id"] is None:
-        raise UnknownDisease(query)
-    return rows[0]
 
 
 PATIENT_EXISTS = "MATCH (p:Patient {id: $patient}) RETURN p.id AS id, [(p)-[:HAS_CONDITION]->(d) | d.id] AS conditions"

@@ -4,7 +4,8 @@ A patient is *actionable* for a drug or a disease when one of their variants is 
 visible evidence (accepted, active release) for it — directly or through a molecular profile the
 patient satisfies — that supports a clinically meaningful significance; and, for a drug, when
 their pharmacogenomic phenotypes are those of a guideline recommendation for the drug that is
-not "No recommendation". Each function is one Cypher round trip.
+not "No recommendation". The gene, drug and disease named resolve
+first (kg.queries.resolve: unknown or ambiguous is an error); then each function is one Cypher round trip.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 from kg.db import Graph
 from kg.queries.answers import DISEASE_WITH_DESCENDANTS
-from kg.queries.knowledge import VISIBLE_EVIDENCE, active, disease_ids, drug_key
+from kg.queries.resolve import resolve_disease, resolve_drug, resolve_gene
+from kg.queries.visibility import VISIBLE_EVIDENCE, active
 
 Row = dict[str, Any]
 
@@ -47,10 +49,12 @@ class PhenotypeCount:
     diplotypes: dict[str, int]
 
 
-def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> tuple[int, list[PhenotypeCount]]:
-    """Patients with a called phenotype of ``gene``, and how many per phenotype (most first),
-    with up to ``limit`` patient ids each and the diplotypes behind the calls."""
-    row = graph.read(COHORT_PHENOTYPES, gene=gene.strip().upper(), limit=limit)[0]
+def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> tuple[str, int, list[PhenotypeCount]]:
+    """The gene's symbol (resolved: symbol, previous symbol, alias or id), the patients with a called
+    phenotype of it, and how many per phenotype (most first), with up to ``limit`` patient ids each
+    and the diplotypes behind the calls."""
+    symbol = resolve_gene(graph, gene).id
+    row = graph.read(COHORT_PHENOTYPES, gene=symbol, limit=limit)[0]
     out = []
     for ph in row["phenotypes"]:
         diplotypes: dict[str, int] = {}
@@ -63,7 +67,7 @@ def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> tuple[int, l
             patients=ph["patients"], patient_ids=ph["patientIds"], diplotypes=diplotypes,
         ))
     out.sort(key=lambda p: (-p.patients, p.id))
-    return row["patients"], out
+    return symbol, row["patients"], out
 
 
 # --- actionable findings ---------------------------------------------------------------------
@@ -74,14 +78,11 @@ _MEANINGFUL = (
     "'not provided'] WHERE toLower(coalesce(e.significance, '')) CONTAINS word)"
 )
 
-_RESOLVE = """
+# `drugs` and `diseases`: the resolved drug (or none) and the resolved disease with its descendants.
+_SCOPE = """
 CALL () {
-  CALL () {
-    MATCH (d:Drug {id: $drug}) RETURN d
-    UNION
-    MATCH (:DrugName {name: $drug})-[:NAME_OF]->(d:Drug) RETURN d
-  }
-  RETURN collect(DISTINCT d) AS drugs
+  OPTIONAL MATCH (d:Drug {id: $drug})
+  RETURN [x IN [d] WHERE x IS NOT NULL] AS drugs
 }
 """ + DISEASE_WITH_DESCENDANTS
 
@@ -111,7 +112,7 @@ def actionable_query(by_drug: bool, by_disease: bool) -> str:
   WITH DISTINCT r, p
   WHERE all(ph IN COLLECT {{ MATCH (r)-[:FOR_PHENOTYPE]->(ph) RETURN ph }} WHERE EXISTS {{ (p)-[:HAS_DIPLOTYPE]->(ph) }})
   RETURN p, r.id AS finding, 'recommendation' AS route""" if by_drug else ""
-    return f"""{_RESOLVE}
+    return f"""{_SCOPE}
 OPTIONAL CALL (drugs, diseases) {{
   {anchor}
   WITH DISTINCT e WHERE {VISIBLE_EVIDENCE} AND {_MEANINGFUL}{extra}
@@ -129,7 +130,7 @@ OPTIONAL CALL (drugs, diseases) {{
 WITH drugs, diseases, p.id AS patient, collect(DISTINCT {{id: finding, route: route}}) AS findings
 ORDER BY patient
 WITH drugs, diseases, [x IN collect({{patient: patient, findings: findings}}) WHERE x.patient IS NOT NULL] AS everyone
-RETURN size(drugs) AS drugCount, size(diseases) AS diseaseCount, size(everyone) AS total,
+RETURN size(everyone) AS total,
        size([x IN everyone WHERE any(f IN x.findings WHERE f.route = 'evidence')]) AS viaEvidence,
        size([x IN everyone WHERE any(f IN x.findings WHERE f.route = 'recommendation')]) AS viaRecommendation,
        [x IN everyone WHERE x.patient > $after][..$limit] AS page
@@ -150,7 +151,6 @@ class Actionable:
     via_recommendation: int
     patients: list[ActionablePatient]
     has_next: bool
-    unresolved: list[str]
 
 
 def cohort_actionable(
@@ -162,16 +162,12 @@ def cohort_actionable(
         raise ValueError("give a drug or a disease")
     if not 0 <= first <= MAX_PATIENTS:
         raise ValueError(f"first must be between 0 and {MAX_PATIENTS}")
-    disease_text = disease.strip() if disease else None
     row = graph.read(
         actionable_query(bool(drug), bool(disease)),
-        drug=drug_key(drug) if drug else None,
-        diseaseIds=disease_ids(disease_text) if disease_text else [],
-        diseaseName=" ".join(disease_text.split()).lower() if disease_text else None,
+        drug=resolve_drug(graph, drug).id if drug else None,
+        diseaseIds=[resolve_disease(graph, disease).id] if disease else [],
         after=after or "", limit=first + 1,
     )[0]
-    unresolved = [name for name, given, n in (("drug", drug, row["drugCount"]), ("disease", disease, row["diseaseCount"]))
-                  if given and n == 0]
     page = row["page"]
     patients = [
         ActionablePatient(
@@ -183,5 +179,5 @@ def cohort_actionable(
     ]
     return Actionable(
         total=row["total"], via_evidence=row["viaEvidence"], via_recommendation=row["viaRecommendation"],
-        patients=patients, has_next=len(page) > first, unresolved=unresolved,
+        patients=patients, has_next=len(page) > first,
     )

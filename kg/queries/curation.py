@@ -3,8 +3,11 @@
 A submission is an ``Evidence {id: "curated:<uuid>", source: "curated", status: "SUBMITTED"}``
 linked like loaded evidence (ABOUT a Variant or MolecularProfile, FOR_DISEASE, FOR_DRUG) and
 ASSERTED_BY the always-active ``Source {key: "curated@live"}``. Answers show only evidence whose
-status is absent or ACCEPTED (kg.queries.knowledge.VISIBLE_EVIDENCE), so a submission stays
+status is absent or ACCEPTED (kg.queries.visibility.VISIBLE_EVIDENCE), so a submission stays
 invisible until a moderator accepts it; the moderator, time and comment are kept on the node.
+The variant, disease and drug a curator names resolve as everywhere else (kg.queries.resolve); a
+submission naming an obsolete disease is recorded against its replacement, with the obsolete id
+kept as ``diseaseReplacedFrom``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kg.db import Graph
-from kg.identity.variants import parse_variant_id
-from kg.queries.knowledge import EVIDENCE_PROJECTION, disease_ids, drug_key
+from kg.queries.knowledge import EVIDENCE_PROJECTION
+from kg.queries.resolve import Match, Unresolved, resolve_disease, resolve_drug, resolve_variant
+from kg.queries.visibility import active
 
 Row = dict[str, Any]
 
@@ -83,79 +87,43 @@ def check(sub: Submission) -> list[str]:
     return problems
 
 
-RESOLVE = """
-CALL () {
-  CALL () {
-    MATCH (t:MolecularProfile) WHERE t.id IN $targets RETURN t
-    UNION
-    MATCH (t:Variant) WHERE t.id IN $targets RETURN t
-  }
-  RETURN collect(DISTINCT {id: t.id, label: CASE WHEN t:MolecularProfile THEN 'MolecularProfile' ELSE 'Variant' END})
-         AS targets
-}
-CALL () {
-  CALL () {
-    MATCH (d:Drug {id: $drug}) RETURN d
-    UNION
-    MATCH (:DrugName {name: $drug})-[:NAME_OF]->(d:Drug) RETURN d
-  }
-  RETURN collect(DISTINCT d {.id, .name}) AS drugs
-}
-CALL () {
-  CALL () {
-    MATCH (d:Disease) WHERE d.id IN $diseaseIds RETURN d, 1 AS rank
-    UNION
-    MATCH (:DiseaseName {name: $diseaseName})-[:NAME_OF]->(d:Disease) RETURN d, 2 AS rank
-  }
-  WITH d, min(rank) AS rank ORDER BY rank, d.id
-  RETURN collect(d {.id, .name, .obsolete, .replacedBy, rank: rank}) AS diseases
-}
-RETURN targets, drugs, diseases
-"""
+PROFILE = f"MATCH (mp:MolecularProfile {{id: $id}}) WHERE {active('mp')} RETURN mp.id AS id"
 
 
 @dataclass(frozen=True)
 class Resolved:
     target: str
     target_label: str
-    disease: Row
-    drug: Row | None
+    disease: Match
+    drug: Match | None
 
 
 def resolve(graph: Graph, sub: Submission) -> Resolved:
-    """The ids behind the submission's references; InvalidSubmission naming each that fails."""
+    """The entities behind the submission's references; InvalidSubmission naming each that fails.
+
+    The target is a MolecularProfile id, else a variant in any form kg.queries.resolve reads.
+    """
+    problems: list[str] = []
+    target: tuple[str, str] | None = None
+    disease = drug = None
     text = _clean(sub.target)
-    allele = parse_variant_id(text)
-    targets = [allele.id, text] if allele else [text]
-    disease = _clean(sub.disease)
-    drug = drug_key(sub.drug) if _clean(sub.drug) else None
-    row = graph.read(
-        RESOLVE, targets=targets, drug=drug, diseaseIds=disease_ids(disease) if disease else [],
-        diseaseName=disease.lower(),
-    )[0]
-    problems = []
-    found = row["targets"]
-    if not found:
-        problems.append(f"variant {sub.target!r} is neither a Variant id nor a MolecularProfile id in the graph")
-    elif len(found) > 1:
-        problems.append(f"variant {sub.target!r} names several nodes: {', '.join(t['id'] for t in found)}")
-    diseases = [d for d in row["diseases"] if d["rank"] == (row["diseases"][0]["rank"] if row["diseases"] else 0)]
-    if not diseases:
-        problems.append(f"disease {sub.disease!r} is not a disease id, name or synonym in the graph")
-    elif len(diseases) > 1:
-        problems.append(f"disease {sub.disease!r} names several diseases: {', '.join(d['id'] for d in diseases)}")
-    elif diseases[0].get("obsolete"):
-        instead = f"; use {diseases[0]['replacedBy']}" if diseases[0].get("replacedBy") else ""
-        problems.append(f"disease {diseases[0]['id']} is obsolete{instead}")
-    drugs = row["drugs"]
-    if drug and not drugs:
-        problems.append(f"drug {sub.drug!r} is not a drug name or synonym in the graph")
-    elif len(drugs) > 1:
-        problems.append(f"drug {sub.drug!r} names several drugs: {', '.join(d['id'] for d in drugs)}")
-    if problems:
+    profile = graph.read(PROFILE, id=text)
+    try:
+        target = (profile[0]["id"], "MolecularProfile") if profile else (resolve_variant(graph, text).id, "Variant")
+    except Unresolved as err:
+        problems.append(f"{err} (or a MolecularProfile id)")
+    try:
+        disease = resolve_disease(graph, _clean(sub.disease))
+    except Unresolved as err:
+        problems.append(str(err))
+    if _clean(sub.drug):
+        try:
+            drug = resolve_drug(graph, _clean(sub.drug))
+        except Unresolved as err:
+            problems.append(str(err))
+    if problems or target is None or disease is None:
         raise InvalidSubmission(problems)
-    return Resolved(target=found[0]["id"], target_label=found[0]["label"], disease=diseases[0],
-                    drug=drugs[0] if drugs else None)
+    return Resolved(target=target[0], target_label=target[1], disease=disease, drug=drug)
 
 
 CREATE = f"""
@@ -195,11 +163,12 @@ def submit_evidence(graph: Graph, sub: Submission) -> Row:
         "significance": _clean(sub.significance).lower(), "level": _clean(sub.level).upper() or None,
         "statement": sub.statement.strip(), "pmids": pmids, "citations": [f"PMID:{p}" for p in pmids],
         "origin": _clean(sub.origin).lower() or None,
-        "therapies": [found.drug["name"] or found.drug["id"]] if found.drug else [],
+        "therapies": [found.drug.name or found.drug.id] if found.drug else [],
+        "diseaseReplacedFrom": found.disease.replaced_from["id"] if found.disease.replaced_from else None,
     }
     rows = graph.write(
-        CREATE, id=f"curated:{uuid.uuid4()}", props=props, target=found.target, disease=found.disease["id"],
-        drug=found.drug["id"] if found.drug else None, sourceKey=SOURCE_KEY, sourceName=SOURCE_NAME,
+        CREATE, id=f"curated:{uuid.uuid4()}", props=props, target=found.target, disease=found.disease.id,
+        drug=found.drug.id if found.drug else None, sourceKey=SOURCE_KEY, sourceName=SOURCE_NAME,
         licence=SOURCE_LICENCE, now=props["submittedAt"],
     )
     if not rows:  # a referenced node vanished between resolving and writing (a release was replaced)

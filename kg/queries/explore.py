@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kg.db import Graph
+from kg.queries.visibility import visible_evidence
 from kg.schema.model import INDEX_RELATIONSHIP_TYPES, NODE_KEYS, RELATIONSHIP_TYPES
 
 Row = dict[str, Any]
@@ -92,11 +93,10 @@ def _find(param: str, label: str | None, var: str) -> str:
     )
 
 
-#: Evidence an answer may show; other nodes are always traversed.
-_SHOWN = (
-    "(NOT {b}:Evidence OR (toUpper(coalesce({b}.status, 'ACCEPTED')) = 'ACCEPTED' "
-    "AND EXISTS {{ ({b})-[:ASSERTED_BY]->(:Source {{status: 'active'}}) }}))"
-)
+def _shown(var: str) -> str:
+    """Evidence an answer may show (kg.queries.visibility); other nodes are always traversed."""
+    return f"(NOT {var}:Evidence OR ({visible_evidence(var)}))"
+
 
 # Keys and display names are worked out in Python (``_node``): projecting properties inside a list
 # comprehension here trips a Neo4j 5.26 planner error ("Property cannot be cast to ASTCachedProperty").
@@ -129,7 +129,7 @@ def _level(direction: str, types: list[str] | None) -> str:
 CALL (seen, frontier) {{
   UNWIND frontier AS a
   MATCH {step}
-  WHERE {_SHOWN.format(b='b')}
+  WHERE {_shown('b')}
   WITH r, b LIMIT $limit
   RETURN collect(r) AS newRels, collect(DISTINCT b) AS reached
 }}
@@ -227,7 +227,7 @@ class Path:
 
 
 _SIMPLE = "size(nodes(p)) = size(reduce(s = [], x IN nodes(p) | CASE WHEN x IN s THEN s ELSE s + x END))"
-_PATH_SHOWN = "all(x IN nodes(p) WHERE " + _SHOWN.format(b="x") + ")"
+_PATH_SHOWN = "all(x IN nodes(p) WHERE " + _shown("x") + ")"
 
 
 def paths_query(from_label: str | None, to_label: str | None, types: list[str], max_hops: int, shortest: bool) -> str:

@@ -12,7 +12,7 @@ change, consequences, ClinVar classification, CIViC functional evidence).
 from __future__ import annotations
 
 from kg.db import Graph
-from kg.queries.answers import VISIBLE_EVIDENCE
+from kg.queries.visibility import VISIBLE_EVIDENCE
 
 #: What identifies the state of the knowledge: the active releases and the Variant count (the
 #: count store answers it without a scan; it changes when curation adds a Variant).

@@ -35,6 +35,8 @@ from kg.queries.answers import (
     source_refs,
 )
 from kg.queries.fields import INTERNAL, described
+from kg.queries.resolve import resolve_drug
+from kg.queries.visibility import active, active_sources
 
 PATIENT_CALLS = """
 MATCH (p:Patient {id: $patient})-[hd:HAS_DIPLOTYPE]->(ph:Phenotype)
@@ -48,50 +50,36 @@ NO_RESULT = "No Result"
 
 # Every drug a guideline names, with the gene sets of its recommendations for that drug (none:
 # the guideline has no lookup table for it, e.g. CPIC warfarin, a dosing algorithm).
-GUIDELINES = """
+GUIDELINES = f"""
 MATCH (gl:Guideline)-[:FOR_DRUG]->(d:Drug)
-WHERE EXISTS { (gl)-[:ASSERTED_BY]->(:Source {status: 'active'}) }
+WHERE {active('gl')}
   AND ($drugs IS NULL OR d.id IN $drugs)
 RETURN d.id AS drug, d.name AS drugName, gl.id AS guidelineId, gl.source AS guideline, gl.name AS guidelineName,
        gl.url AS url, gl.genes AS genes,
-       [(rec:Recommendation)-[:PART_OF]->(gl) WHERE EXISTS { (rec)-[:FOR_DRUG]->(d) } | rec.genes] AS geneSets
+       [(rec:Recommendation)-[:PART_OF]->(gl) WHERE EXISTS {{ (rec)-[:FOR_DRUG]->(d) }} | rec.genes] AS geneSets
 """
 
 # A recommendation applies when each Phenotype of its key is one the patient links (under the
 # recommendation's guideline), or is ``<GENE>:No Result`` for a gene the patient links nothing
 # to under that guideline (outside-call genes without an outside call).
-MATCHING_RECOMMENDATIONS = """
-MATCH (p:Patient {id: $patient})
-WITH p, [(p)-[hd:HAS_DIPLOTYPE]->(ph:Phenotype) | {id: ph.id, gene: ph.gene, guideline: hd.guideline}] AS links
+MATCHING_RECOMMENDATIONS = f"""
+MATCH (p:Patient {{id: $patient}})
+WITH p, [(p)-[hd:HAS_DIPLOTYPE]->(ph:Phenotype) | {{id: ph.id, gene: ph.gene, guideline: hd.guideline}}] AS links
 MATCH (rec:Recommendation)-[:FOR_DRUG]->(d:Drug)
 WHERE ($drugs IS NULL OR d.id IN $drugs)
-  AND EXISTS { (rec)-[:ASSERTED_BY]->(:Source {status: 'active'}) }
+  AND {active('rec')}
 WITH p, rec, d, [l IN links WHERE l.guideline IS NULL OR l.guideline = rec.guideline] AS applicable,
-     [(rec)-[:FOR_PHENOTYPE]->(need:Phenotype) | need {.id, .gene}] AS needed
+     [(rec)-[:FOR_PHENOTYPE]->(need:Phenotype) | need {{.id, .gene}}] AS needed
 WITH p, rec, d, needed, [n IN needed WHERE any(l IN applicable WHERE l.id = n.id) | n.id] AS linked,
      [l IN applicable | l.gene] AS called
 WHERE size(needed) > 0
   AND all(n IN needed WHERE n.id IN linked OR (n.id = n.gene + ':' + $noResult AND NOT n.gene IN called))
-RETURN d.id AS drug, d.name AS drugName, rec {.*} AS rec, [n IN needed | n.id] AS needed, linked,
-       [(rec)-[:ASSERTED_BY]->(s:Source {status: 'active'}) | s {.key, .name, .version, .licence, fact: rec.id}] AS sources
+RETURN d.id AS drug, d.name AS drugName, rec {{.*}} AS rec, [n IN needed | n.id] AS needed, linked,
+       {active_sources('rec')} AS sources
 """
-
-RESOLVE_DRUG = """
-OPTIONAL MATCH (byId:Drug {id: toLower($q)})
-OPTIONAL MATCH (:DrugName {name: toLower($q)})-[:NAME_OF]->(byName:Drug)
-WITH coalesce(byId, byName) AS d
-RETURN d.id AS id, d.name AS name LIMIT 1
-"""
-
 
 # statuses of kg/matcher/pharmacogenomics.py that give a usable phenotype
 CALLED_STATUSES = ("called", "ambiguous", "haplotype_list", "outside call")
-
-
-class UnknownDrug(LookupError):
-    def __init__(self, query: str) -> None:
-        super().__init__(f"no drug matches {query!r}")
-        self.query = query
 
 
 @dataclass
@@ -161,13 +149,6 @@ class PgxAnswer:
         "an outside call for them could refine the answer."))
 
 
-def resolve_drug(graph: Graph, query: str) -> dict[str, Any]:
-    rows = graph.read(RESOLVE_DRUG, q=query.strip())
-    if not rows or rows[0]["id"] is None:
-        raise UnknownDrug(query)
-    return rows[0]
-
-
 def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]:
     """One summary per gene from the patient's HAS_DIPLOTYPE links."""
     calls: dict[str, GeneCallSummary] = {}
@@ -201,7 +182,7 @@ def pharmacogenomics(graph: Graph, patient: str, drug: str | None = None) -> lis
     calls = patient_gene_calls(graph, patient)
     if drug is None and not calls:
         return []
-    drugs = [resolve_drug(graph, drug)["id"]] if drug else None
+    drugs = [resolve_drug(graph, drug).id] if drug else None
     guidelines = graph.read(GUIDELINES, drugs=drugs)
     matches = graph.read(MATCHING_RECOMMENDATIONS, patient=patient, drugs=drugs, noResult=NO_RESULT)
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)

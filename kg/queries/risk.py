@@ -18,7 +18,6 @@ from typing import Any
 
 from kg.db import Graph
 from kg.queries.answers import (
-    VISIBLE_EVIDENCE,
     DiseaseRef,
     PathNode,
     PathStep,
@@ -27,6 +26,7 @@ from kg.queries.answers import (
     patient_conditions,
     source_refs,
 )
+from kg.queries.visibility import VISIBLE_EVIDENCE, active_sources
 
 RISK_CLASSES = ("pathogenic", "likely pathogenic")
 CIVIC_RISK_SIGNIFICANCE = ("pathogenic", "likely pathogenic", "predisposition")
@@ -42,9 +42,7 @@ OPTIONAL MATCH (v)-[:IN_GENE]->(g:Gene)
 WITH p, hv, v, e, diseases, collect(DISTINCT g.symbol) AS genes
 RETURN v {{.id, .name, .rsid, .gene, .proteinChange, .hgvs}} AS variant, properties(hv) AS link,
        e {{.*}} AS evidence, diseases, genes,
-       [(e)-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) | s {{.key, .name, .version, .licence, fact: e.id}}]
-       + [(v)-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) | s {{.key, .name, .version, .licence, fact: v.id}}]
-       AS sources,
+       {active_sources('e')} + {active_sources('v')} AS sources,
        [(sf:SecondaryFinding)-[:FOR_GENE]->(g2:Gene) WHERE g2.symbol IN genes
         | sf {{.id, .disorder, .inheritance, .reportWhat, gene: g2.symbol}}] AS secondaryFindings
 """

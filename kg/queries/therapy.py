@@ -16,7 +16,6 @@ from typing import Any
 from kg.db import Graph
 from kg.queries.answers import (
     LEVEL_RANK,
-    VISIBLE_EVIDENCE,
     DiseaseRef,
     DrugRef,
     PathNode,
@@ -26,11 +25,12 @@ from kg.queries.answers import (
     drug_ref,
     node,
     patient_conditions,
-    resolve_disease,
     source_refs,
 )
 from kg.queries.fields import INTERNAL, described
 from kg.queries.profiles import satisfies
+from kg.queries.resolve import resolve_disease
+from kg.queries.visibility import VISIBLE_EVIDENCE, active_sources
 
 PREDICTIVE = ("predictive",)
 DIAGNOSTIC_PROGNOSTIC = ("diagnostic", "prognostic")
@@ -41,8 +41,7 @@ MATCH (p:Patient {{id: $patient}})-[hv:HAS_VARIANT]->(v:Variant)<-[:INCLUDES]-(m
 WHERE e.type IN $types AND {VISIBLE_EVIDENCE}
 WITH p, mp, e, collect(DISTINCT {{
        variant: v {{.id, .name, .proteinChange, .gene, .kind}}, link: properties(hv),
-       sources: [(v)-[:ASSERTED_BY]->(s:Source {{status: 'active'}})
-                 | s {{.key, .name, .version, .licence, fact: v.id}}]}}) AS hits
+       sources: {active_sources('v')}}}) AS hits
 OPTIONAL MATCH (e)-[:FOR_DISEASE]->(ed:Disease)
 OPTIONAL MATCH (asked:Disease) WHERE asked.id IN $diseases
 WITH p, mp, e, hits, ed, collect(asked) AS askedDiseases
@@ -61,8 +60,7 @@ RETURN e {{.*, labels: labels(e)}} AS evidence,
        mp {{.id, .name, .kind, .variantExpression}} AS profile,
        [(mp)-[:INCLUDES]->(m) | m.id] AS members,
        hits, ed {{.id, .name}} AS disease, relation, drugs,
-       [(e)-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) | s {{.key, .name, .version, .licence, fact: e.id}}]
-       + [(mp)-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) | s {{.key, .name, .version, .licence, fact: mp.id}}]
+       {active_sources('e')} + {active_sources('mp')}
        + reduce(acc = [], h IN hits | acc + h.sources) AS sources
 """
 
@@ -115,7 +113,7 @@ class EvidenceAnswer:
 
 def patient_evidence(graph: Graph, patient: str, types: tuple[str, ...], disease: str | None = None) -> list[EvidenceAnswer]:
     """Evidence of the given types for the patient, strongest first (assertion tier, level, direction)."""
-    diseases = [resolve_disease(graph, disease)["id"]] if disease else patient_conditions(graph, patient)
+    diseases = [resolve_disease(graph, disease).id] if disease else patient_conditions(graph, patient)
     rows = graph.read(EVIDENCE_FOR_PATIENT, patient=patient, types=list(types), diseases=diseases)
     if not rows and disease:
         patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no evidence

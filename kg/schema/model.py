@@ -28,7 +28,7 @@ NODE_KEYS: dict[str, str] = {
     "GeneAlias": "name",  # lowercased alias / previous symbol -> Gene
     "DiseaseName": "name",  # lowercased name / synonym -> Disease
     "DrugName": "name",  # lowercased name / synonym -> Drug
-    "DiseaseXref": "id",  # canonical xref "MESH:D008545", "UMLS:C0025202" -> Disease (kg.loaders.xrefs)
+    "DiseaseXref": "id",  # canonical xref "MESH:D008545", "UMLS:C0025202" -> Disease (kg.identity.diseases)
 }
 
 # label -> properties with a plain range index (lookups other than the key)
@@ -37,7 +37,7 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
     "Variant": ("rsid", "pos", "gene", "proteinChange"),
     "Evidence": ("type", "level", "source"),
     "Disease": ("name",),
-    "Drug": ("name",),
+    "Drug": ("name", "rxnormId", "drugbankId", "pharmgkbId"),  # kg.queries.resolve.resolve_drug by id
     "Source": ("name",),
     "Haplotype": ("gene",),
     "Phenotype": ("gene",),
@@ -51,7 +51,7 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
 FULLTEXT_INDEXES: dict[str, tuple[str, ...]] = {
     "Disease": ("name", "synonyms"),
     "Drug": ("name", "synonyms"),
-    # HGVS names (a list) and display names: kg/queries/knowledge.py narrows with a phrase query
+    # HGVS names (a list) and display names: kg/queries/resolve.py narrows with a phrase query
     # and then compares exactly, so "NM_004333.4:c.1799T>A" is an index look-up, not a scan.
     "Variant": ("hgvs", "name"),
 }
