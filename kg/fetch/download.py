@@ -102,7 +102,9 @@ def download(
     validator_file = target.with_name(target.name + ".part.validator")
     target.parent.mkdir(parents=True, exist_ok=True)
     offset = part.stat().st_size if part.exists() else 0
-    headers: dict[str, str] = {}
+    # the bytes as the publisher stores them: no transfer compression, raw chunks as they arrive
+    # (so a dropped connection loses nothing that was received)
+    headers: dict[str, str] = {"Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
         if validator_file.exists():
@@ -133,7 +135,7 @@ def download(
                     desc=target.name, total=expected if expected > 0 else None, initial=offset, unit="B",
                     unit_scale=True, unit_divisor=1024, file=sys.stderr, disable=not progress, leave=False,
                 ) as bar:
-                    for chunk in response.iter_bytes(CHUNK):
+                    for chunk in response.iter_raw():
                         out.write(chunk)
                         sha.update(chunk)
                         md5sum.update(chunk)

@@ -132,6 +132,8 @@ def _update_one(graph: Graph, client: httpx.Client, settings: FetchSettings, cac
         fetched.swap.commit()
     manifest = dict(fetched.manifest, loaded=report.source)
     cache.write_manifest(source, manifest)
+    if report.skipped:  # the graph already had these very files active (same checksum)
+        return Outcome(source, "up to date", f"{fetched.release} is active as {report.source}")
     return Outcome(source, "loaded", f"{fetched.release} as {report.summary()}")
 
 
