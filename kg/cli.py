@@ -120,6 +120,9 @@ def load(source: str, path: Path | None, progress: bool) -> None:
                 data_dir = path or default_data_dir()
                 began = time.monotonic()
                 for spec in registry.SOURCES:
+                    if not (data_dir / spec.default_path).exists():
+                        click.echo(f"{spec.name}: no {spec.default_path}/ in {data_dir}, skipped")
+                        continue
                     report = registry.loader_for(spec.name).load(graph, data_dir / spec.default_path, progress=progress)
                     click.echo(report.summary())
                 click.echo(f"all sources loaded in {time.monotonic() - began:.1f} s")
@@ -134,6 +137,57 @@ def load(source: str, path: Path | None, progress: bool) -> None:
             _fail(f"{err}\nnothing from this release was kept")
         except GraphUnavailable as err:
             _fail(str(err))
+
+
+@main.command("fetch")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--release", help="This release instead of the newest (one source only), e.g. 20260226, 01-Aug-2024.")
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), help="Data folder (default: KG_DATA_DIR).")
+@click.option("--timeout", type=float, help="Seconds a connection or read may wait (KG_FETCH_TIMEOUT, 60).")
+@click.option("--proxy", help="HTTP(S) proxy URL (KG_FETCH_PROXY; else HTTPS_PROXY is honoured).")
+@click.option("--progress/--no-progress", default=True)
+def fetch(sources: tuple[str, ...], release: str | None, dest: Path | None, timeout: float | None,
+          proxy: str | None, progress: bool) -> None:
+    """Download SOURCE... (or all) from its publisher into the data folder, verified, as kg load expects."""
+    from kg.fetch.download import FetchError
+    from kg.fetch.settings import FetchSettings
+    from kg.fetch.update import fetch_sources
+
+    if release and (len(sources) != 1 or sources[0] == "all"):
+        _fail("--release needs exactly one source")
+    try:
+        _, errors = fetch_sources(FetchSettings.from_env(timeout=timeout, proxy=proxy), dest or default_data_dir(),
+                                  list(sources), release=release, progress=progress, echo=click.echo)
+    except (FetchError, KeyError) as err:
+        _fail(str(err.args[0]) if isinstance(err, KeyError) else str(err))
+    if errors:
+        _fail(f"{len(errors)} source(s) not fetched; the data folder keeps their previous release")
+
+
+@main.command("update")
+@click.argument("sources", nargs=-1)
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path), help="Data folder (default: KG_DATA_DIR).")
+@click.option("--timeout", type=float, help="Seconds a connection or read may wait (KG_FETCH_TIMEOUT, 60).")
+@click.option("--proxy", help="HTTP(S) proxy URL (KG_FETCH_PROXY).")
+@click.option("--progress/--no-progress", default=True)
+def update(sources: tuple[str, ...], dest: Path | None, timeout: float | None, proxy: str | None, progress: bool) -> None:
+    """Fetch and load every source (or SOURCE...) whose publisher has a newer release than the active one."""
+    from kg.fetch.download import FetchError
+    from kg.fetch.settings import FetchSettings
+    from kg.fetch.update import update as run_update
+    from kg.schema import apply_schema
+
+    with _graph() as graph:
+        try:
+            apply_schema(graph)
+            outcomes = run_update(graph, FetchSettings.from_env(timeout=timeout, proxy=proxy), dest or default_data_dir(),
+                                  sources, progress=progress, echo=click.echo)
+        except (FetchError, KeyError) as err:
+            _fail(str(err.args[0]) if isinstance(err, KeyError) else str(err))
+        except GraphUnavailable as err:
+            _fail(str(err))
+    if any(o.action == "failed" for o in outcomes):
+        _fail("some sources were not updated; each keeps its active release")
 
 
 @main.command("stats")

@@ -23,8 +23,12 @@ def default_cache_dir() -> Path:
 
 
 def default_data_dir() -> Path:
-    """The shared reference data (``../shared/data`` beside the checkout), or ``KG_DATA_DIR``."""
-    return Path(os.environ.get("KG_DATA_DIR") or project_root().parent / "shared" / "data")
+    """``KG_DATA_DIR``; else the shared reference data (``../shared/data`` beside the checkout) when
+    present; else ``<KG_CACHE_DIR>/releases``, where ``kg fetch`` puts the publishers' releases."""
+    if os.environ.get("KG_DATA_DIR"):
+        return Path(os.environ["KG_DATA_DIR"])
+    shared = project_root().parent / "shared" / "data"
+    return shared if shared.is_dir() else default_cache_dir() / "releases"
 
 
 @dataclass(frozen=True)

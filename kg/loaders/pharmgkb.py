@@ -11,7 +11,7 @@ Reads ../shared/data/pgx/pharmgkb (see its SOURCES.md; CC BY-SA 4.0, attribute P
   is a one-line summary built from the row; there are no PMIDs in this file (``pmidCount`` only).
 - ``drugLabels.tsv`` -> ``Evidence {id: "pharmgkb:<label PA id>", kind: "drug label", agency,
   level: testing level}`` with the same edges.
-- ``drugs.tsv.gz`` fills in identifiers (PharmGKB, RxNorm, ATC), generic and trade names of the
+- ``drugs.tsv.gz`` (or ``drugs.tsv`` as PharmGKB's ``drugs.zip`` holds it) fills in identifiers (PharmGKB, RxNorm, ATC), generic and trade names of the
   drugs those rows name (``DrugName`` lookups).
 
 Variant and Haplotype links are to what is already in the graph: load after pharmcat (registry
@@ -82,7 +82,7 @@ def find_files(path: Path) -> PharmgkbFiles:
     def optional(name: str) -> Path | None:
         return path / name if (path / name).exists() else None
 
-    return PharmgkbFiles(annotations, optional("drugLabels.tsv"), optional("drugs.tsv.gz"), created[-1] if created else None)
+    return PharmgkbFiles(annotations, optional("drugLabels.tsv"), optional("drugs.tsv.gz") or optional("drugs.tsv"), created[-1] if created else None)
 
 
 def release_version(files: PharmgkbFiles) -> str:

@@ -22,3 +22,9 @@ def release_counts(graph: Graph) -> list[dict[str, Any]]:
         "RETURN s.key AS release, s.status AS status, s.loadedAt AS loadedAt, s.licence AS licence, facts "
         "ORDER BY release"
     )
+
+
+def active_releases(graph: Graph) -> dict[str, str]:
+    """Source name -> key of its active release (``kg update`` compares against these)."""
+    rows = graph.read("MATCH (s:Source {status: 'active'}) RETURN s.name AS name, s.key AS key ORDER BY key")
+    return {row["name"]: row["key"] for row in rows}
