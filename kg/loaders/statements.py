@@ -49,3 +49,21 @@ MATCH (parent:Disease {id: parentId})
 MERGE (child)-[r:IS_A]->(parent)
 SET r.release = $source
 """
+
+# The start of a PGx evidence statement (FDA, PharmGKB): one Evidence per row with its properties,
+# its release and its drugs (``row.drugIds``, Drug nodes already written); each source appends the
+# CALL blocks for what its evidence is ABOUT.
+PGX_EVIDENCE = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (e:Evidence {id: row.id})
+SET e += row.props
+MERGE (e)-[:ASSERTED_BY]->(src)
+WITH e, row, src
+CALL (e, row) {
+  UNWIND row.drugIds AS drugId
+  MATCH (d:Drug {id: drugId})
+  MERGE (e)-[r:FOR_DRUG]->(d)
+  SET r.release = $source
+}
+"""
