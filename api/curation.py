@@ -20,6 +20,7 @@ from strawberry.types import Info
 from api import cursors
 from api.answer_types import as_json
 from api.context import Context
+from api.derive import to_type
 from api.errors import bad_input, not_found
 from api.knowledge_types import Evidence, EvidenceConnection, EvidenceEdge, PageInfo
 from kg.matcher.build import BuildMismatchError
@@ -88,13 +89,11 @@ class CurationQuery:
     ) -> EvidenceConnection:
         if not 0 <= first <= knowledge.MAX_PAGE:
             raise bad_input(f"first must be between 0 and {knowledge.MAX_PAGE}, got {first}")
-        total, rows, has_next = await info.context.run(
-            curation.curated_page, status.value, first, cursors.decode("curated", after)
-        )
-        edges = [EvidenceEdge(cursor=cursors.encode("curated", r["props"]["id"]), node=Evidence.of(r)) for r in rows]
+        page = await info.context.run(curation.curated_page, status.value, first, cursors.decode("curated", after))
+        edges = [EvidenceEdge(cursor=cursors.encode("curated", e.id), node=to_type(Evidence, e)) for e in page.items]
         return EvidenceConnection(
-            edges=edges, total_count=total,
-            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            edges=edges, total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
         )
 
 
@@ -111,7 +110,7 @@ class CurationMutation:
             row = await info.context.run(curation.submit_evidence, submission)
         except curation.InvalidSubmission as err:
             raise bad_input(str(err)) from err
-        return Evidence.of(row)
+        return to_type(Evidence, row)
 
     @strawberry.mutation(description="Accept or reject a SUBMITTED item, recording moderator, time and comment.")
     async def moderate_evidence(
@@ -121,7 +120,7 @@ class CurationMutation:
             row = await info.context.run(curation.moderate_evidence, id, decision.value, comment, moderator)
         except (curation.NotModeratable, curation.UnknownEvidence) as err:
             raise _evidence_error(err) from err
-        return Evidence.of(row)
+        return to_type(Evidence, row)
 
     @strawberry.mutation(
         description="Match an uploaded VCF (multipart upload; GRCh38) to the graph for a patient: variants linked, "

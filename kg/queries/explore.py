@@ -10,13 +10,13 @@ Evidence that answers may not show (not accepted, or no active release) is not t
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
+from kg.queries.answers import json_ready
 from kg.queries.fields import INTERNAL
 from kg.queries.visibility import visible_evidence
 from kg.schema.model import INDEX_RELATIONSHIP_TYPES, NODE_KEYS, RELATIONSHIP_TYPES
@@ -218,11 +218,6 @@ def _check_found(key: str, label: str | None, found: list[list[str]]) -> None:
         raise AmbiguousNode(key, sorted({primary_label(lbs) for lbs in found}))
 
 
-def _plain(properties: Row) -> Row:
-    """Properties as JSON values (dates and times as their ISO text), for every reader alike."""
-    return json.loads(json.dumps(properties, default=str))
-
-
 def _node(n: Row) -> Node:
     """Key (the label's key property), primary label and a display name for one node map."""
     label = primary_label(n["labels"])
@@ -231,7 +226,7 @@ def _node(n: Row) -> Node:
     if key is None:
         key = next((props[k] for k in ("id", "symbol", "key", "name") if props.get(k) is not None), n["eid"])
     name = next((props[k] for k in ("name", "symbol", "key", "id") if props.get(k) is not None), key)
-    return Node(id=str(key), label=label, labels=list(n["labels"]), name=str(name), properties=_plain(props),
+    return Node(id=str(key), label=label, labels=list(n["labels"]), name=str(name), properties=json_ready(props),
                 eid=n["eid"])
 
 
@@ -244,7 +239,7 @@ def _edges(edges: list[Row], nodes: list[Node]) -> list[Edge]:
         if start is None or end is None:
             continue
         out.append(Edge(type=e["type"], start=start.id, start_label=start.label, end=end.id, end_label=end.label,
-                        properties=_plain(e["properties"])))
+                        properties=json_ready(e["properties"])))
     return out
 
 
