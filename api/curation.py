@@ -14,18 +14,17 @@ from typing import Any
 
 import strawberry
 from strawberry.file_uploads import Upload
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api import cursors
-from api.answer_types import as_json
 from api.context import Context
-from api.derive import to_type
+from api.derive import derived, to_type
 from api.errors import bad_input, not_found
 from api.knowledge_types import Evidence, EvidenceConnection, EvidenceEdge, PageInfo
 from kg.matcher.build import BuildMismatchError
 from kg.matcher.errors import VcfError
 from kg.matcher.match import match_patient
+from kg.matcher.report import MatchSummary
 from kg.queries import curation, knowledge
 
 MAX_UPLOAD_BYTES = 2 * 1024**3  # a whole-genome VCF.gz fits; anything larger is refused
@@ -64,14 +63,9 @@ class EvidenceInput:
     pmids: list[str] = strawberry.field(default_factory=list)
 
 
-@strawberry.type(description="What matching an uploaded VCF did for the patient.")
+@derived(MatchSummary, name="VcfMatchSummary", description="What matching an uploaded VCF did for the patient.")
 class VcfMatchSummary:
-    patient_id: str
-    variants_matched: int | None
-    genes_called: int | None
-    records_read: int | None
-    records_skipped: int | None
-    details: JSON = strawberry.field(description="The matcher's full report.")
+    pass
 
 
 def _evidence_error(err: Exception) -> Exception:
@@ -144,11 +138,7 @@ class CurationMutation:
                 )
             except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context)
                 raise bad_input(str(err).replace(str(path), filename)) from err
-        return VcfMatchSummary(
-            patient_id=report.patient, variants_matched=report.variants_matched, genes_called=report.genes_called,
-            records_read=report.records_read, records_skipped=report.records_skipped,
-            details=as_json(report.to_dict()),
-        )
+        return to_type(VcfMatchSummary, MatchSummary.of(report))
 
 
 def _suffix(filename: str) -> str:
