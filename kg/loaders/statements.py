@@ -1,4 +1,4 @@
-"""The write Cypher shared by several loaders (a source loader and the seed loader).
+"""The write Cypher shared by several loaders (a source loader and the seed loader; FDA and PharmGKB).
 
 Each statement takes ``$rows`` and ``$source`` (the release key) and follows the convention of
 kg/loaders/release.py: nodes link to their release with ASSERTED_BY, fact edges carry
