@@ -3,9 +3,6 @@ references; each derived from its kg dataclass (kg/queries/answers.py) by api/de
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from api.derive import derived
 from kg.queries import answers
 
@@ -33,7 +30,3 @@ class DrugRef:
 @derived(answers.DiseaseRef)
 class DiseaseRef:
     pass
-
-
-def as_json(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))

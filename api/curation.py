@@ -14,17 +14,17 @@ from typing import Any
 
 import strawberry
 from strawberry.file_uploads import Upload
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api import cursors
-from api.answer_types import as_json
 from api.context import Context
+from api.derive import derived, to_type
 from api.errors import bad_input, not_found
 from api.knowledge_types import Evidence, EvidenceConnection, EvidenceEdge, PageInfo
 from kg.matcher.build import BuildMismatchError
 from kg.matcher.errors import VcfError
 from kg.matcher.match import match_patient
+from kg.matcher.report import MatchSummary
 from kg.queries import curation, knowledge
 
 MAX_UPLOAD_BYTES = 2 * 1024**3  # a whole-genome VCF.gz fits; anything larger is refused
@@ -63,14 +63,9 @@ class EvidenceInput:
     pmids: list[str] = strawberry.field(default_factory=list)
 
 
-@strawberry.type(description="What matching an uploaded VCF did for the patient.")
+@derived(MatchSummary, name="VcfMatchSummary", description="What matching an uploaded VCF did for the patient.")
 class VcfMatchSummary:
-    patient_id: str
-    variants_matched: int | None
-    genes_called: int | None
-    records_read: int | None
-    records_skipped: int | None
-    details: JSON = strawberry.field(description="The matcher's full report.")
+    pass
 
 
 def _evidence_error(err: Exception) -> Exception:
@@ -88,13 +83,11 @@ class CurationQuery:
     ) -> EvidenceConnection:
         if not 0 <= first <= knowledge.MAX_PAGE:
             raise bad_input(f"first must be between 0 and {knowledge.MAX_PAGE}, got {first}")
-        total, rows, has_next = await info.context.run(
-            curation.curated_page, status.value, first, cursors.decode("curated", after)
-        )
-        edges = [EvidenceEdge(cursor=cursors.encode("curated", r["props"]["id"]), node=Evidence.of(r)) for r in rows]
+        page = await info.context.run(curation.curated_page, status.value, first, cursors.decode("curated", after))
+        edges = [EvidenceEdge(cursor=cursors.encode("curated", e.id), node=to_type(Evidence, e)) for e in page.items]
         return EvidenceConnection(
-            edges=edges, total_count=total,
-            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            edges=edges, total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
         )
 
 
@@ -111,7 +104,7 @@ class CurationMutation:
             row = await info.context.run(curation.submit_evidence, submission)
         except curation.InvalidSubmission as err:
             raise bad_input(str(err)) from err
-        return Evidence.of(row)
+        return to_type(Evidence, row)
 
     @strawberry.mutation(description="Accept or reject a SUBMITTED item, recording moderator, time and comment.")
     async def moderate_evidence(
@@ -121,7 +114,7 @@ class CurationMutation:
             row = await info.context.run(curation.moderate_evidence, id, decision.value, comment, moderator)
         except (curation.NotModeratable, curation.UnknownEvidence) as err:
             raise _evidence_error(err) from err
-        return Evidence.of(row)
+        return to_type(Evidence, row)
 
     @strawberry.mutation(
         description="Match an uploaded VCF (multipart upload; GRCh38) to the graph for a patient: variants linked, "
@@ -145,11 +138,7 @@ class CurationMutation:
                 )
             except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context)
                 raise bad_input(str(err).replace(str(path), filename)) from err
-        return VcfMatchSummary(
-            patient_id=report.patient, variants_matched=report.variants_matched, genes_called=report.genes_called,
-            records_read=report.records_read, records_skipped=report.records_skipped,
-            details=as_json(report.to_dict()),
-        )
+        return to_type(VcfMatchSummary, MatchSummary.of(report))
 
 
 def _suffix(filename: str) -> str:

@@ -20,10 +20,10 @@ from api.knowledge_types import (
     EvidenceConnection,
     EvidenceEdge,
     EvidenceFilter,
+    Gene,
     PageInfo,
     Variant,
 )
-from api.types import Gene
 from kg.queries import knowledge, resolve
 
 MAX_QUERY_LENGTH = 500
@@ -52,7 +52,7 @@ class KnowledgeQuery:
     async def gene(self, info: Info[Context, None], symbol: str) -> Gene | None:
         matches = await info.context.run(resolve.find_genes, _text(symbol, "symbol"))
         match = _one(matches, "gene", symbol)
-        return Gene.from_row(match.node, match.matched_as) if match else None
+        return to_type(Gene, knowledge.gene_view(match)) if match else None
 
     @strawberry.field(
         description="Every variant a text names: graph id (GRCh38:chr7:140753336:A:T), 7-140753336-A-T, "
@@ -76,7 +76,7 @@ class KnowledgeQuery:
     async def drug(self, info: Info[Context, None], name: str) -> Drug | None:
         matches = await info.context.run(resolve.find_drugs, _text(name, "name"))
         match = _one(matches, "drug", name)
-        return Drug.of(match.node) if match else None
+        return to_type(Drug, knowledge.drug_view(match.node)) if match else None
 
     @strawberry.field(
         description="Every disease a text names at the best rank: id in any spelling (DOID:1909, doid_1909), else "
@@ -85,13 +85,13 @@ class KnowledgeQuery:
     )
     async def diseases(self, info: Info[Context, None], query: str) -> list[Disease]:
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
-        return [Disease.of(m.node, m.matched_as, m.replaced_from) for m in matches]
+        return to_types(Disease, [knowledge.found_disease(m) for m in matches])
 
     @strawberry.field(description="The one disease a text names (as in `diseases`); null if none, BAD_INPUT if several.")
     async def disease(self, info: Info[Context, None], query: str) -> Disease | None:
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
         match = _one(matches, "disease", query)
-        return Disease.of(match.node, match.matched_as, match.replaced_from) if match else None
+        return to_type(Disease, knowledge.found_disease(match)) if match else None
 
     @strawberry.field(
         description=f"Accepted evidence from active releases, in id order, {knowledge.MAX_PAGE} at most per page "
@@ -109,7 +109,7 @@ class KnowledgeQuery:
                 raise bad_input(f"filter.{name} is longer than {MAX_QUERY_LENGTH} characters")
         query_filter = knowledge.EvidenceFilter(**{k: v or None for k, v in values.items()})
         page = await info.context.run(knowledge.evidence_page, query_filter, first, cursors.decode("evidence", after))
-        edges = [EvidenceEdge(cursor=cursors.encode("evidence", r["props"]["id"]), node=Evidence.of(r)) for r in page.rows]
+        edges = [EvidenceEdge(cursor=cursors.encode("evidence", e.id), node=to_type(Evidence, e)) for e in page.items]
         return EvidenceConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),

@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from api.context import Context
-from kg.queries.knowledge import disease_relatives
+from kg.queries.knowledge import DiseaseView, disease_relatives
 
 
 def context_loader(info: Info[Context, None], name: str, load: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
@@ -26,7 +26,7 @@ def context_loader(info: Info[Context, None], name: str, load: Callable[[list[An
 def disease_relatives_loader(info: Info[Context, None], direction: str) -> DataLoader:
     """Parents or children (IS_A) of many diseases in one query: ``direction`` is parents|children."""
 
-    async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
+    async def load(ids: list[str]) -> list[list[DiseaseView]]:
         found = await info.context.run(disease_relatives, list(ids), direction)
         return [found[i] for i in ids]
 

@@ -13,16 +13,15 @@ from typing import Annotated, Any, TypeVar
 import anyio.to_thread
 import neo4j.exceptions
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api import cursors
-from api.answer_types import as_json
 from api.context import Context
+from api.derive import derived, to_type, to_types
 from api.errors import bad_input, not_found
-from api.knowledge_types import Count, PageInfo
+from api.knowledge_types import PageInfo
 from kg.db import GraphUnavailable
 from kg.queries import cohort, explore, export
 
@@ -36,101 +35,57 @@ class Direction(enum.Enum):
     BOTH = "BOTH"
 
 
-@strawberry.enum
-class ExportFormat(enum.Enum):
-    TURTLE = "TURTLE"
-    JSON = "JSON"
+ExportFormat = export.ExportFormat
 
 
-@strawberry.type(description="A node: its key (Gene symbol, Source key, otherwise id), kind and properties.")
+@derived(explore.Node, name="GraphNode",
+         description="A node: its key (Gene symbol, Source key, otherwise id), kind and properties.")
 class GraphNode:
-    id: str
-    label: str
-    labels: list[str]
-    name: str
-    properties: JSON
-
-    @classmethod
-    def of(cls, n: dict[str, Any]) -> "GraphNode":
-        return cls(id=n["key"], label=n["label"], labels=list(n["labels"]), name=n["name"],
-                   properties=as_json(n["properties"]))
+    pass
 
 
-@strawberry.type(description="A relationship start -[type]-> end, its ends named by key and label.")
+@derived(explore.Edge, name="GraphEdge",
+         description="A relationship start -[type]-> end, its ends named by key and label.")
 class GraphEdge:
-    type: str
-    start: str
-    start_label: str
-    end: str
-    end_label: str
-    properties: JSON
-
-    @classmethod
-    def of(cls, e: dict[str, Any]) -> "GraphEdge":
-        return cls(type=e["type"], start=e["start"], start_label=e["startLabel"], end=e["end"],
-                   end_label=e["endLabel"], properties=as_json(e["properties"]))
+    pass
 
 
-@strawberry.type(description="A node's neighbourhood, breadth first; truncated when the node limit stopped it.")
+@derived(explore.Subgraph,
+         description="A node's neighbourhood, breadth first; truncated when the node limit stopped it.")
 class Subgraph:
-    root: GraphNode
-    nodes: list[GraphNode]
-    edges: list[GraphEdge]
-    truncated: bool
+    pass
 
 
-@strawberry.type
+@derived(explore.Path, name="GraphPath")
 class GraphPath:
-    length: int
-    nodes: list[GraphNode]
-    edges: list[GraphEdge]
+    pass
 
 
-@strawberry.type(description="Patients with one phenotype of a gene (from their called diplotypes).")
+@derived(cohort.PhenotypeCount, description="Patients with one phenotype of a gene (from their called diplotypes).")
 class PhenotypeCount:
-    id: str
-    phenotype: str | None
-    activity_score: str | None
-    patients: int
-    patient_ids: list[str]
-    diplotypes: list[Count]
+    pass
 
 
-@strawberry.type
+@derived(cohort.CohortPhenotypes)
 class CohortPhenotypes:
-    gene: str
-    patients: int = strawberry.field(description="Patients with any called phenotype of the gene.")
-    phenotypes: list[PhenotypeCount]
+    pass
 
 
-@strawberry.type(description="A patient with actionable findings: the evidence and recommendations behind them.")
+@derived(cohort.ActionablePatient,
+         description="A patient with actionable findings: the evidence and recommendations behind them.")
 class ActionablePatient:
-    id: str
-    evidence: list[str]
-    evidence_count: int
-    recommendations: list[str]
+    pass
 
 
-@strawberry.type(description="Patients with actionable findings for a drug and/or a disease, in patient-id order.")
+@derived(cohort.Actionable, name="CohortActionable",
+         description="Patients with actionable findings for a drug and/or a disease, in patient-id order.")
 class CohortActionable:
-    total_count: int
-    via_evidence: int
-    via_recommendation: int
-    patients: list[ActionablePatient]
     page_info: PageInfo
 
 
-@strawberry.type
+@derived(export.Export, name="SubgraphExport")
 class SubgraphExport:
-    format: ExportFormat
-    media_type: str
-    content: str
-    node_count: int
-    edge_count: int
-    truncated: bool
-
-
-MAX_EVIDENCE_IDS = 50  # per patient in cohortActionable; evidenceCount has the full number
+    pass
 
 
 async def _run(info: Info[Context, None], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -158,8 +113,7 @@ class ResearchQuery:
     ) -> Subgraph:
         sub = await _run(info, explore.neighborhood, id, label=label, relationship_types=relationship_types,
                          direction=direction.value, depth=depth, limit=limit)
-        return Subgraph(root=GraphNode.of(sub.root), nodes=[GraphNode.of(n) for n in sub.nodes],
-                        edges=[GraphEdge.of(e) for e in sub.edges], truncated=sub.truncated)
+        return to_type(Subgraph, sub)
 
     @strawberry.field(
         description="Shortest paths (or, shortest: false, every simple path) of at most maxHops (<= 4) between "
@@ -179,8 +133,7 @@ class ResearchQuery:
     ) -> list[GraphPath]:
         found = await _run(info, explore.find_paths, from_, to, from_label=from_label, to_label=to_label,
                            relationship_types=relationship_types, max_hops=max_hops, limit=limit, shortest=shortest)
-        return [GraphPath(length=p.length, nodes=[GraphNode.of(n) for n in p.nodes],
-                          edges=[GraphEdge.of(e) for e in p.edges]) for p in found]
+        return to_types(GraphPath, found)
 
     @strawberry.field(description="Patients per called phenotype of a gene, with up to `limit` (<= 1000) ids each.")
     async def cohort_phenotypes(self, info: Info[Context, None], gene: str, limit: int = 100) -> CohortPhenotypes:
@@ -188,15 +141,7 @@ class ResearchQuery:
             raise bad_input("gene must not be empty")
         if not 0 <= limit <= cohort.MAX_PATIENTS:
             raise bad_input(f"limit must be between 0 and {cohort.MAX_PATIENTS}, got {limit}")
-        symbol, total, rows = await info.context.run(cohort.cohort_phenotypes, gene, limit)
-        return CohortPhenotypes(
-            gene=symbol, patients=total,
-            phenotypes=[
-                PhenotypeCount(id=r.id, phenotype=r.phenotype, activity_score=r.activity_score, patients=r.patients,
-                               patient_ids=r.patient_ids, diplotypes=[Count(key=k, count=v) for k, v in r.diplotypes.items()])
-                for r in rows
-            ],
-        )
+        return to_type(CohortPhenotypes, await info.context.run(cohort.cohort_phenotypes, gene, limit))
 
     @strawberry.field(
         description="Patients with actionable findings for a drug and/or a disease (with its descendants): variants "
@@ -218,16 +163,8 @@ class ResearchQuery:
             raise bad_input(f"first must be between 0 and {cohort.MAX_PATIENTS}, got {first}")
         result = await info.context.run(cohort.cohort_actionable, drug=drug, disease=disease, first=first,
                                         after=cursors.decode("patient", after))
-        patients = [
-            ActionablePatient(id=p.id, evidence=p.evidence[:MAX_EVIDENCE_IDS], evidence_count=len(p.evidence),
-                              recommendations=p.recommendations)
-            for p in result.patients
-        ]
-        end = cursors.encode("patient", patients[-1].id) if patients else None
-        return CohortActionable(
-            total_count=result.total, via_evidence=result.via_evidence, via_recommendation=result.via_recommendation,
-            patients=patients, page_info=PageInfo(has_next_page=result.has_next, end_cursor=end),
-        )
+        end = cursors.encode("patient", result.patients[-1].id) if result.patients else None
+        return to_type(CohortActionable, result, page_info=PageInfo(has_next_page=result.has_next, end_cursor=end))
 
     @strawberry.field(description="A node's neighbourhood as RDF Turtle (rdflib) or JSON; also GET /export?id=...")
     async def export_subgraph(
@@ -240,8 +177,7 @@ class ResearchQuery:
         format: ExportFormat = ExportFormat.TURTLE,
     ) -> SubgraphExport:
         out = await _run(info, export.export_subgraph, id, label=label, depth=depth, limit=limit, fmt=format.value)
-        return SubgraphExport(format=format, media_type=out.media_type, content=out.content, node_count=out.nodes,
-                              edge_count=out.edges, truncated=out.truncated)
+        return to_type(SubgraphExport, out)
 
 
 async def export_endpoint(request: Request) -> Response:

@@ -13,7 +13,8 @@ import strawberry
 
 from api.derive import derived, to_type
 from api.schema import schema
-from kg.queries import answers, knowledge, patient_view, pgx, risk, therapy
+from kg.matcher import report
+from kg.queries import answers, cohort, explore, export, knowledge, patient_view, pgx, risk, therapy
 from kg.queries.fields import INTERNAL, described
 
 
@@ -114,6 +115,12 @@ def _camel(name: str) -> str:
     (therapy.EvidenceAnswer, "EvidenceFinding"), (risk.RiskFinding, "RiskFinding"),
     (knowledge.VariantView, "Variant"), (knowledge.EvidenceSummary, "EvidenceSummary"), (knowledge.Count, "Count"),
     (knowledge.MolecularProfileRef, "MolecularProfileRef"),
+    (knowledge.GeneView, "Gene"), (knowledge.DrugView, "Drug"), (knowledge.DiseaseView, "Disease"),
+    (knowledge.Release, "Release"), (knowledge.NodeRef, "NodeRef"), (knowledge.EvidenceView, "Evidence"),
+    (explore.Node, "GraphNode"), (explore.Edge, "GraphEdge"), (explore.Subgraph, "Subgraph"), (explore.Path, "GraphPath"),
+    (cohort.PhenotypeCount, "PhenotypeCount"), (cohort.CohortPhenotypes, "CohortPhenotypes"),
+    (cohort.ActionablePatient, "ActionablePatient"), (cohort.Actionable, "CohortActionable"),
+    (export.Export, "SubgraphExport"), (report.MatchSummary, "VcfMatchSummary"),
 ])
 def test_every_answer_field_is_served(model: type, graphql_name: str) -> None:
     """A field added to a kg answer dataclass is in the schema with nothing else written."""

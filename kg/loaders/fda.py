@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
+from kg.loaders import statements
 from kg.loaders.errors import SourceFormatError
 from kg.identity.drugs import drug_key
 from kg.loaders.pgx_common import drug_stage, load_validated, slug
@@ -242,20 +243,7 @@ def drug_rows(files: FdaFiles) -> Iterator[Row]:
                        "drugbankId": None, "atc": None, "synonyms": [], "tradeNames": []}
 
 
-EVIDENCE = """
-MATCH (src:Source {key: $source})
-UNWIND $rows AS row
-MERGE (e:Evidence {id: row.id})
-SET e += row.props
-MERGE (e)-[:ASSERTED_BY]->(src)
-WITH e, row, src
-CALL (e, row) {
-  UNWIND row.drugIds AS drugId
-  MATCH (d:Drug {id: drugId})
-  MERGE (e)-[r:FOR_DRUG]->(d)
-  SET r.release = $source
-}
-CALL (e, row, src) {
+EVIDENCE = statements.PGX_EVIDENCE + """CALL (e, row, src) {
   UNWIND row.genes AS symbol
   MERGE (g:Gene {symbol: symbol})
   SET g.pgx = true

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
+from kg.loaders import statements
 from kg.loaders.errors import SourceFormatError
 from kg.identity.drugs import drug_key
 from kg.loaders.pgx_common import drug_stage, load_validated
@@ -262,20 +263,7 @@ def drug_rows(files: PharmgkbFiles) -> Iterator[Row]:
 
 # --- Cypher --------------------------------------------------------------------------------------
 
-EVIDENCE = """
-MATCH (src:Source {key: $source})
-UNWIND $rows AS row
-MERGE (e:Evidence {id: row.id})
-SET e += row.props
-MERGE (e)-[:ASSERTED_BY]->(src)
-WITH e, row, src
-CALL (e, row) {
-  UNWIND row.drugIds AS drugId
-  MATCH (d:Drug {id: drugId})
-  MERGE (e)-[r:FOR_DRUG]->(d)
-  SET r.release = $source
-}
-CALL (e, row) {
+EVIDENCE = statements.PGX_EVIDENCE + """CALL (e, row) {
   UNWIND row.rsids AS rsid
   MATCH (v:Variant {rsid: rsid})
   MERGE (e)-[r:ABOUT]->(v)

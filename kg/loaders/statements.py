@@ -1,4 +1,4 @@
-"""The write Cypher shared by several loaders (a source loader and the seed loader).
+"""The write Cypher shared by several loaders (a source loader and the seed loader; FDA and PharmGKB).
 
 Each statement takes ``$rows`` and ``$source`` (the release key) and follows the convention of
 kg/loaders/release.py: nodes link to their release with ASSERTED_BY, fact edges carry
@@ -48,4 +48,22 @@ UNWIND row.parents AS parentId
 MATCH (parent:Disease {id: parentId})
 MERGE (child)-[r:IS_A]->(parent)
 SET r.release = $source
+"""
+
+# The start of a PGx evidence statement (FDA, PharmGKB): one Evidence per row with its properties,
+# its release and its drugs (``row.drugIds``, Drug nodes already written); each source appends the
+# CALL blocks for what its evidence is ABOUT.
+PGX_EVIDENCE = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (e:Evidence {id: row.id})
+SET e += row.props
+MERGE (e)-[:ASSERTED_BY]->(src)
+WITH e, row, src
+CALL (e, row) {
+  UNWIND row.drugIds AS drugId
+  MATCH (d:Drug {id: drugId})
+  MERGE (e)-[r:FOR_DRUG]->(d)
+  SET r.release = $source
+}
 """

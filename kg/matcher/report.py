@@ -7,6 +7,8 @@ from typing import Any
 
 from kg.matcher.levels import Level
 from kg.matcher.pharmacogenomics import GeneResult
+from kg.queries.answers import json_ready
+from kg.queries.fields import described
 
 
 @dataclass
@@ -101,3 +103,23 @@ class MatchReport:
         lines += [f"  warning: {w}" for w in self.warnings]
         lines.append("  timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    """What matching a VCF did for the patient: the counts, and the full report as JSON."""
+
+    patient_id: str
+    variants_matched: int | None
+    genes_called: int | None
+    records_read: int | None
+    records_skipped: int | None
+    details: dict[str, Any] = field(metadata=described("The matcher's full report."))
+
+    @classmethod
+    def of(cls, report: MatchReport) -> MatchSummary:
+        return cls(
+            patient_id=report.patient, variants_matched=report.variants_matched, genes_called=report.genes_called,
+            records_read=report.records_read, records_skipped=report.records_skipped,
+            details=json_ready(report.to_dict()),
+        )

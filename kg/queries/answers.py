@@ -6,6 +6,7 @@ relationship, and every fact along it carries the release (Source) that asserted
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,11 @@ def drug_ref(row: dict[str, Any]) -> DrugRef:
 def disease_ref(row: dict[str, Any]) -> DiseaseRef:
     """A disease as a query returns it: ``d {.id, .name}``."""
     return DiseaseRef(row["id"], row.get("name"))
+
+
+def json_ready(value: Any) -> Any:
+    """Stored properties as JSON values (dates and times as their ISO text), for every reader alike."""
+    return json.loads(json.dumps(value, default=str))
 
 
 def node(row: dict[str, Any] | None, label: str) -> PathNode | None:

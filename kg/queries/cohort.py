@@ -10,17 +10,20 @@ first (kg.queries.resolve: unknown or ambiguous is an error); then each function
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
 from kg.queries.answers import DISEASE_WITH_DESCENDANTS
+from kg.queries.fields import INTERNAL, described
+from kg.queries.knowledge import Count
 from kg.queries.resolve import resolve_disease, resolve_drug, resolve_gene
 from kg.queries.visibility import VISIBLE_EVIDENCE, active
 
 Row = dict[str, Any]
 
 MAX_PATIENTS = 1000
+MAX_EVIDENCE_IDS = 50  # per actionable patient; evidence_count has the full number
 
 COHORT_PHENOTYPES = """
 CALL () {
@@ -41,15 +44,24 @@ RETURN patients, phenotypes
 
 @dataclass(frozen=True)
 class PhenotypeCount:
+    """Patients with one phenotype of a gene (from their called diplotypes)."""
+
     id: str
     phenotype: str | None
     activity_score: str | None
     patients: int
     patient_ids: list[str]
-    diplotypes: dict[str, int]
+    diplotypes: list[Count]  # in order of first appearance
 
 
-def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> tuple[str, int, list[PhenotypeCount]]:
+@dataclass(frozen=True)
+class CohortPhenotypes:
+    gene: str
+    patients: int = field(metadata=described("Patients with any called phenotype of the gene."))
+    phenotypes: list[PhenotypeCount] = field(default_factory=list)
+
+
+def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> CohortPhenotypes:
     """The gene's symbol (resolved: symbol, previous symbol, alias or id), the patients with a called
     phenotype of it, and how many per phenotype (most first), with up to ``limit`` patient ids each
     and the diplotypes behind the calls."""
@@ -64,10 +76,11 @@ def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> tuple[str, i
         out.append(PhenotypeCount(
             id=ph["id"], phenotype=ph.get("phenotype"),
             activity_score=None if ph.get("activityScore") is None else str(ph["activityScore"]),
-            patients=ph["patients"], patient_ids=ph["patientIds"], diplotypes=diplotypes,
+            patients=ph["patients"], patient_ids=ph["patientIds"],
+            diplotypes=[Count(key=k, count=v) for k, v in diplotypes.items()],
         ))
     out.sort(key=lambda p: (-p.patients, p.id))
-    return symbol, row["patients"], out
+    return CohortPhenotypes(gene=symbol, patients=row["patients"], phenotypes=out)
 
 
 # --- actionable findings ---------------------------------------------------------------------
@@ -139,25 +152,31 @@ RETURN size(everyone) AS total,
 
 @dataclass(frozen=True)
 class ActionablePatient:
+    """A patient with actionable findings: the evidence and recommendations behind them."""
+
     id: str
-    evidence: list[str]
+    evidence: list[str]  # the first MAX_EVIDENCE_IDS in id order
+    evidence_count: int
     recommendations: list[str]
 
 
 @dataclass(frozen=True)
 class Actionable:
-    total: int
+    """Patients with actionable findings for a drug and/or a disease, in patient-id order."""
+
+    total_count: int
     via_evidence: int
     via_recommendation: int
     patients: list[ActionablePatient]
-    has_next: bool
+    has_next: bool = field(metadata=INTERNAL)
 
 
 def cohort_actionable(
     graph: Graph, *, drug: str | None = None, disease: str | None = None, first: int = 100, after: str | None = None
 ) -> Actionable:
     """Patients with actionable findings for ``drug`` and/or ``disease`` (with its descendants),
-    in patient-id order: ``first`` of them after the id ``after``, and the counts over all."""
+    in patient-id order: ``first`` of them after the id ``after`` (each with up to MAX_EVIDENCE_IDS
+    evidence ids), and the counts over all."""
     if not drug and not disease:
         raise ValueError("give a drug or a disease")
     if not 0 <= first <= MAX_PATIENTS:
@@ -169,15 +188,14 @@ def cohort_actionable(
         after=after or "", limit=first + 1,
     )[0]
     page = row["page"]
-    patients = [
-        ActionablePatient(
-            id=x["patient"],
-            evidence=sorted(f["id"] for f in x["findings"] if f["route"] == "evidence"),
+    patients = []
+    for x in page[:first]:
+        evidence = sorted(f["id"] for f in x["findings"] if f["route"] == "evidence")
+        patients.append(ActionablePatient(
+            id=x["patient"], evidence=evidence[:MAX_EVIDENCE_IDS], evidence_count=len(evidence),
             recommendations=sorted(f["id"] for f in x["findings"] if f["route"] == "recommendation"),
-        )
-        for x in page[:first]
-    ]
+        ))
     return Actionable(
-        total=row["total"], via_evidence=row["viaEvidence"], via_recommendation=row["viaRecommendation"],
+        total_count=row["total"], via_evidence=row["viaEvidence"], via_recommendation=row["viaRecommendation"],
         patients=patients, has_next=len(page) > first,
     )

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.knowledge import EVIDENCE_PROJECTION
+from kg.queries.knowledge import EVIDENCE_PROJECTION, EvidencePage, EvidenceView, evidence_view
 from kg.queries.resolve import Match, Unresolved, resolve_disease, resolve_drug, resolve_variant
 from kg.queries.visibility import active
 
@@ -150,8 +150,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def submit_evidence(graph: Graph, sub: Submission) -> Row:
-    """Validate, resolve and write one submission (status SUBMITTED); returns the evidence row."""
+def submit_evidence(graph: Graph, sub: Submission) -> EvidenceView:
+    """Validate, resolve and write one submission (status SUBMITTED); returns the evidence."""
     problems = check(sub)
     if problems:
         raise InvalidSubmission(problems)
@@ -173,7 +173,7 @@ def submit_evidence(graph: Graph, sub: Submission) -> Row:
     )
     if not rows:  # a referenced node vanished between resolving and writing (a release was replaced)
         raise InvalidSubmission(["a referenced node changed while submitting; submit again"])
-    return rows[0]["evidence"]
+    return evidence_view(rows[0]["evidence"])
 
 
 class NotModeratable(ValueError):
@@ -196,8 +196,8 @@ RETURN before, {EVIDENCE_PROJECTION} AS evidence
 """
 
 
-def moderate_evidence(graph: Graph, evidence_id: str, decision: str, comment: str, moderator: str) -> Row:
-    """Accept or reject a SUBMITTED item, recording who, when and why; returns the evidence row."""
+def moderate_evidence(graph: Graph, evidence_id: str, decision: str, comment: str, moderator: str) -> EvidenceView:
+    """Accept or reject a SUBMITTED item, recording who, when and why; returns the evidence."""
     if decision not in DECISIONS:
         raise NotModeratable(f"decision must be one of {', '.join(DECISIONS)}")
     problems = [f"{n} must not be empty" for n, v in (("comment", comment), ("moderator", moderator)) if not _clean(v)]
@@ -213,7 +213,7 @@ def moderate_evidence(graph: Graph, evidence_id: str, decision: str, comment: st
     if before != SUBMITTED:
         state = before or "loaded from a source release"
         raise NotModeratable(f"evidence {evidence_id!r} is {state}; only {SUBMITTED} items can be moderated")
-    return rows[0]["evidence"]
+    return evidence_view(rows[0]["evidence"])
 
 
 CURATED_PAGE = f"""
@@ -230,9 +230,9 @@ RETURN total, [e IN page | {EVIDENCE_PROJECTION}] AS rows
 """
 
 
-def curated_page(graph: Graph, status: str, first: int, after: str | None = None) -> tuple[int, list[Row], bool]:
+def curated_page(graph: Graph, status: str, first: int, after: str | None = None) -> EvidencePage:
     """Curated evidence with ``status`` (the moderation queue: SUBMITTED) in id order."""
     if status not in STATUSES:
         raise ValueError(status)
     row = graph.read(CURATED_PAGE, sourceName=SOURCE_NAME, status=status, after=after or "", limit=first + 1)[0]
-    return row["total"], row["rows"][:first], len(row["rows"]) > first
+    return EvidencePage.of(row, first)

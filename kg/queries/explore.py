@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
+from kg.queries.answers import json_ready
+from kg.queries.fields import INTERNAL
 from kg.queries.visibility import visible_evidence
 from kg.schema.model import INDEX_RELATIONSHIP_TYPES, NODE_KEYS, RELATIONSHIP_TYPES
 
@@ -116,11 +118,37 @@ def primary_label(labels: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True)
+class Node:
+    """A node: its key (Gene symbol, Source key, otherwise id), kind and properties."""
+
+    id: str  # the label's key property (kg/schema/model.py NODE_KEYS)
+    label: str
+    labels: list[str]
+    name: str
+    properties: dict[str, Any]  # JSON-ready: temporal values as ISO text
+    eid: str = field(metadata=INTERNAL)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A relationship start -[type]-> end, its ends named by key and label."""
+
+    type: str
+    start: str
+    start_label: str
+    end: str
+    end_label: str
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Subgraph:
-    root: Row
-    nodes: list[Row]
-    edges: list[Row]
-    truncated: bool  # the node limit stopped the expansion
+    """A node's neighbourhood, breadth first; truncated when the node limit stopped it."""
+
+    root: Node
+    nodes: list[Node]
+    edges: list[Edge]
+    truncated: bool
 
 
 def _level(direction: str, types: list[str] | None) -> str:
@@ -190,7 +218,7 @@ def _check_found(key: str, label: str | None, found: list[list[str]]) -> None:
         raise AmbiguousNode(key, sorted({primary_label(lbs) for lbs in found}))
 
 
-def _node(n: Row) -> Row:
+def _node(n: Row) -> Node:
     """Key (the label's key property), primary label and a display name for one node map."""
     label = primary_label(n["labels"])
     props = n["properties"]
@@ -198,19 +226,20 @@ def _node(n: Row) -> Row:
     if key is None:
         key = next((props[k] for k in ("id", "symbol", "key", "name") if props.get(k) is not None), n["eid"])
     name = next((props[k] for k in ("name", "symbol", "key", "id") if props.get(k) is not None), key)
-    return {"eid": n["eid"], "key": str(key), "label": label, "labels": n["labels"], "name": str(name), "properties": props}
+    return Node(id=str(key), label=label, labels=list(n["labels"]), name=str(name), properties=json_ready(props),
+                eid=n["eid"])
 
 
-def _edges(edges: list[Row], nodes: list[Row]) -> list[Row]:
-    """Edge maps with their ends named by key and label instead of element ids."""
-    by_eid = {n["eid"]: n for n in nodes}
+def _edges(edges: list[Row], nodes: list[Node]) -> list[Edge]:
+    """Edges with their ends named by key and label instead of element ids."""
+    by_eid = {n.eid: n for n in nodes}
     out = []
     for e in edges:
         start, end = by_eid.get(e["start"]), by_eid.get(e["end"])
         if start is None or end is None:
             continue
-        out.append({"type": e["type"], "start": start["key"], "startLabel": start["label"],
-                    "end": end["key"], "endLabel": end["label"], "properties": e["properties"]})
+        out.append(Edge(type=e["type"], start=start.id, start_label=start.label, end=end.id, end_label=end.label,
+                        properties=json_ready(e["properties"])))
     return out
 
 
@@ -218,12 +247,9 @@ def _edges(edges: list[Row], nodes: list[Row]) -> list[Row]:
 
 @dataclass(frozen=True)
 class Path:
-    nodes: list[Row]
-    edges: list[Row]
-
-    @property
-    def length(self) -> int:
-        return len(self.edges)
+    length: int  # relationships
+    nodes: list[Node]
+    edges: list[Edge]
 
 
 _SIMPLE = "size(nodes(p)) = size(reduce(s = [], x IN nodes(p) | CASE WHEN x IN s THEN s ELSE s + x END))"
@@ -275,5 +301,6 @@ def find_paths(
     out = []
     for p in row["paths"]:
         nodes = [_node(n) for n in p["nodes"]]
-        out.append(Path(nodes=nodes, edges=_edges(p["edges"], nodes)))
+        path_edges = _edges(p["edges"], nodes)
+        out.append(Path(length=len(path_edges), nodes=nodes, edges=path_edges))
     return out

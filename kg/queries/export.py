@@ -9,6 +9,7 @@ The neighbourhood itself comes from kg.queries.explore (one Cypher round trip).
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,14 @@ BASE = "https://precision-kg.org/"
 VOCAB = Namespace(BASE + "vocab/")
 NODE = Namespace(BASE + "node/")
 
-FORMATS = ("TURTLE", "JSON")
+
+
+class ExportFormat(enum.Enum):
+    TURTLE = "TURTLE"
+    JSON = "JSON"
+
+
+FORMATS = tuple(f.value for f in ExportFormat)
 
 
 def node_iri(label: str, key: str) -> URIRef:
@@ -46,34 +54,37 @@ def to_rdf(sub: Subgraph) -> RdfGraph:
     rdf.bind("kg", VOCAB)
     rdf.bind("node", NODE)
     for n in sub.nodes:
-        subject = node_iri(n["label"], n["key"])
-        for label in n["labels"]:
+        subject = node_iri(n.label, n.id)
+        for label in n.labels:
             rdf.add((subject, RDF.type, VOCAB[label]))
-        rdf.add((subject, RDFS.label, Literal(n["name"])))
-        for prop, value in sorted(n["properties"].items()):
+        rdf.add((subject, RDFS.label, Literal(n.name)))
+        for prop, value in sorted(n.properties.items()):
             for literal in _literals(value):
                 rdf.add((subject, VOCAB[prop], literal))
     for e in sub.edges:
-        rdf.add((node_iri(e["startLabel"], e["start"]), VOCAB[e["type"]], node_iri(e["endLabel"], e["end"])))
+        rdf.add((node_iri(e.start_label, e.start), VOCAB[e.type], node_iri(e.end_label, e.end)))
     return rdf
 
 
 def to_json(sub: Subgraph) -> str:
-    nodes = [{k: n[k] for k in ("key", "label", "labels", "name", "properties")} for n in sub.nodes]
+    nodes = [{"key": n.id, "label": n.label, "labels": n.labels, "name": n.name, "properties": n.properties}
+             for n in sub.nodes]
+    edges = [{"type": e.type, "start": e.start, "startLabel": e.start_label, "end": e.end, "endLabel": e.end_label,
+              "properties": e.properties} for e in sub.edges]
     return json.dumps(
-        {"root": {"key": sub.root["key"], "label": sub.root["label"]}, "truncated": sub.truncated,
-         "nodes": nodes, "edges": sub.edges},
+        {"root": {"key": sub.root.id, "label": sub.root.label}, "truncated": sub.truncated,
+         "nodes": nodes, "edges": edges},
         default=str, indent=1, sort_keys=True,
     )
 
 
 @dataclass(frozen=True)
 class Export:
-    format: str
+    format: ExportFormat
     media_type: str
     content: str
-    nodes: int
-    edges: int
+    node_count: int
+    edge_count: int
     truncated: bool
 
 
@@ -95,5 +106,5 @@ def export_subgraph(
         content, media = to_rdf(sub).serialize(format="turtle"), "text/turtle"
     else:
         content, media = to_json(sub), "application/json"
-    return Export(format=fmt, media_type=media, content=content, nodes=len(sub.nodes), edges=len(sub.edges),
-                  truncated=sub.truncated)
+    return Export(format=ExportFormat(fmt), media_type=media, content=content, node_count=len(sub.nodes),
+                  edge_count=len(sub.edges), truncated=sub.truncated)

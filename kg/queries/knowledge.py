@@ -7,12 +7,21 @@ answer may show is kg.queries.visibility's (active releases, accepted evidence).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
 from kg.queries import resolve
-from kg.queries.answers import DISEASE_WITH_DESCENDANTS, VariantAllele
+from kg.queries.answers import (
+    DISEASE_WITH_DESCENDANTS,
+    DiseaseRef,
+    DrugRef,
+    VariantAllele,
+    disease_ref,
+    drug_ref,
+    json_ready,
+)
+from kg.queries.fields import described
 from kg.queries.visibility import VISIBLE_EVIDENCE, active
 
 Row = dict[str, Any]
@@ -27,6 +36,61 @@ EVIDENCE_PROJECTION = """{
                                name: coalesce(t.name, t.symbol, t.id), kind: t.kind}],
   sources: [(e)-[:ASSERTED_BY]->(s:Source) | s {.key, .name, .version, .licence, .loadedAt, .status}]
 }"""
+
+
+def _text(value: Any) -> str | None:
+    """A stored identifier or version as text (some are numbers in the source)."""
+    return None if value is None else str(value)
+
+
+# --- genes and drugs -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GeneView:
+    """A gene (HGNC), found by current symbol, previous symbol or alias."""
+
+    symbol: str
+    name: str | None
+    hgnc_id: str | None
+    ncbi_gene_id: str | None
+    ensembl_id: str | None
+    location: str | None
+    aliases: list[str]
+    previous_symbols: list[str]
+    matched_as: str = field(metadata=described("How the asked symbol matched: symbol, previous or alias."))
+
+
+def gene_view(match: resolve.Match) -> GeneView:
+    """The gene kg.queries.resolve found, as its properties and how the text matched it."""
+    g = match.node
+    return GeneView(
+        symbol=g["symbol"], name=g.get("name"), hgnc_id=_text(g.get("hgncId")), ncbi_gene_id=_text(g.get("ncbiGeneId")),
+        ensembl_id=_text(g.get("ensemblId")), location=g.get("location"), aliases=list(g.get("aliases") or []),
+        previous_symbols=list(g.get("previousSymbols") or []), matched_as=match.matched_as,
+    )
+
+
+@dataclass(frozen=True)
+class DrugView:
+    """A drug (key: lowercased preferred name) with its identifiers."""
+
+    id: str
+    name: str | None
+    synonyms: list[str]
+    rxnorm_id: str | None
+    drugbank_id: str | None
+    pharmgkb_id: str | None
+    ncit_id: str | None
+    atc: list[str]
+
+
+def drug_view(d: Row) -> DrugView:
+    """A Drug node's properties (as kg.queries.resolve.find_drugs returns them)."""
+    return DrugView(
+        id=d["id"], name=d.get("name"), synonyms=list(d.get("synonyms") or []), rxnorm_id=_text(d.get("rxnormId")),
+        drugbank_id=_text(d.get("drugbankId")), pharmgkb_id=_text(d.get("pharmgkbId")), ncit_id=_text(d.get("ncitId")),
+        atc=[str(a) for a in d.get("atc") or []],
+    )
 
 
 # --- variants --------------------------------------------------------------------------------
@@ -133,12 +197,44 @@ RETURN id,
 """
 
 
-def disease_relatives(graph: Graph, ids: list[str], direction: str) -> dict[str, list[Row]]:
+@dataclass(frozen=True)
+class DiseaseView:
+    """A disease (Disease Ontology term, or MONDO) with its place in the IS_A hierarchy."""
+
+    id: str
+    name: str | None
+    definition: str | None
+    synonyms: list[str]
+    xrefs: list[str]
+    obsolete: bool
+    matched_as: str | None = field(
+        default=None, metadata=described("How the query matched: id, altId, name or xref (top level only)."))
+    replaced_by: DiseaseRef | None = field(
+        default=None, metadata=described("For an obsolete term: the term that replaces it."))
+    replaced_from: DiseaseRef | None = field(
+        default=None, metadata=described("The obsolete term the query named, which this term replaces (top level only)."))
+
+
+def disease_view(d: Row, matched_as: str | None = None, replaced_from: Row | None = None) -> DiseaseView:
+    """A Disease node's properties; ``matched_as`` and ``replaced_from`` as kg.queries.resolve found it."""
+    return DiseaseView(
+        id=d["id"], name=d.get("name"), definition=d.get("definition"), synonyms=list(d.get("synonyms") or []),
+        xrefs=list(d.get("xrefs") or []), obsolete=bool(d.get("obsolete")), matched_as=matched_as,
+        replaced_by=DiseaseRef(d["replacedBy"], None) if d.get("replacedBy") else None,
+        replaced_from=disease_ref(replaced_from) if replaced_from else None,
+    )
+
+
+def found_disease(match: resolve.Match) -> DiseaseView:
+    return disease_view(match.node, match.matched_as, match.replaced_from)
+
+
+def disease_relatives(graph: Graph, ids: list[str], direction: str) -> dict[str, list[DiseaseView]]:
     """Parents (``direction="parents"``) or children of many diseases at once (a DataLoader batch)."""
     if direction not in ("parents", "children"):
         raise ValueError(direction)
     rows = graph.read(DISEASE_RELATIVES, ids=ids, direction=direction)
-    found = {r["id"]: sorted(r["relatives"], key=lambda d: d["id"]) for r in rows}
+    found = {r["id"]: [disease_view(d) for d in sorted(r["relatives"], key=lambda d: d["id"])] for r in rows}
     return {i: found.get(i, []) for i in ids}
 
 
@@ -182,11 +278,99 @@ def _lower(value: str | None) -> str | None:
     return " ".join(value.split()).lower() if value else None
 
 
-@dataclass
+@dataclass(frozen=True)
+class Release:
+    """A source release: what asserted a fact, under which licence, loaded when."""
+
+    key: str
+    name: str | None
+    version: str | None
+    licence: str | None
+    loaded_at: str | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """A node an evidence item is ABOUT: molecular profile, variant, gene or phenotype."""
+
+    id: str
+    label: str
+    name: str | None
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    """One graded evidence item (or assertion), with its links and the releases behind it."""
+
+    id: str
+    source: str | None
+    type: str | None
+    level: str | None
+    direction: str | None
+    significance: str | None
+    statement: str | None
+    pmids: list[str]
+    origin: str | None
+    therapies: list[str]
+    therapy_interaction: str | None
+    status: str = field(metadata=described("ACCEPTED for loaded evidence; SUBMITTED / ACCEPTED / REJECTED for curated."))
+    is_assertion: bool
+    submitted_by: str | None
+    submitted_at: str | None
+    moderated_by: str | None
+    moderated_at: str | None
+    moderation_comment: str | None
+    disease: DiseaseRef | None
+    diseases: list[DiseaseRef]
+    drugs: list[DrugRef]
+    molecular_profile: MolecularProfileRef | None
+    about: list[NodeRef]
+    sources: list[Release]
+    properties: dict[str, Any] = field(
+        metadata=described("Every stored property (ClinVar review status, AMP tier, ...)."))
+
+
+def evidence_view(row: Row) -> EvidenceView:
+    """One EVIDENCE_PROJECTION row as the answer shows it (diseases and drugs in id order)."""
+    p = row["props"]
+    diseases = [disease_ref(d) for d in sorted(row["diseases"], key=lambda d: d["id"])]
+    profile = next((a for a in row["about"] if a["label"] == "MolecularProfile"), None)
+    return EvidenceView(
+        id=p["id"], source=p.get("source"), type=p.get("type"), level=_text(p.get("level")),
+        direction=p.get("direction"), significance=p.get("significance"), statement=p.get("statement"),
+        pmids=[str(x) for x in p.get("pmids") or []], origin=p.get("origin"),
+        therapies=list(p.get("therapies") or [d["name"] or d["id"] for d in row["drugs"]]),
+        therapy_interaction=p.get("therapyInteraction"),
+        status=str(p.get("status") or "ACCEPTED").upper(), is_assertion="Assertion" in row["labels"],
+        submitted_by=p.get("submittedBy"), submitted_at=_text(p.get("submittedAt")),
+        moderated_by=p.get("moderatedBy"), moderated_at=_text(p.get("moderatedAt")),
+        moderation_comment=p.get("moderationComment"),
+        disease=diseases[0] if diseases else None, diseases=diseases,
+        drugs=[drug_ref(d) for d in sorted(row["drugs"], key=lambda d: d["id"])],
+        molecular_profile=MolecularProfileRef(profile["id"], profile["name"], profile.get("kind")) if profile else None,
+        about=[NodeRef(id=str(a["id"]), label=a["label"], name=a.get("name"), kind=a.get("kind")) for a in row["about"]],
+        sources=[
+            Release(key=s["key"], name=s.get("name"), version=_text(s.get("version")), licence=s.get("licence"),
+                    loaded_at=_text(s.get("loadedAt")), status=s.get("status"))
+            for s in row["sources"]
+        ],
+        properties=json_ready(p),
+    )
+
+
+@dataclass(frozen=True)
 class EvidencePage:
     total: int
-    rows: list[Row]
+    items: list[EvidenceView]
     has_next: bool
+
+    @classmethod
+    def of(cls, row: Row, first: int) -> EvidencePage:
+        """A page from a query's ``total`` and ``rows`` (EVIDENCE_PROJECTION, ``first`` + 1 asked)."""
+        rows = row["rows"]
+        return cls(total=row["total"], items=[evidence_view(r) for r in rows[:first]], has_next=len(rows) > first)
 
 
 _ANCHORS = {
@@ -259,8 +443,7 @@ def evidence_page(graph: Graph, f: EvidenceFilter, first: int, after: str | None
     if not 0 <= first <= MAX_PAGE:
         raise ValueError(f"first must be between 0 and {MAX_PAGE}")
     row = graph.read(evidence_query(f), after=after or "", limit=first + 1, **f.params(graph))[0]
-    rows = row["rows"]
-    return EvidencePage(total=row["total"], rows=rows[:first], has_next=len(rows) > first)
+    return EvidencePage.of(row, first)
 
 
 EVIDENCE_BY_IDS = f"""
@@ -270,7 +453,7 @@ RETURN {EVIDENCE_PROJECTION} AS evidence
 """
 
 
-def evidence_by_ids(graph: Graph, ids: list[str]) -> list[Row]:
+def evidence_by_ids(graph: Graph, ids: list[str]) -> list[EvidenceView]:
     """Evidence items by id whatever their status (curators see submissions); order of ``ids``."""
-    found = {r["evidence"]["props"]["id"]: r["evidence"] for r in graph.read(EVIDENCE_BY_IDS, ids=ids)}
+    found = {e.id: e for e in (evidence_view(r["evidence"]) for r in graph.read(EVIDENCE_BY_IDS, ids=ids))}
     return [found[i] for i in ids if i in found]
