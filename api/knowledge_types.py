@@ -55,7 +55,7 @@ class Drug:
     atc: list[str]
 
     @classmethod
-    def of(cls, row: Row) -> "Drug":
+    def of(cls, row: Row) -> Drug:
         return cls(
             id=row["id"], name=row.get("name"), synonyms=list(row.get("synonyms") or []),
             rxnorm_id=_text(row.get("rxnormId")), drugbank_id=_text(row.get("drugbankId")),
@@ -93,7 +93,7 @@ class Disease:
         return [Disease.of(r) for r in rows]
 
     @classmethod
-    def of(cls, row: Row, matched_as: str | None = None, replaced_from: Row | None = None) -> "Disease":
+    def of(cls, row: Row, matched_as: str | None = None, replaced_from: Row | None = None) -> Disease:
         replacement = {"id": row["replacedBy"], "name": None} if row.get("replacedBy") else None
         return cls(
             id=row["id"], name=row.get("name"), definition=row.get("definition"),
@@ -151,7 +151,7 @@ class Evidence:
     properties: JSON = strawberry.field(description="Every stored property (ClinVar review status, AMP tier, ...).")
 
     @classmethod
-    def of(cls, row: Row) -> "Evidence":
+    def of(cls, row: Row) -> Evidence:
         p = row["props"]
         diseases = [to_type(DiseaseRef, disease_ref(d)) for d in sorted(row["diseases"], key=lambda d: d["id"])]
         profile = next((a for a in row["about"] if a["label"] == "MolecularProfile"), None)

@@ -13,10 +13,10 @@ from typing import Annotated, Any, TypeVar
 import anyio.to_thread
 import neo4j.exceptions
 import strawberry
-from strawberry.scalars import JSON
-from strawberry.types import Info
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from api import cursors
 from api.answer_types import as_json
@@ -51,7 +51,7 @@ class GraphNode:
     properties: JSON
 
     @classmethod
-    def of(cls, n: dict[str, Any]) -> "GraphNode":
+    def of(cls, n: dict[str, Any]) -> GraphNode:
         return cls(id=n["key"], label=n["label"], labels=list(n["labels"]), name=n["name"],
                    properties=as_json(n["properties"]))
 
@@ -66,7 +66,7 @@ class GraphEdge:
     properties: JSON
 
     @classmethod
-    def of(cls, e: dict[str, Any]) -> "GraphEdge":
+    def of(cls, e: dict[str, Any]) -> GraphEdge:
         return cls(type=e["type"], start=e["start"], start_label=e["startLabel"], end=e["end"],
                    end_label=e["endLabel"], properties=as_json(e["properties"]))
 

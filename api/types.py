@@ -20,7 +20,7 @@ class Gene:
     matched_as: str = strawberry.field(description="How the asked symbol matched: symbol, previous or alias.")
 
     @classmethod
-    def from_row(cls, row: dict[str, Any], matched_as: str) -> "Gene":
+    def from_row(cls, row: dict[str, Any], matched_as: str) -> Gene:
         return cls(
             symbol=row["symbol"], name=row.get("name"), hgnc_id=row.get("hgncId"),
             ncbi_gene_id=row.get("ncbiGeneId"), ensembl_id=row.get("ensemblId"),

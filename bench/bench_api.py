@@ -38,7 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +264,7 @@ def main() -> None:
     else:
         cache = Path(os.environ.get("KG_CACHE_DIR") or "/tmp/kgcache-benchapi")
         settings = Settings.from_env(instance="benchapi", bolt_port=7810, http_port=7610, cache_dir=cache)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = OUT_DIR / f"bench_api-{stamp}.server.log"
     results: dict[str, Any] = {

@@ -121,10 +121,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from kg.identity.diseases import xref_keys  # noqa: E402
 from kg.identity.variants import Allele, canonical_chrom, civic_variant_id, normalize  # noqa: E402
 from kg.loaders.liftover import Liftover  # noqa: E402
 from kg.loaders.obo import read_terms  # noqa: E402
-from kg.identity.diseases import xref_keys  # noqa: E402
 from kg.loaders.pharmcat_files import find_files, read_definitions, read_gene_phenotypes  # noqa: E402
 from kg.matcher.build import GRCH38_LENGTHS  # noqa: E402
 

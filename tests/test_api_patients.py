@@ -84,7 +84,7 @@ def test_braf_v600e_in_melanoma(kg: Graph, client: TestClient) -> None:
     assert "Vemurafenib" in singles
     assert any(c["therapyInteraction"] == "combination" for c in combos if not c["isAssertion"])
     for item in sensitive:
-        assert item["level"] in "ABCDE" and item["pmids"] or item["isAssertion"]
+        assert (item["level"] in "ABCDE" and item["pmids"]) or item["isAssertion"]
     # every item's disease is melanoma, or its ancestor / descendant: never colorectal-only evidence
     assert {i["diseaseRelation"] for i in items} <= {"same", "ancestor", "descendant"}
     assert not [i for i in items if i["disease"] and "colorectal" in i["disease"]["name"].lower()]

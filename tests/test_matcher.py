@@ -27,8 +27,8 @@ from kg.matcher.errors import VcfError
 from kg.matcher.match import delete_patient, match_patient
 from kg.matcher.report import MatchReport
 from kg.queries.patient_view import find_patient
-from kg.queries.resolve import UnknownEntity
 from kg.queries.pgx import pharmacogenomics
+from kg.queries.resolve import UnknownEntity
 from kg.queries.therapy import targeted_therapies
 from tests.test_vcf_reader import convert
 

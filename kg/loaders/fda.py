@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
-from kg.loaders.errors import SourceFormatError
 from kg.identity.drugs import drug_key
+from kg.loaders.errors import SourceFormatError
 from kg.loaders.pgx_common import drug_stage, load_validated, slug
 from kg.loaders.pgx_files import read_json, require
 from kg.loaders.release import LoadReport, SourceRelease, Stage

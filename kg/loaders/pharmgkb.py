@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
-from kg.loaders.errors import SourceFormatError
 from kg.identity.drugs import drug_key
+from kg.loaders.errors import SourceFormatError
 from kg.loaders.pgx_common import drug_stage, load_validated
 from kg.loaders.pgx_files import numbered_tsv, read_tsv, split_list
 from kg.loaders.release import LoadReport, SourceRelease, Stage

@@ -34,8 +34,8 @@ import os
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ class CoarseVariant:
     allele_ids: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> "CoarseVariant":
+    def of(cls, row: dict[str, Any]) -> CoarseVariant:
         changes = row.get("proteinChanges") or ([row["proteinChange"]] if row.get("proteinChange") else [])
         region = None
         if row.get("chrom") and row.get("start") is not None:

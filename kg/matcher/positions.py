@@ -33,9 +33,10 @@ import tempfile
 import time
 import zlib
 from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Literal
+from typing import Literal
 
 import numpy as np
 from cyvcf2 import VCF, Variant
@@ -55,7 +56,7 @@ class Interval:
     end: int
 
     @classmethod
-    def point(cls, chrom: str, pos: int) -> "Interval":
+    def point(cls, chrom: str, pos: int) -> Interval:
         return cls(canonical_chrom(chrom), pos, pos)
 
 
@@ -82,7 +83,7 @@ class PositionIndex:
                     ends.append(e)
 
     @classmethod
-    def from_positions(cls, positions: Iterable[tuple[str, int]]) -> "PositionIndex":
+    def from_positions(cls, positions: Iterable[tuple[str, int]]) -> PositionIndex:
         return cls(Interval.point(c, p) for c, p in positions)
 
     @property
@@ -207,7 +208,7 @@ class TemporaryIndex:
     def close(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> "TemporaryIndex":
+    def __enter__(self) -> TemporaryIndex:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -32,8 +32,9 @@ for the CPIC "two lowest activity values" phenotype, see :mod:`kg.matcher.pgx.ph
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from kg.identity.variants import normalize
 from kg.matcher.genotype import Genotype
