@@ -470,7 +470,7 @@ class CsvWriter:
 
     def _open(self, key: tuple, name: str, header: list[str], columns: list[tuple[str, str]], nodes: bool):
         path = self.folder / f"{self.source}-{re.sub(r'[^A-Za-z0-9]+', '_', name)}.csv"
-        handle = open(path, "w", newline="")
+        handle = open(path, "w", newline="")  # noqa: SIM115 (kept open for the whole export; closed in close())
         writer = csv.writer(handle)
         writer.writerow(header)
         (self.node_files if nodes else self.rel_files).append(path)

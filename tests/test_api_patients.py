@@ -155,7 +155,7 @@ def test_missing_positions_make_an_ambiguous_answer(kg: Graph, client: TestClien
     # DPWG's NUDT15 guideline has no such key: it cannot be determined
     nudt15_only = [a for a in needs_nudt15 if a["genes"] == ["NUDT15"]]
     assert nudt15_only and all(a["state"] == "CANNOT_BE_DETERMINED" and not a["recommendations"] for a in nudt15_only)
-    tpmt = [d for a in answers for d in a["diplotypes"] if d["gene"] == "TPMT"][0]
+    tpmt = next(d for a in answers for d in a["diplotypes"] if d["gene"] == "TPMT")
     assert tpmt["ambiguous"] and set(tpmt["candidates"]) == {"*1/*3A", "*3B/*3C"}
 
 

@@ -235,7 +235,7 @@ def evidence_rows(files: FdaFiles) -> Iterator[Row]:
 def drug_rows(files: FdaFiles) -> Iterator[Row]:
     seen: set[str] = set()
     for row in evidence_rows(files):
-        for did, name in zip(row["drugIds"], row["drugNames"]):
+        for did, name in zip(row["drugIds"], row["drugNames"], strict=True):
             if did not in seen:
                 seen.add(did)
                 yield {"id": did, "name": name.lower(), "pharmgkbId": None, "rxnormId": None,

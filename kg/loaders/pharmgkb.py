@@ -240,7 +240,7 @@ def drug_rows(files: PharmgkbFiles) -> Iterator[Row]:
         sources.append(label_rows(files.labels))
     for rows in sources:
         for row in rows:
-            for name, did in zip(row["props"]["therapies"], row["drugIds"]):
+            for name, did in zip(row["props"]["therapies"], row["drugIds"], strict=True):
                 wanted.setdefault(did, name)
     if files.drugs is not None:
         for row in read_tsv(files.drugs, DRUG_COLUMNS):

@@ -150,7 +150,7 @@ class Knowledge:
             breaks = np.flatnonzero(np.diff(pos) > MERGE_GAP)
             starts = np.concatenate(([pos[0]], pos[breaks + 1])).tolist()
             ends = np.concatenate((pos[breaks], [pos[-1]])).tolist()
-            out.extend(Interval(chrom, s, e) for s, e in zip(starts, ends))
+            out.extend(Interval(chrom, s, e) for s, e in zip(starts, ends, strict=True))
         for v in self.coarse:
             for allele_id in v.allele_ids:
                 allele = parse_variant_id(allele_id)

@@ -35,6 +35,7 @@ import zlib
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -108,7 +109,7 @@ class PositionIndex:
 
     def intervals(self) -> Iterator[Interval]:
         for chrom, starts in self._starts.items():
-            for s, e in zip(starts, self._ends[chrom]):
+            for s, e in zip(starts, self._ends[chrom], strict=True):
                 yield Interval(chrom, s + 1, e)
 
     def query_regions(self, max_gap: int = 5000) -> list[Interval]:
@@ -121,7 +122,7 @@ class PositionIndex:
         for chrom, starts in self._starts.items():
             ends = self._ends[chrom]
             cur_s, cur_e = starts[0], ends[0]
-            for s, e in zip(starts[1:], ends[1:]):
+            for s, e in zip(starts[1:], ends[1:], strict=True):
                 if s - cur_e <= max_gap:
                     cur_e = max(cur_e, e)
                 else:
@@ -370,9 +371,9 @@ class _Scan:
         names[np.arange(width) >= clen[:, None]] = 0
         same = np.zeros(len(ds), bool)
         same[1:] = (names[1:] == names[:-1]).all(axis=1) & (clen[1:] == clen[:-1])
-        runs = np.flatnonzero(~same).tolist() + [len(ds)]
+        runs = [*np.flatnonzero(~same).tolist(), len(ds)]
         out: list[bytes] = []
-        for r0, r1 in zip(runs[:-1], runs[1:]):
+        for r0, r1 in pairwise(runs):
             raw = buf[ds[r0] : t1[r0]]
             canon = self._canon.get(raw)
             if canon is None:

@@ -243,9 +243,11 @@ def _translate(locus: VariantLocus, vocab: frozenset[str], g: Genotype, allele: 
     known = _known_bases((locus.position, locus.ref), (g.pos, g_ref))
     key = _variant_key(locus.chrom, g.pos, g_ref, allele, known)
     for word in vocab:
-        if word != locus.ref and len(word) >= 1 and not is_wobble(word):
-            if _variant_key(locus.chrom, locus.position, locus.ref, word, known) == key:
-                return word
+        if (
+            word != locus.ref and len(word) >= 1 and not is_wobble(word)
+            and _variant_key(locus.chrom, locus.position, locus.ref, word, known) == key
+        ):
+            return word
     return None
 
 
@@ -343,7 +345,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
         translated = tuple(_translate(locus, vocab, g, a) for a in raw if a is not None)
         as_reference = False
         if any(t is None for t in translated):
-            novel = [a for a, t in zip(raw, translated) if t is None]
+            novel = [a for a, t in zip(raw, translated, strict=True) if t is None]
             if definition.gene in TREAT_UNDOCUMENTED_AS_REFERENCE:
                 translated = tuple(locus.ref if t is None else t for t in translated)
                 as_reference = True
@@ -361,7 +363,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
             PositionCall(**common, status="called", definition_alleles=translated,
                          treated_as_reference=as_reference)
         )
-        sample.alleles[i] = tuple(t if t is not None else f"?{a}" for t, a in zip(translated, raw))
+        sample.alleles[i] = tuple(t if t is not None else f"?{a}" for t, a in zip(translated, raw, strict=True))
         sample.phased_flags[i] = g.phased
     if not sample.haploid and any(len(a) == 1 for a in sample.alleles.values()):
         sample.warnings.append(
