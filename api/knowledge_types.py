@@ -167,7 +167,8 @@ class Evidence:
             moderation_comment=p.get("moderationComment"),
             disease=diseases[0] if diseases else None, diseases=diseases,
             drugs=[to_type(DrugRef, drug_ref(d)) for d in sorted(row["drugs"], key=lambda d: d["id"])],
-            molecular_profile=MolecularProfileRef(id=profile["id"], name=profile["name"], kind=profile.get("kind"))
+            molecular_profile=to_type(MolecularProfileRef, knowledge.MolecularProfileRef(
+                id=profile["id"], name=profile["name"], kind=profile.get("kind")))
             if profile else None,
             about=[NodeRef(id=str(a["id"]), label=a["label"], name=a.get("name"), kind=a.get("kind")) for a in row["about"]],
             sources=[

@@ -21,10 +21,11 @@ from strawberry.types import Info
 from api import cursors
 from api.answer_types import as_json
 from api.context import Context
+from api.derive import to_type
 from api.errors import bad_input, not_found
 from api.knowledge_types import Count, PageInfo
 from kg.db import GraphUnavailable
-from kg.queries import cohort, explore, export
+from kg.queries import cohort, explore, export, knowledge
 
 T = TypeVar("T")
 
@@ -193,7 +194,7 @@ class ResearchQuery:
             gene=symbol, patients=total,
             phenotypes=[
                 PhenotypeCount(id=r.id, phenotype=r.phenotype, activity_score=r.activity_score, patients=r.patients,
-                               patient_ids=r.patient_ids, diplotypes=[Count(key=k, count=v) for k, v in r.diplotypes.items()])
+                               patient_ids=r.patient_ids, diplotypes=[to_type(Count, knowledge.Count(key=k, count=v)) for k, v in r.diplotypes.items()])
                 for r in rows
             ],
         )

@@ -81,7 +81,7 @@ def numbered_tsv(path: Path, expected_header: Sequence[str] | None = None) -> It
     opener = gzip.open if path.name.endswith(".gz") else open
     line = 0
     try:
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:  # type: ignore[operator]
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
             header = next(reader, None)
             line = 1

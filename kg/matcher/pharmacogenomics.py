@@ -156,7 +156,7 @@ def vcf_results(data: PgxData, genotypes: Mapping[tuple[str, int], Genotype],
 def _from_call(call: GeneCall, tables: PhenotypeTables) -> GeneResult:
     candidates = [c.name for c in call.candidates]
     if call.haplotypes and not call.diplotypes:
-        diplotype = " ; ".join(call.haplotypes)  # DPYD unphased haplotype list
+        diplotype: str | None = " ; ".join(call.haplotypes)  # DPYD unphased haplotype list
     elif call.best is not None:
         diplotype = call.best
     else:

@@ -135,7 +135,7 @@ class PositionIndex:
 def _interval(t: tuple[str, int] | tuple[str, int, int]) -> Interval:
     if len(t) == 2:
         return Interval.point(t[0], t[1])
-    return Interval(canonical_chrom(t[0]), t[1], t[2])  # type: ignore[misc]
+    return Interval(canonical_chrom(t[0]), t[1], t[2])
 
 
 @dataclass

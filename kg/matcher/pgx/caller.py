@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from kg.identity.variants import normalize
 from kg.matcher.genotype import Genotype
@@ -310,7 +310,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
     sample = _Sample([], {}, {}, [], [], [])
     for i, locus in enumerate(definition.loci):
         vocab = compiled.vocab[i]
-        base = dict(chrom=locus.chrom, position=locus.position, rsid=locus.rsid, ref=locus.ref)
+        base: dict[str, Any] = dict(chrom=locus.chrom, position=locus.position, rsid=locus.rsid, ref=locus.ref)
         if locus.key in ignored_keys:
             sample.ignored.append(i)
             sample.positions.append(PositionCall(**base, status="ignored"))
@@ -322,7 +322,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
             continue
         raw = tuple(g.alleles)
         where = None if g.pos == locus.position else g.pos
-        common = dict(base, sample_alleles=raw, phased=g.phased, vcf_position=where)
+        common: dict[str, Any] = dict(base, sample_alleles=raw, phased=g.phased, vcf_position=where)
         if g.is_no_call or not raw:
             sample.missing.append(i)
             sample.positions.append(PositionCall(**common, status="no_call"))
@@ -414,7 +414,8 @@ def _prepare_alleles(
             (partial if score else uncallable).append(na.name)
         if score == 0 and not na.reference:
             continue
-        effective = {i: ca.accepts[i] for i in ca.nonfill if i in available}  # type: ignore[misc]
+        # nonfill loci are defined ones, whose accepts is never None
+        effective = {i: cast(frozenset[str], ca.accepts[i]) for i in ca.nonfill if i in available}
         prepared.append(_Prepared(na.name, na.reference, score, effective, lost))
     return prepared, uncallable, partial
 
@@ -438,8 +439,8 @@ def _viable_diplotypes(
 
     if haploid:
         values = {i: a[0] for i, a in genotype.items()}
-        off = {i for i, k in values.items() if k not in fill[i]}
-        return [(p, None, True) for p in alleles if fits(p, values, off)]
+        off_reference = {i for i, k in values.items() if k not in fill[i]}
+        return [(p, None, True) for p in alleles if fits(p, values, off_reference)]
 
     diploid = {i: (a[0], a[-1]) for i, a in genotype.items()}
     # positions where neither strand carries the reference: an allele must be defined there
