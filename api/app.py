@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio.to_thread
-from graphql import ExecutionResult
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -15,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from api.context import Context
 from api.errors import code_of

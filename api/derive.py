@@ -87,7 +87,7 @@ def _graphql_type(hint: Any, where: str) -> Any:
         return hint
     if hint in _SCALARS:
         return hint
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if hint not in _DERIVED:
             raise TypeError(f"{where}: derive the type of {hint.__name__} before the types that hold it")
         return _DERIVED[hint]

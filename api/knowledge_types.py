@@ -5,6 +5,8 @@ Each derived (api/derive.py) from its kg.queries.knowledge dataclass; names foll
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import strawberry
 from strawberry.types import Info
 
@@ -51,6 +53,9 @@ class Drug:
 @derived(knowledge.DiseaseView, name="Disease",
          description="A disease (Disease Ontology term, or MONDO) with its place in the IS_A hierarchy.")
 class Disease:
+    if TYPE_CHECKING:  # derived from DiseaseView at run time (api/derive.py); declared here for mypy only
+        id: str
+
     @strawberry.field(description="Direct parents (IS_A).")
     async def parents(self, info: Info[Context, None]) -> list[Disease]:
         return to_types(Disease, await disease_relatives_loader(info, "parents").load(self.id))

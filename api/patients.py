@@ -5,7 +5,7 @@ Each answer item carries ``path`` (patient → conclusion) and ``sources`` (the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types import Info
@@ -58,6 +58,9 @@ async def _guarded(info: Info[Context, None], fn: Any, *args: Any) -> Any:
 
 @derived(patient_view.PatientRecord, name="Patient", description="A patient: what was observed, and what it means.")
 class Patient:
+    if TYPE_CHECKING:  # derived from PatientRecord at run time (api/derive.py); declared here for mypy only
+        id: str
+
     @strawberry.field(description="The patient's variants matched to the knowledge (not the whole genome).")
     async def variants(self, info: Info[Context, None]) -> list[PatientVariant]:
         return to_types(PatientVariant, await _guarded(info, patient_view.patient_variants, self.id))

@@ -13,9 +13,9 @@ from typing import Annotated, Any, TypeVar
 import anyio.to_thread
 import neo4j.exceptions
 import strawberry
-from strawberry.types import Info
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from strawberry.types import Info
 
 from api import cursors
 from api.context import Context

@@ -38,7 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,7 @@ def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    k = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return round(ordered[k] * 1000, 2)
 
 
@@ -264,7 +264,7 @@ def main() -> None:
     else:
         cache = Path(os.environ.get("KG_CACHE_DIR") or "/tmp/kgcache-benchapi")
         settings = Settings.from_env(instance="benchapi", bolt_port=7810, http_port=7610, cache_dir=cache)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = OUT_DIR / f"bench_api-{stamp}.server.log"
     results: dict[str, Any] = {

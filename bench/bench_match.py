@@ -38,7 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         neo4j_server.start(settings)
         started = True
     env = dict(os.environ, KG_NEO4J_BOLT_PORT=str(args.bolt_port), KG_NEO4J_HTTP_PORT=str(args.http_port))
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = args.out / f"bench_match-{stamp}"
     out_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"records": args.records, "started": stamp, "files": []}

@@ -24,9 +24,10 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 import numpy as np
 
@@ -54,7 +55,7 @@ class Planted:
     gt: str
 
     @classmethod
-    def parse(cls, text: str) -> "Planted":
+    def parse(cls, text: str) -> Planted:
         parts = text.strip().split(":")
         if len(parts) != 5 or not parts[1].isdigit():
             raise ValueError(f"--plant expects chrom:pos:ref:alt:GT, found {text!r}")

@@ -48,7 +48,7 @@ class Settings:
     retry_seconds: float = 15.0  # how long the driver retries transient failures
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         env = os.environ
         values: dict[str, object] = dict(
             uri=env.get("NEO4J_URI") or None,

@@ -36,7 +36,7 @@ class Graph:
     def close(self) -> None:
         self.driver.close()
 
-    def __enter__(self) -> "Graph":
+    def __enter__(self) -> Graph:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -63,7 +63,7 @@ class Graph:
 
         def work(tx: neo4j.ManagedTransaction) -> None:
             for cypher, params in items:
-                tx.run(cypher, params).consume()
+                tx.run(cypher, dict(params)).consume()
 
         with self.driver.session(database=self.settings.database) as session:
             session.execute_write(work)

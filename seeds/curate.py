@@ -121,10 +121,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from kg.identity.diseases import xref_keys  # noqa: E402
 from kg.identity.variants import Allele, canonical_chrom, civic_variant_id, normalize  # noqa: E402
 from kg.loaders.liftover import Liftover  # noqa: E402
 from kg.loaders.obo import read_terms  # noqa: E402
-from kg.identity.diseases import xref_keys  # noqa: E402
 from kg.loaders.pharmcat_files import find_files, read_definitions, read_gene_phenotypes  # noqa: E402
 from kg.matcher.build import GRCH38_LENGTHS  # noqa: E402
 
@@ -272,7 +272,7 @@ def dump_like(original: str, subset: object) -> str:
     checked by re-serialising the whole original file the same way."""
     for indent in (2, 4, None):
         for ascii_only in (False, True):
-            def dump(obj: object) -> str:
+            def dump(obj: object, indent: int | None = indent, ascii_only: bool = ascii_only) -> str:
                 text = json.dumps(obj, indent=indent, ensure_ascii=ascii_only)
                 return text + "\n" if original.endswith("\n") else text
             if dump(json.loads(original)) == original:
@@ -289,7 +289,7 @@ def tsv_rows(lines: Iterable[str]) -> Iterator[tuple[str, dict[str, str]]]:
     iterator = iter(lines)
     header = next(iterator).rstrip("\r\n").split("\t")
     for line in iterator:
-        yield line, dict(zip(header, line.rstrip("\r\n").split("\t")))
+        yield line, dict(zip(header, line.rstrip("\r\n").split("\t"), strict=False))
 
 
 def require(found: Iterable[object], wanted: Iterable[object], what: str) -> None:
@@ -409,7 +409,7 @@ def curate_chain(c: Curation, variants: list[dict[str, str]]) -> None:
         header[5], header[6] = str(blocks[0][0]), str(blocks[-1][0] + blocks[-1][2])
         header[10], header[11] = str(blocks[0][1]), str(blocks[-1][1] + blocks[-1][2])
         out.append(" ".join(header) + "\n")
-        for (t, q, size), following in zip(blocks, blocks[1:] + [None]):
+        for (t, q, size), following in zip(blocks, [*blocks[1:], None], strict=True):
             if following is None:
                 out.append(f"{size}\n")
             else:
@@ -488,7 +488,7 @@ def curate_clinvar_more(c: Curation) -> None:
     header = next(r for r in records if r.startswith("Gene\t"))
     chosen = [r for r in records if r.split("\t", 1)[0] in ACMG_GENES]
     require((r.split("\t", 1)[0] for r in chosen), ACMG_GENES, "ACMG SF genes")
-    c.write(f"clinvar_more/{ACMG_FILE}", "".join(comments + [header] + chosen), f"{len(chosen)} gene-disorder rows")
+    c.write(f"clinvar_more/{ACMG_FILE}", "".join([*comments, header, *chosen]), f"{len(chosen)} gene-disorder rows")
     c.genes |= set(ACMG_GENES)
     for row in csv.reader(io.StringIO("".join(chosen), newline=""), delimiter="\t"):
         for mim in re.findall(r"\d{6}", row[3]):
@@ -557,21 +557,21 @@ def curate_pharmgkb(c: Curation, hgnc_symbols: set[str]) -> None:
     lines = lines_of(base / "clinical_annotations.tsv")
     rows = [(line, row) for line, row in tsv_rows(lines) if row["Clinical Annotation ID"] in PHARMGKB_ANNOTATIONS]
     require((r["Clinical Annotation ID"] for _, r in rows), PHARMGKB_ANNOTATIONS, "PharmGKB clinical annotations")
-    c.write("pgx/pharmgkb/clinical_annotations.tsv", lines[0] + "".join(l for l, _ in rows), f"{len(rows)} clinical annotations")
+    c.write("pgx/pharmgkb/clinical_annotations.tsv", lines[0] + "".join(raw for raw, _ in rows), f"{len(rows)} clinical annotations")
     for _, row in rows:
         drugs |= {d.strip() for d in row["Drug(s)"].split(";") if d.strip()}
         c.genes |= {g.strip() for g in row["Gene"].split(";") if g.strip() in hgnc_symbols}
     lines = lines_of(base / "drugLabels.tsv")
     rows = [(line, row) for line, row in tsv_rows(lines) if row["PharmGKB ID"] in PHARMGKB_LABELS]
     require((r["PharmGKB ID"] for _, r in rows), PHARMGKB_LABELS, "PharmGKB drug labels")
-    c.write("pgx/pharmgkb/drugLabels.tsv", lines[0] + "".join(l for l, _ in rows), f"{len(rows)} drug-label annotations")
+    c.write("pgx/pharmgkb/drugLabels.tsv", lines[0] + "".join(raw for raw, _ in rows), f"{len(rows)} drug-label annotations")
     for _, row in rows:
         drugs |= {d.strip() for d in row["Chemicals"].split(";") if d.strip()}
         c.genes |= {g.strip() for g in row["Genes"].split(";") if g.strip() in hgnc_symbols}
     lines = lines_of(base / "drugs.tsv.gz")
     rows = [(line, row) for line, row in tsv_rows(lines) if row["Name"] in drugs]
     require((r["Name"] for _, r in rows), drugs, "PharmGKB drugs")
-    c.write("pgx/pharmgkb/drugs.tsv.gz", lines[0] + "".join(l for l, _ in rows), f"{len(rows)} drugs")
+    c.write("pgx/pharmgkb/drugs.tsv.gz", lines[0] + "".join(raw for raw, _ in rows), f"{len(rows)} drugs")
     for name in ("CREATED_2022-07-05.txt", "LICENSE.txt"):
         c.write(f"pgx/pharmgkb/{name}", read_text(base / name), "release stamp / licence (whole file)")
 
@@ -672,7 +672,7 @@ def write_demo_patient(c: Curation, clinvar: dict[int, list[str]]) -> None:
 
     cyp2c19 = definition("CYP2C19")
     star2 = next(a for a in cyp2c19["namedAlleles"] if a["name"] == "*2")
-    for variant, allele in zip(cyp2c19["variants"], star2["alleles"]):
+    for variant, allele in zip(cyp2c19["variants"], star2["alleles"], strict=True):
         alt = variant["cpicToVcfAlleleMap"].get(allele, allele) if allele else None
         hom = alt is not None and alt in variant["alts"]
         records.append((variant["chromosome"], variant["position"], variant["rsid"] or ".", variant["ref"],

@@ -98,7 +98,7 @@ class NotDerived:
 def test_a_type_with_no_graphql_form_is_refused_naming_the_field() -> None:
     with pytest.raises(TypeError, match=r"Bad\.choice: a union of several types"):
         derived(Bad)(type("BadType", (), {}))
-    with pytest.raises(TypeError, match="Holder.other: derive the type of NotDerived before"):
+    with pytest.raises(TypeError, match=r"Holder\.other: derive the type of NotDerived before"):
         derived(Holder)(type("HolderType", (), {}))
 
 

@@ -84,7 +84,7 @@ def test_braf_v600e_in_melanoma(kg: Graph, client: TestClient) -> None:
     assert "Vemurafenib" in singles
     assert any(c["therapyInteraction"] == "combination" for c in combos if not c["isAssertion"])
     for item in sensitive:
-        assert item["level"] in "ABCDE" and item["pmids"] or item["isAssertion"]
+        assert (item["level"] in "ABCDE" and item["pmids"]) or item["isAssertion"]
     # every item's disease is melanoma, or its ancestor / descendant: never colorectal-only evidence
     assert {i["diseaseRelation"] for i in items} <= {"same", "ancestor", "descendant"}
     assert not [i for i in items if i["disease"] and "colorectal" in i["disease"]["name"].lower()]
@@ -155,7 +155,7 @@ def test_missing_positions_make_an_ambiguous_answer(kg: Graph, client: TestClien
     # DPWG's NUDT15 guideline has no such key: it cannot be determined
     nudt15_only = [a for a in needs_nudt15 if a["genes"] == ["NUDT15"]]
     assert nudt15_only and all(a["state"] == "CANNOT_BE_DETERMINED" and not a["recommendations"] for a in nudt15_only)
-    tpmt = [d for a in answers for d in a["diplotypes"] if d["gene"] == "TPMT"][0]
+    tpmt = next(d for a in answers for d in a["diplotypes"] if d["gene"] == "TPMT")
     assert tpmt["ambiguous"] and set(tpmt["candidates"]) == {"*1/*3A", "*3B/*3C"}
 
 

@@ -22,7 +22,6 @@ from kg.loaders import clinvar_fields as cv
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, SourceRelease, discard_release, load_release
 from kg.loaders.seeds import default_seed_dir
-from kg.identity.variants import normalize
 from tests.releases import active_release
 
 CLINVAR_RELEASE = "clinvar@2026-02-26"

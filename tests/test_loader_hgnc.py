@@ -14,8 +14,8 @@ from kg.loaders import hgnc
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport
 from kg.loaders.seeds import default_seed_dir
-from tests.releases import active_release
 from kg.queries.resolve import AmbiguousEntity, resolve_gene
+from tests.releases import active_release
 
 RELEASE = "hgnc@2024-10"
 GENES_IN_SOURCES_MD = 43_882  # genes/SOURCES.md: "43,882 genes (all status = Approved)"

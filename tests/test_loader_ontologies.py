@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from kg.db import Graph
+from kg.identity.diseases import xref_keys
 from kg.loaders import doid, obo, so
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, discard_release
 from kg.loaders.seeds import default_seed_dir
 from tests.releases import active_release
-from kg.identity.diseases import xref_keys
 
 DOID_RELEASE = "doid@2024-01-31"
 SO_RELEASE = "so@2024-11-18"

@@ -9,6 +9,7 @@ from memory except the CSQ annotations, which are the VCF's own claims the match
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import uuid
@@ -27,8 +28,8 @@ from kg.matcher.errors import VcfError
 from kg.matcher.match import delete_patient, match_patient
 from kg.matcher.report import MatchReport
 from kg.queries.patient_view import find_patient
-from kg.queries.resolve import UnknownEntity
 from kg.queries.pgx import pharmacogenomics
+from kg.queries.resolve import UnknownEntity
 from kg.queries.therapy import targeted_therapies
 from tests.test_vcf_reader import convert
 
@@ -167,8 +168,8 @@ def pgx_records(pc: Pharmcat, gene: str, hap1: str, hap2: str, *, drop: tuple[st
         if not alts and ref_alt == "first":
             alts = [v["alts"][0]]
 
-        def index(c: str) -> int:
-            return 0 if c == v["ref"] else alts.index(c) + 1
+        def index(c: str, ref: str = v["ref"], alts: list[str] = alts) -> int:
+            return 0 if c == ref else alts.index(c) + 1
 
         gt = f"{index(c1)}{'|' if phased else '/'}{index(c2)}"
         out.append(Rec(v["chromosome"], v["position"], v["ref"], tuple(alts), gt, v["rsid"] or "."))
@@ -280,10 +281,8 @@ def test_cyp2c19_missing_position_is_ambiguous_never_reference(match: Match, see
     expected = set()
     for name in candidates:
         for source in ("CPIC", "DPWG"):
-            try:
+            with contextlib.suppress(StopIteration):
                 expected.add(pc.lookup("CYP2C19", source, *name.split("/")))
-            except StopIteration:
-                pass
     assert {e["phenotype"] for e in edges} == expected
     cpic = next(a for a in pharmacogenomics(seeded, report.patient, "clopidogrel") if a.guideline == "CPIC")
     assert cpic.state == ("RECOMMENDATION" if len(expected) == 1 else "AMBIGUOUS")

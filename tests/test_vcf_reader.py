@@ -383,7 +383,7 @@ def test_position_index_overlaps() -> None:
 
 
 def _position_file(tmp_path: Path) -> tuple[Path, PositionIndex]:
-    rows = _many_rows(3000) + [
+    rows = [*_many_rows(3000),
         "chr7 140753330 . ACGTACGTACGT A 50 PASS . GT:DP 0/1:20",  # deletion spanning the target
         "chr7 140753336 . A T 50 PASS . GT:DP 0/1:30",
         "chr7 140753400 . A T 50 PASS . GT:DP 0/1:30",

@@ -94,7 +94,7 @@ def find_release(path: Path) -> CivicFiles:
             raise SourceFormatError(candidates[0], None, "a file name starting DD-Mon-YYYY-", candidates[0].name)
         files = CivicFiles(path, found.group(1))
     try:
-        files.version
+        _ = files.version  # parses the release date from the file names
     except ValueError as err:
         raise SourceFormatError(files.folder, None, "a release date DD-Mon-YYYY in the file names", files.prefix) from err
     missing = [p.name for p in files.all if not p.exists()]
@@ -120,7 +120,7 @@ def read_tsv(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[
                 line = reader.line_num
                 if len(fields) != width:
                     raise SourceFormatError(path, line, f"{width} tab-separated fields", f"{len(fields)} fields")
-                yield line, dict(zip(header, fields))
+                yield line, dict(zip(header, fields, strict=True))
     except UnicodeDecodeError as err:
         raise SourceFormatError(path, None, "UTF-8 text", repr(err.object[err.start : err.end])) from err
 

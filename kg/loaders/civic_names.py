@@ -120,12 +120,11 @@ def classify_variant(name: str) -> VariantName:
 
     if codon := _CODON.match(text):
         return VariantName("codon", codons=(int(codon.group("pos")),), amino_acid_ref=codon.group("ref"))
-    if codons := _CODONS.match(text):
-        if codons.group("ref") == codons.group("ref2"):
-            return VariantName(
-                "codon", codons=(int(codons.group("pos")), int(codons.group("pos2"))),
-                amino_acid_ref=codons.group("ref"),
-            )
+    if (codons := _CODONS.match(text)) and codons.group("ref") == codons.group("ref2"):
+        return VariantName(
+            "codon", codons=(int(codons.group("pos")), int(codons.group("pos2"))),
+            amino_acid_ref=codons.group("ref"),
+        )
 
     tokens = text.split(" ")
     fusion = None

@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
+from kg.identity.diseases import xref_keys
 from kg.loaders import statements
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.obo import OboTerm, TermEdges, read_terms, release_version
 from kg.loaders.owl import is_owl, read_owl
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import find_release_file
-from kg.identity.diseases import xref_keys
 
 SOURCE = "doid"
 LICENCE = "CC0 1.0 (Human Disease Ontology, disease-ontology.org)"

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
+from kg.identity.drugs import drug_key
 from kg.loaders import statements
 from kg.loaders.errors import SourceFormatError
-from kg.identity.drugs import drug_key
 from kg.loaders.pgx_common import drug_stage, load_validated, slug
 from kg.loaders.pgx_files import read_json, require
 from kg.loaders.release import LoadReport, SourceRelease, Stage
@@ -236,7 +236,7 @@ def evidence_rows(files: FdaFiles) -> Iterator[Row]:
 def drug_rows(files: FdaFiles) -> Iterator[Row]:
     seen: set[str] = set()
     for row in evidence_rows(files):
-        for did, name in zip(row["drugIds"], row["drugNames"]):
+        for did, name in zip(row["drugIds"], row["drugNames"], strict=True):
             if did not in seen:
                 seen.add(did)
                 yield {"id": did, "name": name.lower(), "pharmgkbId": None, "rxnormId": None,

@@ -79,7 +79,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                     path, reader.line_num, f"{width} tab-separated columns",
                     f"{len(row)} columns: {chr(9).join(row)[:160]}",
                 )
-            yield reader.line_num, dict(zip(header, row))
+            yield reader.line_num, dict(zip(header, row, strict=True))
 
 
 def gene_row(cells: dict[str, str], path: Path, line: int) -> dict[str, Any]:

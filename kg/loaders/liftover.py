@@ -61,7 +61,7 @@ class Liftover:
 
     def __init__(self, chain: Path) -> None:
         self.path = chain
-        handle: BinaryIO = gzip.open(chain, "rb") if chain.suffix == ".gz" else open(chain, "rb")  # type: ignore[assignment]
+        handle: BinaryIO = gzip.open(chain, "rb") if chain.suffix == ".gz" else open(chain, "rb")  # type: ignore[assignment]  # noqa: SIM115 (closed in the finally below)
         reader = _CountingReader(handle)
         try:
             self._lo = LiftOver(reader)  # closes the reader when done

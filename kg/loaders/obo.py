@@ -203,7 +203,7 @@ def _clauses(path: Path) -> Iterator[tuple[str | None, _Line, str, str]]:
     handle = open_text(path)
     with handle, read_errors(path, lambda: number + 1):
         stanza: str | None = None
-        for number, raw in enumerate(handle, start=1):  # noqa: B007 (number is read by read_errors)
+        for number, raw in enumerate(handle, start=1):
             text = raw.rstrip("\r\n")
             stripped = text.strip()
             if not stripped or stripped.startswith("!"):

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
@@ -87,7 +87,7 @@ class _TermTriples(Store):
         self.ontologies: list[str] = []
         self.values: dict[str, dict[URIRef, list[Any]]] = {}
 
-    def add(self, triple: Any, context: Any, quoted: bool = False) -> None:  # type: ignore[override]
+    def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
         subject, predicate, obj = triple
         if not isinstance(subject, URIRef):
             return
@@ -100,7 +100,7 @@ class _TermTriples(Store):
         if predicate in _KEPT and not (predicate == RDFS.subClassOf and not isinstance(obj, URIRef)):
             self.values.setdefault(str(subject), {}).setdefault(predicate, []).append(obj)
 
-    def __len__(self, context: Any = None) -> int:  # type: ignore[override]
+    def __len__(self, context: Any = None) -> int:
         return sum(len(v) for props in self.values.values() for v in props.values())
 
 
@@ -164,7 +164,8 @@ def _first_text(values: list[Any]) -> str | None:
     """One value, deterministically: the first (sorted) untagged or English one, else any."""
     items = values
     english = sorted(str(v) for v in items if not isinstance(v, Literal) or v.language in (None, "en"))
-    return (english or sorted(str(v) for v in items) or [None])[0]
+    ordered = english or sorted(str(v) for v in items)
+    return ordered[0] if ordered else None
 
 
 def _local_name(node: Any) -> str:
@@ -204,7 +205,8 @@ def read_owl(path: Path) -> OwlOntology:
     fmt = _FORMATS.get(_suffix(path), "xml")
     with reader, read_errors(path, lambda: reader.line):
         try:
-            graph.parse(source=reader, format=fmt, publicID=path.as_uri())
+            # a binary stream rdflib reads like a file (its stubs list IO[bytes], not RawIOBase)
+            graph.parse(source=cast(IO[bytes], reader), format=fmt, publicID=path.as_uri())
         except xml.sax.SAXParseException as err:
             raise SourceFormatError(path, err.getLineNumber(), "well-formed RDF/XML", err.getMessage()) from err
         except (ParserError, SyntaxError, ValueError) as err:  # rdflib turtle/RDF-level errors

@@ -81,7 +81,7 @@ def numbered_tsv(path: Path, expected_header: Sequence[str] | None = None) -> It
     opener = gzip.open if path.name.endswith(".gz") else open
     line = 0
     try:
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:  # type: ignore[operator]
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
             header = next(reader, None)
             line = 1
@@ -101,7 +101,7 @@ def numbered_tsv(path: Path, expected_header: Sequence[str] | None = None) -> It
                     raise SourceFormatError(
                         path, line, f"{width} tab-separated columns", f"{len(row)} columns: {_clip(row)}"
                     )
-                yield line, dict(zip(header, row))
+                yield line, dict(zip(header, row, strict=True))
     except (EOFError, gzip.BadGzipFile, zlib.error) as err:
         raise SourceFormatError(path, line + 1, "a complete gzip stream", f"{type(err).__name__}: {err}") from err
     except UnicodeDecodeError as err:
@@ -125,7 +125,7 @@ def split_list(text: str | None, sep: str = ";") -> list[str]:
 class _TextExtractor(HTMLParser):
     """Plain text from PharmGKB's small recommendation HTML (p, h4, ul/ol/li, table, br)."""
 
-    _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "thead", "tbody", "tr"}
+    _BLOCK = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "thead", "tbody", "tr"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -228,7 +228,7 @@ def haplotype_rows(files: PharmcatFiles, tables: PhenotypeSummary) -> Iterator[R
             defined.add((definition.gene, name))
             defs: list[Row] = []
             if not reference:
-                for locus, cell in zip(definition.loci, allele.alleles):
+                for locus, cell in zip(definition.loci, allele.alleles, strict=True):
                     if cell is None:
                         continue
                     iupac = len(cell) == 1 and cell not in "ACGT"

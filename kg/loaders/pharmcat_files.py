@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kg.identity.variants import canonical_chrom
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.pgx_files import read_json, require
-from kg.identity.variants import canonical_chrom
 from kg.pharmcat.alleles import IUPAC, Exemption, GeneDefinition, NamedAllele, VariantLocus, is_wobble
 from kg.pharmcat.phenotypes import DiplotypeRecord, GenePhenotypes, diplotype_table_key
 

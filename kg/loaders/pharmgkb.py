@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
+from kg.identity.drugs import drug_key
 from kg.loaders import statements
 from kg.loaders.errors import SourceFormatError
-from kg.identity.drugs import drug_key
 from kg.loaders.pgx_common import drug_stage, load_validated
 from kg.loaders.pgx_files import numbered_tsv, read_tsv, split_list
 from kg.loaders.release import LoadReport, SourceRelease, Stage
@@ -241,7 +241,7 @@ def drug_rows(files: PharmgkbFiles) -> Iterator[Row]:
         sources.append(label_rows(files.labels))
     for rows in sources:
         for row in rows:
-            for name, did in zip(row["props"]["therapies"], row["drugIds"]):
+            for name, did in zip(row["props"]["therapies"], row["drugIds"], strict=True):
                 wanted.setdefault(did, name)
     if files.drugs is not None:
         for row in read_tsv(files.drugs, DRUG_COLUMNS):

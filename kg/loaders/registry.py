@@ -56,4 +56,4 @@ def spec_for(name: str) -> SourceSpec:
 def loader_for(name: str) -> LoaderModule:
     """The loader module of a source; a missing dependency of it raises (ImportError), never skips."""
     module = importlib.import_module(spec_for(name).module)
-    return module  # type: ignore[return-value]
+    return module

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
@@ -234,7 +234,7 @@ def _activate(graph: Graph, release: SourceRelease) -> list[str]:
     """Make the release visible, then retire older releases of the same source."""
     graph.write(
         "MATCH (s:Source {key: $key}) SET s.status = 'active', s.loadedAt = coalesce(s.loadedAt, $now)",
-        key=release.key, now=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        key=release.key, now=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     older = graph.read(
         "MATCH (s:Source {name: $name}) WHERE s.key <> $key RETURN s.key AS key", name=release.name, key=release.key

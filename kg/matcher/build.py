@@ -133,7 +133,7 @@ def detect_build(header: str) -> BuildCheck:
             b = _name_build(attrs["assembly"])
             if b is not None:
                 votes.setdefault(b, []).append(f"contig {name} assembly={attrs['assembly']}")
-    against = {b: ev for b, ev in votes.items() if b is not Build.GRCH38}
+    against: dict[Build, list[str]] = {b: ev for b, ev in votes.items() if b is not Build.GRCH38}
     if against:
         worst = max(against, key=lambda b: len(against[b]))
         return BuildCheck(worst, against[worst][:4] + votes.get(Build.GRCH38, [])[:2], against)

@@ -34,8 +34,8 @@ import os
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ class CoarseVariant:
     allele_ids: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> "CoarseVariant":
+    def of(cls, row: dict[str, Any]) -> CoarseVariant:
         changes = row.get("proteinChanges") or ([row["proteinChange"]] if row.get("proteinChange") else [])
         region = None
         if row.get("chrom") and row.get("start") is not None:
@@ -150,7 +150,7 @@ class Knowledge:
             breaks = np.flatnonzero(np.diff(pos) > MERGE_GAP)
             starts = np.concatenate(([pos[0]], pos[breaks + 1])).tolist()
             ends = np.concatenate((pos[breaks], [pos[-1]])).tolist()
-            out.extend(Interval(chrom, s, e) for s, e in zip(starts, ends))
+            out.extend(Interval(chrom, s, e) for s, e in zip(starts, ends, strict=True))
         for v in self.coarse:
             for allele_id in v.allele_ids:
                 allele = parse_variant_id(allele_id)

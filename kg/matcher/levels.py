@@ -24,8 +24,9 @@ hemizygous) genotype. Pure functions: the graph reads happen in kg/matcher/match
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from kg.identity.protein import consequences_of_change, first_codon, protein_key
 from kg.identity.variants import Allele
@@ -75,7 +76,7 @@ class ExactHit:
     functions: tuple[dict[str, Any], ...] = ()
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> "ExactHit":
+    def of(cls, row: dict[str, Any]) -> ExactHit:
         v = row["variant"]
         changes = v.get("proteinChanges") or ([v["proteinChange"]] if v.get("proteinChange") else [])
         genes = {g for g in row.get("genes") or () if g} | ({v["gene"]} if v.get("gene") else set())

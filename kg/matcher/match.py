@@ -33,8 +33,7 @@ from kg.matcher.genotype import Genotype
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
 from kg.matcher.levels import ExactHit, Link, Observed, match_allele
 from kg.matcher.pgx.outside_calls import parse_outside_calls
-from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, \
-    vcf_results
+from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, vcf_results
 from kg.matcher.positions import PositionIndex
 from kg.matcher.report import MatchedVariant, MatchReport
 from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf
@@ -185,7 +184,7 @@ class _CallsVcf(PatientVcf):
     allele_less: list[Genotype]
 
     @classmethod
-    def of(cls, vcf: PatientVcf) -> "_CallsVcf":
+    def of(cls, vcf: PatientVcf) -> _CallsVcf:
         out = cls(vcf.path, vcf.sample, vcf.samples, vcf.kind, vcf.header, vcf.build, vcf.threads)
         out.allele_less = []
         return out
@@ -264,7 +263,7 @@ def _diplotype_rows(graph: Graph, genes: list[GeneResult],
     for g in genes:
         kept = []
         for p in g.phenotypes:
-            if p.phenotype_id in present or p.phenotype == NO_RESULT and p.phenotype_id == f"{g.gene}:{NO_RESULT}":
+            if p.phenotype_id in present or (p.phenotype == NO_RESULT and p.phenotype_id == f"{g.gene}:{NO_RESULT}"):
                 kept.append(p)
             elif p.lookup != "diplotype":
                 g.warnings.append(f"{g.gene}: Phenotype {p.phenotype_id} is not in the graph (another PharmCAT "

@@ -28,9 +28,9 @@ nodes:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from kg.matcher.genotype import Genotype
 from kg.matcher.pgx.caller import OUTSIDE_CALL_GENES, GeneCall, call_genes
@@ -97,7 +97,7 @@ class PgxData:
     tables: PhenotypeTables
 
     @classmethod
-    def from_stored(cls, release: str, definitions: list[str], tables: list[str]) -> "PgxData":
+    def from_stored(cls, release: str, definitions: list[str], tables: list[str]) -> PgxData:
         """From the stored JSON texts of one release (kg.queries.matching.pgx_knowledge)."""
         parsed = [definition_from_json(text) for text in definitions]
         return cls(release, {d.gene: d for d in parsed}, PhenotypeTables(table_from_json(t) for t in tables))
@@ -156,7 +156,7 @@ def vcf_results(data: PgxData, genotypes: Mapping[tuple[str, int], Genotype],
 def _from_call(call: GeneCall, tables: PhenotypeTables) -> GeneResult:
     candidates = [c.name for c in call.candidates]
     if call.haplotypes and not call.diplotypes:
-        diplotype = " ; ".join(call.haplotypes)  # DPYD unphased haplotype list
+        diplotype: str | None = " ; ".join(call.haplotypes)  # DPYD unphased haplotype list
     elif call.best is not None:
         diplotype = call.best
     else:

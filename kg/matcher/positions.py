@@ -33,9 +33,11 @@ import tempfile
 import time
 import zlib
 from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
-from typing import Iterable, Iterator, Literal
+from typing import Literal
 
 import numpy as np
 from cyvcf2 import VCF, Variant
@@ -55,7 +57,7 @@ class Interval:
     end: int
 
     @classmethod
-    def point(cls, chrom: str, pos: int) -> "Interval":
+    def point(cls, chrom: str, pos: int) -> Interval:
         return cls(canonical_chrom(chrom), pos, pos)
 
 
@@ -82,7 +84,7 @@ class PositionIndex:
                     ends.append(e)
 
     @classmethod
-    def from_positions(cls, positions: Iterable[tuple[str, int]]) -> "PositionIndex":
+    def from_positions(cls, positions: Iterable[tuple[str, int]]) -> PositionIndex:
         return cls(Interval.point(c, p) for c, p in positions)
 
     @property
@@ -107,7 +109,7 @@ class PositionIndex:
 
     def intervals(self) -> Iterator[Interval]:
         for chrom, starts in self._starts.items():
-            for s, e in zip(starts, self._ends[chrom]):
+            for s, e in zip(starts, self._ends[chrom], strict=True):
                 yield Interval(chrom, s + 1, e)
 
     def query_regions(self, max_gap: int = 5000) -> list[Interval]:
@@ -120,7 +122,7 @@ class PositionIndex:
         for chrom, starts in self._starts.items():
             ends = self._ends[chrom]
             cur_s, cur_e = starts[0], ends[0]
-            for s, e in zip(starts[1:], ends[1:]):
+            for s, e in zip(starts[1:], ends[1:], strict=True):
                 if s - cur_e <= max_gap:
                     cur_e = max(cur_e, e)
                 else:
@@ -133,7 +135,7 @@ class PositionIndex:
 def _interval(t: tuple[str, int] | tuple[str, int, int]) -> Interval:
     if len(t) == 2:
         return Interval.point(t[0], t[1])
-    return Interval(canonical_chrom(t[0]), t[1], t[2])  # type: ignore[misc]
+    return Interval(canonical_chrom(t[0]), t[1], t[2])
 
 
 @dataclass
@@ -207,7 +209,7 @@ class TemporaryIndex:
     def close(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> "TemporaryIndex":
+    def __enter__(self) -> TemporaryIndex:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -369,9 +371,9 @@ class _Scan:
         names[np.arange(width) >= clen[:, None]] = 0
         same = np.zeros(len(ds), bool)
         same[1:] = (names[1:] == names[:-1]).all(axis=1) & (clen[1:] == clen[:-1])
-        runs = np.flatnonzero(~same).tolist() + [len(ds)]
+        runs = [*np.flatnonzero(~same).tolist(), len(ds)]
         out: list[bytes] = []
-        for r0, r1 in zip(runs[:-1], runs[1:]):
+        for r0, r1 in pairwise(runs):
             raw = buf[ds[r0] : t1[r0]]
             canon = self._canon.get(raw)
             if canon is None:

@@ -64,7 +64,7 @@ class MatchReport:
         out = asdict(self)
         out["variants_matched"] = self.variants_matched
         out["genes_called"] = self.genes_called
-        for gene, result in zip(out["genes"], self.genes):
+        for gene, result in zip(out["genes"], self.genes, strict=True):
             gene["called"] = result.called
         return out
 

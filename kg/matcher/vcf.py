@@ -23,10 +23,10 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Iterable, Iterator
 from urllib.parse import unquote
 
 from cyvcf2 import VCF, Variant

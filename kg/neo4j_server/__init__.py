@@ -9,6 +9,7 @@ Bolt answers. ``stop`` asks the launcher to stop, waits, and kills what is left,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -175,10 +176,8 @@ def stop(settings: Settings, timeout: float = 120.0) -> bool:
     else:
         os.kill(pid, signal.SIGKILL)
         time.sleep(0.5)
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reap if it was our child
-    except ChildProcessError:
-        pass
     (home_dir(settings) / "run" / "neo4j.pid").unlink(missing_ok=True)
     return True
 

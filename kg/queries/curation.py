@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kg.db import Graph
@@ -147,7 +147,7 @@ RETURN {EVIDENCE_PROJECTION} AS evidence
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def submit_evidence(graph: Graph, sub: Submission) -> EvidenceView:

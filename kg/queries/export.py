@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from rdflib import RDF, RDFS, Graph as RdfGraph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, Literal, Namespace, URIRef
+from rdflib import Graph as RdfGraph
 
 from kg.db import Graph
 from kg.queries.explore import Subgraph, neighborhood

@@ -11,6 +11,8 @@ change, consequences, ClinVar classification, CIViC functional evidence).
 
 from __future__ import annotations
 
+from typing import Any
+
 from kg.db import Graph
 from kg.queries.visibility import VISIBLE_EVIDENCE
 
@@ -101,23 +103,23 @@ RETURN collect(p.id) AS ids
 """
 
 
-def knowledge_state(graph: Graph) -> dict:  # type: ignore[type-arg]
+def knowledge_state(graph: Graph) -> dict[str, Any]:
     return graph.read(KNOWLEDGE_STATE)[0]
 
 
-def exact_positions(graph: Graph) -> list[dict]:  # type: ignore[type-arg]
+def exact_positions(graph: Graph) -> list[dict[str, Any]]:
     return graph.read(EXACT_POSITIONS)
 
 
-def coarse_variants(graph: Graph) -> list[dict]:  # type: ignore[type-arg]
+def coarse_variants(graph: Graph) -> list[dict[str, Any]]:
     return [row["variant"] for row in graph.read(COARSE_VARIANTS)]
 
 
-def gene_spans(graph: Graph, genes: list[str]) -> list[dict]:  # type: ignore[type-arg]
+def gene_spans(graph: Graph, genes: list[str]) -> list[dict[str, Any]]:
     return graph.read(GENE_SPANS, genes=genes) if genes else []
 
 
-def pgx_knowledge(graph: Graph) -> dict | None:  # type: ignore[type-arg]
+def pgx_knowledge(graph: Graph) -> dict[str, Any] | None:
     """``{"release", "definitions", "tables"}``: the stored JSON of the newest active release that
     holds allele definitions (one is active at a time; a seed and a real release never both), or
     None when no active release holds any."""
@@ -129,7 +131,7 @@ def pgx_knowledge(graph: Graph) -> dict | None:  # type: ignore[type-arg]
     return {"release": newest["release"], "definitions": newest["json"], "tables": tables}
 
 
-def exact_hits(graph: Graph, ids: list[str]) -> list[dict]:  # type: ignore[type-arg]
+def exact_hits(graph: Graph, ids: list[str]) -> list[dict[str, Any]]:
     return graph.read(EXACT_HITS, ids=ids) if ids else []
 
 

@@ -9,7 +9,7 @@ no Source.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kg.db import Graph
@@ -68,7 +68,7 @@ RETURN links
 
 
 def store_match(graph: Graph, patient: str, *, sample: str, vcf: str,
-                variants: list[Mapping[str, Any]], diplotypes: list[Mapping[str, Any]],
+                variants: Sequence[Mapping[str, Any]], diplotypes: Sequence[Mapping[str, Any]],
                 no_result_genes: list[str], diseases: list[str]) -> None:
     """Replace the patient's links in one transaction. ``variants`` rows: ``{variant, props}``;
     ``diplotypes`` rows: ``{phenotype, props}``."""

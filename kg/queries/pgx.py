@@ -23,7 +23,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from kg.db import Graph
 from kg.queries.answers import (
@@ -101,7 +101,8 @@ class GeneCallSummary:
         (never pick one); CPIC and DPWG may name the same result differently: CPIC's name first."""
         if self.ambiguous:
             return self.phenotypes[0] if len(self.phenotypes) == 1 else None
-        return (self.phenotypes_for("CPIC") or self.phenotypes or [None])[0]
+        named = self.phenotypes_for("CPIC") or self.phenotypes
+        return named[0] if named else None
 
     def phenotypes_for(self, guideline: str) -> list[str]:
         """The phenotypes that apply under one guideline (edges without a guideline apply to all)."""
@@ -157,7 +158,7 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
         patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no calls stored
     for row in rows:
         call = row["call"] or {}
-        gene = row["gene"] or call.get("gene")
+        gene = cast(str, row["gene"] or call.get("gene"))  # every Phenotype node has a gene (kg/loaders/pharmcat.py)
         summary = calls.get(gene)
         if summary is None:
             summary = calls[gene] = GeneCallSummary(

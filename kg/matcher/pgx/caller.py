@@ -32,8 +32,9 @@ for the CPIC "two lowest activity values" phenotype, see :mod:`kg.matcher.pgx.ph
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal, cast
 
 from kg.identity.variants import normalize
 from kg.matcher.genotype import Genotype
@@ -242,9 +243,11 @@ def _translate(locus: VariantLocus, vocab: frozenset[str], g: Genotype, allele: 
     known = _known_bases((locus.position, locus.ref), (g.pos, g_ref))
     key = _variant_key(locus.chrom, g.pos, g_ref, allele, known)
     for word in vocab:
-        if word != locus.ref and len(word) >= 1 and not is_wobble(word):
-            if _variant_key(locus.chrom, locus.position, locus.ref, word, known) == key:
-                return word
+        if (
+            word != locus.ref and len(word) >= 1 and not is_wobble(word)
+            and _variant_key(locus.chrom, locus.position, locus.ref, word, known) == key
+        ):
+            return word
     return None
 
 
@@ -307,7 +310,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
     sample = _Sample([], {}, {}, [], [], [])
     for i, locus in enumerate(definition.loci):
         vocab = compiled.vocab[i]
-        base = dict(chrom=locus.chrom, position=locus.position, rsid=locus.rsid, ref=locus.ref)
+        base: dict[str, Any] = dict(chrom=locus.chrom, position=locus.position, rsid=locus.rsid, ref=locus.ref)
         if locus.key in ignored_keys:
             sample.ignored.append(i)
             sample.positions.append(PositionCall(**base, status="ignored"))
@@ -319,7 +322,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
             continue
         raw = tuple(g.alleles)
         where = None if g.pos == locus.position else g.pos
-        common = dict(base, sample_alleles=raw, phased=g.phased, vcf_position=where)
+        common: dict[str, Any] = dict(base, sample_alleles=raw, phased=g.phased, vcf_position=where)
         if g.is_no_call or not raw:
             sample.missing.append(i)
             sample.positions.append(PositionCall(**common, status="no_call"))
@@ -342,7 +345,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
         translated = tuple(_translate(locus, vocab, g, a) for a in raw if a is not None)
         as_reference = False
         if any(t is None for t in translated):
-            novel = [a for a, t in zip(raw, translated) if t is None]
+            novel = [a for a, t in zip(raw, translated, strict=True) if t is None]
             if definition.gene in TREAT_UNDOCUMENTED_AS_REFERENCE:
                 translated = tuple(locus.ref if t is None else t for t in translated)
                 as_reference = True
@@ -360,7 +363,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
             PositionCall(**common, status="called", definition_alleles=translated,
                          treated_as_reference=as_reference)
         )
-        sample.alleles[i] = tuple(t if t is not None else f"?{a}" for t, a in zip(translated, raw))
+        sample.alleles[i] = tuple(t if t is not None else f"?{a}" for t, a in zip(translated, raw, strict=True))
         sample.phased_flags[i] = g.phased
     if not sample.haploid and any(len(a) == 1 for a in sample.alleles.values()):
         sample.warnings.append(
@@ -411,7 +414,8 @@ def _prepare_alleles(
             (partial if score else uncallable).append(na.name)
         if score == 0 and not na.reference:
             continue
-        effective = {i: ca.accepts[i] for i in ca.nonfill if i in available}  # type: ignore[misc]
+        # nonfill loci are defined ones, whose accepts is never None
+        effective = {i: cast(frozenset[str], ca.accepts[i]) for i in ca.nonfill if i in available}
         prepared.append(_Prepared(na.name, na.reference, score, effective, lost))
     return prepared, uncallable, partial
 
@@ -435,8 +439,8 @@ def _viable_diplotypes(
 
     if haploid:
         values = {i: a[0] for i, a in genotype.items()}
-        off = {i for i, k in values.items() if k not in fill[i]}
-        return [(p, None, True) for p in alleles if fits(p, values, off)]
+        off_reference = {i for i, k in values.items() if k not in fill[i]}
+        return [(p, None, True) for p in alleles if fits(p, values, off_reference)]
 
     diploid = {i: (a[0], a[-1]) for i, a in genotype.items()}
     # positions where neither strand carries the reference: an allele must be defined there

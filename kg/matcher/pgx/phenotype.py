@@ -16,8 +16,9 @@ knows). For DPWG, CPIC normal-function alleles other than the reference are read
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from kg.pharmcat.alleles import allele_sort_key
 from kg.pharmcat.phenotypes import SOURCES, GenePhenotypes
