@@ -47,17 +47,20 @@ class CurationStatus(enum.Enum):
 @strawberry.input(description="One evidence item as a curator states it; references must resolve in the graph.")
 class EvidenceInput:
     variant: str = strawberry.field(
-        description="A MolecularProfile id, or a variant as `variant` reads it (7-140753336-A-T, rsID, HGVS, BRAF V600E).")
+        description="A MolecularProfile id, or a variant as `variant` reads it (7-140753336-A-T, rsID, HGVS, BRAF V600E)."
+    )
     disease: str = strawberry.field(
         description="A disease as `disease` reads it (DOID:1909, doid_1909, name, synonym, MESH:D008545); an obsolete "
-        "term is recorded as its replacement.")
+        "term is recorded as its replacement."
+    )
     type: str = strawberry.field(description=f"One of {', '.join(curation.EVIDENCE_TYPES)}.")
     significance: str
     direction: str = strawberry.field(description="supports | does not support")
     statement: str
     submitter: str
     drug: str | None = strawberry.field(
-        default=None, description="A drug as `drug` reads it: name, synonym or id (required for predictive).")
+        default=None, description="A drug as `drug` reads it: name, synonym or id (required for predictive)."
+    )
     level: str | None = None
     origin: str | None = None
     pmids: list[str] = strawberry.field(default_factory=list)
@@ -78,7 +81,10 @@ def _evidence_error(err: Exception) -> Exception:
 class CurationQuery:
     @strawberry.field(description="Curated evidence by status (SUBMITTED: the moderation queue), in id order.")
     async def curated_evidence(
-        self, info: Info[Context, None], status: CurationStatus = CurationStatus.SUBMITTED, first: int = 20,
+        self,
+        info: Info[Context, None],
+        status: CurationStatus = CurationStatus.SUBMITTED,
+        first: int = 20,
         after: str | None = None,
     ) -> EvidenceConnection:
         if not 0 <= first <= knowledge.MAX_PAGE:
@@ -86,19 +92,30 @@ class CurationQuery:
         page = await info.context.run(curation.curated_page, status.value, first, cursors.decode("curated", after))
         edges = [EvidenceEdge(cursor=cursors.encode("curated", e.id), node=to_type(Evidence, e)) for e in page.items]
         return EvidenceConnection(
-            edges=edges, total_count=page.total,
+            edges=edges,
+            total_count=page.total,
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
         )
 
 
 @strawberry.type
 class CurationMutation:
-    @strawberry.mutation(description="Submit one evidence item; it stays SUBMITTED (invisible to answers) until moderated.")
+    @strawberry.mutation(
+        description="Submit one evidence item; it stays SUBMITTED (invisible to answers) until moderated."
+    )
     async def submit_evidence(self, info: Info[Context, None], input: EvidenceInput) -> Evidence:
         submission = curation.Submission(
-            target=input.variant, disease=input.disease, type=input.type, significance=input.significance,
-            direction=input.direction, statement=input.statement, submitter=input.submitter, drug=input.drug,
-            level=input.level, origin=input.origin, pmids=list(input.pmids),
+            target=input.variant,
+            disease=input.disease,
+            type=input.type,
+            significance=input.significance,
+            direction=input.direction,
+            statement=input.statement,
+            submitter=input.submitter,
+            drug=input.drug,
+            level=input.level,
+            origin=input.origin,
+            pmids=list(input.pmids),
         )
         try:
             row = await info.context.run(curation.submit_evidence, submission)

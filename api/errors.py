@@ -22,10 +22,15 @@ def bad_input(message: str) -> GraphQLError:
 
 def unresolved(err: Unresolved) -> GraphQLError:
     """BAD_INPUT for an argument that names no entity or several; ``candidates`` lists the several."""
-    return GraphQLError(str(err), extensions={
-        "code": "BAD_INPUT", "entity": err.entity, "query": err.query,
-        "candidates": [{"id": c.id, "name": c.name, "matchedAs": c.matched_as} for c in err.candidates],
-    })
+    return GraphQLError(
+        str(err),
+        extensions={
+            "code": "BAD_INPUT",
+            "entity": err.entity,
+            "query": err.query,
+            "candidates": [{"id": c.id, "name": c.name, "matchedAs": c.matched_as} for c in err.candidates],
+        },
+    )
 
 
 def not_found(message: str) -> GraphQLError:
@@ -42,8 +47,14 @@ GRAPHQL_VALIDATION = "GRAPHQL_VALIDATION"
 
 def internal(error: GraphQLError, message: str) -> GraphQLError:
     """``error`` masked: its place in the query kept, its message and cause replaced."""
-    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
-                        extensions={"code": INTERNAL})
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": INTERNAL},
+    )
 
 
 def code_of(error: GraphQLError) -> str:

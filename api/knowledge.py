@@ -62,7 +62,9 @@ class KnowledgeQuery:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
         return to_types(Variant, hits)
 
-    @strawberry.field(description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several.")
+    @strawberry.field(
+        description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several."
+    )
     async def variant(self, info: Info[Context, None], query: str) -> Variant | None:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
         if len(hits) > 1:
@@ -87,7 +89,9 @@ class KnowledgeQuery:
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
         return to_types(Disease, [knowledge.found_disease(m) for m in matches])
 
-    @strawberry.field(description="The one disease a text names (as in `diseases`); null if none, BAD_INPUT if several.")
+    @strawberry.field(
+        description="The one disease a text names (as in `diseases`); null if none, BAD_INPUT if several."
+    )
     async def disease(self, info: Info[Context, None], query: str) -> Disease | None:
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
         match = _one(matches, "disease", query)

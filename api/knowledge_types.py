@@ -22,25 +22,33 @@ class Count:
     pass
 
 
-@derived(knowledge.EvidenceSummary,
-         description="Visible (accepted, active-release) evidence about a variant, directly or via its profiles.")
+@derived(
+    knowledge.EvidenceSummary,
+    description="Visible (accepted, active-release) evidence about a variant, directly or via its profiles.",
+)
 class EvidenceSummary:
     pass
 
 
-@derived(knowledge.MolecularProfileRef, description="A CIViC molecular profile: one variant, a combination, or a category.")
+@derived(
+    knowledge.MolecularProfileRef, description="A CIViC molecular profile: one variant, a combination, or a category."
+)
 class MolecularProfileRef:
     pass
 
 
-@derived(knowledge.VariantView, name="Variant",
-         description="A variant: GRCh38 allele (GRCh38:chr7:140753336:A:T) or a CIViC codon/gene-level category.")
+@derived(
+    knowledge.VariantView,
+    name="Variant",
+    description="A variant: GRCh38 allele (GRCh38:chr7:140753336:A:T) or a CIViC codon/gene-level category.",
+)
 class Variant:
     pass
 
 
-@derived(knowledge.GeneView, name="Gene",
-         description="A gene (HGNC), found by current symbol, previous symbol or alias.")
+@derived(
+    knowledge.GeneView, name="Gene", description="A gene (HGNC), found by current symbol, previous symbol or alias."
+)
 class Gene:
     pass
 
@@ -50,8 +58,11 @@ class Drug:
     pass
 
 
-@derived(knowledge.DiseaseView, name="Disease",
-         description="A disease (Disease Ontology term, or MONDO) with its place in the IS_A hierarchy.")
+@derived(
+    knowledge.DiseaseView,
+    name="Disease",
+    description="A disease (Disease Ontology term, or MONDO) with its place in the IS_A hierarchy.",
+)
 class Disease:
     if TYPE_CHECKING:  # derived from DiseaseView at run time (api/derive.py); declared here for mypy only
         id: str
@@ -70,14 +81,18 @@ class Release:
     pass
 
 
-@derived(knowledge.NodeRef,
-         description="A node an evidence item is ABOUT: molecular profile, variant, gene or phenotype.")
+@derived(
+    knowledge.NodeRef, description="A node an evidence item is ABOUT: molecular profile, variant, gene or phenotype."
+)
 class NodeRef:
     pass
 
 
-@derived(knowledge.EvidenceView, name="Evidence",
-         description="One graded evidence item (or assertion), with its links and the releases behind it.")
+@derived(
+    knowledge.EvidenceView,
+    name="Evidence",
+    description="One graded evidence item (or assertion), with its links and the releases behind it.",
+)
 class Evidence:
     pass
 
@@ -104,9 +119,13 @@ class EvidenceConnection:
 @strawberry.input(description="Every field narrows the result; disease includes its descendants (IS_A*).")
 class EvidenceFilter:
     gene: str | None = None
-    variant: str | None = strawberry.field(default=None, description="A variant id (GRCh38:chr7:140753336:A:T or 7-140753336-A-T).")
+    variant: str | None = strawberry.field(
+        default=None, description="A variant id (GRCh38:chr7:140753336:A:T or 7-140753336-A-T)."
+    )
     drug: str | None = strawberry.field(default=None, description="A drug name or synonym.")
-    disease: str | None = strawberry.field(default=None, description="A disease id (DOID:1909) or name; descendants included.")
+    disease: str | None = strawberry.field(
+        default=None, description="A disease id (DOID:1909) or name; descendants included."
+    )
     type: str | None = None
     level: str | None = None
     significance: str | None = None

@@ -15,7 +15,9 @@ from api.context import Context
 from kg.queries.knowledge import DiseaseView, disease_relatives
 
 
-def context_loader(info: Info[Context, None], name: str, load: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
+def context_loader(
+    info: Info[Context, None], name: str, load: Callable[[list[Any]], Awaitable[list[Any]]]
+) -> DataLoader:
     """The request's loader called ``name``, made from ``load`` the first time it is asked for."""
     loaders: dict[str, DataLoader] = vars(info.context).setdefault("loaders", {})
     if name not in loaders:

@@ -28,7 +28,10 @@ class Metrics:
             "kg_http_requests_total", "HTTP requests", ["path", "method", "status"], registry=self.registry
         )
         self.latency = Histogram(
-            "kg_http_request_seconds", "HTTP request latency", ["path"], registry=self.registry,
+            "kg_http_request_seconds",
+            "HTTP request latency",
+            ["path"],
+            registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.graphql_errors = Counter(

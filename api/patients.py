@@ -38,13 +38,19 @@ class PgxAnswer:
     pass
 
 
-@derived(therapy.EvidenceAnswer, name="EvidenceFinding",
-         description="A predictive, diagnostic or prognostic evidence item or assertion for the patient.")
+@derived(
+    therapy.EvidenceAnswer,
+    name="EvidenceFinding",
+    description="A predictive, diagnostic or prognostic evidence item or assertion for the patient.",
+)
 class EvidenceFinding:
     pass
 
 
-@derived(risk.RiskFinding, description="A germline finding: pathogenic / likely pathogenic (or, when asked, the others apart).")
+@derived(
+    risk.RiskFinding,
+    description="A germline finding: pathogenic / likely pathogenic (or, when asked, the others apart).",
+)
 class RiskFinding:
     pass
 
@@ -79,7 +85,9 @@ class Patient:
         return to_types(EvidenceFinding, await _guarded(info, therapy.targeted_therapies, self.id, disease))
 
     @strawberry.field(description="Diagnostic and prognostic evidence for the patient's variants.")
-    async def diagnostic_prognostic(self, info: Info[Context, None], disease: str | None = None) -> list[EvidenceFinding]:
+    async def diagnostic_prognostic(
+        self, info: Info[Context, None], disease: str | None = None
+    ) -> list[EvidenceFinding]:
         return to_types(EvidenceFinding, await _guarded(info, therapy.diagnostic_prognostic, self.id, disease))
 
     @strawberry.field(description="Pathogenic / likely pathogenic germline findings; others only with includeNonRisk.")

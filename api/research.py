@@ -38,20 +38,25 @@ class Direction(enum.Enum):
 ExportFormat = export.ExportFormat
 
 
-@derived(explore.Node, name="GraphNode",
-         description="A node: its key (Gene symbol, Source key, otherwise id), kind and properties.")
+@derived(
+    explore.Node,
+    name="GraphNode",
+    description="A node: its key (Gene symbol, Source key, otherwise id), kind and properties.",
+)
 class GraphNode:
     pass
 
 
-@derived(explore.Edge, name="GraphEdge",
-         description="A relationship start -[type]-> end, its ends named by key and label.")
+@derived(
+    explore.Edge, name="GraphEdge", description="A relationship start -[type]-> end, its ends named by key and label."
+)
 class GraphEdge:
     pass
 
 
-@derived(explore.Subgraph,
-         description="A node's neighbourhood, breadth first; truncated when the node limit stopped it.")
+@derived(
+    explore.Subgraph, description="A node's neighbourhood, breadth first; truncated when the node limit stopped it."
+)
 class Subgraph:
     pass
 
@@ -71,14 +76,19 @@ class CohortPhenotypes:
     pass
 
 
-@derived(cohort.ActionablePatient,
-         description="A patient with actionable findings: the evidence and recommendations behind them.")
+@derived(
+    cohort.ActionablePatient,
+    description="A patient with actionable findings: the evidence and recommendations behind them.",
+)
 class ActionablePatient:
     pass
 
 
-@derived(cohort.Actionable, name="CohortActionable",
-         description="Patients with actionable findings for a drug and/or a disease, in patient-id order.")
+@derived(
+    cohort.Actionable,
+    name="CohortActionable",
+    description="Patients with actionable findings for a drug and/or a disease, in patient-id order.",
+)
 class CohortActionable:
     page_info: PageInfo
 
@@ -100,7 +110,9 @@ async def _run(info: Info[Context, None], fn: Callable[..., T], *args: Any, **kw
 
 @strawberry.type
 class ResearchQuery:
-    @strawberry.field(description="A node and what lies within `depth` relationships (<= 3), at most `limit` nodes (<= 500).")
+    @strawberry.field(
+        description="A node and what lies within `depth` relationships (<= 3), at most `limit` nodes (<= 500)."
+    )
     async def neighbors(
         self,
         info: Info[Context, None],
@@ -111,8 +123,16 @@ class ResearchQuery:
         depth: int = 1,
         limit: int = 50,
     ) -> Subgraph:
-        sub = await _run(info, explore.neighborhood, id, label=label, relationship_types=relationship_types,
-                         direction=direction.value, depth=depth, limit=limit)
+        sub = await _run(
+            info,
+            explore.neighborhood,
+            id,
+            label=label,
+            relationship_types=relationship_types,
+            direction=direction.value,
+            depth=depth,
+            limit=limit,
+        )
         return to_type(Subgraph, sub)
 
     @strawberry.field(
@@ -131,8 +151,18 @@ class ResearchQuery:
         limit: int = 10,
         shortest: bool = True,
     ) -> list[GraphPath]:
-        found = await _run(info, explore.find_paths, from_, to, from_label=from_label, to_label=to_label,
-                           relationship_types=relationship_types, max_hops=max_hops, limit=limit, shortest=shortest)
+        found = await _run(
+            info,
+            explore.find_paths,
+            from_,
+            to,
+            from_label=from_label,
+            to_label=to_label,
+            relationship_types=relationship_types,
+            max_hops=max_hops,
+            limit=limit,
+            shortest=shortest,
+        )
         return to_types(GraphPath, found)
 
     @strawberry.field(description="Patients per called phenotype of a gene, with up to `limit` (<= 1000) ids each.")
@@ -161,8 +191,9 @@ class ResearchQuery:
             raise bad_input("give a drug, a disease, or both")
         if not 0 <= first <= cohort.MAX_PATIENTS:
             raise bad_input(f"first must be between 0 and {cohort.MAX_PATIENTS}, got {first}")
-        result = await info.context.run(cohort.cohort_actionable, drug=drug, disease=disease, first=first,
-                                        after=cursors.decode("patient", after))
+        result = await info.context.run(
+            cohort.cohort_actionable, drug=drug, disease=disease, first=first, after=cursors.decode("patient", after)
+        )
         end = cursors.encode("patient", result.patients[-1].id) if result.patients else None
         return to_type(CohortActionable, result, page_info=PageInfo(has_next_page=result.has_next, end_cursor=end))
 

@@ -76,13 +76,16 @@ def prepare_graph(graph: Any, real_data: Path | None) -> dict[str, Any]:
     print(load_seeds(graph, progress=False).summary(), flush=True)
     if real_data:
         for spec in registry.SOURCES:
-            print(registry.loader_for(spec.name).load(graph, real_data / spec.default_path, progress=False).summary(),
-                  flush=True)
+            print(
+                registry.loader_for(spec.name).load(graph, real_data / spec.default_path, progress=False).summary(),
+                flush=True,
+            )
     out["load_seconds"] = round(time.perf_counter() - t0, 1)
     report = match_patient(graph, default_seed_dir() / "patients" / "demo.vcf", patient_id=PATIENT, disease=DISEASE)
     out["demo"] = {"variant_links": report.variants_matched, "genes_called": report.genes_called}
-    out["releases"] = [r["key"] for r in graph.read(
-        "MATCH (s:Source {status: 'active'}) RETURN s.key AS key ORDER BY key")]
+    out["releases"] = [
+        r["key"] for r in graph.read("MATCH (s:Source {status: 'active'}) RETURN s.key AS key ORDER BY key")
+    ]
     return out
 
 
@@ -91,7 +94,10 @@ def start_server(bolt_uri: str, port: int, log: Path) -> subprocess.Popen[bytes]
     with log.open("wb") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -176,15 +182,18 @@ def sequential(url: str, graph: Any, n: int, warmup: int) -> dict[str, Any]:
                 sizes = {"api": {k: len(v) for k, v in p.items()}, "direct": counts, "response_bytes": len(r.content)}
     p50_api, p50_direct = pct(api, 50), pct(direct, 50)
     return {
-        "requests": n, "warmup": warmup, "answer_sizes": sizes,
+        "requests": n,
+        "warmup": warmup,
+        "answer_sizes": sizes,
         "api_ms": {"p50": p50_api, "p95": pct(api, 95), "mean": round(statistics.mean(api) * 1000, 2)},
         "driver_ms": {"p50": p50_direct, "p95": pct(direct, 95), "mean": round(statistics.mean(direct) * 1000, 2)},
         "ratio_p50": round(p50_api / p50_direct, 2),
     }
 
 
-async def _load(url: str, query: str, clients: int, max_requests: int, max_seconds: float,
-                is_summary: bool) -> dict[str, Any]:
+async def _load(
+    url: str, query: str, clients: int, max_requests: int, max_seconds: float, is_summary: bool
+) -> dict[str, Any]:
     latencies: list[float] = []
     errors: list[str] = []
     issued = 0
@@ -218,12 +227,21 @@ async def _load(url: str, query: str, clients: int, max_requests: int, max_secon
         started = time.perf_counter()
         await asyncio.gather(*(client_loop(client) for _ in range(clients)))
         wall = time.perf_counter() - started
-    return {"requests": len(latencies), "seconds": round(wall, 2), "rps": round(len(latencies) / wall, 1),
-            "p50_ms": pct(latencies, 50), "p99_ms": pct(latencies, 99), "max_ms": pct(latencies, 100),
-            "errors": len(errors), "first_errors": errors[:3]}
+    return {
+        "requests": len(latencies),
+        "seconds": round(wall, 2),
+        "rps": round(len(latencies) / wall, 1),
+        "p50_ms": pct(latencies, 50),
+        "p99_ms": pct(latencies, 99),
+        "max_ms": pct(latencies, 100),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
 
 
-def load_run(url: str, query: str, args: argparse.Namespace, server: psutil.Process, is_summary: bool) -> dict[str, Any]:
+def load_run(
+    url: str, query: str, args: argparse.Namespace, server: psutil.Process, is_summary: bool
+) -> dict[str, Any]:
     me = psutil.Process()
     s0, c0 = server.cpu_times(), me.cpu_times()
     out = asyncio.run(_load(url, query, args.clients, args.load_requests, args.load_seconds, is_summary))
@@ -268,8 +286,12 @@ def main() -> None:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = OUT_DIR / f"bench_api-{stamp}.server.log"
     results: dict[str, Any] = {
-        "started": stamp, "neo4j": settings.bolt_uri, "host": platform.node(), "cpus": os.cpu_count(),
-        "load_average_start": [round(x, 2) for x in os.getloadavg()], "args": {k: str(v) for k, v in vars(args).items()},
+        "started": stamp,
+        "neo4j": settings.bolt_uri,
+        "host": platform.node(),
+        "cpus": os.cpu_count(),
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "args": {k: str(v) for k, v in vars(args).items()},
     }
     started_neo4j = False
     server: subprocess.Popen[bytes] | None = None
@@ -290,17 +312,26 @@ def main() -> None:
 
             results["sequential"] = seq = sequential(url, graph, args.requests, args.warmup)
             results["rss_mb"]["after_sequential"] = rss_mb(proc)
-            print(f"(a) API p50 {seq['api_ms']['p50']} ms, driver p50 {seq['driver_ms']['p50']} ms, "
-                  f"ratio {seq['ratio_p50']}", flush=True)
+            print(
+                f"(a) API p50 {seq['api_ms']['p50']} ms, driver p50 {seq['driver_ms']['p50']} ms, "
+                f"ratio {seq['ratio_p50']}",
+                flush=True,
+            )
 
             results["load"] = {}
-            for name, query, is_summary in (("floor", FLOOR, False), ("summary", SUMMARY, True),
-                                            ("summary_again", SUMMARY, True)):
+            for name, query, is_summary in (
+                ("floor", FLOOR, False),
+                ("summary", SUMMARY, True),
+                ("summary_again", SUMMARY, True),
+            ):
                 run = load_run(url, query, args, proc, is_summary)
                 results["load"][name] = run
                 results["rss_mb"][f"after_{name}"] = run["rss_mb_after"]
-                print(f"(b) {name}: {run['rps']} req/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, "
-                      f"errors {run['errors']}, RSS {run['rss_mb_after']} MB", flush=True)
+                print(
+                    f"(b) {name}: {run['rps']} req/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms, "
+                    f"errors {run['errors']}, RSS {run['rss_mb_after']} MB",
+                    flush=True,
+                )
             load = results["load"]
             results["ratio_rps"] = round(load["summary"]["rps"] / load["floor"]["rps"], 3)
             results["ratio_rps_again"] = round(load["summary_again"]["rps"] / load["floor"]["rps"], 3)
@@ -319,29 +350,41 @@ def main() -> None:
 def report(r: dict[str, Any]) -> str:
     seq, load, rss = r["sequential"], r["load"], r["rss_mb"]
     lines = [
-        f"# bench_api {r['started']}", "",
+        f"# bench_api {r['started']}",
+        "",
         f"Neo4j {r['neo4j']}; releases: {', '.join(r['graph']['releases'])}; demo: {r['graph']['demo']}; "
         f"answer sizes {seq['answer_sizes']}; load average {r['load_average_start']} -> {r['load_average_end']} "
-        f"on {r['cpus']} CPUs.", "",
-        "| (a) one client, sequential | p50 | p95 | mean |", "|---|---|---|---|",
+        f"on {r['cpus']} CPUs.",
+        "",
+        "| (a) one client, sequential | p50 | p95 | mean |",
+        "|---|---|---|---|",
         f"| API (HTTP + GraphQL) | {seq['api_ms']['p50']} ms | {seq['api_ms']['p95']} ms | {seq['api_ms']['mean']} ms |",
         f"| same kg.queries through the driver | {seq['driver_ms']['p50']} ms | {seq['driver_ms']['p95']} ms "
         f"| {seq['driver_ms']['mean']} ms |",
-        f"| ratio API / driver (p50; target <= 1.5) | **{seq['ratio_p50']}** | | |", "",
+        f"| ratio API / driver (p50; target <= 1.5) | **{seq['ratio_p50']}** | | |",
+        "",
         f"| (b) {r['args']['clients']} clients | requests | req/s | p50 | p99 | errors | server CPU/request "
         "| server cores busy | client cores busy | RSS after |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("floor", "summary", "summary_again"):
         x = load[name]
-        label = {"floor": "`{ __typename }` (floor)", "summary": "summary query",
-                 "summary_again": "summary query, again"}[name]
-        lines.append(f"| {label} | {x['requests']} | {x['rps']} | {x['p50_ms']} ms | {x['p99_ms']} ms | {x['errors']} "
-                     f"| {x['server_cpu_ms_per_request']} ms | {x['server_cpu_share']} | {x['client_cpu_share']} "
-                     f"| {x['rss_mb_after']} MB |")
+        label = {
+            "floor": "`{ __typename }` (floor)",
+            "summary": "summary query",
+            "summary_again": "summary query, again",
+        }[name]
+        lines.append(
+            f"| {label} | {x['requests']} | {x['rps']} | {x['p50_ms']} ms | {x['p99_ms']} ms | {x['errors']} "
+            f"| {x['server_cpu_ms_per_request']} ms | {x['server_cpu_share']} | {x['client_cpu_share']} "
+            f"| {x['rss_mb_after']} MB |"
+        )
     lines += [
-        "", f"Ratio summary req/s / floor req/s (target >= 0.25): **{r['ratio_rps']}** (second run {r['ratio_rps_again']}).",
-        "", "(c) server RSS: " + ", ".join(f"{k.replace('_', ' ')} {v} MB" for k, v in rss.items()) + ".", "",
+        "",
+        f"Ratio summary req/s / floor req/s (target >= 0.25): **{r['ratio_rps']}** (second run {r['ratio_rps_again']}).",
+        "",
+        "(c) server RSS: " + ", ".join(f"{k.replace('_', ' ')} {v} MB" for k, v in rss.items()) + ".",
+        "",
     ]
     return "\n".join(lines)
 

@@ -101,11 +101,19 @@ def child_load(path: Path) -> None:
     with Graph(bench_settings()) as graph:
         report = registry.loader_for("clinvar").load(graph, path, progress=False)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({
-        "rows": report.rows, "seconds": time.monotonic() - began, "load_seconds": report.seconds,
-        "stage_seconds": report.stage_seconds, "write_seconds": report.write_seconds,
-        "peak_rss_mb": usage.ru_maxrss / 1024, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-    }))
+    print(
+        json.dumps(
+            {
+                "rows": report.rows,
+                "seconds": time.monotonic() - began,
+                "load_seconds": report.seconds,
+                "stage_seconds": report.stage_seconds,
+                "write_seconds": report.write_seconds,
+                "peak_rss_mb": usage.ru_maxrss / 1024,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            }
+        )
+    )
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -123,13 +131,20 @@ def markdown(result: dict[str, Any]) -> str:
         f"| ClinVar loader (child process) | {rows:,} | {load['seconds']:.1f} | {rows / load['seconds']:,.0f} | {load['peak_rss_mb']:.0f} MB |",
     ]
     for stage, secs in load["stage_seconds"].items():
-        lines.append(f"| stage {stage} (DB wait {load['write_seconds'].get(stage, 0):.1f} s) | {load['rows'][stage]:,} | {secs:.1f} | | |")
+        lines.append(
+            f"| stage {stage} (DB wait {load['write_seconds'].get(stage, 0):.1f} s) | {load['rows'][stage]:,} | {secs:.1f} | | |"
+        )
     imp = result.get("import")
     if imp and not imp.get("error"):
-        lines.append(f"| neo4j-admin import (tool / wall) | {imp.get('nodes') or 0:,} nodes + {imp.get('relationships') or 0:,} rels "
-                     f"| {imp.get('tool_seconds') or 0:.1f} / {imp['wall_seconds']:.1f} | | |")
-        lines += ["", f"Loader ÷ import (wall): **{load['seconds'] / imp['wall_seconds']:.1f}×**; dump of the rows to CSV "
-                      f"{result['dump_seconds']:.0f} s (not in the import time)."]
+        lines.append(
+            f"| neo4j-admin import (tool / wall) | {imp.get('nodes') or 0:,} nodes + {imp.get('relationships') or 0:,} rels "
+            f"| {imp.get('tool_seconds') or 0:.1f} / {imp['wall_seconds']:.1f} | | |"
+        )
+        lines += [
+            "",
+            f"Loader ÷ import (wall): **{load['seconds'] / imp['wall_seconds']:.1f}×**; dump of the rows to CSV "
+            f"{result['dump_seconds']:.0f} s (not in the import time).",
+        ]
     elif imp:
         lines += ["", f"neo4j-admin import failed: {imp['error'][:300]}"]
     target = "met" if load["seconds"] < 300 else "missed"
@@ -156,8 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     vcf = args.out / f"clinvar_synthetic_{args.records}.vcf.gz"
     settings = bench_settings()
-    result: dict[str, Any] = {"started": started, "records": args.records, "loadavg_start": _loadavg(),
-                              "heap": settings.heap, "pagecache": settings.pagecache}
+    result: dict[str, Any] = {
+        "started": started,
+        "records": args.records,
+        "loadavg_start": _loadavg(),
+        "heap": settings.heap,
+        "pagecache": settings.pagecache,
+    }
     began = time.monotonic()
     if not (args.keep_file and vcf.exists()):
         print(f"making {args.records:,} records -> {vcf}", flush=True)
@@ -167,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with fresh_graph(settings) as graph:
             for name in FIRST_SOURCES:
-                report = registry.loader_for(name).load(graph, args.data_dir / registry.spec_for(name).default_path, progress=False)
+                report = registry.loader_for(name).load(
+                    graph, args.data_dir / registry.spec_for(name).default_path, progress=False
+                )
                 print(f"  {report.summary()}", flush=True)
             print("loading ClinVar in a child process", flush=True)
             child = subprocess.run([sys.executable, __file__, "--child-load", str(vcf)], capture_output=True, text=True)
@@ -175,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"the ClinVar load failed:\n{child.stderr[-3000:]}")
             result["load"] = json.loads(child.stdout.strip().splitlines()[-1])
             rows = sum(result["load"]["rows"].values())
-            print(f"  {rows:,} rows in {result['load']['seconds']:.1f} s, peak RSS {result['load']['peak_rss_mb']:.0f} MB", flush=True)
+            print(
+                f"  {rows:,} rows in {result['load']['seconds']:.1f} s, peak RSS {result['load']['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
             if not args.no_baseline:
                 print("baseline: dumping the loader's rows to CSV", flush=True)
                 dump = dump_source("clinvar", vcf, work / "csv", graph)
@@ -185,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         result["loadavg_end"] = _loadavg()
     if not args.no_baseline and "import" not in result:
-        import_settings = Settings.from_env(uri=None, instance=IMPORT_INSTANCE, bolt_port=BOLT_PORT + 1, http_port=HTTP_PORT + 1)
+        import_settings = Settings.from_env(
+            uri=None, instance=IMPORT_INSTANCE, bolt_port=BOLT_PORT + 1, http_port=HTTP_PORT + 1
+        )
         neo4j_server.fetch_jars(import_settings)
         print("baseline: neo4j-admin import", flush=True)
         result["import"] = vars(run_import(import_settings, "clinvar", [dump], work))

@@ -169,7 +169,9 @@ def run_loaders(graph: Graph, data_dir: Path, only: list[str] | None, pid: int |
                 "seconds": round(report.stage_seconds.get(stage, 0.0), 3),
                 "db_seconds": round(report.write_seconds.get(stage, 0.0), 3),
             }
-        cpu_text = f"; CPU s: loader {run.loader_cpu:.1f}" + (f", server {run.server_cpu:.1f}" if run.server_cpu is not None else "")
+        cpu_text = f"; CPU s: loader {run.loader_cpu:.1f}" + (
+            f", server {run.server_cpu:.1f}" if run.server_cpu is not None else ""
+        )
         print(f"  {spec.name}: {run.rows:,} rows in {run.seconds:.1f} s ({run.rate:,.0f} rows/s){cpu_text}", flush=True)
     return runs
 
@@ -207,7 +209,9 @@ def _scalars(*maps: dict[str, Any] | None, skip: Iterable[str] = ()) -> dict[str
         for k, v in (m or {}).items():
             if k in skipped or k == "props":
                 continue
-            if isinstance(v, (str, int, float, bool)) or (isinstance(v, list) and v and all(isinstance(x, str) for x in v)):
+            if isinstance(v, (str, int, float, bool)) or (
+                isinstance(v, list) and v and all(isinstance(x, str) for x in v)
+            ):
                 out[k] = v
     return out
 
@@ -262,7 +266,9 @@ def _civic_profile(row: dict[str, Any], rel: str) -> Iterator[Item]:
     for stub in row.get("stubs") or []:
         yield N("Variant", "id", stub["id"], _scalars(stub))
     for m in row.get("members") or []:
-        yield R("INCLUDES", ("MolecularProfile", row["id"]), ("Variant", m["id"]), {"negated": m["negated"], "release": rel})
+        yield R(
+            "INCLUDES", ("MolecularProfile", row["id"]), ("Variant", m["id"]), {"negated": m["negated"], "release": rel}
+        )
 
 
 def _civic_evidence(row: dict[str, Any], rel: str, assertion: bool = False) -> Iterator[Item]:
@@ -324,14 +330,22 @@ def _pgx_variant(row: dict[str, Any], rel: str) -> Iterator[Item]:
 def _haplotype(row: dict[str, Any], rel: str) -> Iterator[Item]:
     yield N("Haplotype", "id", row["id"], _scalars(row))
     for d in row.get("defs") or []:
-        yield R("DEFINED_BY", ("Haplotype", row["id"]), ("Variant", d["variant"]),
-                {"allele": d["allele"], "iupac": d["iupac"], "release": rel})
+        yield R(
+            "DEFINED_BY",
+            ("Haplotype", row["id"]),
+            ("Variant", d["variant"]),
+            {"allele": d["allele"], "iupac": d["iupac"], "release": rel},
+        )
 
 
 def _diplotype(row: dict[str, Any], rel: str) -> Iterator[Item]:
     yield N("Diplotype", "id", row["id"], {k: row.get(k) for k in ("gene", "diplotype", "alleles")})
-    yield R("HAS_PHENOTYPE", ("Diplotype", row["id"]), ("Phenotype", row["phenotypeId"]),
-            {"guideline": row.get("guideline"), "phenotype": row.get("phenotype"), "release": rel})
+    yield R(
+        "HAS_PHENOTYPE",
+        ("Diplotype", row["id"]),
+        ("Phenotype", row["phenotypeId"]),
+        {"guideline": row.get("guideline"), "phenotype": row.get("phenotype"), "release": rel},
+    )
 
 
 def _recommendation(row: dict[str, Any], rel: str) -> Iterator[Item]:
@@ -340,8 +354,12 @@ def _recommendation(row: dict[str, Any], rel: str) -> Iterator[Item]:
         yield R("FOR_DRUG", ("Recommendation", row["id"]), ("Drug", d), {"release": rel})
     for ph in row.get("phenotypes") or []:
         yield N("Phenotype", "id", ph["id"], _scalars(ph, skip=("alleles",)))
-        yield R("FOR_PHENOTYPE", ("Recommendation", row["id"]), ("Phenotype", ph["id"]),
-                {"gene": ph.get("gene"), "value": ph.get("value"), "release": rel})
+        yield R(
+            "FOR_PHENOTYPE",
+            ("Recommendation", row["id"]),
+            ("Phenotype", ph["id"]),
+            {"gene": ph.get("gene"), "value": ph.get("value"), "release": rel},
+        )
 
 
 def _pgx_evidence(row: dict[str, Any], rel: str) -> Iterator[Item]:
@@ -359,7 +377,9 @@ Mapper = Callable[[dict[str, Any], str], Iterable[Item]]
 
 # (source, stage) -> the items the baseline imports for one row of that stage
 MAPPERS: dict[tuple[str, str], Mapper] = {
-    ("so", "terms"): lambda r, rel: [N("SequenceOntologyTerm", "id", r["id"], _scalars(r, skip=("parents", "replacements")))],
+    ("so", "terms"): lambda r, rel: [
+        N("SequenceOntologyTerm", "id", r["id"], _scalars(r, skip=("parents", "replacements")))
+    ],
     ("so", "hierarchy"): lambda r, rel: _edges("IS_A", "SequenceOntologyTerm", r, "parents", rel),
     ("so", "replacements"): lambda r, rel: _edges("REPLACED_BY", "SequenceOntologyTerm", r, "replacements", rel),
     ("hgnc", "genes"): _gene,
@@ -490,8 +510,9 @@ class CsvWriter:
             self._open(key, f"n-{stage}-{n.space}{'-'.join(n.labels)}", header, columns, True)
             self.spaces.add(n.space)
         _, writer, columns = self.files[key]
-        writer.writerow([_text(n.value)] + [_cell(n.props.get(k), t) for k, t in columns]
-                        + [";".join((n.space, *n.labels))])
+        writer.writerow(
+            [_text(n.value)] + [_cell(n.props.get(k), t) for k, t in columns] + [";".join((n.space, *n.labels))]
+        )
         self.nodes += 1
         self.rel(R("ASSERTED_BY", (n.space, n.value), ("Source", self.release_key)))
 
@@ -623,11 +644,24 @@ def run_import(settings: Settings, label: str, dumps: list[Dump], work: Path) ->
     (home / "data").mkdir()
     report = work / f"import-{label}.report"
     args = [
-        neo4j_server.java_executable(), "-Xmx256m", "-cp", f"{neo4j_server.lib_dir(settings)}/*", ADMIN_LAUNCHER,
-        "database", "import", "full", "neo4j", "--overwrite-destination=true",
-        "--skip-duplicate-nodes=true", "--skip-bad-relationships=true", "--bad-tolerance=100000000",
-        "--ignore-empty-strings=true", f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}",
-        "--verbose", f"--report-file={report}", "--max-off-heap-memory=1G",
+        neo4j_server.java_executable(),
+        "-Xmx256m",
+        "-cp",
+        f"{neo4j_server.lib_dir(settings)}/*",
+        ADMIN_LAUNCHER,
+        "database",
+        "import",
+        "full",
+        "neo4j",
+        "--overwrite-destination=true",
+        "--skip-duplicate-nodes=true",
+        "--skip-bad-relationships=true",
+        "--bad-tolerance=100000000",
+        "--ignore-empty-strings=true",
+        f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}",
+        "--verbose",
+        f"--report-file={report}",
+        "--max-off-heap-memory=1G",
     ]
     args += [f"--nodes={p}" for d in dumps for p in d.node_files]
     args += [f"--relationships={p}" for d in dumps for p in d.rel_files]
@@ -666,7 +700,9 @@ def _range(values: list[float], fmt: str = "{:.1f}") -> str:
     if not values:
         return "–"
     lo, hi = min(values), max(values)
-    return fmt.format(lo) if len(values) == 1 or fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)}–{fmt.format(hi)}"
+    return (
+        fmt.format(lo) if len(values) == 1 or fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)}–{fmt.format(hi)}"
+    )
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -714,13 +750,17 @@ def markdown(result: dict[str, Any]) -> str:
         if imp and not imp.get("error"):
             tool, wall, icpu = imp.get("tool_seconds"), imp["wall_seconds"], imp.get("cpu_seconds") or 0.0
             imp_cell = (f"{tool:.1f}" if tool is not None else "?") + f" / {wall:.1f}"
-            ratio = f"{_range([x / wall for x in secs])}× / " + (f"{_range([c / icpu for c in cpu])}×" if cpu and icpu else "–")
+            ratio = f"{_range([x / wall for x in secs])}× / " + (
+                f"{_range([c / icpu for c in cpu])}×" if cpu and icpu else "–"
+            )
             size = f"{imp.get('nodes') or 0:,} + {imp.get('relationships') or 0:,}"
             icpu_cell = f"{icpu:.1f}"
         else:
             imp_cell, icpu_cell, ratio, size = ("failed" if imp else "–"), "–", "–", "–"
-        lines.append(f"| {label} | {st['rows']:,} | {_range(secs)} | {_range(rates, '{:,.0f}')} | {share:.0%} | "
-                     f"{cpu_cell} | {imp_cell} | {icpu_cell} | {ratio} | {size} |")
+        lines.append(
+            f"| {label} | {st['rows']:,} | {_range(secs)} | {_range(rates, '{:,.0f}')} | {share:.0%} | "
+            f"{cpu_cell} | {imp_cell} | {icpu_cell} | {ratio} | {size} |"
+        )
     lines += [
         "",
         f"Peak RSS of the loader process: {result['peak_rss_mb']:.0f} MB "
@@ -743,18 +783,24 @@ def markdown(result: dict[str, Any]) -> str:
     for s in runs[-1]:
         for stage, st in s["stages"].items():
             rate = st["rows"] / st["seconds"] if st["seconds"] else 0
-            lines.append(f"| {s['name']} | {stage} | {st['rows']:,} | {st['seconds']:.2f} | {st['db_seconds']:.2f} | {rate:,.0f} |")
+            lines.append(
+                f"| {s['name']} | {stage} | {st['rows']:,} | {st['seconds']:.2f} | {st['db_seconds']:.2f} | {rate:,.0f} |"
+            )
     lines += ["", "## Baseline", "", BASELINE_NOTE, ""]
     for d in base.values():
         extra = f"; stages without a mapping (generic node-only): {', '.join(d['unmapped'])}" if d["unmapped"] else ""
         err = f"; dump failed: {d['error']}" if d.get("error") else ""
-        lines.append(f"- {d['source']}: {d['rows']:,} rows -> {d['nodes']:,} node lines, {d['rels']:,} relationship "
-                     f"lines, dumped in {d['seconds']:.1f} s{extra}{err}")
+        lines.append(
+            f"- {d['source']}: {d['rows']:,} rows -> {d['nodes']:,} node lines, {d['rels']:,} relationship "
+            f"lines, dumped in {d['seconds']:.1f} s{extra}{err}"
+        )
     for i in imports.values():
         if i.get("error"):
             lines.append(f"- import {i['label']}: {i['error'][:300]}")
         elif i.get("skipped"):
-            lines.append(f"- import {i['label']}: {i['skipped']:,} report lines (duplicate nodes / edges to absent nodes skipped)")
+            lines.append(
+                f"- import {i['label']}: {i['skipped']:,} report lines (duplicate nodes / edges to absent nodes skipped)"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -775,9 +821,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = bench_settings()
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     result: dict[str, Any] = {
-        "started": started, "data_dir": str(args.data_dir), "loadavg_start": _loadavg(),
-        "neo4j": settings.uri or f"local {settings.neo4j_version}, instance {settings.instance}, heap "
-                                 f"{settings.heap}, page cache {settings.pagecache}",
+        "started": started,
+        "data_dir": str(args.data_dir),
+        "loadavg_start": _loadavg(),
+        "neo4j": settings.uri
+        or f"local {settings.neo4j_version}, instance {settings.instance}, heap "
+        f"{settings.heap}, page cache {settings.pagecache}",
         "runs": [],
     }
     print(f"load average {result['loadavg_start']}; data {args.data_dir}", flush=True)
@@ -799,8 +848,9 @@ def main(argv: list[str] | None = None) -> int:
                         spec = registry.spec_for(run.name)
                         dumps.append(dump_source(run.name, args.data_dir / spec.default_path, work / "csv", graph))
     if dumps:
-        import_settings = Settings.from_env(uri=None, instance=IMPORT_INSTANCE, bolt_port=BOLT_PORT + 1,
-                                            http_port=HTTP_PORT + 1)
+        import_settings = Settings.from_env(
+            uri=None, instance=IMPORT_INSTANCE, bolt_port=BOLT_PORT + 1, http_port=HTTP_PORT + 1
+        )
         neo4j_server.fetch_jars(import_settings)
         imports: list[Import] = []
         if not args.no_per_source_import:

@@ -71,13 +71,22 @@ def worker(vcf: Path, patient: str, quick: bool = False) -> dict[str, Any]:
         if quick:
             return out
         out["report"] = {
-            "strategy": report.reading.get("strategy"), "scanned": report.reading.get("scanned"),
-            "records_read": report.records_read, "alleles_carried": report.alleles_carried,
-            "variants_matched": report.variants_matched, "intervals": report.reading.get("intervals"),
+            "strategy": report.reading.get("strategy"),
+            "scanned": report.reading.get("scanned"),
+            "records_read": report.records_read,
+            "alleles_carried": report.alleles_carried,
+            "variants_matched": report.variants_matched,
+            "intervals": report.reading.get("intervals"),
             "matched": sorted({f"{v.match_level}:{v.name or v.variant}" for v in report.variants}),
-            "genes": {g.gene: {"diplotype": g.diplotype, "status": g.status,
-                               "phenotypes": [p.phenotype_id for p in g.phenotypes]}
-                      for g in report.genes if g.status not in ("no_data",)},
+            "genes": {
+                g.gene: {
+                    "diplotype": g.diplotype,
+                    "status": g.status,
+                    "phenotypes": [p.phenotype_id for p in g.phenotypes],
+                }
+                for g in report.genes
+                if g.status not in ("no_data",)
+            },
             "pgxRelease": report.pgx.get("release"),
         }
         pgx = load_knowledge(graph).pgx
@@ -92,8 +101,12 @@ def worker(vcf: Path, patient: str, quick: bool = False) -> dict[str, Any]:
         t0 = time.perf_counter()
         vcf_results(pgx, genotypes)
         times.append(time.perf_counter() - t0)
-    out["pgx_calling"] = {"first": round(times[0], 4), "median": round(statistics.median(times), 4),
-                          "genotypes": len(genotypes), "genes": len(pgx.definitions)}
+    out["pgx_calling"] = {
+        "first": round(times[0], 4),
+        "median": round(statistics.median(times), 4),
+        "genotypes": len(genotypes),
+        "genes": len(pgx.definitions),
+    }
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
 
@@ -104,8 +117,12 @@ def worker(vcf: Path, patient: str, quick: bool = False) -> dict[str, Any]:
 def baseline(path: Path) -> tuple[float, int]:
     """``bcftools view -H FILE | wc -l``: seconds and the record count."""
     t0 = time.perf_counter()
-    done = subprocess.run(["bash", "-c", f"set -o pipefail; bcftools view -H '{path}' | wc -l"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; bcftools view -H '{path}' | wc -l"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.perf_counter() - t0, int(done.stdout.strip())
 
 
@@ -116,17 +133,18 @@ def plants(graph: Any, pharmcat: Path) -> list[str]:
     out: dict[tuple[str, int], str] = {}
     rows = graph.read(
         "MATCH (v:Variant) WHERE v.name IN ['BRAF V600E', 'EGFR T790M'] AND v.kind = 'exact' "
-        "RETURN v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt")
+        "RETURN v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt"
+    )
     rows += graph.read(
         "MATCH (e:Evidence {type: 'pathogenicity', classification: 'pathogenic'})"
         "-[:ABOUT]->(v:Variant {gene: 'BRCA2'}) "
         "WHERE size(v.ref) = 1 AND size(v.alt) = 1 RETURN v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt "
-        "ORDER BY v.pos LIMIT 1")
+        "ORDER BY v.pos LIMIT 1"
+    )
     for r in rows:
         out[(r["chrom"], r["pos"])] = f"{r['chrom']}:{r['pos']}:{r['ref']}:{r['alt']}:0/1"
     definitions = read_definitions(find_files(pharmcat))
-    for gene, (h1, h2) in {"CYP2C19": ("*2", "*2"), "DPYD": ("Reference", "c.2846A>T"),
-                           "TPMT": ("*1", "*3A")}.items():
+    for gene, (h1, h2) in {"CYP2C19": ("*2", "*2"), "DPYD": ("Reference", "c.2846A>T"), "TPMT": ("*1", "*3A")}.items():
         d = definitions[gene]
         a1, a2 = d.allele(h1), d.allele(h2)
         assert a1 is not None and a2 is not None, (gene, h1, h2)
@@ -205,8 +223,16 @@ def main(argv: list[str] | None = None) -> int:
 
         indexed = out_dir / "genome.vcf.gz"
         t0 = time.perf_counter()
-        cmd = [sys.executable, str(HERE / "make_genome_vcf.py"), "-o", str(indexed), "-n", str(args.records),
-               "--seed", "7"]
+        cmd = [
+            sys.executable,
+            str(HERE / "make_genome_vcf.py"),
+            "-o",
+            str(indexed),
+            "-n",
+            str(args.records),
+            "--seed",
+            "7",
+        ]
         for p in planted:
             cmd += ["--plant", p]
         subprocess.run(cmd, check=True)
@@ -220,16 +246,25 @@ def main(argv: list[str] | None = None) -> int:
             base_s, n = baseline(path)
             row = _run_worker(path, dict(env, KG_MATCHER_DISK_CACHE="0"))
             row["cold_disk"] = _run_worker(path, env, quick=True)["cold"]
-            row.update(label=label, bytes=path.stat().st_size, baseline=round(base_s, 3), baseline_records=n,
-                       ratio_cold=round(row["cold"] / base_s, 2), ratio_warm=round(row["warm"] / base_s, 2),
-                       ratio_cold_disk=round(row["cold_disk"] / base_s, 2))
+            row.update(
+                label=label,
+                bytes=path.stat().st_size,
+                baseline=round(base_s, 3),
+                baseline_records=n,
+                ratio_cold=round(row["cold"] / base_s, 2),
+                ratio_warm=round(row["warm"] / base_s, 2),
+                ratio_cold_disk=round(row["cold_disk"] / base_s, 2),
+            )
             results["files"].append(row)
-            print(f"{label:<16} bcftools {base_s:6.2f}s ({n:,} records) | match cold {row['cold']:6.2f}s "
-                  f"(x{row['ratio_cold']}) cold+disk cache {row['cold_disk']:6.2f}s (x{row['ratio_cold_disk']}) "
-                  f"warm {row['warm']:6.2f}s (x{row['ratio_warm']}) | "
-                  f"PGx calling {row['pgx_calling']['median'] * 1000:.0f} ms | peak {row['peak_rss_mb']:.0f} MB | "
-                  f"{row['report']['strategy']}, {row['report']['records_read']:,} records read, "
-                  f"{row['report']['variants_matched']} links", flush=True)
+            print(
+                f"{label:<16} bcftools {base_s:6.2f}s ({n:,} records) | match cold {row['cold']:6.2f}s "
+                f"(x{row['ratio_cold']}) cold+disk cache {row['cold_disk']:6.2f}s (x{row['ratio_cold_disk']}) "
+                f"warm {row['warm']:6.2f}s (x{row['ratio_warm']}) | "
+                f"PGx calling {row['pgx_calling']['median'] * 1000:.0f} ms | peak {row['peak_rss_mb']:.0f} MB | "
+                f"{row['report']['strategy']}, {row['report']['records_read']:,} records read, "
+                f"{row['report']['variants_matched']} links",
+                flush=True,
+            )
         with Graph(settings) as graph:
             delete_patient(graph, PATIENT)
     finally:
@@ -245,25 +280,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = [f"# bench_match {results['started']}", "",
-             f"{results['records']:,} generated records + {results['planted']} planted; "
-             f"knowledge load (no-op when already loaded) {results.get('load_seconds')} s.", "",
-             "| file | bcftools view -H \\| wc -l | match cold | ratio | cold, disk cache | ratio | match warm | ratio "
-             "| PGx calling (median) | peak RSS | strategy | records read | links |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# bench_match {results['started']}",
+        "",
+        f"{results['records']:,} generated records + {results['planted']} planted; "
+        f"knowledge load (no-op when already loaded) {results.get('load_seconds')} s.",
+        "",
+        "| file | bcftools view -H \\| wc -l | match cold | ratio | cold, disk cache | ratio | match warm | ratio "
+        "| PGx calling (median) | peak RSS | strategy | records read | links |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results["files"]:
         lines.append(
             f"| {r['label']} | {r['baseline']:.2f} s | {r['cold']:.2f} s | {r['ratio_cold']} | {r['cold_disk']:.2f} s | "
             f"{r['ratio_cold_disk']} | {r['warm']:.2f} s | {r['ratio_warm']} | "
             f"{r['pgx_calling']['median'] * 1000:.0f} ms | {r['peak_rss_mb']:.0f} MB | "
-            f"{r['report']['strategy']} | {r['report']['records_read']:,} | {r['report']['variants_matched']} |")
+            f"{r['report']['strategy']} | {r['report']['records_read']:,} | {r['report']['variants_matched']} |"
+        )
     if results["files"]:
         r = results["files"][0]
-        lines += ["", "Matched (first file): " + ", ".join(r["report"]["matched"]), "",
-                  "Genes: " + "; ".join(f"{g} {v['diplotype']} ({v['status']})"
-                                        for g, v in r["report"]["genes"].items()),
-                  "", "Cold timings: " + json.dumps(r["cold_timings"]),
-                  "Warm timings: " + json.dumps(r["warm_timings"])]
+        lines += [
+            "",
+            "Matched (first file): " + ", ".join(r["report"]["matched"]),
+            "",
+            "Genes: " + "; ".join(f"{g} {v['diplotype']} ({v['status']})" for g, v in r["report"]["genes"].items()),
+            "",
+            "Cold timings: " + json.dumps(r["cold_timings"]),
+            "Warm timings: " + json.dumps(r["warm_timings"]),
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -33,12 +33,29 @@ import numpy as np
 
 #: GRCh38 primary assembly lengths (GCA_000001405.15), chr1-22 and X.
 GRCH38_LENGTHS: dict[str, int] = {
-    "chr1": 248956422, "chr2": 242193529, "chr3": 198295559, "chr4": 190214555,
-    "chr5": 181538259, "chr6": 170805979, "chr7": 159345973, "chr8": 145138636,
-    "chr9": 138394717, "chr10": 133797422, "chr11": 135086622, "chr12": 133275309,
-    "chr13": 114364328, "chr14": 107043718, "chr15": 101991189, "chr16": 90338345,
-    "chr17": 83257441, "chr18": 80373285, "chr19": 58617616, "chr20": 64444167,
-    "chr21": 46709983, "chr22": 50818468, "chrX": 156040895,
+    "chr1": 248956422,
+    "chr2": 242193529,
+    "chr3": 198295559,
+    "chr4": 190214555,
+    "chr5": 181538259,
+    "chr6": 170805979,
+    "chr7": 159345973,
+    "chr8": 145138636,
+    "chr9": 138394717,
+    "chr10": 133797422,
+    "chr11": 135086622,
+    "chr12": 133275309,
+    "chr13": 114364328,
+    "chr14": 107043718,
+    "chr15": 101991189,
+    "chr16": 90338345,
+    "chr17": 83257441,
+    "chr18": 80373285,
+    "chr19": 58617616,
+    "chr20": 64444167,
+    "chr21": 46709983,
+    "chr22": 50818468,
+    "chrX": 156040895,
 }
 
 _BASES = np.array(list("ACGT"))
@@ -227,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     tabix = shutil.which("tabix")
     if tabix and not args.no_index:
         subprocess.run([tabix, "-f", "-p", "vcf", str(args.out)], check=True)
-    print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s"
-          f"{' (+ .tbi)' if tabix and not args.no_index else ''}", file=sys.stderr)
+    print(
+        f"wrote {args.out} in {time.perf_counter() - t0:.1f}s{' (+ .tbi)' if tabix and not args.no_index else ''}",
+        file=sys.stderr,
+    )
     return 0
 
 

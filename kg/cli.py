@@ -34,6 +34,7 @@ def main() -> None:
 
 # --- the local Neo4j -------------------------------------------------------------------------
 
+
 @main.group()
 def db() -> None:
     """The local Neo4j Community server (not used when NEO4J_URI is set)."""
@@ -51,8 +52,10 @@ def db_start() -> None:
         state = neo4j_server.start(settings)
     except neo4j_server.ServerError as err:
         _fail(str(err))
-    click.echo(f"Neo4j {state.version} is up at {state.uri} (pid {state.pid}, home {state.home}) "
-               f"in {time.monotonic() - began:.1f} s")
+    click.echo(
+        f"Neo4j {state.version} is up at {state.uri} (pid {state.pid}, home {state.home}) "
+        f"in {time.monotonic() - began:.1f} s"
+    )
 
 
 @db.command("stop")
@@ -71,8 +74,10 @@ def db_status() -> None:
         click.echo(f"{settings.uri}: {'up' if up else 'unreachable'}")
         sys.exit(0 if up else 1)
     state = neo4j_server.status(settings)
-    click.echo(f"Neo4j {state.version} at {state.uri}: {'running' if state.running else 'not running'}"
-               + (f" (pid {state.pid})" if state.pid else ""))
+    click.echo(
+        f"Neo4j {state.version} at {state.uri}: {'running' if state.running else 'not running'}"
+        + (f" (pid {state.pid})" if state.pid else "")
+    )
     sys.exit(0 if state.running else 1)
 
 
@@ -85,6 +90,7 @@ def db_wipe() -> None:
 
 
 # --- schema, loads, stats --------------------------------------------------------------------
+
 
 @main.group()
 def schema() -> None:
@@ -146,8 +152,14 @@ def load(source: str, path: Path | None, progress: bool) -> None:
 @click.option("--timeout", type=float, help="Seconds a connection or read may wait (KG_FETCH_TIMEOUT, 60).")
 @click.option("--proxy", help="HTTP(S) proxy URL (KG_FETCH_PROXY; else HTTPS_PROXY is honoured).")
 @click.option("--progress/--no-progress", default=True)
-def fetch(sources: tuple[str, ...], release: str | None, dest: Path | None, timeout: float | None,
-          proxy: str | None, progress: bool) -> None:
+def fetch(
+    sources: tuple[str, ...],
+    release: str | None,
+    dest: Path | None,
+    timeout: float | None,
+    proxy: str | None,
+    progress: bool,
+) -> None:
     """Download SOURCE... (or all) from its publisher into the data folder, verified, as kg load expects."""
     from kg.fetch.download import FetchError
     from kg.fetch.settings import FetchSettings
@@ -156,8 +168,14 @@ def fetch(sources: tuple[str, ...], release: str | None, dest: Path | None, time
     if release and (len(sources) != 1 or sources[0] == "all"):
         _fail("--release needs exactly one source")
     try:
-        _, errors = fetch_sources(FetchSettings.from_env(timeout=timeout, proxy=proxy), dest or default_data_dir(),
-                                  list(sources), release=release, progress=progress, echo=click.echo)
+        _, errors = fetch_sources(
+            FetchSettings.from_env(timeout=timeout, proxy=proxy),
+            dest or default_data_dir(),
+            list(sources),
+            release=release,
+            progress=progress,
+            echo=click.echo,
+        )
     except (FetchError, KeyError) as err:
         _fail(str(err.args[0]) if isinstance(err, KeyError) else str(err))
     if errors:
@@ -170,7 +188,9 @@ def fetch(sources: tuple[str, ...], release: str | None, dest: Path | None, time
 @click.option("--timeout", type=float, help="Seconds a connection or read may wait (KG_FETCH_TIMEOUT, 60).")
 @click.option("--proxy", help="HTTP(S) proxy URL (KG_FETCH_PROXY).")
 @click.option("--progress/--no-progress", default=True)
-def update(sources: tuple[str, ...], dest: Path | None, timeout: float | None, proxy: str | None, progress: bool) -> None:
+def update(
+    sources: tuple[str, ...], dest: Path | None, timeout: float | None, proxy: str | None, progress: bool
+) -> None:
     """Fetch and load every source (or SOURCE...) whose publisher has a newer release than the active one."""
     from kg.fetch.download import FetchError
     from kg.fetch.settings import FetchSettings
@@ -180,8 +200,14 @@ def update(sources: tuple[str, ...], dest: Path | None, timeout: float | None, p
     with _graph() as graph:
         try:
             apply_schema(graph)
-            outcomes = run_update(graph, FetchSettings.from_env(timeout=timeout, proxy=proxy), dest or default_data_dir(),
-                                  sources, progress=progress, echo=click.echo)
+            outcomes = run_update(
+                graph,
+                FetchSettings.from_env(timeout=timeout, proxy=proxy),
+                dest or default_data_dir(),
+                sources,
+                progress=progress,
+                echo=click.echo,
+            )
         except (FetchError, KeyError) as err:
             _fail(str(err.args[0]) if isinstance(err, KeyError) else str(err))
         except GraphUnavailable as err:
@@ -206,17 +232,25 @@ def stats() -> None:
 
 # --- patients --------------------------------------------------------------------------------
 
+
 @main.command("match")
 @click.argument("vcf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--patient", "patient_id", required=True, help="The patient's id in the graph.")
 @click.option("--sample", help="The sample column to read (required when the VCF has several).")
-@click.option("--disease", help="The patient's condition: a DOID id in any spelling (DOID:1909, doid_1909), a name, "
-              "or a cross-reference (MESH:D008545); an obsolete term stands for its replacement.")
-@click.option("--outside-calls", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PharmCAT outside-call TSV (CYP2D6, HLA-A, HLA-B, ...).")
+@click.option(
+    "--disease",
+    help="The patient's condition: a DOID id in any spelling (DOID:1909, doid_1909), a name, "
+    "or a cross-reference (MESH:D008545); an obsolete term stands for its replacement.",
+)
+@click.option(
+    "--outside-calls",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PharmCAT outside-call TSV (CYP2D6, HLA-A, HLA-B, ...).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-def match(vcf: Path, patient_id: str, sample: str | None, disease: str | None, outside_calls: Path | None,
-          as_json: bool) -> None:
+def match(
+    vcf: Path, patient_id: str, sample: str | None, disease: str | None, outside_calls: Path | None, as_json: bool
+) -> None:
     """Match a GRCh38 VCF to the graph as a patient: variants linked, diplotypes called."""
     import json
 
@@ -224,8 +258,9 @@ def match(vcf: Path, patient_id: str, sample: str | None, disease: str | None, o
 
     with _graph() as graph:
         try:
-            report = match_patient(graph, vcf, patient_id=patient_id, disease=disease, sample=sample,
-                                   outside_calls=outside_calls)
+            report = match_patient(
+                graph, vcf, patient_id=patient_id, disease=disease, sample=sample, outside_calls=outside_calls
+            )
         except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, Unresolved,
             # PgxKnowledgeMissing
             _fail(f"{err}\nnothing was stored for patient {patient_id}")
@@ -252,6 +287,7 @@ def patient_delete(patient_id: str) -> None:
 
 
 # --- serving ---------------------------------------------------------------------------------
+
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -299,8 +335,10 @@ def _match_demo_patient(graph: Graph) -> None:
     except (ValueError, LookupError) as err:
         click.secho(f"demo patient not matched: {err}", fg="yellow", err=True)
         return
-    click.echo(f"demo patient: {report.variants_matched} variant links, {report.genes_called} genes called "
-               f"({', '.join(f'{g.gene} {g.diplotype}' for g in report.genes if g.called)})")
+    click.echo(
+        f"demo patient: {report.variants_matched} variant links, {report.genes_called} genes called "
+        f"({', '.join(f'{g.gene} {g.diplotype}' for g in report.genes if g.called)})"
+    )
 
 
 if __name__ == "__main__":

@@ -134,10 +134,16 @@ csv.field_size_limit(sys.maxsize)
 
 CIVIC_PREFIX = "01-Aug-2024"
 CIVIC_EVIDENCE = (
-    1409, 1398, 95,  # BRAF V600E, melanoma: vemurafenib (A, B), dabrafenib + trametinib
-    1405, 9851,  # BRAF V600E, colorectal: vemurafenib does not support; encorafenib + cetuximab
-    93, 1411,  # BRAF V600 (codon level), melanoma / skin melanoma, dabrafenib + trametinib
-    238, 239, 1592,  # EGFR T790M: erlotinib / gefitinib resistance, osimertinib sensitivity
+    1409,
+    1398,
+    95,  # BRAF V600E, melanoma: vemurafenib (A, B), dabrafenib + trametinib
+    1405,
+    9851,  # BRAF V600E, colorectal: vemurafenib does not support; encorafenib + cetuximab
+    93,
+    1411,  # BRAF V600 (codon level), melanoma / skin melanoma, dabrafenib + trametinib
+    238,
+    239,
+    1592,  # EGFR T790M: erlotinib / gefitinib resistance, osimertinib sensitivity
     2994,  # EGFR L858R, erlotinib, A
     9431,  # KRAS G12C, sotorasib, A
     5345,  # KRAS Mutation (gene-level category), colorectal, anti-EGFR antibody resistance
@@ -151,13 +157,22 @@ CIVIC_ASSERTIONS = (7, 5)  # BRAF V600E + dabrafenib/trametinib; EGFR L858R + er
 
 CLINVAR_FILE = "clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz"
 CLINVAR_IDS = (
-    17662, 17677, 9325,  # BRCA1/BRCA2 Pathogenic, reviewed by expert panel
-    9329, 54664, 491071, 37722,  # Benign, Likely benign, Uncertain significance, conflicting
-    5293, 5294,  # MUTYH Pathogenic/Likely pathogenic (recessive)
-    12374, 12347,  # TP53 R175H, R248W
+    17662,
+    17677,
+    9325,  # BRCA1/BRCA2 Pathogenic, reviewed by expert panel
+    9329,
+    54664,
+    491071,
+    37722,  # Benign, Likely benign, Uncertain significance, conflicting
+    5293,
+    5294,  # MUTYH Pathogenic/Likely pathogenic (recessive)
+    12374,
+    12347,  # TP53 R175H, R248W
     816,  # APC
-    495762, 663235,  # MLH1, classified differently by the older clinvar_more release
-    825, 42238,  # APC 5:112827157 T>G Pathogenic and T>C Benign: one multi-allelic site
+    495762,
+    663235,  # MLH1, classified differently by the older clinvar_more release
+    825,
+    42238,  # APC 5:112827157 T>G Pathogenic and T>C Benign: one multi-allelic site
 )
 
 CLINVAR_MORE_FILE = "clinvar_20240601_GRCh38_selected_genes.tsv.gz"
@@ -173,49 +188,111 @@ ACMG_GENES = ("APC", "BRCA1", "BRCA2", "MLH1", "MUTYH", "TP53")
 
 PGX_GENES = ("CYP2C19", "CYP2C9", "CYP3A5", "DPYD", "NUDT15", "SLCO1B1", "TPMT", "UGT1A1", "VKORC1")
 GUIDELINES = (
-    "CPIC_clopidogrel_and_CYP2C19", "DPWG_clopidogrel_and_CYP2C19",
-    "CPIC_fluorouracil_and_DPYD", "CPIC_capecitabine_and_DPYD",
-    "DPWG_fluorouracil_and_DPYD", "DPWG_capecitabine_and_DPYD",
-    "CPIC_azathioprine_and_NUDT15_TPMT", "CPIC_mercaptopurine_and_NUDT15_TPMT",
-    "CPIC_thioguanine_and_NUDT15_TPMT", "DPWG_mercaptopurine_and_TPMT", "DPWG_mercaptopurine_and_NUDT15",
-    "CPIC_warfarin_and_CYP2C9_CYP4F2_VKORC1", "DPWG_warfarin_and_CYP2C9", "DPWG_warfarin_and_VKORC1",
-    "CPIC_simvastatin_and_SLCO1B1", "DPWG_simvastatin_and_SLCO1B1",
-    "CPIC_tacrolimus_and_CYP3A5", "DPWG_tacrolimus_and_CYP3A5",
-    "CPIC_atazanavir_and_UGT1A1", "DPWG_irinotecan_and_UGT1A1",
+    "CPIC_clopidogrel_and_CYP2C19",
+    "DPWG_clopidogrel_and_CYP2C19",
+    "CPIC_fluorouracil_and_DPYD",
+    "CPIC_capecitabine_and_DPYD",
+    "DPWG_fluorouracil_and_DPYD",
+    "DPWG_capecitabine_and_DPYD",
+    "CPIC_azathioprine_and_NUDT15_TPMT",
+    "CPIC_mercaptopurine_and_NUDT15_TPMT",
+    "CPIC_thioguanine_and_NUDT15_TPMT",
+    "DPWG_mercaptopurine_and_TPMT",
+    "DPWG_mercaptopurine_and_NUDT15",
+    "CPIC_warfarin_and_CYP2C9_CYP4F2_VKORC1",
+    "DPWG_warfarin_and_CYP2C9",
+    "DPWG_warfarin_and_VKORC1",
+    "CPIC_simvastatin_and_SLCO1B1",
+    "DPWG_simvastatin_and_SLCO1B1",
+    "CPIC_tacrolimus_and_CYP3A5",
+    "DPWG_tacrolimus_and_CYP3A5",
+    "CPIC_atazanavir_and_UGT1A1",
+    "DPWG_irinotecan_and_UGT1A1",
 )
 GZIP_OVER = 8 * 1024  # PharmCAT JSON larger than this is stored gzipped
 
 PHARMGKB_ANNOTATIONS = (
     "1043858794",  # CYP2C19 star alleles, clopidogrel
-    "981203618", "1451274090",  # DPYD rs67376798, fluorouracil / capecitabine
-    "1184648909", "1451448820",  # TPMT / NUDT15 star alleles, mercaptopurine
-    "1447672658", "655385012",  # CYP2C9 star alleles / VKORC1 rs9923231, warfarin
+    "981203618",
+    "1451274090",  # DPYD rs67376798, fluorouracil / capecitabine
+    "1184648909",
+    "1451448820",  # TPMT / NUDT15 star alleles, mercaptopurine
+    "1447672658",
+    "655385012",  # CYP2C9 star alleles / VKORC1 rs9923231, warfarin
     "655384011",  # SLCO1B1 rs4149056, simvastatin
     "981203719",  # CYP3A5 star alleles, tacrolimus
 )
 PHARMGKB_LABELS = (
-    "PA166104858", "PA166114912", "PA166115365",  # FDA: vemurafenib, dabrafenib, trametinib and BRAF
-    "PA166131627", "PA166246485",  # osimertinib and EGFR, sotorasib and KRAS
-    "PA166104777", "PA166104807", "PA166104802",  # clopidogrel CYP2C19, fluorouracil / capecitabine DPYD
-    "PA166104810", "PA166104776",  # mercaptopurine NUDT15/TPMT, warfarin CYP2C9/VKORC1
+    "PA166104858",
+    "PA166114912",
+    "PA166115365",  # FDA: vemurafenib, dabrafenib, trametinib and BRAF
+    "PA166131627",
+    "PA166246485",  # osimertinib and EGFR, sotorasib and KRAS
+    "PA166104777",
+    "PA166104807",
+    "PA166104802",  # clopidogrel CYP2C19, fluorouracil / capecitabine DPYD
+    "PA166104810",
+    "PA166104776",  # mercaptopurine NUDT15/TPMT, warfarin CYP2C9/VKORC1
 )
 FDA_BIOMARKER_DRUGS = (
-    "Vemurafenib (1)", "Dabrafenib (1)", "Trametinib (1)", "Encorafenib (1)", "Osimertinib", "Erlotinib",
-    "Sotorasib", "Cetuximab (2)", "Clopidogrel", "Capecitabine", "Fluorouracil (1)", "Fluorouracil (2)",
-    "Warfarin (1)", "Warfarin (2)", "Mercaptopurine (1)", "Mercaptopurine (2)",
+    "Vemurafenib (1)",
+    "Dabrafenib (1)",
+    "Trametinib (1)",
+    "Encorafenib (1)",
+    "Osimertinib",
+    "Erlotinib",
+    "Sotorasib",
+    "Cetuximab (2)",
+    "Clopidogrel",
+    "Capecitabine",
+    "Fluorouracil (1)",
+    "Fluorouracil (2)",
+    "Warfarin (1)",
+    "Warfarin (2)",
+    "Mercaptopurine (1)",
+    "Mercaptopurine (2)",
 )
 FDA_ASSOCIATION_DRUGS = (
-    "Clopidogrel", "Capecitabine", "Fluorouracil", "Mercaptopurine", "Warfarin", "Simvastatin", "Tacrolimus",
+    "Clopidogrel",
+    "Capecitabine",
+    "Fluorouracil",
+    "Mercaptopurine",
+    "Warfarin",
+    "Simvastatin",
+    "Tacrolimus",
 )
 
 GENES = (  # the genes the demo questions are about; symbols found in the selected records are added
-    "BRAF", "EGFR", "KRAS", "NRAS", "BRCA1", "BRCA2", "TP53", "MUTYH", "APC", "MLH1", "CFTR",
-    *PGX_GENES, "CYP4F2",
-    "KMT2A", "ERBB2", "ABCC9", "MED23",  # resolution: previous symbol MLL, alias HER2, SUR2 of two genes
+    "BRAF",
+    "EGFR",
+    "KRAS",
+    "NRAS",
+    "BRCA1",
+    "BRCA2",
+    "TP53",
+    "MUTYH",
+    "APC",
+    "MLH1",
+    "CFTR",
+    *PGX_GENES,
+    "CYP4F2",
+    "KMT2A",
+    "ERBB2",
+    "ABCC9",
+    "MED23",  # resolution: previous symbol MLL, alias HER2, SUR2 of two genes
 )
 DISEASES = (  # named terms besides those the records reach (ancestors are added)
-    "DOID:1909", "DOID:8923", "DOID:9256", "DOID:3908", "DOID:3910", "DOID:1612", "DOID:2394",
-    "DOID:5683", "DOID:0050424", "DOID:3883", "DOID:3012",
+    "DOID:1909",
+    "DOID:8923",
+    "DOID:9256",
+    "DOID:3908",
+    "DOID:3910",
+    "DOID:1612",
+    "DOID:2394",
+    "DOID:5683",
+    "DOID:0050424",
+    "DOID:3883",
+    "DOID:3012",
     "DOID:955",  # obsolete benign neurilemmoma, replaced by neurilemmoma (DOID:3192): an old id resolves
 )
 
@@ -272,9 +349,11 @@ def dump_like(original: str, subset: object) -> str:
     checked by re-serialising the whole original file the same way."""
     for indent in (2, 4, None):
         for ascii_only in (False, True):
+
             def dump(obj: object, indent: int | None = indent, ascii_only: bool = ascii_only) -> str:
                 text = json.dumps(obj, indent=indent, ensure_ascii=ascii_only)
                 return text + "\n" if original.endswith("\n") else text
+
             if dump(json.loads(original)) == original:
                 return dump(subset)
     raise SystemExit("curate: cannot reproduce the layout of a JSON file; refusing to re-serialise it")
@@ -311,7 +390,9 @@ def curate_civic(c: Curation) -> None:
         header = lines_of(src / f"{CIVIC_PREFIX}-{kind}.tsv")[0]
         c.write(f"civic/{CIVIC_PREFIX}-{kind}.tsv", header + "".join(line for line, _ in rows), f"{len(rows)} {what}")
 
-    assertions = [(line, row) for line, row in table("AssertionSummaries") if int(row["assertion_id"]) in CIVIC_ASSERTIONS]
+    assertions = [
+        (line, row) for line, row in table("AssertionSummaries") if int(row["assertion_id"]) in CIVIC_ASSERTIONS
+    ]
     require((r["assertion_id"] for _, r in assertions), CIVIC_ASSERTIONS, "CIViC assertions")
     evidence_ids = {str(e) for e in CIVIC_EVIDENCE}
     for _, row in assertions:
@@ -320,7 +401,9 @@ def curate_civic(c: Curation) -> None:
     require((r["evidence_id"] for _, r in evidence), evidence_ids, "CIViC evidence items")
 
     profile_ids = {row["molecular_profile_id"] for _, row in evidence + assertions}
-    profiles = [(line, row) for line, row in table("MolecularProfileSummaries") if row["molecular_profile_id"] in profile_ids]
+    profiles = [
+        (line, row) for line, row in table("MolecularProfileSummaries") if row["molecular_profile_id"] in profile_ids
+    ]
     require((r["molecular_profile_id"] for _, r in profiles), profile_ids, "CIViC molecular profiles")
     variant_ids = {v.strip() for _, row in profiles for v in row["variant_ids"].split(",") if v.strip()}
     variants = [(line, row) for line, row in table("VariantSummaries") if row["variant_id"] in variant_ids]
@@ -355,8 +438,10 @@ def _positions(variant: dict[str, str]) -> set[tuple[str, int]]:
     out: set[tuple[str, int]] = set()
     if variant["reference_build"] not in ("", "GRCh37"):
         return out
-    for chrom, start, stop in ((variant["chromosome"], variant["start"], variant["stop"]),
-                               (variant["chromosome2"], variant["start2"], variant["stop2"])):
+    for chrom, start, stop in (
+        (variant["chromosome"], variant["start"], variant["stop"]),
+        (variant["chromosome2"], variant["start2"], variant["stop2"]),
+    ):
         if not chrom or not start:
             continue
         first, last = int(start), int(stop or start)
@@ -424,7 +509,9 @@ def curate_chain(c: Curation, variants: list[dict[str, str]]) -> None:
             continue
         chrom, start, stop = variant["chromosome"], int(variant["start"]), int(variant["stop"] or variant["start"])
         ref, alt = variant["reference_bases"], variant["variant_bases"]
-        checks = [(lo.lift_region(chrom, start, stop), lo.lift_allele(chrom, start, ref or "N")) for lo in (full, subset)]
+        checks = [
+            (lo.lift_region(chrom, start, stop), lo.lift_allele(chrom, start, ref or "N")) for lo in (full, subset)
+        ]
         if checks[0] != checks[1]:
             raise SystemExit(f"curate: CIViC variant {variant['variant_id']} lifts differently with the subset chain")
         allele = checks[1][1]
@@ -502,8 +589,11 @@ def curate_pharmcat(c: Curation) -> set[str]:
     """Returns the drug names the guidelines relate to."""
     base = "pgx/pharmcat"
     for gene in PGX_GENES:
-        c.copy(f"{base}/definition/alleles/{gene}_translation.json", f"{base}/definition/alleles/{gene}_translation.json",
-               "whole definition file")
+        c.copy(
+            f"{base}/definition/alleles/{gene}_translation.json",
+            f"{base}/definition/alleles/{gene}_translation.json",
+            "whole definition file",
+        )
         for table in ("cpic", "dpwg"):
             for name in (f"{gene}.json", f"{gene}.json.gz"):
                 if (c.data / base / "phenotype" / table / name).exists():
@@ -513,7 +603,11 @@ def curate_pharmcat(c: Curation) -> set[str]:
     original = read_text(c.data / base / "definition/alleles/exemptions.json")
     exemptions = json.loads(original)
     kept = [e for e in exemptions if e["gene"] in PGX_GENES]
-    c.write(f"{base}/definition/alleles/exemptions.json", dump_like(original, kept), f"{len(kept)} of {len(exemptions)} gene entries")
+    c.write(
+        f"{base}/definition/alleles/exemptions.json",
+        dump_like(original, kept),
+        f"{len(kept)} of {len(exemptions)} gene entries",
+    )
     drugs: set[str] = set()
     for name in GUIDELINES:
         c.copy(f"{base}/guidelines/{name}.json", f"{base}/guidelines/{name}.json", "whole guideline file")
@@ -557,14 +651,20 @@ def curate_pharmgkb(c: Curation, hgnc_symbols: set[str]) -> None:
     lines = lines_of(base / "clinical_annotations.tsv")
     rows = [(line, row) for line, row in tsv_rows(lines) if row["Clinical Annotation ID"] in PHARMGKB_ANNOTATIONS]
     require((r["Clinical Annotation ID"] for _, r in rows), PHARMGKB_ANNOTATIONS, "PharmGKB clinical annotations")
-    c.write("pgx/pharmgkb/clinical_annotations.tsv", lines[0] + "".join(raw for raw, _ in rows), f"{len(rows)} clinical annotations")
+    c.write(
+        "pgx/pharmgkb/clinical_annotations.tsv",
+        lines[0] + "".join(raw for raw, _ in rows),
+        f"{len(rows)} clinical annotations",
+    )
     for _, row in rows:
         drugs |= {d.strip() for d in row["Drug(s)"].split(";") if d.strip()}
         c.genes |= {g.strip() for g in row["Gene"].split(";") if g.strip() in hgnc_symbols}
     lines = lines_of(base / "drugLabels.tsv")
     rows = [(line, row) for line, row in tsv_rows(lines) if row["PharmGKB ID"] in PHARMGKB_LABELS]
     require((r["PharmGKB ID"] for _, r in rows), PHARMGKB_LABELS, "PharmGKB drug labels")
-    c.write("pgx/pharmgkb/drugLabels.tsv", lines[0] + "".join(raw for raw, _ in rows), f"{len(rows)} drug-label annotations")
+    c.write(
+        "pgx/pharmgkb/drugLabels.tsv", lines[0] + "".join(raw for raw, _ in rows), f"{len(rows)} drug-label annotations"
+    )
     for _, row in rows:
         drugs |= {d.strip() for d in row["Chemicals"].split(";") if d.strip()}
         c.genes |= {g.strip() for g in row["Genes"].split(";") if g.strip() in hgnc_symbols}
@@ -577,8 +677,10 @@ def curate_pharmgkb(c: Curation, hgnc_symbols: set[str]) -> None:
 
 
 def curate_fda(c: Curation, hgnc_symbols: set[str]) -> None:
-    for name, key, wanted in (("fda_pgx_biomarker_table.json", "Drug", FDA_BIOMARKER_DRUGS),
-                              ("fda_pgx_associations_table.json", "Drug", FDA_ASSOCIATION_DRUGS)):
+    for name, key, wanted in (
+        ("fda_pgx_biomarker_table.json", "Drug", FDA_BIOMARKER_DRUGS),
+        ("fda_pgx_associations_table.json", "Drug", FDA_ASSOCIATION_DRUGS),
+    ):
         text = read_text(c.data / "pgx/fda" / name)
         raw = json.loads(text)
         rows = [row for row in raw["table"] if row[key].strip() in wanted]
@@ -586,8 +688,11 @@ def curate_fda(c: Curation, hgnc_symbols: set[str]) -> None:
         subset = {k: (rows if k == "table" else v) for k, v in raw.items()}
         c.write(f"pgx/fda/{name}", dump_like(text, subset), f"{len(rows)} of {len(raw['table'])} rows")
         for row in rows:
-            c.genes |= {t for t in re.findall(r"[A-Z0-9-]+", row.get("Biomarker", "") + " " + row.get("Gene", ""))
-                        if t in hgnc_symbols}
+            c.genes |= {
+                t
+                for t in re.findall(r"[A-Z0-9-]+", row.get("Biomarker", "") + " " + row.get("Gene", ""))
+                if t in hgnc_symbols
+            }
 
 
 # --- genes and ontologies -------------------------------------------------------------------
@@ -675,19 +780,37 @@ def write_demo_patient(c: Curation, clinvar: dict[int, list[str]]) -> None:
     for variant, allele in zip(cyp2c19["variants"], star2["alleles"], strict=True):
         alt = variant["cpicToVcfAlleleMap"].get(allele, allele) if allele else None
         hom = alt is not None and alt in variant["alts"]
-        records.append((variant["chromosome"], variant["position"], variant["rsid"] or ".", variant["ref"],
-                        ",".join(variant["alts"]), "1/1" if hom else "0/0",
-                        f"pharmcat:CYP2C19*2_{'defining_allele' if hom else 'reference_call'}"))
+        records.append(
+            (
+                variant["chromosome"],
+                variant["position"],
+                variant["rsid"] or ".",
+                variant["ref"],
+                ",".join(variant["alts"]),
+                "1/1" if hom else "0/0",
+                f"pharmcat:CYP2C19*2_{'defining_allele' if hom else 'reference_call'}",
+            )
+        )
     dpyd = definition("DPYD")
     for variant in dpyd["variants"]:
         het = variant["rsid"] == "rs67376798"
-        records.append((variant["chromosome"], variant["position"], variant["rsid"] or ".", variant["ref"],
-                        ",".join(variant["alts"]), "0/1" if het else "0/0",
-                        "pharmcat:DPYD_c.2846A>T_decreased_function" if het else "pharmcat:DPYD_reference_call"))
+        records.append(
+            (
+                variant["chromosome"],
+                variant["position"],
+                variant["rsid"] or ".",
+                variant["ref"],
+                ",".join(variant["alts"]),
+                "0/1" if het else "0/0",
+                "pharmcat:DPYD_c.2846A>T_decreased_function" if het else "pharmcat:DPYD_reference_call",
+            )
+        )
 
     def from_clinvar(vid: int, note: str) -> None:
         chrom, pos, _, ref, alt, _, _, info = clinvar[vid]
-        records.append((canonical_chrom(chrom), int(pos), "rs" + _info(info)["RS"], ref, alt, "0/1", f"clinvar:{vid}_{note}"))
+        records.append(
+            (canonical_chrom(chrom), int(pos), "rs" + _info(info)["RS"], ref, alt, "0/1", f"clinvar:{vid}_{note}")
+        )
 
     from_clinvar(9325, "BRCA2_c.5946del_Pathogenic_expert_panel")
     from_clinvar(9329, "BRCA2_N372H_Benign_expert_panel")
@@ -695,7 +818,9 @@ def write_demo_patient(c: Curation, clinvar: dict[int, list[str]]) -> None:
     from_clinvar(495762, "MLH1_VUS_in_2024_Likely_benign_in_2026")
     for vid, name, note in ((12, "BRAF_V600E", "rs113488022"), (34, "EGFR_T790M", "rs121434569")):
         lifted = c.lifted[vid]
-        records.append((lifted.chrom, lifted.pos, note, lifted.ref, lifted.alt, "0/1", f"{civic_variant_id(vid)}_{name}"))
+        records.append(
+            (lifted.chrom, lifted.pos, note, lifted.ref, lifted.alt, "0/1", f"{civic_variant_id(vid)}_{name}")
+        )
 
     order = {f"chr{n}": i for i, n in enumerate([*map(str, range(1, 23)), "X", "Y"])}
     records.sort(key=lambda r: (order[r[0]], r[1]))
@@ -746,7 +871,9 @@ def _compare(built: Path, seeds: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("KG_DATA_DIR") or ROOT.parent / "shared" / "data"))
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("KG_DATA_DIR") or ROOT.parent / "shared" / "data")
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "seeds")
     parser.add_argument("--check", action="store_true", help="rebuild in a temporary folder and compare with --out")
     args = parser.parse_args(argv)

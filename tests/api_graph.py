@@ -24,7 +24,11 @@ V3 = "GRCh38:chr22:1000011:T:G"  # TEST-API-G1 L35Q as well: the protein change 
 MP1 = "test-api:MP1"
 DRUG1, DRUG2, DRUG3 = "test-api-drugone", "test-api-drugtwo", "test-api-drugthree"
 D_ROOT, D_LUNG, D_ADENO, D_OTHER, D_OLD = (
-    "TESTAPI:0001", "TESTAPI:0002", "TESTAPI:0003", "TESTAPI:0004", "TESTAPI:0009",
+    "TESTAPI:0001",
+    "TESTAPI:0002",
+    "TESTAPI:0003",
+    "TESTAPI:0004",
+    "TESTAPI:0009",
 )
 PHENO_PM, PHENO_NM = "TEST-API-PG:Poor Metabolizer", "TEST-API-PG:Normal Metabolizer"
 SOURCE = "test-api@1"
@@ -185,9 +189,23 @@ SETUP = [
 ]
 
 PARAMS = dict(
-    source=SOURCE, loading=LOADING, gene=GENE, v1=V1, v2=V2, v3=V3, mp1=MP1,
-    drug1=DRUG1, drug2=DRUG2, drug3=DRUG3, root=D_ROOT, lung=D_LUNG, adeno=D_ADENO, other=D_OTHER,
-    old=D_OLD, pm=PHENO_PM, nm=PHENO_NM,
+    source=SOURCE,
+    loading=LOADING,
+    gene=GENE,
+    v1=V1,
+    v2=V2,
+    v3=V3,
+    mp1=MP1,
+    drug1=DRUG1,
+    drug2=DRUG2,
+    drug3=DRUG3,
+    root=D_ROOT,
+    lung=D_LUNG,
+    adeno=D_ADENO,
+    other=D_OTHER,
+    old=D_OLD,
+    pm=PHENO_PM,
+    nm=PHENO_NM,
 )
 
 
@@ -213,6 +231,7 @@ def cleanup(graph: Graph) -> None:
 
 
 # --- fixtures shared by tests/test_api_*.py (import them into the test module) -------------
+
 
 @pytest.fixture(scope="module")
 def api_graph(seeded: Graph) -> Iterator[Graph]:

@@ -84,7 +84,9 @@ def build(data: Path, root: Path) -> Path:
         _link(path, root / CIVIC_DIR / "01-Aug-2024" / path.name)
     chain = data / "civic" / "hg19ToHg38.over.chain.gz"
     _link(chain, root / CHAIN_DIR / chain.name)
-    (root / CHAIN_DIR / "md5sum.txt").write_text("0" * 32 + "  hg19ToHg18.over.chain.gz\n" + md5_line(chain, chain.name))
+    (root / CHAIN_DIR / "md5sum.txt").write_text(
+        "0" * 32 + "  hg19ToHg18.over.chain.gz\n" + md5_line(chain, chain.name)
+    )
     _pharmcat_jar(data / "pgx" / "pharmcat", root / PHARMCAT_DIR)
     _pharmgkb_zips(data / "pgx" / "pharmgkb", root / PHARMGKB_DIR)
     for path in sorted((data / "pgx" / "fda").glob("*.json")):
@@ -96,7 +98,9 @@ def _pharmcat_jar(pharmcat: Path, releases: Path) -> None:
     """The release jar's resources from the shared PharmCAT v2.10.0 files (the older phenotype
     snapshots kept apart in ../shared/data are, in the real jar, the cpic/ files themselves)."""
     releases.mkdir(parents=True, exist_ok=True)
-    (releases / "latest").write_text(f'<a href="/PharmGKB/PharmCAT/releases/tag/v{PHARMCAT_VERSION}">v{PHARMCAT_VERSION}</a>\n')
+    (releases / "latest").write_text(
+        f'<a href="/PharmGKB/PharmCAT/releases/tag/v{PHARMCAT_VERSION}">v{PHARMCAT_VERSION}</a>\n'
+    )
     jar = releases / "download" / f"v{PHARMCAT_VERSION}" / f"pharmcat-{PHARMCAT_VERSION}-all.jar"
     jar.parent.mkdir(parents=True, exist_ok=True)
     members = {

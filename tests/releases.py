@@ -30,8 +30,9 @@ class ActiveRelease:
 
 
 def active_release(graph: Graph, name: str) -> ActiveRelease:
-    rows = graph.read("MATCH (s:Source {name: $name, status: 'active'}) RETURN s.key AS key, s.version AS version",
-                      name=name)
+    rows = graph.read(
+        "MATCH (s:Source {name: $name, status: 'active'}) RETURN s.key AS key, s.version AS version", name=name
+    )
     assert len(rows) == 1, f"{name}: expected one active release, found {rows}"
     version = rows[0]["version"]
     root = default_seed_dir() if is_seed_release(version) else default_data_dir()

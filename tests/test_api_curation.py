@@ -23,14 +23,23 @@ MODERATE = """mutation($id: String!, $decision: ModerationDecision!) {
   moderateEvidence(id: $id, decision: $decision, comment: "checked against the paper", moderator: "test-api-moderator") {
     id status moderatedBy moderatedAt moderationComment submittedBy } }"""
 
-VISIBLE = """query($f: EvidenceFilter) { evidence(filter: $f, first: 100) { totalCount edges { node { id status } } } }"""
+VISIBLE = (
+    """query($f: EvidenceFilter) { evidence(filter: $f, first: 100) { totalCount edges { node { id status } } } }"""
+)
 
 
 def _input(**overrides: object) -> dict:
     base = {
-        "variant": "22-1000001-C-G", "drug": "Testapimab", "disease": "test api NSCLC", "type": "predictive",
-        "significance": "Resistance", "direction": "supports", "level": "c", "statement": "A curated test statement.",
-        "pmids": ["PMID:12345", "678"], "submitter": "test-api-curator",
+        "variant": "22-1000001-C-G",
+        "drug": "Testapimab",
+        "disease": "test api NSCLC",
+        "type": "predictive",
+        "significance": "Resistance",
+        "direction": "supports",
+        "level": "c",
+        "statement": "A curated test statement.",
+        "pmids": ["PMID:12345", "678"],
+        "submitter": "test-api-curator",
     }
     return {**base, **overrides}
 
@@ -47,8 +56,17 @@ def test_submit_resolves_references_and_stays_invisible_until_accepted(client: T
     item = body["data"]["submitEvidence"]
     assert item["id"].startswith("curated:") and item["source"] == "curated" and item["status"] == "SUBMITTED"
     assert item["submittedBy"] == "test-api-curator" and item["submittedAt"]
-    assert (item["type"], item["level"], item["significance"], item["pmids"]) == ("predictive", "C", "resistance", ["12345", "678"])
-    assert item["disease"] == {"id": t.D_LUNG} and item["drugs"] == [{"id": t.DRUG1}] and item["therapies"] == ["Test-API-Drugone"]
+    assert (item["type"], item["level"], item["significance"], item["pmids"]) == (
+        "predictive",
+        "C",
+        "resistance",
+        ["12345", "678"],
+    )
+    assert (
+        item["disease"] == {"id": t.D_LUNG}
+        and item["drugs"] == [{"id": t.DRUG1}]
+        and item["therapies"] == ["Test-API-Drugone"]
+    )
     assert item["about"] == [{"id": t.V1, "label": "Variant"}]
     assert item["sources"] == [{"key": "curated@live", "licence": "CC0 1.0 (curator submissions)"}]
     source = api_graph.read("MATCH (s:Source {key: 'curated@live'}) RETURN s.name AS name, s.status AS status")
@@ -57,14 +75,16 @@ def test_submit_resolves_references_and_stays_invisible_until_accepted(client: T
     filters = {"variant": t.V1, "significance": "resistance"}
     assert _visible_ids(client, **filters) == []  # SUBMITTED: invisible by default
     assert item["id"] not in _visible_ids(client, drug="tad-1")
-    queue = gql(client, '{ curatedEvidence(status: SUBMITTED) { totalCount edges { node { id } } } }')
+    queue = gql(client, "{ curatedEvidence(status: SUBMITTED) { totalCount edges { node { id } } } }")
     assert item["id"] in [e["node"]["id"] for e in queue["data"]["curatedEvidence"]["edges"]]
 
     accepted = gql(client, MODERATE, id=item["id"], decision="ACCEPTED")["data"]["moderateEvidence"]
     assert accepted["status"] == "ACCEPTED" and accepted["moderatedBy"] == "test-api-moderator"
     assert accepted["moderatedAt"] and accepted["moderationComment"] == "checked against the paper"
     assert _visible_ids(client, **filters) == [item["id"]]  # now an answer shows it, with who and when
-    variant = gql(client, 'query($q: String!) { variant(query: $q) { evidence { total bySource { key count } } } }', q=t.V1)
+    variant = gql(
+        client, "query($q: String!) { variant(query: $q) { evidence { total bySource { key count } } } }", q=t.V1
+    )
     assert {"key": "curated", "count": 1} in variant["data"]["variant"]["evidence"]["bySource"]
 
 
@@ -84,7 +104,9 @@ def test_ambiguous_variant_lists_the_candidates(client: TestClient) -> None:
 
 
 def test_rejected_submission_never_shows(client: TestClient) -> None:
-    item = gql(client, SUBMIT, input=_input(variant=t.MP1, significance="reduced sensitivity"))["data"]["submitEvidence"]
+    item = gql(client, SUBMIT, input=_input(variant=t.MP1, significance="reduced sensitivity"))["data"][
+        "submitEvidence"
+    ]
     assert item["about"] == [{"id": t.MP1, "label": "MolecularProfile"}]
     rejected = gql(client, MODERATE, id=item["id"], decision="REJECTED")["data"]["moderateEvidence"]
     assert rejected["status"] == "REJECTED"
@@ -131,16 +153,24 @@ PATIENT = """query($id: String!) { patient(id: $id) {
   id conditions { id } variants { id matchLevel observed zygosity genotype } diplotypes { gene diplotype status } } }"""
 
 
-def _upload(client: TestClient, content: bytes, filename: str = "sample.vcf", patient: str = "test-api-vcf-1",
-            disease: str | None = None) -> dict:
-    operations = json.dumps({
-        "query": "mutation($file: Upload!, $patient: String!, $disease: String) {"
-                 " submitPatientVcf(patientId: $patient, file: $file, disease: $disease)"
-                 " { patientId variantsMatched genesCalled recordsRead recordsSkipped details } }",
-        "variables": {"file": None, "patient": patient, "disease": disease},
-    })
+def _upload(
+    client: TestClient,
+    content: bytes,
+    filename: str = "sample.vcf",
+    patient: str = "test-api-vcf-1",
+    disease: str | None = None,
+) -> dict:
+    operations = json.dumps(
+        {
+            "query": "mutation($file: Upload!, $patient: String!, $disease: String) {"
+            " submitPatientVcf(patientId: $patient, file: $file, disease: $disease)"
+            " { patientId variantsMatched genesCalled recordsRead recordsSkipped details } }",
+            "variables": {"file": None, "patient": patient, "disease": disease},
+        }
+    )
     response = client.post(
-        "/graphql", data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
+        "/graphql",
+        data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
         files={"0": (filename, content, "text/plain")},
     )
     assert response.status_code == 200, response.text
@@ -179,12 +209,14 @@ def test_vcf_upload_matches_the_demo_patient_with_the_real_matcher(client: TestC
     calls = {d["gene"]: d for d in patient["diplotypes"]}
     assert calls["CYP2C19"]["diplotype"] == "*2/*2"  # the README's call: the *2 alleles, homozygous
     assert summary["genesCalled"] == len(summary["details"]["genes"]) - sum(
-        1 for g in summary["details"]["genes"] if not g["called"])
+        1 for g in summary["details"]["genes"] if not g["called"]
+    )
 
     # the same file matched directly (no upload) links the same variants and calls the same diplotypes
     direct = match_patient(api_graph, DEMO_VCF, patient_id="test-api-vcf-direct", disease="DOID:1909")
     assert {(v.variant, v.match_level, v.observed) for v in direct.variants} == {
-        (v["id"], v["matchLevel"], v["observed"]) for v in patient["variants"]}
+        (v["id"], v["matchLevel"], v["observed"]) for v in patient["variants"]
+    }
     direct_patient = gql(client, PATIENT, id=direct.patient)["data"]["patient"]
     assert direct_patient["diplotypes"] == patient["diplotypes"] and direct.vcf == "demo.vcf"
 

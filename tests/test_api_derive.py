@@ -57,26 +57,45 @@ class AnswerType:
 class _Query:
     @strawberry.field
     def answer(self) -> AnswerType:
-        made = Answer("x", Colour.BLUE, [Leaf("a", 1.5), Leaf("b", None)], (1, 2), {"k": [1]}, "n", secret=7,
-                      best=Leaf("a", 1.5))
+        made = Answer(
+            "x", Colour.BLUE, [Leaf("a", 1.5), Leaf("b", None)], (1, 2), {"k": [1]}, "n", secret=7, best=Leaf("a", 1.5)
+        )
         return to_type(AnswerType, made)
 
 
 def test_the_type_rules_and_the_converter() -> None:
     sdl = str(strawberry.Schema(query=_Query))
     assert '"""A made-up answer."""\ntype DeriveTestAnswer {' in sdl
-    for line in ("name: String!", "colour: Colour!", "leaves: [DeriveTestLeaf!]!", "counts: [Int!]!", "extra: JSON!",
-                 '"""Why the note is there."""\n  note: String', "best: DeriveTestLeaf", "shout: String!",
-                 "score: Float\n"):
+    for line in (
+        "name: String!",
+        "colour: Colour!",
+        "leaves: [DeriveTestLeaf!]!",
+        "counts: [Int!]!",
+        "extra: JSON!",
+        '"""Why the note is there."""\n  note: String',
+        "best: DeriveTestLeaf",
+        "shout: String!",
+        "score: Float\n",
+    ):
         assert line in sdl, line
     assert "secret" not in sdl  # internal: kg's own
     assert sdl.index("name: String!") < sdl.index("colour: Colour!") < sdl.index("best:") < sdl.index("shout:")
     result = strawberry.Schema(query=_Query).execute_sync(
-        "{ answer { name colour leaves { id score } counts extra note best { id } shout } }")
+        "{ answer { name colour leaves { id score } counts extra note best { id } shout } }"
+    )
     assert result.errors is None
-    assert result.data == {"answer": {
-        "name": "x", "colour": "BLUE", "leaves": [{"id": "a", "score": 1.5}, {"id": "b", "score": None}],
-        "counts": [1, 2], "extra": {"k": [1]}, "note": "n", "best": {"id": "a"}, "shout": "X"}}
+    assert result.data == {
+        "answer": {
+            "name": "x",
+            "colour": "BLUE",
+            "leaves": [{"id": "a", "score": 1.5}, {"id": "b", "score": None}],
+            "counts": [1, 2],
+            "extra": {"k": [1]},
+            "note": "n",
+            "best": {"id": "a"},
+            "shout": "X",
+        }
+    }
 
 
 @dataclass
@@ -107,21 +126,43 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-@pytest.mark.parametrize(("model", "graphql_name"), [
-    (answers.PathNode, "PathNodeType"), (answers.PathStep, "PathStepType"), (answers.SourceRef, "SourceRefType"),
-    (answers.DrugRef, "DrugRef"), (answers.DiseaseRef, "DiseaseRef"),
-    (patient_view.PatientRecord, "Patient"), (patient_view.PatientVariant, "PatientVariant"),
-    (pgx.GeneCallSummary, "Diplotype"), (pgx.PgxRecommendation, "PgxRecommendation"), (pgx.PgxAnswer, "PgxAnswer"),
-    (therapy.EvidenceAnswer, "EvidenceFinding"), (risk.RiskFinding, "RiskFinding"),
-    (knowledge.VariantView, "Variant"), (knowledge.EvidenceSummary, "EvidenceSummary"), (knowledge.Count, "Count"),
-    (knowledge.MolecularProfileRef, "MolecularProfileRef"),
-    (knowledge.GeneView, "Gene"), (knowledge.DrugView, "Drug"), (knowledge.DiseaseView, "Disease"),
-    (knowledge.Release, "Release"), (knowledge.NodeRef, "NodeRef"), (knowledge.EvidenceView, "Evidence"),
-    (explore.Node, "GraphNode"), (explore.Edge, "GraphEdge"), (explore.Subgraph, "Subgraph"), (explore.Path, "GraphPath"),
-    (cohort.PhenotypeCount, "PhenotypeCount"), (cohort.CohortPhenotypes, "CohortPhenotypes"),
-    (cohort.ActionablePatient, "ActionablePatient"), (cohort.Actionable, "CohortActionable"),
-    (export.Export, "SubgraphExport"), (report.MatchSummary, "VcfMatchSummary"),
-])
+@pytest.mark.parametrize(
+    ("model", "graphql_name"),
+    [
+        (answers.PathNode, "PathNodeType"),
+        (answers.PathStep, "PathStepType"),
+        (answers.SourceRef, "SourceRefType"),
+        (answers.DrugRef, "DrugRef"),
+        (answers.DiseaseRef, "DiseaseRef"),
+        (patient_view.PatientRecord, "Patient"),
+        (patient_view.PatientVariant, "PatientVariant"),
+        (pgx.GeneCallSummary, "Diplotype"),
+        (pgx.PgxRecommendation, "PgxRecommendation"),
+        (pgx.PgxAnswer, "PgxAnswer"),
+        (therapy.EvidenceAnswer, "EvidenceFinding"),
+        (risk.RiskFinding, "RiskFinding"),
+        (knowledge.VariantView, "Variant"),
+        (knowledge.EvidenceSummary, "EvidenceSummary"),
+        (knowledge.Count, "Count"),
+        (knowledge.MolecularProfileRef, "MolecularProfileRef"),
+        (knowledge.GeneView, "Gene"),
+        (knowledge.DrugView, "Drug"),
+        (knowledge.DiseaseView, "Disease"),
+        (knowledge.Release, "Release"),
+        (knowledge.NodeRef, "NodeRef"),
+        (knowledge.EvidenceView, "Evidence"),
+        (explore.Node, "GraphNode"),
+        (explore.Edge, "GraphEdge"),
+        (explore.Subgraph, "Subgraph"),
+        (explore.Path, "GraphPath"),
+        (cohort.PhenotypeCount, "PhenotypeCount"),
+        (cohort.CohortPhenotypes, "CohortPhenotypes"),
+        (cohort.ActionablePatient, "ActionablePatient"),
+        (cohort.Actionable, "CohortActionable"),
+        (export.Export, "SubgraphExport"),
+        (report.MatchSummary, "VcfMatchSummary"),
+    ],
+)
 def test_every_answer_field_is_served(model: type, graphql_name: str) -> None:
     """A field added to a kg answer dataclass is in the schema with nothing else written."""
     served = schema.get_type_by_name(graphql_name)

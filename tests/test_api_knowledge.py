@@ -19,17 +19,17 @@ VARIANT = """query($q: String!) { variant(query: $q) {
 @pytest.mark.parametrize(
     "query",
     [
-        t.V1,                                    # the graph id
-        "22-1000001-C-G",                        # gnomAD style
-        "chr22:1000001:C:G",                     # without the assembly
-        "rs999000001",                           # dbSNP
-        "NM_999001.1:c.100C>G",                  # HGVS (full-text index, then an exact comparison)
-        "NM_999001.1(TEST-API-G1):c.100C>G",     # ClinVar's HGVS with the gene
-        "NP_999001.1:p.Val34Glu",                # protein HGVS
-        "TEST-API-G1 V34E",                      # gene + protein change
-        "test-api-g1 p.Val34Glu",                # three-letter amino acids, any case
-        "TEST-API-G1 p.(Val34Glu)",              # predicted change in parentheses
-        "test-api-alias1 V34E",                  # the gene by an alias
+        t.V1,  # the graph id
+        "22-1000001-C-G",  # gnomAD style
+        "chr22:1000001:C:G",  # without the assembly
+        "rs999000001",  # dbSNP
+        "NM_999001.1:c.100C>G",  # HGVS (full-text index, then an exact comparison)
+        "NM_999001.1(TEST-API-G1):c.100C>G",  # ClinVar's HGVS with the gene
+        "NP_999001.1:p.Val34Glu",  # protein HGVS
+        "TEST-API-G1 V34E",  # gene + protein change
+        "test-api-g1 p.Val34Glu",  # three-letter amino acids, any case
+        "TEST-API-G1 p.(Val34Glu)",  # predicted change in parentheses
+        "test-api-alias1 V34E",  # the gene by an alias
     ],
 )
 def test_variant_by_every_spelling(client: TestClient, query: str) -> None:
@@ -46,11 +46,15 @@ def test_variant_evidence_summary_counts_only_visible_evidence(client: TestClien
     v = gql(client, VARIANT, q=t.V1)["data"]["variant"]
     # 12 through the profile, 6 direct, 1 CIViC-style 'accepted'; not the loading release's, not the SUBMITTED one
     assert v["evidence"]["total"] == 19
-    assert {c["key"]: c["count"] for c in v["evidence"]["byType"]} == {"predictive": 12, "prognostic": 6, "functional": 1}
+    assert {c["key"]: c["count"] for c in v["evidence"]["byType"]} == {
+        "predictive": 12,
+        "prognostic": 6,
+        "functional": 1,
+    }
 
 
 def test_ambiguous_protein_change_lists_variants_and_refuses_the_single_form(client: TestClient) -> None:
-    listed = gql(client, 'query($q: String!) { variants(query: $q) { id } }', q=f"{t.GENE} L35Q")
+    listed = gql(client, "query($q: String!) { variants(query: $q) { id } }", q=f"{t.GENE} L35Q")
     assert [v["id"] for v in listed["data"]["variants"]] == [t.V2, t.V3]
     single = gql(client, VARIANT, q=f"{t.GENE} L35Q")
     assert error_code(single) == "BAD_INPUT"
@@ -63,13 +67,18 @@ def test_unknown_variant_is_null_and_empty_query_bad_input(client: TestClient) -
     assert error_code(gql(client, VARIANT, q="   ")) == "BAD_INPUT"
 
 
-DRUG = 'query($n: String!) { drug(name: $n) { id name synonyms rxnormId } }'
+DRUG = "query($n: String!) { drug(name: $n) { id name synonyms rxnormId } }"
 
 
 @pytest.mark.parametrize("name", ["Test-API-Drugone", "tad-1", "  TESTAPIMAB ", t.DRUG1])
 def test_drug_by_name_or_synonym(client: TestClient, name: str) -> None:
     drug = gql(client, DRUG, n=name)["data"]["drug"]
-    assert drug == {"id": t.DRUG1, "name": "Test-API-Drugone", "synonyms": ["TAD-1", "Testapimab"], "rxnormId": "test-api-rx"}
+    assert drug == {
+        "id": t.DRUG1,
+        "name": "Test-API-Drugone",
+        "synonyms": ["TAD-1", "Testapimab"],
+        "rxnormId": "test-api-rx",
+    }
 
 
 def test_unknown_drug_is_null(client: TestClient) -> None:
@@ -92,10 +101,14 @@ def test_disease_by_id_synonym_and_xref_with_parents_and_children(client: TestCl
 
 
 def test_obsolete_disease_stands_for_its_replacement_and_says_so(client: TestClient) -> None:
-    found = gql(client, 'query($q: String!) { disease(query: $q) { id obsolete replacedFrom { id name } } }',
-                q=t.D_OLD)["data"]["disease"]
-    assert found == {"id": t.D_LUNG, "obsolete": False,
-                     "replacedFrom": {"id": t.D_OLD, "name": "obsolete test api lung tumour"}}
+    found = gql(
+        client, "query($q: String!) { disease(query: $q) { id obsolete replacedFrom { id name } } }", q=t.D_OLD
+    )["data"]["disease"]
+    assert found == {
+        "id": t.D_LUNG,
+        "obsolete": False,
+        "replacedFrom": {"id": t.D_OLD, "name": "obsolete test api lung tumour"},
+    }
 
 
 def test_real_doid_disease_from_the_seeds_by_synonym(client: TestClient) -> None:
@@ -105,7 +118,9 @@ def test_real_doid_disease_from_the_seeds_by_synonym(client: TestClient) -> None
 
 
 def test_ontology_walk_nests_through_a_dataloader(client: TestClient) -> None:
-    body = gql(client, 'query($q: String!) { disease(query: $q) { children { children { id parents { id } } } } }', q=t.D_ROOT)
+    body = gql(
+        client, "query($q: String!) { disease(query: $q) { children { children { id parents { id } } } } }", q=t.D_ROOT
+    )
     assert body["data"]["disease"]["children"][0]["children"] == [{"id": t.D_ADENO, "parents": [{"id": t.D_LUNG}]}]
 
 
@@ -113,7 +128,7 @@ def test_over_deep_query_is_refused_by_the_depth_limiter(client: TestClient) -> 
     nested = "id"
     for _ in range(11):
         nested = f"parents {{ {nested} }}"
-    body = gql(client, f'query($q: String!) {{ disease(query: $q) {{ {nested} }} }}', q=t.D_ADENO)
+    body = gql(client, f"query($q: String!) {{ disease(query: $q) {{ {nested} }} }}", q=t.D_ADENO)
     assert body.get("data") is None
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
 
@@ -141,10 +156,14 @@ def test_evidence_filter_by_disease_includes_descendants(client: TestClient) -> 
 
 
 def test_evidence_filters_combine(client: TestClient) -> None:
-    body = gql(client, EVIDENCE, f={"drug": "TAD-1", "disease": t.D_ADENO, "level": "b", "type": "Predictive"}, first=100)
+    body = gql(
+        client, EVIDENCE, f={"drug": "TAD-1", "disease": t.D_ADENO, "level": "b", "type": "Predictive"}, first=100
+    )
     nodes = [e["node"] for e in body["data"]["evidence"]["edges"]]
     assert body["data"]["evidence"]["totalCount"] == 6 == len(nodes)
-    assert all(n["level"] == "B" and n["drugs"] == [{"id": t.DRUG1}] and n["molecularProfile"] == {"id": t.MP1} for n in nodes)
+    assert all(
+        n["level"] == "B" and n["drugs"] == [{"id": t.DRUG1}] and n["molecularProfile"] == {"id": t.MP1} for n in nodes
+    )
     assert nodes[0]["sources"] == [{"key": t.SOURCE, "licence": "CC0 1.0", "loadedAt": "2026-01-01T00:00:00+00:00"}]
     by_variant = gql(client, EVIDENCE, f={"variant": "22-1000001-C-G"}, first=100)
     assert by_variant["data"]["evidence"]["totalCount"] == 19  # through the profile too
@@ -180,7 +199,8 @@ def test_pagination_walks_every_item_once_in_a_stable_order(client: TestClient, 
         if pages == 1:  # an item sorting before the cursor appears meanwhile: later pages are unaffected
             api_graph.write(
                 "MATCH (s:Source {key: $source}) CREATE (e:Evidence {id: 'test-api:E00', source: 'test-api'}) "
-                "CREATE (e)-[:ASSERTED_BY]->(s)", source=t.SOURCE,
+                "CREATE (e)-[:ASSERTED_BY]->(s)",
+                source=t.SOURCE,
             )
         if not connection["pageInfo"]["hasNextPage"]:
             break

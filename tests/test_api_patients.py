@@ -30,8 +30,13 @@ def client(kg: Graph) -> Iterator[TestClient]:
         yield c
 
 
-def _patient(graph: Graph, name: str, variants: list[tuple[str, str]] = (), condition: str | None = None,
-             diplotypes: list[dict[str, Any]] = ()) -> str:
+def _patient(
+    graph: Graph,
+    name: str,
+    variants: list[tuple[str, str]] = (),
+    condition: str | None = None,
+    diplotypes: list[dict[str, Any]] = (),
+) -> str:
     pid = PREFIX + name
     graph.write("MATCH (p:Patient {id: $id}) DETACH DELETE p", id=pid)
     graph.write("CREATE (:Patient {id: $id, assembly: 'GRCh38'})", id=pid)
@@ -39,17 +44,29 @@ def _patient(graph: Graph, name: str, variants: list[tuple[str, str]] = (), cond
         created = graph.write(
             "MATCH (p:Patient {id: $id}), (v:Variant {id: $v}) "
             "CREATE (p)-[:HAS_VARIANT {zygosity: $z, genotype: $gt, matchLevel: 'exact', sample: 'S'}]->(v) RETURN v.id AS id",
-            id=pid, v=variant_id, z=zygosity, gt="0/1" if zygosity == "heterozygous" else "1/1")
+            id=pid,
+            v=variant_id,
+            z=zygosity,
+            gt="0/1" if zygosity == "heterozygous" else "1/1",
+        )
         assert created, f"{variant_id} is not in the graph"
     if condition:
-        graph.write("MATCH (p:Patient {id: $id}), (d:Disease {id: $d}) CREATE (p)-[:HAS_CONDITION]->(d)", id=pid, d=condition)
+        graph.write(
+            "MATCH (p:Patient {id: $id}), (d:Disease {id: $d}) CREATE (p)-[:HAS_CONDITION]->(d)", id=pid, d=condition
+        )
     for d in diplotypes:
         created = graph.write(
             "MATCH (p:Patient {id: $id}), (ph:Phenotype {id: $ph}) "
             "CREATE (p)-[:HAS_DIPLOTYPE {gene: ph.gene, diplotype: $dip, status: $status, ambiguous: $amb, "
             "candidates: $cands, missingPositions: $missing, source: 'vcf'}]->(ph) RETURN ph.id AS id",
-            id=pid, ph=d["phenotype"], dip=d.get("diplotype"), status=d.get("status", "called"),
-            amb=d.get("ambiguous", False), cands=d.get("candidates", []), missing=d.get("missing", []))
+            id=pid,
+            ph=d["phenotype"],
+            dip=d.get("diplotype"),
+            status=d.get("status", "called"),
+            amb=d.get("ambiguous", False),
+            cands=d.get("candidates", []),
+            missing=d.get("missing", []),
+        )
         assert created, f"{d['phenotype']} is not in the graph"
     return pid
 
@@ -70,7 +87,9 @@ query($id: String!, $disease: String) { patient(id: $id) { targetedTherapies(dis
 
 
 def _exact_variant(graph: Graph, gene: str, change: str) -> str:
-    rows = graph.read("MATCH (v:Variant {gene: $g, proteinChange: $c, kind: 'exact'}) RETURN v.id AS id", g=gene, c=change)
+    rows = graph.read(
+        "MATCH (v:Variant {gene: $g, proteinChange: $c, kind: 'exact'}) RETURN v.id AS id", g=gene, c=change
+    )
     assert rows, f"no exact {gene} {change} in the graph"
     return rows[0]["id"]
 
@@ -90,7 +109,9 @@ def test_braf_v600e_in_melanoma(kg: Graph, client: TestClient) -> None:
     assert not [i for i in items if i["disease"] and "colorectal" in i["disease"]["name"].lower()]
     colorectal = kg.read(
         "MATCH (e:Evidence {type: 'predictive'})-[:ABOUT]->(:MolecularProfile)-[:INCLUDES]->(:Variant {id: $v}), "
-        "(e)-[:FOR_DISEASE]->(:Disease {id: 'DOID:9256'}) RETURN e.id AS id", v="GRCh38:chr7:140753336:A:T")
+        "(e)-[:FOR_DISEASE]->(:Disease {id: 'DOID:9256'}) RETURN e.id AS id",
+        v="GRCh38:chr7:140753336:A:T",
+    )
     assert colorectal, "the data has colorectal BRAF V600E evidence to leave out"
     assert not {r["id"] for r in colorectal} & {i["evidenceId"] for i in items}
     # strongest first: levels never go back to a stronger one after the assertions
@@ -135,12 +156,26 @@ def test_cyp2c19_poor_metabolizer_clopidogrel(kg: Graph, client: TestClient) -> 
 
 
 def test_missing_positions_make_an_ambiguous_answer(kg: Graph, client: TestClient) -> None:
-    pid = _patient(kg, "tpmt", diplotypes=[
-        {"phenotype": "TPMT:Intermediate Metabolizer", "diplotype": "*1/*3A", "ambiguous": True,
-         "candidates": ["*1/*3A", "*3B/*3C"], "missing": []},
-        {"phenotype": "TPMT:Poor Metabolizer", "diplotype": "*1/*3A", "ambiguous": True,
-         "candidates": ["*1/*3A", "*3B/*3C"], "missing": []},
-    ])
+    pid = _patient(
+        kg,
+        "tpmt",
+        diplotypes=[
+            {
+                "phenotype": "TPMT:Intermediate Metabolizer",
+                "diplotype": "*1/*3A",
+                "ambiguous": True,
+                "candidates": ["*1/*3A", "*3B/*3C"],
+                "missing": [],
+            },
+            {
+                "phenotype": "TPMT:Poor Metabolizer",
+                "diplotype": "*1/*3A",
+                "ambiguous": True,
+                "candidates": ["*1/*3A", "*3B/*3C"],
+                "missing": [],
+            },
+        ],
+    )
     # mercaptopurine: DPWG has a TPMT-only guideline, CPIC's needs NUDT15 as well
     answers = _ask(client, PGX, id=pid, drug="mercaptopurine")["patient"]["pharmacogenomics"]
     tpmt_only = [a for a in answers if a["genes"] == ["TPMT"]]
@@ -183,7 +218,10 @@ def _clinvar_variant(graph: Graph, classification: str, gene: str | None = None,
         "MATCH (e:Evidence {source: 'clinvar'})-[:ABOUT]->(v:Variant) "
         "WHERE e.classification IN $c AND NOT EXISTS { (e)-[:SUPERSEDED_BY]->() } AND ($g IS NULL OR v.gene = $g) "
         "AND NOT EXISTS { (v)<-[:ABOUT]-(o:Evidence) WHERE o <> e AND NOT EXISTS { (o)-[:SUPERSEDED_BY]->() } } "
-        "RETURN v.id AS id ORDER BY coalesce(e.stars, 0) DESC, v.id LIMIT 1", c=[classification, *also], g=gene)
+        "RETURN v.id AS id ORDER BY coalesce(e.stars, 0) DESC, v.id LIMIT 1",
+        c=[classification, *also],
+        g=gene,
+    )
     assert rows, f"no {classification} ClinVar variant{' in ' + gene if gene else ''}"
     return rows[0]["id"]
 
@@ -208,14 +246,16 @@ def test_pathogenic_brca_is_a_risk_and_mutyh_makes_a_carrier(kg: Graph, client: 
 
 
 def test_unknown_patient_is_null_and_unknown_disease_is_bad_input(kg: Graph, client: TestClient) -> None:
-    assert _ask(client, "{ patient(id: \"no-such-patient\") { id } }")["patient"] is None
+    assert _ask(client, '{ patient(id: "no-such-patient") { id } }')["patient"] is None
     pid = _patient(kg, "baddisease")
-    body = client.post("/graphql", json={"query": THERAPIES, "variables": {"id": pid, "disease": "not a disease xyz"}}).json()
+    body = client.post(
+        "/graphql", json={"query": THERAPIES, "variables": {"id": pid, "disease": "not a disease xyz"}}
+    ).json()
     assert body["errors"][0]["extensions"]["code"] == "BAD_INPUT"
 
 
 def test_over_deep_query_is_refused(client: TestClient) -> None:
-    deep = "{ disease(query: \"DOID:1909\") { " + "parents { " * 12 + "id" + " }" * 12 + " } }"
+    deep = '{ disease(query: "DOID:1909") { ' + "parents { " * 12 + "id" + " }" * 12 + " } }"
     body = client.post("/graphql", json={"query": deep}).json()
     assert body.get("errors") and "depth" in body["errors"][0]["message"].lower()
 

@@ -40,8 +40,14 @@ def test_neighbors_of_a_variant(client: TestClient) -> None:
     keys = {n["id"] for n in sub["nodes"]}
     assert {t.GENE, t.MP1, "test-api-p1", "test-api-p2", "test-api:E13", t.SOURCE} <= keys
     assert "test-api:X-submitted" not in keys and "test-api:X-loading" not in keys  # not shown to answers
-    assert {"type": "IN_GENE", "start": t.V1, "startLabel": "Variant", "end": t.GENE, "endLabel": "Gene",
-            "properties": {"release": t.SOURCE}} in sub["edges"]
+    assert {
+        "type": "IN_GENE",
+        "start": t.V1,
+        "startLabel": "Variant",
+        "end": t.GENE,
+        "endLabel": "Gene",
+        "properties": {"release": t.SOURCE},
+    } in sub["edges"]
     variant = next(n for n in sub["nodes"] if n["id"] == t.V1)
     assert variant["properties"]["rsid"] == "rs999000001" and variant["name"] == f"{t.GENE} V34E"
 
@@ -49,7 +55,10 @@ def test_neighbors_of_a_variant(client: TestClient) -> None:
 def test_neighbors_by_type_direction_and_depth(client: TestClient) -> None:
     sub = _neighbors(client, t.MP1, types=["INCLUDES", "IN_GENE"], direction="OUTGOING", depth=2)["data"]["neighbors"]
     assert {n["id"] for n in sub["nodes"]} == {t.MP1, t.V1, t.GENE}
-    assert {(e["type"], e["start"], e["end"]) for e in sub["edges"]} == {("INCLUDES", t.MP1, t.V1), ("IN_GENE", t.V1, t.GENE)}
+    assert {(e["type"], e["start"], e["end"]) for e in sub["edges"]} == {
+        ("INCLUDES", t.MP1, t.V1),
+        ("IN_GENE", t.V1, t.GENE),
+    }
     wider = _neighbors(client, t.MP1, types=["INCLUDES", "IN_GENE"], depth=3)["data"]["neighbors"]
     assert {n["id"] for n in wider["nodes"]} == {t.MP1, t.V1, t.GENE, t.V2, t.V3}
 
@@ -93,9 +102,13 @@ def test_unknown_relationship_type_is_refused_before_any_cypher(unreachable: Tes
 
 def _error_counts(c: TestClient) -> dict[str, float]:
     """kg_graphql_errors_total by code, as /metrics serves it."""
-    return {sample.labels["code"]: sample.value
-            for family in text_string_to_metric_families(c.get("/metrics").text) if family.name == "kg_graphql_errors"
-            for sample in family.samples if sample.name == "kg_graphql_errors_total"}
+    return {
+        sample.labels["code"]: sample.value
+        for family in text_string_to_metric_families(c.get("/metrics").text)
+        if family.name == "kg_graphql_errors"
+        for sample in family.samples
+        if sample.name == "kg_graphql_errors_total"
+    }
 
 
 def test_graphql_errors_are_counted_by_code_in_the_metrics(unreachable: TestClient) -> None:
@@ -106,7 +119,10 @@ def test_graphql_errors_are_counted_by_code_in_the_metrics(unreachable: TestClie
     assert error_code(_neighbors(unreachable, t.GENE)) == "UNAVAILABLE"
     after = _error_counts(unreachable)
     assert {code: n - before.get(code, 0) for code, n in after.items() if n != before.get(code, 0)} == {
-        "BAD_INPUT": 1, "UNAVAILABLE": 2, "GRAPHQL_VALIDATION": 1}
+        "BAD_INPUT": 1,
+        "UNAVAILABLE": 2,
+        "GRAPHQL_VALIDATION": 1,
+    }
 
 
 def test_an_unexpected_error_is_masked_as_internal_and_counted(api_graph: Graph) -> None:
@@ -140,16 +156,32 @@ def test_paths_beyond_max_hops_and_limits(client: TestClient) -> None:
     every = gql(client, PATHS, **{"from": t.DRUG2, "to": t.GENE, "hops": 4, "shortest": False})["data"]["paths"]
     assert every and all(len({n["id"] for n in p["nodes"]}) == len(p["nodes"]) for p in every)  # simple paths
     assert error_code(gql(client, PATHS, **{"from": t.DRUG1, "to": t.GENE, "hops": 5, "shortest": True})) == "BAD_INPUT"
-    assert error_code(gql(client, PATHS, **{"from": t.DRUG1, "to": "nowhere", "hops": 2, "shortest": True})) == "NOT_FOUND"
+    assert (
+        error_code(gql(client, PATHS, **{"from": t.DRUG1, "to": "nowhere", "hops": 2, "shortest": True})) == "NOT_FOUND"
+    )
 
 
 def test_cohort_phenotypes(client: TestClient) -> None:
-    body = gql(client, 'query($g: String!) { cohortPhenotypes(gene: $g) { gene patients phenotypes { id patients patientIds diplotypes { key count } } } }', g="test-api-pg")
+    body = gql(
+        client,
+        "query($g: String!) { cohortPhenotypes(gene: $g) { gene patients phenotypes { id patients patientIds diplotypes { key count } } } }",
+        g="test-api-pg",
+    )
     cohort = body["data"]["cohortPhenotypes"]
     assert cohort["gene"] == "TEST-API-PG" and cohort["patients"] == 4
     assert cohort["phenotypes"] == [
-        {"id": t.PHENO_NM, "patients": 2, "patientIds": ["test-api-p2", "test-api-p4"], "diplotypes": [{"key": "*1/*2", "count": 2}]},
-        {"id": t.PHENO_PM, "patients": 2, "patientIds": ["test-api-p1", "test-api-p3"], "diplotypes": [{"key": "*1/*2", "count": 2}]},
+        {
+            "id": t.PHENO_NM,
+            "patients": 2,
+            "patientIds": ["test-api-p2", "test-api-p4"],
+            "diplotypes": [{"key": "*1/*2", "count": 2}],
+        },
+        {
+            "id": t.PHENO_PM,
+            "patients": 2,
+            "patientIds": ["test-api-p1", "test-api-p3"],
+            "diplotypes": [{"key": "*1/*2", "count": 2}],
+        },
     ]
 
 
@@ -171,13 +203,17 @@ def test_cohort_actionable_for_a_drug(client: TestClient) -> None:
     # poor metabolizers have a recommendation; normal metabolizers only a "No recommendation"
     assert by_guideline["viaRecommendation"] == 2 and by_guideline["viaEvidence"] == 0
     assert [(p["id"], p["recommendations"]) for p in by_guideline["patients"]] == [
-        ("test-api-p1", ["test-api:R1"]), ("test-api-p3", ["test-api:R1"])]
+        ("test-api-p1", ["test-api:R1"]),
+        ("test-api-p3", ["test-api:R1"]),
+    ]
 
 
 def test_cohort_actionable_for_a_disease_with_descendants_paged(client: TestClient) -> None:
     first = _actionable(client, disease="test api cancer", first=2)["data"]["cohortActionable"]
     assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"]
-    rest = _actionable(client, disease="test api cancer", first=2, after=first["pageInfo"]["endCursor"])["data"]["cohortActionable"]
+    rest = _actionable(client, disease="test api cancer", first=2, after=first["pageInfo"]["endCursor"])["data"][
+        "cohortActionable"
+    ]
     assert [p["id"] for p in first["patients"] + rest["patients"]] == ["test-api-p1", "test-api-p2", "test-api-p3"]
     assert not rest["pageInfo"]["hasNextPage"]
     # p5 carries only V3, which no evidence is about

@@ -21,8 +21,12 @@ def _compose_available() -> bool:
 @pytest.mark.skipif(not _compose_available(), reason="the docker compose plugin is not installed here")
 def test_compose_file_is_valid() -> None:
     env = dict(os.environ, NEO4J_PASSWORD="not-a-real-secret")
-    done = subprocess.run(["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--format", "json"],
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        ["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     import json
 
@@ -35,6 +39,7 @@ def test_compose_file_is_valid() -> None:
 @pytest.mark.skipif(not _compose_available(), reason="the docker compose plugin is not installed here")
 def test_compose_refuses_missing_password() -> None:
     env = {k: v for k, v in os.environ.items() if k != "NEO4J_PASSWORD"}
-    done = subprocess.run(["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        ["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "config"], capture_output=True, text=True, env=env
+    )
     assert done.returncode != 0 and "NEO4J_PASSWORD" in done.stderr

@@ -29,8 +29,12 @@ CLINVAR_BASE = "https://ftp.ncbi.nlm.nih.gov/pub/clinvar/vcf_GRCh38/"
 
 def _made_clinvar(path: Path, date: str, records: int = 4000) -> Path:
     """A small VCF shaped like ClinVar's (fetching never parses it, only its first line is checked)."""
-    lines = ["##fileformat=VCFv4.1\n", f"##fileDate={date}\n", "##source=ClinVar\n",
-             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"]
+    lines = [
+        "##fileformat=VCFv4.1\n",
+        f"##fileDate={date}\n",
+        "##source=ClinVar\n",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
+    ]
     lines += [f"1\t{1000 + 7 * i}\t{i + 1}\tA\tG\t.\t.\tALLELEID={i + 1};CLNSIG=Benign\n" for i in range(records)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress("".join(lines).encode(), mtime=0))
@@ -72,10 +76,15 @@ def _fetch_clinvar(served: mirror.Mirror, dest: Path, release: str | None = None
 
 
 def test_mirror_and_per_source_base_urls() -> None:
-    assert mirrored("http://m.example/pub", CLINVAR_BASE) == "http://m.example/pub/ftp.ncbi.nlm.nih.gov/pub/clinvar/vcf_GRCh38/"
+    assert (
+        mirrored("http://m.example/pub", CLINVAR_BASE)
+        == "http://m.example/pub/ftp.ncbi.nlm.nih.gov/pub/clinvar/vcf_GRCh38/"
+    )
     settings = FetchSettings(mirror="http://m.example/", base_urls={"clinvar": "http://clinvar.example/x"})
     assert settings.base_url("clinvar", CLINVAR_BASE) == "http://clinvar.example/x/"
-    assert settings.base_url("hgnc", "https://storage.googleapis.com/a/") == "http://m.example/storage.googleapis.com/a/"
+    assert (
+        settings.base_url("hgnc", "https://storage.googleapis.com/a/") == "http://m.example/storage.googleapis.com/a/"
+    )
     assert FetchSettings().base_url("clinvar", CLINVAR_BASE) == CLINVAR_BASE
 
 
@@ -115,8 +124,11 @@ def test_fetch_takes_the_newest_release_verified_and_records_it(clinvar_mirror: 
 
 def test_cli_fetch_with_a_per_source_base_url(clinvar_mirror: mirror.Mirror, tmp_path: Path) -> None:
     base = clinvar_mirror.url + mirror.CLINVAR_DIR + "/"
-    result = CliRunner().invoke(kg, ["fetch", "clinvar", "--dest", str(tmp_path / "d"), "--no-progress"],
-                                env={"KG_FETCH_BASE_URL_CLINVAR": base, "KG_FETCH_MIRROR": ""})
+    result = CliRunner().invoke(
+        kg,
+        ["fetch", "clinvar", "--dest", str(tmp_path / "d"), "--no-progress"],
+        env={"KG_FETCH_BASE_URL_CLINVAR": base, "KG_FETCH_MIRROR": ""},
+    )
     assert result.exit_code == 0, result.output
     assert "clinvar 20260201: fetched" in result.output
     assert (tmp_path / "d" / "clinvar" / "clinvar_20260201.vcf.gz").exists()
@@ -140,8 +152,9 @@ def test_unreachable_publisher(clinvar_mirror: mirror.Mirror, tmp_path: Path) ->
     with settings.client() as client, pytest.raises(FetchError, match=r"http://127\.0\.0\.1:\d+/clinvar/: unreachable"):
         stage_release(client, settings, ReleaseCache(dest), publisher_for("clinvar"), progress=False)
     assert _folder_state(dest) == before
-    result = CliRunner().invoke(kg, ["fetch", "clinvar", "--dest", str(dest), "--no-progress"],
-                                env={"KG_FETCH_BASE_URL_CLINVAR": url})
+    result = CliRunner().invoke(
+        kg, ["fetch", "clinvar", "--dest", str(dest), "--no-progress"], env={"KG_FETCH_BASE_URL_CLINVAR": url}
+    )
     assert result.exit_code == 1 and url in result.output and "unreachable" in result.output
     assert _folder_state(dest) == before
 
@@ -150,8 +163,13 @@ def test_checksum_mismatch(clinvar_mirror: mirror.Mirror, tmp_path: Path) -> Non
     dest = tmp_path / "data"
     _fetch_clinvar(clinvar_mirror, dest, "20260101")
     before = _folder_state(dest)
-    (clinvar_mirror.root / mirror.CLINVAR_DIR / "clinvar_20260201.vcf.gz.md5").write_text("0" * 32 + "  clinvar_20260201.vcf.gz\n")
-    with pytest.raises(FetchError, match=r"clinvar_20260201\.vcf\.gz: checksum mismatch: MD5 [0-9a-f]{32}, the publisher's checksum file says 0{32}"):
+    (clinvar_mirror.root / mirror.CLINVAR_DIR / "clinvar_20260201.vcf.gz.md5").write_text(
+        "0" * 32 + "  clinvar_20260201.vcf.gz\n"
+    )
+    with pytest.raises(
+        FetchError,
+        match=r"clinvar_20260201\.vcf\.gz: checksum mismatch: MD5 [0-9a-f]{32}, the publisher's checksum file says 0{32}",
+    ):
         _fetch_clinvar(clinvar_mirror, dest)
     assert _folder_state(dest) == before
     assert not list((dest / ".fetch" / "staging").rglob("*.part"))  # a wrong file is not kept to resume
@@ -184,7 +202,9 @@ def test_truncated_download_is_kept_apart_and_resumed(clinvar_mirror: mirror.Mir
     size = served.stat().st_size
     url_path = "/" + mirror.CLINVAR_DIR + "/clinvar_20260201.vcf.gz"
     clinvar_mirror.faults.truncate[url_path] = size // 2
-    with pytest.raises(FetchError, match=r"clinvar_20260201\.vcf\.gz: the download stopped early .*run again to resume"):
+    with pytest.raises(
+        FetchError, match=r"clinvar_20260201\.vcf\.gz: the download stopped early .*run again to resume"
+    ):
         _fetch_clinvar(clinvar_mirror, dest)
     assert _folder_state(dest) == before  # the partial file is never taken as a release
     (part,) = (dest / ".fetch" / "staging" / "clinvar").rglob("*.part")
@@ -227,14 +247,25 @@ def test_fetch_all_then_load_all_gives_the_same_graph(
     root = mirror.build(data_dir, tmp_path / "mirror")
     dest = tmp_path / "data"
     with mirror.serve(root) as served:
-        fetched = CliRunner().invoke(kg, ["fetch", "all", "--dest", str(dest), "--no-progress"],
-                                     env={"KG_FETCH_MIRROR": served.url})
+        fetched = CliRunner().invoke(
+            kg, ["fetch", "all", "--dest", str(dest), "--no-progress"], env={"KG_FETCH_MIRROR": served.url}
+        )
     assert fetched.exit_code == 0, fetched.output
     cache = ReleaseCache(dest)
-    releases = {name: (cache.manifest(name) or {}).get("release") for name in
-                ("so", "hgnc", "doid", "liftover", "civic", "clinvar", "pharmcat", "pharmgkb")}
-    assert releases == {"so": "2024-11-18", "hgnc": "2024-10", "doid": "2024-01-31", "liftover": "hg19ToHg38",
-                        "civic": "01-Aug-2024", "clinvar": "20260226", "pharmcat": "2.10.0", "pharmgkb": "2022-07-05"}
+    releases = {
+        name: (cache.manifest(name) or {}).get("release")
+        for name in ("so", "hgnc", "doid", "liftover", "civic", "clinvar", "pharmcat", "pharmgkb")
+    }
+    assert releases == {
+        "so": "2024-11-18",
+        "hgnc": "2024-10",
+        "doid": "2024-01-31",
+        "liftover": "hg19ToHg38",
+        "civic": "01-Aug-2024",
+        "clinvar": "20260226",
+        "pharmcat": "2.10.0",
+        "pharmgkb": "2022-07-05",
+    }
     try:
         loaded = CliRunner().invoke(kg, ["load", "all", str(dest), "--no-progress"], env=_cli_env(neo4j_settings))
         assert loaded.exit_code == 0, loaded.output

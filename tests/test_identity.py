@@ -47,10 +47,21 @@ BASES = st.text(alphabet="ACGTNacgt", min_size=1, max_size=12)
 # --- chromosomes, sequences, normalisation -------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw, canonical", [
-    ("7", "chr7"), ("chr7", "chr7"), ("CHR7", "chr7"), (" chr7 ", "chr7"), ("x", "chrX"), ("chrY", "chrY"),
-    ("MT", "chrM"), ("chrMT", "chrM"), ("M", "chrM"), ("chr1_KI270706v1_random", "chr1_KI270706V1_RANDOM"),
-])
+@pytest.mark.parametrize(
+    "raw, canonical",
+    [
+        ("7", "chr7"),
+        ("chr7", "chr7"),
+        ("CHR7", "chr7"),
+        (" chr7 ", "chr7"),
+        ("x", "chrX"),
+        ("chrY", "chrY"),
+        ("MT", "chrM"),
+        ("chrMT", "chrM"),
+        ("M", "chrM"),
+        ("chr1_KI270706v1_random", "chr1_KI270706V1_RANDOM"),
+    ],
+)
 def test_canonical_chrom(raw: str, canonical: str) -> None:
     assert canonical_chrom(raw) == canonical
 
@@ -64,14 +75,17 @@ def test_sequences_are_acgtn_only() -> None:
     assert is_sequence("ACGTN") and not is_sequence("") and not is_sequence("R") and not is_sequence("<DEL>")
 
 
-@pytest.mark.parametrize("given_, expected", [
-    (("7", 140753336, "A", "T"), Allele("chr7", 140753336, "A", "T")),
-    (("chr1", 100, "CAT", "CGT"), Allele("chr1", 101, "A", "G")),  # shared bases on both ends
-    (("chr1", 100, "CTT", "CT"), Allele("chr1", 100, "CT", "C")),  # deletion keeps its anchor base
-    (("chr1", 100, "C", "CTT"), Allele("chr1", 100, "C", "CTT")),  # insertion already parsimonious
-    (("chr1", 100, "GCAT", "GCGT"), Allele("chr1", 102, "A", "G")),
-    (("chr2", 5, "acg", "atg"), Allele("chr2", 6, "C", "T")),  # case folded
-])
+@pytest.mark.parametrize(
+    "given_, expected",
+    [
+        (("7", 140753336, "A", "T"), Allele("chr7", 140753336, "A", "T")),
+        (("chr1", 100, "CAT", "CGT"), Allele("chr1", 101, "A", "G")),  # shared bases on both ends
+        (("chr1", 100, "CTT", "CT"), Allele("chr1", 100, "CT", "C")),  # deletion keeps its anchor base
+        (("chr1", 100, "C", "CTT"), Allele("chr1", 100, "C", "CTT")),  # insertion already parsimonious
+        (("chr1", 100, "GCAT", "GCGT"), Allele("chr1", 102, "A", "G")),
+        (("chr2", 5, "acg", "atg"), Allele("chr2", 6, "C", "T")),  # case folded
+    ],
+)
 def test_normalize_examples(given_: tuple[str, int, str, str], expected: Allele) -> None:
     assert normalize(*given_) == expected
 
@@ -92,8 +106,8 @@ def test_trimming_never_empties_an_allele_and_keeps_the_same_change(chrom: str, 
     left = a.pos - pos
     ref_u, alt_u = ref.upper(), alt.upper()
     assert left >= 0 and ref_u[:left] == alt_u[:left]
-    assert ref_u[left:left + len(a.ref)] == a.ref and alt_u[left:left + len(a.alt)] == a.alt
-    assert ref_u[left + len(a.ref):] == alt_u[left + len(a.alt):]
+    assert ref_u[left : left + len(a.ref)] == a.ref and alt_u[left : left + len(a.alt)] == a.alt
+    assert ref_u[left + len(a.ref) :] == alt_u[left + len(a.alt) :]
     # Parsimonious: nothing more can be trimmed without emptying an allele.
     assert len(a.ref) == 1 or len(a.alt) == 1 or (a.ref[0] != a.alt[0] and a.ref[-1] != a.alt[-1])
 
@@ -101,20 +115,37 @@ def test_trimming_never_empties_an_allele_and_keeps_the_same_change(chrom: str, 
 # --- variant keys --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "GRCh38:chr7:140753336:A:T", "chr7:140753336:A:T", "7:140753336:A:T", "7-140753336-A-T", " chr7-140753336-a-t ",
-    "GRCh38:chr7:140753335:CA:CT",  # not yet parsimonious: normalised on the way
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GRCh38:chr7:140753336:A:T",
+        "chr7:140753336:A:T",
+        "7:140753336:A:T",
+        "7-140753336-A-T",
+        " chr7-140753336-a-t ",
+        "GRCh38:chr7:140753335:CA:CT",  # not yet parsimonious: normalised on the way
+    ],
+)
 def test_every_spelling_of_a_key_parses_to_the_same_allele(text: str) -> None:
     allele = parse_variant_id(text)
     assert allele == Allele("chr7", 140753336, "A", "T")
     assert allele is not None and allele.id == "GRCh38:chr7:140753336:A:T"
 
 
-@pytest.mark.parametrize("text", [
-    "BRAF V600E", "rs113488022", "chr7:140753336:A", "chr7:abc:A:T", "chr7:1:A:1", ":1:A:T", "",
-    "NM_004333.4:c.1799T>A", "GRCh38:chr13:32315000:sha256-0123456789abcdef0123456789abcdef",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BRAF V600E",
+        "rs113488022",
+        "chr7:140753336:A",
+        "chr7:abc:A:T",
+        "chr7:1:A:1",
+        ":1:A:T",
+        "",
+        "NM_004333.4:c.1799T>A",
+        "GRCh38:chr13:32315000:sha256-0123456789abcdef0123456789abcdef",
+    ],
+)
 def test_text_that_is_no_key_parses_to_none(text: str) -> None:
     assert parse_variant_id(text) is None
 
@@ -151,8 +182,9 @@ LONG_UNITS = st.text(alphabet="ACGT", min_size=1, max_size=8)
 
 @settings(deadline=None, max_examples=60)
 @given(CHROM_SPELLINGS, POSITIONS, LONG_UNITS, LONG_UNITS, st.integers(min_value=0, max_value=3000))
-def test_long_alleles_get_the_digest_key_deterministically(chrom: str, pos: int, unit: str, tail: str,
-                                                           extra: int) -> None:
+def test_long_alleles_get_the_digest_key_deterministically(
+    chrom: str, pos: int, unit: str, tail: str, extra: int
+) -> None:
     ref = "G" + unit * (MAX_ID_CHARS // len(unit) + 1) + "A" * extra
     alt = "G" + tail
     allele = normalize(chrom, pos, ref, alt)
@@ -173,10 +205,17 @@ def test_short_alleles_near_the_limit_keep_their_bases() -> None:
     assert is_digest_id(normalize("1", 100, ref + "C", "T").id)
 
 
-@pytest.mark.parametrize("text, rsid", [
-    ("rs113488022", "rs113488022"), ("RS113488022", "rs113488022"), (" rs1 ", "rs1"), ("rs", None), ("rs12a", None),
-    ("113488022", None),
-])
+@pytest.mark.parametrize(
+    "text, rsid",
+    [
+        ("rs113488022", "rs113488022"),
+        ("RS113488022", "rs113488022"),
+        (" rs1 ", "rs1"),
+        ("rs", None),
+        ("rs12a", None),
+        ("113488022", None),
+    ],
+)
 def test_rsids(text: str, rsid: str | None) -> None:
     assert parse_rsid(text) == rsid
 
@@ -189,7 +228,11 @@ def test_civic_variant_keys() -> None:
 
 
 def test_hgvs_expressions() -> None:
-    assert is_hgvs("NM_004333.4:c.1799T>A") and is_hgvs("NP_004324.2:p.Val600Glu") and is_hgvs("NC_000007.14:g.140753336A>T")
+    assert (
+        is_hgvs("NM_004333.4:c.1799T>A")
+        and is_hgvs("NP_004324.2:p.Val600Glu")
+        and is_hgvs("NC_000007.14:g.140753336A>T")
+    )
     assert not is_hgvs("BRAF V600E") and not is_hgvs("chr7:140753336:A:T") and not is_hgvs("c.1799T>A")
     assert without_gene("NM_004333.4(BRAF):c.1799T>A") == "NM_004333.4:c.1799T>A"
     assert without_gene("NM_004333.4:c.1799T>A") == "NM_004333.4:c.1799T>A"
@@ -207,59 +250,84 @@ def test_the_amino_acid_table_reads_every_code_in_any_case() -> None:
     assert amino_acid("Xyz") is None and amino_acid("1") is None and amino_acid("v") == "V"
 
 
-@pytest.mark.parametrize("hgvsp, short", [
-    ("p.Val600Glu", "V600E"),
-    ("ENSP00000288602.7:p.Val600Glu", "V600E"),
-    ("p.(Gly12Asp)", "G12D"),
-    ("p.Trp24Ter", "W24*"),
-    ("p.Leu858Arg", "L858R"),
-    ("p.Thr790Met", "T790M"),
-    ("p.Val600%3D", "V600="),
-    ("p.V600E", "V600E"),
-    ("p.Glu746_Ala750del", "E746_A750del"),
-    ("p.Lys706AsnfsTer19", "K706Nfs*19"),
-    ("p.?", None),
-    ("p.0", None),
-    ("c.1799T>A", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "hgvsp, short",
+    [
+        ("p.Val600Glu", "V600E"),
+        ("ENSP00000288602.7:p.Val600Glu", "V600E"),
+        ("p.(Gly12Asp)", "G12D"),
+        ("p.Trp24Ter", "W24*"),
+        ("p.Leu858Arg", "L858R"),
+        ("p.Thr790Met", "T790M"),
+        ("p.Val600%3D", "V600="),
+        ("p.V600E", "V600E"),
+        ("p.Glu746_Ala750del", "E746_A750del"),
+        ("p.Lys706AsnfsTer19", "K706Nfs*19"),
+        ("p.?", None),
+        ("p.0", None),
+        ("c.1799T>A", None),
+        (None, None),
+    ],
+)
 def test_protein_short_form(hgvsp: str | None, short: str | None) -> None:
     assert protein_short(hgvsp) == short
 
 
-@pytest.mark.parametrize("token, change", [
-    ("V600E", "V600E"), ("p.V600E", "V600E"), ("W1815X", "W1815X"), ("*757L", "*757L"), ("M1?", "M1?"),
-    ("E55=", "E55="), ("E746_A750del", "E746_A750del"), ("M766_A767insASV", "M766_A767insASV"),
-    ("D770delinsGY", "D770delinsGY"), ("V600_K601>E", "V600_K601>E"), ("K706FS*19", "K706FS*19"),
-    ("R135FSX177", "R135FSX177"), ("E55RfsTer11", "E55RfsTer11"),
-    ("V600", None), ("Amplification", None), ("v600e", None), ("c.1799T>A", None), ("EML4::ALK", None),
-])
+@pytest.mark.parametrize(
+    "token, change",
+    [
+        ("V600E", "V600E"),
+        ("p.V600E", "V600E"),
+        ("W1815X", "W1815X"),
+        ("*757L", "*757L"),
+        ("M1?", "M1?"),
+        ("E55=", "E55="),
+        ("E746_A750del", "E746_A750del"),
+        ("M766_A767insASV", "M766_A767insASV"),
+        ("D770delinsGY", "D770delinsGY"),
+        ("V600_K601>E", "V600_K601>E"),
+        ("K706FS*19", "K706FS*19"),
+        ("R135FSX177", "R135FSX177"),
+        ("E55RfsTer11", "E55RfsTer11"),
+        ("V600", None),
+        ("Amplification", None),
+        ("v600e", None),
+        ("c.1799T>A", None),
+        ("EML4::ALK", None),
+    ],
+)
 def test_short_form_changes_as_civic_writes_them(token: str, change: str | None) -> None:
     assert short_change(token) == change
 
 
-@pytest.mark.parametrize("text, found", [
-    ("BRAF V600E", ("BRAF", "V600E")),
-    ("braf v600e", ("braf", "V600E")),
-    ("BRAF p.Val600Glu", ("BRAF", "V600E")),
-    ("test-api-g1 p.val34glu", ("test-api-g1", "V34E")),
-    ("BRAF p.(Val600Glu)", ("BRAF", "V600E")),
-    ("TP53 R213*", ("TP53", "R213*")),
-    ("TP53 Arg213Ter", ("TP53", "R213*")),
-    ("BRAF Amplification", None),
-    ("BRAF Xyz600Glu", None),
-    ("V600E", None),
-])
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("BRAF V600E", ("BRAF", "V600E")),
+        ("braf v600e", ("braf", "V600E")),
+        ("BRAF p.Val600Glu", ("BRAF", "V600E")),
+        ("test-api-g1 p.val34glu", ("test-api-g1", "V34E")),
+        ("BRAF p.(Val600Glu)", ("BRAF", "V600E")),
+        ("TP53 R213*", ("TP53", "R213*")),
+        ("TP53 Arg213Ter", ("TP53", "R213*")),
+        ("BRAF Amplification", None),
+        ("BRAF Xyz600Glu", None),
+        ("V600E", None),
+    ],
+)
 def test_gene_and_protein_change_as_people_type_it(text: str, found: tuple[str, str] | None) -> None:
     assert gene_protein_change(text) == found
 
 
-@pytest.mark.parametrize("changes", [
-    ("V600E", "p.V600E", "p.(V600E)", "v600e"),
-    ("W1815X", "W1815*", "W1815Ter"),
-    ("K706FS*19", "K706Nfs*19", "K706fs", "p.Lys706AsnfsTer19"),
-    ("V600_K601>E", "V600_K601delinsE"),
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        ("V600E", "p.V600E", "p.(V600E)", "v600e"),
+        ("W1815X", "W1815*", "W1815Ter"),
+        ("K706FS*19", "K706Nfs*19", "K706fs", "p.Lys706AsnfsTer19"),
+        ("V600_K601>E", "V600_K601delinsE"),
+    ],
+)
 def test_protein_keys_compare_equal_across_spellings(changes: tuple[str, ...]) -> None:
     keys = {protein_key(protein_short(c) or c) for c in changes}
     assert len(keys) == 1 and None not in keys
@@ -282,7 +350,9 @@ def test_first_codon_and_implied_consequence() -> None:
 
 
 @PROPERTY
-@given(st.sampled_from(sorted(AMINO_ACIDS)), st.integers(min_value=1, max_value=5000), st.sampled_from(sorted(AMINO_ACIDS)))
+@given(
+    st.sampled_from(sorted(AMINO_ACIDS)), st.integers(min_value=1, max_value=5000), st.sampled_from(sorted(AMINO_ACIDS))
+)
 def test_three_and_one_letter_substitutions_share_a_key(ref: str, pos: int, alt: str) -> None:
     short = protein_short(f"p.{ref}{pos}{alt}")
     assert short == f"{AMINO_ACIDS[ref]}{pos}{AMINO_ACIDS[alt]}"

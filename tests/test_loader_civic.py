@@ -75,17 +75,24 @@ def test_profile_names_keep_operators_and_inner_parentheses() -> None:
     expr = parse_profile_name("BRAF Amplification AND ( BRAF V600E OR BRAF V600K )")
     assert expr.tokens == ["BRAF Amplification", "AND", "(", "BRAF V600E", "OR", "BRAF V600K", ")"]
     assert parse_profile_name("MET Amplification AND MET Splice Site (c.3028G>A)").components == [
-        "MET Amplification", "MET Splice Site (c.3028G>A)"]
+        "MET Amplification",
+        "MET Splice Site (c.3028G>A)",
+    ]
     assert parse_profile_name("NOT KIT D816V").negated == {"KIT D816V"}
 
 
 def test_therapy_names_with_commas_stay_whole() -> None:
     assert split_therapies("Dabrafenib,Trametinib") == ["Dabrafenib", "Trametinib"]
     assert split_therapies("Gefitinib,HER2 Inhibitor CP-724,714,Selumetinib") == [
-        "Gefitinib", "HER2 Inhibitor CP-724,714", "Selumetinib"]
+        "Gefitinib",
+        "HER2 Inhibitor CP-724,714",
+        "Selumetinib",
+    ]
     assert split_therapies("2,4-pyrimidinediamine") == ["2,4-pyrimidinediamine"]
     assert split_therapies("FGF/VEGF Receptor Tyrosine Kinase Inhibitor, PD173074,Infigratinib") == [
-        "FGF/VEGF Receptor Tyrosine Kinase Inhibitor, PD173074", "Infigratinib"]
+        "FGF/VEGF Receptor Tyrosine Kinase Inhibitor, PD173074",
+        "Infigratinib",
+    ]
     assert split_therapies("") == []
 
 
@@ -142,14 +149,22 @@ def test_real_chain_keeps_jak2_and_release_facts_outside_the_seeds(
     assert (deletion["ref"], deletion["alt"], deletion["grch37Ref"], deletion["grch37Alt"]) == ("GT", "G", "T", None)
     kit = rows[1558]  # KIT A502_Y503insAY: an insertion with no VCF record
     assert kit["id"] == "civic:variant:1558" and "anchor base" in kit["reason"]
-    negated = real_civic.read("MATCH (:MolecularProfile {id: 'civic:MP4353'})-[r:INCLUDES]->(v) "
-                              "RETURN r.negated AS negated, v.proteinChange AS change")
+    negated = real_civic.read(
+        "MATCH (:MolecularProfile {id: 'civic:MP4353'})-[r:INCLUDES]->(v) "
+        "RETURN r.negated AS negated, v.proteinChange AS change"
+    )
     assert negated == [{"negated": True, "change": "D816V"}]
-    d = real_civic.read("MATCH (e:Evidence)-[:FOR_DISEASE]->(d:Disease {id: 'civic:disease:solid tumor'}) "
-                        "RETURN d.civicOnly AS civicOnly, count(e) AS n, sum(CASE WHEN e:Assertion THEN 1 END) AS a")
+    d = real_civic.read(
+        "MATCH (e:Evidence)-[:FOR_DISEASE]->(d:Disease {id: 'civic:disease:solid tumor'}) "
+        "RETURN d.civicOnly AS civicOnly, count(e) AS n, sum(CASE WHEN e:Assertion THEN 1 END) AS a"
+    )
     assert d == [{"civicOnly": True, "n": 16 + 5, "a": 5}]  # 16 evidence items, 5 assertions (AID 8, 51, 57, 127, 131)
-    assert real_civic.read("MATCH (n:DiseaseName)-[:NAME_OF]->(:Disease {id: 'civic:disease:solid tumor'}) "
-                           "RETURN count(n) AS n")[0]["n"] == 0
+    assert (
+        real_civic.read(
+            "MATCH (n:DiseaseName)-[:NAME_OF]->(:Disease {id: 'civic:disease:solid tumor'}) RETURN count(n) AS n"
+        )[0]["n"]
+        == 0
+    )
 
 
 @pytest.mark.realdata
@@ -168,10 +183,28 @@ def test_variant_counts_agree_with_sources_md(parsed_variants: tuple[list[dict],
 
 
 _VARIANT_COLUMNS = (
-    "variant_id", "gene", "entrez_id", "variant", "variant_groups", "chromosome", "start", "stop",
-    "reference_bases", "variant_bases", "representative_transcript", "reference_build", "chromosome2",
-    "start2", "stop2", "variant_types", "hgvs_descriptions", "allele_registry_id", "clinvar_ids",
-    "variant_aliases", "single_variant_molecular_profile_id")
+    "variant_id",
+    "gene",
+    "entrez_id",
+    "variant",
+    "variant_groups",
+    "chromosome",
+    "start",
+    "stop",
+    "reference_bases",
+    "variant_bases",
+    "representative_transcript",
+    "reference_build",
+    "chromosome2",
+    "start2",
+    "stop2",
+    "variant_types",
+    "hgvs_descriptions",
+    "allele_registry_id",
+    "clinvar_ids",
+    "variant_aliases",
+    "single_variant_molecular_profile_id",
+)
 
 
 def test_grch38_rows_are_not_lifted() -> None:
@@ -180,13 +213,39 @@ def test_grch38_rows_are_not_lifted() -> None:
     files = find_release(SEED_CIVIC)
     reader = VariantReader(files, Liftover(files.chain), {}, Counter())
     base = {c: "" for c in _VARIANT_COLUMNS}
-    snv = reader.variant(files.tsv("VariantSummaries"), 2, {**base, "variant_id": "2416", "gene": "X", "variant": "K28M",
-                                             "chromosome": "1", "start": "226064434", "stop": "226064434",
-                                             "reference_bases": "A", "variant_bases": "T", "reference_build": "GRCh38"})
+    snv = reader.variant(
+        files.tsv("VariantSummaries"),
+        2,
+        {
+            **base,
+            "variant_id": "2416",
+            "gene": "X",
+            "variant": "K28M",
+            "chromosome": "1",
+            "start": "226064434",
+            "stop": "226064434",
+            "reference_bases": "A",
+            "variant_bases": "T",
+            "reference_build": "GRCh38",
+        },
+    )
     assert snv["id"] == "GRCh38:chr1:226064434:A:T" and snv["grch37Pos"] is None and snv["civicBuild"] == "GRCh38"
-    mnv = reader.variant(files.tsv("VariantSummaries"), 3, {**base, "variant_id": "2885", "gene": "X", "variant": "P5G",
-                                             "chromosome": "9", "start": "130872895", "stop": "130872896",
-                                             "reference_bases": "AC", "variant_bases": "GT", "reference_build": "GRCh38"})
+    mnv = reader.variant(
+        files.tsv("VariantSummaries"),
+        3,
+        {
+            **base,
+            "variant_id": "2885",
+            "gene": "X",
+            "variant": "P5G",
+            "chromosome": "9",
+            "start": "130872895",
+            "stop": "130872896",
+            "reference_bases": "AC",
+            "variant_bases": "GT",
+            "reference_build": "GRCh38",
+        },
+    )
     assert mnv["id"] == "GRCh38:chr9:130872895:AC:GT"
 
 
@@ -201,10 +260,21 @@ def test_indels_take_their_anchor_base_from_the_vcf() -> None:
     # an insertion with no VCF record (as the release has KIT A502_Y503insAY): kept, with the reason
     files = find_release(SEED_CIVIC)
     reader = VariantReader(files, Liftover(files.chain), {}, Counter())
-    insertion = reader.variant(files.tsv("VariantSummaries"), 2, {
-        **{c: "" for c in _VARIANT_COLUMNS}, "variant_id": "900003", "gene": "BRAF", "variant": "T599_V600insTT",
-        "chromosome": "7", "start": "140453136", "stop": "140453137", "variant_bases": "AGTAGT",
-        "reference_build": "GRCh37"})
+    insertion = reader.variant(
+        files.tsv("VariantSummaries"),
+        2,
+        {
+            **{c: "" for c in _VARIANT_COLUMNS},
+            "variant_id": "900003",
+            "gene": "BRAF",
+            "variant": "T599_V600insTT",
+            "chromosome": "7",
+            "start": "140453136",
+            "stop": "140453137",
+            "variant_bases": "AGTAGT",
+            "reference_build": "GRCh37",
+        },
+    )
     assert insertion["id"] == "civic:variant:900003" and "anchor base" in insertion["reason"]
 
 
@@ -213,21 +283,46 @@ def test_unliftable_and_baseless_alleles_are_kept_with_a_reason() -> None:
     tally: Counter[str] = Counter()
     reader = VariantReader(files, Liftover(files.chain), {}, tally)
     base = {c: "" for c in _VARIANT_COLUMNS}
-    unliftable = reader.variant(files.chain, 1, {**base, "variant_id": "900001", "gene": "X", "variant": "V5E",
-                                                  "chromosome": "1", "start": "5000", "stop": "5000",
-                                                  "reference_bases": "A", "variant_bases": "T",
-                                                  "reference_build": "GRCh37"})
+    unliftable = reader.variant(
+        files.chain,
+        1,
+        {
+            **base,
+            "variant_id": "900001",
+            "gene": "X",
+            "variant": "V5E",
+            "chromosome": "1",
+            "start": "5000",
+            "stop": "5000",
+            "reference_bases": "A",
+            "variant_bases": "T",
+            "reference_build": "GRCh37",
+        },
+    )
     assert unliftable["id"] == "civic:variant:900001" and unliftable["liftoverFailed"] is True
     assert unliftable["reason"].startswith("liftover failed") and unliftable["grch37Pos"] == 5000
-    baseless = reader.variant(files.chain, 2, {**base, "variant_id": "900002", "gene": "X", "variant": "A190T",
-                                                "chromosome": "7", "start": "140453136", "stop": "140453136",
-                                                "reference_build": "GRCh37"})
+    baseless = reader.variant(
+        files.chain,
+        2,
+        {
+            **base,
+            "variant_id": "900002",
+            "gene": "X",
+            "variant": "A190T",
+            "chromosome": "7",
+            "start": "140453136",
+            "stop": "140453136",
+            "reference_build": "GRCh37",
+        },
+    )
     assert baseless["id"] == "civic:variant:900002" and baseless["reason"] == "no reference/alternate bases"
     assert tally["unplaced: liftover failed"] == 1 and tally["unplaced: no reference/alternate bases"] == 1
 
 
 @pytest.mark.realdata
-def test_every_profile_expression_resolves(civic_dir: Path, parsed_variants: tuple[list[dict], Counter[str], VariantIndex]) -> None:
+def test_every_profile_expression_resolves(
+    civic_dir: Path, parsed_variants: tuple[list[dict], Counter[str], VariantIndex]
+) -> None:
     tally: Counter[str] = Counter()
     profiles = list(profile_rows(find_release(civic_dir), parsed_variants[2], tally))
     assert len(profiles) == 1739
@@ -273,15 +368,20 @@ def test_release_is_active_with_counts_from_sources_md(real_civic: Graph) -> Non
     evidence = "MATCH (e:Evidence)-[:ASSERTED_BY]->(:Source {key: $key}) WHERE NOT e:Assertion RETURN count(e) AS n"
     assert _count(loaded, evidence) == 4375
     assert _count(loaded, "MATCH (a:Assertion)-[:ASSERTED_BY]->(:Source {key: $key}) RETURN count(a) AS n") == 66
-    ids = ("MATCH (v:Variant)-[:ASSERTED_BY]->(:Source {key: $key}) WHERE v.reason IS NULL OR NOT v.reason "
-           "STARTS WITH 'not in VariantSummaries' UNWIND v.civicVariantIds AS id RETURN count(DISTINCT id) AS n")
+    ids = (
+        "MATCH (v:Variant)-[:ASSERTED_BY]->(:Source {key: $key}) WHERE v.reason IS NULL OR NOT v.reason "
+        "STARTS WITH 'not in VariantSummaries' UNWIND v.civicVariantIds AS id RETURN count(DISTINCT id) AS n"
+    )
     assert _count(loaded, ids) == 1717
-    coords = ("MATCH (v:Variant)-[:ASSERTED_BY]->(:Source {key: $key}) "
-              "WHERE v.grch37Pos IS NOT NULL OR v.civicBuild = 'GRCh38' "
-              "UNWIND v.civicVariantIds AS id RETURN count(DISTINCT id) AS n")
+    coords = (
+        "MATCH (v:Variant)-[:ASSERTED_BY]->(:Source {key: $key}) "
+        "WHERE v.grch37Pos IS NOT NULL OR v.civicBuild = 'GRCh38' "
+        "UNWIND v.civicVariantIds AS id RETURN count(DISTINCT id) AS n"
+    )
     assert _count(loaded, coords) == 1261
-    profiles = ("MATCH (m:MolecularProfile)-[:ASSERTED_BY]->(:Source {key: $key}) "
-                "WHERE m.reason IS NULL RETURN count(m) AS n")
+    profiles = (
+        "MATCH (m:MolecularProfile)-[:ASSERTED_BY]->(:Source {key: $key}) WHERE m.reason IS NULL RETURN count(m) AS n"
+    )
     assert _count(loaded, profiles) == 1739
     genes = "MATCH (g:Gene)-[:ASSERTED_BY]->(:Source {key: $key}) WHERE g.civicGeneId IS NOT NULL RETURN count(g) AS n"
     assert _count(loaded, genes) == 614
@@ -293,10 +393,18 @@ def test_release_is_active_with_counts_from_sources_md(real_civic: Graph) -> Non
         "MATCH (e:Evidence {source: 'civic'}) WHERE NOT e:Assertion RETURN e.type AS type, count(*) AS n"
     )
     assert {r["type"]: r["n"] for r in types} == {
-        "predictive": 2634, "predisposing": 662, "prognostic": 528, "diagnostic": 316, "functional": 129,
-        "oncogenic": 106}
-    count = _count(loaded, "MATCH (e:Evidence {source: 'civic', direction: 'does not support'}) "
-                           "WHERE NOT e:Assertion RETURN count(e) AS n")
+        "predictive": 2634,
+        "predisposing": 662,
+        "prognostic": 528,
+        "diagnostic": 316,
+        "functional": 129,
+        "oncogenic": 106,
+    }
+    count = _count(
+        loaded,
+        "MATCH (e:Evidence {source: 'civic', direction: 'does not support'}) "
+        "WHERE NOT e:Assertion RETURN count(e) AS n",
+    )
     assert count == 503
     acmg = loaded.read("MATCH (a:Assertion) WHERE a.acmgCodes IS NOT NULL RETURN count(a) AS n")[0]["n"]
     assert acmg == 5
@@ -317,8 +425,10 @@ def test_braf_v600e_is_lifted_and_keeps_grch37(loaded: Graph) -> None:
 
 
 def test_codon_and_gene_level_variants(loaded: Graph) -> None:
-    v600 = loaded.read("MATCH (m:MolecularProfile {id: 'civic:MP17'})-[:INCLUDES]->(v:Variant {id: 'civic:variant:17'}) "
-                       "RETURN v{.*} AS v, m.kind AS kind")[0]
+    v600 = loaded.read(
+        "MATCH (m:MolecularProfile {id: 'civic:MP17'})-[:INCLUDES]->(v:Variant {id: 'civic:variant:17'}) "
+        "RETURN v{.*} AS v, m.kind AS kind"
+    )[0]
     assert v600["kind"] == "category"
     assert (v600["v"]["kind"], v600["v"]["codon"], v600["v"]["aminoAcidRef"]) == ("codon", 600, "V")
     mutation = loaded.read("MATCH (v:Variant {id: 'civic:variant:336'}) RETURN v{.*} AS v")[0]["v"]  # KRAS Mutation
@@ -342,8 +452,10 @@ def test_egfr_t790m_drug_evidence(real_civic: Graph) -> None:
 
 def test_does_not_support_is_kept(loaded: Graph) -> None:
     # EID1405: BRAF V600E, colorectal cancer, vemurafenib, "Does Not Support"
-    e = loaded.read("MATCH (e:Evidence {id: 'civic:EID1405'})-[:FOR_DISEASE]->(d:Disease) "
-                    "RETURN e.direction AS direction, e.significance AS sig, d.id AS disease")[0]
+    e = loaded.read(
+        "MATCH (e:Evidence {id: 'civic:EID1405'})-[:FOR_DISEASE]->(d:Disease) "
+        "RETURN e.direction AS direction, e.significance AS sig, d.id AS disease"
+    )[0]
     assert e == {"direction": "does not support", "sig": "sensitivity/response", "disease": "DOID:9256"}
 
 
@@ -369,7 +481,11 @@ def test_assertion_tier_support_and_context(loaded: Graph) -> None:
         "COLLECT { MATCH (a)-[:SUPPORTED_BY]->(e:Evidence) RETURN e.civicId ORDER BY e.civicId } AS support"
     )[0]
     assert (a["a"]["ampTier"], a["a"]["ampLevel"], a["a"]["fdaApproval"], a["a"]["fdaCompanionTest"]) == (
-        "Tier I", "A", True, True)
+        "Tier I",
+        "A",
+        True,
+        True,
+    )
     assert a["a"]["nccnGuideline"] == "Melanoma" and a["a"]["type"] == "predictive"
     assert (a["mp"], a["disease"], a["drugs"]) == ("civic:MP12", "DOID:1909", ["dabrafenib", "trametinib"])
     assert a["support"] == [3758, 6178, 6938, 6940]
@@ -382,34 +498,46 @@ def test_complex_profiles_keep_their_boolean_expression(loaded: Graph) -> None:
     )[0]
     assert mp["kind"] == "complex" and mp["expr"] == "BRAF Amplification AND ( BRAF V600E OR BRAF V600K )"
     assert mp["ids"] == ("civic:variant:1269 AND ( GRCh38:chr7:140753336:A:T OR GRCh38:chr7:140753336:AC:TT )")
-    assert sorted(mp["members"]) == sorted(["civic:variant:1269", "GRCh38:chr7:140753336:A:T",
-                                            "GRCh38:chr7:140753336:AC:TT"])
+    assert sorted(mp["members"]) == sorted(
+        ["civic:variant:1269", "GRCh38:chr7:140753336:A:T", "GRCh38:chr7:140753336:AC:TT"]
+    )
 
 
 def test_diseases_without_doid_get_a_civic_id(loaded: Graph) -> None:
     # "Solid Tumor" has no DOID in CIViC (the seeds: EID7572, KRAS G12C, adagrasib)
-    d = loaded.read("MATCH (e:Evidence)-[:FOR_DISEASE]->(d:Disease {id: 'civic:disease:solid tumor'}) "
-                    "RETURN d.civicOnly AS civicOnly, count(e) > 0 AS linked")
+    d = loaded.read(
+        "MATCH (e:Evidence)-[:FOR_DISEASE]->(d:Disease {id: 'civic:disease:solid tumor'}) "
+        "RETURN d.civicOnly AS civicOnly, count(e) > 0 AS linked"
+    )
     assert d == [{"civicOnly": True, "linked": True}]
-    assert loaded.read("MATCH (n:DiseaseName)-[:NAME_OF]->(:Disease {id: 'civic:disease:solid tumor'}) "
-                       "RETURN count(n) AS n")[0]["n"] == 0
+    assert (
+        loaded.read(
+            "MATCH (n:DiseaseName)-[:NAME_OF]->(:Disease {id: 'civic:disease:solid tumor'}) RETURN count(n) AS n"
+        )[0]["n"]
+        == 0
+    )
 
 
 def test_every_civic_fact_has_its_release(loaded: Graph, active: ActiveRelease) -> None:
     orphans = loaded.read(
         "MATCH (n) WHERE (n:Evidence AND n.source = 'civic') OR (n:Variant AND n.civicVariantId IS NOT NULL) "
         "OR (n:MolecularProfile AND n.id STARTS WITH 'civic:') "
-        "WITH n WHERE NOT (n)-[:ASSERTED_BY]->(:Source {key: $key}) RETURN count(n) AS n", key=active.key)[0]["n"]
+        "WITH n WHERE NOT (n)-[:ASSERTED_BY]->(:Source {key: $key}) RETURN count(n) AS n",
+        key=active.key,
+    )[0]["n"]
     assert orphans == 0
     unreleased = loaded.read(
         "MATCH (:Source {key: $key})<-[:ASSERTED_BY]-(n)"
         "-[r:INCLUDES|ABOUT|FOR_DISEASE|FOR_DRUG|SUPPORTED_BY|IN_GENE]->() "
-        "WHERE r.release IS NULL RETURN count(r) AS n", key=active.key)[0]["n"]
+        "WHERE r.release IS NULL RETURN count(r) AS n",
+        key=active.key,
+    )[0]["n"]
     assert unreleased == 0
     edges = loaded.read("MATCH ()-[r:FOR_DRUG]->() WHERE r.release = $key RETURN count(r) AS n", key=active.key)[0]["n"]
     files = find_release(active.folder)
     therapies = sum(len(r["drugs"]) for r in evidence_rows(files, Counter())) + sum(
-        len(r["drugs"]) for r in assertion_rows(files, Counter()))
+        len(r["drugs"]) for r in assertion_rows(files, Counter())
+    )
     assert edges == therapies  # one per therapy of each evidence item and assertion
 
 

@@ -138,12 +138,18 @@ def test_star_rating_follows_clinvar_review_status(status: str | None, stars: in
         ("Uncertain_significance", "uncertain significance", "uncertain significance"),
         ("Benign/Likely_benign", "benign/likely benign", "likely benign"),
         ("Benign", "benign", "benign"),
-        ("Conflicting_classifications_of_pathogenicity|association|risk_factor",
-         "conflicting classifications of pathogenicity|association|risk factor", "conflicting"),
+        (
+            "Conflicting_classifications_of_pathogenicity|association|risk_factor",
+            "conflicting classifications of pathogenicity|association|risk factor",
+            "conflicting",
+        ),
         ("drug_response", "drug response", "drug response"),
         ("association|drug_response|risk_factor", "association|drug response|risk factor", "drug response"),
-        ("Pathogenic/Pathogenic,_low_penetrance|other|risk_factor",
-         "pathogenic/pathogenic, low penetrance|other|risk factor", "pathogenic"),
+        (
+            "Pathogenic/Pathogenic,_low_penetrance|other|risk_factor",
+            "pathogenic/pathogenic, low penetrance|other|risk factor",
+            "pathogenic",
+        ),
         ("risk_factor", "risk factor", "risk factor"),
         ("not_provided", "not provided", "other"),
         (None, None, "other"),
@@ -202,7 +208,9 @@ INFO = (
 )
 
 
-def _vcf_line(vid: int, pos: int, ref: str, alt: str, sig: str, rev: str = "criteria_provided,_single_submitter") -> str:
+def _vcf_line(
+    vid: int, pos: int, ref: str, alt: str, sig: str, rev: str = "criteria_provided,_single_submitter"
+) -> str:
     return f"22\t{pos}\t{vid}\t{ref}\t{alt}\t.\t.\t{INFO.format(a=vid + 1, pos=pos, rev=rev, sig=sig)}\n"
 
 
@@ -308,7 +316,8 @@ def test_counts_agree_with_sources_md(real_kg: Graph, loaded: tuple[LoadReport, 
         kg,
         "MATCH (v:Variant) WHERE EXISTS { (v)-[:ASSERTED_BY]->(:Source {key: $a}) } "
         "OR EXISTS { (v)-[:ASSERTED_BY]->(:Source {key: $b}) } RETURN count(v) AS n",
-        a=CLINVAR_RELEASE, b=MORE_RELEASE,
+        a=CLINVAR_RELEASE,
+        b=MORE_RELEASE,
     )["n"]
     assert total == VCF_RECORDS + TSV_RECORDS - IN_BOTH
     counts = _one(
@@ -318,7 +327,8 @@ def test_counts_agree_with_sources_md(real_kg: Graph, loaded: tuple[LoadReport, 
     )
     assert counts == {"old": IN_BOTH, "new": IN_BOTH}
     mapped = _one(
-        kg, "MATCH (e:Evidence {source: 'clinvar'}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n"
+        kg,
+        "MATCH (e:Evidence {source: 'clinvar'}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n",
     )["n"]
     assert mapped > VCF_RECORDS // 2  # 44,958 of 69,302 with DOID 2024-01-31
     findings = _one(kg, "MATCH (f:SecondaryFinding) WHERE EXISTS { (f)-[:FOR_DISEASE]->() } RETURN count(f) AS n")
@@ -335,13 +345,25 @@ def test_brca1_expert_panel_pathogenic_has_three_stars(kg: Graph) -> None:
         id=f"clinvar:{BRCA1_EXPERT_PANEL}",
     )
     assert row["e"] == {
-        "source": "clinvar", "type": "pathogenicity", "significance": "pathogenic", "classification": "pathogenic",
-        "reviewStatus": "reviewed by expert panel", "stars": 3, "origin": "germline",
+        "source": "clinvar",
+        "type": "pathogenicity",
+        "significance": "pathogenic",
+        "classification": "pathogenic",
+        "reviewStatus": "reviewed by expert panel",
+        "stars": 3,
+        "origin": "germline",
         "url": "https://www.ncbi.nlm.nih.gov/clinvar/variation/17662/",
     }
     assert row["v"] == {
-        "id": "GRCh38:chr17:43124027:ACT:A", "chrom": "chr17", "pos": 43124027, "ref": "ACT", "alt": "A",
-        "kind": "exact", "rsid": "rs80357914", "gene": "BRCA1", "hgvs": ["NC_000017.11:g.43124028CT[1]"],
+        "id": "GRCh38:chr17:43124027:ACT:A",
+        "chrom": "chr17",
+        "pos": 43124027,
+        "ref": "ACT",
+        "alt": "A",
+        "kind": "exact",
+        "rsid": "rs80357914",
+        "gene": "BRCA1",
+        "hgvs": ["NC_000017.11:g.43124028CT[1]"],
         "variantType": "Microsatellite",
     }
     assert row["gene"] == "BRCA1" and "SO:0001589" in row["consequences"]  # frameshift_variant
@@ -361,24 +383,37 @@ def test_benign_variant_is_classified_benign(kg: Graph) -> None:
 @pytest.mark.realdata
 def test_star_ratings_and_origins_in_the_graph(real_kg: Graph) -> None:
     kg = real_kg
-    stars = {(r["status"], r["stars"]): r["n"] for r in kg.read(
-        "MATCH (e:Evidence {source: 'clinvar'}) RETURN e.reviewStatus AS status, e.stars AS stars, count(*) AS n")}
+    stars = {
+        (r["status"], r["stars"]): r["n"]
+        for r in kg.read(
+            "MATCH (e:Evidence {source: 'clinvar'}) RETURN e.reviewStatus AS status, e.stars AS stars, count(*) AS n"
+        )
+    }
     assert stars[("reviewed by expert panel", 3)] == 8_056
     assert stars[("criteria provided, multiple submitters, no conflicts", 2)] == 18_059
     assert stars[("criteria provided, single submitter", 1)] == 27_607
     assert stars[("no assertion criteria provided", 0)] == 2_089
-    guideline = _one(kg, "MATCH (e:Evidence {source: 'clinvar_more', reviewStatus: 'practice guideline'}) "
-                         "RETURN count(e) AS n, collect(DISTINCT e.stars) AS stars")
+    guideline = _one(
+        kg,
+        "MATCH (e:Evidence {source: 'clinvar_more', reviewStatus: 'practice guideline'}) "
+        "RETURN count(e) AS n, collect(DISTINCT e.stars) AS stars",
+    )
     assert guideline == {"n": 51, "stars": [4]}
-    origins = {r["id"]: (r["origin"], r["origins"]) for r in kg.read(
-        "MATCH (e:Evidence) WHERE e.id IN ['clinvar:5299', 'clinvar:5298', 'clinvar:17662'] "
-        "RETURN e.id AS id, e.origin AS origin, e.origins AS origins")}
+    origins = {
+        r["id"]: (r["origin"], r["origins"])
+        for r in kg.read(
+            "MATCH (e:Evidence) WHERE e.id IN ['clinvar:5299', 'clinvar:5298', 'clinvar:17662'] "
+            "RETURN e.id AS id, e.origin AS origin, e.origins AS origins"
+        )
+    }
     assert origins == {
         "clinvar:5299": ("somatic", ["somatic"]),
         "clinvar:5298": ("germline/somatic", ["germline", "somatic"]),
         "clinvar:17662": ("germline", ["germline", "inherited", "maternal"]),
     }
-    assert _one(kg, "MATCH (e:Evidence {source: 'clinvar_more'}) RETURN collect(DISTINCT e.origin) AS o")["o"] == ["germline"]
+    assert _one(kg, "MATCH (e:Evidence {source: 'clinvar_more'}) RETURN collect(DISTINCT e.origin) AS o")["o"] == [
+        "germline"
+    ]
 
 
 def test_newer_release_wins_where_a_variant_is_in_both(kg: Graph) -> None:
@@ -407,16 +442,21 @@ def test_newer_release_wins_where_a_variant_is_in_both(kg: Graph) -> None:
 
 def test_conditions_map_to_disease_ontology(kg: Graph) -> None:
     mapped = _one(
-        kg, "MATCH (e:Evidence {source: 'clinvar'}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n"
+        kg,
+        "MATCH (e:Evidence {source: 'clinvar'}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n",
     )["n"]
     vcf = clinvar.find_vcf(active_release(kg, "clinvar").folder)
     expected = sum(
-        1 for row in clinvar.with_diseases(clinvar.read_records(vcf, "2026-02-26"), clinvar.disease_lookup(kg))
+        1
+        for row in clinvar.with_diseases(clinvar.read_records(vcf, "2026-02-26"), clinvar.disease_lookup(kg))
         if row.get("diseaseIds")
     )
     assert mapped == expected > 0
-    findings = _one(kg, "MATCH (f:SecondaryFinding)-[:FOR_GENE]->(:Gene {symbol: 'MUTYH'}) "
-                        "RETURN [(f)-[:FOR_DISEASE]->(d) | d.id] AS diseases")
+    findings = _one(
+        kg,
+        "MATCH (f:SecondaryFinding)-[:FOR_GENE]->(:Gene {symbol: 'MUTYH'}) "
+        "RETURN [(f)-[:FOR_DISEASE]->(d) | d.id] AS diseases",
+    )
     assert findings["diseases"] == ["DOID:0080410"]  # OMIM 608456, MUTYH-associated polyposis
 
 
@@ -467,8 +507,15 @@ def test_newest_classification_wins_in_either_order(kg: Graph, tmp_path: Path, n
         for load in loads:
             load(kg, tmp_path)
         assert _visible_classifications(kg, FAKE_VARIANT) == ["benign"]
-        assert _one(kg, "MATCH (:Evidence {id: $old})-[r:SUPERSEDED_BY]->(:Evidence {id: 'clinvar:990000001'}) "
-                        "RETURN count(r) AS n", old=f"clinvar_more:{FAKE_VARIANT}")["n"] >= 1
+        assert (
+            _one(
+                kg,
+                "MATCH (:Evidence {id: $old})-[r:SUPERSEDED_BY]->(:Evidence {id: 'clinvar:990000001'}) "
+                "RETURN count(r) AS n",
+                old=f"clinvar_more:{FAKE_VARIANT}",
+            )["n"]
+            >= 1
+        )
         # the newer release goes (as when a later release drops the variant): the older one shows again
         discard_release(kg, "test_clinvar_new@2099-01-31")
         assert _visible_classifications(kg, FAKE_VARIANT) == ["pathogenic"]

@@ -48,8 +48,20 @@ def _counts(graph: Graph) -> dict[str, int]:
 # --- parser, no database -------------------------------------------------------------------
 
 HEADER = "\t".join(
-    ["hgnc_id", "symbol", "name", "locus_group", "locus_type", "status", "location", "alias_symbol",
-     "prev_symbol", "entrez_id", "ensembl_gene_id", "date_modified"]
+    [
+        "hgnc_id",
+        "symbol",
+        "name",
+        "locus_group",
+        "locus_type",
+        "status",
+        "location",
+        "alias_symbol",
+        "prev_symbol",
+        "entrez_id",
+        "ensembl_gene_id",
+        "date_modified",
+    ]
 )
 
 
@@ -97,8 +109,7 @@ def test_gene_count_matches_sources_md(seeded: Graph, real_hgnc: LoadReport) -> 
     hgnc_loaded = real_hgnc
     assert hgnc_loaded.skipped or hgnc_loaded.rows["genes"] == GENES_IN_SOURCES_MD
     row = seeded.read(
-        "MATCH (s:Source {key: $key}) "
-        "RETURN s.status AS status, COUNT { (s)<-[:ASSERTED_BY]-(:Gene) } AS genes",
+        "MATCH (s:Source {key: $key}) RETURN s.status AS status, COUNT { (s)<-[:ASSERTED_BY]-(:Gene) } AS genes",
         key=RELEASE,
     )[0]
     assert row == {"status": "active", "genes": GENES_IN_SOURCES_MD}
@@ -109,8 +120,9 @@ def test_gene_count_matches_sources_md(seeded: Graph, real_hgnc: LoadReport) -> 
 def test_alias_edges_match_the_file(seeded: Graph, hgnc_loaded: LoadReport) -> None:
     release = active_release(seeded, "hgnc")
     (genes_file,) = release.folder.glob("hgnc_complete_set_*.txt.gz")
-    pairs = {(name.lower(), g["symbol"]) for g in hgnc.read_genes(genes_file)
-             for name in g["aliases"] + g["previousSymbols"]}
+    pairs = {
+        (name.lower(), g["symbol"]) for g in hgnc.read_genes(genes_file) for name in g["aliases"] + g["previousSymbols"]
+    }
     written = seeded.read(
         "MATCH (a:GeneAlias)-[r:ALIAS_OF {release: $key}]->(g:Gene) RETURN count(r) AS n", key=release.key
     )[0]["n"]

@@ -66,17 +66,19 @@ def so_loaded(seeded: Graph) -> LoadReport:
 
 
 def _counts(graph: Graph) -> dict[str, int]:
-    return dict(graph.read(
-        "CALL { MATCH (d:Disease) RETURN count(d) AS diseases } "
-        "CALL { MATCH (x:DiseaseXref) RETURN count(x) AS xrefs } "
-        "CALL { MATCH (n:DiseaseName) RETURN count(n) AS names } "
-        "CALL { MATCH (t:SequenceOntologyTerm) RETURN count(t) AS soTerms } "
-        "CALL { MATCH ()-[r:IS_A]->() RETURN count(r) AS isA } "
-        "CALL { MATCH ()-[r:REPLACED_BY]->() RETURN count(r) AS replacedBy } "
-        "CALL { MATCH ()-[r:XREF_OF]->() RETURN count(r) AS xrefOf } "
-        "CALL { MATCH (s:Source) RETURN count(s) AS sources } "
-        "RETURN diseases, xrefs, names, soTerms, isA, replacedBy, xrefOf, sources"
-    )[0])
+    return dict(
+        graph.read(
+            "CALL { MATCH (d:Disease) RETURN count(d) AS diseases } "
+            "CALL { MATCH (x:DiseaseXref) RETURN count(x) AS xrefs } "
+            "CALL { MATCH (n:DiseaseName) RETURN count(n) AS names } "
+            "CALL { MATCH (t:SequenceOntologyTerm) RETURN count(t) AS soTerms } "
+            "CALL { MATCH ()-[r:IS_A]->() RETURN count(r) AS isA } "
+            "CALL { MATCH ()-[r:REPLACED_BY]->() RETURN count(r) AS replacedBy } "
+            "CALL { MATCH ()-[r:XREF_OF]->() RETURN count(r) AS xrefOf } "
+            "CALL { MATCH (s:Source) RETURN count(s) AS sources } "
+            "RETURN diseases, xrefs, names, soTerms, isA, replacedBy, xrefOf, sources"
+        )[0]
+    )
 
 
 def _live_is_a_lines(path: Path) -> int:
@@ -114,16 +116,19 @@ OBO_HEADER = "format-version: 1.2\ndata-version: releases/2099-01-01/test.obo\no
 
 def test_obo_reader_scopes_escapes_comments(tmp_path: Path) -> None:
     path = tmp_path / "t.obo"
-    path.write_text(OBO_HEADER + (
-        "[Term]\nid: T:1\nname: root\n\n"
-        "[Term]\nid: T:2\nname: child {comment=\"x\"}\n"
-        'def: "A \\"quoted\\" child." [PMID:1]\n'
-        'synonym: "kid" EXACT []\nsynonym: "offspring" RELATED [PMID:2]\nsynonym: "sprog" []\n'
-        "xref: http://example.org/a\\:b \"a url\"\nxref: MESH:D1 {source=\"x\"}\n"
-        "is_a: T:1 ! root\n\n"
-        "[Term]\nid: T:3\nname: obsolete three\nis_obsolete: true\nis_a: T:1\nreplaced_by: T:2\n\n"
-        "[Typedef]\nid: part_of\nname: part of\n"
-    ))
+    path.write_text(
+        OBO_HEADER
+        + (
+            "[Term]\nid: T:1\nname: root\n\n"
+            '[Term]\nid: T:2\nname: child {comment="x"}\n'
+            'def: "A \\"quoted\\" child." [PMID:1]\n'
+            'synonym: "kid" EXACT []\nsynonym: "offspring" RELATED [PMID:2]\nsynonym: "sprog" []\n'
+            'xref: http://example.org/a\\:b "a url"\nxref: MESH:D1 {source="x"}\n'
+            "is_a: T:1 ! root\n\n"
+            "[Term]\nid: T:3\nname: obsolete three\nis_obsolete: true\nis_a: T:1\nreplaced_by: T:2\n\n"
+            "[Typedef]\nid: part_of\nname: part of\n"
+        )
+    )
     assert obo.release_version(path) == "2099-01-01"
     terms = {t.id: t for t in obo.read_terms(path)}
     assert list(terms) == ["T:1", "T:2", "T:3"]
@@ -167,7 +172,9 @@ def test_doid_counts_match_sources_md(seeded: Graph, real_doid: LoadReport, real
     assert DOID_TERMS - DOID_OBSOLETE == DOID_LIVE
     edges = seeded.read("MATCH (:Disease)-[r:IS_A {release: $key}]->(:Disease) RETURN count(r) AS n", key=DOID_RELEASE)
     assert edges[0]["n"] == _live_is_a_lines(doid_file) == 15_995
-    assert seeded.read("MATCH ()-[r:REPLACED_BY {release: $key}]->() RETURN count(r) AS n", key=DOID_RELEASE)[0]["n"] == 13
+    assert (
+        seeded.read("MATCH ()-[r:REPLACED_BY {release: $key}]->() RETURN count(r) AS n", key=DOID_RELEASE)[0]["n"] == 13
+    )
     old = seeded.read("MATCH (:Disease {id: 'DOID:0080091'})-[:REPLACED_BY]->(new) RETURN new.id AS id")
     assert old == [{"id": "DOID:0080094"}]
 
@@ -182,7 +189,9 @@ def test_melanoma_xref_and_path_to_cancer(seeded: Graph, doid_loaded: LoadReport
     )
     assert path and path[0]["ids"] == ["DOID:1909", "DOID:0050687", "DOID:162"]
     for key in ("MESH:D008545", "UMLS_CUI:C0025202", "UMLS:C0025202"):
-        hits = seeded.read("MATCH (:DiseaseXref {id: $key})-[:XREF_OF]->(d:Disease) RETURN collect(d.id) AS ids", key=key)
+        hits = seeded.read(
+            "MATCH (:DiseaseXref {id: $key})-[:XREF_OF]->(d:Disease) RETURN collect(d.id) AS ids", key=key
+        )
         assert hits[0]["ids"] == ["DOID:1909"], key
     assert seeded.read("MATCH (:DiseaseName {name: 'malignant melanoma'})-[:NAME_OF]->(d) RETURN d.id AS id") == [
         {"id": "DOID:1909"}
@@ -214,8 +223,9 @@ def test_obsolete_term_resolves_via_replaced_by(seeded: Graph, doid_loaded: Load
         "       COUNT { (old)-[:IS_A]-() } AS isA, COUNT { (old)<-[:XREF_OF]-() } AS xrefs"
     )
     # DOID:955 "obsolete benign neurilemmoma" (xref UMLS_CUI:C0854906), replaced_by DOID:3192
-    assert row == [{"obsolete": True, "replacedBy": "DOID:3192", "new": "DOID:3192",
-                    "newObsolete": False, "isA": 0, "xrefs": 0}]
+    assert row == [
+        {"obsolete": True, "replacedBy": "DOID:3192", "new": "DOID:3192", "newObsolete": False, "isA": 0, "xrefs": 0}
+    ]
     assert seeded.read("MATCH (d:Disease {obsolete: true})-[:IS_A]-() RETURN count(*) AS n")[0]["n"] == 0
 
 
@@ -238,9 +248,7 @@ def test_so_counts_and_obsolete_terms(seeded: Graph, real_so: LoadReport) -> Non
     )[0]
     assert row == {"terms": SO_TERMS, "obsolete": SO_OBSOLETE}
     assert seeded.read("MATCH (t:SequenceOntologyTerm {obsolete: true})-[:IS_A]-() RETURN count(*) AS n")[0]["n"] == 0
-    replaced = seeded.read(
-        "MATCH (:SequenceOntologyTerm {id: 'SO:0000053'})-[:REPLACED_BY]->(t) RETURN t.id AS id"
-    )
+    replaced = seeded.read("MATCH (:SequenceOntologyTerm {id: 'SO:0000053'})-[:REPLACED_BY]->(t) RETURN t.id AS id")
     assert replaced == [{"id": "SO:0001556"}]
 
 
@@ -303,7 +311,8 @@ def test_broken_obo_line_fails_cleanly(
     assert error.found == "xref MESH:D008545" and error.expected == "a 'tag: value' line"
     # the melanoma of the active release is untouched
     assert seeded.read("MATCH (d:Disease {id: 'DOID:1909'})-[r:IS_A]->() RETURN r.release AS r") == [
-        {"r": active_release(seeded, "doid").key}]
+        {"r": active_release(seeded, "doid").key}
+    ]
 
 
 # --- the OWL path (a tiny made-up ontology under a made-up source name) -------------------
@@ -381,15 +390,21 @@ def test_owl_file_loads_through_rdflib(seeded: Graph, tmp_path: Path) -> None:
         assert child["synonyms"] == ["test kid disease"] and child["other"] == ["test cousin disease"]
         assert child["xrefs"] == ["MESH:D99000002", "ORDO:99000002", "UMLS_CUI:C9900002"]  # not the axiom's PMID
         assert child["parents"] == ["DOID:99000001"]  # the restriction is not a parent
-        assert obsolete["obsolete"] is True and obsolete["parents"] == [] and obsolete["replacedBy"] == ["DOID:99000002"]
+        assert (
+            obsolete["obsolete"] is True and obsolete["parents"] == [] and obsolete["replacedBy"] == ["DOID:99000002"]
+        )
         keys = seeded.read(
             "MATCH (x:DiseaseXref)-[r:XREF_OF {release: $key}]->(d) RETURN x.id AS id, r.kind AS kind, d.id AS d "
             "ORDER BY id",
             key=key,
         )
         assert {(k["id"], k["kind"]) for k in keys} == {
-            ("MESH:D99000002", "xref"), ("UMLS_CUI:C9900002", "xref"), ("UMLS:C9900002", "xref"),
-            ("ORDO:99000002", "xref"), ("ORPHANET:99000002", "xref"), ("DOID:99000009", "altId"),
+            ("MESH:D99000002", "xref"),
+            ("UMLS_CUI:C9900002", "xref"),
+            ("UMLS:C9900002", "xref"),
+            ("ORDO:99000002", "xref"),
+            ("ORPHANET:99000002", "xref"),
+            ("DOID:99000009", "altId"),
         }
         assert {k["d"] for k in keys} == {"DOID:99000002"}
     finally:

@@ -70,7 +70,7 @@ def test_parsers_small_pieces() -> None:
     assert fda.biomarker_symbols("Chromosome 5q") == []
     assert fda.association_genes("TPMT and/or NUDT15") == ["TPMT", "NUDT15"]
     text, comments = pharmcat.split_recommendation_text(
-        "<p>Use A &amp; B.</p>\n<h4 id=\"x\">Other Considerations</h4>\n<p>Note.</p>"
+        '<p>Use A &amp; B.</p>\n<h4 id="x">Other Considerations</h4>\n<p>Note.</p>'
     )
     assert (text, comments) == ("Use A & B.", "Note.")
     assert html_to_text("<ul><li>one</li><li>two</li></ul>") == "- one\n- two"
@@ -104,33 +104,56 @@ def test_pharmcat_release_and_counts(real_pgx: Graph, data_dir: Path) -> None:
     files = pharmcat.find_files(data_dir / "pgx" / "pharmcat")
     expected = sum(len(json.loads(p.read_text())["recommendations"]) for p in files.guidelines)
     assert expected == 2586
-    counted = one(pgx, "MATCH (r:Recommendation)-[:ASSERTED_BY]->(:Source {name: 'pharmcat'}) "
-                       "RETURN count(r) AS n, count(DISTINCT r.file) AS files")
+    counted = one(
+        pgx,
+        "MATCH (r:Recommendation)-[:ASSERTED_BY]->(:Source {name: 'pharmcat'}) "
+        "RETURN count(r) AS n, count(DISTINCT r.file) AS files",
+    )
     assert counted == {"n": 2586, "files": 117}
     no_rec = one(pgx, "MATCH (r:Recommendation {strength: 'No recommendation'}) RETURN count(r) AS n")
     assert no_rec["n"] == 247  # 107 CPIC + 140 DPWG "No recommendation" rows, kept as explicit states
-    unlinked = one(pgx, "MATCH (r:Recommendation) WHERE NOT (r)-[:FOR_PHENOTYPE]->() OR NOT (r)-[:FOR_DRUG]->() "
-                        "RETURN count(r) AS n")
+    unlinked = one(
+        pgx,
+        "MATCH (r:Recommendation) WHERE NOT (r)-[:FOR_PHENOTYPE]->() OR NOT (r)-[:FOR_DRUG]->() RETURN count(r) AS n",
+    )
     assert unlinked["n"] == 0
 
 
 def test_cyp2c19_star2_is_defined_by_rs4244285(pgx: Graph) -> None:
-    hap = one(pgx, "MATCH (h:Haplotype {id: 'CYP2C19*2'}) RETURN h.gene AS gene, h.name AS name, "
-                   "h.function AS function, h.reference AS reference")
+    hap = one(
+        pgx,
+        "MATCH (h:Haplotype {id: 'CYP2C19*2'}) RETURN h.gene AS gene, h.name AS name, "
+        "h.function AS function, h.reference AS reference",
+    )
     assert hap == {"gene": "CYP2C19", "name": "*2", "function": "No function", "reference": False}
-    edge = one(pgx, "MATCH (:Haplotype {id: 'CYP2C19*2'})-[r:DEFINED_BY]->(v:Variant {rsid: 'rs4244285'}) "
-                    "RETURN v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt, "
-                    "r.allele AS allele, r.iupac AS iupac")
-    assert edge == {"id": "GRCh38:chr10:94781859:G:A", "chrom": "chr10", "pos": 94781859, "ref": "G", "alt": "A",
-                    "allele": "A", "iupac": False}
+    edge = one(
+        pgx,
+        "MATCH (:Haplotype {id: 'CYP2C19*2'})-[r:DEFINED_BY]->(v:Variant {rsid: 'rs4244285'}) "
+        "RETURN v.id AS id, v.chrom AS chrom, v.pos AS pos, v.ref AS ref, v.alt AS alt, "
+        "r.allele AS allele, r.iupac AS iupac",
+    )
+    assert edge == {
+        "id": "GRCh38:chr10:94781859:G:A",
+        "chrom": "chr10",
+        "pos": 94781859,
+        "ref": "G",
+        "alt": "A",
+        "allele": "A",
+        "iupac": False,
+    }
     # The definition's IUPAC cell R (A or G) at chr10:94775507 G>A is an optional ("may carry") edge.
-    wobble = one(pgx, "MATCH (:Haplotype {id: 'CYP2C19*2'})-[r:DEFINED_BY {iupac: true}]->(v:Variant) "
-                      "RETURN v.id AS id, r.allele AS allele")
+    wobble = one(
+        pgx,
+        "MATCH (:Haplotype {id: 'CYP2C19*2'})-[r:DEFINED_BY {iupac: true}]->(v:Variant) "
+        "RETURN v.id AS id, r.allele AS allele",
+    )
     assert wobble == {"id": "GRCh38:chr10:94775507:G:A", "allele": "R"}
     gene = one(pgx, "MATCH (:Variant {id: 'GRCh38:chr10:94781859:G:A'})-[:IN_GENE]->(g:Gene) RETURN g.symbol AS s")
     assert gene["s"] == "CYP2C19"
     # The reference allele (*38 in CYP2C19) defines nothing.
-    ref = one(pgx, "MATCH (h:Haplotype {id: 'CYP2C19*38'}) RETURN h.reference AS r, size([(h)-[:DEFINED_BY]->() | 1]) AS n")
+    ref = one(
+        pgx, "MATCH (h:Haplotype {id: 'CYP2C19*38'}) RETURN h.reference AS r, size([(h)-[:DEFINED_BY]->() | 1]) AS n"
+    )
     assert ref == {"r": True, "n": 0}
 
 
@@ -142,10 +165,15 @@ def test_cpic_clopidogrel_poor_metabolizer(pgx: Graph) -> None:
         "d.rxnormId AS rxnorm ORDER BY population"
     )
     assert [(r["population"], r["strength"]) for r in rows] == [
-        ("CVI ACS PCI", "Strong"), ("CVI non-ACS non-PCI", "Moderate"), ("NVI", "Moderate"),
+        ("CVI ACS PCI", "Strong"),
+        ("CVI non-ACS non-PCI", "Moderate"),
+        ("NVI", "Moderate"),
     ]
     acs = rows[0]
-    assert acs["text"] == "Avoid clopidogrel if possible. Use prasugrel or ticagrelor at standard dose if no contraindication."
+    assert (
+        acs["text"]
+        == "Avoid clopidogrel if possible. Use prasugrel or ticagrelor at standard dose if no contraindication."
+    )
     assert "35034351" in acs["pmids"]  # the 2022 CPIC clopidogrel update
     assert acs["rxnorm"] == "32968"  # from cpic/cpic_drug.tsv
 
@@ -160,24 +188,37 @@ def test_dpyd_activity_score_and_fluoropyrimidines(pgx: Graph) -> None:
     assert [r["drug"] for r in rows] == ["capecitabine", "fluorouracil"]
     assert all(r["strength"] == "Strong" and r["text"].startswith("Reduce starting dose by 50%") for r in rows)
     # DPWG keys its DPYD advice "1.5 (Intermediate Metabolizer)": a Phenotype of its own, score 1.5.
-    dpwg = one(pgx, "MATCH (p:Phenotype {id: 'DPYD:1.5 (Intermediate Metabolizer)'})<-[:FOR_PHENOTYPE]-"
-                    "(r:Recommendation {guideline: 'DPWG'})-[:FOR_DRUG]->(:Drug {id: 'capecitabine'}) "
-                    "RETURN p.activityScore AS score")
+    dpwg = one(
+        pgx,
+        "MATCH (p:Phenotype {id: 'DPYD:1.5 (Intermediate Metabolizer)'})<-[:FOR_PHENOTYPE]-"
+        "(r:Recommendation {guideline: 'DPWG'})-[:FOR_DRUG]->(:Drug {id: 'capecitabine'}) "
+        "RETURN p.activityScore AS score",
+    )
     assert dpwg["score"] == "1.5"
 
 
 def test_diplotype_to_phenotype(pgx: Graph) -> None:
-    rows = pgx.read("MATCH (:Diplotype {id: 'CYP2C19:*2/*2'})-[r:HAS_PHENOTYPE]->(p:Phenotype) "
-                    "RETURN r.guideline AS guideline, p.id AS id ORDER BY guideline")
-    assert rows == [{"guideline": "CPIC", "id": "CYP2C19:Poor Metabolizer"},
-                    {"guideline": "DPWG", "id": "CYP2C19:Poor Metabolizer"}]
+    rows = pgx.read(
+        "MATCH (:Diplotype {id: 'CYP2C19:*2/*2'})-[r:HAS_PHENOTYPE]->(p:Phenotype) "
+        "RETURN r.guideline AS guideline, p.id AS id ORDER BY guideline"
+    )
+    assert rows == [
+        {"guideline": "CPIC", "id": "CYP2C19:Poor Metabolizer"},
+        {"guideline": "DPWG", "id": "CYP2C19:Poor Metabolizer"},
+    ]
     # Activity-score genes map to the score; the edge keeps the guideline's phenotype name.
-    dpyd = one(pgx, "MATCH (:Diplotype {id: 'DPYD:Reference/c.1905+1G>A (*2A)'})-[r:HAS_PHENOTYPE {guideline: 'CPIC'}]->(p) "
-                    "RETURN p.id AS id, r.phenotype AS phenotype, r.activityScore AS score")
+    dpyd = one(
+        pgx,
+        "MATCH (:Diplotype {id: 'DPYD:Reference/c.1905+1G>A (*2A)'})-[r:HAS_PHENOTYPE {guideline: 'CPIC'}]->(p) "
+        "RETURN p.id AS id, r.phenotype AS phenotype, r.activityScore AS score",
+    )
     assert dpyd == {"id": "DPYD:1.0", "phenotype": "Intermediate Metabolizer", "score": "1.0"}
     # DPWG irinotecan is keyed by UGT1A1 diplotype: the Diplotype reaches that key too.
-    ugt = one(pgx, "MATCH (:Diplotype {id: 'UGT1A1:*28/*28'})-[:HAS_PHENOTYPE {guideline: 'DPWG'}]->(p:Phenotype {id: 'UGT1A1:*28/*28'})"
-                   "<-[:FOR_PHENOTYPE]-(r:Recommendation)-[:FOR_DRUG]->(:Drug {id: 'irinotecan'}) RETURN count(r) AS n")
+    ugt = one(
+        pgx,
+        "MATCH (:Diplotype {id: 'UGT1A1:*28/*28'})-[:HAS_PHENOTYPE {guideline: 'DPWG'}]->(p:Phenotype {id: 'UGT1A1:*28/*28'})"
+        "<-[:FOR_PHENOTYPE]-(r:Recommendation)-[:FOR_DRUG]->(:Drug {id: 'irinotecan'}) RETURN count(r) AS n",
+    )
     assert ugt["n"] == 1
 
 
@@ -188,15 +229,20 @@ def test_outside_call_genes_have_phenotypes_and_recommendations(real_pgx: Graph)
     # CPIC and DPWG disagree on CYP2D6 activity score 2.5; both names are kept.
     d6 = one(pgx, "MATCH (p:Phenotype {id: 'CYP2D6:2.5'}) RETURN p.cpicPhenotype AS cpic, p.dpwgPhenotype AS dpwg")
     assert d6 == {"cpic": "Ultrarapid Metabolizer", "dpwg": "Normal Metabolizer"}
-    rows = pgx.read("MATCH (p:Phenotype {id: 'HLA-B:*57:01 positive'})<-[:FOR_PHENOTYPE]-(r:Recommendation)"
-                    "-[:FOR_DRUG]->(:Drug {id: 'abacavir'}) RETURN r.guideline AS g, r.text AS text ORDER BY g")
+    rows = pgx.read(
+        "MATCH (p:Phenotype {id: 'HLA-B:*57:01 positive'})<-[:FOR_PHENOTYPE]-(r:Recommendation)"
+        "-[:FOR_DRUG]->(:Drug {id: 'abacavir'}) RETURN r.guideline AS g, r.text AS text ORDER BY g"
+    )
     assert [r["g"] for r in rows] == ["CPIC", "DPWG"]
     assert rows[0]["text"] == "Abacavir is not recommended"
     for pid in ("MT-RNR1:increased risk of aminoglycoside-induced hearing loss", "CYP2D6:0.0", "HLA-A:*31:01 positive"):
         assert one(pgx, "MATCH (p:Phenotype {id: $id})<-[:FOR_PHENOTYPE]-(r) RETURN count(r) > 0 AS ok", id=pid)["ok"]
-    multi = one(pgx, "MATCH (r:Recommendation {file: 'CPIC_amitriptyline_and_CYP2C19_CYP2D6.json'}) "
-                     "WHERE r.lookupKey = $key RETURN size([(r)-[:FOR_PHENOTYPE]->(p) | p.id]) AS n",
-                key=json.dumps({"CYP2C19": "Poor Metabolizer", "CYP2D6": "1.0"}, sort_keys=True))
+    multi = one(
+        pgx,
+        "MATCH (r:Recommendation {file: 'CPIC_amitriptyline_and_CYP2C19_CYP2D6.json'}) "
+        "WHERE r.lookupKey = $key RETURN size([(r)-[:FOR_PHENOTYPE]->(p) | p.id]) AS n",
+        key=json.dumps({"CYP2C19": "Poor Metabolizer", "CYP2D6": "1.0"}, sort_keys=True),
+    )
     assert multi["n"] == 2
 
 
@@ -207,14 +253,22 @@ def test_every_guideline_names_its_drugs(pgx: Graph, data_dir: Path) -> None:
     for path in files.guidelines:
         raw = json.loads(path.read_text())
         expected[raw["guideline"]["id"]] = sorted(c["name"].lower() for c in raw["guideline"]["relatedChemicals"])
-    rows = pgx.read("MATCH (gl:Guideline)-[:ASSERTED_BY]->(:Source {name: 'pharmcat'}) "
-                    "RETURN gl.id AS id, [(gl)-[:FOR_DRUG]->(d:Drug) | d.id] AS drugs")
+    rows = pgx.read(
+        "MATCH (gl:Guideline)-[:ASSERTED_BY]->(:Source {name: 'pharmcat'}) "
+        "RETURN gl.id AS id, [(gl)-[:FOR_DRUG]->(d:Drug) | d.id] AS drugs"
+    )
     assert {r["id"]: sorted(r["drugs"]) for r in rows} == expected
-    warfarin = one(pgx, "MATCH (gl:Guideline {source: 'CPIC'})-[:FOR_DRUG]->(:Drug {id: 'warfarin'}) "
-                        "RETURN gl.recommendations AS n, gl.genes AS genes, COUNT { (gl)<-[:PART_OF]-() } AS parts")
+    warfarin = one(
+        pgx,
+        "MATCH (gl:Guideline {source: 'CPIC'})-[:FOR_DRUG]->(:Drug {id: 'warfarin'}) "
+        "RETURN gl.recommendations AS n, gl.genes AS genes, COUNT { (gl)<-[:PART_OF]-() } AS parts",
+    )
     assert warfarin == {"n": 0, "genes": ["CYP2C9", "CYP4F2", "VKORC1"], "parts": 0}
-    misfiled = one(pgx, "MATCH (r:Recommendation) WHERE COUNT { (r)-[:PART_OF]->(:Guideline {id: r.guidelineId}) } <> 1 "
-                        "OR COUNT { (r)-[:PART_OF]->() } <> 1 RETURN count(r) AS n")
+    misfiled = one(
+        pgx,
+        "MATCH (r:Recommendation) WHERE COUNT { (r)-[:PART_OF]->(:Guideline {id: r.guidelineId}) } <> 1 "
+        "OR COUNT { (r)-[:PART_OF]->() } <> 1 RETURN count(r) AS n",
+    )
     assert misfiled["n"] == 0
 
 
@@ -226,20 +280,37 @@ def test_pharmgkb_counts_and_links(real_pgx: Graph) -> None:
     pgx = real_pgx
     src = one(pgx, "MATCH (s:Source {name: 'pharmgkb'}) RETURN s.version AS v")
     assert src["v"] == "2022-07-05"
-    kinds = {r["kind"]: r["n"] for r in pgx.read(
-        "MATCH (e:Evidence {source: 'pharmgkb'}) RETURN e.kind AS kind, count(e) AS n")}
+    kinds = {
+        r["kind"]: r["n"]
+        for r in pgx.read("MATCH (e:Evidence {source: 'pharmgkb'}) RETURN e.kind AS kind, count(e) AS n")
+    }
     assert kinds == {"clinical annotation": 5007, "drug label": 837}
-    levels = {r["level"]: r["n"] for r in pgx.read(
-        "MATCH (e:Evidence {source: 'pharmgkb', kind: 'clinical annotation'}) RETURN e.level AS level, count(e) AS n")}
+    levels = {
+        r["level"]: r["n"]
+        for r in pgx.read(
+            "MATCH (e:Evidence {source: 'pharmgkb', kind: 'clinical annotation'}) RETURN e.level AS level, count(e) AS n"
+        )
+    }
     assert levels == {"1A": 289, "1B": 16, "2A": 41, "2B": 24, "3": 4370, "4": 267}
-    snp = one(pgx, "MATCH (e:Evidence {id: 'pharmgkb:982040598'}) "
-                   "OPTIONAL MATCH (e)-[:ABOUT]->(v:Variant) OPTIONAL MATCH (e)-[:FOR_DRUG]->(d:Drug) "
-                   "OPTIONAL MATCH (e)-[:ABOUT]->(g:Gene) "
-                   "RETURN e.level AS level, e.type AS type, e.phenotypeCategory AS cat, collect(DISTINCT v.id) AS variants, "
-                   "collect(DISTINCT d.id) AS drugs, collect(DISTINCT g.symbol) AS genes")
-    assert snp == {"level": "3", "type": "pgx", "cat": ["Efficacy"], "variants": ["GRCh38:chr10:94781859:G:A"],
-                   "drugs": ["prasugrel"], "genes": ["CYP2C19"]}
-    star = pgx.read("MATCH (:Evidence {id: 'pharmgkb:1451245600'})-[:ABOUT]->(h:Haplotype) RETURN h.id AS id ORDER BY id")
+    snp = one(
+        pgx,
+        "MATCH (e:Evidence {id: 'pharmgkb:982040598'}) "
+        "OPTIONAL MATCH (e)-[:ABOUT]->(v:Variant) OPTIONAL MATCH (e)-[:FOR_DRUG]->(d:Drug) "
+        "OPTIONAL MATCH (e)-[:ABOUT]->(g:Gene) "
+        "RETURN e.level AS level, e.type AS type, e.phenotypeCategory AS cat, collect(DISTINCT v.id) AS variants, "
+        "collect(DISTINCT d.id) AS drugs, collect(DISTINCT g.symbol) AS genes",
+    )
+    assert snp == {
+        "level": "3",
+        "type": "pgx",
+        "cat": ["Efficacy"],
+        "variants": ["GRCh38:chr10:94781859:G:A"],
+        "drugs": ["prasugrel"],
+        "genes": ["CYP2C19"],
+    }
+    star = pgx.read(
+        "MATCH (:Evidence {id: 'pharmgkb:1451245600'})-[:ABOUT]->(h:Haplotype) RETURN h.id AS id ORDER BY id"
+    )
     assert [r["id"] for r in star] == ["CYP2C19*1", "CYP2C19*2", "CYP2C19*3"]
     plavix = one(pgx, "MATCH (:DrugName {name: 'plavix'})-[:NAME_OF]->(d:Drug) RETURN d.id AS id, d.pharmgkbId AS pa")
     assert plavix == {"id": "clopidogrel", "pa": "PA449053"}
@@ -254,19 +325,28 @@ def test_fda_rows_and_links(real_pgx: Graph, data_dir: Path) -> None:
     biomarkers = json.loads((data_dir / "pgx" / "fda" / fda.BIOMARKER_FILE).read_text())["table"]
     associations = json.loads((data_dir / "pgx" / "fda" / fda.ASSOCIATION_FILE).read_text())["table"]
     assert (len(biomarkers), len(associations)) == (517, 111)
-    kinds = {r["kind"]: r["n"] for r in pgx.read("MATCH (e:Evidence {source: 'fda'}) RETURN e.kind AS kind, count(e) AS n")}
+    kinds = {
+        r["kind"]: r["n"] for r in pgx.read("MATCH (e:Evidence {source: 'fda'}) RETURN e.kind AS kind, count(e) AS n")
+    }
     assert kinds == {"biomarker in labeling": 517, "pharmacogenetic association": 111}
-    abacavir = one(pgx, "MATCH (e:Evidence {id: 'fda:biomarker:abacavir:hla-b'})-[:FOR_DRUG]->(:Drug {id: 'abacavir'}) "
-                        "MATCH (e)-[:ABOUT]->(g:Gene) RETURN e.level AS level, e.labelingSections AS sections, g.symbol AS gene")
+    abacavir = one(
+        pgx,
+        "MATCH (e:Evidence {id: 'fda:biomarker:abacavir:hla-b'})-[:FOR_DRUG]->(:Drug {id: 'abacavir'}) "
+        "MATCH (e)-[:ABOUT]->(g:Gene) RETURN e.level AS level, e.labelingSections AS sections, g.symbol AS gene",
+    )
     assert abacavir["level"] == "FDA label" and abacavir["gene"] == "HLA-B"
     assert "Boxed Warning" in abacavir["sections"]
 
 
 def test_fda_association_links_each_gene(pgx: Graph) -> None:
-    thiopurine = pgx.read("MATCH (e:Evidence {source: 'fda', kind: 'pharmacogenetic association'})-[:FOR_DRUG]->(:Drug {id: 'mercaptopurine'}) "
-                          "MATCH (e)-[:ABOUT]->(g:Gene) RETURN e.level AS level, g.symbol AS gene ORDER BY gene")
+    thiopurine = pgx.read(
+        "MATCH (e:Evidence {source: 'fda', kind: 'pharmacogenetic association'})-[:FOR_DRUG]->(:Drug {id: 'mercaptopurine'}) "
+        "MATCH (e)-[:ABOUT]->(g:Gene) RETURN e.level AS level, g.symbol AS gene ORDER BY gene"
+    )
     assert [(r["level"], r["gene"]) for r in thiopurine] == [
-        ("FDA association: recommendation", "NUDT15"), ("FDA association: recommendation", "TPMT")]
+        ("FDA association: recommendation", "NUDT15"),
+        ("FDA association: recommendation", "TPMT"),
+    ]
 
 
 # --- idempotence and bad input -------------------------------------------------------------------

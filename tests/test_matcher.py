@@ -110,12 +110,21 @@ class Rec:
     info: str = "."
 
 
-CSQ_HEADER = ('##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. '
-              'Format: Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|HGVSc|HGVSp">')
+CSQ_HEADER = (
+    '##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. '
+    'Format: Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|HGVSc|HGVSp">'
+)
 
 
-def vcf_text(records: list[Rec], *, plain: bool = False, build: Build = Build.GRCH38, sample: str = "S1",
-             formats: str = "GT:DP", annotated: bool = False) -> str:
+def vcf_text(
+    records: list[Rec],
+    *,
+    plain: bool = False,
+    build: Build = Build.GRCH38,
+    sample: str = "S1",
+    formats: str = "GT:DP",
+    annotated: bool = False,
+) -> str:
     def name(chrom: str) -> str:
         return chrom[3:] if plain else chrom
 
@@ -131,8 +140,22 @@ def vcf_text(records: list[Rec], *, plain: bool = False, build: Build = Build.GR
     lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample]))
     for r in sorted(records, key=lambda r: (_chrom_order(r.chrom), r.pos)):
         sample_value = f"{r.gt}:33" if formats == "GT:DP" else "33"
-        lines.append("\t".join([name(r.chrom), str(r.pos), r.id, r.ref, ",".join(r.alts) or ".", "50", "PASS",
-                                r.info, formats, sample_value]))
+        lines.append(
+            "\t".join(
+                [
+                    name(r.chrom),
+                    str(r.pos),
+                    r.id,
+                    r.ref,
+                    ",".join(r.alts) or ".",
+                    "50",
+                    "PASS",
+                    r.info,
+                    formats,
+                    sample_value,
+                ]
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -148,8 +171,16 @@ def _concrete(allele: str | None, variant: dict[str, Any]) -> str:
     return allele
 
 
-def pgx_records(pc: Pharmcat, gene: str, hap1: str, hap2: str, *, drop: tuple[str, ...] = (),
-                phased: bool = False, ref_alt: str = "first") -> list[Rec]:
+def pgx_records(
+    pc: Pharmcat,
+    gene: str,
+    hap1: str,
+    hap2: str,
+    *,
+    drop: tuple[str, ...] = (),
+    phased: bool = False,
+    ref_alt: str = "first",
+) -> list[Rec]:
     """A record at every definition position of ``gene`` for a sample carrying hap1/hap2.
 
     Homozygous-reference positions get the definition's first ALT with GT 0/0 (``ref_alt="first"``)
@@ -189,8 +220,11 @@ def variant_named(graph: Graph, name: str) -> dict[str, Any]:
 def links(graph: Graph, patient: str) -> dict[str, list[dict[str, Any]]]:
     """HAS_VARIANT links (their stored properties) by knowledge Variant id."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for row in graph.read("MATCH (:Patient {id: $id})-[hv:HAS_VARIANT]->(v:Variant) "
-                          "RETURN v.id AS id, properties(hv) AS link ORDER BY v.id", id=patient):
+    for row in graph.read(
+        "MATCH (:Patient {id: $id})-[hv:HAS_VARIANT]->(v:Variant) "
+        "RETURN v.id AS id, properties(hv) AS link ORDER BY v.id",
+        id=patient,
+    ):
         out.setdefault(row["id"], []).append(row["link"])
     return out
 
@@ -198,14 +232,18 @@ def links(graph: Graph, patient: str) -> dict[str, list[dict[str, Any]]]:
 def diplotypes(graph: Graph, patient: str, gene: str) -> list[dict[str, Any]]:
     rows = graph.read(
         "MATCH (:Patient {id: $id})-[r:HAS_DIPLOTYPE]->(ph:Phenotype) WHERE r.gene = $gene "
-        "RETURN ph.id AS phenotype, properties(r) AS link ORDER BY ph.id", id=patient, gene=gene)
+        "RETURN ph.id AS phenotype, properties(r) AS link ORDER BY ph.id",
+        id=patient,
+        gene=gene,
+    )
     return [{"phenotype": r["phenotype"], **r["link"]} for r in rows]
 
 
 def traces(graph: Graph, patient: str) -> int:
     """Patient nodes with this id plus relationships touching them."""
-    row = graph.read("OPTIONAL MATCH (p:Patient {id: $id}) RETURN count(p) AS n, COUNT { (p)--() } AS rels",
-                     id=patient)[0]
+    row = graph.read(
+        "OPTIONAL MATCH (p:Patient {id: $id}) RETURN count(p) AS n, COUNT { (p)--() } AS rels", id=patient
+    )[0]
     return row["n"] + row["rels"]
 
 
@@ -217,8 +255,14 @@ def match(seeded: Graph, tmp_path: Path) -> Iterator[Match]:
     """``match(records, **vcf_options, patient=..., **match_options)``: write, match, clean up."""
     created: list[str] = []
 
-    def run(records: list[Rec], *, patient: str | None = None, name: str = "p.vcf",
-            vcf_options: dict[str, Any] | None = None, **options: Any) -> MatchReport:
+    def run(
+        records: list[Rec],
+        *,
+        patient: str | None = None,
+        name: str = "p.vcf",
+        vcf_options: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> MatchReport:
         path = tmp_path / name
         path.write_text(vcf_text(records, **(vcf_options or {})))
         patient = patient or f"test-matcher-{uuid.uuid4().hex[:8]}"
@@ -249,14 +293,17 @@ def test_cyp2c19_diplotype_and_phenotype(match: Match, seeded: Graph, pc: Pharmc
     assert gene.diplotype == f"{hap1}/{hap2}" and not gene.ambiguous
     # the defining alleles the sample carries are HAS_VARIANT exact links
     for v in pc.defining("CYP2C19", hap2):
-        allele = normalize(v["chromosome"], v["position"], v["ref"],
-                           _concrete(pc.named("CYP2C19", hap2)[pc.definition("CYP2C19")["variants"].index(v)], v))
+        allele = normalize(
+            v["chromosome"],
+            v["position"],
+            v["ref"],
+            _concrete(pc.named("CYP2C19", hap2)[pc.definition("CYP2C19")["variants"].index(v)], v),
+        )
         if allele.ref != allele.alt:
             assert links(seeded, report.patient)[allele.id][0]["matchLevel"] == "exact"
 
 
-def test_cyp2c19_star38_is_reference_and_dot_alt_records_are_calls(match: Match, seeded: Graph,
-                                                                    pc: Pharmcat) -> None:
+def test_cyp2c19_star38_is_reference_and_dot_alt_records_are_calls(match: Match, seeded: Graph, pc: Pharmcat) -> None:
     """*38 is the GRCh38 reference allele in PharmCAT 2.10 (*1 differs at rs3758581); homozygous
     reference records written with ALT '.' still count as called positions."""
     assert pc.reference_name("CYP2C19") == "*38"
@@ -264,7 +311,8 @@ def test_cyp2c19_star38_is_reference_and_dot_alt_records_are_calls(match: Match,
     gene = next(g for g in report.genes if g.gene == "CYP2C19")
     assert gene.diplotype == "*38/*38" and gene.status == "called" and not gene.missing_positions
     assert {e["phenotype"] for e in diplotypes(seeded, report.patient, "CYP2C19")} == {
-        pc.lookup("CYP2C19", "CPIC", "*38", "*38")}
+        pc.lookup("CYP2C19", "CPIC", "*38", "*38")
+    }
 
 
 def test_cyp2c19_missing_position_is_ambiguous_never_reference(match: Match, seeded: Graph, pc: Pharmcat) -> None:
@@ -345,8 +393,9 @@ def test_vkorc1_rs9923231(match: Match, seeded: Graph, pc: Pharmcat) -> None:
     assert {e["phenotype"] for e in edges} == {pc.lookup("VKORC1", "DPWG", reference, variant)}
 
 
-def test_genes_without_positions_are_no_result_with_the_missing_positions(match: Match, seeded: Graph,
-                                                                          pc: Pharmcat) -> None:
+def test_genes_without_positions_are_no_result_with_the_missing_positions(
+    match: Match, seeded: Graph, pc: Pharmcat
+) -> None:
     report = match(pgx_records(pc, "CYP2C19", "*1", "*1"))
     (tpmt,) = diplotypes(seeded, report.patient, "TPMT")
     assert tpmt["phenotype"] == "TPMT:No Result" and tpmt["status"] == "no_data"
@@ -367,8 +416,9 @@ def test_cyp2d6_without_an_outside_call_is_no_result(match: Match, real_data: Gr
 def test_outside_calls(match: Match, real_data: Graph, real_pc: Pharmcat, tmp_path: Path) -> None:
     """CYP2D6 and HLA-B phenotypes are in the real PharmCAT release, not in the seeds."""
     seeded, pc = real_data, real_pc
-    hla = seeded.read("MATCH (p:Phenotype {gene: 'HLA-B'}) WHERE p.id ENDS WITH ' positive' "
-                         "RETURN p.id AS id ORDER BY id LIMIT 1")[0]["id"]
+    hla = seeded.read(
+        "MATCH (p:Phenotype {gene: 'HLA-B'}) WHERE p.id ENDS WITH ' positive' RETURN p.id AS id ORDER BY id LIMIT 1"
+    )[0]["id"]
     allele = hla.split(":", 1)[1].removesuffix(" positive")
     calls = tmp_path / "outside.tsv"
     calls.write_text(f"CYP2D6\t*1/*4\nHLA-B\t\t{allele} positive\n", encoding="utf-8")
@@ -397,8 +447,7 @@ def test_braf_v600e_exact_codon_gene_and_therapy(match: Match, seeded: Graph) ->
     got = links(seeded, report.patient)
     assert got[v["id"]][0]["matchLevel"] == "exact" and got[v["id"]][0]["observed"] == v["id"]
     assert got[codon["id"]][0]["matchLevel"] == "codon" and got[codon["id"]][0]["observed"] == v["id"]
-    mutation = seeded.read(
-        "MATCH (m:Variant {gene: 'BRAF', kind: 'gene', categoryType: 'mutation'}) RETURN m.id AS id")
+    mutation = seeded.read("MATCH (m:Variant {gene: 'BRAF', kind: 'gene', categoryType: 'mutation'}) RETURN m.id AS id")
     for row in mutation:
         assert got[row["id"]][0]["matchLevel"] == "gene"
     assert {m.match_level for m in report.variants} >= {"exact", "codon"}
@@ -414,8 +463,10 @@ def test_annotated_allele_matches_at_protein_codon_and_gene_level(match: Match, 
     has V600D CA>AT): the VEP annotation gives the protein change, so it meets CIViC's V600E at
     protein level and BRAF V600 at codon level."""
     v600e, v600d = _braf_v600e(seeded), variant_named(seeded, "BRAF V600D")
-    csq = ("CSQ=TT|missense_variant|MODERATE|BRAF|ENSG00000157764|Transcript|ENST00000646891|protein_coding|"
-           "ENST00000646891.2:c.1799_1800delinsAA|ENSP00000493543.1:p.Val600Glu")
+    csq = (
+        "CSQ=TT|missense_variant|MODERATE|BRAF|ENSG00000157764|Transcript|ENST00000646891|protein_coding|"
+        "ENST00000646891.2:c.1799_1800delinsAA|ENSP00000493543.1:p.Val600Glu"
+    )
     record = Rec(v600d["chrom"], v600d["pos"], v600d["ref"], ("TT",), "0/1", info=csq)
     report = match([record], vcf_options={"annotated": True})
     got = links(seeded, report.patient)
@@ -431,15 +482,21 @@ def test_annotated_vcf_reads_gene_spans(match: Match, seeded: Graph) -> None:
     from kg.matcher.knowledge import SPAN_PADDING
 
     kras = seeded.read(
-        "MATCH (v:Variant {gene: 'KRAS'}) WHERE v.kind = 'exact' RETURN v.chrom AS chrom, min(v.pos) AS first")[0]
+        "MATCH (v:Variant {gene: 'KRAS'}) WHERE v.kind = 'exact' RETURN v.chrom AS chrom, min(v.pos) AS first"
+    )[0]
     # inside the span's padding, where no knowledge position is near
     pos = kras["first"] - SPAN_PADDING // 2
-    while seeded.read("MATCH (v:Variant) WHERE v.chrom = $c AND v.pos >= $p - 50 AND v.pos <= $p + 50 "
-                         "RETURN v.id LIMIT 1", c=kras["chrom"], p=pos):
+    while seeded.read(
+        "MATCH (v:Variant) WHERE v.chrom = $c AND v.pos >= $p - 50 AND v.pos <= $p + 50 RETURN v.id LIMIT 1",
+        c=kras["chrom"],
+        p=pos,
+    ):
         pos += 101
     ref = "A"  # REF is not checked against the genome; the position is what the span test needs
-    csq = "CSQ=T|missense_variant|MODERATE|KRAS|ENSG00000133703|Transcript|ENST00000256078|protein_coding||" \
-          "ENSP00000256078.5:p.Gly13Asp"
+    csq = (
+        "CSQ=T|missense_variant|MODERATE|KRAS|ENSG00000133703|Transcript|ENST00000256078|protein_coding||"
+        "ENSP00000256078.5:p.Gly13Asp"
+    )
     record = Rec(kras["chrom"], pos, ref, ("T",), "0/1", info=csq)
     report = match([record], vcf_options={"annotated": True})
     levels = {m.name: m.match_level for m in report.variants}
@@ -454,10 +511,17 @@ def test_unannotated_allele_in_codon_region_is_undetermined(match: Match, seeded
     codon = variant_named(seeded, "BRAF V600")
     v600d = variant_named(seeded, "BRAF V600D")
     ref = v600d["ref"]  # two reference bases of the codon, as the graph's V600D allele gives them
-    known = {r["id"] for r in seeded.read("MATCH (x:Variant) WHERE x.chrom = $c AND x.pos >= $p AND x.pos <= $p + 3 "
-                                             "RETURN x.id AS id", c=v600d["chrom"], p=v600d["pos"])}
-    alt = next(a for a in (ref[0], ref + "A", ref[0] + "GG")
-               if normalize(v600d["chrom"], v600d["pos"], ref, a).id not in known)
+    known = {
+        r["id"]
+        for r in seeded.read(
+            "MATCH (x:Variant) WHERE x.chrom = $c AND x.pos >= $p AND x.pos <= $p + 3 RETURN x.id AS id",
+            c=v600d["chrom"],
+            p=v600d["pos"],
+        )
+    }
+    alt = next(
+        a for a in (ref[0], ref + "A", ref[0] + "GG") if normalize(v600d["chrom"], v600d["pos"], ref, a).id not in known
+    )
     report = match([Rec(v600d["chrom"], v600d["pos"], ref, (alt,), "0/1")])
     assert codon["id"] not in links(seeded, report.patient)
     assert any(u["variant"] == codon["id"] and "no protein change" in u["reason"] for u in report.undetermined)
@@ -472,6 +536,7 @@ def test_chr_prefixed_and_plain_contigs_match_alike(match: Match, seeded: Graph,
     records = [Rec(v["chrom"], v["pos"], v["ref"], (v["alt"],), "0/1"), *pgx_records(pc, "CYP2C19", "*1", "*2")]
     prefixed = match(records)
     plain = match(records, vcf_options={"plain": True})
+
     def levels(report: MatchReport) -> set[tuple[str, str]]:
         return {(m.variant, m.match_level) for m in report.variants}
 
@@ -484,7 +549,8 @@ def test_multiallelic_record_is_split(match: Match, seeded: Graph) -> None:
     site = seeded.read(
         "MATCH (v:Variant) WHERE v.kind = 'exact' AND size(v.ref) = 1 AND size(v.alt) = 1 "
         "WITH v.chrom AS chrom, v.pos AS pos, v.ref AS ref, collect(v.alt) AS alts WHERE size(alts) >= 2 "
-        "RETURN chrom, pos, ref, alts[0..2] AS alts ORDER BY chrom, pos LIMIT 1")[0]
+        "RETURN chrom, pos, ref, alts[0..2] AS alts ORDER BY chrom, pos LIMIT 1"
+    )[0]
     report = match([Rec(site["chrom"], site["pos"], site["ref"], tuple(site["alts"]), "1/2")])
     got = links(seeded, report.patient)
     for alt in site["alts"]:
@@ -496,8 +562,11 @@ def test_multiallelic_record_is_split(match: Match, seeded: Graph) -> None:
 def test_grch37_vcf_is_refused_and_nothing_stored(match: Match, seeded: Graph) -> None:
     v = _braf_v600e(seeded)
     with pytest.raises(BuildMismatchError, match="not GRCh38"):
-        match([Rec(v["chrom"], v["pos"], v["ref"], (v["alt"],), "0/1")], patient="test-matcher-grch37",
-              vcf_options={"build": Build.GRCH37})
+        match(
+            [Rec(v["chrom"], v["pos"], v["ref"], (v["alt"],), "0/1")],
+            patient="test-matcher-grch37",
+            vcf_options={"build": Build.GRCH37},
+        )
     assert traces(seeded, "test-matcher-grch37") == 0
 
 
@@ -521,8 +590,9 @@ def test_vcf_without_gt_is_refused(match: Match, seeded: Graph, pc: Pharmcat) ->
 
 def test_unknown_disease_is_refused_before_reading(match: Match, seeded: Graph, pc: Pharmcat) -> None:
     with pytest.raises(UnknownEntity):
-        match(pgx_records(pc, "CYP2C19", "*1", "*2"), patient="test-matcher-nodisease",
-              disease="no such disease at all")
+        match(
+            pgx_records(pc, "CYP2C19", "*1", "*2"), patient="test-matcher-nodisease", disease="no such disease at all"
+        )
     assert traces(seeded, "test-matcher-nodisease") == 0
 
 
@@ -532,8 +602,9 @@ def test_unknown_disease_is_refused_before_reading(match: Match, seeded: Graph, 
 
 def test_rematch_replaces_every_link(match: Match, seeded: Graph, pc: Pharmcat) -> None:
     v = _braf_v600e(seeded)
-    first = match([Rec(v["chrom"], v["pos"], v["ref"], (v["alt"],), "0/1")], patient="test-matcher-rematch",
-                  disease="melanoma")
+    first = match(
+        [Rec(v["chrom"], v["pos"], v["ref"], (v["alt"],), "0/1")], patient="test-matcher-rematch", disease="melanoma"
+    )
     assert v["id"] in links(seeded, first.patient)
     second = match(pgx_records(pc, "CYP2C19", "*2", "*2"), patient="test-matcher-rematch")
     got = links(seeded, second.patient)
@@ -547,8 +618,12 @@ def test_delete_removes_every_trace(match: Match, seeded: Graph, pc: Pharmcat, t
     v = _braf_v600e(seeded)
     calls = tmp_path / "outside.tsv"
     calls.write_text("CYP2D6\t*1/*4\n", encoding="utf-8")
-    report = match([Rec(v["chrom"], v["pos"], v["ref"], (v["alt"],), "1/1"), *pgx_records(pc, "CYP2C19", "*2", "*2")],
-                   patient="test-matcher-delete", disease="DOID:1909", outside_calls=calls)
+    report = match(
+        [Rec(v["chrom"], v["pos"], v["ref"], (v["alt"],), "1/1"), *pgx_records(pc, "CYP2C19", "*2", "*2")],
+        patient="test-matcher-delete",
+        disease="DOID:1909",
+        outside_calls=calls,
+    )
     assert traces(seeded, report.patient) > 1
     assert delete_patient(seeded, report.patient) is True
     assert traces(seeded, report.patient) == 0
@@ -569,8 +644,7 @@ def test_clopidogrel_with_cyp2c19_star2_star2(match: Match, seeded: Graph, pc: P
 
 def test_report_is_json_and_counts(match: Match, seeded: Graph, pc: Pharmcat) -> None:
     v = _braf_v600e(seeded)
-    report = match([Rec(v["chrom"], v["pos"], v["ref"], (v["alt"],), "0/0"),
-                    *pgx_records(pc, "CYP2C19", "*1", "*2")])
+    report = match([Rec(v["chrom"], v["pos"], v["ref"], (v["alt"],), "0/0"), *pgx_records(pc, "CYP2C19", "*1", "*2")])
     data = json.loads(json.dumps(report.to_dict(), default=str))
     assert data["patient"] == report.patient and data["sample"] == "S1" and data["vcf"] == "p.vcf"
     assert data["build"]["verified"] and data["records_read"] == len(pgx_records(pc, "CYP2C19", "*1", "*2")) + 1
@@ -606,8 +680,12 @@ def test_kg_up_links_the_seed_demo_patient(seeded: Graph, capsys: pytest.Capture
     existed = find_patient(seeded, "demo") is not None
     cli._match_demo_patient(seeded)
     assert "demo patient:" in capsys.readouterr().out
-    calls = {row["gene"]: row for row in seeded.read(
-        "MATCH (:Patient {id: 'demo'})-[r:HAS_DIPLOTYPE]->() RETURN r.gene AS gene, r.diplotype AS diplotype")}
+    calls = {
+        row["gene"]: row
+        for row in seeded.read(
+            "MATCH (:Patient {id: 'demo'})-[r:HAS_DIPLOTYPE]->() RETURN r.gene AS gene, r.diplotype AS diplotype"
+        )
+    }
     assert calls["CYP2C19"]["diplotype"] == "*2/*2"
     if not existed:
         delete_patient(seeded, "demo")

@@ -32,6 +32,7 @@ def _require_data() -> None:
     if not (PHARMCAT / "definition" / "alleles").is_dir():
         pytest.skip(f"PharmCAT data not found at {PHARMCAT} (set KG_DATA_DIR to the shared data dir)")
 
+
 Calls = dict[tuple[str, int], Genotype]
 
 
@@ -81,8 +82,7 @@ def _concrete(allele: str | None, variant: dict[str, Any]) -> str:
     return allele
 
 
-def sample(gene: str, hap1: str, hap2: str | None = None, *, phased: bool = False,
-           drop: tuple[str, ...] = ()) -> Calls:
+def sample(gene: str, hap1: str, hap2: str | None = None, *, phased: bool = False, drop: tuple[str, ...] = ()) -> Calls:
     """Genotypes at every definition position for a sample carrying ``hap1``/``hap2``.
 
     Undefined cells are reference (PharmCAT fills them from the reference allele); rsids in
@@ -124,7 +124,11 @@ def test_cyp2c19_reference_allele_is_star38_and_star1_differs_at_rs3758581(defin
     raw = raw_definition("CYP2C19")
     reference = [a["name"] for a in raw["namedAlleles"] if a["reference"]]
     assert reference == ["*38"]
-    diff = [v["rsid"] for v, x, y in zip(raw["variants"], named("CYP2C19", "*1"), named("CYP2C19", "*38"), strict=True) if x != y]
+    diff = [
+        v["rsid"]
+        for v, x, y in zip(raw["variants"], named("CYP2C19", "*1"), named("CYP2C19", "*38"), strict=True)
+        if x != y
+    ]
     assert diff == ["rs3758581"]
     # A sample that is GRCh38-reference everywhere is therefore *38/*38, not *1/*1.
     result = call(definitions, "CYP2C19", sample("CYP2C19", "*38", "*38"))
@@ -133,8 +137,14 @@ def test_cyp2c19_reference_allele_is_star38_and_star1_differs_at_rs3758581(defin
 
 @pytest.mark.parametrize(
     ("hap1", "hap2", "expected"),
-    [("*1", "*1", "*1/*1"), ("*1", "*2", "*1/*2"), ("*2", "*1", "*1/*2"), ("*2", "*2", "*2/*2"),
-     ("*17", "*17", "*17/*17"), ("*2", "*17", "*2/*17")],
+    [
+        ("*1", "*1", "*1/*1"),
+        ("*1", "*2", "*1/*2"),
+        ("*2", "*1", "*1/*2"),
+        ("*2", "*2", "*2/*2"),
+        ("*17", "*17", "*17/*17"),
+        ("*2", "*17", "*2/*17"),
+    ],
 )
 def test_cyp2c19_diplotypes(definitions, hap1: str, hap2: str, expected: str) -> None:
     result = call(definitions, "CYP2C19", sample("CYP2C19", hap1, hap2))
@@ -165,7 +175,8 @@ def test_missing_position_is_reported_never_reference(definitions) -> None:
     # a no-call at that position is the same as an absent record
     genotypes = sample("CYP2C19", "*1", "*2")
     genotypes[(missing["chromosome"], missing["position"])] = Genotype(
-        missing["chromosome"], missing["position"], missing["ref"], (None, None))
+        missing["chromosome"], missing["position"], missing["ref"], (None, None)
+    )
     no_call = call(definitions, "CYP2C19", genotypes)
     assert no_call.missing_positions == result.missing_positions
     assert no_call.diplotypes == result.diplotypes
@@ -175,10 +186,12 @@ def test_half_call_and_wrong_ref_are_missing(definitions) -> None:
     first, second = raw_definition("CYP2C19")["variants"][:2]
     genotypes = sample("CYP2C19", "*38", "*38")
     genotypes[(first["chromosome"], first["position"])] = Genotype(
-        first["chromosome"], first["position"], first["ref"], (first["ref"], None))
+        first["chromosome"], first["position"], first["ref"], (first["ref"], None)
+    )
     wrong = next(b for b in "ACGT" if b != second["ref"])
     genotypes[(second["chromosome"], second["position"])] = Genotype(
-        second["chromosome"], second["position"], wrong, (wrong, wrong))
+        second["chromosome"], second["position"], wrong, (wrong, wrong)
+    )
     result = call(definitions, "CYP2C19", genotypes)
     assert result.missing_positions == [locus_label(first), locus_label(second)]
     status = {p.rsid: p.status for p in result.positions}
@@ -256,7 +269,9 @@ def test_dpyd_unphased_list_uses_two_lowest_activity_values(definitions, tables)
     for name in variants:
         (v,) = defining("DPYD", name)
         alt = named("DPYD", name)[raw_definition("DPYD")["variants"].index(v)]
-        genotypes[(v["chromosome"], v["position"])] = Genotype(v["chromosome"], v["position"], v["ref"], (v["ref"], alt))
+        genotypes[(v["chromosome"], v["position"])] = Genotype(
+            v["chromosome"], v["position"], v["ref"], (v["ref"], alt)
+        )
     result = call(definitions, "DPYD", genotypes)
     assert result.status == "haplotype_list"
     assert sorted(result.haplotypes) == sorted(variants)
@@ -279,7 +294,8 @@ def test_dpyd_phased_variants_in_cis_are_one_gene_copy(definitions, tables) -> N
         (v,) = defining("DPYD", name)
         alt = named("DPYD", name)[raw_definition("DPYD")["variants"].index(v)]
         genotypes[(v["chromosome"], v["position"])] = Genotype(
-            v["chromosome"], v["position"], v["ref"], (alt, v["ref"]), True)
+            v["chromosome"], v["position"], v["ref"], (alt, v["ref"]), True
+        )
     result = call(definitions, "DPYD", genotypes)
     assert result.diplotypes == [f"Reference/[{variants[0]} + {variants[1]}]"]
     (pheno,) = tables.phenotype_for_call(result)
@@ -307,7 +323,7 @@ def test_ugt1a1_star28_trimmed_and_shifted_representations(definitions) -> None:
     v = _ta_repeat_locus()
     ref, alt = v["ref"], v["cpicToVcfAlleleMap"]["TA(8)"]
     assert alt.startswith(ref)  # an insertion after the definition's REF
-    inserted = alt[len(ref):]
+    inserted = alt[len(ref) :]
     key = (v["chromosome"], v["position"])
     # trimmed: REF is the anchor base only (C / C+insertion): what vt/bcftools norm would write
     trimmed = sample("UGT1A1", "*1", "*1")
@@ -321,7 +337,8 @@ def test_ugt1a1_star28_trimmed_and_shifted_representations(definitions) -> None:
     del shifted[key]
     rotated = inserted[1:] + inserted[0]
     shifted[(v["chromosome"], v["position"] + 1)] = Genotype(
-        v["chromosome"], v["position"] + 1, ref[1], (ref[1], ref[1] + rotated))
+        v["chromosome"], v["position"] + 1, ref[1], (ref[1], ref[1] + rotated)
+    )
     result = call(definitions, "UGT1A1", shifted)
     assert result.diplotypes == ["*1/*28"] and not result.missing_positions
 
@@ -329,7 +346,9 @@ def test_ugt1a1_star28_trimmed_and_shifted_representations(definitions) -> None:
 def test_undocumented_allele_blocks_the_call_outside_toxicity_genes(definitions) -> None:
     v = _ta_repeat_locus()
     genotypes = sample("UGT1A1", "*1", "*1")
-    genotypes[(v["chromosome"], v["position"])] = Genotype(v["chromosome"], v["position"], v["ref"], (v["ref"], "CATATATATAT"))
+    genotypes[(v["chromosome"], v["position"])] = Genotype(
+        v["chromosome"], v["position"], v["ref"], (v["ref"], "CATATATATAT")
+    )
     result = call(definitions, "UGT1A1", genotypes)
     assert result.status == "no_call" and result.best is None
     assert any("not in any UGT1A1 definition" in w for w in result.warnings)
@@ -359,7 +378,9 @@ def test_vkorc1_rs9923231(definitions, tables) -> None:
     assert het.diplotypes == [f"{ref_name}/{var_name}"]
     hom = call(definitions, "VKORC1", sample("VKORC1", var_name, var_name))
     assert hom.diplotypes == [f"{var_name}/{var_name}"]
-    rows = {frozenset(d["diplotypekey"].items()): d["lookupkey"] for d in raw_phenotypes("VKORC1", "dpwg")["diplotypes"]}
+    rows = {
+        frozenset(d["diplotypekey"].items()): d["lookupkey"] for d in raw_phenotypes("VKORC1", "dpwg")["diplotypes"]
+    }
     pheno = tables.phenotype_for("VKORC1", het.best, "DPWG")
     assert pheno is not None and pheno.lookup_key == rows[frozenset({ref_name: 1, var_name: 1}.items())]
 
@@ -400,8 +421,11 @@ def test_g6pd_hemizygous_call_is_a_single_haplotype(real_pharmcat: Path, monkeyp
 def test_all_genes_for_one_sample_well_under_a_second(definitions) -> None:
     genotypes: Calls = {}
     for gene in definitions:
-        genotypes.update(sample(gene, raw_definition(gene)["namedAlleles"][0]["name"],
-                                raw_definition(gene)["namedAlleles"][0]["name"]))
+        genotypes.update(
+            sample(
+                gene, raw_definition(gene)["namedAlleles"][0]["name"], raw_definition(gene)["namedAlleles"][0]["name"]
+            )
+        )
     genotypes.update(sample("TPMT", "*1", "*3A"))
     genotypes.update(sample("CYP2C19", "*2", "*17"))
     call_genes(definitions, genotypes)  # warm the compiled-definition cache
@@ -419,8 +443,9 @@ def test_all_genes_for_one_sample_well_under_a_second(definitions) -> None:
 
 def test_outside_calls_parse(tmp_path: Path, tables) -> None:
     path = tmp_path / "outside.tsv"
-    path.write_text("# from StellarPGx\nCYP2D6\tCYP2D6*1/CYP2D6*4\nCYP2C9\t\t\t1.0\nHLA-B\t\t*57:01 positive\n",
-                    encoding="utf-8")
+    path.write_text(
+        "# from StellarPGx\nCYP2D6\tCYP2D6*1/CYP2D6*4\nCYP2C9\t\t\t1.0\nHLA-B\t\t*57:01 positive\n", encoding="utf-8"
+    )
     calls = parse_outside_calls(path)
     assert [(c.gene, c.diplotype, c.phenotype, c.activity_score, c.line) for c in calls] == [
         ("CYP2D6", "*1/*4", None, None, 2),
@@ -433,11 +458,13 @@ def test_outside_calls_parse(tmp_path: Path, tables) -> None:
 
 @pytest.mark.parametrize(
     ("text", "line", "expected"),
-    [("CYP2D6\n", 1, "a diplotype, phenotype or activity score"),
-     ("# header\n\nCYP2D6\t*1/*2/*4\n", 3, "at most 2 alleles"),
-     ("CYP2D6 *1/*4\n", 1, "separated by tabs"),
-     ("CYP2D6\t*1/*4\nCYP2D6\t*1/*1\n", 2, "one line per gene"),
-     ("CYP2C9\t\t\tfast\n", 1, "activity score")],
+    [
+        ("CYP2D6\n", 1, "a diplotype, phenotype or activity score"),
+        ("# header\n\nCYP2D6\t*1/*2/*4\n", 3, "at most 2 alleles"),
+        ("CYP2D6 *1/*4\n", 1, "separated by tabs"),
+        ("CYP2D6\t*1/*4\nCYP2D6\t*1/*1\n", 2, "one line per gene"),
+        ("CYP2C9\t\t\tfast\n", 1, "activity score"),
+    ],
 )
 def test_outside_call_errors_name_file_and_line(text: str, line: int, expected: str) -> None:
     with pytest.raises(OutsideCallError) as info:

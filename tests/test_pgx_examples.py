@@ -46,8 +46,9 @@ def patients(real_data: Graph) -> Iterator[dict[str, str]]:
     for name in NAMES:
         example = EXPECTED["examples"][name]
         outside = EXAMPLES / example["outsideCalls"] if example["outsideCalls"] else None
-        ids[name] = match_patient(real_data, EXAMPLES / example["vcf"], patient_id=PREFIX + name,
-                                  outside_calls=outside).patient
+        ids[name] = match_patient(
+            real_data, EXAMPLES / example["vcf"], patient_id=PREFIX + name, outside_calls=outside
+        ).patient
     yield ids
     for pid in ids.values():
         delete_patient(real_data, pid)
@@ -96,8 +97,10 @@ def compare(expected: dict[str, Any], answers: list[PgxAnswer]) -> Agreement:
                     continue
                 if g["state"] == "NONE":
                     if answer.state in ("RECOMMENDATION", "AMBIGUOUS") or answer.recommendations:
-                        result.mismatches.append(f"{where}: PharmCAT shows nothing, we answer {answer.state} with "
-                                                 f"{[r.lookup_key for r in answer.recommendations]}")
+                        result.mismatches.append(
+                            f"{where}: PharmCAT shows nothing, we answer {answer.state} with "
+                            f"{[r.lookup_key for r in answer.recommendations]}"
+                        )
                     continue
                 same_state = answer.state == g["state"]
                 if not same_state:
@@ -109,8 +112,9 @@ def compare(expected: dict[str, Any], answers: list[PgxAnswer]) -> Agreement:
                     if rec["text"] is None and rec["strength"] is None:  # CPIC warfarin: see the flow chart
                         alike = answer.state == "NO_RECOMMENDATION" and not answer.recommendations
                         if not alike:
-                            result.mismatches.append(f"{where}: PharmCAT points to the guideline itself, we "
-                                                     f"answer {answer.state}")
+                            result.mismatches.append(
+                                f"{where}: PharmCAT points to the guideline itself, we answer {answer.state}"
+                            )
                     elif mine is None:
                         alike = False
                         result.mismatches.append(f"{where}: missing {key} ({rec['strength']})")
@@ -147,13 +151,21 @@ NO_RESULT_VALUES = {"No Result", "n/a"}
 @pytest.mark.parametrize("name", NAMES)
 def test_gene_lookup_keys_agree_with_pharmcat(real_data: Graph, patients: dict[str, str], name: str) -> None:
     """Each gene's lookup key per guideline: PharmCAT's where it has a result, no result where it has none."""
-    links = real_data.read("MATCH (:Patient {id: $id})-[r:HAS_DIPLOTYPE]->(ph:Phenotype) "
-                           "RETURN ph.gene AS gene, ph.id AS id, r.guideline AS guideline", id=patients[name])
+    links = real_data.read(
+        "MATCH (:Patient {id: $id})-[r:HAS_DIPLOTYPE]->(ph:Phenotype) "
+        "RETURN ph.gene AS gene, ph.id AS id, r.guideline AS guideline",
+        id=patients[name],
+    )
     differences = []
     for source, genes in EXPECTED["examples"][name]["genes"].items():
         for gene, expected in genes.items():
-            mine = sorted({link["id"].split(":", 1)[1] for link in links
-                           if link["gene"] == gene and link["guideline"] in (None, source)})
+            mine = sorted(
+                {
+                    link["id"].split(":", 1)[1]
+                    for link in links
+                    if link["gene"] == gene and link["guideline"] in (None, source)
+                }
+            )
             theirs = expected["lookupKeys"]
             if theirs and not set(theirs) & NO_RESULT_VALUES:
                 if mine != theirs:
@@ -170,20 +182,26 @@ query($id: String!, $drug: String) { patient(id: $id) { pharmacogenomics(drug: $
 """
 
 
-@pytest.mark.parametrize(("name", "drug", "gene"), [("pharmcat.example", "carbamazepine", "HLA-A"),
-                                                    ("pharmcat.example2", "fosphenytoin", "HLA-B")])
-def test_no_result_recommendation_over_graphql(real_data: Graph, patients: dict[str, str], name: str, drug: str,
-                                               gene: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "drug", "gene"),
+    [("pharmcat.example", "carbamazepine", "HLA-A"), ("pharmcat.example2", "fosphenytoin", "HLA-B")],
+)
+def test_no_result_recommendation_over_graphql(
+    real_data: Graph, patients: dict[str, str], name: str, drug: str, gene: str
+) -> None:
     """CPIC's recommendation keyed on ``<gene>: No Result`` is the answer; the answer names the gene."""
     with TestClient(create_app(real_data.settings)) as client:
         body = client.post("/graphql", json={"query": PGX, "variables": {"id": patients[name], "drug": drug}}).json()
     assert "errors" not in body, body["errors"]
     (cpic,) = [a for a in body["data"]["patient"]["pharmacogenomics"] if a["guideline"] == "CPIC"]
-    (expected,) = [g for g in EXPECTED["examples"][name]["drugs"]["CPIC"][drug] if g["guideline"] == cpic["guidelineName"]]
+    (expected,) = [
+        g for g in EXPECTED["examples"][name]["drugs"]["CPIC"][drug] if g["guideline"] == cpic["guidelineName"]
+    ]
     assert cpic["state"] == expected["state"] == "RECOMMENDATION"
     assert cpic["genesWithoutResult"] == [gene] and gene in cpic["reason"] and "outside call" in cpic["reason"]
-    assert sorted((r["population"], r["strength"]) for r in cpic["recommendations"]) == \
-        sorted((r["population"], r["strength"]) for r in expected["recommendations"])
+    assert sorted((r["population"], r["strength"]) for r in cpic["recommendations"]) == sorted(
+        (r["population"], r["strength"]) for r in expected["recommendations"]
+    )
     for rec in cpic["recommendations"]:
         assert rec["lookupKey"][gene] == "No Result" and f"{gene}:No Result" in rec["phenotypes"]
         # the path shows the recommendation's No Result key, never a patient link the patient does not have

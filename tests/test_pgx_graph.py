@@ -98,7 +98,9 @@ def test_no_active_pharmcat_release_is_reported_and_one_without_definitions_is_a
         pgx_release(without_tables, [{"key": "pharmcat@partial", "name": "pharmcat"}], [])
     whole = PgxData("pharmcat@seed", definitions, PhenotypeTables(read_gene_phenotypes(find_files(SEED_PHARMCAT))))
     assert pgx_release(whole, [{"key": "pharmcat@seed", "name": "pharmcat"}], warnings) == (
-        whole, {"release": "pharmcat@seed", "skipped": None, "genes": sorted(definitions)})
+        whole,
+        {"release": "pharmcat@seed", "skipped": None, "genes": sorted(definitions)},
+    )
 
 
 # --- the graph ----------------------------------------------------------------------------------
@@ -131,9 +133,13 @@ def test_graph_holds_the_active_release_definitions_and_tables_as_the_files_say(
         assert pgx.tables.table(table.gene, table.source) == table
     counts = seeded.read(
         "MATCH (n)-[:ASSERTED_BY]->(:Source {key: $key}) WHERE n:AlleleDefinition OR n:PhenotypeTable "
-        "RETURN labels(n)[0] AS label, count(*) AS n, collect(DISTINCT n.format) AS formats ORDER BY label", key=key)
-    assert counts == [{"label": "AlleleDefinition", "n": len(files.definitions), "formats": [1]},
-                      {"label": "PhenotypeTable", "n": len(tables), "formats": [1]}]
+        "RETURN labels(n)[0] AS label, count(*) AS n, collect(DISTINCT n.format) AS formats ORDER BY label",
+        key=key,
+    )
+    assert counts == [
+        {"label": "AlleleDefinition", "n": len(files.definitions), "formats": [1]},
+        {"label": "PhenotypeTable", "n": len(tables), "formats": [1]},
+    ]
 
 
 def test_a_release_still_loading_is_not_read(seeded: Graph) -> None:
@@ -144,7 +150,8 @@ def test_a_release_still_loading_is_not_read(seeded: Graph) -> None:
         "CREATE (s:Source {key: $key, name: 'pharmcat', status: 'loading'}) "
         "CREATE (:AlleleDefinition {id: $key + ':CYP2C19', gene: 'CYP2C19', json: '{}'})-[:ASSERTED_BY]->(s) "
         "CREATE (:PhenotypeTable {id: $key + ':CPIC:CYP2C19', gene: 'CYP2C19', json: '{}'})-[:ASSERTED_BY]->(s)",
-        key=key)
+        key=key,
+    )
     try:
         assert matching.pgx_knowledge(seeded) == active
     finally:
@@ -166,13 +173,15 @@ def test_loading_a_release_that_lacks_its_stored_definitions_stores_them(seeded:
     key = _active_pharmcat(seeded)
     folder = _folder_of(key)
     version = key.split("@", 1)[1]
-    before = seeded.read("MATCH (a:AlleleDefinition {release: $key}) RETURN a.id AS id, a.json AS json ORDER BY id",
-                         key=key)
+    before = seeded.read(
+        "MATCH (a:AlleleDefinition {release: $key}) RETURN a.id AS id, a.json AS json ORDER BY id", key=key
+    )
     seeded.write("MATCH (a:AlleleDefinition {release: $key}) DETACH DELETE a", key=key)
     report = registry.loader_for("pharmcat").load(seeded, folder, progress=False, version=version)
     assert not report.skipped and report.rows["allele definitions"] == len(before)
-    after = seeded.read("MATCH (a:AlleleDefinition {release: $key}) RETURN a.id AS id, a.json AS json ORDER BY id",
-                        key=key)
+    after = seeded.read(
+        "MATCH (a:AlleleDefinition {release: $key}) RETURN a.id AS id, a.json AS json ORDER BY id", key=key
+    )
     assert after == before
     again = registry.loader_for("pharmcat").load(seeded, folder, progress=False, version=version)
     assert again.skipped  # complete now: an unchanged release is a no-op again
@@ -182,9 +191,15 @@ def test_loading_a_release_that_lacks_its_stored_definitions_stores_them(seeded:
 
 
 def _gene_calls(report: dict) -> dict[str, dict]:  # type: ignore[type-arg]
-    return {g["gene"]: {"diplotype": g["diplotype"], "status": g["status"], "activity_score": g["activity_score"],
-                        "phenotypes": sorted(p["phenotype_id"] for p in g["phenotypes"])}
-            for g in report["genes"]}
+    return {
+        g["gene"]: {
+            "diplotype": g["diplotype"],
+            "status": g["status"],
+            "activity_score": g["activity_score"],
+            "phenotypes": sorted(p["phenotype_id"] for p in g["phenotypes"]),
+        }
+        for g in report["genes"]
+    }
 
 
 def test_a_process_with_only_neo4j_uri_calls_the_demo_diplotypes_as_this_one(seeded: Graph, tmp_path: Path) -> None:
@@ -197,16 +212,35 @@ def test_a_process_with_only_neo4j_uri_calls_the_demo_diplotypes_as_this_one(see
     vcf = work / "demo.vcf"
     shutil.copyfile(DEMO, vcf)
     settings = seeded.settings
-    env = {"PATH": os.environ.get("PATH", ""), "NEO4J_URI": settings.bolt_uri, "PYTHONPATH": str(code),
-           "KG_DATA_DIR": str(data), "KG_CACHE_DIR": str(cache)}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "NEO4J_URI": settings.bolt_uri,
+        "PYTHONPATH": str(code),
+        "KG_DATA_DIR": str(data),
+        "KG_CACHE_DIR": str(cache),
+    }
     if settings.password:  # credentials of the test server, when it has any
         env |= {"NEO4J_USER": settings.user, "NEO4J_PASSWORD": settings.password}
     patient = f"test-pgx-uri-only-{uuid.uuid4().hex[:8]}"
     local = f"{patient}-local"
     try:
         done = subprocess.run(
-            [sys.executable, "-c", "from kg.cli import main; main()", "match", str(vcf), "--patient", patient, "--json"],
-            env=env, cwd=work, capture_output=True, text=True, timeout=600, check=False,
+            [
+                sys.executable,
+                "-c",
+                "from kg.cli import main; main()",
+                "match",
+                str(vcf),
+                "--patient",
+                patient,
+                "--json",
+            ],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         remote = json.loads(done.stdout)

@@ -33,7 +33,12 @@ def _patient(graph: Graph, name: str, phenotypes: list[str], status: str = "call
         created = graph.write(
             "MATCH (p:Patient {id: $id}), (ph:Phenotype {id: $ph}) CREATE (p)-[:HAS_DIPLOTYPE {gene: ph.gene, "
             "status: CASE WHEN ph.id ENDS WITH $nr THEN 'no_data' ELSE $status END, source: 'vcf'}]->(ph) "
-            "RETURN ph.id AS id", id=pid, ph=phenotype, status=status, nr=NO_RESULT)
+            "RETURN ph.id AS id",
+            id=pid,
+            ph=phenotype,
+            status=status,
+            nr=NO_RESULT,
+        )
         assert created, f"{phenotype} is not in the graph"
     return pid
 
@@ -44,7 +49,9 @@ def _keyed(graph: Graph, drug: str, *phenotypes: str) -> set[str]:
         "MATCH (r:Recommendation {guideline: 'CPIC'})-[:FOR_DRUG]->(:Drug {id: $drug}) "
         "WITH r, [(r)-[:FOR_PHENOTYPE]->(p) | p.id] AS keyed "
         "WHERE size(keyed) = size($ids) AND all(i IN $ids WHERE i IN keyed) RETURN r.id AS id",
-        drug=drug, ids=list(phenotypes))
+        drug=drug,
+        ids=list(phenotypes),
+    )
     return {r["id"] for r in rows}
 
 
@@ -69,8 +76,9 @@ def test_a_gene_with_a_result_never_matches_no_result(kg: Graph) -> None:
     pid = _patient(kg, "both", ["TPMT:Normal Metabolizer", "NUDT15:Normal Metabolizer"])
     (cpic,) = [a for a in pharmacogenomics(kg, pid, "azathioprine") if a.guideline == "CPIC"]
     assert cpic.state == "RECOMMENDATION" and cpic.genes_without_result == [] and cpic.reason is None
-    assert {r.id for r in cpic.recommendations} == \
-        _keyed(kg, "azathioprine", "NUDT15:Normal Metabolizer", "TPMT:Normal Metabolizer")
+    assert {r.id for r in cpic.recommendations} == _keyed(
+        kg, "azathioprine", "NUDT15:Normal Metabolizer", "TPMT:Normal Metabolizer"
+    )
 
 
 def test_without_a_no_result_key_it_cannot_be_determined(kg: Graph) -> None:
@@ -84,13 +92,19 @@ def test_without_a_no_result_key_it_cannot_be_determined(kg: Graph) -> None:
 def test_every_drug_of_every_guideline_is_answered(kg: Graph) -> None:
     pid = _patient(kg, "every", ["TPMT:Normal Metabolizer"])
     answered = {(a.drug.id, a.guideline_name) for a in pharmacogenomics(kg, pid)}
-    covered = {(r["drug"], r["name"]) for r in kg.read(
-        "MATCH (gl:Guideline)-[:FOR_DRUG]->(d:Drug) WHERE EXISTS { (gl)-[:ASSERTED_BY]->(:Source {status: 'active'}) } "
-        "RETURN d.id AS drug, gl.name AS name")}
+    covered = {
+        (r["drug"], r["name"])
+        for r in kg.read(
+            "MATCH (gl:Guideline)-[:FOR_DRUG]->(d:Drug) WHERE EXISTS { (gl)-[:ASSERTED_BY]->(:Source {status: 'active'}) } "
+            "RETURN d.id AS drug, gl.name AS name"
+        )
+    }
     assert covered and answered == covered
     # CPIC's warfarin guideline is a dosing algorithm: no recommendation row, still an answer
     (warfarin,) = [a for a in pharmacogenomics(kg, pid, "warfarin") if a.guideline == "CPIC"]
-    url = kg.read("MATCH (gl:Guideline {source: 'CPIC'})-[:FOR_DRUG]->(:Drug {id: 'warfarin'}) RETURN gl.url AS u")[0]["u"]
+    url = kg.read("MATCH (gl:Guideline {source: 'CPIC'})-[:FOR_DRUG]->(:Drug {id: 'warfarin'}) RETURN gl.url AS u")[0][
+        "u"
+    ]
     assert warfarin.state == "NO_RECOMMENDATION" and not warfarin.recommendations and url in (warfarin.reason or "")
     assert warfarin.genes == ["CYP2C9", "CYP4F2", "VKORC1"]
 

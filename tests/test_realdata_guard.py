@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-INNER = '''
+INNER = """
 import pytest
 
 
@@ -46,7 +46,7 @@ def test_skipped_for_another_reason():
 
 def test_runs():
     assert True
-'''
+"""
 
 
 def _run(tmp_path: Path, data: Path) -> subprocess.CompletedProcess[str]:
@@ -57,9 +57,29 @@ def _run(tmp_path: Path, data: Path) -> subprocess.CompletedProcess[str]:
     ini.write_text("[pytest]\naddopts = --strict-markers\n")
     env = {**os.environ, "KG_DATA_DIR": str(data)}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.realdata_guard", "-p", "no:cacheprovider", "-q", "-rs",
-         "-c", str(ini), "--rootdir", str(tmp_path / "inner"), str(test_file)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tests.realdata_guard",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rs",
+            "-c",
+            str(ini),
+            "--rootdir",
+            str(tmp_path / "inner"),
+            str(test_file),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_without_the_data_realdata_skips_are_allowed(tmp_path: Path) -> None:

@@ -54,9 +54,14 @@ def _stages(ids: list[str], parents: dict[str, str], fail_at: int | None = None)
 
 def _state(graph: Graph) -> tuple[set[str], set[tuple[str, str, str]], set[str]]:
     nodes = {r["id"] for r in graph.read("MATCH (n:Disease) WHERE n.id STARTS WITH $p RETURN n.id AS id", p=PREFIX)}
-    edges = {(r["a"], r["b"], r["rel"]) for r in graph.read(
-        "MATCH (a:Disease)-[r:IS_A]->(b:Disease) WHERE a.id STARTS WITH $p "
-        "RETURN a.id AS a, b.id AS b, r.release AS rel", p=PREFIX)}
+    edges = {
+        (r["a"], r["b"], r["rel"])
+        for r in graph.read(
+            "MATCH (a:Disease)-[r:IS_A]->(b:Disease) WHERE a.id STARTS WITH $p "
+            "RETURN a.id AS a, b.id AS b, r.release AS rel",
+            p=PREFIX,
+        )
+    }
     sources = {r["key"] for r in graph.read("MATCH (s:Source {name: 'test-release'}) RETURN s.key AS key")}
     return nodes, edges, sources
 
@@ -82,7 +87,9 @@ def test_newer_release_replaces_older_without_orphans(graph_clean: Graph, tmp_pa
 
 def test_failed_load_leaves_nothing_visible(graph_clean: Graph, tmp_path: Path) -> None:
     with pytest.raises(SourceFormatError, match=r"made-up.tsv:4: expected a valid row"):
-        load_release(graph_clean, _release(tmp_path, "v1"), _stages(["a", "b", "c", "d"], {}, fail_at=2), progress=False)
+        load_release(
+            graph_clean, _release(tmp_path, "v1"), _stages(["a", "b", "c", "d"], {}, fail_at=2), progress=False
+        )
     assert _state(graph_clean) == (set(), set(), set())
 
 

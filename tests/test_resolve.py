@@ -40,19 +40,32 @@ BRAF_V600E = "GRCh38:chr7:140753336:A:T"
 
 # --- pure keys (kg/identity) -----------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["DOID:1909", "doid:1909", "DOID_1909", "doid_1909", "1909",
-                                  "http://purl.obolibrary.org/obo/DOID_1909"])
+
+@pytest.mark.parametrize(
+    "text", ["DOID:1909", "doid:1909", "DOID_1909", "doid_1909", "1909", "http://purl.obolibrary.org/obo/DOID_1909"]
+)
 def test_doid_in_any_spelling_has_one_canonical_id(text: str) -> None:
     assert disease_ids(text)[0] == "DOID:1909"
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("MeSH:D008545", "MESH:D008545"), ("mesh:d008545", "MESH:D008545"), ("MSH:D008545", "MESH:D008545"),
-    ("MedGen:C0025202", "UMLS:C0025202"), ("UMLS_CUI:C0025202", "UMLS:C0025202"), ("UMLS:C0025202", "UMLS:C0025202"),
-    ("MIM:151623", "OMIM:151623"), ("OMIM:151623", "OMIM:151623"),
-    ("Orphanet:ORPHA524", "ORDO:524"), ("ORPHA:524", "ORDO:524"), ("ORDO:524", "ORDO:524"),
-    ("NCIt:C3224", "NCI:C3224"), ("NCI:C3224", "NCI:C3224"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("MeSH:D008545", "MESH:D008545"),
+        ("mesh:d008545", "MESH:D008545"),
+        ("MSH:D008545", "MESH:D008545"),
+        ("MedGen:C0025202", "UMLS:C0025202"),
+        ("UMLS_CUI:C0025202", "UMLS:C0025202"),
+        ("UMLS:C0025202", "UMLS:C0025202"),
+        ("MIM:151623", "OMIM:151623"),
+        ("OMIM:151623", "OMIM:151623"),
+        ("Orphanet:ORPHA524", "ORDO:524"),
+        ("ORPHA:524", "ORDO:524"),
+        ("ORDO:524", "ORDO:524"),
+        ("NCIt:C3224", "NCI:C3224"),
+        ("NCI:C3224", "NCI:C3224"),
+    ],
+)
 def test_cross_reference_prefixes_are_normalised_to_the_keys_doid_is_stored_under(text: str, key: str) -> None:
     assert key in disease_xref_keys(text)
 
@@ -94,7 +107,9 @@ def kg(api_graph: Graph) -> Iterator[Graph]:
         MERGE (dr)-[:ASSERTED_BY]->(s)
         MERGE (g:Gene {symbol: toUpper($prefix + r.status)}) MERGE (g)-[:ASSERTED_BY]->(s)
         """,
-        retired=RETIRED, loading=LOADING, prefix=PREFIX,
+        retired=RETIRED,
+        loading=LOADING,
+        prefix=PREFIX,
     )
     try:
         yield api_graph
@@ -114,13 +129,25 @@ def _cleanup(kg: Graph) -> None:
     kg.write("MATCH (p:Patient) WHERE p.id STARTS WITH $prefix DETACH DELETE p", prefix=PREFIX)
 
 
-@pytest.mark.parametrize(("text", "matched_as"), [
-    ("DOID:1909", "id"), ("doid_1909", "id"), ("DOID_1909", "id"), ("1909", "id"),
-    ("melanoma", "name"), ("  Malignant   MELANOMA ", "name"),
-    ("MESH:D008545", "xref"), ("MeSH:D008545", "xref"), ("mesh:d008545", "xref"),
-    ("UMLS:C0025202", "xref"), ("UMLS_CUI:C0025202", "xref"), ("MedGen:C0025202", "xref"),
-    ("NCI:C3224", "xref"), ("NCIt:C3224", "xref"),
-])
+@pytest.mark.parametrize(
+    ("text", "matched_as"),
+    [
+        ("DOID:1909", "id"),
+        ("doid_1909", "id"),
+        ("DOID_1909", "id"),
+        ("1909", "id"),
+        ("melanoma", "name"),
+        ("  Malignant   MELANOMA ", "name"),
+        ("MESH:D008545", "xref"),
+        ("MeSH:D008545", "xref"),
+        ("mesh:d008545", "xref"),
+        ("UMLS:C0025202", "xref"),
+        ("UMLS_CUI:C0025202", "xref"),
+        ("MedGen:C0025202", "xref"),
+        ("NCI:C3224", "xref"),
+        ("NCIt:C3224", "xref"),
+    ],
+)
 def test_melanoma_in_every_spelling(kg: Graph, text: str, matched_as: str) -> None:
     found = resolve_disease(kg, text)
     assert (found.id, found.name, found.matched_as, found.replaced_from) == ("DOID:1909", "melanoma", matched_as, None)
@@ -172,20 +199,38 @@ def test_unknown_disease_names_the_text_and_the_forms(kg: Graph) -> None:
         resolve_disease(kg, "no such disease xyz")
 
 
-@pytest.mark.parametrize(("text", "matched_as"), [
-    ("clopidogrel", "id"), ("Clopidogrel", "id"), ("Plavix", "name"), ("clopidogrel sulfate", "name"),
-    ("RxNorm:32968", "rxnormId"), ("DB00758", "drugbankId"), ("DrugBank:DB00758", "drugbankId"),
-    ("ATC:B01AC04", "atc"), ("B01AC04", "atc"), ("PA449053", "pharmgkbId"), ("PharmGKB:PA449053", "pharmgkbId"),
-])
+@pytest.mark.parametrize(
+    ("text", "matched_as"),
+    [
+        ("clopidogrel", "id"),
+        ("Clopidogrel", "id"),
+        ("Plavix", "name"),
+        ("clopidogrel sulfate", "name"),
+        ("RxNorm:32968", "rxnormId"),
+        ("DB00758", "drugbankId"),
+        ("DrugBank:DB00758", "drugbankId"),
+        ("ATC:B01AC04", "atc"),
+        ("B01AC04", "atc"),
+        ("PA449053", "pharmgkbId"),
+        ("PharmGKB:PA449053", "pharmgkbId"),
+    ],
+)
 def test_drug_by_name_synonym_or_identifier(kg: Graph, text: str, matched_as: str) -> None:
     found = resolve_drug(kg, text)
     assert (found.id, found.matched_as) == ("clopidogrel", matched_as)
 
 
-@pytest.mark.parametrize(("text", "matched_as"), [
-    ("BRAF", "symbol"), ("braf", "symbol"), ("BRAF1", "alias"), ("HGNC:1097", "hgncId"), ("673", "ncbiGeneId"),
-    ("ENSG00000157764", "ensemblId"),
-])
+@pytest.mark.parametrize(
+    ("text", "matched_as"),
+    [
+        ("BRAF", "symbol"),
+        ("braf", "symbol"),
+        ("BRAF1", "alias"),
+        ("HGNC:1097", "hgncId"),
+        ("673", "ncbiGeneId"),
+        ("ENSG00000157764", "ensemblId"),
+    ],
+)
 def test_gene_by_symbol_alias_or_identifier(kg: Graph, text: str, matched_as: str) -> None:
     found = resolve_gene(kg, text)
     assert (found.id, found.matched_as) == ("BRAF", matched_as)
@@ -195,25 +240,42 @@ def test_gene_by_symbol_alias_or_identifier(kg: Graph, text: str, matched_as: st
 def test_variant_by_id_rsid_hgvs_and_protein_change(kg: Graph) -> None:
     braf = kg.read("MATCH (v:Variant {id: $id}) RETURN v.rsid AS rsid, v.hgvs AS hgvs", id=BRAF_V600E)
     assert braf == [{"rsid": "rs113488022", "hgvs": braf[0]["hgvs"]}] and "NM_004333.4:c.1799T>A" in braf[0]["hgvs"]
-    for text in ("7-140753336-A-T", "chr7:140753336:A:T", "BRAF V600E", "braf p.Val600Glu", "BRAF1 V600E",
-                 "RS113488022", "NM_004333.4:c.1799T>A", "NM_004333.4(BRAF):c.1799T>A"):
+    for text in (
+        "7-140753336-A-T",
+        "chr7:140753336:A:T",
+        "BRAF V600E",
+        "braf p.Val600Glu",
+        "BRAF1 V600E",
+        "RS113488022",
+        "NM_004333.4:c.1799T>A",
+        "NM_004333.4(BRAF):c.1799T>A",
+    ):
         assert resolve_variant(kg, text).id == BRAF_V600E, text
 
 
 # --- everywhere the same: answers, filters, cohorts --------------------------------------------
+
 
 def _patient(kg: Graph, name: str, variants: list[str] = (), phenotypes: list[str] = ()) -> str:
     pid = PREFIX + name
     kg.write("MATCH (p:Patient {id: $id}) DETACH DELETE p", id=pid)
     kg.write("CREATE (:Patient {id: $id, assembly: 'GRCh38'})", id=pid)
     for v in variants:
-        assert kg.write("MATCH (p:Patient {id: $id}), (v:Variant {id: $v}) "
-                           "CREATE (p)-[:HAS_VARIANT {zygosity: 'heterozygous', genotype: '0/1', matchLevel: 'exact'}]->(v) "
-                           "RETURN v.id AS id", id=pid, v=v)
+        assert kg.write(
+            "MATCH (p:Patient {id: $id}), (v:Variant {id: $v}) "
+            "CREATE (p)-[:HAS_VARIANT {zygosity: 'heterozygous', genotype: '0/1', matchLevel: 'exact'}]->(v) "
+            "RETURN v.id AS id",
+            id=pid,
+            v=v,
+        )
     for ph in phenotypes:
-        assert kg.write("MATCH (p:Patient {id: $id}), (ph:Phenotype {id: $ph}) "
-                           "CREATE (p)-[:HAS_DIPLOTYPE {gene: ph.gene, diplotype: '*2/*2', status: 'called', "
-                           "ambiguous: false}]->(ph) RETURN ph.id AS id", id=pid, ph=ph)
+        assert kg.write(
+            "MATCH (p:Patient {id: $id}), (ph:Phenotype {id: $ph}) "
+            "CREATE (p)-[:HAS_DIPLOTYPE {gene: ph.gene, diplotype: '*2/*2', status: 'called', "
+            "ambiguous: false}]->(ph) RETURN ph.id AS id",
+            id=pid,
+            ph=ph,
+        )
     return pid
 
 
@@ -234,7 +296,10 @@ def test_drug_synonyms_and_ids_in_pharmacogenomics_evidence_and_cohorts(kg: Grap
     zelboraf = resolve_drug(kg, "Zelboraf")  # PharmGKB's trade name of vemurafenib
     assert zelboraf.id == "vemurafenib"
     page = knowledge.evidence_page(kg, knowledge.EvidenceFilter(drug="Zelboraf"), 100)
-    assert page.total and page.total == knowledge.evidence_page(kg, knowledge.EvidenceFilter(drug="vemurafenib"), 100).total
+    assert (
+        page.total
+        and page.total == knowledge.evidence_page(kg, knowledge.EvidenceFilter(drug="vemurafenib"), 100).total
+    )
     braf = _patient(kg, "braf-cohort", [BRAF_V600E])
     found = cohort.cohort_actionable(kg, drug="Zelboraf", disease="MESH:D008545", first=1000)
     assert braf in {p.id for p in found.patients}
@@ -252,7 +317,12 @@ DISEASE = """query($q: String!) { disease(query: $q) { id name matchedAs obsolet
 
 def test_graphql_disease_and_targeted_therapies_by_mesh(kg: Graph, client: TestClient) -> None:
     assert gql(client, DISEASE, q="MESH:D008545")["data"]["disease"] == {
-        "id": "DOID:1909", "name": "melanoma", "matchedAs": "xref", "obsolete": False, "replacedFrom": None}
+        "id": "DOID:1909",
+        "name": "melanoma",
+        "matchedAs": "xref",
+        "obsolete": False,
+        "replacedFrom": None,
+    }
     pid = _patient(kg, "braf-api", [BRAF_V600E])
     by_id = gql(client, THERAPIES, id=pid, disease="DOID:1909")["data"]["patient"]["targetedTherapies"]
     by_mesh = gql(client, THERAPIES, id=pid, disease="MESH:D008545")
@@ -262,8 +332,12 @@ def test_graphql_disease_and_targeted_therapies_by_mesh(kg: Graph, client: TestC
 
 def test_graphql_obsolete_disease_says_what_it_follows(client: TestClient) -> None:
     assert gql(client, DISEASE, q="doid_955")["data"]["disease"] == {
-        "id": "DOID:3192", "name": "neurilemmoma", "matchedAs": "id", "obsolete": False,
-        "replacedFrom": {"id": "DOID:955", "name": "obsolete benign neurilemmoma"}}
+        "id": "DOID:3192",
+        "name": "neurilemmoma",
+        "matchedAs": "id",
+        "obsolete": False,
+        "replacedFrom": {"id": "DOID:955", "name": "obsolete benign neurilemmoma"},
+    }
 
 
 def test_graphql_ambiguous_argument_is_bad_input_with_the_candidates(kg: Graph, client: TestClient) -> None:
@@ -312,11 +386,13 @@ def test_kg_match_disease_by_cross_reference_obsolete_id_and_ambiguous_text(
 
 # --- the real Disease Ontology ---------------------------------------------------------------
 
+
 @pytest.mark.realdata
 def test_real_doid_melanoma_by_mesh_and_an_obsolete_term(real_data: Graph) -> None:
     assert resolve_disease(real_data, "MESH:D008545").id == "DOID:1909"
-    old = real_data.read("MATCH (d:Disease {obsolete: true})-[:REPLACED_BY]->(r:Disease) "
-                         "RETURN d.id AS old, r.id AS new ORDER BY old LIMIT 1")[0]
+    old = real_data.read(
+        "MATCH (d:Disease {obsolete: true})-[:REPLACED_BY]->(r:Disease) "
+        "RETURN d.id AS old, r.id AS new ORDER BY old LIMIT 1"
+    )[0]
     found = resolve_disease(real_data, old["old"].replace(":", "_").lower())
     assert found.id == old["new"] and found.replaced_from and found.replaced_from["id"] == old["old"]
-

@@ -62,7 +62,10 @@ def _seed_files() -> Iterator[Path]:
 
 
 def test_seed_folders_mirror_the_data_directory_and_stay_small() -> None:
-    assert VERSION.startswith("seed-") and "seed-" + json.loads((SEEDS / "manifest.json").read_text())["version"] == VERSION
+    assert (
+        VERSION.startswith("seed-")
+        and "seed-" + json.loads((SEEDS / "manifest.json").read_text())["version"] == VERSION
+    )
     names = [spec.name for spec in seed_sources(SEEDS)]
     assert names == ["so", "hgnc", "doid", "civic", "clinvar", "clinvar_more", "pharmcat", "pharmgkb", "fda"]
     assert not (SEEDS / "genes.json").exists() and not (SEEDS / "diseases.json").exists()
@@ -72,6 +75,7 @@ def test_seed_folders_mirror_the_data_directory_and_stay_small() -> None:
 
 def _record_counts(root: Path) -> dict[str, int]:
     """Records per source file, counted the same way in a seed folder and in the real release."""
+
     def data_lines(path: Path, skip: str = "#") -> int:
         return sum(1 for line in _lines(path)[1:] if line and not line.startswith(skip))
 
@@ -84,10 +88,15 @@ def _record_counts(root: Path) -> dict[str, int]:
         "civic evidence": data_lines(civic / "01-Aug-2024-ClinicalEvidenceSummaries.tsv"),
         "civic assertions": data_lines(civic / "01-Aug-2024-AssertionSummaries.tsv"),
         "civic variants": data_lines(civic / "01-Aug-2024-VariantSummaries.tsv"),
-        "civic vcf records": sum(1 for line in _lines(civic / "01-Aug-2024-civic_accepted.vcf") if not line.startswith("#")),
-        "chain blocks": sum(1 for line in _lines(civic / "hg19ToHg38.over.chain.gz") if line and not line.startswith("chain")),
+        "civic vcf records": sum(
+            1 for line in _lines(civic / "01-Aug-2024-civic_accepted.vcf") if not line.startswith("#")
+        ),
+        "chain blocks": sum(
+            1 for line in _lines(civic / "hg19ToHg38.over.chain.gz") if line and not line.startswith("chain")
+        ),
         "clinvar records": sum(
-            1 for line in _lines(root / "clinvar" / "clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz")
+            1
+            for line in _lines(root / "clinvar" / "clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz")
             if not line.startswith("#")
         ),
         "clinvar_more records": data_lines(root / "clinvar_more" / "clinvar_20240601_GRCh38_selected_genes.tsv.gz"),
@@ -109,21 +118,33 @@ def test_every_seed_folder_is_a_strict_subset_of_its_release(data_dir: Path) -> 
 @pytest.mark.realdata
 def test_seed_records_are_unmodified_records_of_the_release(data_dir: Path) -> None:
     line_files = [
-        "civic/01-Aug-2024-ClinicalEvidenceSummaries.tsv", "civic/01-Aug-2024-AssertionSummaries.tsv",
-        "civic/01-Aug-2024-MolecularProfileSummaries.tsv", "civic/01-Aug-2024-VariantSummaries.tsv",
-        "civic/01-Aug-2024-GeneSummaries.tsv", "civic/01-Aug-2024-civic_accepted.vcf",
+        "civic/01-Aug-2024-ClinicalEvidenceSummaries.tsv",
+        "civic/01-Aug-2024-AssertionSummaries.tsv",
+        "civic/01-Aug-2024-MolecularProfileSummaries.tsv",
+        "civic/01-Aug-2024-VariantSummaries.tsv",
+        "civic/01-Aug-2024-GeneSummaries.tsv",
+        "civic/01-Aug-2024-civic_accepted.vcf",
         "clinvar/clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz",
-        "clinvar_more/clinvar_20240601_GRCh38_selected_genes.tsv.gz", "clinvar_more/acmg_sf_v3.0_secondary_findings.tsv",
-        "genes/hgnc_complete_set_2024-10.txt.gz", "pgx/cpic/cpic_drug.tsv",
-        "pgx/pharmgkb/clinical_annotations.tsv", "pgx/pharmgkb/drugLabels.tsv", "pgx/pharmgkb/drugs.tsv.gz",
+        "clinvar_more/clinvar_20240601_GRCh38_selected_genes.tsv.gz",
+        "clinvar_more/acmg_sf_v3.0_secondary_findings.tsv",
+        "genes/hgnc_complete_set_2024-10.txt.gz",
+        "pgx/cpic/cpic_drug.tsv",
+        "pgx/pharmgkb/clinical_annotations.tsv",
+        "pgx/pharmgkb/drugLabels.tsv",
+        "pgx/pharmgkb/drugs.tsv.gz",
     ]
     for relative in line_files:
         seed, real = _lines(SEEDS / relative), _lines(data_dir / relative)
         assert seed[0] == real[0], f"{relative}: the first line differs"
         assert set(seed) <= set(real), f"{relative}: {sorted(set(seed) - set(real))[:1]} is not in the release"
     # VCFs: the release's whole header
-    for relative in ("clinvar/clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz", "civic/01-Aug-2024-civic_accepted.vcf"):
-        assert [x for x in _lines(SEEDS / relative) if x.startswith("#")] == [x for x in _lines(data_dir / relative) if x.startswith("#")]
+    for relative in (
+        "clinvar/clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz",
+        "civic/01-Aug-2024-civic_accepted.vcf",
+    ):
+        assert [x for x in _lines(SEEDS / relative) if x.startswith("#")] == [
+            x for x in _lines(data_dir / relative) if x.startswith("#")
+        ]
     # PharmCAT files are whole files of the release (some stored gzipped)
     for path in sorted(PHARMCAT.rglob("*.json*")):
         relative = path.relative_to(SEEDS)
@@ -144,7 +165,9 @@ def test_seed_records_are_unmodified_records_of_the_release(data_dir: Path) -> N
 def test_curate_rebuilds_exactly_the_committed_seeds(data_dir: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(SEEDS / "curate.py"), "--check", "--data", str(data_dir)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -169,7 +192,9 @@ def test_demo_vcf_is_grch38_with_one_sample_and_cites_its_facts() -> None:
     assert vcf.build.build is not None and vcf.build.build.value == "GRCh38"
     records = [line.split("\t") for line in _lines(DEMO) if not line.startswith("#")]
     assert all(r[7].startswith("SEED=") and (r[2].startswith("rs") or r[2] == ".") for r in records)
-    variants = {r[7].split("=", 1)[1].split("_")[0]: (r[0], int(r[1]), r[3], r[4], r[9]) for r in records if r[9] != "0/0"}
+    variants = {
+        r[7].split("=", 1)[1].split("_")[0]: (r[0], int(r[1]), r[3], r[4], r[9]) for r in records if r[9] != "0/0"
+    }
     assert variants["civic:variant:12"] == ("chr7", 140753336, "A", "T", "0/1")  # BRAF V600E
     assert variants["clinvar:9325"][4] == "0/1" and variants["clinvar:5293"][4] == "0/1"
 
@@ -199,7 +224,9 @@ def seeds(seeded: Graph) -> Graph:
 
 
 def _active(graph: Graph, name: str) -> list[str]:
-    return [r["key"] for r in graph.read("MATCH (s:Source {name: $name, status: 'active'}) RETURN s.key AS key", name=name)]
+    return [
+        r["key"] for r in graph.read("MATCH (s:Source {name: $name, status: 'active'}) RETURN s.key AS key", name=name)
+    ]
 
 
 def _snapshot(graph: Graph) -> dict[str, object]:
@@ -229,7 +256,9 @@ def test_every_seed_release_is_a_seed_version_or_a_kept_real_release(seeds: Grap
         else:
             assert active[0] == f"{spec.name}@{VERSION}"
             assert any(r.source == active[0] for r in report.reports)
-    seed_keys = [r["key"] for r in seeds.read("MATCH (s:Source) WHERE s.version STARTS WITH 'seed-' RETURN s.key AS key")]
+    seed_keys = [
+        r["key"] for r in seeds.read("MATCH (s:Source) WHERE s.version STARTS WITH 'seed-' RETURN s.key AS key")
+    ]
     assert all(key.endswith(f"@{VERSION}") for key in seed_keys)
 
 
@@ -237,7 +266,8 @@ def _asserted_by_active(graph: Graph, node_query: str, source: str, **params: ob
     """The active release of ``source`` asserting the node ``node_query`` returns as ``n``."""
     rows = graph.read(
         f"{node_query} MATCH (n)-[:ASSERTED_BY]->(s:Source {{name: $source, status: 'active'}}) RETURN s.key AS key",
-        source=source, **params,
+        source=source,
+        **params,
     )
     assert rows, f"no active {source} release asserts it"
     key = rows[0]["key"]
@@ -283,7 +313,9 @@ def test_pathogenic_brca_clinvar_classification(seeds: Graph) -> None:
         "RETURN e.classification AS classification, e.stars AS stars, v.id AS variant, "
         "EXISTS { (e)-[:FOR_DISEASE]->(:Disease {id: 'DOID:5683'}) } AS hboc"
     )
-    assert rows == [{"classification": "pathogenic", "stars": 3, "variant": "GRCh38:chr17:43124027:ACT:A", "hboc": True}]
+    assert rows == [
+        {"classification": "pathogenic", "stars": 3, "variant": "GRCh38:chr17:43124027:ACT:A", "hboc": True}
+    ]
     _asserted_by_active(seeds, "MATCH (n:Evidence {id: 'clinvar:17662'})", "clinvar")
 
 
@@ -322,7 +354,8 @@ def test_the_old_json_seed_release_is_retired(seeds: Graph) -> None:
     seeds.write(
         "CREATE (s:Source {key: $key, name: $name, version: 'legacy-test', status: 'active', checksum: ''}) "
         "CREATE (:Gene {symbol: 'SEEDTEST1'})-[:ASSERTED_BY]->(s)",
-        key=key, name=LEGACY_SOURCE,
+        key=key,
+        name=LEGACY_SOURCE,
     )
     report = load_seeds(seeds, progress=False)
     assert report.retired == [key] and not report.skipped

@@ -107,9 +107,12 @@ def test_multiallelic_record_is_split_per_alt(tmp_path: Path) -> None:
 
 
 def test_ref_alt_trimmed_to_parsimonious_form(tmp_path: Path) -> None:
-    path = write_vcf(tmp_path / "t.vcf", [
-        "chr1 100 . CAT CGT,C 50 PASS . GT:DP 1/2:20",
-    ])
+    path = write_vcf(
+        tmp_path / "t.vcf",
+        [
+            "chr1 100 . CAT CGT,C 50 PASS . GT:DP 1/2:20",
+        ],
+    )
     recs = records(path)
     assert recs[0].allele == Allele("chr1", 101, "A", "G")
     assert recs[0].id == "GRCh38:chr1:101:A:G"
@@ -119,12 +122,15 @@ def test_ref_alt_trimmed_to_parsimonious_form(tmp_path: Path) -> None:
 
 
 def test_zygosity_hom_hemi_and_ref_calls(tmp_path: Path) -> None:
-    path = write_vcf(tmp_path / "z.vcf", [
-        "chr1 100 . A G 50 PASS . GT:DP 1/1:20",
-        "chrX 5000000 . C T 50 PASS . GT:DP 1:12",
-        "chr1 200 . A G 50 PASS . GT:DP 0/0:20",
-        "chr1 300 . A G 50 PASS . GT:DP 0|1:20",
-    ])
+    path = write_vcf(
+        tmp_path / "z.vcf",
+        [
+            "chr1 100 . A G 50 PASS . GT:DP 1/1:20",
+            "chrX 5000000 . C T 50 PASS . GT:DP 1:12",
+            "chr1 200 . A G 50 PASS . GT:DP 0/0:20",
+            "chr1 300 . A G 50 PASS . GT:DP 0|1:20",
+        ],
+    )
     hom, hemi, ref, het = records(path)
     assert (hom.zygosity, hom.alt_count) == (Zygosity.HOMOZYGOUS, 2)
     assert (hemi.zygosity, hemi.alt_count, hemi.genotype.alleles) == (Zygosity.HEMIZYGOUS, 1, ("T",))
@@ -133,10 +139,13 @@ def test_zygosity_hom_hemi_and_ref_calls(tmp_path: Path) -> None:
 
 
 def test_missing_genotype_is_a_no_call(tmp_path: Path) -> None:
-    path = write_vcf(tmp_path / "nc.vcf", [
-        "chr1 100 . A G 50 PASS . GT:DP ./.:.",
-        "chr1 200 . A G 50 PASS . GT:DP 0/.:8",
-    ])
+    path = write_vcf(
+        tmp_path / "nc.vcf",
+        [
+            "chr1 100 . A G 50 PASS . GT:DP ./.:.",
+            "chr1 200 . A G 50 PASS . GT:DP 0/.:8",
+        ],
+    )
     nocall, half = records(path)
     assert nocall.genotype.is_no_call and nocall.genotype.alleles == (None, None)
     assert nocall.zygosity is None and nocall.genotype.depth is None
@@ -144,13 +153,16 @@ def test_missing_genotype_is_a_no_call(tmp_path: Path) -> None:
 
 
 def test_symbolic_and_unsupported_alts_are_skipped_and_counted(tmp_path: Path) -> None:
-    path = write_vcf(tmp_path / "s.vcf", [
-        "chr1 100 . A <DEL> 50 PASS . GT:DP 0/1:20",
-        "chr1 200 . A G,* 50 PASS . GT:DP 1/2:20",
-        "chr1 300 . A . 50 PASS . GT:DP 0/0:20",
-        "chr1 400 . A A[chr2:3000[ 50 PASS . GT:DP 0/1:20",
-        "chr1 500 . A <NON_REF> 50 PASS . GT:DP 0/0:20",
-    ])
+    path = write_vcf(
+        tmp_path / "s.vcf",
+        [
+            "chr1 100 . A <DEL> 50 PASS . GT:DP 0/1:20",
+            "chr1 200 . A G,* 50 PASS . GT:DP 1/2:20",
+            "chr1 300 . A . 50 PASS . GT:DP 0/0:20",
+            "chr1 400 . A A[chr2:3000[ 50 PASS . GT:DP 0/1:20",
+            "chr1 500 . A <NON_REF> 50 PASS . GT:DP 0/0:20",
+        ],
+    )
     vcf = open_vcf(path)
     recs = list(vcf)
     assert [r.id for r in recs] == ["GRCh38:chr1:200:A:G"]
@@ -237,7 +249,7 @@ def test_truncated_bgzip_fails_with_vcf_error(tmp_path: Path) -> None:
 def test_truncated_plain_gzip_fails_while_reading(tmp_path: Path) -> None:
     text = write_vcf(tmp_path / "p.vcf", _many_rows(20000)).read_bytes()
     gz = tmp_path / "p.vcf.gz"
-    gz.write_bytes(gzip.compress(text)[: -200])
+    gz.write_bytes(gzip.compress(text)[:-200])
     vcf = open_vcf(gz)  # plain gzip has no EOF marker to check up front
     with pytest.raises(VcfError, match="truncated") as err:
         list(vcf)
@@ -289,9 +301,13 @@ def test_missing_file_and_non_vcf(tmp_path: Path) -> None:
 
 
 def test_sample_selection_in_multisample_file(tmp_path: Path) -> None:
-    path = write_vcf(tmp_path / "trio.vcf", [
-        "chr7 140753336 . A T 50 PASS . GT:DP 0/0:30 0/1:31 1/1:32",
-    ], samples=("MOTHER", "TUMOUR", "FATHER"))
+    path = write_vcf(
+        tmp_path / "trio.vcf",
+        [
+            "chr7 140753336 . A T 50 PASS . GT:DP 0/0:30 0/1:31 1/1:32",
+        ],
+        samples=("MOTHER", "TUMOUR", "FATHER"),
+    )
     with pytest.raises(VcfError) as err:
         open_vcf(path)
     assert "MOTHER, TUMOUR, FATHER" in str(err.value) and "--sample" in str(err.value)
@@ -307,18 +323,24 @@ def test_sample_selection_in_multisample_file(tmp_path: Path) -> None:
 
 
 def test_csq_annotation_gives_protein_change(tmp_path: Path) -> None:
-    csq = ",".join([
-        "T|missense_variant|MODERATE|BRAF|ENSG00000157764|Transcript|ENST00000496384|protein_coding"
-        "|ENST00000496384.7:c.620T>A|ENSP00000419060.2:p.Val207Glu|",
-        "T|missense_variant|MODERATE|BRAF|ENSG00000157764|Transcript|ENST00000646891|protein_coding"
-        "|ENST00000646891.2:c.1799T>A|ENSP00000493543.1:p.Val640Glu|",
-        "T|missense_variant|MODERATE|BRAF|ENSG00000157764|Transcript|ENST00000288602|protein_coding"
-        "|ENST00000288602.11:c.1799T>A|ENSP00000288602.7:p.Val600Glu|YES",
-    ])
-    path = write_vcf(tmp_path / "vep.vcf", [f"chr7 140753336 . A T 50 PASS CSQ={csq} GT:DP 0/1:40"], extra=(
-        f'##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. '
-        f'Format: {CSQ_FORMAT}">',
-    ))
+    csq = ",".join(
+        [
+            "T|missense_variant|MODERATE|BRAF|ENSG00000157764|Transcript|ENST00000496384|protein_coding"
+            "|ENST00000496384.7:c.620T>A|ENSP00000419060.2:p.Val207Glu|",
+            "T|missense_variant|MODERATE|BRAF|ENSG00000157764|Transcript|ENST00000646891|protein_coding"
+            "|ENST00000646891.2:c.1799T>A|ENSP00000493543.1:p.Val640Glu|",
+            "T|missense_variant|MODERATE|BRAF|ENSG00000157764|Transcript|ENST00000288602|protein_coding"
+            "|ENST00000288602.11:c.1799T>A|ENSP00000288602.7:p.Val600Glu|YES",
+        ]
+    )
+    path = write_vcf(
+        tmp_path / "vep.vcf",
+        [f"chr7 140753336 . A T 50 PASS CSQ={csq} GT:DP 0/1:40"],
+        extra=(
+            f'##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. '
+            f'Format: {CSQ_FORMAT}">',
+        ),
+    )
     vcf = open_vcf(path)
     assert vcf.annotation_sources == ("CSQ",)
     (rec,) = list(vcf)
@@ -332,23 +354,31 @@ def test_csq_annotation_gives_protein_change(tmp_path: Path) -> None:
 def test_csq_alleles_matched_per_alt_for_indels(tmp_path: Path) -> None:
     csq = "-|inframe_deletion|MODERATE|EGFR||||||ENSP00000275493.2:p.Glu746_Ala750del|YES,"
     csq += "AT|frameshift_variant|HIGH|EGFR||||||ENSP00000275493.2:p.Glu746ValfsTer3|YES"
-    path = write_vcf(tmp_path / "indel.vcf", [
-        f"chr7 55174771 . AGGAATTAAGAGAAGC A,AAT 50 PASS CSQ={csq} GT:DP 1/2:40"
-    ], extra=(f'##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP. Format: {CSQ_FORMAT}">',))
+    path = write_vcf(
+        tmp_path / "indel.vcf",
+        [f"chr7 55174771 . AGGAATTAAGAGAAGC A,AAT 50 PASS CSQ={csq} GT:DP 1/2:40"],
+        extra=(f'##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP. Format: {CSQ_FORMAT}">',),
+    )
     first, second = records(path)
     assert first.protein_change == "E746_A750del"
     assert second.protein_change == "E746Vfs*3"
 
 
 def test_snpeff_ann_annotation(tmp_path: Path) -> None:
-    ann = ("T|missense_variant|MODERATE|BRAF|ENSG00000157764|transcript|ENST00000288602.11|protein_coding"
-           "|15/18|c.1799T>A|p.Val600Glu|1909/2480|1799/2301|600/766||")
-    path = write_vcf(tmp_path / "snpeff.vcf", [f"chr7 140753336 . A T 50 PASS ANN={ann} GT:DP 0/1:40"], extra=(
-        "##INFO=<ID=ANN,Number=.,Type=String,Description=\"Functional annotations: 'Allele | Annotation | "
-        "Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | Transcript_BioType | Rank | "
-        "HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / CDS.length | AA.pos / AA.length | Distance | "
-        "ERRORS / WARNINGS / INFO' \">",
-    ))
+    ann = (
+        "T|missense_variant|MODERATE|BRAF|ENSG00000157764|transcript|ENST00000288602.11|protein_coding"
+        "|15/18|c.1799T>A|p.Val600Glu|1909/2480|1799/2301|600/766||"
+    )
+    path = write_vcf(
+        tmp_path / "snpeff.vcf",
+        [f"chr7 140753336 . A T 50 PASS ANN={ann} GT:DP 0/1:40"],
+        extra=(
+            "##INFO=<ID=ANN,Number=.,Type=String,Description=\"Functional annotations: 'Allele | Annotation | "
+            "Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | Transcript_BioType | Rank | "
+            "HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / CDS.length | AA.pos / AA.length | Distance | "
+            "ERRORS / WARNINGS / INFO' \">",
+        ),
+    )
     (rec,) = records(path)
     assert (rec.gene, rec.protein_change, rec.annotations[0].source) == ("BRAF", "V600E", "ANN")
     assert rec.annotations[0].transcript == "ENST00000288602.11"
@@ -383,7 +413,8 @@ def test_position_index_overlaps() -> None:
 
 
 def _position_file(tmp_path: Path) -> tuple[Path, PositionIndex]:
-    rows = [*_many_rows(3000),
+    rows = [
+        *_many_rows(3000),
         "chr7 140753330 . ACGTACGTACGT A 50 PASS . GT:DP 0/1:20",  # deletion spanning the target
         "chr7 140753336 . A T 50 PASS . GT:DP 0/1:30",
         "chr7 140753400 . A T 50 PASS . GT:DP 0/1:30",
@@ -435,7 +466,8 @@ def test_fetch_uses_an_existing_tabix_index(tmp_path: Path) -> None:
 def _load_generator() -> ModuleType:
     """bench/make_genome_vcf.py is a script, not a package module: load it by path."""
     spec = importlib.util.spec_from_file_location(
-        "make_genome_vcf", Path(__file__).resolve().parents[1] / "bench" / "make_genome_vcf.py")
+        "make_genome_vcf", Path(__file__).resolve().parents[1] / "bench" / "make_genome_vcf.py"
+    )
     assert spec and spec.loader
     gen = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = gen  # dataclasses look their module up
@@ -446,12 +478,30 @@ def _load_generator() -> ModuleType:
 def test_genome_generator_plants_variants_that_fetch_finds(tmp_path: Path) -> None:
     gen = _load_generator()
     out = tmp_path / "genome.vcf.gz"
-    gen.main(["-o", str(out), "-n", "5000", "--seed", "3", "--no-index",
-              "--plant", "chr7:140753336:A:T:0/1", "--plant", "10:94781859:G:A:1/1"])
+    gen.main(
+        [
+            "-o",
+            str(out),
+            "-n",
+            "5000",
+            "--seed",
+            "3",
+            "--no-index",
+            "--plant",
+            "chr7:140753336:A:T:0/1",
+            "--plant",
+            "10:94781859:G:A:1/1",
+        ]
+    )
     vcf = open_vcf(out)
     assert vcf.build.verified
-    got = {(r.id, r.zygosity) for r in vcf.fetch(PositionIndex.from_positions([("chr7", 140753336), ("chr10", 94781859)]))}
-    assert got == {("GRCh38:chr7:140753336:A:T", Zygosity.HETEROZYGOUS), ("GRCh38:chr10:94781859:G:A", Zygosity.HOMOZYGOUS)}
+    got = {
+        (r.id, r.zygosity) for r in vcf.fetch(PositionIndex.from_positions([("chr7", 140753336), ("chr10", 94781859)]))
+    }
+    assert got == {
+        ("GRCh38:chr7:140753336:A:T", Zygosity.HETEROZYGOUS),
+        ("GRCh38:chr10:94781859:G:A", Zygosity.HOMOZYGOUS),
+    }
     assert 4990 <= sum(1 for _ in VCF(str(out))) <= 5010
 
 
@@ -494,10 +544,13 @@ def test_generator_builtin_bgzf_writer_is_readable(tmp_path: Path) -> None:
 
 def test_index_query_returns_a_long_deletion_once(tmp_path: Path) -> None:
     deletion = "A" * 8000
-    text = write_vcf(tmp_path / "long.vcf", [
-        f"chr1 1500 . {deletion} A 50 PASS . GT:DP 0/1:20",
-        "chr1 20000 . C T 50 PASS . GT:DP 0/1:20",
-    ])
+    text = write_vcf(
+        tmp_path / "long.vcf",
+        [
+            f"chr1 1500 . {deletion} A 50 PASS . GT:DP 0/1:20",
+            "chr1 20000 . C T 50 PASS . GT:DP 0/1:20",
+        ],
+    )
     bgz = convert(text, tmp_path / "long.vcf.gz", "wz")
     idx = PositionIndex.from_positions([("chr1", 1500), ("chr1", 8900), ("chr1", 20000)])
     assert len(idx.query_regions()) == 3  # the deletion spans the first two

@@ -45,7 +45,9 @@ def http_error(url: str, err: Exception) -> FetchError:
     if isinstance(err, httpx.HTTPStatusError):
         return FetchError(f"{url}: the publisher answered HTTP {err.response.status_code} {err.response.reason_phrase}")
     if isinstance(err, httpx.TimeoutException):
-        return FetchError(f"{url}: no answer within the timeout ({type(err).__name__}; set KG_FETCH_TIMEOUT or --timeout)")
+        return FetchError(
+            f"{url}: no answer within the timeout ({type(err).__name__}; set KG_FETCH_TIMEOUT or --timeout)"
+        )
     if isinstance(err, httpx.ConnectError | httpx.ProxyError):
         return FetchError(f"{url}: unreachable ({type(err).__name__}: {err})")
     return FetchError(f"{url}: {type(err).__name__}: {err}")
@@ -121,7 +123,9 @@ def download(
                 if response.status_code != 206:
                     offset = 0  # the server sent the whole file (no Range support, or it changed)
                 elif not _range_starts_at(response, offset):
-                    raise FetchError(f"{url}: asked for bytes from {offset}, the server sent {response.headers.get('content-range')!r}")
+                    raise FetchError(
+                        f"{url}: asked for bytes from {offset}, the server sent {response.headers.get('content-range')!r}"
+                    )
                 length = response.headers.get("content-length")
                 expected = offset + int(length) if length and length.isdigit() else -1
                 validator = response.headers.get("etag") or response.headers.get("last-modified")
@@ -131,10 +135,20 @@ def download(
             _hash_existing(part, offset, sha, md5sum)
             received = offset
             if response.status_code != 416:
-                with open(part, "ab" if offset else "wb") as out, tqdm(
-                    desc=target.name, total=expected if expected > 0 else None, initial=offset, unit="B",
-                    unit_scale=True, unit_divisor=1024, file=sys.stderr, disable=not progress, leave=False,
-                ) as bar:
+                with (
+                    open(part, "ab" if offset else "wb") as out,
+                    tqdm(
+                        desc=target.name,
+                        total=expected if expected > 0 else None,
+                        initial=offset,
+                        unit="B",
+                        unit_scale=True,
+                        unit_divisor=1024,
+                        file=sys.stderr,
+                        disable=not progress,
+                        leave=False,
+                    ) as bar,
+                ):
                     for chunk in response.iter_raw():
                         out.write(chunk)
                         sha.update(chunk)
@@ -154,7 +168,9 @@ def download(
         raise FetchError(f"{url}: truncated: received {received:,} of {expected:,} bytes; run again to resume")
     if md5 is not None and md5sum.hexdigest() != md5.lower():
         _discard(part, validator_file)
-        raise FetchError(f"{url}: checksum mismatch: MD5 {md5sum.hexdigest()}, the publisher's checksum file says {md5}")
+        raise FetchError(
+            f"{url}: checksum mismatch: MD5 {md5sum.hexdigest()}, the publisher's checksum file says {md5}"
+        )
     try:
         check(part)
     except FormatChanged as err:

@@ -90,7 +90,9 @@ def stage_release(
     return Fetched(publisher.source, name, manifest, swap)
 
 
-def _fetch_file(client: httpx.Client, base: str, remote: RemoteFile, staged: Path, progress: bool) -> list[dict[str, Any]]:
+def _fetch_file(
+    client: httpx.Client, base: str, remote: RemoteFile, staged: Path, progress: bool
+) -> list[dict[str, Any]]:
     url = base + remote.path
     md5 = None
     if remote.md5_path:
@@ -119,7 +121,9 @@ def _already_staged(url: str, path: Path, md5: str | None) -> Downloaded:
             size += len(chunk)
     if md5 is not None and md5sum.hexdigest() != md5:
         path.unlink()
-        raise FetchError(f"{url}: checksum mismatch: the staged copy has MD5 {md5sum.hexdigest()}, the publisher says {md5}; run again")
+        raise FetchError(
+            f"{url}: checksum mismatch: the staged copy has MD5 {md5sum.hexdigest()}, the publisher says {md5}; run again"
+        )
     return Downloaded(url, path, size, sha.hexdigest(), md5, None)
 
 
@@ -133,8 +137,12 @@ def _unpack(got: Downloaded, remote: RemoteFile, staged: Path, archive: dict[str
             for member in remote.members:
                 if not info.filename.startswith(member.prefix):
                     continue
-                relative = PurePosixPath(info.filename[len(member.prefix):])
-                if ".." in relative.parts or relative.is_absolute() or not fnmatch.fnmatch(relative.name, member.pattern):
+                relative = PurePosixPath(info.filename[len(member.prefix) :])
+                if (
+                    ".." in relative.parts
+                    or relative.is_absolute()
+                    or not fnmatch.fnmatch(relative.name, member.pattern)
+                ):
                     continue
                 name = str(PurePosixPath(member.dest) / relative) if member.dest else str(relative)
                 target = staged / name
@@ -144,11 +152,19 @@ def _unpack(got: Downloaded, remote: RemoteFile, staged: Path, archive: dict[str
                     for chunk in iter(lambda: source.read(1 << 20), b""):
                         out.write(chunk)
                         sha.update(chunk)
-                entries.append({"name": name, "size": info.file_size, "sha256": sha.hexdigest(),
-                                "archive": {"url": archive["url"], "sha256": archive["sha256"], "member": info.filename}})
+                entries.append(
+                    {
+                        "name": name,
+                        "size": info.file_size,
+                        "sha256": sha.hexdigest(),
+                        "archive": {"url": archive["url"], "sha256": archive["sha256"], "member": info.filename},
+                    }
+                )
                 break
     if not entries:
-        raise FetchError(f"{got.url}: the format changed: no member matches {', '.join(m.prefix + m.pattern for m in remote.members)}")
+        raise FetchError(
+            f"{got.url}: the format changed: no member matches {', '.join(m.prefix + m.pattern for m in remote.members)}"
+        )
     return entries
 
 
@@ -159,7 +175,9 @@ def _same_files(a: Manifest, b: Manifest) -> bool:
 def _intact(cache: ReleaseCache, publisher: Publisher, manifest: Manifest) -> bool:
     """The manifest's files are all in the folder with their recorded sizes."""
     folder = cache.root / publisher.folder
-    return all((folder / f["name"]).is_file() and (folder / f["name"]).stat().st_size == f["size"] for f in manifest["files"])
+    return all(
+        (folder / f["name"]).is_file() and (folder / f["name"]).stat().st_size == f["size"] for f in manifest["files"]
+    )
 
 
 def _today() -> str:

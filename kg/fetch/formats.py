@@ -132,4 +132,3 @@ VCF_GZ = gzipped(VCF)
 OBO = starting_with("an OBO file", b"format-version:")
 CHAIN_GZ = gzipped(starting_with("a UCSC chain file", b"chain "))
 JSON = json_object()
-

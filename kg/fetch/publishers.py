@@ -89,7 +89,9 @@ def _months_back(count: int) -> list[tuple[int, int]]:
     return out
 
 
-def _probe(client: httpx.Client, base: str, what: str, name: Callable[[int, int], str], path: Callable[[str], str]) -> str:
+def _probe(
+    client: httpx.Client, base: str, what: str, name: Callable[[int, int], str], path: Callable[[str], str]
+) -> str:
     for year, month in _months_back(PROBE_MONTHS):
         candidate = name(year, month)
         if exists(client, base + path(candidate)):
@@ -108,7 +110,9 @@ def _data_version(client: httpx.Client, url: str) -> str:
     head = response.content[:4096].decode("utf-8", "replace")
     found = re.search(r"^data-version:\s*\S*?(\d{4}-\d{2}-\d{2})", head, re.MULTILINE)
     if not found:
-        raise FetchError(f"{url}: the format changed: expected an OBO header with data-version: <date>, found {head[:80]!r}")
+        raise FetchError(
+            f"{url}: the format changed: expected an OBO header with data-version: <date>, found {head[:80]!r}"
+        )
     return found.group(1)
 
 
@@ -193,8 +197,11 @@ def _pharmcat_files(client: httpx.Client, base: str, r: str) -> tuple[RemoteFile
     # into one prescribing_guidance.json, which the loader does not read: the check refuses them.
     return (
         RemoteFile(
-            f"releases/download/v{r}/pharmcat-{r}-all.jar", f"pharmcat-{r}-all.jar",
-            formats.zip_with(*(PHARMCAT_RESOURCES + p for p in ("definition/alleles/", "phenotype/", "reporter/guidelines/"))),
+            f"releases/download/v{r}/pharmcat-{r}-all.jar",
+            f"pharmcat-{r}-all.jar",
+            formats.zip_with(
+                *(PHARMCAT_RESOURCES + p for p in ("definition/alleles/", "phenotype/", "reporter/guidelines/"))
+            ),
             members=(
                 Member(PHARMCAT_RESOURCES + "definition/alleles/", "*.json", "definition/alleles"),
                 Member(PHARMCAT_RESOURCES + "phenotype/", "*.json", "phenotype"),
@@ -206,10 +213,18 @@ def _pharmcat_files(client: httpx.Client, base: str, r: str) -> tuple[RemoteFile
 
 def _pharmgkb_files(client: httpx.Client, base: str, r: str) -> tuple[RemoteFile, ...]:
     return (
-        RemoteFile("clinicalAnnotations.zip", "clinicalAnnotations.zip", formats.zip_with("clinical_annotations.tsv"),
-                   members=(Member("", "clinical_annotations.tsv"), Member("", "CREATED_*.txt"), Member("", "LICENSE.txt"))),
-        RemoteFile("drugLabels.zip", "drugLabels.zip", formats.zip_with("drugLabels.tsv"),
-                   members=(Member("", "drugLabels.tsv"), Member("", "drugLabels.byGene.tsv"))),
+        RemoteFile(
+            "clinicalAnnotations.zip",
+            "clinicalAnnotations.zip",
+            formats.zip_with("clinical_annotations.tsv"),
+            members=(Member("", "clinical_annotations.tsv"), Member("", "CREATED_*.txt"), Member("", "LICENSE.txt")),
+        ),
+        RemoteFile(
+            "drugLabels.zip",
+            "drugLabels.zip",
+            formats.zip_with("drugLabels.tsv"),
+            members=(Member("", "drugLabels.tsv"), Member("", "drugLabels.byGene.tsv")),
+        ),
         RemoteFile("drugs.zip", "drugs.zip", formats.zip_with("drugs.tsv"), members=(Member("", "drugs.tsv"),)),
     )
 
@@ -222,7 +237,9 @@ def _pharmgkb_created(names: list[str]) -> str | None:
 
 
 def _fda_files(client: httpx.Client, base: str, r: str) -> tuple[RemoteFile, ...]:
-    return tuple(RemoteFile(n, n, formats.JSON) for n in ("fda_pgx_biomarker_table.json", "fda_pgx_associations_table.json"))
+    return tuple(
+        RemoteFile(n, n, formats.JSON) for n in ("fda_pgx_biomarker_table.json", "fda_pgx_associations_table.json")
+    )
 
 
 def _chain_files(client: httpx.Client, base: str, r: str) -> tuple[RemoteFile, ...]:
@@ -236,12 +253,18 @@ PUBLISHERS: tuple[Publisher, ...] = (
         folder="genes",
         official="https://storage.googleapis.com/public-download-files/hgnc/",
         latest=lambda client, base: _probe(
-            client, base, "HGNC monthly", lambda y, m: f"{y}-{m:02d}",
+            client,
+            base,
+            "HGNC monthly",
+            lambda y, m: f"{y}-{m:02d}",
             lambda r: f"archive/archive/monthly/tsv/hgnc_complete_set_{r}-01.tsv",
         ),
         files=lambda client, base, r: (
-            RemoteFile(f"archive/archive/monthly/tsv/hgnc_complete_set_{r}-01.tsv", f"hgnc_complete_set_{r}.tsv",
-                       formats.tsv_with("hgnc_id", "symbol", "entrez_id")),
+            RemoteFile(
+                f"archive/archive/monthly/tsv/hgnc_complete_set_{r}-01.tsv",
+                f"hgnc_complete_set_{r}.tsv",
+                formats.tsv_with("hgnc_id", "symbol", "entrez_id"),
+            ),
         ),
         release_date=lambda r: r,
         loads="hgnc",

@@ -37,7 +37,7 @@ class FetchSettings:
         prefix = "KG_FETCH_BASE_URL_"
         values: dict[str, object] = dict(
             mirror=env.get("KG_FETCH_MIRROR") or None,
-            base_urls={k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix) and v},
+            base_urls={k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix) and v},
             proxy=env.get("KG_FETCH_PROXY") or None,
             timeout=float(env.get("KG_FETCH_TIMEOUT") or DEFAULT_TIMEOUT),
         )

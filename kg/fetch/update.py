@@ -39,8 +39,13 @@ def selected(names: list[str] | tuple[str, ...]) -> list[Publisher]:
 
 
 def fetch_sources(
-    settings: FetchSettings, dest: Path, names: list[str], *, release: str | None = None,
-    progress: bool = True, echo: Echo = print,
+    settings: FetchSettings,
+    dest: Path,
+    names: list[str],
+    *,
+    release: str | None = None,
+    progress: bool = True,
+    echo: Echo = print,
 ) -> tuple[list[Fetched], list[str]]:
     """``kg fetch``: each release committed as soon as it is verified; returns (fetched, errors).
 
@@ -57,8 +62,9 @@ def fetch_sources(
             if needed_only and cache.manifest(publisher.source):
                 continue
             try:
-                fetched = stage_release(client, settings, cache, publisher, None if needed_only else release,
-                                        progress=progress)
+                fetched = stage_release(
+                    client, settings, cache, publisher, None if needed_only else release, progress=progress
+                )
             except FetchError as err:
                 errors.append(f"{publisher.source}: {err}")
                 echo(f"{publisher.source}: failed: {err}")
@@ -81,8 +87,13 @@ class Outcome:
 
 
 def update(
-    graph: Graph, settings: FetchSettings, dest: Path, names: list[str] | tuple[str, ...] = (), *,
-    progress: bool = True, echo: Echo = print,
+    graph: Graph,
+    settings: FetchSettings,
+    dest: Path,
+    names: list[str] | tuple[str, ...] = (),
+    *,
+    progress: bool = True,
+    echo: Echo = print,
 ) -> list[Outcome]:
     """``kg update`` (see the module docstring); one Outcome per loadable source asked for."""
     cache = ReleaseCache(dest)
@@ -107,13 +118,26 @@ def update(
     return outcomes
 
 
-def _update_one(graph: Graph, client: httpx.Client, settings: FetchSettings, cache: ReleaseCache, publisher: Publisher,
-                active_key: str | None, progress: bool) -> Outcome:
+def _update_one(
+    graph: Graph,
+    client: httpx.Client,
+    settings: FetchSettings,
+    cache: ReleaseCache,
+    publisher: Publisher,
+    active_key: str | None,
+    progress: bool,
+) -> Outcome:
     source = publisher.source
     current = cache.manifest(source)
     try:
         newest = latest_release(client, settings, publisher)
-        if newest is not None and current and current["release"] == newest and current.get("loaded") == active_key and active_key:
+        if (
+            newest is not None
+            and current
+            and current["release"] == newest
+            and current.get("loaded") == active_key
+            and active_key
+        ):
             return Outcome(source, "up to date", f"{newest} is active as {active_key}")
         fetched = stage_release(client, settings, cache, publisher, newest, progress=progress)
     except FetchError as err:
@@ -126,8 +150,12 @@ def _update_one(graph: Graph, client: httpx.Client, settings: FetchSettings, cac
     except Exception as err:
         if fetched.swap:
             fetched.swap.rollback()
-        return Outcome(source, "failed", f"loading {fetched.release} failed: {err}; {_still(active_key)}; "
-                                         f"the data folder holds the previous files again")
+        return Outcome(
+            source,
+            "failed",
+            f"loading {fetched.release} failed: {err}; {_still(active_key)}; "
+            f"the data folder holds the previous files again",
+        )
     if fetched.swap:
         fetched.swap.commit()
     manifest = dict(fetched.manifest, loaded=report.source)

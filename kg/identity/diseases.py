@@ -62,9 +62,9 @@ def split_curie(xref: str) -> tuple[str, str] | None:
     prefix = prefix.strip().upper()
     local = local.strip()
     if prefix == "MONDO" and local.upper().startswith("MONDO:"):  # ClinVar: MONDO:MONDO:0007254
-        local = local[len("MONDO:"):]
+        local = local[len("MONDO:") :]
     if prefix in ("ORPHANET", "ORDO", "ORPHA") and local.upper().startswith("ORPHA"):  # Orphanet:ORPHA586
-        local = local[len("ORPHA"):].lstrip(":_")
+        local = local[len("ORPHA") :].lstrip(":_")
     return _PREFIX.get(prefix, prefix), local
 
 

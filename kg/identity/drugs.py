@@ -32,7 +32,8 @@ def drug_key(name: str) -> str:
 
 # prefix as users and sources spell it (upper-cased) -> the Drug property holding that identifier
 _PREFIXES = {
-    "RXNORM": "rxnormId", "RXCUI": "rxnormId",
+    "RXNORM": "rxnormId",
+    "RXCUI": "rxnormId",
     "DRUGBANK": "drugbankId",
     "ATC": "atc",
     "PHARMGKB": "pharmgkbId",

@@ -20,10 +20,32 @@ from urllib.parse import unquote
 #: Three-letter amino-acid codes -> one-letter codes (IUPAC-IUB JCBN 1984, as HGVS uses them),
 #: with ``Ter`` for the stop codon and the ambiguity codes ``Xaa``, ``Asx``, ``Glx``.
 AMINO_ACIDS: dict[str, str] = {
-    "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E",
-    "Gly": "G", "His": "H", "Ile": "I", "Leu": "L", "Lys": "K", "Met": "M", "Phe": "F",
-    "Pro": "P", "Ser": "S", "Thr": "T", "Trp": "W", "Tyr": "Y", "Val": "V", "Ter": "*",
-    "Sec": "U", "Pyl": "O", "Xaa": "X", "Asx": "B", "Glx": "Z",
+    "Ala": "A",
+    "Arg": "R",
+    "Asn": "N",
+    "Asp": "D",
+    "Cys": "C",
+    "Gln": "Q",
+    "Glu": "E",
+    "Gly": "G",
+    "His": "H",
+    "Ile": "I",
+    "Leu": "L",
+    "Lys": "K",
+    "Met": "M",
+    "Phe": "F",
+    "Pro": "P",
+    "Ser": "S",
+    "Thr": "T",
+    "Trp": "W",
+    "Tyr": "Y",
+    "Val": "V",
+    "Ter": "*",
+    "Sec": "U",
+    "Pyl": "O",
+    "Xaa": "X",
+    "Asx": "B",
+    "Glx": "Z",
 }
 _BY_UPPER = {three.upper(): one for three, one in AMINO_ACIDS.items()}
 _THREE_LETTER = re.compile("|".join(AMINO_ACIDS))
@@ -147,7 +169,7 @@ def first_codon(change: str | None) -> ProteinChange | None:
     head = _HEAD.match(key)
     if head is None:
         return None
-    rest = key[head.end():]
+    rest = key[head.end() :]
     synonymous = rest in ("=", head.group(1))
     return ProteinChange(head.group(1), int(head.group(2)), synonymous)
 

@@ -50,8 +50,17 @@ MERGE (g)-[:ASSERTED_BY]->(src)
 
 # Lists CIViC owns on a Variant: replaced by each release, united when two CIViC variants of
 # one release are the same GRCh38 allele (row.duplicate).
-_VARIANT_LISTS = ("civicVariantIds", "civicNames", "proteinChanges", "variantTypes", "clinvarIds", "aliases",
-                  "variantGroups", "rsids", "alleleIds")
+_VARIANT_LISTS = (
+    "civicVariantIds",
+    "civicNames",
+    "proteinChanges",
+    "variantTypes",
+    "clinvarIds",
+    "aliases",
+    "variantGroups",
+    "rsids",
+    "alleleIds",
+)
 _UNITE = ",\n    ".join(
     f"v.{name} = CASE WHEN row.duplicate THEN coalesce(v.{name}, []) + "
     f"[x IN coalesce(row.{name}, []) WHERE NOT x IN coalesce(v.{name}, [])] ELSE row.{name} END"
@@ -171,9 +180,7 @@ def _graph_row(row: Row, keys: Iterable[str]) -> Row:
     """
     keyset = set(keys)
     out: Row = {k: (None if row.get(k) == [] else row.get(k)) for k in keyset}
-    out["props"] = {
-        k: (None if v == [] else v) for k, v in row.items() if k not in keyset or k == "id"
-    }
+    out["props"] = {k: (None if v == [] else v) for k, v in row.items() if k not in keyset or k == "id"}
     return out
 
 
@@ -189,7 +196,9 @@ class _Run:
 
     def reader(self, tally: Counter[str]) -> VariantReader:
         if self._reader is None:
-            self._reader = VariantReader(self.files, Liftover(self.files.chain), read_vcf_alleles(self.files.vcf), tally)
+            self._reader = VariantReader(
+                self.files, Liftover(self.files.chain), read_vcf_alleles(self.files.vcf), tally
+            )
         self._reader.tally = tally
         return self._reader
 

@@ -28,23 +28,79 @@ CHAIN_NAME = "hg19ToHg38.over.chain.gz"
 REQUIRED: dict[str, tuple[str, ...]] = {
     "GeneSummaries": ("gene_id", "name", "entrez_id", "description"),
     "VariantSummaries": (
-        "variant_id", "gene", "entrez_id", "variant", "variant_groups", "chromosome", "start", "stop",
-        "reference_bases", "variant_bases", "representative_transcript", "reference_build",
-        "chromosome2", "start2", "stop2", "variant_types", "hgvs_descriptions", "allele_registry_id",
-        "clinvar_ids", "variant_aliases", "single_variant_molecular_profile_id",
+        "variant_id",
+        "gene",
+        "entrez_id",
+        "variant",
+        "variant_groups",
+        "chromosome",
+        "start",
+        "stop",
+        "reference_bases",
+        "variant_bases",
+        "representative_transcript",
+        "reference_build",
+        "chromosome2",
+        "start2",
+        "stop2",
+        "variant_types",
+        "hgvs_descriptions",
+        "allele_registry_id",
+        "clinvar_ids",
+        "variant_aliases",
+        "single_variant_molecular_profile_id",
     ),
-    "MolecularProfileSummaries": ("name", "molecular_profile_id", "summary", "variant_ids", "evidence_score", "aliases"),
+    "MolecularProfileSummaries": (
+        "name",
+        "molecular_profile_id",
+        "summary",
+        "variant_ids",
+        "evidence_score",
+        "aliases",
+    ),
     "ClinicalEvidenceSummaries": (
-        "molecular_profile", "molecular_profile_id", "disease", "doid", "phenotypes", "therapies",
-        "therapy_interaction_type", "evidence_type", "evidence_direction", "evidence_level", "significance",
-        "evidence_statement", "citation_id", "source_type", "asco_abstract_id", "citation", "nct_ids",
-        "rating", "evidence_status", "evidence_id", "variant_origin",
+        "molecular_profile",
+        "molecular_profile_id",
+        "disease",
+        "doid",
+        "phenotypes",
+        "therapies",
+        "therapy_interaction_type",
+        "evidence_type",
+        "evidence_direction",
+        "evidence_level",
+        "significance",
+        "evidence_statement",
+        "citation_id",
+        "source_type",
+        "asco_abstract_id",
+        "citation",
+        "nct_ids",
+        "rating",
+        "evidence_status",
+        "evidence_id",
+        "variant_origin",
     ),
     "AssertionSummaries": (
-        "molecular_profile", "molecular_profile_id", "disease", "doid", "phenotypes", "therapies",
-        "assertion_type", "assertion_direction", "significance", "acmg_codes", "amp_category",
-        "nccn_guideline", "nccn_guideline_version", "regulatory_approval", "fda_companion_test",
-        "assertion_summary", "assertion_description", "assertion_id", "evidence_item_ids",
+        "molecular_profile",
+        "molecular_profile_id",
+        "disease",
+        "doid",
+        "phenotypes",
+        "therapies",
+        "assertion_type",
+        "assertion_direction",
+        "significance",
+        "acmg_codes",
+        "amp_category",
+        "nccn_guideline",
+        "nccn_guideline_version",
+        "regulatory_approval",
+        "fda_companion_test",
+        "assertion_summary",
+        "assertion_description",
+        "assertion_id",
+        "evidence_item_ids",
     ),
 }
 
@@ -87,7 +143,10 @@ def find_release(path: Path) -> CivicFiles:
         candidates = sorted(path.glob("*-ClinicalEvidenceSummaries.tsv"))
         if len(candidates) != 1:
             raise SourceFormatError(
-                path, None, "one DD-Mon-YYYY-ClinicalEvidenceSummaries.tsv", ", ".join(p.name for p in candidates) or "none"
+                path,
+                None,
+                "one DD-Mon-YYYY-ClinicalEvidenceSummaries.tsv",
+                ", ".join(p.name for p in candidates) or "none",
             )
         found = _PREFIX.match(candidates[0].name)
         if not found:
@@ -96,10 +155,14 @@ def find_release(path: Path) -> CivicFiles:
     try:
         _ = files.version  # parses the release date from the file names
     except ValueError as err:
-        raise SourceFormatError(files.folder, None, "a release date DD-Mon-YYYY in the file names", files.prefix) from err
+        raise SourceFormatError(
+            files.folder, None, "a release date DD-Mon-YYYY in the file names", files.prefix
+        ) from err
     missing = [p.name for p in files.all if not p.exists()]
     if missing:
-        raise SourceFormatError(files.folder, None, "the CIViC release files and the chain", "missing " + ", ".join(missing))
+        raise SourceFormatError(
+            files.folder, None, "the CIViC release files and the chain", "missing " + ", ".join(missing)
+        )
     return files
 
 

@@ -29,19 +29,32 @@ _EXON_RANGE = re.compile(r"exons?\s*(\d+)(?:\s*(?:-|&)\s*(\d+))?", re.IGNORECASE
 # Gene-level categories, tested in this order on the lowercased name; the first match wins.
 # category types the matcher understands (docs/GRAPH_MODEL.md, "Deciding exact vs codon vs gene").
 _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("expression", re.compile(
-        r"expression|serum levels|mislocali[sz]ation|nuclear translocation|phosphorylation|^cd44v6$")),
+    (
+        "expression",
+        re.compile(r"expression|serum levels|mislocali[sz]ation|nuclear translocation|phosphorylation|^cd44v6$"),
+    ),
     ("epigenetic", re.compile(r"methylation")),
     ("fusion", re.compile(r"^(fusion|rearrangement|truncating fusion|intron \d+ rearrangement)$")),
     ("exon", re.compile(r"\bexons?\b")),
-    ("copy_number", re.compile(
-        r"^(amplification|deletion|loss|copy number variation|copy-neutral loss of heterozygosity|loh"
-        r"|deletion polymorphism)$|\d+mb del$")),
+    (
+        "copy_number",
+        re.compile(
+            r"^(amplification|deletion|loss|copy number variation|copy-neutral loss of heterozygosity|loh"
+            r"|deletion polymorphism)$|\d+mb del$"
+        ),
+    ),
     ("wildtype", re.compile(r"^wild[- ]?type$")),
-    ("function", re.compile(
-        r"^(loss-of-function|gain-of-function|inactivating mutation|activating mutation|deleterious mutation"
-        r"|biallelic inactivation)$|^null \(")),
-    ("truncating", re.compile(r"^(truncating mutation|truncation|frameshift|frameshift truncation|n-terminal frame shift)$")),
+    (
+        "function",
+        re.compile(
+            r"^(loss-of-function|gain-of-function|inactivating mutation|activating mutation|deleterious mutation"
+            r"|biallelic inactivation)$|^null \("
+        ),
+    ),
+    (
+        "truncating",
+        re.compile(r"^(truncating mutation|truncation|frameshift|frameshift truncation|n-terminal frame shift)$"),
+    ),
     ("domain", re.compile(r"domain mut|p-loop mutation$|^tkd mutation$")),
     ("mutation", re.compile(r"^(mutation|alteration|[a-z0-9-]+ mutation)$")),
 )
@@ -114,15 +127,19 @@ def classify_variant(name: str) -> VariantName:
     category_type = _category(low)
     if category_type is not None:
         return VariantName(
-            "gene", category=text, category_type=category_type,
-            exons=_exons(text) if category_type == "exon" else (), zygosity=zygosity,
+            "gene",
+            category=text,
+            category_type=category_type,
+            exons=_exons(text) if category_type == "exon" else (),
+            zygosity=zygosity,
         )
 
     if codon := _CODON.match(text):
         return VariantName("codon", codons=(int(codon.group("pos")),), amino_acid_ref=codon.group("ref"))
     if (codons := _CODONS.match(text)) and codons.group("ref") == codons.group("ref2"):
         return VariantName(
-            "codon", codons=(int(codons.group("pos")), int(codons.group("pos2"))),
+            "codon",
+            codons=(int(codons.group("pos")), int(codons.group("pos2"))),
             amino_acid_ref=codons.group("ref"),
         )
 

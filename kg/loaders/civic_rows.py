@@ -150,8 +150,12 @@ class VariantReader:
         if chrom and not is_primary_chrom(chrom):
             raise SourceFormatError(path, line, "a chromosome 1-22, X, Y or MT", chrom)
         if (ref and not is_sequence(ref)) or any(not is_sequence(a) for a in alts):
-            raise SourceFormatError(path, line, "reference/variant bases of A, C, G, T, N ('/' between alternatives)",
-                                    f"{r['reference_bases']} {r['variant_bases']}")
+            raise SourceFormatError(
+                path,
+                line,
+                "reference/variant bases of A, C, G, T, N ('/' between alternatives)",
+                f"{r['reference_bases']} {r['variant_bases']}",
+            )
         if start is not None and stop is not None and stop < start:
             raise SourceFormatError(path, line, "stop >= start", f"{start}-{stop}")
 
@@ -162,7 +166,9 @@ class VariantReader:
         if exact_capable and len(placed) == 1:
             kind = "exact"
         elif exact_capable:
-            reason = reason or ("no reference/alternate bases" if start is not None else "no coordinates in VariantSummaries")
+            reason = reason or (
+                "no reference/alternate bases" if start is not None else "no coordinates in VariantSummaries"
+            )
             self.tally[f"unplaced: {reason.split(':')[0]}"] += 1
 
         row: Row = {
@@ -182,8 +188,13 @@ class VariantReader:
             "exons": list(reading.exons),
             "fusion": reading.fusion,
             "zygosity": reading.zygosity,
-            "chrom": None, "pos": None, "ref": None, "alt": None, "assembly": None,
-            "start": None, "end": None,
+            "chrom": None,
+            "pos": None,
+            "ref": None,
+            "alt": None,
+            "assembly": None,
+            "start": None,
+            "end": None,
             "alleleIds": [p.id for p in placed] if kind != "exact" else [],
             "liftoverFailed": True if lift_failed and kind != "exact" else None,
             "reason": reason if kind != "exact" else None,
@@ -315,8 +326,14 @@ def profile_rows(files: CivicFiles, index: VariantIndex, tally: Counter[str]) ->
             ref = index.get(vid)
             if ref is None:
                 ref = VariantRef(civic_variant_id(vid), "", name if len(vids) == 1 else f"variant {vid}", "other")
-                stubs.append({"id": ref.id, "civicVariantId": vid, "name": ref.name,
-                              "reason": "not in VariantSummaries (a CIViC factor or unreleased variant)"})
+                stubs.append(
+                    {
+                        "id": ref.id,
+                        "civicVariantId": vid,
+                        "name": ref.name,
+                        "reason": "not in VariantSummaries (a CIViC factor or unreleased variant)",
+                    }
+                )
                 tally["variant stubs (ids absent from VariantSummaries)"] += 1
             refs.append(ref)
         ids = _resolve_components(expression.components, refs)
@@ -451,7 +468,9 @@ def assertion_rows(files: CivicFiles, tally: Counter[str]) -> Iterator[Row]:
     for line, r in read_tsv(path, REQUIRED["AssertionSummaries"]):
         aid = _required_int(path, line, "assertion_id", r["assertion_id"])
         mpid = _required_int(path, line, "molecular_profile_id", r["molecular_profile_id"])
-        eids = [_required_int(path, line, "evidence_item_ids", e) for e in r["evidence_item_ids"].split(",") if e.strip()]
+        eids = [
+            _required_int(path, line, "evidence_item_ids", e) for e in r["evidence_item_ids"].split(",") if e.strip()
+        ]
         yield {
             "id": f"civic:AID{aid}",
             "civicId": aid,

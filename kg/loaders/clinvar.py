@@ -281,7 +281,9 @@ def stages(graph: Graph, vcf: Path, date: str) -> list[Stage]:
         return with_diseases(checked_first(lambda: read_records(vcf, date)), disease_lookup(graph))
 
     return [
-        Stage("variants", WRITE, rows, batch_size=2000),  # 5000 made the server spend several times more CPU in GC, for a slower load (bench/README.md)
+        Stage(
+            "variants", WRITE, rows, batch_size=2000
+        ),  # 5000 made the server spend several times more CPU in GC, for a slower load (bench/README.md)
         Stage("superseded classifications", cv.SUPERSEDE, lambda: cv.SUPERSEDE_ROWS, batch_size=1),
     ]
 

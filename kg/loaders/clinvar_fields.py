@@ -33,8 +33,15 @@ REVIEW_STARS: dict[str, int] = {
 
 # The normalised categories a risk answer filters on (Evidence.classification).
 CLASSIFICATIONS = (
-    "pathogenic", "likely pathogenic", "uncertain significance", "likely benign", "benign",
-    "conflicting", "drug response", "risk factor", "other",
+    "pathogenic",
+    "likely pathogenic",
+    "uncertain significance",
+    "likely benign",
+    "benign",
+    "conflicting",
+    "drug response",
+    "risk factor",
+    "other",
 )
 
 _TERM_CATEGORY: dict[str, str] = {
@@ -54,9 +61,17 @@ _TERM_CATEGORY: dict[str, str] = {
 
 # ORIGIN bits, as the ClinVar VCF header defines them.
 ORIGIN_BITS: tuple[tuple[int, str], ...] = (
-    (1, "germline"), (2, "somatic"), (4, "inherited"), (8, "paternal"), (16, "maternal"),
-    (32, "de novo"), (64, "biparental"), (128, "uniparental"), (256, "not tested"),
-    (512, "tested inconclusive"), (1073741824, "other"),
+    (1, "germline"),
+    (2, "somatic"),
+    (4, "inherited"),
+    (8, "paternal"),
+    (16, "maternal"),
+    (32, "de novo"),
+    (64, "biparental"),
+    (128, "uniparental"),
+    (256, "not tested"),
+    (512, "tested inconclusive"),
+    (1073741824, "other"),
 )
 _GERMLINE_BITS = 1 | 4 | 8 | 16 | 32 | 64 | 128  # inherited, parental, de novo, ... are germline
 _SOMATIC_BIT = 2
@@ -113,8 +128,11 @@ def classification(significance: str | None) -> str:
             return "likely pathogenic" if "LP" in pathogenic else "pathogenic"
         if benign:
             return "likely benign" if "LB" in benign else "benign"
-        for category, label in (("VUS", "uncertain significance"), ("risk factor", "risk factor"),
-                                ("drug response", "drug response")):
+        for category, label in (
+            ("VUS", "uncertain significance"),
+            ("risk factor", "risk factor"),
+            ("drug response", "drug response"),
+        ):
             if category in found:
                 return label
     return "other"

@@ -42,12 +42,24 @@ LICENCE = (
 )
 URL = "https://ftp.ncbi.nlm.nih.gov/pub/clinvar/vcf_GRCh38/archive_2.0/2024/clinvar_20240601.vcf.gz"
 TSV_HEADER = (
-    "Chromosome", "Position", "RefAllele", "AltAllele", "ClinicalSignificance", "ReviewStatus",
-    "GeneSymbol", "VariantType",
+    "Chromosome",
+    "Position",
+    "RefAllele",
+    "AltAllele",
+    "ClinicalSignificance",
+    "ReviewStatus",
+    "GeneSymbol",
+    "VariantType",
 )
 ACMG_HEADER = (
-    "Gene", "Gene MIM", "Disease/Phentyope", "Disorder MIM", "Phenotype Category", "Inheritance",
-    "SF List Version", "Variants to report",
+    "Gene",
+    "Gene MIM",
+    "Disease/Phentyope",
+    "Disorder MIM",
+    "Phenotype Category",
+    "Inheritance",
+    "SF List Version",
+    "Variants to report",
 )
 ACMG_CITATION = (
     "Miller DT et al. ACMG SF v3.0 list for reporting of secondary findings in clinical exome and genome "
@@ -61,7 +73,9 @@ def find_files(path: Path) -> tuple[Path, Path | None]:
         return path, None
     tsvs = sorted(path.glob("clinvar_*.tsv.gz")) or sorted(path.glob("clinvar_*.tsv"))
     if len(tsvs) != 1:
-        raise SourceFormatError(path, None, "exactly one clinvar_YYYYMMDD_*.tsv.gz in the folder", ", ".join(p.name for p in tsvs))
+        raise SourceFormatError(
+            path, None, "exactly one clinvar_YYYYMMDD_*.tsv.gz in the folder", ", ".join(p.name for p in tsvs)
+        )
     acmg = sorted(path.glob("acmg_sf*.tsv"))
     return tsvs[0], (acmg[0] if acmg else None)
 
@@ -70,7 +84,9 @@ def release_date(path: Path) -> str:
     """``clinvar_20240601_...`` -> ``2024-06-01`` (the extract has no header date)."""
     if match := re.search(r"clinvar_(\d{4})-?(\d{2})-?(\d{2})", path.name):
         return "-".join(match.groups())
-    raise SourceFormatError(path, None, "a file name like clinvar_YYYYMMDD_*.tsv.gz carrying the release date", path.name)
+    raise SourceFormatError(
+        path, None, "a file name like clinvar_YYYYMMDD_*.tsv.gz carrying the release date", path.name
+    )
 
 
 def read_records(path: Path, release: str) -> Iterator[Row]:
@@ -88,7 +104,9 @@ def read_records(path: Path, release: str) -> Iterator[Row]:
 def _record(path: Path, lineno: int, line: str, release: str) -> Row:
     fields = line.split("\t")
     if len(fields) != len(TSV_HEADER):
-        raise SourceFormatError(path, lineno, f"{len(TSV_HEADER)} tab-separated columns", f"{len(fields)} columns: {line[:80]}")
+        raise SourceFormatError(
+            path, lineno, f"{len(TSV_HEADER)} tab-separated columns", f"{len(fields)} columns: {line[:80]}"
+        )
     chrom, pos_text, ref, alt, clnsig, revstat, gene, consequence = fields
     if not is_primary_chrom(chrom):
         raise SourceFormatError(path, lineno, "a chromosome 1-22, X, Y or MT", chrom)
@@ -100,13 +118,15 @@ def _record(path: Path, lineno: int, line: str, release: str) -> Row:
     if alt != NO_ALT and not is_sequence(alt):
         raise SourceFormatError(path, lineno, "AltAllele made of A, C, G, T, N (or empty)", alt)
     allele = normalize(chrom, int(pos_text), ref, alt)
-    return cv.compact({
-        **cv.variant_key(allele),
-        "gene": gene if gene and not gene.startswith("LOC") else None,
-        **_classification(clnsig, revstat),
-        "consequence": consequence or None,
-        "clinvarRelease": release,
-    })
+    return cv.compact(
+        {
+            **cv.variant_key(allele),
+            "gene": gene if gene and not gene.startswith("LOC") else None,
+            **_classification(clnsig, revstat),
+            "consequence": consequence or None,
+            "clinvarRelease": release,
+        }
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -134,11 +154,15 @@ def read_acmg(path: Path) -> Iterator[Row]:
             cells = [c.strip() for c in cells]
             if not header_seen:
                 if tuple(cells) != ACMG_HEADER:
-                    raise SourceFormatError(path, reader.line_num, "the header " + "\\t".join(ACMG_HEADER), "\t".join(cells)[:160])
+                    raise SourceFormatError(
+                        path, reader.line_num, "the header " + "\\t".join(ACMG_HEADER), "\t".join(cells)[:160]
+                    )
                 header_seen = True
                 continue
             if len(cells) != len(ACMG_HEADER):
-                raise SourceFormatError(path, reader.line_num, f"{len(ACMG_HEADER)} tab-separated columns", f"{len(cells)} columns")
+                raise SourceFormatError(
+                    path, reader.line_num, f"{len(ACMG_HEADER)} tab-separated columns", f"{len(cells)} columns"
+                )
             yield _acmg_row(path, reader.line_num, cells, version)
         if not header_seen:
             raise SourceFormatError(path, None, "the ACMG SF table header", "end of file")
@@ -148,7 +172,9 @@ def _csv_rows(path: Path, reader: Any) -> Iterator[list[str]]:
     try:
         yield from reader
     except (csv.Error, UnicodeDecodeError) as err:
-        raise SourceFormatError(path, reader.line_num, "tab-separated cells with balanced quotes, UTF-8", str(err)) from err
+        raise SourceFormatError(
+            path, reader.line_num, "tab-separated cells with balanced quotes, UTF-8", str(err)
+        ) from err
 
 
 def _acmg_version(path: Path) -> str:
@@ -165,22 +191,24 @@ def _acmg_row(path: Path, lineno: int, cells: list[str], version: str) -> Row:
     mims = re.findall(r"\d{6}", disorder_mim)
     key = "+".join(mims) if mims else re.sub(r"[^a-z0-9]+", "-", disorder.lower()).strip("-")
     biallelic = "2 variants" in report or "homozygote" in report.lower()
-    return cv.compact({
-        "id": f"ACMG_SF_v{version}:{gene}:{key}",
-        "gene": gene,
-        "geneMim": gene_mim or None,
-        "disorder": disorder,
-        "phenotypeMim": mims[0] if mims else None,
-        "phenotypeMims": mims,
-        "categories": [c.strip() for c in category.splitlines() if c.strip()],
-        "inheritance": inheritance,
-        "addedInVersion": int(added),
-        "reportWhat": report,
-        "allelesRequired": 2 if biallelic else 1,
-        "listVersion": version,
-        "citation": ACMG_CITATION,
-        "diseaseXrefs": [f"OMIM:{m}" for m in mims],
-    })
+    return cv.compact(
+        {
+            "id": f"ACMG_SF_v{version}:{gene}:{key}",
+            "gene": gene,
+            "geneMim": gene_mim or None,
+            "disorder": disorder,
+            "phenotypeMim": mims[0] if mims else None,
+            "phenotypeMims": mims,
+            "categories": [c.strip() for c in category.splitlines() if c.strip()],
+            "inheritance": inheritance,
+            "addedInVersion": int(added),
+            "reportWhat": report,
+            "allelesRequired": 2 if biallelic else 1,
+            "listVersion": version,
+            "citation": ACMG_CITATION,
+            "diseaseXrefs": [f"OMIM:{m}" for m in mims],
+        }
+    )
 
 
 WRITE = (
@@ -241,7 +269,9 @@ def stages(graph: Graph, tsv: Path, acmg: Path | None, date: str) -> list[Stage]
     """The stages of a clinvar_more release; the ACMG table (82 rows) is checked before anything is written."""
     findings = list(read_acmg(acmg)) if acmg else []
     result = [
-        Stage("variants", WRITE, lambda: checked_first(lambda: read_records(tsv, date)), batch_size=2000),  # see clinvar.py
+        Stage(
+            "variants", WRITE, lambda: checked_first(lambda: read_records(tsv, date)), batch_size=2000
+        ),  # see clinvar.py
         Stage("superseded classifications", cv.SUPERSEDE, lambda: cv.SUPERSEDE_ROWS, batch_size=1),
     ]
     if findings:

@@ -139,4 +139,3 @@ def load(
         terms = lambda: read_terms(file)  # noqa: E731
     release = SourceRelease(source_name, release_of, licence, (file,), URL)
     return load_release(graph, release, stages(terms), progress=progress)
-

@@ -186,11 +186,17 @@ def biomarker_rows(path: Path) -> Iterator[Row]:
             "genes": [],
             "geneCandidates": biomarker_symbols(biomarker),
             "props": {
-                "source": SOURCE, "type": "pgx", "kind": "biomarker in labeling", "level": "FDA label",
+                "source": SOURCE,
+                "type": "pgx",
+                "kind": "biomarker in labeling",
+                "level": "FDA label",
                 "statement": f"{name}: {biomarker} in the FDA drug labeling ({', '.join(sections)}).",
-                "biomarker": biomarker, "labelingSections": sections,
-                "therapeuticArea": _clean(row["Therapeutic Area"]) or None, "therapies": [name],
-                "labelEntry": entry, "fdaContentDate": raw.get("fdaContentCurrentDate"),
+                "biomarker": biomarker,
+                "labelingSections": sections,
+                "therapeuticArea": _clean(row["Therapeutic Area"]) or None,
+                "therapies": [name],
+                "labelEntry": entry,
+                "fdaContentDate": raw.get("fdaContentCurrentDate"),
                 "url": raw.get("sourceUrl"),
             },
         }
@@ -209,7 +215,9 @@ def association_rows(path: Path) -> Iterator[Row]:
         description = _clean(row["Description of Gene-Drug Interaction"])
         eid = "fda:association:" + _key(section, name, gene_text, subgroup)
         if eid in seen:
-            raise SourceFormatError(path, None, f"table[{k}] to be the only row for its section, drug, gene and subgroup", eid)
+            raise SourceFormatError(
+                path, None, f"table[{k}] to be the only row for its section, drug, gene and subgroup", eid
+            )
         seen.add(eid)
         yield {
             "id": eid,
@@ -218,10 +226,17 @@ def association_rows(path: Path) -> Iterator[Row]:
             "genes": association_genes(gene_text),
             "geneCandidates": [],
             "props": {
-                "source": SOURCE, "type": "pgx", "kind": "pharmacogenetic association",
-                "level": f"FDA association: {section}", "category": ASSOCIATION_SECTIONS[section],
-                "statement": description, "affectedSubgroups": subgroup or None, "geneText": gene_text,
-                "therapies": [name], "collectedOn": raw.get("collectedOn"), "url": raw.get("sourceUrl"),
+                "source": SOURCE,
+                "type": "pgx",
+                "kind": "pharmacogenetic association",
+                "level": f"FDA association: {section}",
+                "category": ASSOCIATION_SECTIONS[section],
+                "statement": description,
+                "affectedSubgroups": subgroup or None,
+                "geneText": gene_text,
+                "therapies": [name],
+                "collectedOn": raw.get("collectedOn"),
+                "url": raw.get("sourceUrl"),
             },
         }
 
@@ -239,11 +254,21 @@ def drug_rows(files: FdaFiles) -> Iterator[Row]:
         for did, name in zip(row["drugIds"], row["drugNames"], strict=True):
             if did not in seen:
                 seen.add(did)
-                yield {"id": did, "name": name.lower(), "pharmgkbId": None, "rxnormId": None,
-                       "drugbankId": None, "atc": None, "synonyms": [], "tradeNames": []}
+                yield {
+                    "id": did,
+                    "name": name.lower(),
+                    "pharmgkbId": None,
+                    "rxnormId": None,
+                    "drugbankId": None,
+                    "atc": None,
+                    "synonyms": [],
+                    "tradeNames": [],
+                }
 
 
-EVIDENCE = statements.PGX_EVIDENCE + """CALL (e, row, src) {
+EVIDENCE = (
+    statements.PGX_EVIDENCE
+    + """CALL (e, row, src) {
   UNWIND row.genes AS symbol
   MERGE (g:Gene {symbol: symbol})
   SET g.pgx = true
@@ -262,6 +287,7 @@ CALL (e, row) {
   SET r.release = $source
 }
 """
+)
 
 
 def stages(files: FdaFiles) -> list[Stage]:

@@ -32,8 +32,17 @@ LICENCE = "CC0 (HGNC, genenames.org; please cite HGNC)"
 URL = "https://www.genenames.org/download/archive/"
 
 REQUIRED = (
-    "hgnc_id", "symbol", "name", "locus_type", "status", "location",
-    "alias_symbol", "prev_symbol", "entrez_id", "ensembl_gene_id", "date_modified",
+    "hgnc_id",
+    "symbol",
+    "name",
+    "locus_type",
+    "status",
+    "location",
+    "alias_symbol",
+    "prev_symbol",
+    "entrez_id",
+    "ensembl_gene_id",
+    "date_modified",
 )
 APPROVED = "Approved"
 WITHDRAWN = ("Entry Withdrawn", "Symbol Withdrawn")
@@ -67,7 +76,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         missing = [column for column in REQUIRED if column not in header]
         if missing:
             raise SourceFormatError(
-                path, 1, f"an HGNC complete-set header with {', '.join(REQUIRED)}",
+                path,
+                1,
+                f"an HGNC complete-set header with {', '.join(REQUIRED)}",
                 f"no {', '.join(missing)} in {chr(9).join(header)[:160]}",
             )
         width = len(header)
@@ -76,7 +87,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 continue
             if len(row) != width:
                 raise SourceFormatError(
-                    path, reader.line_num, f"{width} tab-separated columns",
+                    path,
+                    reader.line_num,
+                    f"{width} tab-separated columns",
                     f"{len(row)} columns: {chr(9).join(row)[:160]}",
                 )
             yield reader.line_num, dict(zip(header, row, strict=True))

@@ -66,7 +66,9 @@ class Liftover:
         try:
             self._lo = LiftOver(reader)  # closes the reader when done
         except (EOFError, gzip.BadGzipFile, zlib.error) as err:
-            raise SourceFormatError(chain, reader.line + 1, "a complete gzip stream", f"{type(err).__name__}: {err}") from err
+            raise SourceFormatError(
+                chain, reader.line + 1, "a complete gzip stream", f"{type(err).__name__}: {err}"
+            ) from err
         except Exception as err:  # pyliftover raises bare Exception/ValueError on malformed chains
             raise SourceFormatError(
                 chain, reader.line, "UCSC chain format ('chain ...' headers and 'size dt dq' blocks)", str(err)[:120]

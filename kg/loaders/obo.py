@@ -189,7 +189,7 @@ def _apply(term: OboTerm, tag: str, value: str, line: _Line) -> None:
         _append_unique(term.consider, _token(value, line))
     elif tag == "property_value":
         relation = _token(value, line)
-        rest = value[len(relation):].strip()
+        rest = value[len(relation) :].strip()
         if relation in _EXACT_MATCH and rest:
             target = _quoted(rest, line)[0] if rest.startswith('"') else _token(rest, line)
             _append_unique(term.exact_matches, target)
@@ -295,7 +295,9 @@ class TermEdges:
         self.parents: list[dict[str, Any]] = []
         self.replacements: list[dict[str, Any]] = []
 
-    def rows(self, terms: Callable[[], Iterable[OboTerm]], row: Callable[[OboTerm], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def rows(
+        self, terms: Callable[[], Iterable[OboTerm]], row: Callable[[OboTerm], dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
         """``row(term)`` for each term of a validated read (kg.loaders.sourcefile.checked_first)."""
         self.parents.clear()
         self.replacements.clear()

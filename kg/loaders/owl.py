@@ -46,9 +46,20 @@ _SYNONYMS = {
     OBO_IN_OWL.hasNarrowSynonym: "NARROW",
 }
 _KEPT = {
-    RDFS.label, RDFS.subClassOf, DEFINITION, REPLACED_BY, OWL.deprecated, OWL.versionIRI, OWL.versionInfo,
-    OBO_IN_OWL.hasDbXref, OBO_IN_OWL.hasAlternativeId, OBO_IN_OWL.inSubset, OBO_IN_OWL.consider,
-    SKOS.exactMatch, DCTERMS.license, *_SYNONYMS,
+    RDFS.label,
+    RDFS.subClassOf,
+    DEFINITION,
+    REPLACED_BY,
+    OWL.deprecated,
+    OWL.versionIRI,
+    OWL.versionInfo,
+    OBO_IN_OWL.hasDbXref,
+    OBO_IN_OWL.hasAlternativeId,
+    OBO_IN_OWL.inSubset,
+    OBO_IN_OWL.consider,
+    SKOS.exactMatch,
+    DCTERMS.license,
+    *_SYNONYMS,
 }
 _TYPES = {OWL.Class, OWL.Ontology}
 _OBO_IRI = re.compile(r"^http://purl\.obolibrary\.org/obo/([A-Za-z][A-Za-z0-9]*)_([^/#]+)$")
@@ -185,15 +196,15 @@ def _mapping(node: Any) -> str | None:
 def _ontology_prefix(store: _TermTriples, path: Path) -> str:
     """The id prefix of the ontology's own classes: from its IRI (``…/obo/doid.owl``), else the
     prefix most classes carry."""
-    counts = Counter(
-        term_id.split(":", 1)[0] for iri in store.classes if (term_id := curie(URIRef(iri))) is not None
-    )
+    counts = Counter(term_id.split(":", 1)[0] for iri in store.classes if (term_id := curie(URIRef(iri))) is not None)
     for ontology in store.ontologies:
         stem = Path(ontology).name.split(".")[0].upper()
         if counts.get(stem):
             return stem
     if not counts:
-        raise SourceFormatError(path, None, "owl:Class declarations with OBO PURLs (http://purl.obolibrary.org/obo/X_n)", "none")
+        raise SourceFormatError(
+            path, None, "owl:Class declarations with OBO PURLs (http://purl.obolibrary.org/obo/X_n)", "none"
+        )
     return counts.most_common(1)[0][0]
 
 

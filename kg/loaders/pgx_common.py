@@ -82,8 +82,8 @@ def load_validated(
     existing = graph.read(
         "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum", key=release.key
     )
-    unchanged = bool(existing) and existing[0]["status"] == "active" and existing[0]["checksum"] == file_checksum(
-        release.files
+    unchanged = (
+        bool(existing) and existing[0]["status"] == "active" and existing[0]["checksum"] == file_checksum(release.files)
     )
     if force or not unchanged:
         for stage in stages:

@@ -89,9 +89,7 @@ def numbered_tsv(path: Path, expected_header: Sequence[str] | None = None) -> It
                 raise SourceFormatError(path, 1, "a header line", "an empty file")
             header = [h.lstrip("\ufeff").strip() for h in header]
             if expected_header is not None and header[: len(expected_header)] != list(expected_header):
-                raise SourceFormatError(
-                    path, 1, "header " + "\\t".join(expected_header), "\\t".join(header)
-                )
+                raise SourceFormatError(path, 1, "header " + "\\t".join(expected_header), "\\t".join(header))
             width = len(header)
             for row in reader:
                 line = reader.line_num

@@ -233,16 +233,24 @@ def haplotype_rows(files: PharmcatFiles, tables: PhenotypeSummary) -> Iterator[R
                         continue
                     iupac = len(cell) == 1 and cell not in "ACGT"
                     for alt in _defining_alts(locus, cell):
-                        defs.append({"variant": _variant_row(definition.gene, locus, alt)["id"], "allele": cell, "iupac": iupac})
+                        defs.append(
+                            {"variant": _variant_row(definition.gene, locus, alt)["id"], "allele": cell, "iupac": iupac}
+                        )
             yield _haplotype(tables, definition.gene, name, pharmcat_id, reference, True, definition.version, defs)
-    for (gene, name) in sorted(tables.functions):
+    for gene, name in sorted(tables.functions):
         if (gene, name) not in defined:
             yield _haplotype(tables, gene, name, None, False, False, None, [])
 
 
 def _haplotype(
-    tables: PhenotypeSummary, gene: str, name: str, pharmcat_id: str | None, reference: bool,
-    is_defined: bool, version: str | None, defs: list[Row],
+    tables: PhenotypeSummary,
+    gene: str,
+    name: str,
+    pharmcat_id: str | None,
+    reference: bool,
+    is_defined: bool,
+    version: str | None,
+    defs: list[Row],
 ) -> Row:
     function = tables.functions.get((gene, name), {})
     return {
@@ -266,22 +274,36 @@ def _haplotype(
 def allele_definition_rows(files: PharmcatFiles) -> Iterator[Row]:
     """One row per gene: its named-allele definitions and exemption as :mod:`kg.pharmcat.stored` JSON."""
     for definition in read_definitions(files).values():
-        yield {"gene": definition.gene, "version": definition.version, "format": FORMAT,
-               "json": definition_to_json(definition)}
+        yield {
+            "gene": definition.gene,
+            "version": definition.version,
+            "format": FORMAT,
+            "json": definition_to_json(definition),
+        }
 
 
 def phenotype_table_rows(files: PharmcatFiles) -> Iterator[Row]:
     """One row per gene and guideline table, as :mod:`kg.pharmcat.stored` JSON."""
     for table in read_gene_phenotypes(files):
-        yield {"gene": table.gene, "guideline": table.source, "version": table.version,
-               "olderSnapshot": table.older_snapshot, "format": FORMAT, "json": table_to_json(table)}
+        yield {
+            "gene": table.gene,
+            "guideline": table.source,
+            "version": table.version,
+            "olderSnapshot": table.older_snapshot,
+            "format": FORMAT,
+            "json": table_to_json(table),
+        }
 
 
 # --- guideline recommendations -------------------------------------------------------------------
 
 
 def _chemicals(rec: dict[str, Any], guideline: dict[str, Any]) -> list[dict[str, Any]]:
-    chems = [c for c in rec.get("relatedChemicals") or guideline.get("relatedChemicals") or () if isinstance(c, dict) and c.get("name")]
+    chems = [
+        c
+        for c in rec.get("relatedChemicals") or guideline.get("relatedChemicals") or ()
+        if isinstance(c, dict) and c.get("name")
+    ]
     return chems
 
 
@@ -318,9 +340,14 @@ def drug_rows(files: PharmcatFiles) -> Iterator[Row]:
             seen.add(did)
             ids = by_pa.get(chem.get("id") or "") or by_name.get(did) or {}
             yield {
-                "id": did, "name": chem["name"], "pharmgkbId": chem.get("id"),
-                "rxnormId": ids.get("rxnormId"), "drugbankId": ids.get("drugbankId"), "atc": ids.get("atc"),
-                "synonyms": [], "tradeNames": [],
+                "id": did,
+                "name": chem["name"],
+                "pharmgkbId": chem.get("id"),
+                "rxnormId": ids.get("rxnormId"),
+                "drugbankId": ids.get("drugbankId"),
+                "atc": ids.get("atc"),
+                "synonyms": [],
+                "tradeNames": [],
             }
 
 
@@ -389,17 +416,30 @@ def lookup_phenotypes(lookup: dict[str, Any], tables: PhenotypeSummary) -> list[
         if isinstance(value, dict):
             alleles = alleles_of(value)
             diplotype = "/".join(sorted(alleles, key=allele_sort_key))
-            out.append({
-                "id": f"{gene}:{diplotype}", "gene": gene, "value": diplotype, "phenotype": diplotype,
-                "activityScore": None, "alleles": alleles,
-                "diplotypeKey": json.dumps({k: int(v) for k, v in value.items()}, sort_keys=True),
-            })
+            out.append(
+                {
+                    "id": f"{gene}:{diplotype}",
+                    "gene": gene,
+                    "value": diplotype,
+                    "phenotype": diplotype,
+                    "activityScore": None,
+                    "alleles": alleles,
+                    "diplotypeKey": json.dumps({k: int(v) for k, v in value.items()}, sort_keys=True),
+                }
+            )
         else:
             score = leading_score(value) if gene in tables.activity_genes else None
-            out.append({
-                "id": f"{gene}:{value}", "gene": gene, "value": value, "phenotype": value,
-                "activityScore": score, "alleles": None, "diplotypeKey": None,
-            })
+            out.append(
+                {
+                    "id": f"{gene}:{value}",
+                    "gene": gene,
+                    "value": value,
+                    "phenotype": value,
+                    "activityScore": score,
+                    "alleles": None,
+                    "diplotypeKey": None,
+                }
+            )
     return out
 
 
@@ -606,8 +646,9 @@ def load(graph: Graph, path: Path, *, progress: bool = True, version: str | None
     files = find_files(Path(path))
     tables = summarise_phenotype_tables(files)
     release = SourceRelease(SOURCE, version or release_version(files, tables), LICENCE, files.all, URL)
-    return load_validated(graph, release, stages(files, tables), progress=progress,
-                          force=_lacks_stored_definitions(graph, release.key))
+    return load_validated(
+        graph, release, stages(files, tables), progress=progress, force=_lacks_stored_definitions(graph, release.key)
+    )
 
 
 def _lacks_stored_definitions(graph: Graph, key: str) -> bool:

@@ -69,8 +69,11 @@ def find_files(path: Path) -> PharmcatFiles:
     phenotypes: list[tuple[str, Path, bool]] = []
     seen: set[tuple[str, str]] = set()
     # The current CPIC tables win over the older snapshots kept for genes too large to store.
-    for sub, guideline, older in (("cpic", "CPIC", False), ("cpic_older_snapshot", "CPIC", True),
-                                  ("dpwg", "DPWG", False)):
+    for sub, guideline, older in (
+        ("cpic", "CPIC", False),
+        ("cpic_older_snapshot", "CPIC", True),
+        ("dpwg", "DPWG", False),
+    ):
         for file in _json_files(root / "phenotype" / sub):
             if (guideline, _stem(file)) not in seen:
                 seen.add((guideline, _stem(file)))
@@ -142,18 +145,22 @@ def read_definition(path: Path, exemption: Exemption | None = None) -> GeneDefin
             allele = _vcf_cell(cell, loci[i], maps[i])
             if allele != loci[i].ref and allele not in loci[i].alts and not (len(allele) == 1 and allele in IUPAC):
                 raise SourceFormatError(
-                    path, None, f"{where}.alleles[{i}] to be REF, an ALT or an IUPAC code at {loci[i].position}",
+                    path,
+                    None,
+                    f"{where}.alleles[{i}] to be REF, an ALT or an IUPAC code at {loci[i].position}",
                     str(cell),
                 )
             vcf.append(allele)
-        alleles.append(NamedAllele(
-            name=str(named["name"]),
-            id=str(named.get("id") or named["name"]),
-            alleles=tuple(vcf),
-            reference=bool(named.get("reference")),
-            num_combinations=int(named.get("numCombinations") or 0),
-            num_partials=int(named.get("numPartials") or 0),
-        ))
+        alleles.append(
+            NamedAllele(
+                name=str(named["name"]),
+                id=str(named.get("id") or named["name"]),
+                alleles=tuple(vcf),
+                reference=bool(named.get("reference")),
+                num_combinations=int(named.get("numCombinations") or 0),
+                num_partials=int(named.get("numPartials") or 0),
+            )
+        )
     if not alleles:
         raise SourceFormatError(path, None, "at least one named allele", "none")
     return GeneDefinition(
@@ -181,10 +188,14 @@ def read_exemptions(path: Path | None) -> dict[str, Exemption]:
         gene = str(entry["gene"])
         out[gene] = Exemption(
             gene=gene,
-            ignored_positions=tuple(read_locus(path, v, f"[{k}].ignoredPositions[{i}]")
-                                    for i, v in enumerate(entry.get("ignoredPositions") or ())),
-            extra_positions=tuple(read_locus(path, v, f"[{k}].extraPositions[{i}]")
-                                  for i, v in enumerate(entry.get("extraPositions") or ())),
+            ignored_positions=tuple(
+                read_locus(path, v, f"[{k}].ignoredPositions[{i}]")
+                for i, v in enumerate(entry.get("ignoredPositions") or ())
+            ),
+            extra_positions=tuple(
+                read_locus(path, v, f"[{k}].extraPositions[{i}]")
+                for i, v in enumerate(entry.get("extraPositions") or ())
+            ),
             ignored_alleles=frozenset(str(a) for a in entry.get("ignoredAlleles") or ()),
             all_hits=entry.get("allHits"),
         )
@@ -255,8 +266,11 @@ def gene_phenotypes(raw: Mapping[str, Any], guideline: str, older_snapshot: bool
             lookup_key=_none_if_blank(row.get("lookupkey")),
             activity_score=_none_if_blank(row.get("activityScore")),
         )
-    functions = {str(na["name"]): str(na["functionValue"])
-                 for na in raw.get("namedAlleles") or () if isinstance(na, dict) and na.get("functionValue")}
+    functions = {
+        str(na["name"]): str(na["functionValue"])
+        for na in raw.get("namedAlleles") or ()
+        if isinstance(na, dict) and na.get("functionValue")
+    }
     if not functions:
         functions = {str(k): str(v) for k, v in (raw.get("haplotypes") or {}).items()}
     return GenePhenotypes(
@@ -272,8 +286,9 @@ def gene_phenotypes(raw: Mapping[str, Any], guideline: str, older_snapshot: bool
 
 def read_gene_phenotypes(files: PharmcatFiles) -> list[GenePhenotypes]:
     """Every CPIC and DPWG table of the release (a current table, else an older snapshot)."""
-    return [gene_phenotypes(read_phenotype_table(path), guideline, older)
-            for guideline, path, older in files.phenotypes]
+    return [
+        gene_phenotypes(read_phenotype_table(path), guideline, older) for guideline, path, older in files.phenotypes
+    ]
 
 
 # --- guideline recommendations -------------------------------------------------------------------
@@ -290,13 +305,15 @@ def read_guideline(path: Path) -> dict[str, Any]:
     for k, rec in enumerate(raw["recommendations"]):
         require(path, rec, ("id", "lookupKey"), f"recommendations[{k}]")
         if not isinstance(rec["lookupKey"], dict) or not rec["lookupKey"]:
-            raise SourceFormatError(path, None, f"recommendations[{k}].lookupKey to be a gene -> value object",
-                                    repr(rec["lookupKey"]))
+            raise SourceFormatError(
+                path, None, f"recommendations[{k}].lookupKey to be a gene -> value object", repr(rec["lookupKey"])
+            )
         for gene, value in rec["lookupKey"].items():
             if isinstance(value, dict):
                 if not all(isinstance(c, (int, float)) and c in (1, 2) for c in value.values()):
-                    raise SourceFormatError(path, None, f"recommendations[{k}].lookupKey.{gene} allele counts of 1 or 2",
-                                            repr(value))
+                    raise SourceFormatError(
+                        path, None, f"recommendations[{k}].lookupKey.{gene} allele counts of 1 or 2", repr(value)
+                    )
             elif not isinstance(value, str):
                 raise SourceFormatError(path, None, f"recommendations[{k}].lookupKey.{gene} to be text", repr(value))
     return raw

@@ -42,14 +42,37 @@ URL = "https://www.pharmgkb.org/downloads"
 Row = dict[str, Any]
 
 ANNOTATION_COLUMNS = (
-    "Clinical Annotation ID", "Variant/Haplotypes", "Gene", "Level of Evidence", "Level Override",
-    "Level Modifiers", "Score", "Phenotype Category", "PMID Count", "Evidence Count", "Drug(s)",
-    "Phenotype(s)", "Latest History Date (YYYY-MM-DD)", "URL", "Specialty Population",
+    "Clinical Annotation ID",
+    "Variant/Haplotypes",
+    "Gene",
+    "Level of Evidence",
+    "Level Override",
+    "Level Modifiers",
+    "Score",
+    "Phenotype Category",
+    "PMID Count",
+    "Evidence Count",
+    "Drug(s)",
+    "Phenotype(s)",
+    "Latest History Date (YYYY-MM-DD)",
+    "URL",
+    "Specialty Population",
 )
 LABEL_COLUMNS = (
-    "PharmGKB ID", "Name", "Source", "Biomarker Flag", "Testing Level", "Has Prescribing Info",
-    "Has Dosing Info", "Has Alternate Drug", "Cancer Genome", "Prescribing", "Chemicals", "Genes",
-    "Variants/Haplotypes", "Latest History Date (YYYY-MM-DD)",
+    "PharmGKB ID",
+    "Name",
+    "Source",
+    "Biomarker Flag",
+    "Testing Level",
+    "Has Prescribing Info",
+    "Has Dosing Info",
+    "Has Alternate Drug",
+    "Cancer Genome",
+    "Prescribing",
+    "Chemicals",
+    "Genes",
+    "Variants/Haplotypes",
+    "Latest History Date (YYYY-MM-DD)",
 )
 DRUG_COLUMNS = ("PharmGKB Accession Id", "Name", "Generic Names", "Trade Names")
 
@@ -83,7 +106,12 @@ def find_files(path: Path) -> PharmgkbFiles:
     def optional(name: str) -> Path | None:
         return path / name if (path / name).exists() else None
 
-    return PharmgkbFiles(annotations, optional("drugLabels.tsv"), optional("drugs.tsv.gz") or optional("drugs.tsv"), created[-1] if created else None)
+    return PharmgkbFiles(
+        annotations,
+        optional("drugLabels.tsv"),
+        optional("drugs.tsv.gz") or optional("drugs.tsv"),
+        created[-1] if created else None,
+    )
 
 
 def release_version(files: PharmgkbFiles) -> str:
@@ -91,7 +119,9 @@ def release_version(files: PharmgkbFiles) -> str:
     latest annotation history date."""
     if files.created is not None and (match := _CREATED.search(files.created.name)):
         return match.group(1)
-    latest = max((r["Latest History Date (YYYY-MM-DD)"] for r in read_tsv(files.annotations, ANNOTATION_COLUMNS)), default="")
+    latest = max(
+        (r["Latest History Date (YYYY-MM-DD)"] for r in read_tsv(files.annotations, ANNOTATION_COLUMNS)), default=""
+    )
     return latest or "unknown"
 
 
@@ -251,19 +281,33 @@ def drug_rows(files: PharmgkbFiles) -> Iterator[Row]:
             name = wanted.pop(did)
             rxnorm = _xref_ids(row.get("RxNorm Identifiers", ""))
             yield {
-                "id": did, "name": name, "pharmgkbId": row["PharmGKB Accession Id"] or None,
-                "rxnormId": rxnorm[0] if rxnorm else None, "drugbankId": None,
+                "id": did,
+                "name": name,
+                "pharmgkbId": row["PharmGKB Accession Id"] or None,
+                "rxnormId": rxnorm[0] if rxnorm else None,
+                "drugbankId": None,
                 "atc": _xref_ids(row.get("ATC Identifiers", "")) or None,
-                "synonyms": _quoted_list(row["Generic Names"]), "tradeNames": _quoted_list(row["Trade Names"]),
+                "synonyms": _quoted_list(row["Generic Names"]),
+                "tradeNames": _quoted_list(row["Trade Names"]),
             }
     for did, name in wanted.items():
-        yield {"id": did, "name": name, "pharmgkbId": None, "rxnormId": None, "drugbankId": None,
-               "atc": None, "synonyms": [], "tradeNames": []}
+        yield {
+            "id": did,
+            "name": name,
+            "pharmgkbId": None,
+            "rxnormId": None,
+            "drugbankId": None,
+            "atc": None,
+            "synonyms": [],
+            "tradeNames": [],
+        }
 
 
 # --- Cypher --------------------------------------------------------------------------------------
 
-EVIDENCE = statements.PGX_EVIDENCE + """CALL (e, row) {
+EVIDENCE = (
+    statements.PGX_EVIDENCE
+    + """CALL (e, row) {
   UNWIND row.rsids AS rsid
   MATCH (v:Variant {rsid: rsid})
   MERGE (e)-[r:ABOUT]->(v)
@@ -293,6 +337,7 @@ CALL (e, row) {
   SET r.release = $source
 }
 """
+)
 
 
 def stages(files: PharmgkbFiles) -> list[Stage]:

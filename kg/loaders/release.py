@@ -134,7 +134,8 @@ def load_release(
     already_active = bool(existing) and existing[0]["status"] == "active"
     previous = graph.read(
         "MATCH (s:Source {name: $name, status: 'active'}) WHERE s.key <> $key RETURN s.key AS key",
-        name=release.name, key=release.key,
+        name=release.name,
+        key=release.key,
     )
 
     graph.write(
@@ -142,8 +143,13 @@ def load_release(
         "ON CREATE SET s.status = 'loading' "
         "SET s.name = $name, s.version = $version, s.licence = $licence, s.url = $url, "
         "    s.files = $files, s.checksum = $checksum",
-        key=release.key, name=release.name, version=release.version, licence=release.licence,
-        url=release.url, files=file_names(release.files), checksum=checksum,
+        key=release.key,
+        name=release.name,
+        version=release.version,
+        licence=release.licence,
+        url=release.url,
+        files=file_names(release.files),
+        checksum=checksum,
     )
     report = LoadReport(release.key)
     try:
@@ -165,8 +171,13 @@ def _write_stage(graph: Graph, release: SourceRelease, stage: Stage, progress: b
     written = 0
     waited = 0.0
     bar = tqdm(
-        desc=f"{release.name}: {stage.name}", unit=" rows", unit_scale=True, file=sys.stderr,
-        disable=not progress, leave=True, dynamic_ncols=True,
+        desc=f"{release.name}: {stage.name}",
+        unit=" rows",
+        unit_scale=True,
+        file=sys.stderr,
+        disable=not progress,
+        leave=True,
+        dynamic_ncols=True,
     )
     with bar:
         for batch in prefetched(lambda: batched(stage.rows(), stage.batch_size)):
@@ -234,7 +245,8 @@ def _activate(graph: Graph, release: SourceRelease) -> list[str]:
     """Make the release visible, then retire older releases of the same source."""
     graph.write(
         "MATCH (s:Source {key: $key}) SET s.status = 'active', s.loadedAt = coalesce(s.loadedAt, $now)",
-        key=release.key, now=datetime.now(UTC).isoformat(timespec="seconds"),
+        key=release.key,
+        now=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     older = graph.read(
         "MATCH (s:Source {name: $name}) WHERE s.key <> $key RETURN s.key AS key", name=release.name, key=release.key
@@ -286,7 +298,8 @@ def _restamp_shared_edges(graph: Graph, key: str, fallback: str) -> None:
             "AND EXISTS { (a)-[:ASSERTED_BY]->(:Source {key: $fallback}) } "
             "AND EXISTS { (b)-[:ASSERTED_BY]->(:Source {key: $fallback}) } "
             "WITH r LIMIT 10000 SET r.release = $fallback RETURN count(*) AS n",
-            key=key, fallback=fallback,
+            key=key,
+            fallback=fallback,
         )[0]["n"]
         if moved == 0:
             break

@@ -87,7 +87,9 @@ class SeedReport:
     def summary(self) -> str:
         lines = [f"seeds {self.version}:"]
         lines += [f"  {r.summary()}" for r in self.reports]
-        lines += [f"  {name}: real release {key} is active; its seed subset was not loaded" for name, key in self.kept.items()]
+        lines += [
+            f"  {name}: real release {key} is active; its seed subset was not loaded" for name, key in self.kept.items()
+        ]
         lines += [f"  retired the old seed release {key}" for key in self.retired]
         return "\n".join(lines)
 
@@ -115,14 +117,18 @@ def load_seeds(graph: Graph, seed_dir: Path | None = None, *, progress: bool = T
     report = SeedReport(seed_version(seed_dir))
     specs = seed_sources(seed_dir)
     if not specs:
-        raise SourceFormatError(seed_dir, None, "seed folders laid out like the data directory (genes/, civic/, ...)", "none")
+        raise SourceFormatError(
+            seed_dir, None, "seed folders laid out like the data directory (genes/, civic/, ...)", "none"
+        )
     for spec in specs:
         real = _active_releases(graph, [spec.name]).get(spec.name)
         if real:
             report.kept[spec.name] = ", ".join(sorted(real))
             continue
         loader = registry.loader_for(spec.name)
-        report.reports.append(loader.load(graph, seed_dir / spec.default_path, progress=progress, version=report.version))
+        report.reports.append(
+            loader.load(graph, seed_dir / spec.default_path, progress=progress, version=report.version)
+        )
     for row in graph.read("MATCH (s:Source {name: $name}) RETURN s.key AS key", name=LEGACY_SOURCE):
         discard_release(graph, row["key"])
         report.retired.append(row["key"])

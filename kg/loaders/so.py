@@ -53,8 +53,13 @@ SET r.release = $source
 def term_row(term: OboTerm) -> dict[str, Any]:
     """What TERMS reads for one term (the hierarchy stages send parents and replacements)."""
     return {
-        "id": term.id, "name": term.name, "synonyms": term.synonyms, "otherSynonyms": term.other_synonyms,
-        "definition": term.definition, "altIds": term.alt_ids, "obsolete": term.obsolete,
+        "id": term.id,
+        "name": term.name,
+        "synonyms": term.synonyms,
+        "otherSynonyms": term.other_synonyms,
+        "definition": term.definition,
+        "altIds": term.alt_ids,
+        "obsolete": term.obsolete,
         "replacedBy": term.replaced_by[0] if term.replaced_by else None,
     }
 

@@ -83,7 +83,7 @@ def read_errors(path: Path, line: Callable[[], int | None]) -> Iterator[None]:
     except DECOMPRESSION_ERRORS as err:
         raise SourceFormatError(path, line(), "a complete gzip stream", f"{type(err).__name__}: {err}") from err
     except UnicodeDecodeError as err:
-        raise SourceFormatError(path, line(), "UTF-8 text", f"{err.object[err.start:err.end]!r}") from err
+        raise SourceFormatError(path, line(), "UTF-8 text", f"{err.object[err.start : err.end]!r}") from err
 
 
 def date_in(text: str) -> str | None:

@@ -38,20 +38,56 @@ class Build(str, Enum):
 #: purpose: the rCRS mitochondrion (16,569 bp) is shared by GRCh37 and GRCh38.
 CONTIG_LENGTHS: dict[Build, dict[str, int]] = {
     Build.GRCH38: {
-        "chr1": 248956422, "chr2": 242193529, "chr3": 198295559, "chr4": 190214555,
-        "chr5": 181538259, "chr6": 170805979, "chr7": 159345973, "chr8": 145138636,
-        "chr9": 138394717, "chr10": 133797422, "chr11": 135086622, "chr12": 133275309,
-        "chr13": 114364328, "chr14": 107043718, "chr15": 101991189, "chr16": 90338345,
-        "chr17": 83257441, "chr18": 80373285, "chr19": 58617616, "chr20": 64444167,
-        "chr21": 46709983, "chr22": 50818468, "chrX": 156040895, "chrY": 57227415,
+        "chr1": 248956422,
+        "chr2": 242193529,
+        "chr3": 198295559,
+        "chr4": 190214555,
+        "chr5": 181538259,
+        "chr6": 170805979,
+        "chr7": 159345973,
+        "chr8": 145138636,
+        "chr9": 138394717,
+        "chr10": 133797422,
+        "chr11": 135086622,
+        "chr12": 133275309,
+        "chr13": 114364328,
+        "chr14": 107043718,
+        "chr15": 101991189,
+        "chr16": 90338345,
+        "chr17": 83257441,
+        "chr18": 80373285,
+        "chr19": 58617616,
+        "chr20": 64444167,
+        "chr21": 46709983,
+        "chr22": 50818468,
+        "chrX": 156040895,
+        "chrY": 57227415,
     },
     Build.GRCH37: {
-        "chr1": 249250621, "chr2": 243199373, "chr3": 198022430, "chr4": 191154276,
-        "chr5": 180915260, "chr6": 171115067, "chr7": 159138663, "chr8": 146364022,
-        "chr9": 141213431, "chr10": 135534747, "chr11": 135006516, "chr12": 133851895,
-        "chr13": 115169878, "chr14": 107349540, "chr15": 102531392, "chr16": 90354753,
-        "chr17": 81195210, "chr18": 78077248, "chr19": 59128983, "chr20": 63025520,
-        "chr21": 48129895, "chr22": 51304566, "chrX": 155270560, "chrY": 59373566,
+        "chr1": 249250621,
+        "chr2": 243199373,
+        "chr3": 198022430,
+        "chr4": 191154276,
+        "chr5": 180915260,
+        "chr6": 171115067,
+        "chr7": 159138663,
+        "chr8": 146364022,
+        "chr9": 141213431,
+        "chr10": 135534747,
+        "chr11": 135006516,
+        "chr12": 133851895,
+        "chr13": 115169878,
+        "chr14": 107349540,
+        "chr15": 102531392,
+        "chr16": 90354753,
+        "chr17": 81195210,
+        "chr18": 78077248,
+        "chr19": 59128983,
+        "chr20": 63025520,
+        "chr21": 48129895,
+        "chr22": 51304566,
+        "chrX": 155270560,
+        "chrY": 59373566,
     },
     Build.NCBI36: {"chr1": 247249719, "chr7": 158821424, "chrX": 154913754},
     Build.CHM13: {"chr1": 248387328, "chr7": 160567428, "chrX": 154259566},
@@ -61,8 +97,16 @@ GRCH38_LENGTHS = CONTIG_LENGTHS[Build.GRCH38]
 
 _B = r"(?<![a-z0-9])"  # token must not continue a longer word on the left
 _NAME_PATTERNS: list[tuple[Build, re.Pattern[str]]] = [
-    (Build.GRCH38, re.compile(_B + r"(grch38|hg38|hs38|b38|assembly38|gca_000001405\.15|gcf_000001405\.(2[6-9]|3\d|40))")),
-    (Build.GRCH37, re.compile(_B + r"(grch37|hg19|hs37|b37|g1k_v37|assembly19|gca_000001405\.1(?!\d)|gcf_000001405\.(1[3-9]|2[0-5]))")),
+    (
+        Build.GRCH38,
+        re.compile(_B + r"(grch38|hg38|hs38|b38|assembly38|gca_000001405\.15|gcf_000001405\.(2[6-9]|3\d|40))"),
+    ),
+    (
+        Build.GRCH37,
+        re.compile(
+            _B + r"(grch37|hg19|hs37|b37|g1k_v37|assembly19|gca_000001405\.1(?!\d)|gcf_000001405\.(1[3-9]|2[0-5]))"
+        ),
+    ),
     (Build.NCBI36, re.compile(_B + r"(ncbi36|hg18|b36)")),
     (Build.CHM13, re.compile(_B + r"(chm13|t2t|hs1(?![a-z0-9]))")),
 ]
@@ -142,9 +186,7 @@ def detect_build(header: str) -> BuildCheck:
     return BuildCheck(None, ["no ##reference, ##assembly or ##contig length in the header"])
 
 
-def check_grch38(
-    path: str | os.PathLike[str], header: str | None = None, *, warn: bool = True
-) -> BuildCheck:
+def check_grch38(path: str | os.PathLike[str], header: str | None = None, *, warn: bool = True) -> BuildCheck:
     """Return the build check for a VCF, raising :class:`BuildMismatchError` if not GRCh38.
 
     ``header`` is the header text when already read (``cyvcf2.VCF(...).raw_header``);

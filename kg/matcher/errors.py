@@ -120,8 +120,13 @@ def diagnose(path: str | os.PathLike[str], record: int, cause: BaseException | s
     """
     kind = sniff(path)
     if kind.bcf:
-        return VcfError(path, f"cannot decode BCF record: {cause}", record=record,
-                        expected="a well-formed BCF record", found="undecodable data")
+        return VcfError(
+            path,
+            f"cannot decode BCF record: {cause}",
+            record=record,
+            expected="a well-formed BCF record",
+            found="undecodable data",
+        )
     header_lines = 0
     opener = gzip.open if kind.compression is not Compression.NONE else open
     try:
@@ -135,16 +140,22 @@ def diagnose(path: str | os.PathLike[str], record: int, cause: BaseException | s
                 if n_data == record:
                     text = raw.decode("utf-8", "replace").rstrip("\r\n")
                     return VcfError(
-                        path, "malformed VCF record", record=record, line=lineno,
-                        expected=_expected_for(text), found=_quote(text),
+                        path,
+                        "malformed VCF record",
+                        record=record,
+                        line=lineno,
+                        expected=_expected_for(text),
+                        found=_quote(text),
                     )
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         return VcfError(
-            path, "file is truncated or corrupt", record=record,
-            expected="a complete gzip/BGZF stream", found=f"decompression stopped: {exc}",
+            path,
+            "file is truncated or corrupt",
+            record=record,
+            expected="a complete gzip/BGZF stream",
+            found=f"decompression stopped: {exc}",
         )
-    return VcfError(path, f"read failed: {cause}", record=record,
-                    line=header_lines + record if header_lines else None)
+    return VcfError(path, f"read failed: {cause}", record=record, line=header_lines + record if header_lines else None)
 
 
 def _expected_for(text: str) -> str:
@@ -166,6 +177,5 @@ def expected_path(path: str | os.PathLike[str]) -> Path:
     """The path as given, checked to exist; a missing file is a VcfError too."""
     p = Path(path)
     if not p.is_file():
-        raise VcfError(p, "no such file", expected="a readable VCF, VCF.gz or BCF file",
-                       found="nothing at this path")
+        raise VcfError(p, "no such file", expected="a readable VCF, VCF.gz or BCF file", found="nothing at this path")
     return p

@@ -88,11 +88,17 @@ class CoarseVariant:
             end = int(row["end"]) if row.get("end") is not None else start
             region = Interval(canonical_chrom(row["chrom"]), start, max(start, end))
         return cls(
-            id=row["id"], kind=row.get("kind") or "", gene=row.get("gene"), name=row.get("name"),
+            id=row["id"],
+            kind=row.get("kind") or "",
+            gene=row.get("gene"),
+            name=row.get("name"),
             protein_keys=frozenset(k for c in changes if (k := protein_key(c))),
-            codons=tuple(int(c) for c in row.get("codons") or ()), amino_acid_ref=row.get("aminoAcidRef"),
-            category=row.get("category"), category_type=row.get("categoryType"),
-            exons=tuple(int(e) for e in row.get("exons") or ()), region=region,
+            codons=tuple(int(c) for c in row.get("codons") or ()),
+            amino_acid_ref=row.get("aminoAcidRef"),
+            category=row.get("category"),
+            category_type=row.get("categoryType"),
+            exons=tuple(int(e) for e in row.get("exons") or ()),
+            region=region,
             homozygous_only=row.get("zygosity") == "homozygous",
             allele_ids=tuple(row.get("alleleIds") or ()),
         )
@@ -207,9 +213,17 @@ def _read_graph(graph: Graph) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         position_rows = pool.submit(q.exact_positions, graph)
         coarse = q.coarse_variants(graph)
-        span_genes = sorted({row["gene"] for row in coarse if row.get("gene") and (
-            row.get("kind") in ("protein", "codon")
-            or (row.get("kind") == "gene" and row.get("categoryType") in _SPAN_CATEGORY_TYPES))})
+        span_genes = sorted(
+            {
+                row["gene"]
+                for row in coarse
+                if row.get("gene")
+                and (
+                    row.get("kind") in ("protein", "codon")
+                    or (row.get("kind") == "gene" and row.get("categoryType") in _SPAN_CATEGORY_TYPES)
+                )
+            }
+        )
         spans = q.gene_spans(graph, span_genes)
         pgx = q.pgx_knowledge(graph)
         positions: dict[str, list[int]] = {}
@@ -222,12 +236,16 @@ def _read_graph(graph: Graph) -> dict[str, Any]:
 def _knowledge(key: tuple[Any, ...], rows: dict[str, Any], sources: list[str]) -> Knowledge:
     spans: dict[str, list[Interval]] = defaultdict(list)
     for row in rows["spans"]:
-        spans[row["gene"]].append(Interval(canonical_chrom(row["chrom"]), max(1, int(row["start"]) - SPAN_PADDING),
-                                           int(row["end"]) + SPAN_PADDING))
+        spans[row["gene"]].append(
+            Interval(
+                canonical_chrom(row["chrom"]), max(1, int(row["start"]) - SPAN_PADDING), int(row["end"]) + SPAN_PADDING
+            )
+        )
     stored = rows["pgx"]
     pgx = None if stored is None else PgxData.from_stored(stored["release"], stored["definitions"], stored["tables"])
-    return Knowledge(key, rows["positions"], [CoarseVariant.of(row) for row in rows["coarse"]], dict(spans),
-                     pgx, sources)
+    return Knowledge(
+        key, rows["positions"], [CoarseVariant.of(row) for row in rows["coarse"]], dict(spans), pgx, sources
+    )
 
 
 # -- disk cache: a fresh process (each `kg match`) need not read 330,000 positions again ---------

@@ -81,8 +81,12 @@ class ExactHit:
         changes = v.get("proteinChanges") or ([v["proteinChange"]] if v.get("proteinChange") else [])
         genes = {g for g in row.get("genes") or () if g} | ({v["gene"]} if v.get("gene") else set())
         return cls(
-            id=v["id"], kind=v.get("kind") or "exact", gene=v.get("gene"), name=v.get("name"),
-            genes=frozenset(genes), protein_changes=tuple(changes),
+            id=v["id"],
+            kind=v.get("kind") or "exact",
+            gene=v.get("gene"),
+            name=v.get("name"),
+            genes=frozenset(genes),
+            protein_changes=tuple(changes),
             homozygous_only=v.get("zygosity") == "homozygous",
             consequences=consequence_terms(row.get("consequences") or ()),
             classifications=tuple(c for c in row.get("classifications") or () if c),
@@ -172,23 +176,46 @@ def match_allele(o: Observed, hit: ExactHit | None, knowledge: Knowledge) -> All
             elif v.kind == "codon":
                 for g, change in changes:
                     codon = first_codon(change)
-                    if (g == gene and codon is not None and not codon.synonymous
-                            and codon.ref == v.amino_acid_ref and codon.position in v.codons):
-                        link(v.id, v.name, v.kind, "codon", f"{gene} {change} at codon {codon.ref}{codon.position}",
-                             v.homozygous_only)
+                    if (
+                        g == gene
+                        and codon is not None
+                        and not codon.synonymous
+                        and codon.ref == v.amino_acid_ref
+                        and codon.position in v.codons
+                    ):
+                        link(
+                            v.id,
+                            v.name,
+                            v.kind,
+                            "codon",
+                            f"{gene} {change} at codon {codon.ref}{codon.position}",
+                            v.homozygous_only,
+                        )
             # 4. gene
             elif v.kind == "gene":
                 _gene_level(o, v, hit, terms, altering, truncating, benign, link, undetermined)
     for v in knowledge.codon_variants:
         if v.gene not in changed_genes and v.region is not None and _inside(o.allele, v):
-            undetermined(v, "inside the codon's GRCh38 region, but no protein change is known for the "
-                            "allele (annotate the VCF with VEP or snpEff)")
+            undetermined(
+                v,
+                "inside the codon's GRCh38 region, but no protein change is known for the "
+                "allele (annotate the VCF with VEP or snpEff)",
+            )
     # a Variant linked at some level is not also undetermined
     return AlleleMatch(list(found.values()), [u for k, u in open_questions.items() if k not in found])
 
 
-def _gene_level(o: Observed, v: CoarseVariant, hit: ExactHit | None, terms: set[str], altering: bool,
-                truncating: bool, benign: bool, link: Any, undetermined: Any) -> None:
+def _gene_level(
+    o: Observed,
+    v: CoarseVariant,
+    hit: ExactHit | None,
+    terms: set[str],
+    altering: bool,
+    truncating: bool,
+    benign: bool,
+    link: Any,
+    undetermined: Any,
+) -> None:
     ct = v.category_type
     if ct not in ("mutation", "truncating", "exon", "domain", "function"):
         return  # copy number, fusion, expression, epigenetic, wild type: not from a small-variant VCF
@@ -203,8 +230,9 @@ def _gene_level(o: Observed, v: CoarseVariant, hit: ExactHit | None, terms: set[
             link(v.id, v.name, v.kind, "gene", f"protein-altering: {shown}", v.homozygous_only)
     elif ct == "truncating":
         if truncating:
-            link(v.id, v.name, v.kind, "gene", f"truncating: {', '.join(sorted(terms & TRUNCATING))}",
-                 v.homozygous_only)
+            link(
+                v.id, v.name, v.kind, "gene", f"truncating: {', '.join(sorted(terms & TRUNCATING))}", v.homozygous_only
+            )
     elif not altering:
         return
     elif ct == "exon":
@@ -214,19 +242,43 @@ def _gene_level(o: Observed, v: CoarseVariant, hit: ExactHit | None, terms: set[
         undetermined(v, f"protein-altering ({shown}); the graph holds no protein domain positions")
     elif ct == "function":
         wanted = _function_of(v.category or "")
-        if wanted is not None and hit is not None and any(
+        if (
+            wanted is not None
+            and hit is not None
+            and any(
                 (f.get("significance") or "").lower() == wanted and f.get("direction") == "supports"
-                for f in hit.functions):
+                for f in hit.functions
+            )
+        ):
             link(v.id, v.name, v.kind, "gene", f"CIViC functional evidence: {wanted}", v.homozygous_only)
         else:
-            undetermined(v, f"protein-altering ({shown}); needs a functional interpretation "
-                            f"({wanted or v.category}) the knowledge does not state for this allele")
+            undetermined(
+                v,
+                f"protein-altering ({shown}); needs a functional interpretation "
+                f"({wanted or v.category}) the knowledge does not state for this allele",
+            )
 
 
-_DELETION = frozenset({"inframe_deletion", "frameshift_variant", "disruptive_inframe_deletion",
-                       "conservative_inframe_deletion", "inframe_indel", "exon_loss_variant", "feature_truncation"})
-_INSERTION = frozenset({"inframe_insertion", "frameshift_variant", "disruptive_inframe_insertion",
-                        "conservative_inframe_insertion", "inframe_indel"})
+_DELETION = frozenset(
+    {
+        "inframe_deletion",
+        "frameshift_variant",
+        "disruptive_inframe_deletion",
+        "conservative_inframe_deletion",
+        "inframe_indel",
+        "exon_loss_variant",
+        "feature_truncation",
+    }
+)
+_INSERTION = frozenset(
+    {
+        "inframe_insertion",
+        "frameshift_variant",
+        "disruptive_inframe_insertion",
+        "conservative_inframe_insertion",
+        "inframe_indel",
+    }
+)
 
 
 def _exon_kind_fits(category: str, terms: set[str]) -> bool:

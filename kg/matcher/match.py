@@ -100,8 +100,10 @@ def match_patient(
         result = match_allele(o, hits.get(o.id), knowledge)
         links += result.links
         for u in result.undetermined:
-            undetermined.setdefault((u.variant_id, u.observed_id), {
-                "variant": u.variant_id, "name": u.variant_name, "observed": u.observed_id, "reason": u.reason})
+            undetermined.setdefault(
+                (u.variant_id, u.observed_id),
+                {"variant": u.variant_id, "name": u.variant_name, "observed": u.observed_id, "reason": u.reason},
+            )
     lap("match")
 
     genes: list[GeneResult] = []
@@ -117,30 +119,71 @@ def match_patient(
 
     variant_rows = [_variant_row(link, vcf.sample) for link in links]
     pq.store_match(
-        graph, patient, sample=vcf.sample, vcf=vcf_name or vcf.path.name,
-        variants=variant_rows, diplotypes=diplotype_rows, no_result_genes=no_result_genes,
+        graph,
+        patient,
+        sample=vcf.sample,
+        vcf=vcf_name or vcf.path.name,
+        variants=variant_rows,
+        diplotypes=diplotype_rows,
+        no_result_genes=no_result_genes,
         diseases=[condition["id"]] if condition else [],
     )
     lap("store")
     timings["total"] = round(time.perf_counter() - began, 4)
 
-    return _report(patient, vcf, vcf_name or vcf.path.name, condition, links, undetermined, genes, pgx_info,
-                   skipped, alleles_read, len(observed), index, knowledge, annotated, warnings, timings,
-                   {"variants": len(variant_rows), "diplotypes": len(diplotype_rows),
-                    "conditions": 1 if condition else 0})
+    return _report(
+        patient,
+        vcf,
+        vcf_name or vcf.path.name,
+        condition,
+        links,
+        undetermined,
+        genes,
+        pgx_info,
+        skipped,
+        alleles_read,
+        len(observed),
+        index,
+        knowledge,
+        annotated,
+        warnings,
+        timings,
+        {"variants": len(variant_rows), "diplotypes": len(diplotype_rows), "conditions": 1 if condition else 0},
+    )
 
 
-def _report(patient: str, vcf: PatientVcf, vcf_name: str, condition: dict[str, Any] | None, links: list[Link],
-            undetermined: dict[tuple[str, str], dict[str, Any]], genes: list[GeneResult], pgx_info: dict[str, Any],
-            skipped: Counter[str], alleles_read: int, carried: int, index: PositionIndex, knowledge: Knowledge,
-            annotated: bool, warnings: list[str], timings: dict[str, float], stored: dict[str, int]) -> MatchReport:
+def _report(
+    patient: str,
+    vcf: PatientVcf,
+    vcf_name: str,
+    condition: dict[str, Any] | None,
+    links: list[Link],
+    undetermined: dict[tuple[str, str], dict[str, Any]],
+    genes: list[GeneResult],
+    pgx_info: dict[str, Any],
+    skipped: Counter[str],
+    alleles_read: int,
+    carried: int,
+    index: PositionIndex,
+    knowledge: Knowledge,
+    annotated: bool,
+    warnings: list[str],
+    timings: dict[str, float],
+    stored: dict[str, int],
+) -> MatchReport:
     stats = vcf.stats
     fstats = stats.filter
     skipped_all = Counter(stats.skipped) + skipped
     return MatchReport(
-        patient=patient, sample=vcf.sample, vcf=vcf_name, samples=list(vcf.samples),
-        build={"build": vcf.build.build.value if vcf.build.build else None, "verified": vcf.build.verified,
-               "evidence": list(vcf.build.evidence)},
+        patient=patient,
+        sample=vcf.sample,
+        vcf=vcf_name,
+        samples=list(vcf.samples),
+        build={
+            "build": vcf.build.build.value if vcf.build.build else None,
+            "verified": vcf.build.verified,
+            "evidence": list(vcf.build.evidence),
+        },
         disease=condition,
         variants=sorted((_matched(link) for link in links), key=lambda m: (m.observed, m.match_level, m.variant)),
         undetermined=sorted(undetermined.values(), key=lambda u: (u["observed"], u["variant"])),
@@ -212,8 +255,9 @@ def _genotype_text(g: Genotype) -> str:
     return ("|" if g.phased else "/").join("." if a is None else a for a in g.alleles)
 
 
-def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
-          warnings: list[str]) -> tuple[list[Observed], dict[tuple[str, int], Genotype], Counter[str], int]:
+def _read(
+    vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex, warnings: list[str]
+) -> tuple[list[Observed], dict[tuple[str, int], Genotype], Counter[str], int]:
     """The carried alleles, the PGx genotypes by (chrom, POS), skip counts and alleles read."""
     observed: list[Observed] = []
     genotypes: dict[tuple[str, int], Genotype] = {}
@@ -238,12 +282,22 @@ def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
             skipped["no_call" if g.is_no_call else "not_carried"] += 1
             continue
         ann = next((a for a in rec.annotations if a.protein_change), None) or next(iter(rec.annotations), None)
-        observed.append(Observed(
-            id=rec.allele.id, allele=rec.allele, zygosity=rec.zygosity.value if rec.zygosity else "",
-            genotype=_genotype_text(g), depth=g.depth, filter=rec.filter, quality=rec.quality, rsid=rec.rsid,
-            gene=ann.gene if ann else None, protein_change=ann.protein_change if ann else None,
-            consequences=consequence_terms([ann.consequence] if ann else []), record=rec.record,
-        ))
+        observed.append(
+            Observed(
+                id=rec.allele.id,
+                allele=rec.allele,
+                zygosity=rec.zygosity.value if rec.zygosity else "",
+                genotype=_genotype_text(g),
+                depth=g.depth,
+                filter=rec.filter,
+                quality=rec.quality,
+                rsid=rec.rsid,
+                gene=ann.gene if ann else None,
+                protein_change=ann.protein_change if ann else None,
+                consequences=consequence_terms([ann.consequence] if ann else []),
+                record=rec.record,
+            )
+        )
     for g in vcf.allele_less:
         keep_genotype(g)
     return observed, genotypes, skipped, n
@@ -252,8 +306,9 @@ def _read(vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex,
 # --- pharmacogenomics ------------------------------------------------------------------------
 
 
-def _diplotype_rows(graph: Graph, genes: list[GeneResult],
-                    warnings: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def _diplotype_rows(
+    graph: Graph, genes: list[GeneResult], warnings: list[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """HAS_DIPLOTYPE rows; Phenotypes the graph lacks are dropped (diplotype-keyed ones silently,
     others with a warning), ``No Result`` ones are MERGEd."""
     wanted = sorted({p.phenotype_id for g in genes for p in g.phenotypes})
@@ -266,8 +321,10 @@ def _diplotype_rows(graph: Graph, genes: list[GeneResult],
             if p.phenotype_id in present or (p.phenotype == NO_RESULT and p.phenotype_id == f"{g.gene}:{NO_RESULT}"):
                 kept.append(p)
             elif p.lookup != "diplotype":
-                g.warnings.append(f"{g.gene}: Phenotype {p.phenotype_id} is not in the graph (another PharmCAT "
-                                  "release loaded?); not linked")
+                g.warnings.append(
+                    f"{g.gene}: Phenotype {p.phenotype_id} is not in the graph (another PharmCAT "
+                    "release loaded?); not linked"
+                )
         if g.phenotypes and not kept:
             kept = [PhenotypeLink(f"{g.gene}:{NO_RESULT}", NO_RESULT, None, [])]
         g.phenotypes = kept
@@ -279,21 +336,23 @@ def _diplotype_rows(graph: Graph, genes: list[GeneResult],
 
 
 def _diplotype_props(g: GeneResult, p: PhenotypeLink) -> dict[str, Any]:
-    return _compact({
-        "gene": g.gene,
-        "diplotype": " or ".join(p.diplotypes) if p.diplotypes else g.diplotype,
-        "call": g.diplotype,
-        "status": g.status,
-        "ambiguous": g.ambiguous,
-        "candidates": g.candidates,
-        "missingPositions": g.missing_positions,
-        "warnings": g.warnings,
-        "activityScore": p.activity_score or g.activity_score,
-        "guideline": p.guideline,
-        "lookup": p.lookup,
-        "source": "outside call" if g.source == "outside call" else "vcf",
-        "phased": g.phased,
-    })
+    return _compact(
+        {
+            "gene": g.gene,
+            "diplotype": " or ".join(p.diplotypes) if p.diplotypes else g.diplotype,
+            "call": g.diplotype,
+            "status": g.status,
+            "ambiguous": g.ambiguous,
+            "candidates": g.candidates,
+            "missingPositions": g.missing_positions,
+            "warnings": g.warnings,
+            "activityScore": p.activity_score or g.activity_score,
+            "guideline": p.guideline,
+            "lookup": p.lookup,
+            "source": "outside call" if g.source == "outside call" else "vcf",
+            "phased": g.phased,
+        }
+    )
 
 
 # --- variant links ---------------------------------------------------------------------------
@@ -301,18 +360,39 @@ def _diplotype_props(g: GeneResult, p: PhenotypeLink) -> dict[str, Any]:
 
 def _variant_row(link: Link, sample: str) -> dict[str, Any]:
     o = link.observed
-    return {"variant": link.variant_id, "props": _compact({
-        "zygosity": o.zygosity, "genotype": o.genotype, "depth": o.depth, "sample": sample,
-        "matchLevel": link.level, "observed": o.id, "filter": o.filter, "quality": o.quality,
-        "matchReason": link.reason,
-    })}
+    return {
+        "variant": link.variant_id,
+        "props": _compact(
+            {
+                "zygosity": o.zygosity,
+                "genotype": o.genotype,
+                "depth": o.depth,
+                "sample": sample,
+                "matchLevel": link.level,
+                "observed": o.id,
+                "filter": o.filter,
+                "quality": o.quality,
+                "matchReason": link.reason,
+            }
+        ),
+    }
 
 
 def _matched(link: Link) -> MatchedVariant:
     o = link.observed
-    return MatchedVariant(variant=link.variant_id, name=link.variant_name, kind=link.variant_kind,
-                          match_level=link.level, observed=o.id, reason=link.reason, zygosity=o.zygosity,
-                          genotype=o.genotype, depth=o.depth, filter=o.filter, quality=o.quality)
+    return MatchedVariant(
+        variant=link.variant_id,
+        name=link.variant_name,
+        kind=link.variant_kind,
+        match_level=link.level,
+        observed=o.id,
+        reason=link.reason,
+        zygosity=o.zygosity,
+        genotype=o.genotype,
+        depth=o.depth,
+        filter=o.filter,
+        quality=o.quality,
+    )
 
 
 def _compact(props: dict[str, Any]) -> dict[str, Any]:

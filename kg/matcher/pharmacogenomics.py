@@ -79,7 +79,8 @@ class GeneResult:
     @property
     def called(self) -> bool:
         return self.status in ("called", "ambiguous", "haplotype_list", "outside call") and any(
-            p.phenotype != NO_RESULT for p in self.phenotypes)
+            p.phenotype != NO_RESULT for p in self.phenotypes
+        )
 
 
 class PgxKnowledgeMissing(LookupError):
@@ -111,13 +112,19 @@ class PgxData:
                 if locus.is_snv:
                     out.add(Interval(locus.chrom, locus.position, locus.position))
                 else:
-                    out.add(Interval(locus.chrom, max(1, locus.position - INDEL_WINDOW),
-                                     locus.position + len(locus.ref) + INDEL_WINDOW))
+                    out.add(
+                        Interval(
+                            locus.chrom,
+                            max(1, locus.position - INDEL_WINDOW),
+                            locus.position + len(locus.ref) + INDEL_WINDOW,
+                        )
+                    )
         return tuple(sorted(out))
 
 
-def pgx_release(pgx: PgxData | None, active_sources: Iterable[Mapping[str, Any]],
-                warnings: list[str]) -> tuple[PgxData | None, dict[str, Any]]:
+def pgx_release(
+    pgx: PgxData | None, active_sources: Iterable[Mapping[str, Any]], warnings: list[str]
+) -> tuple[PgxData | None, dict[str, Any]]:
     """The PGx knowledge a match uses (``pgx``: the active release's, read from the graph by
     kg/matcher/knowledge.py) and what the report says of it.
 
@@ -131,25 +138,34 @@ def pgx_release(pgx: PgxData | None, active_sources: Iterable[Mapping[str, Any]]
     if pgx is not None or active:
         raise PgxKnowledgeMissing(
             f"the active pharmcat release {', '.join(active or [pgx.release if pgx else ''])} holds no PharmCAT allele definitions or phenotype "
-            "tables in the graph (loaded by an older kg?): run `kg load pharmcat` again to store them")
+            "tables in the graph (loaded by an older kg?): run `kg load pharmcat` again to store them"
+        )
     reason = "no active pharmcat release in the graph: star alleles not called, pharmacogenomics not assessed"
     warnings.append(f"pharmacogenomics skipped: {reason}")
     return None, {"release": None, "skipped": reason, "genes": []}
 
 
-def vcf_results(data: PgxData, genotypes: Mapping[tuple[str, int], Genotype],
-                skip: frozenset[str] = frozenset()) -> tuple[dict[str, GeneCall], list[GeneResult]]:
+def vcf_results(
+    data: PgxData, genotypes: Mapping[tuple[str, int], Genotype], skip: frozenset[str] = frozenset()
+) -> tuple[dict[str, GeneCall], list[GeneResult]]:
     """Call every definition gene (except ``skip``, genes with an outside call) and translate."""
     definitions = {g: d for g, d in data.definitions.items() if g not in skip and g not in OUTSIDE_CALL_GENES}
     calls = call_genes(definitions, genotypes)
     results = [_from_call(call, data.tables) for call in calls.values()]
     for gene in sorted(OUTSIDE_CALL_GENES & set(data.definitions) - skip):
-        results.append(GeneResult(
-            gene=gene, source="vcf", status="outside call needed", diplotype=None,
-            warnings=[f"{gene} is not called from a VCF (PharmCAT's default: gene deletions, duplications and "
-                      "hybrids are invisible to it); give an outside call (--outside-calls) from a dedicated tool"],
-            phenotypes=[PhenotypeLink(f"{gene}:{NO_RESULT}", NO_RESULT, None, [])],
-        ))
+        results.append(
+            GeneResult(
+                gene=gene,
+                source="vcf",
+                status="outside call needed",
+                diplotype=None,
+                warnings=[
+                    f"{gene} is not called from a VCF (PharmCAT's default: gene deletions, duplications and "
+                    "hybrids are invisible to it); give an outside call (--outside-calls) from a dedicated tool"
+                ],
+                phenotypes=[PhenotypeLink(f"{gene}:{NO_RESULT}", NO_RESULT, None, [])],
+            )
+        )
     return calls, results
 
 
@@ -162,9 +178,16 @@ def _from_call(call: GeneCall, tables: PhenotypeTables) -> GeneResult:
     else:
         diplotype = " or ".join(call.diplotypes) or None
     result = GeneResult(
-        gene=call.gene, source="vcf", status=call.status, diplotype=diplotype, ambiguous=call.ambiguous,
-        candidates=candidates if call.ambiguous else [], haplotypes=list(call.haplotypes),
-        missing_positions=list(call.missing_positions), warnings=list(call.warnings), phased=call.phased,
+        gene=call.gene,
+        source="vcf",
+        status=call.status,
+        diplotype=diplotype,
+        ambiguous=call.ambiguous,
+        candidates=candidates if call.ambiguous else [],
+        haplotypes=list(call.haplotypes),
+        missing_positions=list(call.missing_positions),
+        warnings=list(call.warnings),
+        phased=call.phased,
     )
     guidelines = [s for s in SOURCES if tables.table(call.gene, s) is not None]
     if not guidelines:
@@ -191,8 +214,9 @@ def _from_call(call: GeneCall, tables: PhenotypeTables) -> GeneResult:
     result.phenotypes = _links(call.gene, per_guideline, guidelines)
     if not result.phenotypes:
         result.phenotypes = [PhenotypeLink(f"{call.gene}:{NO_RESULT}", NO_RESULT, None, [])]
-    result.activity_score = next((r.activity_score for s in guidelines for _, r in per_guideline.get(s, ())
-                                  if r.activity_score), None)
+    result.activity_score = next(
+        (r.activity_score for s in guidelines for _, r in per_guideline.get(s, ()) if r.activity_score), None
+    )
     # DPWG diplotype-keyed phenotypes (kept only if the graph has them: see match.py)
     if "DPWG" in guidelines:
         for name in names if not call.haplotypes else []:
@@ -202,8 +226,9 @@ def _from_call(call: GeneCall, tables: PhenotypeTables) -> GeneResult:
     return result
 
 
-def _links(gene: str, per_guideline: dict[str, list[tuple[str, PhenotypeResult]]],
-           guidelines: list[str]) -> list[PhenotypeLink]:
+def _links(
+    gene: str, per_guideline: dict[str, list[tuple[str, PhenotypeResult]]], guidelines: list[str]
+) -> list[PhenotypeLink]:
     by_id: dict[str, PhenotypeLink] = {}
     given_by: dict[str, set[str]] = {}
     for source in guidelines:
@@ -232,16 +257,24 @@ def diplotype_key(gene: str, diplotype: str, tables: PhenotypeTables) -> str | N
     return "/".join(sorted(sides, key=allele_sort_key))
 
 
-def outside_results(calls: list[OutsideCall], tables: PhenotypeTables | None,
-                    gene_phenotypes: Callable[[str], list[str]]) -> list[GeneResult]:
+def outside_results(
+    calls: list[OutsideCall], tables: PhenotypeTables | None, gene_phenotypes: Callable[[str], list[str]]
+) -> list[GeneResult]:
     """Outside calls -> results; ``gene_phenotypes(gene)`` lists the graph's Phenotype ids of a
     gene without a table (HLA)."""
     out = []
     for oc in calls:
-        result = GeneResult(gene=oc.gene, source="outside call", status="outside call",
-                            diplotype=oc.diplotype or None, activity_score=oc.activity_score,
-                            warnings=[f"{oc.gene}: outside call from {os.path.basename(oc.path)} line {oc.line} "
-                                      "(replaces any call from the VCF)"])
+        result = GeneResult(
+            gene=oc.gene,
+            source="outside call",
+            status="outside call",
+            diplotype=oc.diplotype or None,
+            activity_score=oc.activity_score,
+            warnings=[
+                f"{oc.gene}: outside call from {os.path.basename(oc.path)} line {oc.line} "
+                "(replaces any call from the VCF)"
+            ],
+        )
         guidelines = [s for s in SOURCES if tables is not None and tables.table(oc.gene, s) is not None]
         per_guideline: dict[str, list[tuple[str, PhenotypeResult]]] = {}
         for source in guidelines:
@@ -254,7 +287,8 @@ def outside_results(calls: list[OutsideCall], tables: PhenotypeTables | None,
         if per_guideline:
             result.phenotypes = _links(oc.gene, per_guideline, guidelines)
             result.activity_score = result.activity_score or next(
-                (p.activity_score for p in result.phenotypes if p.activity_score), None)
+                (p.activity_score for p in result.phenotypes if p.activity_score), None
+            )
         elif guidelines:
             result.warnings.append(f"{oc.gene}: the outside call matches no CPIC/DPWG lookup key")
         else:
@@ -272,7 +306,7 @@ def _untabled(oc: OutsideCall, known: list[str]) -> list[PhenotypeLink]:
     """Genes without a phenotype table (HLA-A, HLA-B): the given result, or positive/negative per
     allele a guideline keys on (``HLA-B:*57:01 positive``)."""
     prefix = f"{oc.gene}:"
-    values = {k[len(prefix):] for k in known if k.startswith(prefix)}
+    values = {k[len(prefix) :] for k in known if k.startswith(prefix)}
     given = [v for v in (oc.phenotype, oc.activity_score) if v]
     for value in given:
         match = next((v for v in values if v.lower() == value.lower()), None)

@@ -154,8 +154,14 @@ class FilterStats:
 
 
 class _TbxConf(ctypes.Structure):
-    _fields_ = [("preset", ctypes.c_int32), ("sc", ctypes.c_int32), ("bc", ctypes.c_int32),
-                ("ec", ctypes.c_int32), ("meta_char", ctypes.c_int32), ("line_skip", ctypes.c_int32)]
+    _fields_ = [
+        ("preset", ctypes.c_int32),
+        ("sc", ctypes.c_int32),
+        ("bc", ctypes.c_int32),
+        ("ec", ctypes.c_int32),
+        ("meta_char", ctypes.c_int32),
+        ("line_skip", ctypes.c_int32),
+    ]
 
 
 def _htslib() -> ctypes.CDLL | None:
@@ -164,8 +170,13 @@ def _htslib() -> ctypes.CDLL | None:
         from cyvcf2 import cyvcf2 as ext
 
         lib = ctypes.CDLL(ext.__file__)
-        lib.tbx_index_build3.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int,
-                                         ctypes.c_int, ctypes.POINTER(_TbxConf)]
+        lib.tbx_index_build3.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.POINTER(_TbxConf),
+        ]
         lib.bcf_index_build3.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
         _TbxConf.in_dll(lib, "tbx_conf_vcf")
         return lib
@@ -179,7 +190,7 @@ def find_index(path: str | os.PathLike[str], kind: FileKind | None = None) -> Pa
     if not kind.indexable:
         return None
     p = Path(path)
-    for suffix in ((".csi",) if kind.bcf else (".tbi", ".csi")):
+    for suffix in (".csi",) if kind.bcf else (".tbi", ".csi"):
         idx = p.with_name(p.name + suffix)
         if idx.is_file() and idx.stat().st_mtime >= p.stat().st_mtime - 1:
             return idx
@@ -309,14 +320,22 @@ class _Scan:
         self.in_header = True
         self.lines = 0
         self.records = 0
-        self._arrays = {c: (np.asarray(index._starts[c], dtype=np.int64), np.asarray(index._ends[c], dtype=np.int64))
-                        for c in index._starts}
+        self._arrays = {
+            c: (np.asarray(index._starts[c], dtype=np.int64), np.asarray(index._ends[c], dtype=np.int64))
+            for c in index._starts
+        }
         self._canon: dict[bytes, str] = {}
 
     def malformed(self, buf: bytes, s: int, e: int, line: int, record: int, expected: str) -> VcfError:
         text = buf[s:e].decode("utf-8", "replace")
-        return VcfError(self.path, "malformed VCF record", record=record, line=line, expected=expected,
-                        found=repr(text[:160] + ("..." if len(text) > 160 else "")))
+        return VcfError(
+            self.path,
+            "malformed VCF record",
+            record=record,
+            line=line,
+            expected=expected,
+            found=repr(text[:160] + ("..." if len(text) > 160 else "")),
+        )
 
     def chunk(self, buf: bytes) -> list[bytes]:
         """Candidate data lines of one chunk (numpy over the bytes, Python per chromosome run)."""
@@ -345,8 +364,14 @@ class _Scan:
         ok = (k + 6 < len(tabs)) & (tabs[k8] < de) if len(tabs) else np.zeros(len(ds), bool)
         if not ok.all():
             j = int(np.argmin(ok))
-            raise self.malformed(buf, ds[j], de[j], int(line_of[j]), rec0 + j + 1,
-                                 "at least 8 tab-separated columns (VCF 4.2 section 1.6)")
+            raise self.malformed(
+                buf,
+                ds[j],
+                de[j],
+                int(line_of[j]),
+                rec0 + j + 1,
+                "at least 8 tab-separated columns (VCF 4.2 section 1.6)",
+            )
         t1, t2, t3, t4 = tabs[k], tabs[k + 1], tabs[k + 2], tabs[k + 3]
         # POS: up to 10 decimal digits between the first two tabs, Horner column by column.
         plen = t2 - t1 - 1
@@ -360,8 +385,9 @@ class _Scan:
             pos = np.where(use, pos * 10 + d, pos)
         if bad.any():
             j = int(np.argmax(bad))
-            raise self.malformed(buf, ds[j], de[j], int(line_of[j]), rec0 + j + 1,
-                                 "POS to be a positive integer (VCF 4.2 section 1.6.1)")
+            raise self.malformed(
+                buf, ds[j], de[j], int(line_of[j]), rec0 + j + 1, "POS to be a positive integer (VCF 4.2 section 1.6.1)"
+            )
         start0 = pos - 1
         end0 = start0 + np.maximum(t4 - t3 - 1, 1)  # span of REF
         # CHROM: runs of identical names, compared exactly byte by byte.
@@ -412,8 +438,13 @@ def scan_text(
         for buf in _text_chunks(path, kind):
             candidates += scan.chunk(buf)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise VcfError(path, "file is truncated or corrupt", record=scan.records + 1,
-                       expected="a complete gzip stream", found=f"decompression stopped: {exc}") from exc
+        raise VcfError(
+            path,
+            "file is truncated or corrupt",
+            record=scan.records + 1,
+            expected="a complete gzip stream",
+            found=f"decompression stopped: {exc}",
+        ) from exc
     finally:
         stats.scanned = scan.records
     if not candidates:

@@ -81,8 +81,11 @@ class MatchReport:
         ]
         if self.disease:  # the condition as kg.queries.resolve.Match.ref() gives it
             replaced = self.disease.get("replacedFrom")
-            lines.insert(1, f"  condition {self.disease['id']} {self.disease.get('name') or ''}".rstrip()
-                         + (f" (the obsolete {replaced['id']} is replaced by it)" if replaced else ""))
+            lines.insert(
+                1,
+                f"  condition {self.disease['id']} {self.disease.get('name') or ''}".rstrip()
+                + (f" (the obsolete {replaced['id']} is replaced by it)" if replaced else ""),
+            )
         for v in self.variants:
             lines.append(f"    {v.match_level:<7} {v.name or v.variant}  <- {v.observed} {v.genotype} ({v.zygosity})")
         if self.undetermined:
@@ -91,9 +94,9 @@ class MatchReport:
         if self.genes:
             lines.append("  pharmacogenes:")
         for g in self.genes:
-            phen = "; ".join(
-                f"{p.phenotype}" + (f" [{p.guideline}]" if p.guideline else "") for p in g.phenotypes
-            ) or "-"
+            phen = (
+                "; ".join(f"{p.phenotype}" + (f" [{p.guideline}]" if p.guideline else "") for p in g.phenotypes) or "-"
+            )
             flag = " AMBIGUOUS" if g.ambiguous else ""
             lines.append(f"    {g.gene:<8} {g.diplotype or '-':<24} {phen}  ({g.status}{flag})")
         if self.pgx.get("skipped"):
@@ -119,7 +122,10 @@ class MatchSummary:
     @classmethod
     def of(cls, report: MatchReport) -> MatchSummary:
         return cls(
-            patient_id=report.patient, variants_matched=report.variants_matched, genes_called=report.genes_called,
-            records_read=report.records_read, records_skipped=report.records_skipped,
+            patient_id=report.patient,
+            variants_matched=report.variants_matched,
+            genes_called=report.genes_called,
+            records_read=report.records_read,
+            records_skipped=report.records_skipped,
             details=json_ready(report.to_dict()),
         )

@@ -173,8 +173,15 @@ def parse_annotations(schema: _Schema, value: str, ref: str, alts: list[str]) ->
             continue
         hgvsp = unquote(_field(parts, i_hgvsp) or "") or None
         rank = 0 if _field(parts, i_pick) == "1" else 1 if _field(parts, i_canon) == "YES" else 2
-        ann = Annotation(schema.tag, _field(parts, i_gene), _field(parts, i_cons), hgvsp,
-                         protein_short(hgvsp), _field(parts, i_hgvsc), _field(parts, i_tx))
+        ann = Annotation(
+            schema.tag,
+            _field(parts, i_gene),
+            _field(parts, i_cons),
+            hgvsp,
+            protein_short(hgvsp),
+            _field(parts, i_hgvsc),
+            _field(parts, i_tx),
+        )
         out.setdefault(num, []).append((rank, ann))
     return {k: [a for _, a in sorted(v, key=lambda t: t[0])] for k, v in out.items()}
 
@@ -206,8 +213,16 @@ class PatientVcf:
     :attr:`stats` holds the counters of the latest pass.
     """
 
-    def __init__(self, path: Path, sample: str, samples: tuple[str, ...], kind: FileKind,
-                 header: str, build: BuildCheck, threads: int = 2) -> None:
+    def __init__(
+        self,
+        path: Path,
+        sample: str,
+        samples: tuple[str, ...],
+        kind: FileKind,
+        header: str,
+        build: BuildCheck,
+        threads: int = 2,
+    ) -> None:
         self.path = path
         self.sample = sample
         self.samples = samples
@@ -225,8 +240,7 @@ class PatientVcf:
 
     def _reader(self) -> VCF:
         # Never lazy=True: cyvcf2 0.35 crashes reading FORMAT of a record not yet unpacked.
-        return VCF(os.fspath(self.path), samples=[self.sample],
-                   threads=self.threads if self.kind.indexable else None)
+        return VCF(os.fspath(self.path), samples=[self.sample], threads=self.threads if self.kind.indexable else None)
 
     def __iter__(self) -> Iterator[VcfRecord]:
         self.stats = ReadStats()
@@ -254,8 +268,11 @@ class PatientVcf:
             except VcfError:
                 raise
             except Exception as exc:  # htslib parse/decompression failure surfaced by cyvcf2
-                raise diagnose(self.path, n + 1, exc) if numbered else VcfError(
-                    self.path, f"read failed after {n} records: {exc}") from exc
+                raise (
+                    diagnose(self.path, n + 1, exc)
+                    if numbered
+                    else VcfError(self.path, f"read failed after {n} records: {exc}")
+                ) from exc
             n += 1
             self.stats.records_read = n
             for rec in self._convert(v, n if numbered else None):
@@ -323,18 +340,20 @@ class PatientVcf:
                 zyg = Zygosity.HOMOZYGOUS
             else:
                 zyg = Zygosity.HETEROZYGOUS
-            out.append(VcfRecord(
-                allele=normalize(chrom_raw, v.POS, ref, alt),
-                genotype=genotype,
-                zygosity=zyg,
-                alt_count=count,
-                alt_index=k,
-                annotations=tuple(anns.get(k, ())),
-                rsid=rsid,
-                filter=";".join(filters) if filters else None,
-                quality=qual,
-                record=record,
-            ))
+            out.append(
+                VcfRecord(
+                    allele=normalize(chrom_raw, v.POS, ref, alt),
+                    genotype=genotype,
+                    zygosity=zyg,
+                    alt_count=count,
+                    alt_index=k,
+                    annotations=tuple(anns.get(k, ())),
+                    rsid=rsid,
+                    filter=";".join(filters) if filters else None,
+                    quality=qual,
+                    record=record,
+                )
+            )
         return out
 
     def _genotype(self, v: Variant, chrom_raw: str) -> tuple[Genotype, list[int]]:
@@ -359,17 +378,25 @@ class PatientVcf:
 def _choose_sample(path: Path, samples: list[str], sample: str | None) -> str:
     listed = ", ".join(samples[:20]) + (f" ... ({len(samples)} in all)" if len(samples) > 20 else "")
     if not samples:
-        raise VcfError(path, "the VCF has no sample columns (sites-only)",
-                       expected="FORMAT and one sample column per VCF 4.2 section 1.4",
-                       found="8 columns: #CHROM ... INFO")
+        raise VcfError(
+            path,
+            "the VCF has no sample columns (sites-only)",
+            expected="FORMAT and one sample column per VCF 4.2 section 1.4",
+            found="8 columns: #CHROM ... INFO",
+        )
     if sample is not None:
         if sample not in samples:
-            raise VcfError(path, f"sample {sample!r} is not in the file",
-                           expected=f"one of: {listed}", found=repr(sample))
+            raise VcfError(
+                path, f"sample {sample!r} is not in the file", expected=f"one of: {listed}", found=repr(sample)
+            )
         return sample
     if len(samples) > 1:
-        raise VcfError(path, f"the VCF holds {len(samples)} samples; choose one with --sample",
-                       expected="--sample NAME", found=f"samples: {listed}")
+        raise VcfError(
+            path,
+            f"the VCF holds {len(samples)} samples; choose one with --sample",
+            expected="--sample NAME",
+            found=f"samples: {listed}",
+        )
     return samples[0]
 
 
@@ -384,13 +411,17 @@ def _check_gt(path: Path, header: str) -> None:
     finally:
         vcf.close()
     if "GT" not in fmt:
-        raise VcfError(path, "the VCF has no genotypes (no GT FORMAT field)",
-                       expected="##FORMAT=<ID=GT,...> and GT first in FORMAT (VCF 4.2 section 1.6.2)",
-                       found=f"FORMAT {':'.join(fmt) or '(none)'}")
+        raise VcfError(
+            path,
+            "the VCF has no genotypes (no GT FORMAT field)",
+            expected="##FORMAT=<ID=GT,...> and GT first in FORMAT (VCF 4.2 section 1.6.2)",
+            found=f"FORMAT {':'.join(fmt) or '(none)'}",
+        )
 
 
-def open_vcf(path: str | os.PathLike[str], sample: str | None = None, *,
-             check_build: bool = True, threads: int = 2) -> PatientVcf:
+def open_vcf(
+    path: str | os.PathLike[str], sample: str | None = None, *, check_build: bool = True, threads: int = 2
+) -> PatientVcf:
     """Open a patient VCF/VCF.gz/BCF and choose its sample; raises VcfError or BuildMismatchError."""
     p = expected_path(path)
     kind = sniff(p)
@@ -400,8 +431,9 @@ def open_vcf(path: str | os.PathLike[str], sample: str | None = None, *,
     except OSError as exc:
         with open(p, "rb") as fh:
             head = fh.read(40)
-        raise VcfError(p, "not a VCF, VCF.gz or BCF file", expected="a '##fileformat=VCFv4.x' header",
-                       found=repr(head)) from exc
+        raise VcfError(
+            p, "not a VCF, VCF.gz or BCF file", expected="a '##fileformat=VCFv4.x' header", found=repr(head)
+        ) from exc
     try:
         header, samples = vcf.raw_header, list(vcf.samples)
     finally:

@@ -72,12 +72,22 @@ def fetch_jars(settings: Settings) -> Path:
     staging = Path(tempfile.mkdtemp(prefix="lib-", dir=target.parent))
     pom = resources.files("kg.neo4j_server") / "pom.xml"
     with resources.as_file(pom) as pom_path:
-        cmd = [mvn, "-q", "-B", "-f", str(pom_path), f"-Dneo4j.version={settings.neo4j_version}",
-               "dependency:copy-dependencies", f"-DoutputDirectory={staging}"]
+        cmd = [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(pom_path),
+            f"-Dneo4j.version={settings.neo4j_version}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={staging}",
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
-        raise ServerError(f"fetching Neo4j {settings.neo4j_version} jars failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+        raise ServerError(
+            f"fetching Neo4j {settings.neo4j_version} jars failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}"
+        )
     if target.exists():
         shutil.rmtree(target)
     staging.rename(target)
@@ -91,8 +101,11 @@ def layout_home(settings: Settings) -> Path:
         (home / sub).mkdir(parents=True, exist_ok=True)
     template = (resources.files("kg.neo4j_server") / "neo4j.conf").read_text()
     conf = template.format(
-        bolt_port=settings.bolt_port, http_port=settings.http_port, heap=settings.heap,
-        pagecache=settings.pagecache, tx_memory=settings.tx_memory,
+        bolt_port=settings.bolt_port,
+        http_port=settings.http_port,
+        heap=settings.heap,
+        pagecache=settings.pagecache,
+        tx_memory=settings.tx_memory,
     ).replace("server.directories.lib=lib", f"server.directories.lib={lib_dir(settings)}")
     (home / "conf" / "neo4j.conf").write_text(conf)
     return home
@@ -126,8 +139,9 @@ def _bolt_answers(settings: Settings) -> bool:
 
 def status(settings: Settings) -> ServerStatus:
     pid = _pid(settings)
-    return ServerStatus(pid is not None and _bolt_answers(settings), pid, settings.bolt_uri,
-                        home_dir(settings), settings.neo4j_version)
+    return ServerStatus(
+        pid is not None and _bolt_answers(settings), pid, settings.bolt_uri, home_dir(settings), settings.neo4j_version
+    )
 
 
 def _launcher(settings: Settings, command: str) -> subprocess.CompletedProcess[str]:
@@ -149,15 +163,19 @@ def start(settings: Settings, timeout: float = 180.0) -> ServerStatus:
     if current.pid is None:
         done = _launcher(settings, "start")
         if done.returncode != 0:
-            raise ServerError(f"Neo4j did not start (exit {done.returncode}):\n{done.stdout}{done.stderr}\n"
-                              f"see {home / 'logs' / 'neo4j.log'}")
+            raise ServerError(
+                f"Neo4j did not start (exit {done.returncode}):\n{done.stdout}{done.stderr}\n"
+                f"see {home / 'logs' / 'neo4j.log'}"
+            )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if _bolt_answers(settings):
             return status(settings)
         if _pid(settings) is None:
-            raise ServerError(f"Neo4j exited during start-up; see {home / 'logs' / 'neo4j.log'}:\n"
-                              + _tail(home / "logs" / "neo4j.log"))
+            raise ServerError(
+                f"Neo4j exited during start-up; see {home / 'logs' / 'neo4j.log'}:\n"
+                + _tail(home / "logs" / "neo4j.log")
+            )
         time.sleep(0.5)
     raise ServerError(f"Neo4j did not answer on {settings.bolt_uri} within {timeout:.0f} s; see {home / 'logs'}")
 

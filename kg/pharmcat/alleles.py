@@ -169,11 +169,7 @@ _BOTTOM_NAMES = frozenset({"other", "unknown"})
 
 
 def _natural(name: str) -> tuple[tuple[int, int, str], ...]:
-    return tuple(
-        (0, int(tok), "") if tok.isdigit() else (1, 0, tok.lower())
-        for tok in re.split(r"(\d+)", name)
-        if tok
-    )
+    return tuple((0, int(tok), "") if tok.isdigit() else (1, 0, tok.lower()) for tok in re.split(r"(\d+)", name) if tok)
 
 
 def allele_sort_key(name: str, reference: str | None = None) -> tuple[Any, ...]:

@@ -46,27 +46,39 @@ def _locus_of(raw: list[Any]) -> VariantLocus:
 def definition_to_json(definition: GeneDefinition) -> str:
     """One gene's definitions (with its exemption) as compact JSON text."""
     exemption = definition.exemption
-    return json.dumps({
-        "format": FORMAT,
-        "gene": definition.gene,
-        "chromosome": definition.chromosome,
-        "genomeBuild": definition.genome_build,
-        "version": definition.version,
-        "source": definition.source,
-        "loci": [_locus(locus) for locus in definition.loci],
-        "alleles": [{
-            "name": a.name, "id": a.id, "reference": a.reference,
-            "combinations": a.num_combinations, "partials": a.num_partials,
-            "cells": [[i, cell] for i, cell in enumerate(a.alleles) if cell is not None],
-        } for a in definition.named_alleles],
-        "exemption": None if exemption is None else {
-            "gene": exemption.gene,
-            "ignoredPositions": [_locus(v) for v in exemption.ignored_positions],
-            "extraPositions": [_locus(v) for v in exemption.extra_positions],
-            "ignoredAlleles": sorted(exemption.ignored_alleles),
-            "allHits": exemption.all_hits,
+    return json.dumps(
+        {
+            "format": FORMAT,
+            "gene": definition.gene,
+            "chromosome": definition.chromosome,
+            "genomeBuild": definition.genome_build,
+            "version": definition.version,
+            "source": definition.source,
+            "loci": [_locus(locus) for locus in definition.loci],
+            "alleles": [
+                {
+                    "name": a.name,
+                    "id": a.id,
+                    "reference": a.reference,
+                    "combinations": a.num_combinations,
+                    "partials": a.num_partials,
+                    "cells": [[i, cell] for i, cell in enumerate(a.alleles) if cell is not None],
+                }
+                for a in definition.named_alleles
+            ],
+            "exemption": None
+            if exemption is None
+            else {
+                "gene": exemption.gene,
+                "ignoredPositions": [_locus(v) for v in exemption.ignored_positions],
+                "extraPositions": [_locus(v) for v in exemption.extra_positions],
+                "ignoredAlleles": sorted(exemption.ignored_alleles),
+                "allHits": exemption.all_hits,
+            },
         },
-    }, ensure_ascii=False, separators=(",", ":"))
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def _parse(text: str, what: str) -> dict[str, Any]:
@@ -76,8 +88,10 @@ def _parse(text: str, what: str) -> dict[str, Any]:
         raise StoredFormatError(f"stored {what}: not JSON ({err})") from err
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         found = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
-        raise StoredFormatError(f"stored {what}: expected format {FORMAT}, found {found!r} "
-                                "(reload the pharmcat release with this version of kg)")
+        raise StoredFormatError(
+            f"stored {what}: expected format {FORMAT}, found {found!r} "
+            "(reload the pharmcat release with this version of kg)"
+        )
     return raw
 
 
@@ -91,21 +105,36 @@ def definition_from_json(text: str) -> GeneDefinition:
             cells: list[str | None] = [None] * len(loci)
             for i, cell in a["cells"]:
                 cells[i] = cell
-            alleles.append(NamedAllele(
-                name=a["name"], id=a["id"], alleles=tuple(cells), reference=bool(a["reference"]),
-                num_combinations=int(a["combinations"]), num_partials=int(a["partials"]),
-            ))
+            alleles.append(
+                NamedAllele(
+                    name=a["name"],
+                    id=a["id"],
+                    alleles=tuple(cells),
+                    reference=bool(a["reference"]),
+                    num_combinations=int(a["combinations"]),
+                    num_partials=int(a["partials"]),
+                )
+            )
         ex = raw["exemption"]
-        exemption = None if ex is None else Exemption(
-            gene=ex["gene"],
-            ignored_positions=tuple(_locus_of(v) for v in ex["ignoredPositions"]),
-            extra_positions=tuple(_locus_of(v) for v in ex["extraPositions"]),
-            ignored_alleles=frozenset(ex["ignoredAlleles"]),
-            all_hits=ex["allHits"],
+        exemption = (
+            None
+            if ex is None
+            else Exemption(
+                gene=ex["gene"],
+                ignored_positions=tuple(_locus_of(v) for v in ex["ignoredPositions"]),
+                extra_positions=tuple(_locus_of(v) for v in ex["extraPositions"]),
+                ignored_alleles=frozenset(ex["ignoredAlleles"]),
+                all_hits=ex["allHits"],
+            )
         )
         return GeneDefinition(
-            gene=raw["gene"], chromosome=raw["chromosome"], genome_build=raw["genomeBuild"],
-            version=raw["version"], source=raw["source"], loci=loci, named_alleles=tuple(alleles),
+            gene=raw["gene"],
+            chromosome=raw["chromosome"],
+            genome_build=raw["genomeBuild"],
+            version=raw["version"],
+            source=raw["source"],
+            loci=loci,
+            named_alleles=tuple(alleles),
             exemption=exemption,
         )
     except (KeyError, TypeError, ValueError, IndexError) as err:
@@ -114,17 +143,23 @@ def definition_from_json(text: str) -> GeneDefinition:
 
 def table_to_json(table: GenePhenotypes) -> str:
     """One gene's table from one source as compact JSON text."""
-    return json.dumps({
-        "format": FORMAT,
-        "gene": table.gene,
-        "source": table.source,
-        "version": table.version,
-        "olderSnapshot": table.older_snapshot,
-        "functions": dict(table.functions),
-        "activityValues": dict(table.activity_values),
-        "diplotypes": [[r.diplotype, dict(r.alleles), r.phenotype, r.lookup_key, r.activity_score]
-                       for r in table.diplotypes.values()],
-    }, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {
+            "format": FORMAT,
+            "gene": table.gene,
+            "source": table.source,
+            "version": table.version,
+            "olderSnapshot": table.older_snapshot,
+            "functions": dict(table.functions),
+            "activityValues": dict(table.activity_values),
+            "diplotypes": [
+                [r.diplotype, dict(r.alleles), r.phenotype, r.lookup_key, r.activity_score]
+                for r in table.diplotypes.values()
+            ],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def table_from_json(text: str) -> GenePhenotypes:
@@ -135,9 +170,13 @@ def table_from_json(text: str) -> GenePhenotypes:
         for diplotype, counts, phenotype, lookup_key, score in raw["diplotypes"]:  # JSON: str keys, int counts
             records[frozenset(counts.items())] = DiplotypeRecord(diplotype, counts, phenotype, lookup_key, score)
         return GenePhenotypes(
-            gene=raw["gene"], source=raw["source"], version=raw["version"],
-            functions=dict(raw["functions"]), activity_values=dict(raw["activityValues"]),
-            diplotypes=records, older_snapshot=bool(raw["olderSnapshot"]),
+            gene=raw["gene"],
+            source=raw["source"],
+            version=raw["version"],
+            functions=dict(raw["functions"]),
+            activity_values=dict(raw["activityValues"]),
+            diplotypes=records,
+            older_snapshot=bool(raw["olderSnapshot"]),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise StoredFormatError(f"stored phenotype table of {raw.get('gene')!r}: {err!r}") from err

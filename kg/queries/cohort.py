@@ -73,12 +73,16 @@ def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> CohortPhenot
         for d in ph["diplotypes"]:
             if d is not None:
                 diplotypes[str(d)] = diplotypes.get(str(d), 0) + 1
-        out.append(PhenotypeCount(
-            id=ph["id"], phenotype=ph.get("phenotype"),
-            activity_score=None if ph.get("activityScore") is None else str(ph["activityScore"]),
-            patients=ph["patients"], patient_ids=ph["patientIds"],
-            diplotypes=[Count(key=k, count=v) for k, v in diplotypes.items()],
-        ))
+        out.append(
+            PhenotypeCount(
+                id=ph["id"],
+                phenotype=ph.get("phenotype"),
+                activity_score=None if ph.get("activityScore") is None else str(ph["activityScore"]),
+                patients=ph["patients"],
+                patient_ids=ph["patientIds"],
+                diplotypes=[Count(key=k, count=v) for k, v in diplotypes.items()],
+            )
+        )
     out.sort(key=lambda p: (-p.patients, p.id))
     return CohortPhenotypes(gene=symbol, patients=row["patients"], phenotypes=out)
 
@@ -92,12 +96,15 @@ _MEANINGFUL = (
 )
 
 # `drugs` and `diseases`: the resolved drug (or none) and the resolved disease with its descendants.
-_SCOPE = """
+_SCOPE = (
+    """
 CALL () {
   OPTIONAL MATCH (d:Drug {id: $drug})
   RETURN [x IN [d] WHERE x IS NOT NULL] AS drugs
 }
-""" + DISEASE_WITH_DESCENDANTS
+"""
+    + DISEASE_WITH_DESCENDANTS
+)
 
 # A patient satisfies a complex (AND) profile with every member present and no negated one.
 _SATISFIES = """(mp IS NULL OR coalesce(mp.kind, 'single') <> 'complex' OR (
@@ -115,16 +122,20 @@ def actionable_query(by_drug: bool, by_disease: bool) -> str:
     else:
         anchor = "UNWIND diseases AS d MATCH (e:Evidence)-[:FOR_DISEASE]->(d)"
         extra = ""
-    recommendations = f"""
+    recommendations = (
+        f"""
   UNION
   UNWIND drugs AS d
   MATCH (r:Recommendation)-[:FOR_DRUG]->(d)
   WHERE NOT coalesce(r.noRecommendation, false) AND toLower(coalesce(r.strength, '')) <> 'no recommendation'
-    AND {active('r')}
+    AND {active("r")}
   MATCH (r)-[:FOR_PHENOTYPE]->(:Phenotype)<-[:HAS_DIPLOTYPE]-(p:Patient)
   WITH DISTINCT r, p
   WHERE all(ph IN COLLECT {{ MATCH (r)-[:FOR_PHENOTYPE]->(ph) RETURN ph }} WHERE EXISTS {{ (p)-[:HAS_DIPLOTYPE]->(ph) }})
-  RETURN p, r.id AS finding, 'recommendation' AS route""" if by_drug else ""
+  RETURN p, r.id AS finding, 'recommendation' AS route"""
+        if by_drug
+        else ""
+    )
     return f"""{_SCOPE}
 OPTIONAL CALL (drugs, diseases) {{
   {anchor}
@@ -185,17 +196,25 @@ def cohort_actionable(
         actionable_query(bool(drug), bool(disease)),
         drug=resolve_drug(graph, drug).id if drug else None,
         diseaseIds=[resolve_disease(graph, disease).id] if disease else [],
-        after=after or "", limit=first + 1,
+        after=after or "",
+        limit=first + 1,
     )[0]
     page = row["page"]
     patients = []
     for x in page[:first]:
         evidence = sorted(f["id"] for f in x["findings"] if f["route"] == "evidence")
-        patients.append(ActionablePatient(
-            id=x["patient"], evidence=evidence[:MAX_EVIDENCE_IDS], evidence_count=len(evidence),
-            recommendations=sorted(f["id"] for f in x["findings"] if f["route"] == "recommendation"),
-        ))
+        patients.append(
+            ActionablePatient(
+                id=x["patient"],
+                evidence=evidence[:MAX_EVIDENCE_IDS],
+                evidence_count=len(evidence),
+                recommendations=sorted(f["id"] for f in x["findings"] if f["route"] == "recommendation"),
+            )
+        )
     return Actionable(
-        total_count=row["total"], via_evidence=row["viaEvidence"], via_recommendation=row["viaRecommendation"],
-        patients=patients, has_next=len(page) > first,
+        total_count=row["total"],
+        via_evidence=row["viaEvidence"],
+        via_recommendation=row["viaRecommendation"],
+        patients=patients,
+        has_next=len(page) > first,
     )

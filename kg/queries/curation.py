@@ -33,8 +33,16 @@ SUBMITTED, ACCEPTED, REJECTED = "SUBMITTED", "ACCEPTED", "REJECTED"
 STATUSES = (SUBMITTED, ACCEPTED, REJECTED)
 DECISIONS = (ACCEPTED, REJECTED)
 
-EVIDENCE_TYPES = ("predictive", "prognostic", "diagnostic", "predisposing", "functional", "oncogenic",
-                  "pathogenicity", "pgx")
+EVIDENCE_TYPES = (
+    "predictive",
+    "prognostic",
+    "diagnostic",
+    "predisposing",
+    "functional",
+    "oncogenic",
+    "pathogenicity",
+    "pgx",
+)
 DIRECTIONS = ("supports", "does not support")
 _PMID = re.compile(r"^(?:PMID:)?(\d{1,9})$", re.IGNORECASE)
 MAX_TEXT = 5000
@@ -158,18 +166,32 @@ def submit_evidence(graph: Graph, sub: Submission) -> EvidenceView:
     found = resolve(graph, sub)
     pmids = [_PMID.match(p.strip())[1] for p in sub.pmids]  # type: ignore[index]
     props = {
-        "source": SOURCE_NAME, "status": SUBMITTED, "submittedBy": _clean(sub.submitter), "submittedAt": _now(),
-        "type": _clean(sub.type).lower(), "direction": _clean(sub.direction).lower(),
-        "significance": _clean(sub.significance).lower(), "level": _clean(sub.level).upper() or None,
-        "statement": sub.statement.strip(), "pmids": pmids, "citations": [f"PMID:{p}" for p in pmids],
+        "source": SOURCE_NAME,
+        "status": SUBMITTED,
+        "submittedBy": _clean(sub.submitter),
+        "submittedAt": _now(),
+        "type": _clean(sub.type).lower(),
+        "direction": _clean(sub.direction).lower(),
+        "significance": _clean(sub.significance).lower(),
+        "level": _clean(sub.level).upper() or None,
+        "statement": sub.statement.strip(),
+        "pmids": pmids,
+        "citations": [f"PMID:{p}" for p in pmids],
         "origin": _clean(sub.origin).lower() or None,
         "therapies": [found.drug.name or found.drug.id] if found.drug else [],
         "diseaseReplacedFrom": found.disease.replaced_from["id"] if found.disease.replaced_from else None,
     }
     rows = graph.write(
-        CREATE, id=f"curated:{uuid.uuid4()}", props=props, target=found.target, disease=found.disease.id,
-        drug=found.drug.id if found.drug else None, sourceKey=SOURCE_KEY, sourceName=SOURCE_NAME,
-        licence=SOURCE_LICENCE, now=props["submittedAt"],
+        CREATE,
+        id=f"curated:{uuid.uuid4()}",
+        props=props,
+        target=found.target,
+        disease=found.disease.id,
+        drug=found.drug.id if found.drug else None,
+        sourceKey=SOURCE_KEY,
+        sourceName=SOURCE_NAME,
+        licence=SOURCE_LICENCE,
+        now=props["submittedAt"],
     )
     if not rows:  # a referenced node vanished between resolving and writing (a release was replaced)
         raise InvalidSubmission(["a referenced node changed while submitting; submit again"])
@@ -204,8 +226,13 @@ def moderate_evidence(graph: Graph, evidence_id: str, decision: str, comment: st
     if problems:
         raise NotModeratable("; ".join(problems))
     rows = graph.write(
-        MODERATE, id=evidence_id.strip(), decision=decision, comment=comment.strip(), moderator=_clean(moderator),
-        now=_now(), submitted=SUBMITTED,
+        MODERATE,
+        id=evidence_id.strip(),
+        decision=decision,
+        comment=comment.strip(),
+        moderator=_clean(moderator),
+        now=_now(),
+        submitted=SUBMITTED,
     )
     if not rows:
         raise UnknownEvidence(f"no evidence {evidence_id!r}")

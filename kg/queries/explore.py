@@ -107,8 +107,10 @@ def node_map(var: str) -> str:
 
 
 def edge_map(var: str) -> str:
-    return (f"{{type: type({var}), start: elementId(startNode({var})), end: elementId(endNode({var})), "
-            f"properties: properties({var})}}")
+    return (
+        f"{{type: type({var}), start: elementId(startNode({var})), end: elementId(endNode({var})), "
+        f"properties: properties({var})}}"
+    )
 
 
 def primary_label(labels: Sequence[str]) -> str:
@@ -157,7 +159,7 @@ def _level(direction: str, types: list[str] | None) -> str:
 CALL (seen, frontier) {{
   UNWIND frontier AS a
   MATCH {step}
-  WHERE {_shown('b')}
+  WHERE {_shown("b")}
   WITH r, b LIMIT $limit
   RETURN collect(r) AS newRels, collect(DISTINCT b) AS reached
 }}
@@ -170,7 +172,7 @@ WITH seen + fresh[..($limit + 1 - size(seen))] AS seen,
 
 def neighborhood_query(label: str | None, types: list[str] | None, direction: str, depth: int) -> str:
     levels = "".join(_level(direction, types) for _ in range(depth))
-    return f"""{_find('key', label, 'root')}
+    return f"""{_find("key", label, "root")}
 OPTIONAL CALL (root_found) {{
   WITH root_found WHERE size(root_found) = 1
   WITH [root_found[0]] AS seen, [root_found[0]] AS frontier, [] AS rels, false AS truncated
@@ -178,9 +180,9 @@ OPTIONAL CALL (root_found) {{
   CALL (rels, seen) {{
     UNWIND rels AS r
     WITH DISTINCT r WHERE startNode(r) IN seen AND endNode(r) IN seen
-    RETURN collect({edge_map('r')}) AS edges
+    RETURN collect({edge_map("r")}) AS edges
   }}
-  RETURN [n IN seen | {node_map('n')}] AS nodes, edges, truncated
+  RETURN [n IN seen | {node_map("n")}] AS nodes, edges, truncated
 }}
 RETURN [n IN root_found | labels(n)] AS found, nodes, edges, truncated
 """
@@ -226,8 +228,9 @@ def _node(n: Row) -> Node:
     if key is None:
         key = next((props[k] for k in ("id", "symbol", "key", "name") if props.get(k) is not None), n["eid"])
     name = next((props[k] for k in ("name", "symbol", "key", "id") if props.get(k) is not None), key)
-    return Node(id=str(key), label=label, labels=list(n["labels"]), name=str(name), properties=json_ready(props),
-                eid=n["eid"])
+    return Node(
+        id=str(key), label=label, labels=list(n["labels"]), name=str(name), properties=json_ready(props), eid=n["eid"]
+    )
 
 
 def _edges(edges: list[Row], nodes: list[Node]) -> list[Edge]:
@@ -238,12 +241,21 @@ def _edges(edges: list[Row], nodes: list[Node]) -> list[Edge]:
         start, end = by_eid.get(e["start"]), by_eid.get(e["end"])
         if start is None or end is None:
             continue
-        out.append(Edge(type=e["type"], start=start.id, start_label=start.label, end=end.id, end_label=end.label,
-                        properties=json_ready(e["properties"])))
+        out.append(
+            Edge(
+                type=e["type"],
+                start=start.id,
+                start_label=start.label,
+                end=end.id,
+                end_label=end.label,
+                properties=json_ready(e["properties"]),
+            )
+        )
     return out
 
 
 # --- paths -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Path:
@@ -260,15 +272,15 @@ def paths_query(from_label: str | None, to_label: str | None, types: list[str], 
     pattern = f"(a)-[{_type_pattern(types)}*1..{max_hops}]-(b)"
     match = f"MATCH p = allShortestPaths({pattern})" if shortest else f"MATCH p = {pattern}"
     where = _PATH_SHOWN if shortest else f"{_SIMPLE} AND {_PATH_SHOWN}"
-    return f"""{_find('from', from_label, 'a')}
-{_find('to', to_label, 'b')}
+    return f"""{_find("from", from_label, "a")}
+{_find("to", to_label, "b")}
 OPTIONAL CALL (a_found, b_found) {{
   WITH a_found, b_found WHERE size(a_found) = 1 AND size(b_found) = 1 AND a_found[0] <> b_found[0]
   WITH a_found[0] AS a, b_found[0] AS b
   {match}
   WHERE {where}
   WITH p ORDER BY length(p) LIMIT $limit
-  RETURN collect({{nodes: [n IN nodes(p) | {node_map('n')}], edges: [r IN relationships(p) | {edge_map('r')}]}}) AS paths
+  RETURN collect({{nodes: [n IN nodes(p) | {node_map("n")}], edges: [r IN relationships(p) | {edge_map("r")}]}}) AS paths
 }}
 RETURN [n IN a_found | labels(n)] AS fromFound, [n IN b_found | labels(n)] AS toFound, coalesce(paths, []) AS paths
 """

@@ -27,7 +27,6 @@ VOCAB = Namespace(BASE + "vocab/")
 NODE = Namespace(BASE + "node/")
 
 
-
 class ExportFormat(enum.Enum):
     TURTLE = "TURTLE"
     JSON = "JSON"
@@ -68,14 +67,31 @@ def to_rdf(sub: Subgraph) -> RdfGraph:
 
 
 def to_json(sub: Subgraph) -> str:
-    nodes = [{"key": n.id, "label": n.label, "labels": n.labels, "name": n.name, "properties": n.properties}
-             for n in sub.nodes]
-    edges = [{"type": e.type, "start": e.start, "startLabel": e.start_label, "end": e.end, "endLabel": e.end_label,
-              "properties": e.properties} for e in sub.edges]
+    nodes = [
+        {"key": n.id, "label": n.label, "labels": n.labels, "name": n.name, "properties": n.properties}
+        for n in sub.nodes
+    ]
+    edges = [
+        {
+            "type": e.type,
+            "start": e.start,
+            "startLabel": e.start_label,
+            "end": e.end,
+            "endLabel": e.end_label,
+            "properties": e.properties,
+        }
+        for e in sub.edges
+    ]
     return json.dumps(
-        {"root": {"key": sub.root.id, "label": sub.root.label}, "truncated": sub.truncated,
-         "nodes": nodes, "edges": edges},
-        default=str, indent=1, sort_keys=True,
+        {
+            "root": {"key": sub.root.id, "label": sub.root.label},
+            "truncated": sub.truncated,
+            "nodes": nodes,
+            "edges": edges,
+        },
+        default=str,
+        indent=1,
+        sort_keys=True,
     )
 
 
@@ -107,5 +123,11 @@ def export_subgraph(
         content, media = to_rdf(sub).serialize(format="turtle"), "text/turtle"
     else:
         content, media = to_json(sub), "application/json"
-    return Export(format=ExportFormat(fmt), media_type=media, content=content, node_count=len(sub.nodes),
-                  edge_count=len(sub.edges), truncated=sub.truncated)
+    return Export(
+        format=ExportFormat(fmt),
+        media_type=media,
+        content=content,
+        node_count=len(sub.nodes),
+        edge_count=len(sub.edges),
+        truncated=sub.truncated,
+    )

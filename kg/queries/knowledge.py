@@ -45,6 +45,7 @@ def _text(value: Any) -> str | None:
 
 # --- genes and drugs -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class GeneView:
     """A gene (HGNC), found by current symbol, previous symbol or alias."""
@@ -64,9 +65,15 @@ def gene_view(match: resolve.Match) -> GeneView:
     """The gene kg.queries.resolve found, as its properties and how the text matched it."""
     g = match.node
     return GeneView(
-        symbol=g["symbol"], name=g.get("name"), hgnc_id=_text(g.get("hgncId")), ncbi_gene_id=_text(g.get("ncbiGeneId")),
-        ensembl_id=_text(g.get("ensemblId")), location=g.get("location"), aliases=list(g.get("aliases") or []),
-        previous_symbols=list(g.get("previousSymbols") or []), matched_as=match.matched_as,
+        symbol=g["symbol"],
+        name=g.get("name"),
+        hgnc_id=_text(g.get("hgncId")),
+        ncbi_gene_id=_text(g.get("ncbiGeneId")),
+        ensembl_id=_text(g.get("ensemblId")),
+        location=g.get("location"),
+        aliases=list(g.get("aliases") or []),
+        previous_symbols=list(g.get("previousSymbols") or []),
+        matched_as=match.matched_as,
     )
 
 
@@ -87,8 +94,13 @@ class DrugView:
 def drug_view(d: Row) -> DrugView:
     """A Drug node's properties (as kg.queries.resolve.find_drugs returns them)."""
     return DrugView(
-        id=d["id"], name=d.get("name"), synonyms=list(d.get("synonyms") or []), rxnorm_id=_text(d.get("rxnormId")),
-        drugbank_id=_text(d.get("drugbankId")), pharmgkb_id=_text(d.get("pharmgkbId")), ncit_id=_text(d.get("ncitId")),
+        id=d["id"],
+        name=d.get("name"),
+        synonyms=list(d.get("synonyms") or []),
+        rxnorm_id=_text(d.get("rxnormId")),
+        drugbank_id=_text(d.get("drugbankId")),
+        pharmgkb_id=_text(d.get("pharmgkbId")),
+        ncit_id=_text(d.get("ncitId")),
         atc=[str(a) for a in d.get("atc") or []],
     )
 
@@ -108,7 +120,7 @@ CALL (v) {{
   RETURN collect({{type: e.type, source: e.source, significance: e.significance}}) AS evidence
 }}
 RETURN v {{.*}} AS variant,
-       [(mp:MolecularProfile)-[:INCLUDES]->(v) WHERE {active('mp')} | mp {{.id, .name, .kind}}] AS profiles,
+       [(mp:MolecularProfile)-[:INCLUDES]->(v) WHERE {active("mp")} | mp {{.id, .name, .kind}}] AS profiles,
        evidence
 ORDER BY v.id
 """
@@ -172,12 +184,21 @@ def find_variants(graph: Graph, text: str) -> list[VariantView]:
 
 def _variant_view(v: Row, profiles: list[Row], evidence: list[Row]) -> VariantView:
     return VariantView(
-        id=v["id"], chrom=v.get("chrom"), pos=v.get("pos"), ref=v.get("ref"), alt=v.get("alt"), rsid=v.get("rsid"),
-        hgvs=list(v.get("hgvs") or []), protein_change=v.get("proteinChange"), gene=v.get("gene"),
-        name=v.get("name"), kind=v.get("kind"),
+        id=v["id"],
+        chrom=v.get("chrom"),
+        pos=v.get("pos"),
+        ref=v.get("ref"),
+        alt=v.get("alt"),
+        rsid=v.get("rsid"),
+        hgvs=list(v.get("hgvs") or []),
+        protein_change=v.get("proteinChange"),
+        gene=v.get("gene"),
+        name=v.get("name"),
+        kind=v.get("kind"),
         molecular_profiles=[MolecularProfileRef(p["id"], p.get("name"), p.get("kind")) for p in profiles],
         evidence=EvidenceSummary(
-            total=len(evidence), by_type=counts([e["type"] for e in evidence]),
+            total=len(evidence),
+            by_type=counts([e["type"] for e in evidence]),
             by_source=counts([e["source"] for e in evidence]),
             by_significance=counts([e["significance"] for e in evidence]),
         ),
@@ -191,8 +212,8 @@ UNWIND $ids AS id
 MATCH (d:Disease {{id: id}})
 RETURN id,
        CASE $direction
-         WHEN 'parents' THEN [(d)-[:IS_A]->(p:Disease) WHERE {active('p')} | p {{.*}}]
-         ELSE [(c:Disease)-[:IS_A]->(d) WHERE {active('c')} | c {{.*}}]
+         WHEN 'parents' THEN [(d)-[:IS_A]->(p:Disease) WHERE {active("p")} | p {{.*}}]
+         ELSE [(c:Disease)-[:IS_A]->(d) WHERE {active("c")} | c {{.*}}]
        END AS relatives
 """
 
@@ -208,18 +229,27 @@ class DiseaseView:
     xrefs: list[str]
     obsolete: bool
     matched_as: str | None = field(
-        default=None, metadata=described("How the query matched: id, altId, name or xref (top level only)."))
+        default=None, metadata=described("How the query matched: id, altId, name or xref (top level only).")
+    )
     replaced_by: DiseaseRef | None = field(
-        default=None, metadata=described("For an obsolete term: the term that replaces it."))
+        default=None, metadata=described("For an obsolete term: the term that replaces it.")
+    )
     replaced_from: DiseaseRef | None = field(
-        default=None, metadata=described("The obsolete term the query named, which this term replaces (top level only)."))
+        default=None,
+        metadata=described("The obsolete term the query named, which this term replaces (top level only)."),
+    )
 
 
 def disease_view(d: Row, matched_as: str | None = None, replaced_from: Row | None = None) -> DiseaseView:
     """A Disease node's properties; ``matched_as`` and ``replaced_from`` as kg.queries.resolve found it."""
     return DiseaseView(
-        id=d["id"], name=d.get("name"), definition=d.get("definition"), synonyms=list(d.get("synonyms") or []),
-        xrefs=list(d.get("xrefs") or []), obsolete=bool(d.get("obsolete")), matched_as=matched_as,
+        id=d["id"],
+        name=d.get("name"),
+        definition=d.get("definition"),
+        synonyms=list(d.get("synonyms") or []),
+        xrefs=list(d.get("xrefs") or []),
+        obsolete=bool(d.get("obsolete")),
+        matched_as=matched_as,
         replaced_by=DiseaseRef(d["replacedBy"], None) if d.get("replacedBy") else None,
         replaced_from=disease_ref(replaced_from) if replaced_from else None,
     )
@@ -315,7 +345,9 @@ class EvidenceView:
     origin: str | None
     therapies: list[str]
     therapy_interaction: str | None
-    status: str = field(metadata=described("ACCEPTED for loaded evidence; SUBMITTED / ACCEPTED / REJECTED for curated."))
+    status: str = field(
+        metadata=described("ACCEPTED for loaded evidence; SUBMITTED / ACCEPTED / REJECTED for curated.")
+    )
     is_assertion: bool
     submitted_by: str | None
     submitted_at: str | None
@@ -329,7 +361,8 @@ class EvidenceView:
     about: list[NodeRef]
     sources: list[Release]
     properties: dict[str, Any] = field(
-        metadata=described("Every stored property (ClinVar review status, AMP tier, ...)."))
+        metadata=described("Every stored property (ClinVar review status, AMP tier, ...).")
+    )
 
 
 def evidence_view(row: Row) -> EvidenceView:
@@ -338,22 +371,40 @@ def evidence_view(row: Row) -> EvidenceView:
     diseases = [disease_ref(d) for d in sorted(row["diseases"], key=lambda d: d["id"])]
     profile = next((a for a in row["about"] if a["label"] == "MolecularProfile"), None)
     return EvidenceView(
-        id=p["id"], source=p.get("source"), type=p.get("type"), level=_text(p.get("level")),
-        direction=p.get("direction"), significance=p.get("significance"), statement=p.get("statement"),
-        pmids=[str(x) for x in p.get("pmids") or []], origin=p.get("origin"),
+        id=p["id"],
+        source=p.get("source"),
+        type=p.get("type"),
+        level=_text(p.get("level")),
+        direction=p.get("direction"),
+        significance=p.get("significance"),
+        statement=p.get("statement"),
+        pmids=[str(x) for x in p.get("pmids") or []],
+        origin=p.get("origin"),
         therapies=list(p.get("therapies") or [d["name"] or d["id"] for d in row["drugs"]]),
         therapy_interaction=p.get("therapyInteraction"),
-        status=str(p.get("status") or "ACCEPTED").upper(), is_assertion="Assertion" in row["labels"],
-        submitted_by=p.get("submittedBy"), submitted_at=_text(p.get("submittedAt")),
-        moderated_by=p.get("moderatedBy"), moderated_at=_text(p.get("moderatedAt")),
+        status=str(p.get("status") or "ACCEPTED").upper(),
+        is_assertion="Assertion" in row["labels"],
+        submitted_by=p.get("submittedBy"),
+        submitted_at=_text(p.get("submittedAt")),
+        moderated_by=p.get("moderatedBy"),
+        moderated_at=_text(p.get("moderatedAt")),
         moderation_comment=p.get("moderationComment"),
-        disease=diseases[0] if diseases else None, diseases=diseases,
+        disease=diseases[0] if diseases else None,
+        diseases=diseases,
         drugs=[drug_ref(d) for d in sorted(row["drugs"], key=lambda d: d["id"])],
         molecular_profile=MolecularProfileRef(profile["id"], profile["name"], profile.get("kind")) if profile else None,
-        about=[NodeRef(id=str(a["id"]), label=a["label"], name=a.get("name"), kind=a.get("kind")) for a in row["about"]],
+        about=[
+            NodeRef(id=str(a["id"]), label=a["label"], name=a.get("name"), kind=a.get("kind")) for a in row["about"]
+        ],
         sources=[
-            Release(key=s["key"], name=s.get("name"), version=_text(s.get("version")), licence=s.get("licence"),
-                    loaded_at=_text(s.get("loadedAt")), status=s.get("status"))
+            Release(
+                key=s["key"],
+                name=s.get("name"),
+                version=_text(s.get("version")),
+                licence=s.get("licence"),
+                loaded_at=_text(s.get("loadedAt")),
+                status=s.get("status"),
+            )
             for s in row["sources"]
         ],
         properties=json_ready(p),
@@ -396,12 +447,12 @@ _ANCHORS = {
 
 _PREDICATES = {
     "variant": "(EXISTS { (e)-[:ABOUT]->(:Variant {id: $variant}) } OR "
-               "EXISTS { (e)-[:ABOUT]->(:MolecularProfile)-[:INCLUDES]->(:Variant {id: $variant}) })",
+    "EXISTS { (e)-[:ABOUT]->(:MolecularProfile)-[:INCLUDES]->(:Variant {id: $variant}) })",
     "drug": "EXISTS { (e)-[:FOR_DRUG]->(:Drug {id: $drug}) }",
     "disease": "EXISTS { (e)-[:FOR_DISEASE]->(d) WHERE d IN diseases }",
     "gene": "EXISTS { (e)-[:ABOUT]->(t) WHERE (t:Gene AND t.symbol = $gene) "
-            "OR ((t:Variant OR t:Phenotype) AND t.gene = $gene) "
-            "OR (t:MolecularProfile AND EXISTS { (t)-[:INCLUDES]->(:Variant {gene: $gene}) }) }",
+    "OR ((t:Variant OR t:Phenotype) AND t.gene = $gene) "
+    "OR (t:MolecularProfile AND EXISTS { (t)-[:INCLUDES]->(:Variant {gene: $gene}) }) }",
     "type": "e.type = $type",
     "level": "e.level = $level",
     "significance": "e.significance = $significance",

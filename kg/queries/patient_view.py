@@ -51,7 +51,8 @@ def find_patient(graph: Graph, patient: str) -> PatientRecord | None:
     if not rows:
         return None
     return PatientRecord(
-        id=rows[0]["patient"]["id"], assembly=rows[0]["patient"].get("assembly"),
+        id=rows[0]["patient"]["id"],
+        assembly=rows[0]["patient"].get("assembly"),
         conditions=[disease_ref(d) for d in rows[0]["conditions"]],
     )
 
@@ -60,11 +61,24 @@ def patient_variants(graph: Graph, patient: str) -> list[PatientVariant]:
     found = []
     for row in graph.read(PATIENT_VARIANTS, patient=patient):
         v, link = row["variant"], row["link"] or {}
-        found.append(PatientVariant(
-            id=v["id"], chrom=v.get("chrom"), pos=v.get("pos"), ref=v.get("ref"), alt=v.get("alt"),
-            rsid=v.get("rsid"), gene=v.get("gene"), protein_change=v.get("proteinChange"), name=v.get("name"),
-            kind=v.get("kind"), zygosity=link.get("zygosity"), genotype=link.get("genotype"),
-            depth=link.get("depth"), sample=link.get("sample"),
-            match_level=link.get("matchLevel") or "exact", observed=link.get("observed"),
-        ))
+        found.append(
+            PatientVariant(
+                id=v["id"],
+                chrom=v.get("chrom"),
+                pos=v.get("pos"),
+                ref=v.get("ref"),
+                alt=v.get("alt"),
+                rsid=v.get("rsid"),
+                gene=v.get("gene"),
+                protein_change=v.get("proteinChange"),
+                name=v.get("name"),
+                kind=v.get("kind"),
+                zygosity=link.get("zygosity"),
+                genotype=link.get("genotype"),
+                depth=link.get("depth"),
+                sample=link.get("sample"),
+                match_level=link.get("matchLevel") or "exact",
+                observed=link.get("observed"),
+            )
+        )
     return found

@@ -67,19 +67,29 @@ RETURN links
 """
 
 
-def store_match(graph: Graph, patient: str, *, sample: str, vcf: str,
-                variants: Sequence[Mapping[str, Any]], diplotypes: Sequence[Mapping[str, Any]],
-                no_result_genes: list[str], diseases: list[str]) -> None:
+def store_match(
+    graph: Graph,
+    patient: str,
+    *,
+    sample: str,
+    vcf: str,
+    variants: Sequence[Mapping[str, Any]],
+    diplotypes: Sequence[Mapping[str, Any]],
+    no_result_genes: list[str],
+    diseases: list[str],
+) -> None:
     """Replace the patient's links in one transaction. ``variants`` rows: ``{variant, props}``;
     ``diplotypes`` rows: ``{phenotype, props}``."""
     params: dict[str, Any] = {"id": patient}
-    graph.write_many([
-        (MERGE_PATIENT, {**params, "sample": sample, "vcf": vcf}),
-        (MERGE_NO_RESULT, {"genes": no_result_genes}),
-        (LINK_VARIANTS, {**params, "rows": list(variants)}),
-        (LINK_DIPLOTYPES, {**params, "rows": list(diplotypes)}),
-        (LINK_CONDITIONS, {**params, "diseases": diseases}),
-    ])
+    graph.write_many(
+        [
+            (MERGE_PATIENT, {**params, "sample": sample, "vcf": vcf}),
+            (MERGE_NO_RESULT, {"genes": no_result_genes}),
+            (LINK_VARIANTS, {**params, "rows": list(variants)}),
+            (LINK_DIPLOTYPES, {**params, "rows": list(diplotypes)}),
+            (LINK_CONDITIONS, {**params, "diseases": diseases}),
+        ]
+    )
 
 
 def link_counts(graph: Graph, patient: str) -> dict[str, int] | None:

@@ -52,7 +52,7 @@ NO_RESULT = "No Result"
 # the guideline has no lookup table for it, e.g. CPIC warfarin, a dosing algorithm).
 GUIDELINES = f"""
 MATCH (gl:Guideline)-[:FOR_DRUG]->(d:Drug)
-WHERE {active('gl')}
+WHERE {active("gl")}
   AND ($drugs IS NULL OR d.id IN $drugs)
 RETURN d.id AS drug, d.name AS drugName, gl.id AS guidelineId, gl.source AS guideline, gl.name AS guidelineName,
        gl.url AS url, gl.genes AS genes,
@@ -67,7 +67,7 @@ MATCH (p:Patient {{id: $patient}})
 WITH p, [(p)-[hd:HAS_DIPLOTYPE]->(ph:Phenotype) | {{id: ph.id, gene: ph.gene, guideline: hd.guideline}}] AS links
 MATCH (rec:Recommendation)-[:FOR_DRUG]->(d:Drug)
 WHERE ($drugs IS NULL OR d.id IN $drugs)
-  AND {active('rec')}
+  AND {active("rec")}
 WITH p, rec, d, [l IN links WHERE l.guideline IS NULL OR l.guideline = rec.guideline] AS applicable,
      [(rec)-[:FOR_PHENOTYPE]->(need:Phenotype) | need {{.id, .gene}}] AS needed
 WITH p, rec, d, needed, [n IN needed WHERE any(l IN applicable WHERE l.id = n.id) | n.id] AS linked,
@@ -75,7 +75,7 @@ WITH p, rec, d, needed, [n IN needed WHERE any(l IN applicable WHERE l.id = n.id
 WHERE size(needed) > 0
   AND all(n IN needed WHERE n.id IN linked OR (n.id = n.gene + ':' + $noResult AND NOT n.gene IN called))
 RETURN d.id AS drug, d.name AS drugName, rec {{.*}} AS rec, [n IN needed | n.id] AS needed, linked,
-       {active_sources('rec')} AS sources
+       {active_sources("rec")} AS sources
 """
 
 # statuses of kg/matcher/pharmacogenomics.py that give a usable phenotype
@@ -94,7 +94,9 @@ class GeneCallSummary:
     candidates: list[str]
     missing_positions: list[str]
     warnings: list[str]
-    by_guideline: dict[str, list[str]] = field(default_factory=dict, metadata=INTERNAL)  # guideline ("" = any) -> phenotypes
+    by_guideline: dict[str, list[str]] = field(
+        default_factory=dict, metadata=INTERNAL
+    )  # guideline ("" = any) -> phenotypes
 
     def single_phenotype(self) -> str | None:
         """The one phenotype to name: an ambiguous call names one only if all candidates agree
@@ -145,9 +147,13 @@ class PgxAnswer:
     genes: list[str]
     diplotypes: list[GeneCallSummary]  # the patient's calls for the guideline's genes
     recommendations: list[PgxRecommendation]
-    genes_without_result: list[str] = field(default_factory=list, metadata=described(
-        "Genes of the guideline the patient has no usable result for (not called, no data, indeterminate); "
-        "an outside call for them could refine the answer."))
+    genes_without_result: list[str] = field(
+        default_factory=list,
+        metadata=described(
+            "Genes of the guideline the patient has no usable result for (not called, no data, indeterminate); "
+            "an outside call for them could refine the answer."
+        ),
+    )
 
 
 def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]:
@@ -162,10 +168,15 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
         summary = calls.get(gene)
         if summary is None:
             summary = calls[gene] = GeneCallSummary(
-                gene=gene, diplotype=call.get("diplotype"), phenotypes=[], activity_score=row["activityScore"],
-                status=call.get("status") or "called", ambiguous=bool(call.get("ambiguous")),
+                gene=gene,
+                diplotype=call.get("diplotype"),
+                phenotypes=[],
+                activity_score=row["activityScore"],
+                status=call.get("status") or "called",
+                ambiguous=bool(call.get("ambiguous")),
                 candidates=list(call.get("candidates") or []),
-                missing_positions=list(call.get("missingPositions") or []), warnings=list(call.get("warnings") or []),
+                missing_positions=list(call.get("missingPositions") or []),
+                warnings=list(call.get("warnings") or []),
             )
         summary.ambiguous = summary.ambiguous or bool(call.get("ambiguous"))
         if row["phenotype"] and row["phenotype"] not in summary.phenotypes:
@@ -195,8 +206,9 @@ def pharmacogenomics(graph: Graph, patient: str, drug: str | None = None) -> lis
     return answers
 
 
-def _answer(patient: str, guideline: dict[str, Any], matches: list[dict[str, Any]],
-            calls: dict[str, GeneCallSummary]) -> PgxAnswer:
+def _answer(
+    patient: str, guideline: dict[str, Any], matches: list[dict[str, Any]], calls: dict[str, GeneCallSummary]
+) -> PgxAnswer:
     source = guideline["guideline"]
     gene_sets = sorted({tuple(sorted(s)) for s in guideline["geneSets"]})
     # the smallest gene set the patient can satisfy decides; report what is missing for the others
@@ -204,44 +216,70 @@ def _answer(patient: str, guideline: dict[str, Any], matches: list[dict[str, Any
     relevant_calls = [calls[g] for g in genes_needed if g in calls]
     without = {g: why for g in genes_needed if (why := _without_result(g, calls.get(g), source))}
     recommendations = [_recommendation(patient, m, calls) for m in matches]
-    base = dict(drug=DrugRef(guideline["drug"], guideline["drugName"]), guideline=source,
-                guideline_name=guideline["guidelineName"], genes=genes_needed, diplotypes=relevant_calls,
-                genes_without_result=sorted(without))
+    base = dict(
+        drug=DrugRef(guideline["drug"], guideline["drugName"]),
+        guideline=source,
+        guideline_name=guideline["guidelineName"],
+        genes=genes_needed,
+        diplotypes=relevant_calls,
+        genes_without_result=sorted(without),
+    )
 
     if not gene_sets:
-        return PgxAnswer(state=PgxState.NO_RECOMMENDATION, recommendations=[], **base,
-                         reason="the guideline has no recommendation looked up by genotype for this drug "
-                                f"(a dosing algorithm or text only): read the guideline, {guideline['url']}")
+        return PgxAnswer(
+            state=PgxState.NO_RECOMMENDATION,
+            recommendations=[],
+            **base,
+            reason="the guideline has no recommendation looked up by genotype for this drug "
+            f"(a dosing algorithm or text only): read the guideline, {guideline['url']}",
+        )
     if recommendations:
         note = _without_result_note(recommendations, without)
         ambiguous_genes = [c.gene for c in relevant_calls if c.ambiguous and len(c.phenotypes_for(source)) > 1]
         if ambiguous_genes:
-            ambiguity = (f"the phenotype of {', '.join(ambiguous_genes)} depends on which candidate diplotype is "
-                         "true (unphased or missing data); each candidate's recommendation is listed")
-            return PgxAnswer(state=PgxState.AMBIGUOUS, recommendations=recommendations, **base,
-                             reason="; ".join(filter(None, [ambiguity, note])))
+            ambiguity = (
+                f"the phenotype of {', '.join(ambiguous_genes)} depends on which candidate diplotype is "
+                "true (unphased or missing data); each candidate's recommendation is listed"
+            )
+            return PgxAnswer(
+                state=PgxState.AMBIGUOUS,
+                recommendations=recommendations,
+                **base,
+                reason="; ".join(filter(None, [ambiguity, note])),
+            )
         real = [r for r in recommendations if not _is_no_recommendation(r)]
         if real:
             return PgxAnswer(state=PgxState.RECOMMENDATION, recommendations=real, reason=note, **base)
-        return PgxAnswer(state=PgxState.NO_RECOMMENDATION, recommendations=recommendations, **base,
-                         reason="; ".join(filter(None, ["the guideline gives no recommendation for this phenotype",
-                                                        note])))
+        return PgxAnswer(
+            state=PgxState.NO_RECOMMENDATION,
+            recommendations=recommendations,
+            **base,
+            reason="; ".join(filter(None, ["the guideline gives no recommendation for this phenotype", note])),
+        )
     undetermined = _undetermined_reason(gene_sets, calls, source)
     if undetermined:
         return PgxAnswer(state=PgxState.CANNOT_BE_DETERMINED, recommendations=[], reason=undetermined, **base)
     phen = "; ".join(f"{c.gene} {'/'.join(c.phenotypes_for(source)) or c.status}" for c in relevant_calls)
-    return PgxAnswer(state=PgxState.NO_RECOMMENDATION, recommendations=[],
-                     reason=f"the guideline has no recommendation for {phen}", **base)
+    return PgxAnswer(
+        state=PgxState.NO_RECOMMENDATION,
+        recommendations=[],
+        reason=f"the guideline has no recommendation for {phen}",
+        **base,
+    )
 
 
 def _without_result(gene: str, call: GeneCallSummary | None, guideline: str) -> str | None:
     """Why the patient has no usable ``gene`` result under ``guideline``; None when it has one."""
     if call is None:
-        return (f"{gene}: no call (an outside call is needed for genes the VCF cannot call, "
-                "such as CYP2D6, HLA-A, HLA-B)")
+        return (
+            f"{gene}: no call (an outside call is needed for genes the VCF cannot call, such as CYP2D6, HLA-A, HLA-B)"
+        )
     phenotypes = call.phenotypes_for(guideline)
-    if call.status in CALLED_STATUSES and phenotypes and \
-            not all(p.lower() in ("indeterminate", "n/a", NO_RESULT.lower()) for p in phenotypes):
+    if (
+        call.status in CALLED_STATUSES
+        and phenotypes
+        and not all(p.lower() in ("indeterminate", "n/a", NO_RESULT.lower()) for p in phenotypes)
+    ):
         return None
     if call.missing_positions:
         detail = f"missing positions {', '.join(call.missing_positions[:5])}"
@@ -252,8 +290,9 @@ def _without_result(gene: str, call: GeneCallSummary | None, guideline: str) -> 
     return f"{gene}: could not be determined ({detail})"
 
 
-def _undetermined_reason(gene_sets: list[tuple[str, ...]], calls: dict[str, GeneCallSummary],
-                         guideline: str) -> str | None:
+def _undetermined_reason(
+    gene_sets: list[tuple[str, ...]], calls: dict[str, GeneCallSummary], guideline: str
+) -> str | None:
     """Why no gene set of the guideline can be evaluated for this patient, or None if one can."""
     reasons = []
     for genes in gene_sets:
@@ -270,8 +309,11 @@ def _without_result_note(recommendations: list[PgxRecommendation], without: dict
         return None
     genes = ", ".join(without)
     keyed = sorted({g for r in recommendations for g, v in r.lookup_key.items() if v == NO_RESULT and g in without})
-    given = (f"the guideline's own recommendation for {' and '.join(f'{g} = {NO_RESULT}' for g in keyed)} is given"
-             if keyed else f"the recommendation given does not depend on {genes}")
+    given = (
+        f"the guideline's own recommendation for {' and '.join(f'{g} = {NO_RESULT}' for g in keyed)} is given"
+        if keyed
+        else f"the recommendation given does not depend on {genes}"
+    )
     return f"{'; '.join(without.values())}; {given}; an outside call for {genes} could refine it"
 
 
@@ -294,15 +336,30 @@ def _recommendation(patient: str, m: dict[str, Any], calls: dict[str, GeneCallSu
         call = calls.get(gene)
         ph_node = PathNode(phenotype_id, "Phenotype", phenotype_id.split(":", 1)[-1])
         if phenotype_id in m["linked"]:  # a gene without any call matches "No Result" with no edge
-            path.append(PathStep(p_node, "HAS_DIPLOTYPE", ph_node, {
-                "diplotype": call.diplotype if call else None, "ambiguous": call.ambiguous if call else None}))
+            path.append(
+                PathStep(
+                    p_node,
+                    "HAS_DIPLOTYPE",
+                    ph_node,
+                    {"diplotype": call.diplotype if call else None, "ambiguous": call.ambiguous if call else None},
+                )
+            )
         path.append(PathStep(rec_node, "FOR_PHENOTYPE", ph_node))
     path.append(PathStep(rec_node, "FOR_DRUG", PathNode(m["drug"], "Drug", m["drugName"])))
     return PgxRecommendation(
-        id=rec["id"], guideline=rec.get("guideline") or "", guideline_name=rec.get("guidelineName"),
-        drug=rec.get("drug") or m["drugName"] or m["drug"], genes=rec.get("genes") or sorted(lookup),
-        lookup_key=lookup, phenotypes=m["needed"], text=rec.get("text"),
-        implications=rec.get("implications") or [], strength=rec.get("strength"), population=rec.get("population"),
-        citations=[str(c) for c in rec.get("citations") or []], url=rec.get("url"), path=path,
+        id=rec["id"],
+        guideline=rec.get("guideline") or "",
+        guideline_name=rec.get("guidelineName"),
+        drug=rec.get("drug") or m["drugName"] or m["drug"],
+        genes=rec.get("genes") or sorted(lookup),
+        lookup_key=lookup,
+        phenotypes=m["needed"],
+        text=rec.get("text"),
+        implications=rec.get("implications") or [],
+        strength=rec.get("strength"),
+        population=rec.get("population"),
+        citations=[str(c) for c in rec.get("citations") or []],
+        url=rec.get("url"),
+        path=path,
         sources=source_refs(m["sources"]),
     )

@@ -73,7 +73,7 @@ class Unresolved(LookupError):
 HINTS = {
     "gene": "give an HGNC symbol (BRAF), a previous symbol or alias, or an HGNC, NCBI Gene or Ensembl id",
     "variant": "give a variant id (7-140753336-A-T), an rsID, an HGVS expression or a gene and protein change "
-               "(BRAF V600E)",
+    "(BRAF V600E)",
     "drug": "give a drug name or synonym, or a RxNorm, DrugBank, ATC or PharmGKB id",
     "disease": "give a DOID id (DOID:1909), a disease name or synonym, or a cross-reference such as MESH:D008545",
 }
@@ -92,7 +92,8 @@ class AmbiguousEntity(Unresolved):
     def __init__(self, entity: str, query: str, candidates: list[Match]) -> None:
         listed = ", ".join(f"{c.id} ({c.name})" if c.name and c.name != c.id else c.id for c in candidates)
         super().__init__(
-            entity, query,
+            entity,
+            query,
             f"{entity} {query!r} is ambiguous: it names {len(candidates)} {entity}s: {listed}; ask with one of these ids",
             candidates,
         )
@@ -147,12 +148,12 @@ GENE_CANDIDATES = f"""
 CALL () {{
   MATCH (g:Gene) WHERE g.symbol IN [$text, toUpper($text)] RETURN g, 'symbol' AS matchedAs, 1 AS rank
   UNION
-{_by_identifier('g', 'Gene', GENE_IDS)}
+{_by_identifier("g", "Gene", GENE_IDS)}
   UNION
   MATCH (:GeneAlias {{name: toLower($text)}})-[a:ALIAS_OF]->(g:Gene)
   RETURN g, a.kind AS matchedAs, CASE a.kind WHEN 'previous' THEN 2 ELSE 3 END AS rank
 }}
-WITH g, matchedAs, rank WHERE {active('g')}
+WITH g, matchedAs, rank WHERE {active("g")}
 RETURN g {{.*}} AS node, matchedAs, rank ORDER BY rank, g.symbol
 """
 
@@ -170,6 +171,7 @@ def resolve_gene(graph: Graph, query: str) -> Match:
 
 
 # --- variants --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class VariantQuery:
@@ -209,9 +211,13 @@ def parse_variant_query(text: str) -> VariantQuery:
     else:
         phrase = _phrase(t) if allele is None and rsid is None else None
     return VariantQuery(
-        text=t, ids=tuple(dict.fromkeys(ids)), rsid=rsid,
-        gene=gene_change[0] if gene_change else None, change=gene_change[1] if gene_change else None,
-        names=tuple(dict.fromkeys(names)), phrase=phrase,
+        text=t,
+        ids=tuple(dict.fromkeys(ids)),
+        rsid=rsid,
+        gene=gene_change[0] if gene_change else None,
+        change=gene_change[1] if gene_change else None,
+        names=tuple(dict.fromkeys(names)),
+        phrase=phrase,
     )
 
 
@@ -236,15 +242,17 @@ def find_variants(graph: Graph, query: str) -> list[Match]:
             gene = resolve_gene(graph, q.gene).id
         except UnknownEntity:
             gene = q.gene.upper()
-    forms = ["id"] + [name for name, used in (("rsid", q.rsid), ("protein change", gene), ("hgvs or name", q.phrase))
-                      if used]
+    forms = ["id"] + [
+        name for name, used in (("rsid", q.rsid), ("protein change", gene), ("hgvs or name", q.phrase)) if used
+    ]
     cypher = (
         "CALL () {\n  " + "\n  UNION\n  ".join(_VARIANT_HEADS[f] for f in forms) + "\n}\n"
         f"WITH v, head(collect(matchedAs)) AS matchedAs WHERE {active('v')}\n"
         "RETURN v {.*} AS node, matchedAs, 1 AS rank ORDER BY v.id"
     )
-    rows = graph.read(cypher, ids=list(q.ids), rsid=q.rsid, gene=gene, change=q.change, names=list(q.names),
-                      phrase=q.phrase)
+    rows = graph.read(
+        cypher, ids=list(q.ids), rsid=q.rsid, gene=gene, change=q.change, names=list(q.names), phrase=q.phrase
+    )
     return [Match("Variant", r["node"]["id"], r["node"].get("name"), r["matchedAs"], r["node"]) for r in rows]
 
 
@@ -261,14 +269,14 @@ DRUG_CANDIDATES = f"""
 CALL () {{
   MATCH (d:Drug {{id: $key}}) RETURN d, 'id' AS matchedAs, 1 AS rank
   UNION
-{_by_identifier('d', 'Drug', DRUG_IDS)}
+{_by_identifier("d", "Drug", DRUG_IDS)}
   UNION
   WITH $atc AS atc WHERE atc IS NOT NULL
   MATCH (d:Drug) WHERE atc IN d.atc RETURN d, 'atc' AS matchedAs, 1 AS rank
   UNION
   MATCH (:DrugName {{name: $key}})-[:NAME_OF]->(d:Drug) RETURN d, 'name' AS matchedAs, 2 AS rank
 }}
-WITH d, matchedAs, rank WHERE {active('d')}
+WITH d, matchedAs, rank WHERE {active("d")}
 RETURN d {{.*}} AS node, matchedAs, rank ORDER BY rank, d.id
 """
 
@@ -276,8 +284,12 @@ RETURN d {{.*}} AS node, matchedAs, rank ORDER BY rank, d.id
 def find_drugs(graph: Graph, query: str) -> list[Match]:
     """Drugs a text names at the best rank: key or identifier, else name or synonym."""
     found = drug_identifier(query)
-    rows = graph.read(DRUG_CANDIDATES, key=drug_key(query), atc=found[1] if found and found[0] == "atc" else None,
-                      **_identifier_params(DRUG_IDS, found))
+    rows = graph.read(
+        DRUG_CANDIDATES,
+        key=drug_key(query),
+        atc=found[1] if found and found[0] == "atc" else None,
+        **_identifier_params(DRUG_IDS, found),
+    )
     return _best(rows, "Drug")
 
 
@@ -301,10 +313,10 @@ CALL () {{
   RETURN d, CASE x.kind WHEN 'altId' THEN 'altId' ELSE 'xref' END AS matchedAs,
          CASE x.kind WHEN 'altId' THEN 1 WHEN 'exactMatch' THEN 3 ELSE 4 END AS rank
 }}
-WITH d, matchedAs, rank WHERE {active('d')}
+WITH d, matchedAs, rank WHERE {active("d")}
 WITH d, min(rank) AS best, collect({{rank: rank, as: matchedAs}}) AS how
 WITH d, best AS rank, head([h IN how WHERE h.rank = best | h.as]) AS matchedAs
-OPTIONAL MATCH (d)-[:REPLACED_BY]->(r:Disease) WHERE {active('r')}
+OPTIONAL MATCH (d)-[:REPLACED_BY]->(r:Disease) WHERE {active("r")}
 WITH d, rank, matchedAs, collect(r) AS replacements
 UNWIND CASE WHEN size(replacements) = 0 THEN [null] ELSE replacements END AS r
 WITH coalesce(r, d) AS hit, CASE WHEN r IS NULL THEN null ELSE d {{.id, .name}} END AS replacedFrom, rank, matchedAs
@@ -316,8 +328,12 @@ def find_diseases(graph: Graph, query: str) -> list[Match]:
     """Diseases a text names at the best rank; an obsolete term stands for its replacement(s)."""
     text = _text(query)
     ids = disease_ids(text)
-    rows = graph.read(DISEASE_CANDIDATES, ids=ids, name=disease_name(text),
-                      xrefs=list(dict.fromkeys(disease_xref_keys(text) + ids[:1])))
+    rows = graph.read(
+        DISEASE_CANDIDATES,
+        ids=ids,
+        name=disease_name(text),
+        xrefs=list(dict.fromkeys(disease_xref_keys(text) + ids[:1])),
+    )
     return _best(rows, "Disease")
 
 

@@ -42,7 +42,7 @@ OPTIONAL MATCH (v)-[:IN_GENE]->(g:Gene)
 WITH p, hv, v, e, diseases, collect(DISTINCT g.symbol) AS genes
 RETURN v {{.id, .name, .rsid, .gene, .proteinChange, .hgvs}} AS variant, properties(hv) AS link,
        e {{.*}} AS evidence, diseases, genes,
-       {active_sources('e')} + {active_sources('v')} AS sources,
+       {active_sources("e")} + {active_sources("v")} AS sources,
        [(sf:SecondaryFinding)-[:FOR_GENE]->(g2:Gene) WHERE g2.symbol IN genes
         | sf {{.id, .disorder, .inheritance, .reportWhat, gene: g2.symbol}}] AS secondaryFindings
 """
@@ -119,29 +119,62 @@ def _finding(patient: str, row: dict[str, Any], alleles_per_gene: dict[str, int]
     inheritance = _inheritance(row["secondaryFindings"])
     if classification not in RISK_CLASSES:
         status, reason = RiskStatus.NOT_A_RISK, f"classified {classification}: not reported as a risk"
-    elif inheritance and "AR" in inheritance.split("/") and "AD" not in inheritance.split("/") \
-            and alleles_per_gene.get(gene, 0) < 2:
-        status, reason = RiskStatus.CARRIER, (f"one {classification} allele in {gene}, a gene with autosomal recessive "
-                                     "inheritance (ACMG SF v3.0): carrier")
+    elif (
+        inheritance
+        and "AR" in inheritance.split("/")
+        and "AD" not in inheritance.split("/")
+        and alleles_per_gene.get(gene, 0) < 2
+    ):
+        status, reason = (
+            RiskStatus.CARRIER,
+            (
+                f"one {classification} allele in {gene}, a gene with autosomal recessive "
+                "inheritance (ACMG SF v3.0): carrier"
+            ),
+        )
     elif inheritance and "AR" in inheritance.split("/") and link.get("zygosity") != "homozygous":
-        status, reason = RiskStatus.AT_RISK, (f"two {classification} alleles in the recessive gene {gene} "
-                                     "(phase unknown: possible compound heterozygote)")
+        status, reason = (
+            RiskStatus.AT_RISK,
+            (
+                f"two {classification} alleles in the recessive gene {gene} "
+                "(phase unknown: possible compound heterozygote)"
+            ),
+        )
     else:
         mode = f" ({inheritance} inheritance)" if inheritance else " (inheritance not in ACMG SF v3.0)"
-        status, reason = RiskStatus.AT_RISK, f"{classification} {link.get('zygosity') or ''} variant in {gene}{mode}".replace("  ", " ")
+        status, reason = (
+            RiskStatus.AT_RISK,
+            f"{classification} {link.get('zygosity') or ''} variant in {gene}{mode}".replace("  ", " "),
+        )
     p_node = PathNode(patient, "Patient")
     v = row["variant"]
     v_node = PathNode(v["id"], "Variant", v.get("name") or v.get("rsid"))
     e_node = PathNode(e["id"], "Evidence")
-    path = [PathStep(p_node, "HAS_VARIANT", v_node, {k: link.get(k) for k in ("zygosity", "genotype") if link.get(k)}),
-            PathStep(e_node, "ABOUT", v_node)]
+    path = [
+        PathStep(p_node, "HAS_VARIANT", v_node, {k: link.get(k) for k in ("zygosity", "genotype") if link.get(k)}),
+        PathStep(e_node, "ABOUT", v_node),
+    ]
     path += [PathStep(e_node, "FOR_DISEASE", PathNode(d["id"], "Disease", d.get("name"))) for d in row["diseases"]]
     return RiskFinding(
-        gene=gene, variant=v["id"], variant_name=v.get("name"), rsid=v.get("rsid"), evidence_id=e["id"], source=e.get("source"), classification=classification,
-        significance=e.get("significance"), review_status=e.get("reviewStatus"), stars=e.get("stars"),
+        gene=gene,
+        variant=v["id"],
+        variant_name=v.get("name"),
+        rsid=v.get("rsid"),
+        evidence_id=e["id"],
+        source=e.get("source"),
+        classification=classification,
+        significance=e.get("significance"),
+        review_status=e.get("reviewStatus"),
+        stars=e.get("stars"),
         conditions=e.get("conditionNames") or ([e["disease"]] if e.get("disease") else []),
-        diseases=[disease_ref(d) for d in row["diseases"]], zygosity=link.get("zygosity"), genotype=link.get("genotype"),
-        inheritance=inheritance, acmg_disorders=sorted({f["disorder"] for f in row["secondaryFindings"] if f.get("disorder")}),
-        status=status, reason=reason, pmids=[str(x) for x in e.get("pmids") or []], path=path,
+        diseases=[disease_ref(d) for d in row["diseases"]],
+        zygosity=link.get("zygosity"),
+        genotype=link.get("genotype"),
+        inheritance=inheritance,
+        acmg_disorders=sorted({f["disorder"] for f in row["secondaryFindings"] if f.get("disorder")}),
+        status=status,
+        reason=reason,
+        pmids=[str(x) for x in e.get("pmids") or []],
+        path=path,
         sources=source_refs(row["sources"]),
     )

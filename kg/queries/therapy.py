@@ -41,7 +41,7 @@ MATCH (p:Patient {{id: $patient}})-[hv:HAS_VARIANT]->(v:Variant)<-[:INCLUDES]-(m
 WHERE e.type IN $types AND {VISIBLE_EVIDENCE}
 WITH p, mp, e, collect(DISTINCT {{
        variant: v {{.id, .name, .proteinChange, .gene, .kind}}, link: properties(hv),
-       sources: {active_sources('v')}}}) AS hits
+       sources: {active_sources("v")}}}) AS hits
 OPTIONAL MATCH (e)-[:FOR_DISEASE]->(ed:Disease)
 OPTIONAL MATCH (asked:Disease) WHERE asked.id IN $diseases
 WITH p, mp, e, hits, ed, collect(asked) AS askedDiseases
@@ -60,7 +60,7 @@ RETURN e {{.*, labels: labels(e)}} AS evidence,
        mp {{.id, .name, .kind, .variantExpression}} AS profile,
        [(mp)-[:INCLUDES]->(m) | m.id] AS members,
        hits, ed {{.id, .name}} AS disease, relation, drugs,
-       {active_sources('e')} + {active_sources('mp')}
+       {active_sources("e")} + {active_sources("mp")}
        + reduce(acc = [], h IN hits | acc + h.sources) AS sources
 """
 
@@ -86,8 +86,9 @@ class EvidenceAnswer:
     variants: list[str]  # the patient's Variants (ids) the profile includes
     match_levels: list[str]
     disease: DiseaseRef | None
-    disease_relation: str | None = field(metadata=described(
-        "How the evidence's disease relates to the asked disease: same, ancestor, descendant."))
+    disease_relation: str | None = field(
+        metadata=described("How the evidence's disease relates to the asked disease: same, ancestor, descendant.")
+    )
     statement: str | None
     pmids: list[str]
     citations: list[str]
@@ -111,7 +112,9 @@ class EvidenceAnswer:
         )
 
 
-def patient_evidence(graph: Graph, patient: str, types: tuple[str, ...], disease: str | None = None) -> list[EvidenceAnswer]:
+def patient_evidence(
+    graph: Graph, patient: str, types: tuple[str, ...], disease: str | None = None
+) -> list[EvidenceAnswer]:
     """Evidence of the given types for the patient, strongest first (assertion tier, level, direction)."""
     diseases = [resolve_disease(graph, disease).id] if disease else patient_conditions(graph, patient)
     rows = graph.read(EVIDENCE_FOR_PATIENT, patient=patient, types=list(types), diseases=diseases)
@@ -137,14 +140,22 @@ def _answer(patient: str, row: dict[str, Any]) -> EvidenceAnswer:
         v = hit["variant"]
         link = hit["link"] or {}
         v_node = PathNode(v["id"], "Variant", v.get("name") or _variant_name(v))
-        path.append(PathStep(patient_node, "HAS_VARIANT", v_node,
-                             {k: link.get(k) for k in ("zygosity", "genotype", "matchLevel", "observed") if link.get(k) is not None}))
+        path.append(
+            PathStep(
+                patient_node,
+                "HAS_VARIANT",
+                v_node,
+                {k: link.get(k) for k in ("zygosity", "genotype", "matchLevel", "observed") if link.get(k) is not None},
+            )
+        )
         path.append(PathStep(mp_node, "INCLUDES", v_node))  # type: ignore[arg-type]
     path.append(PathStep(ev_node, "ABOUT", mp_node))  # type: ignore[arg-type]
     for drug in row["drugs"]:
         path.append(PathStep(ev_node, "FOR_DRUG", PathNode(drug["id"], "Drug", drug.get("name"))))
     if row["disease"]:
-        path.append(PathStep(ev_node, "FOR_DISEASE", PathNode(row["disease"]["id"], "Disease", row["disease"].get("name"))))
+        path.append(
+            PathStep(ev_node, "FOR_DISEASE", PathNode(row["disease"]["id"], "Disease", row["disease"].get("name")))
+        )
     return EvidenceAnswer(
         evidence_id=e["id"],
         is_assertion="Assertion" in e["labels"],

@@ -22,7 +22,10 @@ def visible_evidence(var: str = "e") -> str:
 #: Visible evidence bound to ``e``, as most answers write it.
 VISIBLE_EVIDENCE = visible_evidence("e")
 
+
 def active_sources(var: str, key: str = "id") -> str:
     """The active releases asserting ``var`` as answers cite them (``fact``: the node's ``key``)."""
-    return (f"[({var})-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) "
-            f"| s {{.key, .name, .version, .licence, fact: {var}.{key}}}]")
+    return (
+        f"[({var})-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) "
+        f"| s {{.key, .name, .version, .licence, fact: {var}.{key}}}]"
+    )

@@ -8,8 +8,7 @@ from kg.schema.model import FULLTEXT_INDEXES, NODE_KEYS, RANGE_INDEXES
 
 def schema_statements() -> list[str]:
     statements = [
-        f"CREATE CONSTRAINT {label.lower()}_{key}_unique IF NOT EXISTS "
-        f"FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
+        f"CREATE CONSTRAINT {label.lower()}_{key}_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
         for label, key in NODE_KEYS.items()
     ]
     statements += [

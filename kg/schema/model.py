@@ -59,10 +59,28 @@ FULLTEXT_INDEXES: dict[str, tuple[str, ...]] = {
 # Relationship types a user may name (research traversal): an allow-list checked before any
 # type is placed in a query. Direction reads as a sentence; see docs/GRAPH_MODEL.md.
 RELATIONSHIP_TYPES: tuple[str, ...] = (
-    "IN_GENE", "INCLUDES", "ABOUT", "FOR_DISEASE", "FOR_DRUG", "FOR_GENE", "FOR_PHENOTYPE",
-    "DEFINED_BY", "HAS_PHENOTYPE", "IS_A", "REPLACED_BY", "SUPERSEDED_BY", "SUPPORTED_BY",
-    "HAS_CONSEQUENCE", "PART_OF", "HAS_VARIANT", "HAS_DIPLOTYPE", "HAS_CONDITION",
-    "ASSERTED_BY", "ALIAS_OF", "NAME_OF", "XREF_OF",
+    "IN_GENE",
+    "INCLUDES",
+    "ABOUT",
+    "FOR_DISEASE",
+    "FOR_DRUG",
+    "FOR_GENE",
+    "FOR_PHENOTYPE",
+    "DEFINED_BY",
+    "HAS_PHENOTYPE",
+    "IS_A",
+    "REPLACED_BY",
+    "SUPERSEDED_BY",
+    "SUPPORTED_BY",
+    "HAS_CONSEQUENCE",
+    "PART_OF",
+    "HAS_VARIANT",
+    "HAS_DIPLOTYPE",
+    "HAS_CONDITION",
+    "ASSERTED_BY",
+    "ALIAS_OF",
+    "NAME_OF",
+    "XREF_OF",
 )
 
 # Provenance and look-up edges: left out of path search by default (every fact reaches every

@@ -177,9 +177,7 @@ def _compile(definition: GeneDefinition) -> _Compiled:
         vocab.append(frozenset(words))
         ref_value = ref_allele.alleles[i]
         fill.append(frozenset({locus.ref if ref_value is None or is_wobble(ref_value) else ref_value}))
-    callable_alleles = sorted(
-        definition.callable_alleles, key=lambda a: (not a.reference, allele_sort_key(a.name))
-    )
+    callable_alleles = sorted(definition.callable_alleles, key=lambda a: (not a.reference, allele_sort_key(a.name)))
     alleles = []
     for na in callable_alleles:
         accepts = tuple(None if v is None else _accepts(v) for v in na.alleles)
@@ -244,7 +242,9 @@ def _translate(locus: VariantLocus, vocab: frozenset[str], g: Genotype, allele: 
     key = _variant_key(locus.chrom, g.pos, g_ref, allele, known)
     for word in vocab:
         if (
-            word != locus.ref and len(word) >= 1 and not is_wobble(word)
+            word != locus.ref
+            and len(word) >= 1
+            and not is_wobble(word)
             and _variant_key(locus.chrom, locus.position, locus.ref, word, known) == key
         ):
             return word
@@ -252,7 +252,9 @@ def _translate(locus: VariantLocus, vocab: frozenset[str], g: Genotype, allele: 
 
 
 def _find_record(
-    locus: VariantLocus, vocab: frozenset[str], genotypes: Mapping[tuple[str, int], Genotype],
+    locus: VariantLocus,
+    vocab: frozenset[str],
+    genotypes: Mapping[tuple[str, int], Genotype],
     exact_keys: frozenset[tuple[str, int]],
 ) -> Genotype | None:
     """The record for a locus: at its position, or (for indels) a record elsewhere whose
@@ -264,8 +266,12 @@ def _find_record(
     for key, other in genotypes.items():
         if key in exact_keys or key[0] != locus.chrom or key[1] not in window:
             continue
-        if any(a is not None and a.upper() != other.ref.upper() and _translate(locus, vocab, other, a)
-               not in (None, locus.ref) for a in other.alleles):
+        if any(
+            a is not None
+            and a.upper() != other.ref.upper()
+            and _translate(locus, vocab, other, a) not in (None, locus.ref)
+            for a in other.alleles
+        ):
             return other
     return None
 
@@ -332,9 +338,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
             sample.positions.append(PositionCall(**common, status="half_call"))
             sample.warnings.append(f"{locus.label}: half call {_gt(raw)} treated as missing")
             continue
-        if g.pos == locus.position and not (
-            g.ref.upper().startswith(locus.ref) or locus.ref.startswith(g.ref.upper())
-        ):
+        if g.pos == locus.position and not (g.ref.upper().startswith(locus.ref) or locus.ref.startswith(g.ref.upper())):
             sample.missing.append(i)
             sample.positions.append(PositionCall(**common, status="ref_mismatch"))
             sample.warnings.append(
@@ -360,8 +364,7 @@ def _read_sample(compiled: _Compiled, genotypes: Mapping[tuple[str, int], Genoty
                     "definition; no named allele can match it"
                 )
         sample.positions.append(
-            PositionCall(**common, status="called", definition_alleles=translated,
-                         treated_as_reference=as_reference)
+            PositionCall(**common, status="called", definition_alleles=translated, treated_as_reference=as_reference)
         )
         sample.alleles[i] = tuple(t if t is not None else f"?{a}" for t, a in zip(translated, raw, strict=True))
         sample.phased_flags[i] = g.phased
@@ -395,7 +398,9 @@ class _Prepared:
 
 
 def _prepare_alleles(
-    compiled: _Compiled, sample: _Sample, exclude: frozenset[int] = frozenset(),
+    compiled: _Compiled,
+    sample: _Sample,
+    exclude: frozenset[int] = frozenset(),
     skip_names: frozenset[str] = frozenset(),
 ) -> tuple[list[_Prepared], list[str], list[str]]:
     available = set(sample.alleles) - exclude
@@ -421,7 +426,10 @@ def _prepare_alleles(
 
 
 def _viable_diplotypes(
-    compiled: _Compiled, sample: _Sample, alleles: list[_Prepared], exclude: frozenset[int] = frozenset(),
+    compiled: _Compiled,
+    sample: _Sample,
+    alleles: list[_Prepared],
+    exclude: frozenset[int] = frozenset(),
 ) -> list[tuple[_Prepared, _Prepared | None, bool]]:
     """Every viable (allele1, allele2, strand1-is-allele1) pair; allele2 None for haploid data.
 
@@ -446,7 +454,8 @@ def _viable_diplotypes(
     # positions where neither strand carries the reference: an allele must be defined there
     no_ref = {i for i, (k1, k2) in diploid.items() if k1 not in fill[i] and k2 not in fill[i]}
     candidates = [
-        p for p in alleles
+        p
+        for p in alleles
         if no_ref <= p.effective.keys()
         and all(diploid[i][0] in acc or diploid[i][1] in acc for i, acc in p.effective.items())
     ]
@@ -492,7 +501,8 @@ def _diplotype_name(names: Iterable[str], reference: str) -> tuple[str, tuple[st
 
 
 def _candidates(
-    pairs: list[tuple[_Prepared, _Prepared | None, bool]], reference: str,
+    pairs: list[tuple[_Prepared, _Prepared | None, bool]],
+    reference: str,
 ) -> list[DiplotypeCandidate]:
     out: dict[str, DiplotypeCandidate] = {}
     for a, b, _ in pairs:
@@ -537,7 +547,8 @@ def call_gene(definition: GeneDefinition, genotypes: Mapping[tuple[str, int], Ge
 
 
 def call_genes(
-    definitions: Mapping[str, GeneDefinition], genotypes: Mapping[tuple[str, int], Genotype],
+    definitions: Mapping[str, GeneDefinition],
+    genotypes: Mapping[tuple[str, int], Genotype],
 ) -> dict[str, GeneCall]:
     """Call every gene; ``genotypes`` may hold all of a sample's PGx positions at once."""
     return {gene: call_gene(d, genotypes) for gene, d in definitions.items()}
@@ -570,8 +581,11 @@ def _extra_positions(definition: GeneDefinition, genotypes: Mapping[tuple[str, i
         if g is None or g.is_no_call:
             out.append(PositionCall(v.chrom, v.position, v.rsid, v.ref, "missing" if g is None else "no_call"))
         else:
-            out.append(PositionCall(v.chrom, v.position, v.rsid, v.ref, "called",
-                                    sample_alleles=tuple(g.alleles), phased=g.phased))
+            out.append(
+                PositionCall(
+                    v.chrom, v.position, v.rsid, v.ref, "called", sample_alleles=tuple(g.alleles), phased=g.phased
+                )
+            )
     return out
 
 
@@ -599,9 +613,7 @@ def _finish(call: GeneCall, candidates: list[DiplotypeCandidate], all_hits: bool
     if rest and call.best is not None:
         why = "without phased data" if not call.phased else "with the available data"
         shown = ", ".join(rest[:_MAX_LISTED]) + (" ..." if len(rest) > _MAX_LISTED else "")
-        call.warnings.append(
-            f"The assigned genotype is {call.best}; however, {shown} cannot be ruled out {why}."
-        )
+        call.warnings.append(f"The assigned genotype is {call.best}; however, {shown} cannot be ruled out {why}.")
 
 
 def _missing_warnings(call: GeneCall) -> None:
@@ -674,9 +686,7 @@ def _call_dpyd(compiled: _Compiled, sample: _Sample, call: GeneCall) -> GeneCall
     hap_loci, hapb3_name, hapb3_flags = _hapb3(compiled, sample, call)
     exclude = frozenset(hap_loci) if hapb3_flags is not None else frozenset()
     skip = frozenset({hapb3_name}) if hapb3_flags is not None and hapb3_name else frozenset()
-    alleles, call.uncallable_alleles, call.partially_tested_alleles = _prepare_alleles(
-        compiled, sample, exclude, skip
-    )
+    alleles, call.uncallable_alleles, call.partially_tested_alleles = _prepare_alleles(compiled, sample, exclude, skip)
     if hapb3_flags is not None:
         call.uncallable_alleles = [n for n in call.uncallable_alleles if n not in skip and "5923C>G" not in n]
     hapb3_count = sum(hapb3_flags) if hapb3_flags else 0
@@ -733,9 +743,7 @@ def _call_dpyd(compiled: _Compiled, sample: _Sample, call: GeneCall) -> GeneCall
         name, haps = _diplotype_name(call.haplotypes, reference)
         call.diplotypes, call.best = [name], name
         call.candidates = [DiplotypeCandidate(name, haps, 0)]
-        call.warnings.append(
-            "DPYD: unphased heterozygous variants are presumed to be on different gene copies (CPIC)"
-        )
+        call.warnings.append("DPYD: unphased heterozygous variants are presumed to be on different gene copies (CPIC)")
     else:
         call.warnings.append(
             f"DPYD: unphased data with {len(call.haplotypes)} variant haplotypes; the phenotype uses the "
@@ -745,7 +753,11 @@ def _call_dpyd(compiled: _Compiled, sample: _Sample, call: GeneCall) -> GeneCall
 
 
 def _dpyd_strands(
-    compiled: _Compiled, sample: _Sample, alleles: list[_Prepared], exclude: frozenset[int], reference: str,
+    compiled: _Compiled,
+    sample: _Sample,
+    alleles: list[_Prepared],
+    exclude: frozenset[int],
+    reference: str,
 ) -> tuple[list[str], list[str]]:
     """The non-reference alleles carried whole on each strand (phased or effectively phased)."""
     genotype = {i: (a[0], a[-1]) for i, a in sample.alleles.items() if i not in exclude}

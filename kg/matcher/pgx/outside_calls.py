@@ -94,7 +94,7 @@ def _clean_diplotype(text: str, gene: str, path: str, number: int) -> str:
     cleaned = []
     for part in parts:
         if part.startswith(gene) and len(part) > len(gene) and part[len(gene)] in "* ":
-            part = part[len(gene):].strip()
+            part = part[len(gene) :].strip()
         if not part:
             raise OutsideCallError(path, number, "an allele name on each side of '/'", repr(text))
         if part.startswith("[") != part.endswith("]") or (part.startswith("[") and " + " not in part):
@@ -119,8 +119,12 @@ def parse_outside_calls_text(text: str, path: str | os.PathLike[str] = "<string>
         while len(fields) > 1 and fields[-1] == "":
             fields.pop()
         if len(fields) > 4:
-            raise OutsideCallError(where, number, "at most 4 tab-separated fields (gene, diplotype, "
-                                   "phenotype, activity score)", f"{len(fields)} fields")
+            raise OutsideCallError(
+                where,
+                number,
+                "at most 4 tab-separated fields (gene, diplotype, phenotype, activity score)",
+                f"{len(fields)} fields",
+            )
         gene = fields[0]
         if not gene:
             raise OutsideCallError(where, number, "a gene symbol in field 1", "an empty field")
@@ -128,8 +132,9 @@ def parse_outside_calls_text(text: str, path: str | os.PathLike[str] = "<string>
             hint = " (fields must be separated by tabs)" if " " in gene else ""
             raise OutsideCallError(where, number, f"an HGNC gene symbol in field 1{hint}", repr(gene))
         if gene in seen:
-            raise OutsideCallError(where, number, f"one line per gene ({gene} already on line {seen[gene]})",
-                                   f"a second {gene} line")
+            raise OutsideCallError(
+                where, number, f"one line per gene ({gene} already on line {seen[gene]})", f"a second {gene} line"
+            )
         fields += [""] * (4 - len(fields))
         diplotype = _clean_diplotype(fields[1], gene, where, number) if fields[1] else None
         phenotype = normalize_phenotype(fields[2], gene) if fields[2] else None
@@ -137,8 +142,9 @@ def parse_outside_calls_text(text: str, path: str | os.PathLike[str] = "<string>
         if score is not None and not _SCORE.match(score):
             raise OutsideCallError(where, number, "an activity score such as 1.5 or ≥6.0 in field 4", repr(score))
         if diplotype is None and phenotype is None and score is None:
-            raise OutsideCallError(where, number, f"a diplotype, phenotype or activity score for {gene}",
-                                   "only the gene")
+            raise OutsideCallError(
+                where, number, f"a diplotype, phenotype or activity score for {gene}", "only the gene"
+            )
         seen[gene] = number
         calls.append(OutsideCall(gene, diplotype, phenotype, score, number, where))
     return calls

@@ -78,7 +78,10 @@ class PhenotypeTables:
     # -- lookups -----------------------------------------------------------------------------
 
     def phenotype_for(
-        self, gene: str, diplotype: str | Sequence[str], source: str = "CPIC",
+        self,
+        gene: str,
+        diplotype: str | Sequence[str],
+        source: str = "CPIC",
     ) -> PhenotypeResult | None:
         """Phenotype of a diplotype (``"*1/*2"``, haploid ``"B (reference)"``).
 
@@ -128,7 +131,10 @@ class PhenotypeTables:
         )
 
     def phenotype_for_call(
-        self, call: GeneCall, source: str = "CPIC", include_alternatives: bool = False,
+        self,
+        call: GeneCall,
+        source: str = "CPIC",
+        include_alternatives: bool = False,
     ) -> list[PhenotypeResult]:
         """Phenotypes for a caller result: one per top diplotype (ties give several).
 
@@ -167,26 +173,37 @@ class PhenotypeTables:
         if table.uses_activity_score and given_score:
             row = next((r for r in table.diplotypes.values() if _score_text(r.activity_score) == given_score), None)
             if from_dip and _score_text(from_dip.activity_score) != given_score:
-                notes.append(f"activity score {given_score} given, {from_dip.activity_score} expected for {call.diplotype}")
+                notes.append(
+                    f"activity score {given_score} given, {from_dip.activity_score} expected for {call.diplotype}"
+                )
             return PhenotypeResult(
-                gene=call.gene, source=table.source, diplotype=call.diplotype or "",
-                phenotype=row.phenotype if row else call.phenotype, activity_score=given_score,
+                gene=call.gene,
+                source=table.source,
+                diplotype=call.diplotype or "",
+                phenotype=row.phenotype if row else call.phenotype,
+                activity_score=given_score,
                 lookup_key=row.lookup_key if row else given_score,
-                table_version=table.version, notes=tuple(notes),
+                table_version=table.version,
+                notes=tuple(notes),
             )
         if call.phenotype:
-            row = next((r for r in table.diplotypes.values()
-                        if r.phenotype and r.phenotype.lower() == call.phenotype.lower()), None)
+            row = next(
+                (r for r in table.diplotypes.values() if r.phenotype and r.phenotype.lower() == call.phenotype.lower()),
+                None,
+            )
             if from_dip and from_dip.phenotype and from_dip.phenotype.lower() != call.phenotype.lower():
                 notes.append(f"phenotype {call.phenotype} given, {from_dip.phenotype} expected for {call.diplotype}")
             if row is None:
                 notes.append(f"phenotype {call.phenotype} is not a {table.source} {call.gene} phenotype")
             return PhenotypeResult(
-                gene=call.gene, source=table.source, diplotype=call.diplotype or "",
+                gene=call.gene,
+                source=table.source,
+                diplotype=call.diplotype or "",
                 phenotype=row.phenotype if row else call.phenotype,
                 activity_score=(from_dip.activity_score if from_dip else None),
                 lookup_key=row.lookup_key if row else None,
-                table_version=table.version, notes=tuple(notes),
+                table_version=table.version,
+                notes=tuple(notes),
             )
         if from_dip is None:
             return None
@@ -218,6 +235,7 @@ class PhenotypeTables:
                 value = cpic.activity(n) if cpic else None
                 in_dpwg = 0 if dpwg and n in dpwg.functions else 1
                 return (value is not None, value or 0.0, in_dpwg, allele_sort_key(n))
+
             return sorted(names, key=key)
 
         if is_list:
@@ -225,8 +243,7 @@ class PhenotypeTables:
             chosen = ordered[:2]
             inferred = True
             notes.append(
-                f"DPYD: {len(sides)} haplotypes; phenotype from the two lowest activity values "
-                f"({', '.join(chosen)})"
+                f"DPYD: {len(sides)} haplotypes; phenotype from the two lowest activity values ({', '.join(chosen)})"
             )
             return chosen, inferred, notes
         reduced = []
@@ -248,7 +265,7 @@ def strip_gene(allele: str, gene: str) -> str:
     """``CYP2D6*4`` / ``CYP2D6 *4`` -> ``*4`` (PharmCAT outside calls allow the gene prefix)."""
     text = allele.strip()
     if text.startswith(gene) and len(text) > len(gene) and text[len(gene)] in "* ":
-        text = text[len(gene):].strip()
+        text = text[len(gene) :].strip()
     return text
 
 
@@ -273,7 +290,7 @@ def split_diplotype(text: str, gene: str, known: Iterable[str] = ()) -> list[str
     if not cuts:
         return [strip_gene(raw, gene)]
     for cut in cuts:
-        left, right = strip_gene(raw[:cut], gene), strip_gene(raw[cut + 1:], gene)
+        left, right = strip_gene(raw[:cut], gene), strip_gene(raw[cut + 1 :], gene)
         if left in known_set and right in known_set:
             return [left, right]
     return [strip_gene(p, gene) for p in raw.split("/")]
@@ -305,4 +322,3 @@ __all__ = [
     "split_diplotype",
     "strip_gene",
 ]
-
