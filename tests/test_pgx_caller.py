@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -415,10 +414,10 @@ def test_g6pd_hemizygous_call_is_a_single_haplotype(real_pharmcat: Path, monkeyp
 
 
 # ---------------------------------------------------------------------------------------------
-# All genes, speed
+# All genes at once (speed is measured in bench/bench_match.py, never asserted here)
 
 
-def test_all_genes_for_one_sample_well_under_a_second(definitions) -> None:
+def test_all_genes_for_one_sample_are_called(definitions) -> None:
     genotypes: Calls = {}
     for gene in definitions:
         genotypes.update(
@@ -428,13 +427,10 @@ def test_all_genes_for_one_sample_well_under_a_second(definitions) -> None:
         )
     genotypes.update(sample("TPMT", "*1", "*3A"))
     genotypes.update(sample("CYP2C19", "*2", "*17"))
-    call_genes(definitions, genotypes)  # warm the compiled-definition cache
-    start = time.perf_counter()
     results = call_genes(definitions, genotypes)
-    elapsed = time.perf_counter() - start
     assert set(results) == set(definitions)
     assert all(r.called for r in results.values())
-    assert elapsed < 0.25, f"calling all genes took {elapsed:.3f}s"
+    assert results["TPMT"].best == "*1/*3A" and results["CYP2C19"].best == "*2/*17"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from kg.db import Graph
 from kg.identity.drugs import drug_key
 from kg.loaders import statements
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.pgx_common import drug_stage, load_validated, slug
+from kg.loaders.pgx_common import drug_stage, load_validated, name_only_drug, slug
 from kg.loaders.pgx_files import read_json, require
 from kg.loaders.release import LoadReport, SourceRelease, Stage
 
@@ -254,16 +254,7 @@ def drug_rows(files: FdaFiles) -> Iterator[Row]:
         for did, name in zip(row["drugIds"], row["drugNames"], strict=True):
             if did not in seen:
                 seen.add(did)
-                yield {
-                    "id": did,
-                    "name": name.lower(),
-                    "pharmgkbId": None,
-                    "rxnormId": None,
-                    "drugbankId": None,
-                    "atc": None,
-                    "synonyms": [],
-                    "tradeNames": [],
-                }
+                yield name_only_drug(did, name.lower())
 
 
 EVIDENCE = (

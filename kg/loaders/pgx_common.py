@@ -54,6 +54,20 @@ MERGE (dn)-[:ASSERTED_BY]->(src)
 """
 
 
+def name_only_drug(drug: str, name: str) -> dict[str, Any]:
+    """A drug row for a drug a source names but does not describe (no ids, synonyms or trade names)."""
+    return {
+        "id": drug,
+        "name": name,
+        "pharmgkbId": None,
+        "rxnormId": None,
+        "drugbankId": None,
+        "atc": None,
+        "synonyms": [],
+        "tradeNames": [],
+    }
+
+
 def with_name_keys(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Each drug row with ``nameKeys``: the drug_key of its name, synonyms and trade names."""
     for row in rows:

@@ -31,7 +31,7 @@ from kg.db import Graph
 from kg.identity.drugs import drug_key
 from kg.loaders import statements
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.pgx_common import drug_stage, load_validated
+from kg.loaders.pgx_common import drug_stage, load_validated, name_only_drug
 from kg.loaders.pgx_files import numbered_tsv, read_tsv, split_list
 from kg.loaders.release import LoadReport, SourceRelease, Stage
 
@@ -291,16 +291,7 @@ def drug_rows(files: PharmgkbFiles) -> Iterator[Row]:
                 "tradeNames": _quoted_list(row["Trade Names"]),
             }
     for did, name in wanted.items():
-        yield {
-            "id": did,
-            "name": name,
-            "pharmgkbId": None,
-            "rxnormId": None,
-            "drugbankId": None,
-            "atc": None,
-            "synonyms": [],
-            "tradeNames": [],
-        }
+        yield name_only_drug(did, name)
 
 
 # --- Cypher --------------------------------------------------------------------------------------

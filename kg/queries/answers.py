@@ -78,6 +78,18 @@ class VariantAllele:
     rsid: str | None
 
 
+def allele_fields(v: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`VariantAllele` fields of a Variant node's properties (every view starts with them)."""
+    return {
+        "id": v["id"],
+        "chrom": v.get("chrom"),
+        "pos": v.get("pos"),
+        "ref": v.get("ref"),
+        "alt": v.get("alt"),
+        "rsid": v.get("rsid"),
+    }
+
+
 def drug_ref(row: dict[str, Any]) -> DrugRef:
     """A drug as a query returns it: ``d {.id, .name}``."""
     return DrugRef(row["id"], row.get("name"))

@@ -17,6 +17,7 @@ from kg.queries.answers import (
     DiseaseRef,
     DrugRef,
     VariantAllele,
+    allele_fields,
     disease_ref,
     drug_ref,
     json_ready,
@@ -184,12 +185,7 @@ def find_variants(graph: Graph, text: str) -> list[VariantView]:
 
 def _variant_view(v: Row, profiles: list[Row], evidence: list[Row]) -> VariantView:
     return VariantView(
-        id=v["id"],
-        chrom=v.get("chrom"),
-        pos=v.get("pos"),
-        ref=v.get("ref"),
-        alt=v.get("alt"),
-        rsid=v.get("rsid"),
+        **allele_fields(v),
         hgvs=list(v.get("hgvs") or []),
         protein_change=v.get("proteinChange"),
         gene=v.get("gene"),

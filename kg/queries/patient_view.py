@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kg.db import Graph
-from kg.queries.answers import DiseaseRef, VariantAllele, disease_ref
+from kg.queries.answers import DiseaseRef, VariantAllele, allele_fields, disease_ref
 from kg.queries.fields import described
 
 PATIENT = """
@@ -63,12 +63,7 @@ def patient_variants(graph: Graph, patient: str) -> list[PatientVariant]:
         v, link = row["variant"], row["link"] or {}
         found.append(
             PatientVariant(
-                id=v["id"],
-                chrom=v.get("chrom"),
-                pos=v.get("pos"),
-                ref=v.get("ref"),
-                alt=v.get("alt"),
-                rsid=v.get("rsid"),
+                **allele_fields(v),
                 gene=v.get("gene"),
                 protein_change=v.get("proteinChange"),
                 name=v.get("name"),
