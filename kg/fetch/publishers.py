@@ -37,6 +37,7 @@ import httpx
 from kg.fetch import formats
 from kg.fetch.download import FetchError, exists, get_text, http_error
 from kg.fetch.formats import Check
+from kg.loaders import registry
 from kg.loaders.civic_files import CHAIN_NAME
 from kg.loaders.civic_files import REQUIRED as CIVIC_KINDS
 
@@ -65,15 +66,20 @@ class RemoteFile:
 @dataclass(frozen=True)
 class Publisher:
     source: str  # the fetch name (a registry source, or "liftover")
-    folder: str  # relative to the data folder
     official: str  # base URL
     files: Callable[[httpx.Client, str, str], tuple[RemoteFile, ...]]  # (client, base, release)
     latest: Callable[[httpx.Client, str], str] | None = None  # None: unversioned, named after download
     release_date: Callable[[str], str | None] = lambda name: None
     needs: tuple[str, ...] = ()  # fetched first when absent
     loads: str | None = None  # the registry source loaded from this folder (None: none of its own)
+    serves: str | None = None  # with no source of its own: the registry source whose folder it fills
     # unversioned publishers: the release named from the fetched file names (else by the fetch day)
     name_after: Callable[[list[str]], str | None] = field(default=lambda names: None)
+
+    @property
+    def folder(self) -> str:
+        """Where ``kg load`` reads the source: the registry's folder, never written a second time here."""
+        return registry.spec_for(self.loads or self.serves or self.source).default_path
 
 
 # --- release discovery -----------------------------------------------------------------------------
@@ -119,7 +125,6 @@ def _data_version(client: httpx.Client, url: str) -> str:
 def _obo(ontology: str, current: str, versioned: Callable[[str], str]) -> Publisher:
     return Publisher(
         source=ontology,
-        folder="ontology",
         official="http://purl.obolibrary.org/obo/",
         latest=lambda client, base: _data_version(client, base + current),
         files=lambda client, base, r: (RemoteFile(versioned(r), f"{ontology}_{r}.obo", formats.OBO),),
@@ -250,7 +255,6 @@ PUBLISHERS: tuple[Publisher, ...] = (
     _obo("so", "so.obo", lambda r: f"so/{r}/so.obo"),
     Publisher(
         source="hgnc",
-        folder="genes",
         official="https://storage.googleapis.com/public-download-files/hgnc/",
         latest=lambda client, base: _probe(
             client,
@@ -272,14 +276,13 @@ PUBLISHERS: tuple[Publisher, ...] = (
     _obo("doid", "doid.obo", lambda r: f"doid/releases/{r}/doid.obo"),
     Publisher(
         source="liftover",
-        folder="civic",
         official="https://hgdownload.soe.ucsc.edu/goldenPath/hg19/liftOver/",
         latest=lambda client, base: "hg19ToHg38",
         files=_chain_files,
+        serves="civic",  # CIViC's loader lifts GRCh37 coordinates with the chain beside its files
     ),
     Publisher(
         source="civic",
-        folder="civic",
         official="https://civicdb.org/downloads/",
         latest=lambda client, base: _probe(
             client, base, "CIViC monthly", _civic_name, lambda r: f"{r}/{r}-ClinicalEvidenceSummaries.tsv"
@@ -291,7 +294,6 @@ PUBLISHERS: tuple[Publisher, ...] = (
     ),
     Publisher(
         source="clinvar",
-        folder="clinvar",
         official="https://ftp.ncbi.nlm.nih.gov/pub/clinvar/vcf_GRCh38/",
         latest=_clinvar_latest,
         files=_clinvar_files,
@@ -300,7 +302,6 @@ PUBLISHERS: tuple[Publisher, ...] = (
     ),
     Publisher(
         source="pharmcat",
-        folder="pgx/pharmcat",
         official="https://github.com/PharmGKB/PharmCAT/",
         latest=_github_latest,
         files=_pharmcat_files,
@@ -308,7 +309,6 @@ PUBLISHERS: tuple[Publisher, ...] = (
     ),
     Publisher(
         source="pharmgkb",
-        folder="pgx/pharmgkb",
         official="https://api.pharmgkb.org/v1/download/file/data/",
         files=_pharmgkb_files,
         name_after=_pharmgkb_created,
@@ -317,7 +317,6 @@ PUBLISHERS: tuple[Publisher, ...] = (
     ),
     Publisher(
         source="fda",
-        folder="pgx/fda",
         official="https://raw.githubusercontent.com/PharmGKB/fda-biomarker/master/",
         files=_fda_files,
         loads="fda",
