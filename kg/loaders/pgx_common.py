@@ -17,7 +17,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.identity.drugs import drug_key
-from kg.loaders.release import LoadReport, SourceRelease, Stage, file_checksum, load_release
+from kg.loaders.release import LoadReport, SourceRelease, Stage, is_loaded, load_release
 
 # Genes named by a PGx source: MERGE by HGNC symbol, flag pgx.
 GENES = """
@@ -88,19 +88,10 @@ def slug(text: str) -> str:
     return _SLUG.sub("-", text.lower()).strip("-")
 
 
-def load_validated(
-    graph: Graph, release: SourceRelease, stages: list[Stage], *, progress: bool = True, force: bool = False
-) -> LoadReport:
-    """``load_release`` after producing every stage's rows once (no writes) to surface bad input;
-    ``force`` writes an unchanged release again (load_release's ``force``)."""
-    existing = graph.read(
-        "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum", key=release.key
-    )
-    unchanged = (
-        bool(existing) and existing[0]["status"] == "active" and existing[0]["checksum"] == file_checksum(release.files)
-    )
-    if force or not unchanged:
+def load_validated(graph: Graph, release: SourceRelease, stages: list[Stage], *, progress: bool = True) -> LoadReport:
+    """``load_release`` after producing every stage's rows once (no writes) to surface bad input."""
+    if not is_loaded(graph, release, stages):
         for stage in stages:
             for _ in stage.rows():
                 pass
-    return load_release(graph, release, stages, progress=progress, force=force)
+    return load_release(graph, release, stages, progress=progress)

@@ -646,17 +646,4 @@ def load(graph: Graph, path: Path, *, progress: bool = True, version: str | None
     files = find_files(Path(path))
     tables = summarise_phenotype_tables(files)
     release = SourceRelease(SOURCE, version or release_version(files, tables), LICENCE, files.all, URL)
-    return load_validated(
-        graph, release, stages(files, tables), progress=progress, force=_lacks_stored_definitions(graph, release.key)
-    )
-
-
-def _lacks_stored_definitions(graph: Graph, key: str) -> bool:
-    """True for an active release loaded before its allele definitions were stored with it: loading
-    it again writes them (otherwise the unchanged files make the load a no-op)."""
-    rows = graph.read(
-        "MATCH (s:Source {key: $key, status: 'active'}) "
-        "RETURN NOT EXISTS { MATCH (:AlleleDefinition)-[:ASSERTED_BY]->(s) } AS lacks",
-        key=key,
-    )
-    return bool(rows) and bool(rows[0]["lacks"])
+    return load_validated(graph, release, stages(files, tables), progress=progress)

@@ -12,7 +12,9 @@ If any stage fails (a malformed file, a lost connection), what this release alon
 deleted, its edges are unlinked and its Source node removed, so no half release remains.
 A newer release of the same source replaces the older: after activation, the older release's
 assertions are unlinked and nodes left with no assertion at all are deleted (no orphans).
-Loading the same release (same name, version and checksums) again changes nothing.
+Loading the same release (same name, version and checksums) again changes nothing. The checksum covers
+the files and what the loader writes (each stage's name and Cypher), so a loader that now writes
+something else loads an unchanged release again instead of skipping it.
 """
 
 from __future__ import annotations
@@ -107,6 +109,27 @@ def file_checksum(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+def release_checksum(release: SourceRelease, stages: Iterable[Stage]) -> str:
+    """sha256 over the release's files and the loader's stages (name and Cypher): the ``Source.checksum``
+    that decides whether a load is a no-op."""
+    digest = hashlib.sha256(file_checksum(release.files).encode())
+    for stage in stages:
+        digest.update(f"\0{stage.name}\0{stage.cypher}".encode())
+    return digest.hexdigest()
+
+
+def is_loaded(graph: Graph, release: SourceRelease, stages: Iterable[Stage]) -> bool:
+    """True when ``release`` is active with the same files, written by the same stages."""
+    existing = graph.read(
+        "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum", key=release.key
+    )
+    return (
+        bool(existing)
+        and existing[0]["status"] == "active"
+        and existing[0]["checksum"] == release_checksum(release, stages)
+    )
+
+
 def batched(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
@@ -119,15 +142,14 @@ def load_release(
     stages: list[Stage],
     *,
     progress: bool = True,
-    force: bool = False,
 ) -> LoadReport:
     """Load ``stages`` as ``release``; see the module docstring for the guarantees."""
     started = time.monotonic()
-    checksum = file_checksum(release.files)
+    checksum = release_checksum(release, stages)
     existing = graph.read(
         "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum", key=release.key
     )
-    if existing and existing[0]["status"] == "active" and existing[0]["checksum"] == checksum and not force:
+    if existing and existing[0]["status"] == "active" and existing[0]["checksum"] == checksum:
         return LoadReport(release.key, skipped=True)
     if existing and existing[0]["status"] != "active":
         discard_release(graph, release.key)  # a leftover of a crashed load
