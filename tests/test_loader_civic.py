@@ -18,7 +18,7 @@ import pytest
 
 from kg.db import Graph
 from kg.loaders import civic
-from kg.loaders.civic_files import find_release, read_vcf_alleles
+from kg.loaders.civic_files import REQUIRED, find_release, read_vcf_alleles
 from kg.loaders.civic_names import classify_variant, parse_profile_name, split_therapies
 from kg.loaders.civic_rows import VariantIndex, VariantReader, assertion_rows, evidence_rows, profile_rows
 from kg.loaders.errors import SourceFormatError
@@ -182,37 +182,12 @@ def test_variant_counts_agree_with_sources_md(parsed_variants: tuple[list[dict],
     assert tally["unplaced: liftover failed"] == 0  # every CIViC allele of this release lifts
 
 
-_VARIANT_COLUMNS = (
-    "variant_id",
-    "gene",
-    "entrez_id",
-    "variant",
-    "variant_groups",
-    "chromosome",
-    "start",
-    "stop",
-    "reference_bases",
-    "variant_bases",
-    "representative_transcript",
-    "reference_build",
-    "chromosome2",
-    "start2",
-    "stop2",
-    "variant_types",
-    "hgvs_descriptions",
-    "allele_registry_id",
-    "clinvar_ids",
-    "variant_aliases",
-    "single_variant_molecular_profile_id",
-)
-
-
 def test_grch38_rows_are_not_lifted() -> None:
     """Rows written as the release writes its two GRCh38 variants (2416: chr1:226064434 A>T; 2885:
     chr9:130872895 AC>GT); the seed chain has no block there, so a lift would have failed."""
     files = find_release(SEED_CIVIC)
     reader = VariantReader(files, Liftover(files.chain), {}, Counter())
-    base = {c: "" for c in _VARIANT_COLUMNS}
+    base = {c: "" for c in REQUIRED["VariantSummaries"]}  # the columns the reader needs, all blank
     snv = reader.variant(
         files.tsv("VariantSummaries"),
         2,
@@ -264,7 +239,7 @@ def test_indels_take_their_anchor_base_from_the_vcf() -> None:
         files.tsv("VariantSummaries"),
         2,
         {
-            **{c: "" for c in _VARIANT_COLUMNS},
+            **{c: "" for c in REQUIRED["VariantSummaries"]},
             "variant_id": "900003",
             "gene": "BRAF",
             "variant": "T599_V600insTT",
@@ -282,7 +257,7 @@ def test_unliftable_and_baseless_alleles_are_kept_with_a_reason() -> None:
     files = find_release(SEED_CIVIC)
     tally: Counter[str] = Counter()
     reader = VariantReader(files, Liftover(files.chain), {}, tally)
-    base = {c: "" for c in _VARIANT_COLUMNS}
+    base = {c: "" for c in REQUIRED["VariantSummaries"]}  # the columns the reader needs, all blank
     unliftable = reader.variant(
         files.chain,
         1,
