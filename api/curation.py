@@ -24,11 +24,19 @@ from api.knowledge_types import Evidence, EvidenceConnection, EvidenceEdge, Page
 from kg.matcher.build import BuildMismatchError
 from kg.matcher.errors import VcfError
 from kg.matcher.match import match_patient
+from kg.matcher.origin import SampleOrigin
 from kg.matcher.report import MatchSummary
 from kg.queries import curation, knowledge
 
 MAX_UPLOAD_BYTES = 2 * 1024**3  # a whole-genome VCF.gz fits; anything larger is refused
 _UPLOAD_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf", ".gz")
+
+
+SampleOriginInput = strawberry.enum(
+    SampleOrigin,
+    name="SampleOrigin",
+    description="What a sample is: GERMLINE (the default), TUMOR (tumour-only), TUMOR_NORMAL (with its matched normal).",
+)
 
 
 @strawberry.enum
@@ -135,10 +143,19 @@ class CurationMutation:
 
     @strawberry.mutation(
         description="Match an uploaded VCF (multipart upload; GRCh38) to the graph for a patient: variants linked, "
-        "pharmacogenomic diplotypes called."
+        "pharmacogenomic diplotypes called. origin: what the sample is (default: what the VCF header says, "
+        "else GERMLINE; contradicting the header is BAD_INPUT); sample / normalSample: the tumour's and the "
+        "matched normal's columns of a tumour/normal VCF."
     )
     async def submit_patient_vcf(
-        self, info: Info[Context, None], patient_id: str, file: Upload, disease: str | None = None
+        self,
+        info: Info[Context, None],
+        patient_id: str,
+        file: Upload,
+        disease: str | None = None,
+        origin: SampleOrigin | None = None,
+        sample: str | None = None,
+        normal_sample: str | None = None,
     ) -> VcfMatchSummary:
         patient = patient_id.strip()
         if not patient:
@@ -151,9 +168,17 @@ class CurationMutation:
             await _save(file, path)
             try:
                 report = await info.context.run(
-                    match_patient, path, patient_id=patient, disease=(disease or "").strip() or None, vcf_name=filename
+                    match_patient,
+                    path,
+                    patient_id=patient,
+                    disease=(disease or "").strip() or None,
+                    vcf_name=filename,
+                    origin=origin,
+                    sample=sample,
+                    normal_sample=normal_sample,
                 )
-            except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context)
+            except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context);
+                # an origin contradicting the header: SampleOriginError, a VcfError
                 raise bad_input(str(err).replace(str(path), filename)) from err
         return to_type(VcfMatchSummary, MatchSummary.of(report))
 

@@ -47,9 +47,20 @@ class EvidenceFinding:
     pass
 
 
+@derived(risk.SourceClassification, description="One source's germline classification of the allele.")
+class SourceClassification:
+    pass
+
+
+@derived(risk.ClassificationSide, description="One side of a disagreement between sources: a tier and its sources.")
+class ClassificationSide:
+    pass
+
+
 @derived(
     risk.RiskFinding,
-    description="A germline finding: pathogenic / likely pathogenic (or, when asked, the others apart).",
+    description="A germline finding with every source's classification side by side: at risk, carrier, possible "
+    "germline (tumour-only), conflicting (or, when asked, the others apart).",
 )
 class RiskFinding:
     pass

@@ -247,19 +247,51 @@ def stats() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="PharmCAT outside-call TSV (CYP2D6, HLA-A, HLA-B, ...).",
 )
+@click.option(
+    "--origin",
+    type=click.Choice(["germline", "tumor", "tumor_normal"]),
+    help="What the sample is: germline (the default when neither this nor the VCF header says otherwise), "
+    "tumor (tumour-only), tumor_normal (a tumour with its matched normal). Read from the header "
+    "(##tumor_sample/##normal_sample, ##SAMPLE) when not given; contradicting the header is an error.",
+)
+@click.option(
+    "--normal",
+    help="The matched normal: a sample column of the VCF, or the normal's own VCF file (implies --origin "
+    "tumor_normal). --sample then names the tumour.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def match(
-    vcf: Path, patient_id: str, sample: str | None, disease: str | None, outside_calls: Path | None, as_json: bool
+    vcf: Path,
+    patient_id: str,
+    sample: str | None,
+    disease: str | None,
+    outside_calls: Path | None,
+    origin: str | None,
+    normal: str | None,
+    as_json: bool,
 ) -> None:
     """Match a GRCh38 VCF to the graph as a patient: variants linked, diplotypes called."""
     import json
 
     from kg.matcher.match import match_patient
+    from kg.matcher.vcf import read_header
 
     with _graph() as graph:
         try:
+            normal_sample = normal_vcf = None
+            if normal is not None:  # a sample column of the VCF first, else a file
+                is_column = normal in read_header(vcf).samples
+                normal_sample, normal_vcf = (normal, None) if is_column or not Path(normal).is_file() else (None, normal)
             report = match_patient(
-                graph, vcf, patient_id=patient_id, disease=disease, sample=sample, outside_calls=outside_calls
+                graph,
+                vcf,
+                patient_id=patient_id,
+                disease=disease,
+                sample=sample,
+                outside_calls=outside_calls,
+                origin=origin,
+                normal_sample=normal_sample,
+                normal_vcf=normal_vcf,
             )
         except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, Unresolved,
             # PgxKnowledgeMissing

@@ -5,11 +5,14 @@
 1. checks its inputs before anything is read: the disease resolves
    (:func:`kg.queries.resolve.resolve_disease`), the outside-call TSV parses, the VCF is complete,
    has the sample and GT, and is GRCh38 (:func:`kg.matcher.vcf.open_vcf`; a GRCh37 file raises
-   :class:`kg.matcher.build.BuildMismatchError`);
+   :class:`kg.matcher.build.BuildMismatchError`), and the sample's origin -- germline (the
+   default), tumour, or tumour with its matched normal -- agrees with what the header says
+   (:mod:`kg.matcher.origin`);
 2. reads only the records at positions the knowledge has something to say about
    (:mod:`kg.matcher.knowledge`, cached per process) plus the PharmCAT definition positions, by the
    fastest strategy the file allows (:meth:`PatientVcf.fetch`: index, temporary index, text scan);
-3. matches each allele the sample carries — never a reference call, and a position absent from the
+3. matches each allele the sample carries (of a tumour/normal pair: the normal's alleles as
+   germline calls, the tumour's others as somatic calls; ``HAS_VARIANT.callOrigin``) — never a reference call, and a position absent from the
    VCF is a no-call, not reference — at the levels of :mod:`kg.matcher.levels`, with one graph
    read for all alleles;
 4. calls star-allele diplotypes and translates them to CPIC/DPWG phenotypes
@@ -32,11 +35,13 @@ from kg.matcher.consequences import consequence_terms
 from kg.matcher.genotype import Genotype
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
 from kg.matcher.levels import ExactHit, Link, Observed, match_allele
+from kg.identity.origins import SINGLE_SAMPLE_CALLS, CallOrigin, SampleOrigin
+from kg.matcher.origin import SampleRoles, decide, header_roles, parse_origin
 from kg.matcher.pgx.outside_calls import parse_outside_calls
 from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, vcf_results
 from kg.matcher.positions import PositionIndex
 from kg.matcher.report import MatchedVariant, MatchReport
-from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf
+from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf, read_header
 from kg.queries import matching as mq
 from kg.queries import patients as pq
 from kg.queries.resolve import resolve_disease
@@ -53,6 +58,9 @@ def match_patient(
     sample: str | None = None,
     outside_calls: str | os.PathLike[str] | None = None,
     vcf_name: str | None = None,
+    origin: str | SampleOrigin | None = None,
+    normal_sample: str | None = None,
+    normal_vcf: str | os.PathLike[str] | None = None,
 ) -> MatchReport:
     """Match one sample of a VCF to the graph as patient ``patient_id``; see the module docstring.
 
@@ -62,6 +70,10 @@ def match_patient(
     :class:`kg.matcher.pharmacogenomics.PgxKnowledgeMissing` (an active pharmcat release without its
     stored definitions) and ``ValueError`` for an empty patient id; in every case nothing is stored.
     ``vcf_name`` is the file name to record when ``vcf_path`` is a temporary copy (an upload).
+    ``origin`` (germline | tumor | tumor_normal; default: what the header says, else germline),
+    ``normal_sample`` (the matched normal's column) and ``normal_vcf`` (the normal's own VCF) are
+    reconciled with the header by :func:`kg.matcher.origin.decide`; a contradiction raises
+    :class:`kg.matcher.origin.SampleOriginError` (a VcfError) and stores nothing.
     """
     timings: dict[str, float] = {}
     began = clock = time.perf_counter()
@@ -77,7 +89,9 @@ def match_patient(
         raise ValueError("a patient id is required")
     condition = resolve_disease(graph, disease).ref() if disease else None  # replacedFrom: an obsolete id given
     outside = parse_outside_calls(outside_calls) if outside_calls is not None else []
-    vcf = _CallsVcf.of(open_vcf(vcf_path, sample))
+    roles = _roles(vcf_path, origin, sample, normal_sample, normal_vcf)
+    vcf = _CallsVcf.of(open_vcf(vcf_path, roles.sample))
+    normal = _open_normal(vcf_path, roles)
     lap("open")
 
     warnings: list[str] = []
@@ -91,6 +105,20 @@ def match_patient(
     lap("knowledge")
 
     observed, genotypes, skipped, alleles_read = _read(vcf, index, pgx_index, warnings)
+    call_origin = dict.fromkeys((o.id for o in observed), SINGLE_SAMPLE_CALLS.get(roles.origin, CallOrigin.UNKNOWN))
+    call_sample = dict.fromkeys((o.id for o in observed), vcf.sample)
+    if normal is not None:  # a pair: the normal's alleles are germline, the tumour's others somatic
+        normal_observed, genotypes, normal_skipped, normal_read = _read(normal, index, pgx_index, warnings)
+        germline = {o.id for o in normal_observed}
+        observed = normal_observed + [o for o in observed if o.id not in germline]
+        call_origin = {o.id: CallOrigin.GERMLINE if o.id in germline else CallOrigin.SOMATIC for o in observed}
+        call_sample = {o.id: normal.sample if o.id in germline else vcf.sample for o in observed}
+        skipped += normal_skipped
+        alleles_read += normal_read
+    elif roles.origin == SampleOrigin.TUMOR:
+        warnings.append(
+            "star alleles called from a tumour-only sample: loss of heterozygosity can hide a germline allele"
+        )
     lap("read")
 
     hits = {h.id: h for h in (ExactHit.of(r) for r in mq.exact_hits(graph, sorted({o.id for o in observed})))}
@@ -117,12 +145,14 @@ def match_patient(
     diplotype_rows, no_result_genes = _diplotype_rows(graph, genes, warnings)
     lap("pgx")
 
-    variant_rows = [_variant_row(link, vcf.sample) for link in links]
+    variant_rows = [_variant_row(link, call_sample[link.observed.id], call_origin[link.observed.id]) for link in links]
+    origin_info = _origin_info(roles, vcf, normal, call_origin)
     pq.store_match(
         graph,
         patient,
         sample=vcf.sample,
         vcf=vcf_name or vcf.path.name,
+        origin=origin_info,
         variants=variant_rows,
         diplotypes=diplotype_rows,
         no_result_genes=no_result_genes,
@@ -148,6 +178,7 @@ def match_patient(
         annotated,
         warnings,
         timings,
+        origin_info,
         {"variants": len(variant_rows), "diplotypes": len(diplotype_rows), "conditions": 1 if condition else 0},
     )
 
@@ -169,6 +200,7 @@ def _report(
     annotated: bool,
     warnings: list[str],
     timings: dict[str, float],
+    origin: dict[str, Any],
     stored: dict[str, int],
 ) -> MatchReport:
     stats = vcf.stats
@@ -179,6 +211,7 @@ def _report(
         sample=vcf.sample,
         vcf=vcf_name,
         samples=list(vcf.samples),
+        origin=origin,
         build={
             "build": vcf.build.build.value if vcf.build.build else None,
             "verified": vcf.build.verified,
@@ -214,6 +247,58 @@ def delete_patient(graph: Graph, patient_id: str) -> bool:
     """Remove the Patient and every link of it; False when there was none. Phenotype nodes MERGEd
     for patients (``<GENE>:No Result``) stay: they are shared and harmless."""
     return pq.delete_patient(graph, patient_id)
+
+
+# --- sample origin ---------------------------------------------------------------------------
+
+
+def _roles(
+    vcf_path: str | os.PathLike[str],
+    origin: str | SampleOrigin | None,
+    sample: str | None,
+    normal_sample: str | None,
+    normal_vcf: str | os.PathLike[str] | None,
+) -> SampleRoles:
+    head = read_header(vcf_path)
+    return decide(
+        head.path,
+        header_roles(head.path, head.text, head.samples),
+        head.samples,
+        origin=parse_origin(origin),
+        sample=sample,
+        normal_sample=normal_sample,
+        normal_vcf=normal_vcf,
+    )
+
+
+def _open_normal(vcf_path: str | os.PathLike[str], roles: SampleRoles) -> _CallsVcf | None:
+    """The matched normal's sample: a column of the same VCF, or of its own VCF (whose single
+    sample, or the one its header calls the normal, is read when no name is given)."""
+    if roles.origin != SampleOrigin.TUMOR_NORMAL:
+        return None
+    if roles.normal_vcf is None:
+        return _CallsVcf.of(open_vcf(vcf_path, roles.normal_sample))
+    sample = roles.normal_sample
+    if sample is None:
+        head = read_header(roles.normal_vcf)
+        sample = header_roles(head.path, head.text, head.samples).normal
+    return _CallsVcf.of(open_vcf(roles.normal_vcf, sample))
+
+
+def _origin_info(
+    roles: SampleRoles, vcf: PatientVcf, normal: PatientVcf | None, call_origin: dict[str, CallOrigin]
+) -> dict[str, Any]:
+    """The origin as the report shows it and the Patient node stores it."""
+    return {
+        "origin": roles.origin.value,
+        "source": roles.source,
+        "sample": vcf.sample,
+        "normalSample": normal.sample if normal else None,
+        "normalVcf": roles.normal_vcf.name if roles.normal_vcf else None,
+        "header": list(roles.header_lines),
+        "notes": list(roles.notes),
+        "calls": dict(Counter(c.value for c in call_origin.values())),
+    }
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -358,7 +443,7 @@ def _diplotype_props(g: GeneResult, p: PhenotypeLink) -> dict[str, Any]:
 # --- variant links ---------------------------------------------------------------------------
 
 
-def _variant_row(link: Link, sample: str) -> dict[str, Any]:
+def _variant_row(link: Link, sample: str, call_origin: CallOrigin) -> dict[str, Any]:
     o = link.observed
     return {
         "variant": link.variant_id,
@@ -373,6 +458,7 @@ def _variant_row(link: Link, sample: str) -> dict[str, Any]:
                 "filter": o.filter,
                 "quality": o.quality,
                 "matchReason": link.reason,
+                "callOrigin": call_origin.value,
             }
         ),
     }

@@ -36,6 +36,7 @@ class MatchReport:
     sample: str
     vcf: str
     samples: list[str] = field(default_factory=list)
+    origin: dict[str, Any] = field(default_factory=dict)  # kg.matcher.origin: origin, source, normalSample, calls
     build: dict[str, Any] = field(default_factory=dict)  # {"build", "verified", "evidence"}
     disease: dict[str, Any] | None = None
     variants: list[MatchedVariant] = field(default_factory=list)
@@ -79,6 +80,16 @@ class MatchReport:
             + (f" ({', '.join(f'{k} {v:,}' for k, v in sorted(self.skipped.items()))})" if self.skipped else ""),
             f"  {self.variants_matched} variant links:",
         ]
+        if self.origin:
+            o = self.origin
+            lines.insert(
+                1,
+                f"  origin {o['origin']} ({'default: nothing said otherwise' if o['source'] == 'default' else o['source']})"
+                + (f", matched normal {o['normalSample']}" if o.get("normalSample") else "")
+                + (f" of {o['normalVcf']}" if o.get("normalVcf") else "")
+                + (f"; calls {', '.join(f'{k} {v}' for k, v in sorted(o['calls'].items()))}" if o.get("calls") else ""),
+            )
+            lines += [f"  note: {n}" for n in o.get("notes") or []]
         if self.disease:  # the condition as kg.queries.resolve.Match.ref() gives it
             replaced = self.disease.get("replacedFrom")
             lines.insert(

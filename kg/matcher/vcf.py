@@ -419,10 +419,18 @@ def _check_gt(path: Path, header: str) -> None:
         )
 
 
-def open_vcf(
-    path: str | os.PathLike[str], sample: str | None = None, *, check_build: bool = True, threads: int = 2
-) -> PatientVcf:
-    """Open a patient VCF/VCF.gz/BCF and choose its sample; raises VcfError or BuildMismatchError."""
+@dataclass(frozen=True)
+class VcfHeader:
+    """A checked file's header and sample columns, read before a sample is chosen."""
+
+    path: Path
+    kind: FileKind
+    text: str
+    samples: list[str]
+
+
+def read_header(path: str | os.PathLike[str]) -> VcfHeader:
+    """The header of a complete VCF/VCF.gz/BCF (raises VcfError otherwise)."""
     p = expected_path(path)
     kind = sniff(p)
     check_complete(p, kind)
@@ -435,9 +443,17 @@ def open_vcf(
             p, "not a VCF, VCF.gz or BCF file", expected="a '##fileformat=VCFv4.x' header", found=repr(head)
         ) from exc
     try:
-        header, samples = vcf.raw_header, list(vcf.samples)
+        return VcfHeader(p, kind, vcf.raw_header, list(vcf.samples))
     finally:
         vcf.close()
+
+
+def open_vcf(
+    path: str | os.PathLike[str], sample: str | None = None, *, check_build: bool = True, threads: int = 2
+) -> PatientVcf:
+    """Open a patient VCF/VCF.gz/BCF and choose its sample; raises VcfError or BuildMismatchError."""
+    head = read_header(path)
+    p, kind, header, samples = head.path, head.kind, head.text, head.samples
     chosen = _choose_sample(p, samples, sample)
     _check_gt(p, header)
     build = check_grch38(p, header, warn=True) if check_build else BuildCheck(None, ["not checked"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kg.db import Graph
+from kg.identity.origins import DEFAULT_ORIGIN
 from kg.queries.answers import DiseaseRef, VariantAllele, allele_fields, disease_ref
 from kg.queries.fields import described
 
@@ -28,6 +29,15 @@ class PatientRecord:
     id: str
     assembly: str | None
     conditions: list[DiseaseRef]
+    origin: str = field(
+        default="germline",
+        metadata=described(
+            "What the sample is: germline (the default when neither the matcher's argument nor the VCF header "
+            "said otherwise), tumor (tumour-only) or tumor_normal (a tumour with its matched normal)."
+        ),
+    )
+    origin_source: str | None = field(default=None, metadata=described("Who said so: argument, header or default."))
+    normal_sample: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,12 @@ class PatientVariant(VariantAllele):
     depth: int | None
     sample: str | None
     match_level: str  # exact | protein | codon | gene (kg/matcher/levels.py)
+    call_origin: str | None = field(
+        metadata=described(
+            "germline (a germline sample's call, or one the matched normal carries), somatic (only the tumour "
+            "carries it) or unknown (a tumour-only call)."
+        )
+    )
     observed: str | None = field(metadata=described("The patient's own allele when the match is codon or gene level."))
 
 
@@ -54,6 +70,9 @@ def find_patient(graph: Graph, patient: str) -> PatientRecord | None:
         id=rows[0]["patient"]["id"],
         assembly=rows[0]["patient"].get("assembly"),
         conditions=[disease_ref(d) for d in rows[0]["conditions"]],
+        origin=rows[0]["patient"].get("origin") or DEFAULT_ORIGIN.value,
+        origin_source=rows[0]["patient"].get("originSource"),
+        normal_sample=rows[0]["patient"].get("normalSample"),
     )
 
 
@@ -73,6 +92,7 @@ def patient_variants(graph: Graph, patient: str) -> list[PatientVariant]:
                 depth=link.get("depth"),
                 sample=link.get("sample"),
                 match_level=link.get("matchLevel") or "exact",
+                call_origin=link.get("callOrigin"),
                 observed=link.get("observed"),
             )
         )

@@ -16,7 +16,8 @@ from kg.db import Graph
 
 MERGE_PATIENT = """
 MERGE (p:Patient {id: $id})
-SET p.assembly = 'GRCh38', p.sample = $sample, p.vcf = $vcf, p.matchedAt = datetime()
+SET p.assembly = 'GRCh38', p.sample = $sample, p.vcf = $vcf, p.matchedAt = datetime(),
+    p.origin = $origin, p.originSource = $originSource, p.normalSample = $normalSample, p.normalVcf = $normalVcf
 WITH p
 OPTIONAL MATCH (p)-[r:HAS_VARIANT|HAS_DIPLOTYPE|HAS_CONDITION]->()
 DELETE r
@@ -73,17 +74,30 @@ def store_match(
     *,
     sample: str,
     vcf: str,
+    origin: Mapping[str, Any],
     variants: Sequence[Mapping[str, Any]],
     diplotypes: Sequence[Mapping[str, Any]],
     no_result_genes: list[str],
     diseases: list[str],
 ) -> None:
     """Replace the patient's links in one transaction. ``variants`` rows: ``{variant, props}``;
-    ``diplotypes`` rows: ``{phenotype, props}``."""
+    ``diplotypes`` rows: ``{phenotype, props}``; ``origin``: kg.matcher.origin's decision (origin,
+    source, normalSample, normalVcf)."""
     params: dict[str, Any] = {"id": patient}
     graph.write_many(
         [
-            (MERGE_PATIENT, {**params, "sample": sample, "vcf": vcf}),
+            (
+                MERGE_PATIENT,
+                {
+                    **params,
+                    "sample": sample,
+                    "vcf": vcf,
+                    "origin": origin["origin"],
+                    "originSource": origin["source"],
+                    "normalSample": origin.get("normalSample"),
+                    "normalVcf": origin.get("normalVcf"),
+                },
+            ),
             (MERGE_NO_RESULT, {"genes": no_result_genes}),
             (LINK_VARIANTS, {**params, "rows": list(variants)}),
             (LINK_DIPLOTYPES, {**params, "rows": list(diplotypes)}),

@@ -6,6 +6,14 @@ with ``Evidence -FOR_DISEASE-> Disease`` related to the asked disease through th
 the patient's conditions. Evidence for a disease unrelated to the asked one (neither the same, an
 ancestor nor a descendant) is left out, so colorectal-only evidence never answers for melanoma.
 "Does not support" stays "does not support": it is returned with that direction, never as support.
+
+Evidence is weighed by its origin against the origin of the patient's calls (kg.identity.origins):
+CIViC's ``origin`` (an assertion, which has none in the TSVs, takes the one origin of the evidence
+items supporting it) against ``HAS_VARIANT.callOrigin``. Somatic evidence applies to a tumour's
+calls; germline evidence for a tumour-only call ``needs_germline_confirmation``; germline evidence
+for a pair's somatic call and somatic evidence for a germline call are marked as such; each answer
+says so in ``origin_fit`` and ``origin_note``, and at equal tier, level and direction the better
+fit comes first.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
+from kg.identity.origins import FIT_RANK, OriginFit, call_origin_of, origin_fit
 from kg.queries.answers import (
     LEVEL_RANK,
     DiseaseRef,
@@ -59,7 +68,8 @@ WITH p, mp, e, hits, ed, relation, collect(DISTINCT drug {{.id, .name}}) AS drug
 RETURN e {{.*, labels: labels(e)}} AS evidence,
        mp {{.id, .name, .kind, .variantExpression}} AS profile,
        [(mp)-[:INCLUDES]->(m) | m.id] AS members,
-       hits, ed {{.id, .name}} AS disease, relation, drugs,
+       hits, ed {{.id, .name}} AS disease, relation, drugs, p.origin AS sampleOrigin,
+       [(e)-[:SUPPORTED_BY]->(s:Evidence) WHERE s.origin IS NOT NULL | s.origin] AS supportOrigins,
        {active_sources("e")} + {active_sources("mp")}
        + reduce(acc = [], h IN hits | acc + h.sources) AS sources
 """
@@ -92,7 +102,17 @@ class EvidenceAnswer:
     statement: str | None
     pmids: list[str]
     citations: list[str]
-    origin: str | None
+    origin: str | None = field(metadata=described("The evidence's origin (somatic, germline, ...), as the source gives it."))
+    call_origins: list[str] = field(
+        metadata=described("The origins of the patient's calls behind it: germline, somatic, unknown (tumour-only).")
+    )
+    origin_fit: OriginFit = field(
+        metadata=described(
+            "How the evidence's origin fits the calls': applies, needs_germline_confirmation (germline evidence, "
+            "tumour-only call), germline_evidence_somatic_call, somatic_evidence_germline_call, origin_not_stated."
+        )
+    )
+    origin_note: str
     rating: int | None = field(metadata=INTERNAL)  # CIViC's 1-5 stars: orders equal evidence, not shown
     curated_by: str | None
     curated_at: str | None
@@ -106,6 +126,7 @@ class EvidenceAnswer:
             tier if self.is_assertion else 4,
             LEVEL_RANK.get(self.level or "", 6),
             0 if self.direction == "supports" else 1,
+            FIT_RANK[self.origin_fit],
             exact,
             -(self.rating or 0),
             self.evidence_id,
@@ -156,6 +177,12 @@ def _answer(patient: str, row: dict[str, Any]) -> EvidenceAnswer:
         path.append(
             PathStep(ev_node, "FOR_DISEASE", PathNode(row["disease"]["id"], "Disease", row["disease"].get("name")))
         )
+    calls = sorted(
+        {call_origin_of((h["link"] or {}).get("callOrigin"), row["sampleOrigin"]) for h in row["hits"]}
+    )
+    support = sorted(set(row["supportOrigins"]))
+    origin = e.get("origin") or (support[0] if len(support) == 1 else None)
+    fit, note = origin_fit(origin, calls)
     return EvidenceAnswer(
         evidence_id=e["id"],
         is_assertion="Assertion" in e["labels"],
@@ -176,7 +203,10 @@ def _answer(patient: str, row: dict[str, Any]) -> EvidenceAnswer:
         statement=e.get("statement"),
         pmids=[str(p) for p in e.get("pmids") or []],
         citations=e.get("citations") or [],
-        origin=e.get("origin"),
+        origin=origin,
+        call_origins=[c.value for c in calls],
+        origin_fit=fit,
+        origin_note=note,
         rating=e.get("rating"),
         curated_by=e.get("submittedBy"),
         curated_at=e.get("moderatedAt"),
