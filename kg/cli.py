@@ -281,7 +281,9 @@ def match(
             normal_sample = normal_vcf = None
             if normal is not None:  # a sample column of the VCF first, else a file
                 is_column = normal in read_header(vcf).samples
-                normal_sample, normal_vcf = (normal, None) if is_column or not Path(normal).is_file() else (None, normal)
+                normal_sample, normal_vcf = (
+                    (normal, None) if is_column or not Path(normal).is_file() else (None, normal)
+                )
             report = match_patient(
                 graph,
                 vcf,

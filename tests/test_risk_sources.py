@@ -31,14 +31,27 @@ from tests.test_sample_origin import write_vcf
 
 
 def _clinvar(eid: str, classification: str, stars: int, source: str = "clinvar", **more: Any) -> SourceClassification:
-    e = {"id": eid, "source": source, "type": "pathogenicity", "classification": classification, "stars": stars,
-         "reviewStatus": f"{stars} stars"} | more
+    e = {
+        "id": eid,
+        "source": source,
+        "type": "pathogenicity",
+        "classification": classification,
+        "stars": stars,
+        "reviewStatus": f"{stars} stars",
+    } | more
     return _source_classification({"evidence": e, "diseases": [], "sources": []})
 
 
 def _civic(aid: str, significance: str, codes: list[str]) -> SourceClassification:
-    e = {"id": aid, "source": "civic", "type": "predisposing", "direction": "supports",
-         "significance": significance, "acmgCodes": codes, "assertion": True}
+    e = {
+        "id": aid,
+        "source": "civic",
+        "type": "predisposing",
+        "direction": "supports",
+        "significance": significance,
+        "acmgCodes": codes,
+        "assertion": True,
+    }
     return _source_classification({"evidence": e, "diseases": [], "sources": []})
 
 
@@ -70,8 +83,9 @@ def test_an_expert_panel_outranks_an_assertion_and_equal_ranks_that_disagree_are
 
 def test_one_step_is_no_conflict_two_tiers_are_and_non_pathogenicity_claims_do_not_vote() -> None:
     assert not combine([_clinvar("clinvar:1", "benign", 2), _clinvar("clinvar_more:x", "likely benign", 1)]).conflict
-    assert combine([_clinvar("clinvar:1", "likely pathogenic", 2), _civic("civic:AID41", "uncertain significance",
-                                                                          [])]).conflict
+    assert combine(
+        [_clinvar("clinvar:1", "likely pathogenic", 2), _civic("civic:AID41", "uncertain significance", [])]
+    ).conflict
     drug = combine([_clinvar("clinvar:1", "drug response", 4), _clinvar("clinvar_more:x", "pathogenic", 1)])
     assert drug.classification == "pathogenic" and not drug.conflict
     superseded = _clinvar("clinvar_more:x", "benign", 2, superseded=True)
@@ -111,8 +125,13 @@ def test_accepted_curated_evidence_stands_beside_clinvar_and_the_disagreement_is
     submitted = curation.submit_evidence(
         seeded,
         curation.Submission(
-            target=v["id"], disease="cancer", type="pathogenicity", significance="likely pathogenic",
-            direction="supports", statement="segregates with disease in a family (test)", submitter="test-curator",
+            target=v["id"],
+            disease="cancer",
+            type="pathogenicity",
+            significance="likely pathogenic",
+            direction="supports",
+            statement="segregates with disease in a family (test)",
+            submitter="test-curator",
         ),
     )
     assert risks(seeded, pid) == []  # SUBMITTED: invisible until a moderator accepts it
@@ -136,7 +155,7 @@ def _civic_allele(graph: Graph, gene: str, change: str) -> dict[str, Any]:
         gene=gene,
         change=change,
     )
-    assert len(rows) == 1, f"{name}: {rows}"
+    assert len(rows) == 1, f"{gene} {change}: {rows}"
     return rows[0]["v"]
 
 
@@ -144,8 +163,9 @@ def _civic_allele(graph: Graph, gene: str, change: str) -> dict[str, Any]:
 def vhl(real_data: Graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RiskFinding]]:
     r167q, l184p = _civic_allele(real_data, "VHL", "R167Q"), _civic_allele(real_data, "VHL", "L184P")
     assert (r167q["id"], l184p["id"]) == ("GRCh38:chr3:10149823:G:A", "GRCh38:chr3:10149874:T:C")
-    path = write_vcf(tmp_path_factory.mktemp("vhl") / "vhl.vcf", ["S1"],
-                     [(r167q, {"S1": "0/1"}), (l184p, {"S1": "0/1"})])
+    path = write_vcf(
+        tmp_path_factory.mktemp("vhl") / "vhl.vcf", ["S1"], [(r167q, {"S1": "0/1"}), (l184p, {"S1": "0/1"})]
+    )
     match_patient(real_data, path, patient_id="test-risk-vhl")
     found = {f.variant_name or f.variant: f for f in risks(real_data, "test-risk-vhl", include_non_risk=True)}
     yield {"R167Q": found[r167q["name"]], "L184P": found[l184p["name"]]}
@@ -153,7 +173,7 @@ def vhl(real_data: Graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 def test_vhl_r167q_conflicting_in_clinvar_pathogenic_in_civic_is_at_risk_with_the_conflict_shown(
-    vhl: dict[str, RiskFinding]
+    vhl: dict[str, RiskFinding],
 ) -> None:
     f = vhl["R167Q"]
     by_id = {c.evidence_id: c for c in f.classifications}
@@ -167,7 +187,7 @@ def test_vhl_r167q_conflicting_in_clinvar_pathogenic_in_civic_is_at_risk_with_th
 
 
 def test_vhl_l184p_likely_pathogenic_in_clinvar_uncertain_in_civic_is_conflicting_not_plain_at_risk(
-    vhl: dict[str, RiskFinding]
+    vhl: dict[str, RiskFinding],
 ) -> None:
     f = vhl["L184P"]
     by_source = {c.source: c for c in f.classifications}

@@ -120,7 +120,7 @@ def test_origin_fit() -> None:
     assert origin_fit("germline", [CallOrigin.SOMATIC])[0] == OriginFit.GERMLINE_EVIDENCE_SOMATIC_CALL
     assert origin_fit("somatic", [CallOrigin.GERMLINE])[0] == OriginFit.SOMATIC_EVIDENCE_GERMLINE_CALL
     assert origin_fit("n/a", [CallOrigin.UNKNOWN])[0] == OriginFit.ORIGIN_NOT_STATED
-    fit, note = origin_fit("germline", [CallOrigin.UNKNOWN])
+    _, note = origin_fit("germline", [CallOrigin.UNKNOWN])
     assert "confirm with a germline test" in note
 
 
@@ -256,8 +256,9 @@ def test_tumour_normal_pair_in_two_vcfs_through_the_cli(
         origin = json.loads(result.output)["origin"]
         assert origin["origin"] == "tumor_normal" and origin["normalVcf"] == "normal.vcf"
         assert origin["calls"] == {"germline": 1, "somatic": 1}
-        bad = runner.invoke(cli.main, ["match", str(tumor), "--patient", patient, "--origin", "germline",
-                                       "--normal", str(normal)])
+        bad = runner.invoke(
+            cli.main, ["match", str(tumor), "--patient", patient, "--origin", "germline", "--normal", str(normal)]
+        )
         assert bad.exit_code == 1 and "a matched normal is given but the origin is germline" in bad.output
     finally:
         delete_patient(seeded, patient)

@@ -31,11 +31,11 @@ from typing import Any
 from cyvcf2 import Variant
 
 from kg.db import Graph
+from kg.identity.origins import SINGLE_SAMPLE_CALLS, CallOrigin, SampleOrigin
 from kg.matcher.consequences import consequence_terms
 from kg.matcher.genotype import Genotype
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
 from kg.matcher.levels import ExactHit, Link, Observed, match_allele
-from kg.identity.origins import SINGLE_SAMPLE_CALLS, CallOrigin, SampleOrigin
 from kg.matcher.origin import SampleRoles, decide, header_roles, parse_origin
 from kg.matcher.pgx.outside_calls import parse_outside_calls
 from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, vcf_results

@@ -154,14 +154,18 @@ class SourceClassification:
         metadata=described("What the classification rests on: practice guideline, expert panel, CIViC assertion, ...")
     )
     rank: int = field(
-        metadata=described("Authority rank: 4 practice guideline; 3 expert panel, CIViC assertion; 2 multiple "
-                           "submitters, curated; 1 single submitter; 0 no criteria. The highest decide.")
+        metadata=described(
+            "Authority rank: 4 practice guideline; 3 expert panel, CIViC assertion; 2 multiple "
+            "submitters, curated; 1 single submitter; 0 no criteria. The highest decide."
+        )
     )
     acmg_codes: list[str]
     conditions: list[str]
     diseases: list[DiseaseRef]
     molecular_profile: str | None
-    superseded: bool = field(metadata=described("A newer release of the same source classifies the allele (not voting)."))
+    superseded: bool = field(
+        metadata=described("A newer release of the same source classifies the allele (not voting).")
+    )
     votes: bool = field(metadata=described("Counts toward the combined classification: current and in a tier."))
     conflicting_submissions: str | None  # ClinVar's CLNSIGCONF, when it gives one
     pmids: list[str]
@@ -198,8 +202,10 @@ class RiskFinding:
     reason: str
     pmids: list[str]
     conflict: bool = field(
-        metadata=described("The sources' classifications fall in different tiers (P/LP, VUS, LB/B), or ClinVar's "
-                           "submitters disagree: see sides.")
+        metadata=described(
+            "The sources' classifications fall in different tiers (P/LP, VUS, LB/B), or ClinVar's "
+            "submitters disagree: see sides."
+        )
     )
     sides: list[ClassificationSide]
     classifications: list[SourceClassification]
@@ -275,33 +281,46 @@ def combine(classifications: list[SourceClassification]) -> Combined:
     ordered = sorted(classifications, key=lambda c: (-c.rank, not c.votes, c.superseded, c.evidence_id))
     voting = [c for c in ordered if c.votes]
     if not voting:
-        top = ordered[0]
-        return Combined(top.classification, None, top, False, [], f"{_label(top)}: {top.classification} (not a "
-                        "pathogenicity classification)")
+        first = ordered[0]
+        return Combined(
+            first.classification,
+            None,
+            first,
+            False,
+            [],
+            f"{_label(first)}: {first.classification} (not a pathogenicity classification)",
+        )
     best = voting[0].rank
     top = [c for c in voting if c.rank == best]
     top_tiers = {c.tier for c in top}
     if len(top_tiers) == 1:
         names = {c.classification for c in top}
         classification = next((n for n in WEAKER_FIRST if n in names), top[0].classification)
-        tier: Tier | None = Tier(top[0].tier)
+        tier: Tier | None = Tier(top[0].tier or "")
     else:
         classification, tier = "conflicting", Tier.CONFLICTING
     tiers = {c.tier for c in voting}
     conflict = len(tiers) > 1 or Tier.CONFLICTING.value in tiers
-    sides = [
-        ClassificationSide(
-            t.value,
-            [c.evidence_id for c in voting if c.tier == t.value],
-            sorted({c.source or "" for c in voting if c.tier == t.value}),
-        )
-        for t in Tier
-        if t.value in tiers
-    ] if conflict else []
+    sides = (
+        [
+            ClassificationSide(
+                t.value,
+                [c.evidence_id for c in voting if c.tier == t.value],
+                sorted({c.source or "" for c in voting if c.tier == t.value}),
+            )
+            for t in Tier
+            if t.value in tiers
+        ]
+        if conflict
+        else []
+    )
     how = "; ".join(f"{_label(c)}: {c.classification}" for c in voting)
     if len(voting) > 1:
-        rule = ("the highest-ranked sources disagree" if len(top_tiers) > 1
-                else f"decided by the highest-ranked ({top[0].authority})")
+        rule = (
+            "the highest-ranked sources disagree"
+            if len(top_tiers) > 1
+            else f"decided by the highest-ranked ({top[0].authority})"
+        )
         how = f"{how}. Combined {classification}: {rule}"
     if conflict:
         how += ". CONFLICT: " + " vs ".join(f"{s.tier} ({', '.join(s.evidence_ids)})" for s in sides)
@@ -377,22 +396,31 @@ def _finding(
     inheritance = _inheritance(row["secondaryFindings"])
     status, reason = _germline_status(combined, gene, link.get("zygosity"), inheritance, alleles_per_gene.get(gene, 0))
     if call == CallOrigin.SOMATIC:
-        status, reason = RiskStatus.NOT_A_RISK, (
-            f"a somatic call (absent from the matched normal {row.get('normalSample') or ''}): "
-            f"predisposition comes only from germline calls; would be: {reason}"
-        ).replace("normal :", "normal:")
+        status, reason = (
+            RiskStatus.NOT_A_RISK,
+            (
+                f"a somatic call (absent from the matched normal {row.get('normalSample') or ''}): "
+                f"predisposition comes only from germline calls; would be: {reason}"
+            ).replace("normal :", "normal:"),
+        )
     elif call == CallOrigin.UNKNOWN and status != RiskStatus.NOT_A_RISK:
         if row["somaticEvidence"] and not row["secondaryFindings"]:
-            status, reason = RiskStatus.NOT_A_RISK, (
-                f"withheld: a tumour-only call of a known somatic variant ({row['somaticEvidence']} somatic evidence "
-                f"items) in a gene outside the ACMG SF v3.0 predisposition list, so most likely somatic; as a "
-                f"germline call it would be: {reason}. If a germline origin is suspected clinically, confirm with a "
-                "germline test"
+            status, reason = (
+                RiskStatus.NOT_A_RISK,
+                (
+                    f"withheld: a tumour-only call of a known somatic variant ({row['somaticEvidence']} somatic evidence "
+                    f"items) in a gene outside the ACMG SF v3.0 predisposition list, so most likely somatic; as a "
+                    f"germline call it would be: {reason}. If a germline origin is suspected clinically, confirm with a "
+                    "germline test"
+                ),
             )
         else:
-            status, reason = RiskStatus.POSSIBLE_GERMLINE, (
-                f"possible germline origin, confirm with a germline test: a tumour-only call cannot tell germline "
-                f"from somatic (as a germline call: {reason})"
+            status, reason = (
+                RiskStatus.POSSIBLE_GERMLINE,
+                (
+                    f"possible germline origin, confirm with a germline test: a tumour-only call cannot tell germline "
+                    f"from somatic (as a germline call: {reason})"
+                ),
             )
     elif call == CallOrigin.GERMLINE and row["sampleOrigin"] == "tumor_normal":
         reason += f" (germline: carried by the matched normal {row.get('normalSample') or ''})".replace(" )", ")")
@@ -480,10 +508,17 @@ def clinvar_civic_disagreements(graph: Graph) -> tuple[int, list[Disagreement]]:
     rows = graph.read(CLASSIFIED_BY_CLINVAR_AND_CIVIC, types=CLASSIFYING_TYPES)
     out: dict[str, Disagreement] = {}
     for row in rows:
-        clinvar, civic = (_source_classification({"evidence": row[k], "diseases": [], "sources": []})
-                          for k in ("clinvar", "civic"))
+        clinvar, civic = (
+            _source_classification({"evidence": row[k], "diseases": [], "sources": []}) for k in ("clinvar", "civic")
+        )
         if combine([clinvar, civic]).conflict:
-            out.setdefault(row["variant"], Disagreement(
-                row["variant"], row["name"], f"{clinvar.evidence_id}: {clinvar.classification}",
-                f"{civic.evidence_id}: {civic.classification}"))
+            out.setdefault(
+                row["variant"],
+                Disagreement(
+                    row["variant"],
+                    row["name"],
+                    f"{clinvar.evidence_id}: {clinvar.classification}",
+                    f"{civic.evidence_id}: {civic.classification}",
+                ),
+            )
     return len({r["variant"] for r in rows}), list(out.values())

@@ -102,7 +102,9 @@ class EvidenceAnswer:
     statement: str | None
     pmids: list[str]
     citations: list[str]
-    origin: str | None = field(metadata=described("The evidence's origin (somatic, germline, ...), as the source gives it."))
+    origin: str | None = field(
+        metadata=described("The evidence's origin (somatic, germline, ...), as the source gives it.")
+    )
     call_origins: list[str] = field(
         metadata=described("The origins of the patient's calls behind it: germline, somatic, unknown (tumour-only).")
     )
@@ -177,9 +179,7 @@ def _answer(patient: str, row: dict[str, Any]) -> EvidenceAnswer:
         path.append(
             PathStep(ev_node, "FOR_DISEASE", PathNode(row["disease"]["id"], "Disease", row["disease"].get("name")))
         )
-    calls = sorted(
-        {call_origin_of((h["link"] or {}).get("callOrigin"), row["sampleOrigin"]) for h in row["hits"]}
-    )
+    calls = sorted({call_origin_of((h["link"] or {}).get("callOrigin"), row["sampleOrigin"]) for h in row["hits"]})
     support = sorted(set(row["supportOrigins"]))
     origin = e.get("origin") or (support[0] if len(support) == 1 else None)
     fit, note = origin_fit(origin, calls)
