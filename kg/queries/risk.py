@@ -331,7 +331,7 @@ def combine(classifications: list[SourceClassification]) -> Combined:
 
 
 def _label(c: SourceClassification) -> str:
-    stars = f", {c.stars} stars" if c.stars is not None else ""
+    stars = f", {c.stars} star{'' if c.stars == 1 else 's'}" if c.stars is not None else ""
     codes = f", ACMG {' '.join(c.acmg_codes)}" if c.acmg_codes else ""
     return f"{c.evidence_id} ({c.authority}{stars}{codes})"
 
