@@ -101,7 +101,10 @@ class Patient:
     ) -> list[EvidenceFinding]:
         return to_types(EvidenceFinding, await _guarded(info, therapy.diagnostic_prognostic, self.id, disease))
 
-    @strawberry.field(description="Pathogenic / likely pathogenic germline findings; others only with includeNonRisk.")
+    @strawberry.field(
+        description="Germline findings, every source's classification side by side: AT_RISK, CARRIER, "
+        "POSSIBLE_GERMLINE (tumour-only call), CONFLICTING; NOT_A_RISK only with includeNonRisk."
+    )
     async def risks(self, info: Info[Context, None], include_non_risk: bool = False) -> list[RiskFinding]:
         return to_types(RiskFinding, await _guarded(info, risk.risks, self.id, include_non_risk))
 
