@@ -210,3 +210,25 @@ def test_count_of_alleles_clinvar_and_civic_disagree_on(real_data: Graph) -> Non
     print(f"\nalleles classified by ClinVar and a CIViC assertion: {both}; disagreeing: {len(disagreeing)}")
     for d in disagreeing:
         print(f"  {d.variant} {d.name}: {d.clinvar} vs {d.civic}")
+
+
+def test_both_clinvar_releases_are_listed_and_only_the_newer_votes(real_data: Graph, tmp_path: Path) -> None:
+    """An allele both ClinVar releases classify differently: the 2024 extract is listed, superseded."""
+    rows = real_data.read(
+        "MATCH (old:Evidence {source: 'clinvar_more'})-[:SUPERSEDED_BY]->(new:Evidence {source: 'clinvar'})"
+        "-[:ABOUT]->(v:Variant) WHERE old.classification <> new.classification AND size(v.ref) = 1 "
+        "AND size(v.alt) = 1 AND new.classification IN ['pathogenic', 'likely pathogenic', 'benign', 'likely benign'] "
+        "RETURN v {.*} AS v, old.id AS old, new.id AS new, new.classification AS now ORDER BY v.id LIMIT 1"
+    )
+    assert rows, "no allele reclassified between the two ClinVar releases"
+    row = rows[0]
+    pid = f"test-risk-{uuid.uuid4().hex[:8]}"
+    match_patient(real_data, write_vcf(tmp_path / "r.vcf", ["S1"], [(row["v"], {"S1": "0/1"})]), patient_id=pid)
+    try:
+        (finding,) = risks(real_data, pid, include_non_risk=True)
+        by_id = {c.evidence_id: c for c in finding.classifications}
+        assert by_id[row["old"]].superseded and not by_id[row["old"]].votes
+        assert by_id[row["new"]].votes and (by_id[row["new"]].release or "").startswith("clinvar@")
+        assert finding.evidence_id == row["new"] and finding.classification == row["now"]
+    finally:
+        delete_patient(real_data, pid)
