@@ -83,10 +83,14 @@ def test_pharmgkb_phenotypes_link_only_single_live_terms(real_data: Graph) -> No
 def test_stats_show_linked_and_unresolved_names(real_data: Graph) -> None:
     stats = disease_name_stats(real_data, top=500)
     by_source = {r["source"]: r for r in stats.by_source}
+    top = {r["name"]: r for r in stats.top_unresolved}
     assert by_source["civic"]["named"] == 52
     assert 0 < by_source["civic"]["linked"] < 52 and by_source["civic"]["unresolved"] == 52 - by_source["civic"]["linked"]
     assert by_source["pharmgkb"]["linked"] > 0 and by_source["pharmgkb"]["unresolved"] > 0
-    top = {r["name"]: r for r in stats.top_unresolved}
+    # ClinVar CLNDN names whose CLNDISDB group has no disease id: resolved the same way
+    clinvar = by_source["clinvar"]
+    assert clinvar["named"] > 0 and clinvar["unresolved"] > 0
+    assert top["APC-related disorder"]["sources"] == ["clinvar"] and top["APC-related disorder"]["reason"] == "unknown"
     assert top["Solid Tumor"]["evidence"] == 21 and top["Solid Tumor"]["reason"] == "unknown"
     assert top["Renal Medullary Carcinoma"]["reason"] == "ambiguous"
     assert set(top["Renal Medullary Carcinoma"]["candidates"]) == {"DOID:0070475", "DOID:4464"}

@@ -117,7 +117,9 @@ MERGE (e)-[about:ABOUT]->(mp)
 SET about.release = $source
 FOREACH (_ IN CASE WHEN row.diseaseId IS NULL THEN [] ELSE [1] END |
   MERGE (d:Disease {id: row.diseaseId})
-  ON CREATE SET d.name = row.disease, d.civicOnly = CASE WHEN row.civicOnlyDisease THEN true END
+  ON CREATE SET d.name = row.props.disease
+  SET d.civicOnly = CASE WHEN row.civicOnlyDisease THEN true ELSE d.civicOnly END,
+      d.name = CASE WHEN row.civicOnlyDisease THEN row.props.disease ELSE d.name END
   MERGE (d)-[:ASSERTED_BY]->(src)
   MERGE (e)-[fd:FOR_DISEASE]->(d)
   SET fd.release = $source, fd.linkedBy = row.diseaseLinkedBy, fd.name = row.diseaseLinkName)

@@ -121,7 +121,7 @@ CALL (e, row) {
   UNWIND row.placeholders AS p
   MATCH (src:Source {key: row.release})
   MERGE (d:Disease {id: p.id})
-  ON CREATE SET d.name = p.name, d.civicOnly = true
+  SET d.name = p.name, d.civicOnly = true
   MERGE (d)-[:ASSERTED_BY]->(src)
   MERGE (e)-[r:FOR_DISEASE]->(d)
   SET r.release = row.release
