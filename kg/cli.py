@@ -218,8 +218,8 @@ def update(
 
 @main.command("stats")
 def stats() -> None:
-    """Counts per label and per source release."""
-    from kg.queries.stats import label_counts, release_counts
+    """Counts per label and per source release; diseases given only by name, linked or not."""
+    from kg.queries.stats import disease_name_stats, label_counts, release_counts
 
     with _graph() as graph:
         click.echo("label                       nodes")
@@ -228,6 +228,24 @@ def stats() -> None:
         click.echo("\nrelease                                   status     facts")
         for row in release_counts(graph):
             click.echo(f"{row['release']:<42}{row['status'] or '':<10}{row['facts']:>7,}")
+        names = disease_name_stats(graph)
+        click.echo("\ndiseases given by name only (evidence items)   named  linked unresolved")
+        for row in names.by_source:
+            click.echo(f"{row['source']:<46}{row['named']:>7,}{row['linked']:>8,}{row['unresolved']:>11,}")
+        click.echo(f"unresolved names: {names.unresolved_names:,} distinct; the most frequent:")
+        for row in names.top_unresolved:
+            extra = f": {', '.join(row['candidates'])}" if row["candidates"] else ""
+            click.echo(f"  {row['evidence']:>6,}  {row['name']}  ({row['reason']}{extra}; {', '.join(row['sources'])})")
+
+
+@main.command("link-diseases")
+def link_diseases() -> None:
+    """Resolve again every disease name sources gave without an id (after loading a disease ontology;
+    `kg load doid` does this itself)."""
+    from kg.loaders.disease_names import relink
+
+    with _graph() as graph:
+        click.echo(relink(graph).summary())
 
 
 # --- patients --------------------------------------------------------------------------------

@@ -280,6 +280,25 @@ def test_dpyd_unphased_list_uses_two_lowest_activity_values(definitions, tables)
     assert pheno.inferred
 
 
+def test_dpyd_unphased_pair_is_listed_not_called_as_a_diplotype(definitions, tables) -> None:
+    """PharmCAT v2.10.0 calls no diplotype from two unphased heterozygous DPYD variants."""
+    variants = ["c.1627A>G (*5)", "c.1905+1G>A (*2A)"]
+    genotypes = sample("DPYD", "Reference", "Reference")
+    for name in variants:
+        (v,) = defining("DPYD", name)
+        alt = named("DPYD", name)[raw_definition("DPYD")["variants"].index(v)]
+        genotypes[(v["chromosome"], v["position"])] = Genotype(
+            v["chromosome"], v["position"], v["ref"], (v["ref"], alt)
+        )
+    result = call(definitions, "DPYD", genotypes)
+    assert result.status == "haplotype_list" and not result.effectively_phased
+    assert result.diplotypes == [] and result.best is None
+    assert sorted(result.haplotypes) == sorted(variants)
+    (pheno,) = tables.phenotype_for_call(result)
+    assert float(pheno.activity_score) == sum(_activity(n) for n in variants)
+    assert sorted(pheno.alleles) == sorted(variants)
+
+
 def test_dpyd_hapb3_is_called_from_both_positions(definitions) -> None:
     hapb3 = "c.1129-5923C>G, c.1236G>A (HapB3)"
     result = call(definitions, "DPYD", sample("DPYD", "Reference", hapb3))

@@ -31,6 +31,7 @@ from kg.loaders.civic_rows import (
     gene_rows,
     profile_rows,
 )
+from kg.loaders.disease_names import NameResolver
 from kg.loaders.liftover import Liftover
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
 
@@ -116,10 +117,12 @@ MERGE (e)-[about:ABOUT]->(mp)
 SET about.release = $source
 FOREACH (_ IN CASE WHEN row.diseaseId IS NULL THEN [] ELSE [1] END |
   MERGE (d:Disease {id: row.diseaseId})
-  ON CREATE SET d.name = row.disease, d.civicOnly = CASE WHEN row.civicOnlyDisease THEN true END
+  ON CREATE SET d.name = row.props.disease
+  SET d.civicOnly = CASE WHEN row.civicOnlyDisease THEN true ELSE d.civicOnly END,
+      d.name = CASE WHEN row.civicOnlyDisease THEN row.props.disease ELSE d.name END
   MERGE (d)-[:ASSERTED_BY]->(src)
   MERGE (e)-[fd:FOR_DISEASE]->(d)
-  SET fd.release = $source)
+  SET fd.release = $source, fd.linkedBy = row.diseaseLinkedBy, fd.name = row.diseaseLinkName)
 FOREACH (t IN row.drugs |
   MERGE (drug:Drug {id: t.id})
   ON CREATE SET drug.name = t.name
@@ -156,7 +159,17 @@ SET s.release = $source
 # Row keys the Cypher reads directly; everything else in a parsed row is a node property.
 _VARIANT_KEYS = ("id", "gene", "name", "proteinChange", "rsid", "hgvs", "duplicate", *_VARIANT_LISTS)
 _PROFILE_KEYS = ("id", "members", "stubs")
-_CONTEXT_KEYS = ("id", "profileId", "profileName", "diseaseId", "civicOnlyDisease", "drugs", "evidenceIds")
+_CONTEXT_KEYS = (
+    "id",
+    "profileId",
+    "profileName",
+    "diseaseId",
+    "civicOnlyDisease",
+    "diseaseLinkedBy",
+    "diseaseLinkName",
+    "drugs",
+    "evidenceIds",
+)
 
 
 @dataclass
@@ -187,9 +200,10 @@ def _graph_row(row: Row, keys: Iterable[str]) -> Row:
 class _Run:
     """The state one load shares between its stages (built lazily: a skipped load reads nothing)."""
 
-    def __init__(self, files: CivicFiles) -> None:
+    def __init__(self, files: CivicFiles, graph: Graph) -> None:
         self.files = files
         self.tally: Counter[str] = Counter({"unplaced: liftover failed": 0})  # always reported
+        self.names = NameResolver(graph, self.tally)
         self.index = VariantIndex()
         self.evidence_ids: set[str] = set()
         self._reader: VariantReader | None = None
@@ -241,16 +255,29 @@ class _Run:
         for row in profile_rows(self.files, self.index, self.tally):
             yield _graph_row(row, _PROFILE_KEYS)
 
+    def by_name(self, row: Row) -> Row:
+        """A disease CIViC names without a DOID, linked by name when one live DOID term has that name
+        (kg.loaders.disease_names); otherwise CIViC's placeholder node, and the name is listed as
+        unresolved."""
+        if not row.get("civicOnlyDisease"):
+            return {**row, "diseaseNames": None, "unresolvedDiseases": None}
+        found = self.names.link(row["disease"])
+        row = {**row, "diseaseNames": [row["disease"]], "unresolvedDiseases": None if found.disease else [row["disease"]]}
+        if found.disease:
+            row.update(diseaseId=found.disease, civicOnlyDisease=False, diseaseLinkedBy="name", diseaseLinkName=found.name)
+        return row
+
     def evidence(self) -> Iterator[Row]:
         for row in evidence_rows(self.files, self.tally):
             self.evidence_ids.add(row["id"])
-            yield _graph_row({**row, "source": NAME}, _CONTEXT_KEYS)
+            yield _graph_row(self.by_name({**row, "source": NAME}), _CONTEXT_KEYS)
 
     def assertions(self) -> Iterator[Row]:
         for row in assertion_rows(self.files, self.tally):
             missing = [e for e in row["evidenceIds"] if e not in self.evidence_ids]
             self.tally["assertion evidence ids not among the accepted evidence items"] += len(missing)
-            yield _graph_row({**row, "source": NAME, "evidenceItemIds": row["evidenceIds"]}, _CONTEXT_KEYS)
+            row = {**row, "source": NAME, "evidenceItemIds": row["evidenceIds"]}
+            yield _graph_row(self.by_name(row), _CONTEXT_KEYS)
 
 
 def stages(run: _Run) -> list[Stage]:
@@ -267,6 +294,6 @@ def load(graph: Graph, path: Path, *, progress: bool = True, version: str | None
     """Load the CIViC release in ``path`` (its folder, or any one of its files)."""
     files = find_release(Path(path))
     release = SourceRelease(NAME, version or files.version, LICENCE, files.all, URL)
-    run = _Run(files)
+    run = _Run(files, graph)
     report = load_release(graph, release, stages(run), progress=progress)
     return CivicLoadReport(**vars(report), counts=dict(run.tally))

@@ -38,6 +38,7 @@ from kg.loaders.civic_names import (
     render_expression,
     split_therapies,
 )
+from kg.loaders.disease_names import civic_placeholder
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.liftover import LiftFailure, Liftover
 
@@ -388,7 +389,7 @@ def _disease(path: Path, line: int, name: str, doid: str, tally: Counter[str]) -
         return {"diseaseId": f"DOID:{doid}", "disease": disease, "civicOnlyDisease": False}
     if disease:
         tally["disease names without DOID"] += 1
-        return {"diseaseId": f"civic:disease:{disease.lower()}", "disease": disease, "civicOnlyDisease": True}
+        return {"diseaseId": civic_placeholder(disease), "disease": disease, "civicOnlyDisease": True}
     return {"diseaseId": None, "disease": None, "civicOnlyDisease": False}
 
 

@@ -40,6 +40,7 @@ from urllib.parse import unquote
 from kg.db import Graph
 from kg.identity.variants import NO_ALT, is_primary_chrom, is_sequence, normalize
 from kg.loaders import clinvar_fields as cv
+from kg.loaders.disease_names import FOR_DISEASE_BY_NAME, NameResolver
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import checked_first, find_release_file, open_text, read_errors
@@ -166,11 +167,25 @@ def _evidence_fields(info: dict[str, str], release: str) -> dict[str, Any]:
         "origins": cv.origins(info.get("ORIGIN")),
         # CLNDN keeps ClinVar's spelling; only underscores become spaces.
         "conditionNames": [n.replace("_", " ") for n in info.get("CLNDN", "").split("|") if n and n != "."],
+        "diseaseNames": _names_without_xrefs(info.get("CLNDN", ""), info.get("CLNDISDB", "")),
         "diseaseXrefs": list(stored),
         "conditionKeys": lookup,
         "conflicting": cv.spaced(info.get("CLNSIGCONF")),
         "clinvarRelease": release,
     }
+
+
+def _names_without_xrefs(clndn: str, clndisdb: str) -> list[str]:
+    """CLNDN names whose CLNDISDB group (the same ``|`` position) has no usable cross-reference:
+    diseases ClinVar gives only by name (``APC-related disorder``), for kg.loaders.disease_names."""
+    names = clndn.split("|")
+    groups = clndisdb.split("|")
+    out = []
+    for i, name in enumerate(names):
+        group = groups[i] if i < len(groups) else ""
+        if name and name != "." and not any(cv.condition_xref(x) for x in group.split(",")):
+            out.append(name.replace("_", " "))
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -228,6 +243,7 @@ SET e.source = 'clinvar', e.type = 'pathogenicity', e.significance = row.signifi
     e.origin = row.origin, e.origins = row.origins, e.conditionNames = row.conditionNames,
     e.diseaseXrefs = row.diseaseXrefs, e.conflicting = row.conflicting, e.clinvarRelease = row.clinvarRelease,
     e.variationId = row.variationId,
+    e.diseaseNames = row.props.diseaseNames, e.unresolvedDiseases = row.props.unresolvedDiseases,
     e.url = 'https://www.ncbi.nlm.nih.gov/clinvar/variation/' + row.variationId + '/'
 MERGE (e)-[:ASSERTED_BY]->(src)
 MERGE (e)-[about:ABOUT]->(v)
@@ -252,6 +268,7 @@ CALL (e, row) {
   SET r.release = $source
 }
 """
+    + FOR_DISEASE_BY_NAME
 )
 
 
@@ -278,7 +295,8 @@ def stages(graph: Graph, vcf: Path, date: str) -> list[Stage]:
     """The two stages of a ClinVar VCF release (file read and checked before the first write)."""
 
     def rows() -> Iterator[Row]:
-        return with_diseases(checked_first(lambda: read_records(vcf, date)), disease_lookup(graph))
+        rows = with_diseases(checked_first(lambda: read_records(vcf, date)), disease_lookup(graph))
+        return NameResolver(graph).annotate(rows)  # CLNDN names without xrefs: by name
 
     return [
         Stage(

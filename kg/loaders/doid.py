@@ -7,7 +7,8 @@ Written (see docs/GRAPH_MODEL.md):
 
 * ``Disease {id}`` with name, definition, synonyms (EXACT), otherSynonyms (RELATED/BROAD/NARROW),
   xrefs (``PREFIX:ID`` as the file spells them), altIds, subsets, obsolete, replacedBy, consider;
-  ``DiseaseName`` look-ups for name and EXACT synonyms (as kg.loaders.statements.DISEASES writes them).
+  ``DiseaseName`` look-ups for name and EXACT synonyms, keyed by kg.identity.diseases.disease_name (the key
+  kg.queries.resolve looks names up by).
 * ``(Disease)-[:IS_A]->(Disease)`` between live terms; obsolete terms have none and keep
   ``(old)-[:REPLACED_BY]->(new)`` so an old id still resolves.
 * ``(DiseaseXref {id})-[:XREF_OF {kind}]->(Disease)`` for live terms: every xref under its
@@ -26,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from kg.db import Graph
-from kg.identity.diseases import xref_keys
+from kg.identity.diseases import disease_name, xref_keys
 from kg.loaders import statements
+from kg.loaders.disease_names import relink
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.obo import OboTerm, TermEdges, read_terms, release_version
 from kg.loaders.owl import is_owl, read_owl
@@ -38,8 +40,9 @@ SOURCE = "doid"
 LICENCE = "CC0 1.0 (Human Disease Ontology, disease-ontology.org)"
 URL = "https://github.com/DiseaseOntology/HumanDiseaseOntology"
 
-# One statement per term: the Disease with all its properties, its DiseaseName look-ups (as
-# kg.loaders.statements.DISEASES writes them) and its DiseaseXref keys, so the file is streamed and
+# One statement per term: the Disease with all its properties, its DiseaseName look-ups
+# (``row.nameKeys``: kg.identity.diseases.disease_name of name and EXACT synonyms) and its
+# DiseaseXref keys, so the file is streamed and
 # sent once for all three instead of once per kind of node.
 TERMS = """
 MATCH (src:Source {key: $source})
@@ -52,9 +55,7 @@ SET d.name = row.name, d.synonyms = row.synonyms, d.xrefs = row.xrefs,
 MERGE (d)-[:ASSERTED_BY]->(src)
 WITH d, row, src
 CALL (d, row, src) {
-  UNWIND [row.name] + coalesce(row.synonyms, []) AS label
-  WITH DISTINCT toLower(label) AS name
-  WHERE name IS NOT NULL
+  UNWIND row.nameKeys AS name
   MERGE (dn:DiseaseName {name: name})
   MERGE (dn)-[r:NAME_OF]->(d)
   SET r.release = $source
@@ -99,6 +100,8 @@ def term_row(term: OboTerm) -> dict[str, Any]:
     row = term.as_row()
     del row["parents"], row["replacements"]
     row["xrefKeys"] = [] if term.obsolete else xref_rows(term)
+    labels = [row.get("name"), *(row.get("synonyms") or [])]
+    row["nameKeys"] = list(dict.fromkeys(disease_name(x) for x in labels if x and x.strip()))
     return row
 
 
@@ -138,4 +141,7 @@ def load(
         licence = LICENCE
         terms = lambda: read_terms(file)  # noqa: E731
     release = SourceRelease(source_name, release_of, licence, (file,), URL)
-    return load_release(graph, release, stages(terms), progress=progress)
+    report = load_release(graph, release, stages(terms), progress=progress)
+    if not report.skipped:  # names other sources gave without an id follow the new ontology
+        relink(graph)
+    return report

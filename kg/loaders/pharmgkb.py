@@ -6,7 +6,8 @@ Reads ../shared/data/pgx/pharmgkb (see its SOURCES.md; CC BY-SA 4.0, attribute P
   "clinical annotation", type: "pgx", level: 1A..4, ...}`` -[:FOR_DRUG]-> Drug,
   -[:ABOUT]-> Variant (every graph Variant with a named rsID; all rsIDs stay in ``rsids``),
   -[:ABOUT]-> Haplotype (a named star allele the PharmCAT loader wrote, e.g. ``CYP2C19*2``),
-  -[:ABOUT]-> Gene, -[:FOR_DISEASE]-> Disease when a phenotype name is a known DiseaseName.
+  -[:ABOUT]-> Gene, -[:FOR_DISEASE {linkedBy: 'name'}]-> Disease when one live DOID term has the
+  phenotype's name (kg.loaders.disease_names; the others are listed in ``unresolvedDiseases``).
   The genotype-level text (``clinical_ann_alleles.tsv``) is not in the store, so ``statement``
   is a one-line summary built from the row; there are no PMIDs in this file (``pmidCount`` only).
 - ``drugLabels.tsv`` -> ``Evidence {id: "pharmgkb:<label PA id>", kind: "drug label", agency,
@@ -30,6 +31,7 @@ from typing import Any
 from kg.db import Graph
 from kg.identity.drugs import drug_key
 from kg.loaders import statements
+from kg.loaders.disease_names import FOR_DISEASE_BY_NAME, NameResolver
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.pgx_common import drug_stage, load_validated, name_only_drug
 from kg.loaders.pgx_files import numbered_tsv, read_tsv, split_list
@@ -184,7 +186,7 @@ def annotation_rows(path: Path) -> Iterator[Row]:
             "rsids": rsids,
             "haplotypeIds": haplotype_candidates(variants, genes, ","),
             "genes": genes,
-            "phenotypes": phenotypes,
+            "diseaseNames": phenotypes,  # kg.loaders.disease_names
             "props": {
                 "source": SOURCE,
                 "type": "pgx",
@@ -229,7 +231,7 @@ def label_rows(path: Path) -> Iterator[Row]:
             "rsids": rsids,
             "haplotypeIds": haplotype_candidates(variants, genes, ";") if variants else [],
             "genes": genes,
-            "phenotypes": [],
+            "diseaseLinks": [],
             "props": {
                 "source": SOURCE,
                 "type": "pgx",
@@ -321,20 +323,22 @@ CALL (e, row, src) {
   MERGE (e)-[r:ABOUT]->(g)
   SET r.release = $source
 }
-CALL (e, row) {
-  UNWIND row.phenotypes AS phenotype
-  MATCH (:DiseaseName {name: toLower(phenotype)})-[:NAME_OF]->(d:Disease)
-  MERGE (e)-[r:FOR_DISEASE]->(d)
-  SET r.release = $source
-}
 """
+    + FOR_DISEASE_BY_NAME
 )
 
 
-def stages(files: PharmgkbFiles) -> list[Stage]:
+def stages(files: PharmgkbFiles, names: NameResolver) -> list[Stage]:
+    """Phenotype names are diseases given by name: linked through the disease resolver
+    (kg.loaders.disease_names), the others listed as unresolved on the Evidence."""
     out = [
         drug_stage(lambda: drug_rows(files)),
-        Stage("clinical annotations", EVIDENCE, lambda: annotation_rows(files.annotations), batch_size=1000),
+        Stage(
+            "clinical annotations",
+            EVIDENCE,
+            lambda: names.annotate(annotation_rows(files.annotations)),
+            batch_size=1000,
+        ),
     ]
     if files.labels is not None:
         labels = files.labels
@@ -345,4 +349,4 @@ def stages(files: PharmgkbFiles) -> list[Stage]:
 def load(graph: Graph, path: Path, *, progress: bool = True, version: str | None = None) -> LoadReport:
     files = find_files(Path(path))
     release = SourceRelease(SOURCE, version or release_version(files), LICENCE, files.all, URL)
-    return load_validated(graph, release, stages(files), progress=progress)
+    return load_validated(graph, release, stages(files, NameResolver(graph)), progress=progress)

@@ -24,23 +24,6 @@ SET r.kind = a.kind, r.release = $source
 MERGE (al)-[:ASSERTED_BY]->(src)
 """
 
-DISEASES = """
-MATCH (src:Source {key: $source})
-UNWIND $rows AS row
-MERGE (d:Disease {id: row.id})
-SET d.name = row.name, d.synonyms = row.synonyms, d.xrefs = row.xrefs,
-    d.definition = row.definition, d.obsolete = coalesce(row.obsolete, false),
-    d.replacedBy = row.replacedBy
-MERGE (d)-[:ASSERTED_BY]->(src)
-WITH d, row, src
-UNWIND [row.name] + coalesce(row.synonyms, []) AS label
-WITH d, src, toLower(label) AS name WHERE name IS NOT NULL
-MERGE (dn:DiseaseName {name: name})
-MERGE (dn)-[r:NAME_OF]->(d)
-SET r.release = $source
-MERGE (dn)-[:ASSERTED_BY]->(src)
-"""
-
 DISEASE_PARENTS = """
 UNWIND $rows AS row
 MATCH (child:Disease {id: row.id})

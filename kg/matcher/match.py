@@ -436,6 +436,9 @@ def _diplotype_props(g: GeneResult, p: PhenotypeLink) -> dict[str, Any]:
             "lookup": p.lookup,
             "source": "outside call" if g.source == "outside call" else "vcf",
             "phased": g.phased,
+            "phaseNote": g.phase_note,
+            "haplotypes": g.haplotypes,
+            "lowestFunction": g.lowest_function,
         }
     )
 

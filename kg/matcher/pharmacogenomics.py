@@ -75,6 +75,8 @@ class GeneResult:
     activity_score: str | None = None
     phenotypes: list[PhenotypeLink] = field(default_factory=list)
     phased: bool = False
+    phase_note: str | None = None  # set when phase is unknown and could matter: see phase_note()
+    lowest_function: list[str] = field(default_factory=list)  # DPYD list: the two haplotypes scored
 
     @property
     def called(self) -> bool:
@@ -169,10 +171,34 @@ def vcf_results(
     return calls, results
 
 
+def phase_note(call: GeneCall) -> str | None:
+    """What unknown phase means for a call; None when phase cannot change it (phased data, or at
+    most one heterozygous position: PharmCAT's "effectively phased").
+
+    PharmCAT reports unphased data as it is: DPYD as the list of detected haplotypes (no diplotype;
+    the two lowest-function ones are scored, CPIC), other genes with every diplotype the genotype
+    allows (docs/methods/Gene-Definition-Exceptions.md and NamedAlleleMatcher-101.md, v2.10.0).
+    """
+    if call.effectively_phased or not call.called:
+        return None
+    if call.haplotypes and not call.diplotypes:
+        return (
+            f"phase unknown: {len(call.haplotypes)} {call.gene} haplotypes detected in unphased data cannot be "
+            "assigned to gene copies, so they are listed, not called as a diplotype; the phenotype uses the two "
+            "lowest-function haplotypes (CPIC)"
+        )
+    if call.ambiguous:
+        return (
+            f"phase unknown: the unphased {call.gene} genotype fits {len(call.candidates)} diplotypes; "
+            "every candidate is listed"
+        )
+    return f"phase unknown (unphased data, several heterozygous positions); only {call.best} fits the genotype"
+
+
 def _from_call(call: GeneCall, tables: PhenotypeTables) -> GeneResult:
     candidates = [c.name for c in call.candidates]
     if call.haplotypes and not call.diplotypes:
-        diplotype: str | None = " ; ".join(call.haplotypes)  # DPYD unphased haplotype list
+        diplotype: str | None = None  # DPYD unphased: a haplotype list (``haplotypes``), not a diplotype
     elif call.best is not None:
         diplotype = call.best
     else:
@@ -188,6 +214,7 @@ def _from_call(call: GeneCall, tables: PhenotypeTables) -> GeneResult:
         missing_positions=list(call.missing_positions),
         warnings=list(call.warnings),
         phased=call.phased,
+        phase_note=phase_note(call),
     )
     guidelines = [s for s in SOURCES if tables.table(call.gene, s) is not None]
     if not guidelines:
@@ -202,7 +229,9 @@ def _from_call(call: GeneCall, tables: PhenotypeTables) -> GeneResult:
     per_guideline: dict[str, list[tuple[str, PhenotypeResult]]] = {}
     for source in guidelines:
         if call.haplotypes and not call.diplotypes:
-            found = [(diplotype or "", r) for r in tables.phenotype_for_call(call, source)]
+            found = [("", r) for r in tables.phenotype_for_call(call, source)]
+            if source == "CPIC" and found:  # CPIC's activity values pick the two lowest
+                result.lowest_function = list(found[0][1].alleles)
         else:
             found = [(n, r) for n in names if (r := tables.phenotype_for(call.gene, n, source)) is not None]
         per_guideline[source] = [(n, r) for n, r in found if r.lookup_key]

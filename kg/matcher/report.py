@@ -109,7 +109,8 @@ class MatchReport:
                 "; ".join(f"{p.phenotype}" + (f" [{p.guideline}]" if p.guideline else "") for p in g.phenotypes) or "-"
             )
             flag = " AMBIGUOUS" if g.ambiguous else ""
-            lines.append(f"    {g.gene:<8} {g.diplotype or '-':<24} {phen}  ({g.status}{flag})")
+            call = g.diplotype or (" ; ".join(g.haplotypes) + " (haplotype list)" if g.haplotypes else "-")
+            lines.append(f"    {g.gene:<8} {call:<24} {phen}  ({g.status}{flag})")
         if self.pgx.get("skipped"):
             lines.append(f"  pharmacogenomics skipped: {self.pgx['skipped']}")
         elif self.pgx.get("release"):

@@ -94,6 +94,28 @@ class GeneCallSummary:
     candidates: list[str]
     missing_positions: list[str]
     warnings: list[str]
+    haplotypes: list[str] = field(
+        default_factory=list,
+        metadata=described(
+            "DPYD in unphased data: every haplotype detected, listed instead of a diplotype because phase is "
+            "unknown (PharmCAT v2.10.0); diplotype is then null."
+        ),
+    )
+    lowest_function_haplotypes: list[str] = field(
+        default_factory=list,
+        metadata=described(
+            "DPYD haplotype list: the two lowest-function haplotypes the activity score and the recommendation "
+            "use (CPIC DPYD guideline)."
+        ),
+    )
+    phased: bool = field(default=False, metadata=described("Whether the VCF genotypes of this gene carry phase."))
+    phase_note: str | None = field(
+        default=None,
+        metadata=described(
+            "Set when phase is unknown and matters (unphased data with several heterozygous positions): "
+            "what was reported instead of a single diplotype."
+        ),
+    )
     by_guideline: dict[str, list[str]] = field(
         default_factory=dict, metadata=INTERNAL
     )  # guideline ("" = any) -> phenotypes
@@ -177,6 +199,10 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
                 candidates=list(call.get("candidates") or []),
                 missing_positions=list(call.get("missingPositions") or []),
                 warnings=list(call.get("warnings") or []),
+                haplotypes=list(call.get("haplotypes") or []),
+                lowest_function_haplotypes=list(call.get("lowestFunction") or []),
+                phased=bool(call.get("phased")),
+                phase_note=call.get("phaseNote"),
             )
         summary.ambiguous = summary.ambiguous or bool(call.get("ambiguous"))
         if row["phenotype"] and row["phenotype"] not in summary.phenotypes:
@@ -341,7 +367,11 @@ def _recommendation(patient: str, m: dict[str, Any], calls: dict[str, GeneCallSu
                     p_node,
                     "HAS_DIPLOTYPE",
                     ph_node,
-                    {"diplotype": call.diplotype if call else None, "ambiguous": call.ambiguous if call else None},
+                    {
+                        "diplotype": call.diplotype if call else None,
+                        "haplotypes": call.haplotypes if call and call.haplotypes else None,
+                        "ambiguous": call.ambiguous if call else None,
+                    },
                 )
             )
         path.append(PathStep(rec_node, "FOR_PHENOTYPE", ph_node))

@@ -340,3 +340,51 @@ def find_diseases(graph: Graph, query: str) -> list[Match]:
 def resolve_disease(graph: Graph, query: str) -> Match:
     """The one disease a text names (after following an obsolete term to its replacement)."""
     return _one("disease", query, find_diseases(graph, query))
+
+
+# --- disease names given by a source (loaders) ----------------------------------------------
+
+# A loader's name-only disease: the live terms whose name or EXACT synonym has the same key
+# (kg.identity.diseases.disease_name), the resolver's rank-2 look-up without ids, cross-references
+# or replacements: a source's free text is not a user choosing a term, so only an unambiguous name
+# links. Obsolete terms are counted apart (a name only they carry stays unresolved).
+DISEASES_BY_NAME = f"""
+UNWIND $keys AS key
+OPTIONAL MATCH (:DiseaseName {{name: key}})-[:NAME_OF]->(d:Disease) WHERE {active("d")}
+WITH key, collect(DISTINCT d) AS found
+RETURN key, [d IN found WHERE NOT coalesce(d.obsolete, false) | d.id] AS live,
+       [d IN found WHERE coalesce(d.obsolete, false) | d.id] AS obsolete
+"""
+
+
+@dataclass(frozen=True)
+class NameLink:
+    """What a disease name given without an id resolves to, for a loader (conservative)."""
+
+    name: str
+    disease: str | None  # the one live term's id; None when unresolved
+    reason: str | None  # None when linked; "unknown" | "ambiguous" | "obsolete"
+    candidates: tuple[str, ...] = ()  # the terms an ambiguous or obsolete-only name names
+
+
+def link_disease_names(graph: Graph, names: list[str]) -> dict[str, NameLink]:
+    """``{name: NameLink}`` for names a source gives without an ontology id (one query).
+
+    Links only when exactly one live (non-obsolete) term of an active release has the name or an
+    EXACT synonym, compared by :func:`kg.identity.diseases.disease_name` (case and inner spacing
+    ignored); several such terms make the name ``ambiguous`` (never a silent pick), a name only
+    obsolete terms carry is ``obsolete``, none is ``unknown``.
+    """
+    keys = {name: disease_name(name) for name in names if name and name.strip()}
+    rows = {r["key"]: r for r in graph.read(DISEASES_BY_NAME, keys=sorted(set(keys.values())))} if keys else {}
+    out: dict[str, NameLink] = {}
+    for name, key in keys.items():
+        row = rows.get(key) or {"live": [], "obsolete": []}
+        live, obsolete = sorted(row["live"]), sorted(row["obsolete"])
+        if len(live) == 1:
+            out[name] = NameLink(name, live[0], None)
+        elif live:
+            out[name] = NameLink(name, None, "ambiguous", tuple(live))
+        else:
+            out[name] = NameLink(name, None, "obsolete" if obsolete else "unknown", tuple(obsolete))
+    return out

@@ -1,10 +1,13 @@
-"""Counts per label and per source release (``kg stats``)."""
+"""Counts per label and per source release, and diseases given by name (``kg stats``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kg.db import Graph
+from kg.queries.resolve import link_disease_names
+from kg.queries.visibility import active
 
 
 def label_counts(graph: Graph) -> list[dict[str, Any]]:
@@ -28,3 +31,46 @@ def active_releases(graph: Graph) -> dict[str, str]:
     """Source name -> key of its active release (``kg update`` compares against these)."""
     rows = graph.read("MATCH (s:Source {status: 'active'}) RETURN s.name AS name, s.key AS key ORDER BY key")
     return {row["name"]: row["key"] for row in rows}
+
+
+# Evidence of active releases that named a disease without an id (kg.loaders.disease_names).
+NAME_LINKS = f"""
+MATCH (e:Evidence) WHERE e.diseaseNames IS NOT NULL AND {active("e")}
+RETURN coalesce(e.source, '?') AS source, count(e) AS named,
+       sum(CASE WHEN EXISTS {{ (e)-[:FOR_DISEASE {{linkedBy: 'name'}}]->() }} THEN 1 ELSE 0 END) AS linked,
+       sum(CASE WHEN e.unresolvedDiseases IS NULL THEN 0 ELSE 1 END) AS unresolved
+ORDER BY source
+"""
+
+UNRESOLVED_NAMES = f"""
+MATCH (e:Evidence) WHERE e.unresolvedDiseases IS NOT NULL AND {active("e")}
+UNWIND e.unresolvedDiseases AS name
+RETURN name, count(e) AS evidence, collect(DISTINCT e.source) AS sources
+ORDER BY evidence DESC, name LIMIT $top
+"""
+
+
+@dataclass
+class DiseaseNameStats:
+    """How the diseases sources give only by name were linked (``kg stats``)."""
+
+    by_source: list[dict[str, Any]]  # source, named, linked (evidence items), unresolved (evidence items)
+    unresolved_names: int  # distinct names no single live term names
+    top_unresolved: list[dict[str, Any]]  # name, evidence, sources, reason, candidates
+
+
+def disease_name_stats(graph: Graph, top: int = 10) -> DiseaseNameStats:
+    """Evidence items linked to a disease by name per source, and the names left unresolved (the most
+    frequent first, each with why: unknown, ambiguous with its candidates, or obsolete)."""
+    by_source = graph.read(NAME_LINKS)
+    distinct = graph.read(
+        f"MATCH (e:Evidence) WHERE e.unresolvedDiseases IS NOT NULL AND {active('e')} "
+        "UNWIND e.unresolvedDiseases AS name RETURN count(DISTINCT name) AS n"
+    )[0]["n"]
+    rows = graph.read(UNRESOLVED_NAMES, top=top)
+    why = link_disease_names(graph, [r["name"] for r in rows])
+    for r in rows:
+        found = why.get(r["name"])
+        r["reason"] = found.reason if found else None
+        r["candidates"] = list(found.candidates) if found else []
+    return DiseaseNameStats(by_source, distinct, rows)

@@ -5,6 +5,11 @@ with ``Evidence -FOR_DISEASE-> Disease`` related to the asked disease through th
 (CIViC evidence and assertions; AMP/ASCO/CAP tier for assertions). The asked disease defaults to
 the patient's conditions. Evidence for a disease unrelated to the asked one (neither the same, an
 ancestor nor a descendant) is left out, so colorectal-only evidence never answers for melanoma.
+Evidence whose disease the source gave only in words no ontology term carries (kg.loaders.disease_names:
+unresolved, CIViC's placeholder node) cannot be placed either way: it is shown as ``unmapped``, after
+placed evidence of the same strength, rather than silently dropped (CIViC EID7601, dordaviprone in
+H3 K27M "Glioma", for a diffuse midline glioma). A disease the source named and kg linked by name takes
+part in the ontology walk like any other (``disease_linked_by: name``).
 "Does not support" stays "does not support": it is returned with that direction, never as support.
 
 Evidence is weighed by its origin against the origin of the patient's calls (kg.identity.origins):
@@ -51,24 +56,25 @@ WHERE e.type IN $types AND {VISIBLE_EVIDENCE}
 WITH p, mp, e, collect(DISTINCT {{
        variant: v {{.id, .name, .proteinChange, .gene, .kind}}, link: properties(hv),
        sources: {active_sources("v")}}}) AS hits
-OPTIONAL MATCH (e)-[:FOR_DISEASE]->(ed:Disease)
+OPTIONAL MATCH (e)-[fd:FOR_DISEASE]->(ed:Disease)
 OPTIONAL MATCH (asked:Disease) WHERE asked.id IN $diseases
-WITH p, mp, e, hits, ed, collect(asked) AS askedDiseases
-WITH p, mp, e, hits, ed, askedDiseases,
+WITH p, mp, e, hits, ed, fd.linkedBy AS linkedBy, collect(asked) AS askedDiseases
+WITH p, mp, e, hits, ed, linkedBy, askedDiseases,
      CASE
        WHEN size(askedDiseases) = 0 OR ed IS NULL THEN null
        WHEN ed IN askedDiseases THEN 'same'
        WHEN any(a IN askedDiseases WHERE EXISTS {{ (a)-[:IS_A*1..]->(ed) }}) THEN 'ancestor'
        WHEN any(a IN askedDiseases WHERE EXISTS {{ (ed)-[:IS_A*1..]->(a) }}) THEN 'descendant'
+       WHEN ed.civicOnly THEN 'unmapped'
        ELSE 'unrelated'
      END AS relation
-WHERE size($diseases) = 0 OR relation IN ['same', 'ancestor', 'descendant']
+WHERE size($diseases) = 0 OR relation IN ['same', 'ancestor', 'descendant', 'unmapped']
 OPTIONAL MATCH (e)-[:FOR_DRUG]->(drug:Drug)
-WITH p, mp, e, hits, ed, relation, collect(DISTINCT drug {{.id, .name}}) AS drugs
+WITH p, mp, e, hits, ed, linkedBy, relation, collect(DISTINCT drug {{.id, .name}}) AS drugs
 RETURN e {{.*, labels: labels(e)}} AS evidence,
        mp {{.id, .name, .kind, .variantExpression}} AS profile,
        [(mp)-[:INCLUDES]->(m) | m.id] AS members,
-       hits, ed {{.id, .name}} AS disease, relation, drugs, p.origin AS sampleOrigin,
+       hits, ed {{.id, .name}} AS disease, linkedBy, relation, drugs, p.origin AS sampleOrigin,
        [(e)-[:SUPPORTED_BY]->(s:Evidence) WHERE s.origin IS NOT NULL | s.origin] AS supportOrigins,
        {active_sources("e")} + {active_sources("mp")}
        + reduce(acc = [], h IN hits | acc + h.sources) AS sources
@@ -96,8 +102,18 @@ class EvidenceAnswer:
     variants: list[str]  # the patient's Variants (ids) the profile includes
     match_levels: list[str]
     disease: DiseaseRef | None
+    disease_linked_by: str | None = field(
+        metadata=described(
+            "'name' when the source gave the disease only by name and kg linked it to the one ontology term with "
+            "that name or exact synonym (docs/GRAPH_MODEL.md); null when the source gave the id."
+        )
+    )
     disease_relation: str | None = field(
-        metadata=described("How the evidence's disease relates to the asked disease: same, ancestor, descendant.")
+        metadata=described(
+            "How the evidence's disease relates to the asked disease: same, ancestor, descendant; unmapped: the "
+            "source names the disease only in words no ontology term carries (CIViC's 'Glioma', 'Solid Tumor'), so "
+            "its relation to the asked disease is unknown: shown, for the reader to judge, never hidden."
+        )
     )
     statement: str | None
     pmids: list[str]
@@ -127,6 +143,7 @@ class EvidenceAnswer:
         return (
             tier if self.is_assertion else 4,
             LEVEL_RANK.get(self.level or "", 6),
+            1 if self.disease_relation == "unmapped" else 0,
             0 if self.direction == "supports" else 1,
             FIT_RANK[self.origin_fit],
             exact,
@@ -199,6 +216,7 @@ def _answer(patient: str, row: dict[str, Any]) -> EvidenceAnswer:
         variants=[h["variant"]["id"] for h in row["hits"]],
         match_levels=sorted({(h["link"] or {}).get("matchLevel") or "exact" for h in row["hits"]}),
         disease=disease_ref(row["disease"]) if row["disease"] else None,
+        disease_linked_by=row["linkedBy"],
         disease_relation=row["relation"],
         statement=e.get("statement"),
         pmids=[str(p) for p in e.get("pmids") or []],

@@ -113,6 +113,9 @@ class GeneCall:
     positions: list[PositionCall] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     phased: bool = False
+    #: phase does not change the call: phased data, or unphased with at most one heterozygous
+    #: position (PharmCAT's "effectively phased")
+    effectively_phased: bool = True
     haploid: bool = False
     status: Status = "no_call"
     candidates: list[DiplotypeCandidate] = field(default_factory=list)  # every viable call
@@ -120,7 +123,8 @@ class GeneCall:
     uncallable_alleles: list[str] = field(default_factory=list)
     #: alleles with some defining positions missing: matched on the rest only
     partially_tested_alleles: list[str] = field(default_factory=list)
-    #: DPYD unphased list call: every matched haplotype, repeated when homozygous
+    #: DPYD unphased list call (PharmCAT): every matched haplotype, repeated when homozygous; set
+    #: instead of ``diplotypes`` when two or more variant haplotypes cannot be put on gene copies
     haplotypes: list[str] = field(default_factory=list)
     extra_positions: list[PositionCall] = field(default_factory=list)
     definition_version: str = ""
@@ -561,6 +565,7 @@ def _base_call(definition: GeneDefinition, sample: _Sample) -> GeneCall:
         missing_positions=[p.label for p in sample.positions if p.is_missing],
         warnings=list(sample.warnings),
         phased=sample.phased,
+        effectively_phased=sample.hets_phased or len(sample.het_positions) <= 1,
         haploid=sample.haploid,
         definition_version=definition.version,
     )
@@ -690,7 +695,7 @@ def _call_dpyd(compiled: _Compiled, sample: _Sample, call: GeneCall) -> GeneCall
     if hapb3_flags is not None:
         call.uncallable_alleles = [n for n in call.uncallable_alleles if n not in skip and "5923C>G" not in n]
     hapb3_count = sum(hapb3_flags) if hapb3_flags else 0
-    effectively_phased = sample.hets_phased or len(sample.het_positions) <= 1
+    effectively_phased = call.effectively_phased
     _missing_warnings(call)
 
     if effectively_phased:
@@ -739,16 +744,21 @@ def _call_dpyd(compiled: _Compiled, sample: _Sample, call: GeneCall) -> GeneCall
         haplotypes.append(reference)
     call.haplotypes = sorted(haplotypes, key=lambda n: allele_sort_key(n, reference))
     call.status = "haplotype_list"
-    if len(call.haplotypes) == 2:
+    if reference in call.haplotypes and len(call.haplotypes) == 2:
+        # one variant haplotype and the reference: the same diplotype whatever the phase
         name, haps = _diplotype_name(call.haplotypes, reference)
-        call.diplotypes, call.best = [name], name
+        call.diplotypes, call.best, call.status = [name], name, "called"
         call.candidates = [DiplotypeCandidate(name, haps, 0)]
-        call.warnings.append("DPYD: unphased heterozygous variants are presumed to be on different gene copies (CPIC)")
-    else:
-        call.warnings.append(
-            f"DPYD: unphased data with {len(call.haplotypes)} variant haplotypes; the phenotype uses the "
-            "two with the lowest activity values (CPIC; PharmCAT DPYD method)"
-        )
+        call.haplotypes = []
+        return call
+    # PharmCAT v2.10.0 (docs/methods/Gene-Definition-Exceptions.md, "Unphased data"): no diplotype
+    # is called, the detected haplotypes are listed; CPIC presumes two different decreased/no
+    # function variants to be on different gene copies when it scores the two lowest.
+    call.warnings.append(
+        f"DPYD: unphased data with {len(call.haplotypes)} variant haplotypes ({', '.join(call.haplotypes)}); "
+        "phase is unknown, so no diplotype is called: the phenotype uses the two with the lowest activity "
+        "values (CPIC; PharmCAT DPYD method)"
+    )
     return call
 
 

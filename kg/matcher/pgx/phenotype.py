@@ -40,6 +40,7 @@ class PhenotypeResult:
     phenotype: str | None
     activity_score: str | None
     lookup_key: str | None
+    alleles: tuple[str, ...] = ()  # the haplotypes looked up (DPYD: the lowest-function ones used)
     allele_functions: tuple[str | None, ...] = ()
     allele_activity_values: tuple[str | None, ...] = ()
     inferred: bool = False  # DPYD: reduced to the two lowest activity values, or DPWG mapping
@@ -122,6 +123,7 @@ class PhenotypeTables:
             phenotype=record.phenotype,
             activity_score=record.activity_score,
             lookup_key=record.lookup_key,
+            alleles=tuple(names),
             allele_functions=tuple(table.functions.get(n) for n in names),
             allele_activity_values=tuple(table.activity_values.get(n) for n in names),
             inferred=inferred,
