@@ -46,6 +46,7 @@ TBD = f"{IG}/CodeSystem/tbd-codes-cs"
 LOINC = "http://loinc.org"
 DOID = "http://purl.obolibrary.org/obo/doid.owl"
 DBSNP = "http://www.ncbi.nlm.nih.gov/snp"
+HGNC = "http://www.genenames.org/geneId"
 RELATED_ARTIFACT = "http://hl7.org/fhir/StructureDefinition/workflow-relatedArtifact"
 RECOMMENDED_ACTION = f"{IG}/StructureDefinition/recommended-action"
 ID_SYSTEM = "urn:precision-kg"  # identifiers: urn:precision-kg:<kind>, value the graph's id
@@ -75,6 +76,10 @@ def _cc(text: str | None = None, *codings: tuple[str, str, str | None]) -> dict[
 
 def _component(code: tuple[str, str, str | None], **value: Any) -> dict[str, Any]:
     return {"code": _cc(None, code), **value}
+
+
+def _gene(symbol: str, hgnc_ids: dict[str, str]) -> dict[str, Any]:
+    return _cc(symbol, (HGNC, hgnc_ids[symbol], symbol)) if symbol in hgnc_ids else _cc(symbol)
 
 
 def _disease(d: Any) -> dict[str, Any]:
@@ -140,8 +145,8 @@ def fhir_bundle(report: PatientReport, *, issued: datetime | None = None) -> dic
         report.patient.id,
         {"resourceType": "Patient", "identifier": [{"system": f"{ID_SYSTEM}:patient", "value": report.patient.id}]},
     )
-    variants = _variant_observations(b, report.variants)
-    genotypes = _genotype_observations(b, report.diplotypes, report.variants, variants)
+    variants = _variant_observations(b, report.variants, report.hgnc_ids)
+    genotypes = _genotype_observations(b, report.diplotypes, report.variants, variants, report.hgnc_ids)
     implications: list[str] = []
     tasks: list[str] = []
     for e in report.targeted_therapies:
@@ -201,7 +206,7 @@ def _observed_id(v: PatientVariant) -> str:
     return v.id if v.match_level == "exact" or not v.observed else v.observed
 
 
-def _variant_observations(b: _Bundle, variants: list[PatientVariant]) -> dict[str, str]:
+def _variant_observations(b: _Bundle, variants: list[PatientVariant], hgnc_ids: dict[str, str]) -> dict[str, str]:
     """Knowledge Variant id (exact or coarse) -> the full URL of the observation of the allele seen."""
     urls: dict[str, str] = {}
     by_observed: dict[str, PatientVariant] = {}
@@ -212,7 +217,9 @@ def _variant_observations(b: _Bundle, variants: list[PatientVariant]) -> dict[st
     for seen, v in by_observed.items():
         components = []
         if v.gene:
-            components.append(_component((LOINC, "48018-6", "Gene studied [ID]"), valueCodeableConcept=_cc(v.gene)))
+            components.append(
+                _component((LOINC, "48018-6", "Gene studied [ID]"), valueCodeableConcept=_gene(v.gene, hgnc_ids))
+            )
         if v.rsid and v.match_level == "exact":
             components.append(
                 _component((LOINC, "81252-9", "Discrete genetic variant"), valueCodeableConcept=_cc(None, (DBSNP, v.rsid, None)))
@@ -263,7 +270,11 @@ def _variant_observations(b: _Bundle, variants: list[PatientVariant]) -> dict[st
 
 
 def _genotype_observations(
-    b: _Bundle, calls: list[GeneCallSummary], variants: list[PatientVariant], urls: dict[str, str]
+    b: _Bundle,
+    calls: list[GeneCallSummary],
+    variants: list[PatientVariant],
+    urls: dict[str, str],
+    hgnc_ids: dict[str, str],
 ) -> dict[str, str]:
     """Gene -> the genotype observation of a called pharmacogene."""
     found = {}
@@ -279,7 +290,9 @@ def _genotype_observations(
                 _cc(None, (LOINC, "84413-4", "Genotype display name")),
                 ("genotype", c.gene),
                 valueCodeableConcept=_cc(f"{c.gene} {c.diplotype}"),
-                component=[_component((LOINC, "48018-6", "Gene studied [ID]"), valueCodeableConcept=_cc(c.gene))],
+                component=[
+                    _component((LOINC, "48018-6", "Gene studied [ID]"), valueCodeableConcept=_gene(c.gene, hgnc_ids))
+                ],
                 **({"derivedFrom": list({d["reference"]: d for d in derived}.values())} if derived else {}),
                 **({"interpretation": [_cc(c.phenotype)]} if c.phenotype else {}),
             ),

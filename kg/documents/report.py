@@ -48,7 +48,7 @@ def report_pdf(report: PatientReport, *, generated: datetime | None = None) -> b
     from weasyprint import HTML
 
     html = HTML(string=report_html(report, generated=generated), url_fetcher=_refuse)
-    return html.write_pdf()  # type: ignore[no-any-return]
+    return html.write_pdf()
 
 
 def _refuse(url: str, *args: object, **kwargs: object) -> dict[str, object]:

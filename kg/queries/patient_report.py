@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from kg.db import Graph
 from kg.queries import patient_view, pgx, risk, therapy
 from kg.queries.answers import SourceRef, UnknownPatient
+from kg.queries.knowledge import gene_view
+from kg.queries.resolve import Unresolved, resolve_gene
+from kg.queries.stats import active_releases
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class PatientReport:
     undetermined_genes: list[UndeterminedGene] = field(default_factory=list)
     undetermined_drugs: list[pgx.PgxAnswer] = field(default_factory=list)
     releases: list[ReleaseRef] = field(default_factory=list)
+    hgnc_ids: dict[str, str] = field(default_factory=dict)  # gene symbol -> HGNC id, for the genes named
+    active: dict[str, str] = field(default_factory=dict)  # source name -> its active release (the ontologies')
 
     def all_sources(self) -> list[SourceRef]:
         """Every SourceRef of every statement (answer items, their recommendations)."""
@@ -84,7 +89,22 @@ def patient_report(graph: Graph, patient: str) -> PatientReport:
     report.undetermined_drugs = [a for a in report.pharmacogenomics if a.state == pgx.PgxState.CANNOT_BE_DETERMINED]
     report.undetermined_genes = _undetermined_genes(report.diplotypes, report.pharmacogenomics)
     report.releases = _releases(report.all_sources())
+    report.hgnc_ids = _hgnc_ids(graph, [v.gene for v in report.variants] + [c.gene for c in report.diplotypes])
+    report.active = active_releases(graph)
     return report
+
+
+def _hgnc_ids(graph: Graph, symbols: list[str | None]) -> dict[str, str]:
+    """HGNC ids of the named genes, through the gene resolver (the one place a symbol is looked up)."""
+    found = {}
+    for symbol in sorted({s for s in symbols if s}):
+        try:
+            hgnc = gene_view(resolve_gene(graph, symbol)).hgnc_id
+        except Unresolved:
+            continue
+        if hgnc:
+            found[symbol] = hgnc
+    return found
 
 
 def _undetermined_genes(calls: list[pgx.GeneCallSummary], answers: list[pgx.PgxAnswer]) -> list[UndeterminedGene]:
