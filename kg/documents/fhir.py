@@ -117,7 +117,9 @@ class _Bundle:
         self.entries.append({"fullUrl": full, "resource": resource})
         return full
 
-    def observation(self, profile: str, code: dict[str, Any], identifier: tuple[str, str], **rest: Any) -> dict[str, Any]:
+    def observation(
+        self, profile: str, code: dict[str, Any], identifier: tuple[str, str], **rest: Any
+    ) -> dict[str, Any]:
         return {
             "resourceType": "Observation",
             "meta": {"profile": [f"{IG}/StructureDefinition/{profile}"]},
@@ -222,7 +224,10 @@ def _variant_observations(b: _Bundle, variants: list[PatientVariant], hgnc_ids: 
             )
         if v.rsid and v.match_level == "exact":
             components.append(
-                _component((LOINC, "81252-9", "Discrete genetic variant"), valueCodeableConcept=_cc(None, (DBSNP, v.rsid, None)))
+                _component(
+                    (LOINC, "81252-9", "Discrete genetic variant"),
+                    valueCodeableConcept=_cc(None, (DBSNP, v.rsid, None)),
+                )
             )
         components.append(
             _component(
@@ -305,7 +310,9 @@ def _derived(ids: Iterable[str], urls: dict[str, str]) -> list[dict[str, str]]:
 
 
 def _knowledge_base(names: Iterable[str]) -> dict[str, Any]:
-    return _component((TBD, "knowledge-base", "Knowledge Base"), valueCodeableConcept=_cc(", ".join(dict.fromkeys(names))))
+    return _component(
+        (TBD, "knowledge-base", "Knowledge Base"), valueCodeableConcept=_cc(", ".join(dict.fromkeys(names)))
+    )
 
 
 def _evidence_implication(b: _Bundle, e: EvidenceAnswer, urls: dict[str, str], profile: str) -> str:
@@ -332,7 +339,10 @@ def _evidence_implication(b: _Bundle, e: EvidenceAnswer, urls: dict[str, str], p
     else:
         if e.significance:
             components.append(
-                _component((LOINC, "53037-8", "Genetic variation clinical significance"), valueCodeableConcept=_cc(e.significance))
+                _component(
+                    (LOINC, "53037-8", "Genetic variation clinical significance"),
+                    valueCodeableConcept=_cc(e.significance),
+                )
             )
         if e.disease:
             components.append(
@@ -365,7 +375,9 @@ def _risk_implication(b: _Bundle, r: RiskFinding, urls: dict[str, str]) -> str:
             )
         )
     if r.review_status:
-        components.append(_component((LOINC, "93044-6", "Level of evidence"), valueCodeableConcept=_cc(r.review_status)))
+        components.append(
+            _component((LOINC, "93044-6", "Level of evidence"), valueCodeableConcept=_cc(r.review_status))
+        )
     components += [
         _component((LOINC, "81259-4", "Associated phenotype"), valueCodeableConcept=_disease(d)) for d in r.diseases
     ]
@@ -402,11 +414,15 @@ def _pgx_implications(b: _Bundle, a: PgxAnswer, genotypes: dict[str, str]) -> li
             for p in rec.phenotypes
         ]
         components.append(
-            _component((LOINC, "51963-7", "Medication assessed [ID]"), valueCodeableConcept=_cc(a.drug.name or a.drug.id))
+            _component(
+                (LOINC, "51963-7", "Medication assessed [ID]"), valueCodeableConcept=_cc(a.drug.name or a.drug.id)
+            )
         )
         if rec.strength:
             components.append(
-                _component((LOINC, "93044-6", "Level of evidence"), valueCodeableConcept=_cc(f"{a.guideline} {rec.strength}"))
+                _component(
+                    (LOINC, "93044-6", "Level of evidence"), valueCodeableConcept=_cc(f"{a.guideline} {rec.strength}")
+                )
             )
         components.append(_knowledge_base([a.guideline, *(s.name for s in rec.sources)]))
         url = b.add(
@@ -441,7 +457,9 @@ def _medication_recommendation(b: _Bundle, a: PgxAnswer, rec: PgxRecommendation,
             "for": {"reference": b.url("Patient", b.patient)},
             "authoredOn": b.issued,
             "reasonReference": {"reference": implication},
-            "note": [{"text": f"{a.guideline} {a.guideline_name or ''}; strength {rec.strength or 'not stated'}".strip()}]
+            "note": [
+                {"text": f"{a.guideline} {a.guideline_name or ''}; strength {rec.strength or 'not stated'}".strip()}
+            ]
             + ([{"text": rec.url}] if rec.url else []),
         },
     )

@@ -116,7 +116,9 @@ def _vcf(packet: Phenopacket, upload_dir: Path, patient: str, name: str) -> tupl
         if f.uri.lower().endswith(VCF_SUFFIXES) or f.file_attributes.get("fileFormat", "").lower() == "vcf"
     ]
     if not files:
-        raise PhenopacketError(f"{name}: expected a VCF in files (uri file://PATH.vcf), found {len(packet.files)} other file(s)")
+        raise PhenopacketError(
+            f"{name}: expected a VCF in files (uri file://PATH.vcf), found {len(packet.files)} other file(s)"
+        )
     f = files[0]
     if not f.uri.startswith("file://"):
         raise PhenopacketError(f"{name}: expected a file:// uri for the VCF, found {f.uri!r}")
@@ -232,7 +234,9 @@ def _genomic_interpretations(report: PatientReport) -> list[dict[str, Any]]:
                 v = by_id.get(vid)
                 actionable.add(v.observed if v and v.match_level != "exact" and v.observed else vid)
     found = []
-    for vid in sorted(set(acmg) | actionable, key=lambda i: (by_id[i].chrom or "", by_id[i].pos or 0) if i in by_id else ("", 0)):
+    for vid in sorted(
+        set(acmg) | actionable, key=lambda i: (by_id[i].chrom or "", by_id[i].pos or 0) if i in by_id else ("", 0)
+    ):
         v = by_id.get(vid)
         if v is None or v.pos is None:
             continue
