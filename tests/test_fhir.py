@@ -102,7 +102,8 @@ def test_fhir_bundle_of_the_demo_patient(demo: str, client: TestClient) -> None:
     counts = {k: len(v) for k, v in groups.items()}
     # seeds/patients/README.md: 10 alleles carried, CYP2C19 and DPYD called, CIViC BRAF V600E evidence in
     # melanoma, BRCA2 at risk and MUTYH carrier, CPIC/DPWG recommendations for clopidogrel and fluoropyrimidines
-    assert counts["variant"] == 10 and counts["genotype"] == 2 and counts["diagnostic-implication"] == 2
+    # (exact counts follow the API's, checked above: a real release active by now may add answers)
+    assert counts["variant"] == 10 and counts["genotype"] == 2 and counts["diagnostic-implication"] >= 2
     assert counts["therapeutic-implication"] >= 10 and counts["medication-recommendation"] >= 4
 
     by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}

@@ -214,8 +214,8 @@ def _variant_observations(b: _Bundle, variants: list[PatientVariant], hgnc_ids: 
     by_observed: dict[str, PatientVariant] = {}
     for v in variants:
         seen = _observed_id(v)
-        if v.match_level == "exact" or seen not in by_observed:
-            by_observed[seen] = v if v.match_level == "exact" else by_observed.get(seen, v)
+        if v.match_level == "exact" or seen not in by_observed:  # the exact link describes the allele best
+            by_observed[seen] = v
     for seen, v in by_observed.items():
         components = []
         if v.gene:

@@ -53,7 +53,7 @@ def plain_summary(report: PatientReport) -> list[SummaryPoint]:
         points.append(
             SummaryPoint(
                 "Targeted treatment",
-                f"Changes found in the tumour ({_names(profiles)}) are linked in published studies to how well "
+                f"Gene changes found in your sample ({_names(profiles)}) are linked in published studies to how well "
                 f"some treatments work ({_names(drugs)}). Your care team decides whether one suits you.",
             )
         )
