@@ -7,6 +7,9 @@ COPY kg ./kg
 COPY api ./api
 COPY seeds ./seeds
 COPY requirements.lock ./
+# pango: WeasyPrint's text layout for the patient report's PDF
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir -c requirements.lock . && useradd --system --uid 10001 kg
 USER kg
 EXPOSE 8000

@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL (with GraphiQL) at /graphql, /health."""
+"""The Starlette application: GraphQL (with GraphiQL) at /graphql, /health, the patient documents."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from api.context import Context
+from api.documents import ROUTES as DOCUMENT_ROUTES
 from api.errors import code_of
 from api.metrics import Metrics, MetricsMiddleware
 from api.research import export_endpoint
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool 
             Route("/metrics", metrics.endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/export", export_endpoint),
+            *DOCUMENT_ROUTES,
         ],
         middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
         lifespan=lifespan,

@@ -1,5 +1,5 @@
 """The GraphQL schema: one Query merged from the concept modules (knowledge, patients, research)
-and the curation Mutation; resolvers call kg.queries, never Cypher."""
+and the Mutation (curation, phenopacket submission); resolvers call kg.queries, never Cypher."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from api.curation import CurationMutation, CurationQuery
 from api.errors import internal, is_client_error
 from api.knowledge import KnowledgeQuery
 from api.patients import PatientQuery
+from api.phenopackets import PhenopacketMutation
 from api.research import ResearchQuery
 
 MAX_DEPTH = 10  # deep enough for patient -> answer -> path -> node; refuses abusive nesting
@@ -39,6 +40,7 @@ LIMIT_RULES = [
 
 
 Query = merge_types("Query", (PatientQuery, KnowledgeQuery, ResearchQuery, CurationQuery))
+Mutation = merge_types("Mutation", (CurationMutation, PhenopacketMutation))
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -63,7 +65,7 @@ class KgSchema(strawberry.Schema):
 
 schema = KgSchema(
     query=Query,
-    mutation=CurationMutation,
+    mutation=Mutation,
     extensions=[
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -12,6 +13,9 @@ from kg import neo4j_server
 from kg.config import Settings, default_data_dir
 from kg.db import Graph, GraphUnavailable
 from kg.loaders.errors import SourceFormatError
+
+if TYPE_CHECKING:
+    from kg.queries.patient_report import PatientReport
 
 
 def _settings() -> Settings:
@@ -22,7 +26,7 @@ def _graph() -> Graph:
     return Graph(_settings())
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(1)
 
@@ -252,8 +256,14 @@ def link_diseases() -> None:
 
 
 @main.command("match")
-@click.argument("vcf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--patient", "patient_id", required=True, help="The patient's id in the graph.")
+@click.argument("vcf", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--patient", "patient_id", help="The patient's id in the graph (a phenopacket's subject.id by default).")
+@click.option(
+    "--phenopacket",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A GA4GH Phenopacket v2 JSON instead of VCF: its diseases become the patient's conditions and the VCF "
+    "in its files (file://PATH, relative to the phenopacket's folder, never outside it) is matched.",
+)
 @click.option("--sample", help="The sample column to read (required when the VCF has several).")
 @click.option(
     "--disease",
@@ -279,8 +289,9 @@ def link_diseases() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def match(
-    vcf: Path,
-    patient_id: str,
+    vcf: Path | None,
+    patient_id: str | None,
+    phenopacket: Path | None,
     sample: str | None,
     disease: str | None,
     outside_calls: Path | None,
@@ -288,37 +299,109 @@ def match(
     normal: str | None,
     as_json: bool,
 ) -> None:
-    """Match a GRCh38 VCF to the graph as a patient: variants linked, diplotypes called."""
+    """Match a GRCh38 VCF (or a phenopacket's) to the graph as a patient: variants linked, diplotypes called."""
     import json
 
     from kg.matcher.match import match_patient
     from kg.matcher.vcf import read_header
 
+    if (vcf is None) == (phenopacket is None):
+        _fail("give either a VCF or --phenopacket FILE")
+    if vcf is not None and not patient_id:
+        _fail("--patient ID is required with a VCF")
     with _graph() as graph:
         try:
-            normal_sample = normal_vcf = None
-            if normal is not None:  # a sample column of the VCF first, else a file
-                is_column = normal in read_header(vcf).samples
-                normal_sample, normal_vcf = (
-                    (normal, None) if is_column or not Path(normal).is_file() else (None, normal)
+            if phenopacket is not None:
+                from kg.documents.phenopacket import import_phenopacket
+
+                report = import_phenopacket(
+                    graph,
+                    phenopacket.read_text(encoding="utf-8"),
+                    upload_dir=phenopacket.resolve().parent,
+                    patient_id=patient_id,
+                    name=str(phenopacket),
+                    origin=origin,
                 )
-            report = match_patient(
-                graph,
-                vcf,
-                patient_id=patient_id,
-                disease=disease,
-                sample=sample,
-                outside_calls=outside_calls,
-                origin=origin,
-                normal_sample=normal_sample,
-                normal_vcf=normal_vcf,
-            )
+            else:
+                assert vcf is not None  # checked above: a VCF or a phenopacket
+                normal_sample = normal_vcf = None
+                if normal is not None:  # a sample column of the VCF first, else a file
+                    is_column = normal in read_header(vcf).samples
+                    normal_sample, normal_vcf = (
+                        (normal, None) if is_column or not Path(normal).is_file() else (None, normal)
+                    )
+                report = match_patient(
+                    graph,
+                    vcf,
+                    patient_id=patient_id or "",
+                    disease=disease,
+                    sample=sample,
+                    outside_calls=outside_calls,
+                    origin=origin,
+                    normal_sample=normal_sample,
+                    normal_vcf=normal_vcf,
+                )
         except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, Unresolved,
             # PgxKnowledgeMissing
-            _fail(f"{err}\nnothing was stored for patient {patient_id}")
+            _fail(f"{err}\nnothing was stored for patient {patient_id or '(from the phenopacket)'}")
         except GraphUnavailable as err:
             _fail(str(err))
     click.echo(json.dumps(report.to_dict(), indent=2, default=str, ensure_ascii=False) if as_json else report.summary())
+
+
+def _patient_report(graph: Graph, patient_id: str) -> PatientReport:
+    from kg.queries.answers import UnknownPatient
+    from kg.queries.patient_report import patient_report
+
+    try:
+        return patient_report(graph, patient_id)
+    except UnknownPatient as err:
+        _fail(str(err))
+
+
+@main.command("report")
+@click.argument("patient_id")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML here.")
+@click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the PDF here.")
+def report_command(patient_id: str, html_file: Path | None, pdf_file: Path | None) -> None:
+    """The patient report (the API's answers, printable); HTML on standard output without --html/--pdf."""
+    from kg.documents.report import report_html, report_pdf
+
+    with _graph() as graph:
+        found = _patient_report(graph, patient_id)
+    if pdf_file:
+        pdf_file.write_bytes(report_pdf(found))
+        click.echo(f"PDF report of {patient_id} written to {pdf_file}", err=True)
+    if html_file:
+        html_file.write_text(report_html(found), encoding="utf-8")
+        click.echo(f"HTML report of {patient_id} written to {html_file}", err=True)
+    if not pdf_file and not html_file:
+        click.echo(report_html(found))
+
+
+@main.command("export")
+@click.argument("patient_id")
+@click.option("--fhir", "fmt", flag_value="fhir", help="A FHIR R4 Genomics Reporting bundle.")
+@click.option("--phenopacket", "fmt", flag_value="phenopacket", help="A GA4GH Phenopacket v2.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+def export_command(patient_id: str, fmt: str | None, output: Path | None) -> None:
+    """Export a patient's answers as --fhir or --phenopacket JSON."""
+    import json
+
+    from kg.documents.fhir import fhir_bundle
+    from kg.documents.phenopacket import phenopacket
+
+    if fmt is None:
+        _fail("choose --fhir or --phenopacket")
+    with _graph() as graph:
+        found = _patient_report(graph, patient_id)
+    data = fhir_bundle(found) if fmt == "fhir" else phenopacket(found)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"{fmt} of {patient_id} written to {output}", err=True)
+    else:
+        click.echo(text)
 
 
 @main.group()

@@ -114,3 +114,8 @@ def link_counts(graph: Graph, patient: str) -> dict[str, int] | None:
 def delete_patient(graph: Graph, patient: str) -> bool:
     """Remove the Patient node and all its links; False when there was no such patient."""
     return bool(graph.write(DELETE_PATIENT, id=patient))
+
+
+def link_conditions(graph: Graph, patient: str, diseases: list[str]) -> None:
+    """Add conditions (resolved Disease ids) to a matched patient: a phenopacket's further diseases."""
+    graph.write(LINK_CONDITIONS, id=patient, diseases=diseases)

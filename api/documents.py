@@ -1,0 +1,134 @@
+"""The patient's documents over HTTP: the report (HTML, PDF), the FHIR bundle, the Phenopacket.
+
+Who may call: a clinician with a grant for that patient, or an admin (never anonymous, never a
+researcher). Every route loads its patient through :func:`patient_for`, the one place where the
+authorisation check is added (one line: the caller's grant for ``patient``), so no route can skip it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import neo4j.exceptions
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from kg.config import project_root
+from kg.db import Graph, GraphUnavailable
+from kg.documents import fhir, phenopacket, report
+from kg.queries.answers import UnknownPatient
+from kg.queries.patient_report import PatientReport, patient_report
+from kg.queries.resolve import Unresolved
+
+T = TypeVar("T")
+FHIR_JSON = "application/fhir+json"
+
+
+class DocumentError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": str(self), "code": self.code}, status_code=self.status)
+
+
+def upload_dir() -> Path:
+    """Where a submitted phenopacket's ``file://`` VCF must lie (KG_UPLOAD_DIR; default .kg/uploads)."""
+    return Path(os.environ.get("KG_UPLOAD_DIR") or project_root() / ".kg" / "uploads")
+
+
+async def _run(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    graph: Graph = request.app.state.graph
+    try:
+        return await anyio.to_thread.run_sync(lambda: fn(graph, *args, **kwargs))
+    except UnknownPatient as err:
+        raise DocumentError(404, "NOT_FOUND", str(err)) from err
+    except (Unresolved, phenopacket.PhenopacketError) as err:
+        raise DocumentError(400, "BAD_INPUT", str(err)) from err
+    except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as err:
+        raise DocumentError(503, "UNAVAILABLE", "the knowledge graph is unavailable; try again shortly") from err
+
+
+async def patient_for(request: Request) -> PatientReport:
+    """The patient the request names (``{id}`` in the path), with every answer about them.
+    Authorisation goes here: the caller must be an admin or a clinician granted this patient."""
+    patient = request.path_params["id"]
+    return await _run(request, patient_report, patient)
+
+
+def _documents(endpoint: Callable[[Request, PatientReport], Response]) -> Callable[[Request], Any]:
+    async def handle(request: Request) -> Response:
+        try:
+            found = await patient_for(request)
+            return await anyio.to_thread.run_sync(lambda: endpoint(request, found))
+        except DocumentError as err:
+            return err.response()
+
+    handle.__doc__ = endpoint.__doc__
+    return handle
+
+
+def _report(request: Request, found: PatientReport) -> Response:
+    """GET /patients/{id}/report (``?format=pdf`` for the PDF): clinician with a grant, admin."""
+    if request.query_params.get("format", "html").lower() == "pdf":
+        return _pdf(request, found)
+    return HTMLResponse(report.report_html(found))
+
+
+def _pdf(request: Request, found: PatientReport) -> Response:
+    """GET /patients/{id}/report.pdf: the printed report; clinician with a grant, admin."""
+    name = f"report-{found.patient.id}.pdf".replace('"', "")
+    return Response(
+        report.report_pdf(found),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+def _fhir(request: Request, found: PatientReport) -> Response:
+    """GET /patients/{id}/fhir: FHIR R4 Genomics Reporting bundle; clinician with a grant, admin."""
+    return Response(json.dumps(fhir.fhir_bundle(found), ensure_ascii=False), media_type=FHIR_JSON)
+
+
+def _phenopacket(request: Request, found: PatientReport) -> Response:
+    """GET /patients/{id}/phenopacket: GA4GH Phenopacket v2; clinician with a grant, admin."""
+    return JSONResponse(phenopacket.phenopacket(found))
+
+
+async def submit_phenopacket(request: Request) -> Response:
+    """POST /patients/phenopacket (body: the Phenopacket v2 JSON; ``?patient=ID`` overrides its subject;
+    ``?origin=`` is passed to the matcher): the VCF it links is matched, its diseases become conditions.
+    Who may call: a clinician with a grant for the patient it names (or creates), admin."""
+    body = await request.body()
+    options = {"origin": request.query_params["origin"]} if request.query_params.get("origin") else {}
+    try:
+        matched = await _run(
+            request,
+            phenopacket.import_phenopacket,
+            body,
+            upload_dir=upload_dir(),
+            patient_id=request.query_params.get("patient") or None,
+            name="request body",
+            **options,
+        )
+    except DocumentError as err:
+        return err.response()
+    except ValueError as err:  # the matcher's VcfError / BuildMismatchError: nothing was stored
+        return JSONResponse({"error": str(err), "code": "BAD_INPUT"}, status_code=400)
+    return JSONResponse(json.loads(json.dumps(matched.to_dict(), default=str)))
+
+
+ROUTES = [
+    Route("/patients/phenopacket", submit_phenopacket, methods=["POST"]),
+    Route("/patients/{id}/report", _documents(_report)),
+    Route("/patients/{id}/report.pdf", _documents(_pdf)),
+    Route("/patients/{id}/fhir", _documents(_fhir)),
+    Route("/patients/{id}/phenopacket", _documents(_phenopacket)),
+]
