@@ -70,7 +70,10 @@ def _access(info: Info[Context, None]) -> tokens.AuthSettings:
 
 @strawberry.type
 class AdminQuery:
-    @strawberry.field(description="The caller: subject, role and patient grants. Anyone with a credential.")
+    @strawberry.field(
+        permission_classes=[needs(P.KNOWLEDGE)],
+        description="The caller: subject, role and patient grants. Anyone with a credential (or anonymous, when on).",
+    )
     def whoami(self, info: Info[Context, None]) -> Whoami:
         identity = require(info, P.KNOWLEDGE)
         return Whoami(
