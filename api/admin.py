@@ -155,9 +155,7 @@ class AdminMutation:
             )
         except ValueError as err:
             raise bad_input(str(err)) from err
-        info.context.audit(
-            "createToken", patients=made.record.patients, detail={"token": made.record.id, "role": role}
-        )
+        info.context.audit("createToken", patients=made.record.patients, detail={"token": made.record.id, "role": role})
         return CreatedToken(token=made.token, record=to_type(Token, made.record))
 
     @strawberry.mutation(

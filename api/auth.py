@@ -197,7 +197,9 @@ def route_identity(request: Request, permission: Permission) -> Identity | Respo
     """The caller of an HTTP route if they hold ``permission``, else the 401/403 response to send."""
     identity: Identity | None = request.state.identity
     if identity is None:
-        return refusal(request.url.path, 401, UNAUTHENTICATED, "authentication required: send Authorization: Bearer <token>")
+        return refusal(
+            request.url.path, 401, UNAUTHENTICATED, "authentication required: send Authorization: Bearer <token>"
+        )
     if not identity.can(permission):
         return refusal(request.url.path, 403, FORBIDDEN, f"{identity.role.value} may not {permission.value}")
     return identity

@@ -53,4 +53,3 @@ class Context:
         self.access.audit.append(
             who, operation, patients=patients, request=self.request_id, outcome=outcome, detail=detail
         )
-

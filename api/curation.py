@@ -132,7 +132,9 @@ class CurationMutation:
         try:
             row = await info.context.run(curation.submit_evidence, submission)
         except Exception as err:
-            info.context.audit("submitEvidence", outcome=f"error: {type(err).__name__}", detail={"variant": input.variant})
+            info.context.audit(
+                "submitEvidence", outcome=f"error: {type(err).__name__}", detail={"variant": input.variant}
+            )
             if isinstance(err, curation.InvalidSubmission):
                 raise bad_input(str(err)) from err
             raise
@@ -184,7 +186,11 @@ class CurationMutation:
                 await _save(file, path)
                 try:
                     report = await info.context.run(
-                        match_patient, path, patient_id=patient, disease=(disease or "").strip() or None, vcf_name=filename
+                        match_patient,
+                        path,
+                        patient_id=patient,
+                        disease=(disease or "").strip() or None,
+                        vcf_name=filename,
                     )
                 except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context)
                     raise bad_input(str(err).replace(str(path), filename)) from err

@@ -53,7 +53,8 @@ def _one(matches: list[resolve.Match], entity: str, query: str) -> resolve.Match
 class KnowledgeQuery:
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
-        description="A gene by current HGNC symbol, previous symbol or alias; null if unknown.")
+        description="A gene by current HGNC symbol, previous symbol or alias; null if unknown.",
+    )
     async def gene(self, info: Info[Context, None], symbol: str) -> Gene | None:
         matches = await info.context.run(resolve.find_genes, _text(symbol, "symbol"))
         match = _one(matches, "gene", symbol)
@@ -62,7 +63,7 @@ class KnowledgeQuery:
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
         description="Every variant a text names: graph id (GRCh38:chr7:140753336:A:T), 7-140753336-A-T, "
-        "chr7:140753336:A:T, rsID, HGVS, or gene + protein change (BRAF V600E, BRAF p.Val600Glu)."
+        "chr7:140753336:A:T, rsID, HGVS, or gene + protein change (BRAF V600E, BRAF p.Val600Glu).",
     )
     async def variants(self, info: Info[Context, None], query: str) -> list[Variant]:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
@@ -70,7 +71,7 @@ class KnowledgeQuery:
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
-        description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several."
+        description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several.",
     )
     async def variant(self, info: Info[Context, None], query: str) -> Variant | None:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
@@ -81,7 +82,7 @@ class KnowledgeQuery:
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
         description="A drug by name or synonym (case-insensitive), or by RxNorm, DrugBank, ATC or PharmGKB id; "
-        "null if unknown, BAD_INPUT if several."
+        "null if unknown, BAD_INPUT if several.",
     )
     async def drug(self, info: Info[Context, None], name: str) -> Drug | None:
         matches = await info.context.run(resolve.find_drugs, _text(name, "name"))
@@ -92,7 +93,7 @@ class KnowledgeQuery:
         permission_classes=[needs(P.KNOWLEDGE)],
         description="Every disease a text names at the best rank: id in any spelling (DOID:1909, doid_1909), else "
         "name or exact synonym, else cross-reference (MESH:D008545, OMIM, Orphanet, NCIt, UMLS, MedGen). An obsolete "
-        "term stands for its replacement (replacedFrom says so)."
+        "term stands for its replacement (replacedFrom says so).",
     )
     async def diseases(self, info: Info[Context, None], query: str) -> list[Disease]:
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
@@ -100,7 +101,7 @@ class KnowledgeQuery:
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
-        description="The one disease a text names (as in `diseases`); null if none, BAD_INPUT if several."
+        description="The one disease a text names (as in `diseases`); null if none, BAD_INPUT if several.",
     )
     async def disease(self, info: Info[Context, None], query: str) -> Disease | None:
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
@@ -110,7 +111,7 @@ class KnowledgeQuery:
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
         description=f"Accepted evidence from active releases, in id order, {knowledge.MAX_PAGE} at most per page "
-        "(Relay cursors: pass pageInfo.endCursor as `after`)."
+        "(Relay cursors: pass pageInfo.endCursor as `after`).",
     )
     async def evidence(
         self, info: Info[Context, None], filter: EvidenceFilter | None = None, first: int = 20, after: str | None = None

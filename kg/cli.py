@@ -335,7 +335,9 @@ def _patients_option(patients: str | None) -> frozenset[str]:
 )
 @click.option("--patients", help="Clinicians: the patient ids granted, comma-separated.")
 @click.option("--all-patients", is_flag=True, help="Clinicians: every patient of this deployment.")
-@click.option("--expires", help="8h (default for a JWT), 30m, 7d, 2w, a date or date-time, or never (API keys' default).")
+@click.option(
+    "--expires", help="8h (default for a JWT), 30m, 7d, 2w, a date or date-time, or never (API keys' default)."
+)
 @click.option("--name", help="Who the token names (the subject the audit log and curation record).")
 @click.option("--api-key", is_flag=True, help="An API key for a service instead of a JWT (stored hashed).")
 def token_create(
@@ -373,7 +375,9 @@ def token_list() -> None:
 
     for r in TokenStore(_auth()).all():
         grants = "*" if r.all_patients else (",".join(r.patients) or "-")
-        click.echo(f"{r.id}  {r.kind:7}  {r.state():7}  {r.role:10}  {r.name}  patients={grants}  expires={r.expires_at or 'never'}")
+        click.echo(
+            f"{r.id}  {r.kind:7}  {r.state():7}  {r.role:10}  {r.name}  patients={grants}  expires={r.expires_at or 'never'}"
+        )
 
 
 @token.command("revoke")
@@ -481,7 +485,7 @@ def serve(host: str, port: int) -> None:
         "Every query needs a token"
         + (" (anonymous knowledge look-ups are on)" if auth.anonymous else "")
         + ": make one with\n  kg token create --role clinician --all-patients --name me\n"
-        "and send it as  Authorization: Bearer <token>  (README \"Access\")."
+        'and send it as  Authorization: Bearer <token>  (README "Access").'
     )
     uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
 

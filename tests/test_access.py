@@ -198,8 +198,8 @@ def test_every_root_field_declares_a_permission() -> None:
 def test_anonymous_off_is_401_but_graphiql_and_health_stay_open(app_client: TestClient) -> None:
     status, body = post(app_client, OPERATIONS["gene"])
     assert status == 401 and code(body) == "UNAUTHENTICATED" and body["data"] == {"gene": None}
-    assert app_client.post("/graphql", json={"query": OPERATIONS["gene"]}).headers["www-authenticate"].startswith(
-        "Bearer"
+    assert (
+        app_client.post("/graphql", json={"query": OPERATIONS["gene"]}).headers["www-authenticate"].startswith("Bearer")
     )
     page = app_client.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
@@ -236,9 +236,13 @@ def test_clinician_reads_granted_patient_only_and_it_is_audited(
     denied = [e for e in log.entries() if e.who == "test-api-clin-p1" and e.patients == [P2]]
     assert denied and denied[-1].outcome == "denied"
     # cohort answers: only the granted patient, by id
-    _, body = post(app_client, '{ cohortActionable(drug: "TAD-1") { totalCount patients { id } } }', tokens["clinician(p1)"])
+    _, body = post(
+        app_client, '{ cohortActionable(drug: "TAD-1") { totalCount patients { id } } }', tokens["clinician(p1)"]
+    )
     assert body["data"]["cohortActionable"] == {"totalCount": 1, "patients": [{"id": P1}]}
-    _, body = post(app_client, '{ cohortActionable(drug: "TAD-1") { totalCount patients { id } } }', tokens["clinician(all)"])
+    _, body = post(
+        app_client, '{ cohortActionable(drug: "TAD-1") { totalCount patients { id } } }', tokens["clinician(all)"]
+    )
     assert body["data"]["cohortActionable"] == {"totalCount": 2, "patients": [{"id": P1}, {"id": P2}]}
 
 
@@ -255,7 +259,11 @@ def test_researcher_cohorts_are_aggregates_with_small_cells_suppressed(
         (None, [], []),
         (None, [], []),
     ]
-    _, actionable = post(app_client, '{ cohortActionable(drug: "TAD-1") { totalCount viaEvidence patients { id } } }', tokens["researcher"])
+    _, actionable = post(
+        app_client,
+        '{ cohortActionable(drug: "TAD-1") { totalCount viaEvidence patients { id } } }',
+        tokens["researcher"],
+    )
     assert actionable["data"]["cohortActionable"] == {"totalCount": None, "viaEvidence": None, "patients": []}
     # with a minimum cell size of 2 the same counts show, still without a patient id
     with TestClient(create_app(api_graph.settings, auth=dataclasses.replace(auth_settings, min_cell=2))) as c:
@@ -305,7 +313,9 @@ def test_exploration_never_enters_patients_the_caller_may_not_read(
 
 SUBMIT = """mutation { submitEvidence(input: {variant: "22-1000001-C-G", drug: "Testapimab", disease: "TESTAPI:0003",
   type: "predictive", significance: "resistance", direction: "supports", statement: "four eyes"}) { id submittedBy } }"""
-MODERATE = """mutation($id: String!) { moderateEvidence(id: $id, decision: ACCEPTED, comment: "ok") { status moderatedBy } }"""
+MODERATE = (
+    """mutation($id: String!) { moderateEvidence(id: $id, decision: ACCEPTED, comment: "ok") { status moderatedBy } }"""
+)
 
 
 def test_curator_cannot_moderate_own_submission_but_another_can(
@@ -338,7 +348,12 @@ def test_admin_creates_and_revokes_tokens_and_api_keys_are_stored_hashed(
     assert post(app_client, OPERATIONS["neighbors"], made["token"])[0] == 200
     _, listed = post(app_client, "{ tokens { id name state } }", tokens["admin"])
     assert {"id": made["record"]["id"], "name": "test-api-made", "state": "active"} in listed["data"]["tokens"]
-    _, revoked = post(app_client, 'mutation($id: String!) { revokeToken(id: $id) { state } }', tokens["admin"], id=made["record"]["id"])
+    _, revoked = post(
+        app_client,
+        "mutation($id: String!) { revokeToken(id: $id) { state } }",
+        tokens["admin"],
+        id=made["record"]["id"],
+    )
     assert revoked["data"]["revokeToken"]["state"] == "revoked"
     status, refused = post(app_client, OPERATIONS["gene"], made["token"])
     assert status == 401 and "revoked" in refused["errors"][0]["message"]
@@ -346,7 +361,9 @@ def test_admin_creates_and_revokes_tokens_and_api_keys_are_stored_hashed(
     _, body = post(app_client, make, tokens["admin"], key=True)
     key = body["data"]["createToken"]["token"]
     assert key.startswith("kgk_") and post(app_client, OPERATIONS["neighbors"], key)[0] == 200
-    assert app_client.post("/graphql", json={"query": OPERATIONS["gene"]}, headers={"X-API-Key": key}).status_code == 200
+    assert (
+        app_client.post("/graphql", json={"query": OPERATIONS["gene"]}, headers={"X-API-Key": key}).status_code == 200
+    )
     stored = auth_settings.token_store.read_text()
     secret = key.split("_", 2)[2]
     assert secret not in stored and key not in stored and "sha256:" in stored
@@ -371,7 +388,9 @@ def _local_claims(auth: AuthSettings, **over: Any) -> dict[str, Any]:
 def test_expired_forged_and_foreign_jwts_are_refused(app_client: TestClient, auth_settings: AuthSettings) -> None:
     from kg.access.tokens import signing_key
 
-    expired = create_token(auth_settings, Role.RESEARCHER, name="test-api-old", expires=datetime.now(UTC) - timedelta(minutes=5))
+    expired = create_token(
+        auth_settings, Role.RESEARCHER, name="test-api-old", expires=datetime.now(UTC) - timedelta(minutes=5)
+    )
     status, body = post(app_client, OPERATIONS["gene"], expired.token)
     assert status == 401 and "expired" in body["errors"][0]["message"]
     good = jwt.encode(_local_claims(auth_settings), signing_key(auth_settings), algorithm="ES256")
@@ -379,7 +398,9 @@ def test_expired_forged_and_foreign_jwts_are_refused(app_client: TestClient, aut
     other_key = ec.generate_private_key(ec.SECP256R1())
     forged = jwt.encode(_local_claims(auth_settings), other_key, algorithm="ES256")
     assert post(app_client, OPERATIONS["gene"], forged)[0] == 401  # wrong signature
-    foreign = jwt.encode(_local_claims(auth_settings, iss="https://issuer.invalid"), signing_key(auth_settings), algorithm="ES256")
+    foreign = jwt.encode(
+        _local_claims(auth_settings, iss="https://issuer.invalid"), signing_key(auth_settings), algorithm="ES256"
+    )
     status, body = post(app_client, OPERATIONS["gene"], foreign)
     assert status == 401 and "issuer" in body["errors"][0]["message"]
     unknown = jwt.encode(_local_claims(auth_settings, jti="0" * 16), signing_key(auth_settings), algorithm="ES256")
@@ -429,8 +450,13 @@ def test_oidc_tokens_are_verified_against_the_issuers_jwks(
     now = datetime.now(UTC)
 
     def issued(key: Any = issuer_key, **claims: Any) -> str:
-        base = {"iss": ISSUER, "aud": auth.audience, "sub": "test-api-oidc-user", "iat": int(now.timestamp()),
-                "exp": int((now + timedelta(minutes=10)).timestamp())}
+        base = {
+            "iss": ISSUER,
+            "aud": auth.audience,
+            "sub": "test-api-oidc-user",
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(minutes=10)).timestamp()),
+        }
         return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "issuer-1"})
 
     with TestClient(create_app(api_graph.settings, auth=auth)) as c:
@@ -518,7 +544,9 @@ def test_admin_queries_the_audit_log_with_filters_and_pages(app_client: TestClie
     _, first = post(app_client, query, tokens["admin"], after=0)
     page = first["data"]["auditLog"]
     assert len(page["entries"]) == 2 and page["hasNextPage"]
-    assert all(e["who"] == "test-api-clin-p1" and e["patients"] == [P1] and e["outcome"] == "ok" for e in page["entries"])
+    assert all(
+        e["who"] == "test-api-clin-p1" and e["patients"] == [P1] and e["outcome"] == "ok" for e in page["entries"]
+    )
     _, second = post(app_client, query, tokens["admin"], after=page["endCursor"])
     assert second["data"]["auditLog"]["entries"][0]["seq"] > page["endCursor"]
 
@@ -528,7 +556,20 @@ def test_cli_token_create_prints_the_token_last_and_revoke_refuses_it(
 ) -> None:
     env = {"KG_AUTH_DIR": str(auth_settings.home)}
     made = CliRunner().invoke(
-        cli, ["token", "create", "--role", "clinician", "--patients", f"{P1},{P2}", "--expires", "1h", "--name", "test-api-cli"], env=env
+        cli,
+        [
+            "token",
+            "create",
+            "--role",
+            "clinician",
+            "--patients",
+            f"{P1},{P2}",
+            "--expires",
+            "1h",
+            "--name",
+            "test-api-cli",
+        ],
+        env=env,
     )
     assert made.exit_code == 0, made.output
     token = made.output.strip().splitlines()[-1]

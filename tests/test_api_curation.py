@@ -130,7 +130,9 @@ def test_moderating_anything_but_a_submission_is_refused(client: TestClient, mod
     loaded = gql(moderator, MODERATE, id="test-api:E01", decision="REJECTED")
     assert error_code(loaded) == "BAD_INPUT" and "only SUBMITTED" in loaded["errors"][0]["message"]
     item = gql(client, SUBMIT, input=_input(significance="sensitivity"))["data"]["submitEvidence"]
-    assert gql(moderator, MODERATE, id=item["id"], decision="REJECTED")["data"]["moderateEvidence"]["status"] == "REJECTED"
+    assert (
+        gql(moderator, MODERATE, id=item["id"], decision="REJECTED")["data"]["moderateEvidence"]["status"] == "REJECTED"
+    )
     again = gql(moderator, MODERATE, id=item["id"], decision="ACCEPTED")
     assert error_code(again) == "BAD_INPUT" and "REJECTED" in again["errors"][0]["message"]
     assert error_code(gql(moderator, MODERATE, id="test-api:no-such-item", decision="ACCEPTED")) == "NOT_FOUND"

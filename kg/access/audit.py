@@ -78,7 +78,7 @@ class AuditLog:
             fcntl.flock(fd, fcntl.LOCK_EX)
             last = _last_line(fd)
             prev, seq = (last["hash"], last["seq"]) if last else (GENESIS, 0)
-            body = {
+            body: dict[str, Any] = {
                 "seq": seq + 1,
                 "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 "who": identity.subject,
@@ -160,20 +160,28 @@ class AuditLog:
                     try:
                         raw = json.loads(line)
                     except ValueError:
-                        return VerifyResult(False, count, f"{self.path}:{lineno}: expected a JSON entry, found {line[:60]!r}")
+                        return VerifyResult(
+                            False, count, f"{self.path}:{lineno}: expected a JSON entry, found {line[:60]!r}"
+                        )
                     if raw.get("seq") != seq + 1 or raw.get("prev") != prev:
                         return VerifyResult(
-                            False, count, f"{self.path}:{lineno}: entry {raw.get('seq')} does not follow entry {seq} "
-                            "(an entry was deleted, inserted or reordered)"
+                            False,
+                            count,
+                            f"{self.path}:{lineno}: entry {raw.get('seq')} does not follow entry {seq} "
+                            "(an entry was deleted, inserted or reordered)",
                         )
                     if _digest(prev, _body(raw)) != raw.get("hash"):
-                        return VerifyResult(False, count, f"{self.path}:{lineno}: entry {seq + 1} was changed (hash mismatch)")
+                        return VerifyResult(
+                            False, count, f"{self.path}:{lineno}: entry {seq + 1} was changed (hash mismatch)"
+                        )
                     prev, seq, count = raw["hash"], raw["seq"], count + 1
         head = json.loads(self.head_path.read_text()) if self.head_path.exists() else {"seq": 0, "hash": GENESIS}
         if head.get("seq") != seq or head.get("hash") != prev:
             return VerifyResult(
-                False, count, f"{self.path}: the log ends at entry {seq} but its head says {head.get('seq')} "
-                "(entries were cut off the end, or the head was changed)"
+                False,
+                count,
+                f"{self.path}: the log ends at entry {seq} but its head says {head.get('seq')} "
+                "(entries were cut off the end, or the head was changed)",
             )
         return VerifyResult(True, count, f"{count} entries, chain intact (head {prev[:12]})")
 
@@ -197,5 +205,6 @@ def _last_line(fd: int) -> dict[str, Any] | None:
         data = os.pread(fd, step, pos) + data
         lines = data.rstrip(b"\n").split(b"\n")
         if len(lines) > 1 or pos == 0:
-            return json.loads(lines[-1])  # type: ignore[no-any-return]
+            found: dict[str, Any] = json.loads(lines[-1])
+            return found
     return None

@@ -97,7 +97,8 @@ def anonymous() -> Identity:
 def check_grant(role: Role, patients: frozenset[str], all_patients: bool) -> None:
     """Patient grants only for roles that hold them (ValueError otherwise)."""
     if (patients or all_patients) and role not in GRANTABLE_ROLES:
-        raise ValueError(f"patient grants are for {', '.join(r.value for r in GRANTABLE_ROLES)} tokens, not {role.value}")
+        raise ValueError(
+            f"patient grants are for {', '.join(r.value for r in GRANTABLE_ROLES)} tokens, not {role.value}"
+        )
     if patients and all_patients:
         raise ValueError("give patient ids or all patients, not both")
-

@@ -75,7 +75,9 @@ def parse_expiry(text: str | None, now: datetime | None = None) -> datetime | No
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"--expires: expected a duration (8h, 30m, 7d, 2w), a date or date-time, found {text!r}") from None
+        raise ValueError(
+            f"--expires: expected a duration (8h, 30m, 7d, 2w), a date or date-time, found {text!r}"
+        ) from None
     if len(text.strip()) == 10:  # a date: valid through that day
         when = when + timedelta(days=1)
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
@@ -93,7 +95,9 @@ def signing_key(settings: AuthSettings) -> ec.EllipticCurvePrivateKey:
     if not path.exists():
         private_dir(path.parent)
         key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
@@ -174,7 +178,9 @@ class TokenStore:
             rows = json.loads(self.path.read_text())["tokens"]
             records = {r["id"]: TokenRecord(**r) for r in rows}
         except (ValueError, KeyError, TypeError) as err:
-            raise ValueError(f"{self.path}: expected {{'tokens': [records]}}, found unreadable content ({err})") from err
+            raise ValueError(
+                f"{self.path}: expected {{'tokens': [records]}}, found unreadable content ({err})"
+            ) from err
         self._cache = (stamp, records)
         return records
 

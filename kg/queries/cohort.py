@@ -60,7 +60,9 @@ class PhenotypeCount:
     patients: int | None = field(metadata=described(_SUPPRESSED))
     patient_ids: list[str] = field(metadata=described("Empty in aggregate answers (researchers)."))
     diplotypes: list[Count] = field(
-        metadata=described("In order of first appearance; aggregate answers leave out those below the minimum cell size.")
+        metadata=described(
+            "In order of first appearance; aggregate answers leave out those below the minimum cell size."
+        )
     )
 
 
@@ -245,10 +247,10 @@ def cohort_actionable(
         **scope_params(patients),
     )[0]
     page = row["page"]
-    patients = []
+    found = []
     for x in page[:first]:
         evidence = sorted(f["id"] for f in x["findings"] if f["route"] == "evidence")
-        patients.append(
+        found.append(
             ActionablePatient(
                 id=x["patient"],
                 evidence=evidence[:MAX_EVIDENCE_IDS],
@@ -260,7 +262,7 @@ def cohort_actionable(
         total_count=row["total"],
         via_evidence=row["viaEvidence"],
         via_recommendation=row["viaRecommendation"],
-        patients=patients,
+        patients=found,
         has_next=len(page) > first,
     )
 
