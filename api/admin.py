@@ -18,6 +18,7 @@ from api.derive import derived, to_type, to_types
 from api.errors import bad_input, not_found
 from kg.access import tokens
 from kg.access.audit import AuditEntry as AuditEntryModel
+from kg.access.audit import AuditFilter
 from kg.access.roles import Permission as P
 from kg.access.roles import Role
 from kg.matcher.match import delete_patient
@@ -108,16 +109,8 @@ class AdminQuery:
         if not 0 <= first <= MAX_AUDIT_PAGE:
             raise bad_input(f"first must be between 0 and {MAX_AUDIT_PAGE}, got {first}")
         assert info.context.access is not None
-        found, more = info.context.access.audit.query(
-            who=who,
-            operation=operation,
-            patient=patient,
-            outcome=outcome,
-            since=since,
-            until=until,
-            after_seq=after_seq,
-            first=first,
-        )
+        where = AuditFilter(who=who, operation=operation, patient=patient, outcome=outcome, since=since, until=until)
+        found, more = info.context.access.audit.query(where, after_seq=after_seq, first=first)
         info.context.audit("auditLog", detail={"who": who, "operation": operation, "patient": patient})
         return AuditPage(
             entries=to_types(AuditEntry, found), has_next_page=more, end_cursor=found[-1].seq if found else None

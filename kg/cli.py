@@ -450,11 +450,10 @@ def audit_list(
     import dataclasses
     import json
 
-    from kg.access.audit import AuditLog
+    from kg.access.audit import AuditFilter, AuditLog
 
-    found, more = AuditLog(_auth().audit_log).query(
-        who=who, operation=operation, patient=patient, outcome=outcome, since=since, after_seq=after_seq, first=first
-    )
+    where = AuditFilter(who=who, operation=operation, patient=patient, outcome=outcome, since=since)
+    found, more = AuditLog(_auth().audit_log).query(where, after_seq=after_seq, first=first)
     for e in found:
         if as_json:
             click.echo(json.dumps(dataclasses.asdict(e), sort_keys=True))

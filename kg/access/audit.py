@@ -56,6 +56,28 @@ def _body(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k != "hash"}
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Every field given must match (None: any); ``since``/``until`` are ISO date-times, UTC."""
+
+    who: str | None = None
+    operation: str | None = None
+    patient: str | None = None  # one of the entry's patients
+    outcome: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def matches(self, e: AuditEntry) -> bool:
+        return (
+            (self.who is None or e.who == self.who)
+            and (self.operation is None or e.operation == self.operation)
+            and (self.patient is None or self.patient in e.patients)
+            and (self.outcome is None or e.outcome == self.outcome)
+            and (self.since is None or e.at >= self.since)
+            and (self.until is None or e.at < self.until)
+        )
+
+
 class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -115,34 +137,11 @@ class AuditLog:
                 if line.strip():
                     yield AuditEntry(**json.loads(line))
 
-    def query(
-        self,
-        *,
-        who: str | None = None,
-        operation: str | None = None,
-        patient: str | None = None,
-        outcome: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        after_seq: int = 0,
-        first: int = 50,
-    ) -> tuple[list[AuditEntry], bool]:
-        """Entries matching every filter given, oldest first, after ``after_seq``; and whether more follow."""
+    def query(self, where: AuditFilter, *, after_seq: int = 0, first: int = 50) -> tuple[list[AuditEntry], bool]:
+        """Entries matching ``where``, oldest first, after ``after_seq``; and whether more follow."""
         out: list[AuditEntry] = []
         for e in self.entries():
-            if e.seq <= after_seq:
-                continue
-            if who is not None and e.who != who:
-                continue
-            if operation is not None and e.operation != operation:
-                continue
-            if patient is not None and patient not in e.patients:
-                continue
-            if outcome is not None and e.outcome != outcome:
-                continue
-            if since is not None and e.at < since:
-                continue
-            if until is not None and e.at >= until:
+            if e.seq <= after_seq or not where.matches(e):
                 continue
             if len(out) == first:
                 return out, True

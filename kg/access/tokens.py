@@ -322,7 +322,10 @@ class Verifier:
             return self._oidc(credential)
         raise Unauthenticated(f"tokens of issuer {issuer!r} are not accepted here")
 
-    def _decode(self, credential: str, key: Any, algorithms: list[str], issuer: str) -> dict[str, Any]:
+    def _decode(
+        self, credential: str, key: Any, algorithms: list[str], issuer: str, required: list[str]
+    ) -> dict[str, Any]:
+        """PyJWT's checks: signature, exp (30 s leeway), iss, aud, and the ``required`` claims present."""
         try:
             return jwt.decode(
                 credential,
@@ -330,7 +333,7 @@ class Verifier:
                 algorithms=algorithms,
                 audience=self.settings.audience,
                 issuer=issuer,
-                options={"require": ["exp", "iss", "aud", "sub"]},
+                options={"require": required},
                 leeway=30,
             )
         except jwt.ExpiredSignatureError as err:
@@ -341,20 +344,9 @@ class Verifier:
     def _local(self, credential: str) -> Identity:
         if self._public_key is None:
             self._public_key = signing_key(self.settings).public_key()
-        try:
-            claims = jwt.decode(
-                credential,
-                self._public_key,
-                algorithms=[LOCAL_ALGORITHM],
-                audience=self.settings.audience,
-                issuer=self.settings.local_issuer,
-                options={"require": ["iss", "aud", "sub", "jti"]},
-                leeway=30,
-            )
-        except jwt.ExpiredSignatureError as err:
-            raise Unauthenticated("the token has expired") from err
-        except jwt.PyJWTError as err:
-            raise Unauthenticated(f"the token is not valid: {err}") from err
+        claims = self._decode(
+            credential, self._public_key, [LOCAL_ALGORITHM], self.settings.local_issuer, ["iss", "aud", "sub", "jti"]
+        )
         record = self.store.get(str(claims["jti"]))
         if record is None or record.kind != "jwt" or record.name != claims["sub"]:
             raise Unauthenticated("the token is not known here")
@@ -384,7 +376,7 @@ class Verifier:
             raise VerifierUnavailable(f"the issuer's keys could not be fetched: {err}") from err
         except jwt.PyJWTError as err:
             raise Unauthenticated(f"the token is not valid: {err}") from err
-        claims = self._decode(credential, key, OIDC_ALGORITHMS, self.settings.issuer)
+        claims = self._decode(credential, key, OIDC_ALGORITHMS, self.settings.issuer, ["exp", "iss", "aud", "sub"])
         return Identity(
             subject=str(claims["sub"]),
             role=_claimed_role(claims.get(self.settings.role_claim), self.settings.role_claim),
