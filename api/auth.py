@@ -88,14 +88,17 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def refusal(path: str, status: int, code: str, message: str) -> Response:
-    """A 401/403/503 in the shape the route speaks: GraphQL errors on /graphql, else error + code."""
+def refusal(path: str, status: int, code: str, message: str, *, invalid_token: bool = False) -> Response:
+    """A 401/403/503 in the shape the route speaks: GraphQL errors on /graphql, else error + code.
+    A 401 carries the Bearer challenge (RFC 6750 section 3), with ``error="invalid_token"`` when a
+    credential came and failed."""
     body: dict[str, Any] = (
         {"errors": [{"message": message, "extensions": {"code": code}}]}
         if path == "/graphql"
         else {"error": message, "code": code}
     )
-    headers = {"WWW-Authenticate": f'{CHALLENGE}, error="invalid_token"'} if status == 401 else {}
+    challenge = f'{CHALLENGE}, error="invalid_token"' if invalid_token else CHALLENGE
+    headers = {"WWW-Authenticate": challenge} if status == 401 else {}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -121,7 +124,8 @@ class AuthMiddleware:
                     raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
                 identity = self.access.verifier.verify(credential)
             except Unauthenticated as err:
-                await refusal(scope["path"], 401, UNAUTHENTICATED, str(err))(scope, receive, _with_id(send, request_id))
+                response = refusal(scope["path"], 401, UNAUTHENTICATED, str(err), invalid_token=True)
+                await response(scope, receive, _with_id(send, request_id))
                 return
             except VerifierUnavailable as err:
                 await refusal(scope["path"], 503, "UNAVAILABLE", str(err))(scope, receive, _with_id(send, request_id))

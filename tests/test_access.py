@@ -198,9 +198,10 @@ def test_every_root_field_declares_a_permission() -> None:
 def test_anonymous_off_is_401_but_graphiql_and_health_stay_open(app_client: TestClient) -> None:
     status, body = post(app_client, OPERATIONS["gene"])
     assert status == 401 and code(body) == "UNAUTHENTICATED" and body["data"] == {"gene": None}
-    assert (
-        app_client.post("/graphql", json={"query": OPERATIONS["gene"]}).headers["www-authenticate"].startswith("Bearer")
-    )
+    challenge = app_client.post("/graphql", json={"query": OPERATIONS["gene"]}).headers["www-authenticate"]
+    assert challenge.startswith("Bearer") and "invalid_token" not in challenge  # none was sent
+    refused = app_client.get("/export", params={"id": t.GENE})
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == challenge
     page = app_client.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     assert app_client.get("/health").status_code == 200
