@@ -1,4 +1,10 @@
-"""The Starlette application: GraphQL (with GraphiQL) at /graphql, /health, the patient documents."""
+"""The Starlette application: GraphQL (with GraphiQL) at /graphql, /export, /health, /metrics, the patient documents.
+
+Access (api/auth.py): the AuthMiddleware puts the caller on ``request.state.identity`` before any
+route runs; /health is open, GET /graphql (the GraphiQL page) is open but every query field needs
+its permission, /export needs EXPLORE, /metrics is for admins (READ_METRICS), a patient document
+needs that patient's read permission.
+"""
 
 from __future__ import annotations
 
@@ -16,25 +22,44 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from api.auth import CHALLENGE, UNAUTHENTICATED, Access, AuthMiddleware, route_identity
 from api.context import Context
 from api.documents import ROUTES as DOCUMENT_ROUTES
 from api.errors import code_of
 from api.metrics import Metrics, MetricsMiddleware
 from api.research import export_endpoint
 from api.schema import schema
+from kg.access.roles import Identity
+from kg.access.roles import Permission as P
+from kg.access.settings import AuthSettings
 from kg.config import Settings
 from kg.db import Graph
 from kg.schema import apply_schema
 
 
 class KgGraphQL(GraphQL[Context, None]):
-    def __init__(self, graph: Graph, metrics: Metrics) -> None:
+    def __init__(self, graph: Graph, metrics: Metrics, access: Access) -> None:
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.graph = graph
         self.metrics = metrics
+        self.access = access
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
-        return Context(self.graph)
+        state = request.state
+        return Context(
+            self.graph,
+            access=self.access,
+            identity=getattr(state, "identity", None),
+            request_id=getattr(state, "request_id", None),
+        )
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """HTTP 401 (with a Bearer challenge) when a field refused an unauthenticated caller."""
+        errors = response_data.get("errors") if isinstance(response_data, dict) else None
+        if any((e.get("extensions") or {}).get("code") == UNAUTHENTICATED for e in errors or ()):
+            sub_response.status_code = 401
+            sub_response.headers["WWW-Authenticate"] = CHALLENGE
+        return super().create_response(response_data, sub_response)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Every error a response carries (masked ones included) counts under its code."""
@@ -43,8 +68,12 @@ class KgGraphQL(GraphQL[Context, None]):
         return await super().process_result(request, result)
 
 
-def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool = True) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, auth: AuthSettings | None = None, apply_schema_on_start: bool = True
+) -> Starlette:
+    """The app over ``settings``' Neo4j; ``auth`` defaults to AuthSettings.from_env (README "Access")."""
     graph = Graph(settings or Settings.from_env())
+    access = Access.of(auth or AuthSettings.from_env(graph.settings))
 
     async def health(request: Request) -> Response:
         up = await anyio.to_thread.run_sync(graph.is_reachable)
@@ -58,19 +87,24 @@ def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool 
         yield
         graph.close()
 
+    async def metrics_endpoint(request: Request) -> Response:
+        identity = route_identity(request, P.READ_METRICS)
+        return await metrics.endpoint(request) if isinstance(identity, Identity) else identity
+
     metrics = Metrics()
-    graphql = KgGraphQL(graph, metrics)
+    graphql = KgGraphQL(graph, metrics, access)
     app = Starlette(
         routes=[
             Route("/health", health),
-            Route("/metrics", metrics.endpoint),
+            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/export", export_endpoint),
             *DOCUMENT_ROUTES,
         ],
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics), Middleware(AuthMiddleware, access=access)],
         lifespan=lifespan,
     )
     app.state.metrics = metrics
     app.state.graph = graph
+    app.state.access = access
     return app

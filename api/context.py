@@ -1,18 +1,22 @@
-"""Per-request context: the shared Graph, and a way to run kg's blocking calls off the loop."""
+"""Per-request context: the shared Graph, the caller, and a way to run kg's blocking calls off the loop."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 import neo4j.exceptions
 
 from api.errors import unavailable, unresolved
+from kg.access.roles import Identity, Role
 from kg.db import Graph, GraphUnavailable
 from kg.queries.resolve import Unresolved
+
+if TYPE_CHECKING:
+    from api.auth import Access
 
 T = TypeVar("T")
 
@@ -20,6 +24,9 @@ T = TypeVar("T")
 @dataclass
 class Context:
     graph: Graph
+    access: Access | None = None
+    identity: Identity | None = None  # None: unauthenticated (api/auth.py)
+    request_id: str | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a kg function (sync driver) in a worker thread; map an unreachable graph to UNAVAILABLE and
@@ -30,3 +37,19 @@ class Context:
             raise unresolved(err) from err
         except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as err:
             raise unavailable("the knowledge graph is unavailable; try again shortly") from err
+
+    def audit(
+        self,
+        operation: str,
+        *,
+        patients: Sequence[str] = (),
+        outcome: str = "ok",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """One audit entry for this request's caller (kg/access/audit.py)."""
+        if self.access is None:
+            raise RuntimeError("no audit log configured")
+        who = self.identity or Identity(subject="unauthenticated", role=Role.ANONYMOUS)
+        self.access.audit.append(
+            who, operation, patients=patients, request=self.request_id, outcome=outcome, detail=detail
+        )

@@ -2,6 +2,11 @@
 
 Submitted evidence is invisible to every answer until a moderator accepts it
 (kg/queries/curation.py); the moderation queue is the `curatedEvidence` query.
+
+Who may call (kg/access/roles.py): submitEvidence curators and admins; moderateEvidence and the queue
+curators and admins, never on their own submission; submitPatientVcf clinicians granted the patient,
+and admins. Submitter, moderator and uploader are the token's subject (no argument names them);
+every write, and every refused one, is audited.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from api import cursors
+from api.auth import forbidden, needs, require, require_patient
 from api.context import Context
 from api.derive import derived, to_type
 from api.errors import bad_input, not_found
 from api.knowledge_types import Evidence, EvidenceConnection, EvidenceEdge, PageInfo
+from kg.access.roles import Permission as P
 from kg.matcher.build import BuildMismatchError
 from kg.matcher.errors import VcfError
 from kg.matcher.match import match_patient
@@ -65,7 +72,6 @@ class EvidenceInput:
     significance: str
     direction: str = strawberry.field(description="supports | does not support")
     statement: str
-    submitter: str
     drug: str | None = strawberry.field(
         default=None, description="A drug as `drug` reads it: name, synonym or id (required for predictive)."
     )
@@ -87,7 +93,10 @@ def _evidence_error(err: Exception) -> Exception:
 
 @strawberry.type
 class CurationQuery:
-    @strawberry.field(description="Curated evidence by status (SUBMITTED: the moderation queue), in id order.")
+    @strawberry.field(
+        permission_classes=[needs(P.MODERATE_EVIDENCE)],
+        description="Curated evidence by status (SUBMITTED: the moderation queue), in id order. Curators and admins.",
+    )
     async def curated_evidence(
         self,
         info: Info[Context, None],
@@ -109,9 +118,12 @@ class CurationQuery:
 @strawberry.type
 class CurationMutation:
     @strawberry.mutation(
-        description="Submit one evidence item; it stays SUBMITTED (invisible to answers) until moderated."
+        permission_classes=[needs(P.SUBMIT_EVIDENCE)],
+        description="Submit one evidence item as the caller (the token's subject); it stays SUBMITTED (invisible "
+        "to answers) until another curator moderates it. Curators and admins; audited.",
     )
     async def submit_evidence(self, info: Info[Context, None], input: EvidenceInput) -> Evidence:
+        identity = require(info, P.SUBMIT_EVIDENCE)
         submission = curation.Submission(
             target=input.variant,
             disease=input.disease,
@@ -119,7 +131,7 @@ class CurationMutation:
             significance=input.significance,
             direction=input.direction,
             statement=input.statement,
-            submitter=input.submitter,
+            submitter=identity.subject,
             drug=input.drug,
             level=input.level,
             origin=input.origin,
@@ -127,25 +139,45 @@ class CurationMutation:
         )
         try:
             row = await info.context.run(curation.submit_evidence, submission)
-        except curation.InvalidSubmission as err:
-            raise bad_input(str(err)) from err
-        return to_type(Evidence, row)
-
-    @strawberry.mutation(description="Accept or reject a SUBMITTED item, recording moderator, time and comment.")
-    async def moderate_evidence(
-        self, info: Info[Context, None], id: str, decision: ModerationDecision, comment: str, moderator: str
-    ) -> Evidence:
-        try:
-            row = await info.context.run(curation.moderate_evidence, id, decision.value, comment, moderator)
-        except (curation.NotModeratable, curation.UnknownEvidence) as err:
-            raise _evidence_error(err) from err
+        except Exception as err:
+            info.context.audit(
+                "submitEvidence", outcome=f"error: {type(err).__name__}", detail={"variant": input.variant}
+            )
+            if isinstance(err, curation.InvalidSubmission):
+                raise bad_input(str(err)) from err
+            raise
+        info.context.audit("submitEvidence", detail={"evidence": row.id})
         return to_type(Evidence, row)
 
     @strawberry.mutation(
+        permission_classes=[needs(P.MODERATE_EVIDENCE)],
+        description="Accept or reject a SUBMITTED item as the caller (the token's subject), recording moderator, "
+        "time and comment. Curators and admins, never on their own submission (FORBIDDEN); audited.",
+    )
+    async def moderate_evidence(
+        self, info: Info[Context, None], id: str, decision: ModerationDecision, comment: str
+    ) -> Evidence:
+        identity = require(info, P.MODERATE_EVIDENCE)
+        detail = {"evidence": id, "decision": decision.value}
+        try:
+            row = await info.context.run(curation.moderate_evidence, id, decision.value, comment, identity.subject)
+        except curation.OwnSubmission as err:
+            info.context.audit("moderateEvidence", outcome="denied", detail=detail)
+            raise forbidden(str(err)) from err
+        except Exception as err:
+            info.context.audit("moderateEvidence", outcome=f"error: {type(err).__name__}", detail=detail)
+            if isinstance(err, (curation.NotModeratable, curation.UnknownEvidence)):
+                raise _evidence_error(err) from err
+            raise
+        info.context.audit("moderateEvidence", detail=detail)
+        return to_type(Evidence, row)
+
+    @strawberry.mutation(
+        permission_classes=[needs(P.WRITE_PATIENT)],
         description="Match an uploaded VCF (multipart upload; GRCh38) to the graph for a patient: variants linked, "
         "pharmacogenomic diplotypes called. origin: what the sample is (default: what the VCF header says, "
         "else GERMLINE; contradicting the header is BAD_INPUT); sample / normalSample: the tumour's and the "
-        "matched normal's columns of a tumour/normal VCF."
+        "matched normal's columns of a tumour/normal VCF. Clinicians granted the patient, and admins; audited.",
     )
     async def submit_patient_vcf(
         self,
@@ -160,26 +192,32 @@ class CurationMutation:
         patient = patient_id.strip()
         if not patient:
             raise bad_input("patientId must not be empty")
-        filename = os.path.basename(getattr(file, "filename", None) or "")
-        if not filename:
-            raise bad_input("the uploaded file has no name (send it as a multipart file part with a filename)")
-        with tempfile.TemporaryDirectory(prefix="kg-upload-") as tmp:
-            path = Path(tmp) / ("upload" + _suffix(filename))  # the suffix tells the reader how it is compressed
-            await _save(file, path)
-            try:
-                report = await info.context.run(
-                    match_patient,
-                    path,
-                    patient_id=patient,
-                    disease=(disease or "").strip() or None,
-                    vcf_name=filename,
-                    origin=origin,
-                    sample=sample,
-                    normal_sample=normal_sample,
-                )
-            except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context);
-                # an origin contradicting the header: SampleOriginError, a VcfError
-                raise bad_input(str(err).replace(str(path), filename)) from err
+        require_patient(info, P.WRITE_PATIENT, patient)
+        outcome = "error"
+        try:
+            filename = os.path.basename(getattr(file, "filename", None) or "")
+            if not filename:
+                raise bad_input("the uploaded file has no name (send it as a multipart file part with a filename)")
+            with tempfile.TemporaryDirectory(prefix="kg-upload-") as tmp:
+                path = Path(tmp) / ("upload" + _suffix(filename))  # the suffix tells the reader how it is compressed
+                await _save(file, path)
+                try:
+                    report = await info.context.run(
+                        match_patient,
+                        path,
+                        patient_id=patient,
+                        disease=(disease or "").strip() or None,
+                        vcf_name=filename,
+                        origin=origin,
+                        sample=sample,
+                        normal_sample=normal_sample,
+                    )
+                except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context);
+                    # an origin contradicting the header: SampleOriginError, a VcfError
+                    raise bad_input(str(err).replace(str(path), filename)) from err
+            outcome = "ok"
+        finally:
+            info.context.audit("submitPatientVcf", patients=[patient], outcome=outcome)
         return to_type(VcfMatchSummary, MatchSummary.of(report))
 
 

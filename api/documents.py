@@ -2,7 +2,9 @@
 
 Who may call: a clinician with a grant for that patient, or an admin (never anonymous, never a
 researcher). Every route loads its patient through :func:`patient_for`, the one place where the
-authorisation check is added (one line: the caller's grant for ``patient``), so no route can skip it.
+authorisation check is made (Permission.READ_PATIENT and the caller's grant for that patient) and the
+read is audited, so no route can skip either. A submission needs WRITE_PATIENT and a grant for the
+patient it names.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from api.auth import refusal, route_identity
+from kg.access.roles import Identity
+from kg.access.roles import Permission as P
 from kg.config import project_root
 from kg.db import Graph, GraphUnavailable
 from kg.documents import fhir, phenopacket, report
@@ -56,11 +61,43 @@ async def _run(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any
         raise DocumentError(503, "UNAVAILABLE", "the knowledge graph is unavailable; try again shortly") from err
 
 
+class Refused(Exception):
+    """The caller may not do this: ``response`` is the 401/403 to send (api.auth.route_identity)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("refused")
+        self.response = response
+
+
+def _audit(request: Request, identity: Identity, patient: str, outcome: str) -> None:
+    request.app.state.access.audit.append(
+        identity, f"GET {request.url.path}", patients=[patient], request=request.state.request_id, outcome=outcome
+    )
+
+
+def _granted(request: Request, permission: P, patient: str) -> Identity:
+    """The caller, if they hold ``permission`` and a grant for ``patient``; a refusal is audited."""
+    identity = route_identity(request, permission)
+    if not isinstance(identity, Identity):
+        raise Refused(identity)
+    if not identity.may_read(patient):
+        _audit(request, identity, patient, "denied")
+        raise Refused(refusal(request.url.path, 403, "FORBIDDEN", f"{identity.subject} holds no grant for {patient!r}"))
+    return identity
+
+
 async def patient_for(request: Request) -> PatientReport:
-    """The patient the request names (``{id}`` in the path), with every answer about them.
-    Authorisation goes here: the caller must be an admin or a clinician granted this patient."""
+    """The patient the request names (``{id}`` in the path), with every answer about them; only for
+    an admin or a clinician granted this patient, and audited as a read of that patient."""
     patient = request.path_params["id"]
-    return await _run(request, patient_report, patient)
+    identity = _granted(request, P.READ_PATIENT, patient)
+    try:
+        found = await _run(request, patient_report, patient)
+    except DocumentError as err:
+        _audit(request, identity, patient, err.code.lower())
+        raise
+    _audit(request, identity, patient, "ok")
+    return found
 
 
 def _documents(endpoint: Callable[[Request, PatientReport], Response]) -> Callable[[Request], Any]:
@@ -68,6 +105,8 @@ def _documents(endpoint: Callable[[Request, PatientReport], Response]) -> Callab
         try:
             found = await patient_for(request)
             return await anyio.to_thread.run_sync(lambda: endpoint(request, found))
+        except Refused as refused:
+            return refused.response
         except DocumentError as err:
             return err.response()
 
@@ -109,6 +148,16 @@ async def submit_phenopacket(request: Request) -> Response:
     body = await request.body()
     options = {"origin": request.query_params["origin"]} if request.query_params.get("origin") else {}
     try:
+        packet = phenopacket.parse_phenopacket(body, "request body")
+        patient = phenopacket.patient_of(packet, request.query_params.get("patient") or None, "request body")
+    except phenopacket.PhenopacketError as err:
+        return DocumentError(400, "BAD_INPUT", str(err)).response()
+    try:
+        identity = _granted(request, P.WRITE_PATIENT, patient)
+    except Refused as refused:
+        return refused.response
+    outcome = "error"
+    try:
         matched = await _run(
             request,
             phenopacket.import_phenopacket,
@@ -118,10 +167,15 @@ async def submit_phenopacket(request: Request) -> Response:
             name="request body",
             **options,
         )
+        outcome = "ok"
     except DocumentError as err:
         return err.response()
     except ValueError as err:  # the matcher's VcfError / BuildMismatchError: nothing was stored
         return JSONResponse({"error": str(err), "code": "BAD_INPUT"}, status_code=400)
+    finally:
+        request.app.state.access.audit.append(
+            identity, "submitPhenopacket", patients=[patient], request=request.state.request_id, outcome=outcome
+        )
     return JSONResponse(json.loads(json.dumps(matched.to_dict(), default=str)))
 
 

@@ -1,5 +1,6 @@
 """Knowledge look-ups: genes, variants, drugs, diseases and pages of evidence.
 
+Every look-up needs Permission.KNOWLEDGE: any role, and anonymous callers when KG_AUTH_ANONYMOUS is on.
 Resolvers validate arguments and shape results; which entity a text names is kg.queries.resolve's
 (one resolver per entity), the Cypher of the look-ups is in kg.queries.knowledge.
 """
@@ -10,6 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from api import cursors
+from api.auth import needs
 from api.context import Context
 from api.derive import to_type, to_types
 from api.errors import bad_input, unresolved
@@ -24,6 +26,7 @@ from api.knowledge_types import (
     PageInfo,
     Variant,
 )
+from kg.access.roles import Permission as P
 from kg.queries import knowledge, resolve
 
 MAX_QUERY_LENGTH = 500
@@ -48,22 +51,27 @@ def _one(matches: list[resolve.Match], entity: str, query: str) -> resolve.Match
 
 @strawberry.type
 class KnowledgeQuery:
-    @strawberry.field(description="A gene by current HGNC symbol, previous symbol or alias; null if unknown.")
+    @strawberry.field(
+        permission_classes=[needs(P.KNOWLEDGE)],
+        description="A gene by current HGNC symbol, previous symbol or alias; null if unknown.",
+    )
     async def gene(self, info: Info[Context, None], symbol: str) -> Gene | None:
         matches = await info.context.run(resolve.find_genes, _text(symbol, "symbol"))
         match = _one(matches, "gene", symbol)
         return to_type(Gene, knowledge.gene_view(match)) if match else None
 
     @strawberry.field(
+        permission_classes=[needs(P.KNOWLEDGE)],
         description="Every variant a text names: graph id (GRCh38:chr7:140753336:A:T), 7-140753336-A-T, "
-        "chr7:140753336:A:T, rsID, HGVS, or gene + protein change (BRAF V600E, BRAF p.Val600Glu)."
+        "chr7:140753336:A:T, rsID, HGVS, or gene + protein change (BRAF V600E, BRAF p.Val600Glu).",
     )
     async def variants(self, info: Info[Context, None], query: str) -> list[Variant]:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
         return to_types(Variant, hits)
 
     @strawberry.field(
-        description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several."
+        permission_classes=[needs(P.KNOWLEDGE)],
+        description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several.",
     )
     async def variant(self, info: Info[Context, None], query: str) -> Variant | None:
         hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
@@ -72,8 +80,9 @@ class KnowledgeQuery:
         return to_type(Variant, hits[0]) if hits else None
 
     @strawberry.field(
+        permission_classes=[needs(P.KNOWLEDGE)],
         description="A drug by name or synonym (case-insensitive), or by RxNorm, DrugBank, ATC or PharmGKB id; "
-        "null if unknown, BAD_INPUT if several."
+        "null if unknown, BAD_INPUT if several.",
     )
     async def drug(self, info: Info[Context, None], name: str) -> Drug | None:
         matches = await info.context.run(resolve.find_drugs, _text(name, "name"))
@@ -81,16 +90,18 @@ class KnowledgeQuery:
         return to_type(Drug, knowledge.drug_view(match.node)) if match else None
 
     @strawberry.field(
+        permission_classes=[needs(P.KNOWLEDGE)],
         description="Every disease a text names at the best rank: id in any spelling (DOID:1909, doid_1909), else "
         "name or exact synonym, else cross-reference (MESH:D008545, OMIM, Orphanet, NCIt, UMLS, MedGen). An obsolete "
-        "term stands for its replacement (replacedFrom says so)."
+        "term stands for its replacement (replacedFrom says so).",
     )
     async def diseases(self, info: Info[Context, None], query: str) -> list[Disease]:
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
         return to_types(Disease, [knowledge.found_disease(m) for m in matches])
 
     @strawberry.field(
-        description="The one disease a text names (as in `diseases`); null if none, BAD_INPUT if several."
+        permission_classes=[needs(P.KNOWLEDGE)],
+        description="The one disease a text names (as in `diseases`); null if none, BAD_INPUT if several.",
     )
     async def disease(self, info: Info[Context, None], query: str) -> Disease | None:
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
@@ -98,8 +109,9 @@ class KnowledgeQuery:
         return to_type(Disease, knowledge.found_disease(match)) if match else None
 
     @strawberry.field(
+        permission_classes=[needs(P.KNOWLEDGE)],
         description=f"Accepted evidence from active releases, in id order, {knowledge.MAX_PAGE} at most per page "
-        "(Relay cursors: pass pageInfo.endCursor as `after`)."
+        "(Relay cursors: pass pageInfo.endCursor as `after`).",
     )
     async def evidence(
         self, info: Info[Context, None], filter: EvidenceFilter | None = None, first: int = 20, after: str | None = None

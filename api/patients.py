@@ -1,6 +1,8 @@
 """The patient answers: variants, diplotypes, pharmacogenomics, targeted therapies, risks.
 
 Each answer item carries ``path`` (patient → conclusion) and ``sources`` (the releases behind it).
+Who may call: clinicians holding a grant for the patient (one by one, or every patient) and admins
+(Permission.READ_PATIENT, api/auth.py); every read, and every refusal, is audited.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import strawberry
 from strawberry.types import Info
 
 from api.answer_types import DiseaseRef, PathStepType, SourceRefType  # noqa: F401 (derived before the answers)
+from api.auth import needs, require_patient
 from api.context import Context
 from api.derive import derived, to_type, to_types
 from api.errors import not_found
+from kg.access.roles import Permission as P
 from kg.queries import patient_view, pgx, risk, therapy
 from kg.queries.answers import UnknownPatient
 
@@ -66,7 +70,11 @@ class RiskFinding:
     pass
 
 
-async def _guarded(info: Info[Context, None], fn: Any, *args: Any) -> Any:
+async def _guarded(info: Info[Context, None], fn: Any, patient_id: str, *args: Any) -> Any:
+    """A patient answer, checked against the caller's grants again (defence in depth: the parent
+    ``patient`` field checked them already)."""
+    require_patient(info, P.READ_PATIENT, patient_id)
+    args = (patient_id, *args)
     try:
         return await info.context.run(fn, *args)
     except UnknownPatient as err:  # an unknown or ambiguous drug or disease: BAD_INPUT (api.context)
@@ -111,7 +119,16 @@ class Patient:
 
 @strawberry.type
 class PatientQuery:
-    @strawberry.field(description="A patient by id; null if unknown.")
+    @strawberry.field(
+        permission_classes=[needs(P.READ_PATIENT)],
+        description="A patient by id; null if unknown. Clinicians granted the patient, and admins; audited.",
+    )
     async def patient(self, info: Info[Context, None], id: str) -> Patient | None:
-        record = await info.context.run(patient_view.find_patient, id)
+        require_patient(info, P.READ_PATIENT, id)
+        try:
+            record = await info.context.run(patient_view.find_patient, id)
+        except Exception as err:
+            info.context.audit("patient", patients=[id], outcome=f"error: {type(err).__name__}")
+            raise
+        info.context.audit("patient", patients=[id], outcome="ok" if record else "not_found")
         return to_type(Patient, record) if record else None

@@ -2,6 +2,12 @@
 
 Limits are checked in kg.queries.explore before any Cypher runs (depth <= 3, limit <= 500,
 maxHops <= 4, allow-listed labels and relationship types); their refusals are BAD_INPUT here.
+
+Who may call (kg/access/roles.py): neighbors, paths and export need Permission.EXPLORE (researchers,
+admins) and never show a Patient the caller may not read (researchers: none; admins: all); cohort
+questions need Permission.COHORT: clinicians see only their granted patients, admins every patient,
+researchers aggregates over every patient (no ids, counts below the minimum cell size null). An
+answer that shows patient ids is audited as a read of those patients.
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ from starlette.responses import JSONResponse, Response
 from strawberry.types import Info
 
 from api import cursors
+from api.auth import needs, require, route_identity
 from api.context import Context
 from api.derive import derived, to_type, to_types
 from api.errors import bad_input, not_found
 from api.knowledge_types import PageInfo
+from kg.access.roles import Identity
+from kg.access.roles import Permission as P
 from kg.db import GraphUnavailable
 from kg.queries import cohort, explore, export
 
@@ -111,7 +120,9 @@ async def _run(info: Info[Context, None], fn: Callable[..., T], *args: Any, **kw
 @strawberry.type
 class ResearchQuery:
     @strawberry.field(
-        description="A node and what lies within `depth` relationships (<= 3), at most `limit` nodes (<= 500)."
+        permission_classes=[needs(P.EXPLORE)],
+        description="A node and what lies within `depth` relationships (<= 3), at most `limit` nodes (<= 500); "
+        "Patients only those the caller may read.",
     )
     async def neighbors(
         self,
@@ -132,12 +143,16 @@ class ResearchQuery:
             direction=direction.value,
             depth=depth,
             limit=limit,
+            patients=require(info, P.EXPLORE).patient_scope(),
         )
+        _audit_patients(info, [n.id for n in sub.nodes if n.label == "Patient"])
         return to_type(Subgraph, sub)
 
     @strawberry.field(
+        permission_classes=[needs(P.EXPLORE)],
         description="Shortest paths (or, shortest: false, every simple path) of at most maxHops (<= 4) between "
-        "two nodes, at most `limit` (<= 50). Provenance and look-up edges are left out unless named."
+        "two nodes, at most `limit` (<= 50). Provenance and look-up edges are left out unless named; no path passes "
+        "through a Patient the caller may not read.",
     )
     async def paths(
         self,
@@ -162,20 +177,33 @@ class ResearchQuery:
             max_hops=max_hops,
             limit=limit,
             shortest=shortest,
+            patients=require(info, P.EXPLORE).patient_scope(),
         )
+        _audit_patients(info, [n.id for p in found for n in p.nodes if n.label == "Patient"])
         return to_types(GraphPath, found)
 
-    @strawberry.field(description="Patients per called phenotype of a gene, with up to `limit` (<= 1000) ids each.")
+    @strawberry.field(
+        permission_classes=[needs(P.COHORT)],
+        description="Patients per called phenotype of a gene, with up to `limit` (<= 1000) ids each (researchers: "
+        "counts only, small ones suppressed).",
+    )
     async def cohort_phenotypes(self, info: Info[Context, None], gene: str, limit: int = 100) -> CohortPhenotypes:
+        identity = require(info, P.COHORT)
         if not gene.strip():
             raise bad_input("gene must not be empty")
         if not 0 <= limit <= cohort.MAX_PATIENTS:
             raise bad_input(f"limit must be between 0 and {cohort.MAX_PATIENTS}, got {limit}")
-        return to_type(CohortPhenotypes, await info.context.run(cohort.cohort_phenotypes, gene, limit))
+        answer = await info.context.run(cohort.cohort_phenotypes, gene, limit, patients=_cohort_scope(identity))
+        if identity.aggregate_only:
+            answer = cohort.aggregated_phenotypes(answer, _min_cell(info))
+        _audit_patients(info, [i for p in answer.phenotypes for i in p.patient_ids])
+        return to_type(CohortPhenotypes, answer)
 
     @strawberry.field(
+        permission_classes=[needs(P.COHORT)],
         description="Patients with actionable findings for a drug and/or a disease (with its descendants): variants "
-        "with supporting evidence, and for a drug also guideline recommendations for their phenotypes."
+        "with supporting evidence, and for a drug also guideline recommendations for their phenotypes (researchers: "
+        "counts only, small ones suppressed).",
     )
     async def cohort_actionable(
         self,
@@ -185,6 +213,7 @@ class ResearchQuery:
         first: int = 100,
         after: str | None = None,
     ) -> CohortActionable:
+        identity = require(info, P.COHORT)
         drug = (drug or "").strip() or None
         disease = (disease or "").strip() or None
         if drug is None and disease is None:
@@ -192,12 +221,24 @@ class ResearchQuery:
         if not 0 <= first <= cohort.MAX_PATIENTS:
             raise bad_input(f"first must be between 0 and {cohort.MAX_PATIENTS}, got {first}")
         result = await info.context.run(
-            cohort.cohort_actionable, drug=drug, disease=disease, first=first, after=cursors.decode("patient", after)
+            cohort.cohort_actionable,
+            drug=drug,
+            disease=disease,
+            first=first,
+            after=cursors.decode("patient", after),
+            patients=_cohort_scope(identity),
         )
+        if identity.aggregate_only:
+            result = cohort.aggregated_actionable(result, _min_cell(info))
+        _audit_patients(info, [p.id for p in result.patients])
         end = cursors.encode("patient", result.patients[-1].id) if result.patients else None
         return to_type(CohortActionable, result, page_info=PageInfo(has_next_page=result.has_next, end_cursor=end))
 
-    @strawberry.field(description="A node's neighbourhood as RDF Turtle (rdflib) or JSON; also GET /export?id=...")
+    @strawberry.field(
+        permission_classes=[needs(P.EXPLORE)],
+        description="A node's neighbourhood as RDF Turtle (rdflib) or JSON; also GET /export?id=... "
+        "Patients only those the caller may read.",
+    )
     async def export_subgraph(
         self,
         info: Info[Context, None],
@@ -207,12 +248,37 @@ class ResearchQuery:
         limit: int = 200,
         format: ExportFormat = ExportFormat.TURTLE,
     ) -> SubgraphExport:
-        out = await _run(info, export.export_subgraph, id, label=label, depth=depth, limit=limit, fmt=format.value)
+        scope = require(info, P.EXPLORE).patient_scope()
+        out = await _run(
+            info, export.export_subgraph, id, label=label, depth=depth, limit=limit, fmt=format.value, patients=scope
+        )
+        _audit_patients(info, out.patient_ids)
         return to_type(SubgraphExport, out)
 
 
+def _cohort_scope(identity: Identity) -> frozenset[str] | None:
+    """Aggregate-only callers count every patient; the others see the patients they may read."""
+    return None if identity.aggregate_only else identity.patient_scope()
+
+
+def _min_cell(info: Info[Context, None]) -> int:
+    access = info.context.access
+    assert access is not None
+    return access.settings.min_cell
+
+
+def _audit_patients(info: Info[Context, None], patient_ids: list[str]) -> None:
+    """An answer that shows patients by id is a read of those patients."""
+    if patient_ids:
+        info.context.audit(info.field_name, patients=patient_ids)
+
+
 async def export_endpoint(request: Request) -> Response:
-    """GET /export?id=BRAF&label=Gene&depth=1&limit=200&format=turtle|json: the file itself."""
+    """GET /export?id=BRAF&label=Gene&depth=1&limit=200&format=turtle|json: the file itself.
+    Researchers and admins (Permission.EXPLORE); Patients only those the caller may read (audited)."""
+    identity = route_identity(request, P.EXPLORE)
+    if not isinstance(identity, Identity):
+        return identity
     q = request.query_params
     key = q.get("id", "").strip()
     fmt = q.get("format", "turtle").upper()
@@ -227,7 +293,15 @@ async def export_endpoint(request: Request) -> Response:
     graph = request.app.state.graph
     try:
         out = await anyio.to_thread.run_sync(
-            lambda: export.export_subgraph(graph, key, label=q.get("label") or None, depth=depth, limit=limit, fmt=fmt)
+            lambda: export.export_subgraph(
+                graph,
+                key,
+                label=q.get("label") or None,
+                depth=depth,
+                limit=limit,
+                fmt=fmt,
+                patients=identity.patient_scope(),
+            )
         )
     except explore.UnknownNode as err:
         return JSONResponse({"error": str(err), "code": "NOT_FOUND"}, status_code=404)
@@ -235,4 +309,8 @@ async def export_endpoint(request: Request) -> Response:
         return JSONResponse({"error": str(err), "code": "BAD_INPUT"}, status_code=400)
     except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired):
         return JSONResponse({"error": "the knowledge graph is unavailable", "code": "UNAVAILABLE"}, status_code=503)
+    if out.patient_ids:
+        request.app.state.access.audit.append(
+            identity, "export", patients=out.patient_ids, request=request.state.request_id
+        )
     return Response(out.content, media_type=out.media_type)

@@ -1,5 +1,6 @@
-"""The GraphQL schema: one Query merged from the concept modules (knowledge, patients, research)
-and the Mutation (curation, phenopacket submission); resolvers call kg.queries, never Cypher."""
+"""The GraphQL schema: one Query merged from the concept modules (knowledge, patients, research,
+curation, admin) and one Mutation (curation, phenopacket submission, admin); resolvers call kg.queries,
+never Cypher. Every root field declares the permission it needs (api/auth.py ``needs``; tests/test_access.py checks)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from strawberry.extensions import (
 )
 from strawberry.tools import merge_types
 
+from api.admin import AdminMutation, AdminQuery
 from api.curation import CurationMutation, CurationQuery
 from api.errors import internal, is_client_error
 from api.knowledge import KnowledgeQuery
@@ -39,8 +41,8 @@ LIMIT_RULES = [
 ]
 
 
-Query = merge_types("Query", (PatientQuery, KnowledgeQuery, ResearchQuery, CurationQuery))
-Mutation = merge_types("Mutation", (CurationMutation, PhenopacketMutation))
+Query = merge_types("Query", (PatientQuery, KnowledgeQuery, ResearchQuery, CurationQuery, AdminQuery))
+Mutation = merge_types("Mutation", (CurationMutation, PhenopacketMutation, AdminMutation))
 
 
 def _should_mask(error: GraphQLError) -> bool:

@@ -89,6 +89,22 @@ def prepare_graph(graph: Any, real_data: Path | None) -> dict[str, Any]:
     return out
 
 
+HEADERS: dict[str, str] = {}  # the bench's bearer token (main makes it; every request carries it)
+
+
+def make_token() -> None:
+    """A clinician token for every patient, from a fresh KG_AUTH_DIR the server inherits (README "Access")."""
+    import tempfile
+
+    from kg.access.roles import Role
+    from kg.access.settings import AuthSettings
+    from kg.access.tokens import create_token
+
+    os.environ["KG_AUTH_DIR"] = tempfile.mkdtemp(prefix="kg-bench-auth-")
+    token = create_token(AuthSettings.from_env(), Role.CLINICIAN, name="bench", all_patients=True).token
+    HEADERS["Authorization"] = f"Bearer {token}"
+
+
 def start_server(bolt_uri: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, NEO4J_URI=bolt_uri)
     with log.open("wb") as fh:
@@ -162,7 +178,7 @@ def sequential(url: str, graph: Any, n: int, warmup: int) -> dict[str, Any]:
     api: list[float] = []
     direct: list[float] = []
     sizes: dict[str, Any] = {}
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers=HEADERS) as client:
         for i in range(warmup + n):
             t0 = time.perf_counter()
             r = client.post(url, json={"query": SUMMARY})
@@ -221,7 +237,7 @@ async def _load(
                 errors.append(problem)
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=60, limits=limits, headers=HEADERS) as client:
         # open the connections first, so the timed run does not pay for TCP set-up
         await asyncio.gather(*(client.get(url.replace("/graphql", "/health")) for _ in range(clients)))
         started = time.perf_counter()
@@ -305,6 +321,7 @@ def main() -> None:
         with Graph(settings) as graph:
             results["graph"] = prepare_graph(graph, args.real_data)
             print(f"graph ready: {results['graph']['demo']}", flush=True)
+            make_token()
             server = start_server(settings.bolt_uri, args.port, log)
             proc = psutil.Process(server.pid)
             results["rss_mb"] = {"after_start": rss_mb(proc)}

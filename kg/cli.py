@@ -15,6 +15,8 @@ from kg.db import Graph, GraphUnavailable
 from kg.loaders.errors import SourceFormatError
 
 if TYPE_CHECKING:
+    from kg.access.roles import Identity
+    from kg.access.settings import AuthSettings
     from kg.queries.patient_report import PatientReport
 
 
@@ -29,6 +31,28 @@ def _graph() -> Graph:
 def _fail(message: str) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(1)
+
+
+def _auth() -> AuthSettings:
+    from kg.access.settings import AuthSettings
+
+    return AuthSettings.from_env(_settings())
+
+
+def _operator() -> Identity:
+    """The local operator, as the audit log names CLI actions (whoever can read the server's
+    secrets folder is its administrator)."""
+    import getpass
+
+    from kg.access.roles import Identity, Role
+
+    return Identity(subject=f"cli:{getpass.getuser()}", role=Role.ADMIN, method="cli")
+
+
+def _audit(operation: str, *, patients: list[str] | None = None, outcome: str = "ok", **detail: object) -> None:
+    from kg.access.audit import AuditLog
+
+    AuditLog(_auth().audit_log).append(_operator(), operation, patients=patients or [], outcome=outcome, detail=detail)
 
 
 @click.group()
@@ -343,9 +367,16 @@ def match(
                 )
         except (ValueError, LookupError) as err:  # VcfError, BuildMismatchError, OutsideCallError, Unresolved,
             # PgxKnowledgeMissing
+            _audit(
+                "match",
+                patients=[patient_id] if patient_id else [],
+                outcome=f"error: {type(err).__name__}",
+                vcf=(vcf or phenopacket or Path()).name,
+            )
             _fail(f"{err}\nnothing was stored for patient {patient_id or '(from the phenopacket)'}")
         except GraphUnavailable as err:
             _fail(str(err))
+    _audit("match", patients=[report.patient], vcf=(vcf or phenopacket or Path()).name)
     click.echo(json.dumps(report.to_dict(), indent=2, default=str, ensure_ascii=False) if as_json else report.summary())
 
 
@@ -369,6 +400,7 @@ def report_command(patient_id: str, html_file: Path | None, pdf_file: Path | Non
 
     with _graph() as graph:
         found = _patient_report(graph, patient_id)
+    _audit("report", patients=[patient_id], format="pdf" if pdf_file else "html")
     if pdf_file:
         pdf_file.write_bytes(report_pdf(found))
         click.echo(f"PDF report of {patient_id} written to {pdf_file}", err=True)
@@ -395,6 +427,7 @@ def export_command(patient_id: str, fmt: str | None, output: Path | None) -> Non
         _fail("choose --fhir or --phenopacket")
     with _graph() as graph:
         found = _patient_report(graph, patient_id)
+    _audit("export", patients=[patient_id], format=fmt)
     data = fhir_bundle(found) if fmt == "fhir" else phenopacket(found)
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if output:
@@ -416,9 +449,160 @@ def patient_delete(patient_id: str) -> None:
     from kg.matcher.match import delete_patient
 
     with _graph() as graph:
-        if not delete_patient(graph, patient_id):
-            _fail(f"no patient {patient_id!r} in the graph")
+        deleted = delete_patient(graph, patient_id)
+    _audit("deletePatient", patients=[patient_id], outcome="ok" if deleted else "not_found")
+    if not deleted:
+        _fail(f"no patient {patient_id!r} in the graph")
     click.echo(f"patient {patient_id} deleted")
+
+
+# --- access: tokens and the audit log ----------------------------------------------------------
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for the API (README "Access"): local JWTs and API keys, their grants."""
+
+
+def _patients_option(patients: str | None) -> frozenset[str]:
+    return frozenset(p.strip() for p in (patients or "").split(",") if p.strip())
+
+
+@token.command("create")
+@click.option(
+    "--role", required=True, type=click.Choice(["clinician", "curator", "researcher", "admin"]), help="What it may do."
+)
+@click.option("--patients", help="Clinicians: the patient ids granted, comma-separated.")
+@click.option("--all-patients", is_flag=True, help="Clinicians: every patient of this deployment.")
+@click.option(
+    "--expires", help="8h (default for a JWT), 30m, 7d, 2w, a date or date-time, or never (API keys' default)."
+)
+@click.option("--name", help="Who the token names (the subject the audit log and curation record).")
+@click.option("--api-key", is_flag=True, help="An API key for a service instead of a JWT (stored hashed).")
+def token_create(
+    role: str, patients: str | None, all_patients: bool, expires: str | None, name: str | None, api_key: bool
+) -> None:
+    """Make a token; it is printed once, as the last line (the server keeps no copy)."""
+    from kg.access.roles import Role
+    from kg.access.tokens import create_token, parse_expiry
+
+    try:
+        made = create_token(
+            _auth(),
+            Role(role),
+            name=name,
+            patients=_patients_option(patients),
+            all_patients=all_patients,
+            expires="default" if expires is None else parse_expiry(expires),
+            api_key=api_key,
+            created_by=_operator().subject,
+        )
+    except ValueError as err:
+        _fail(str(err))
+    r = made.record
+    _audit("createToken", patients=r.patients, token=r.id, role=r.role)
+    grants = "all patients" if r.all_patients else (", ".join(r.patients) or "no patients")
+    click.echo(f"token {r.id}: {r.kind} for {r.name} ({r.role}; {grants}), expires {r.expires_at or 'never'}")
+    click.echo("use it as:  Authorization: Bearer <token>")
+    click.echo(made.token)
+
+
+@token.command("list")
+def token_list() -> None:
+    """Every token record: id, kind, subject, role, grants, state."""
+    from kg.access.tokens import TokenStore
+
+    for r in TokenStore(_auth()).all():
+        grants = "*" if r.all_patients else (",".join(r.patients) or "-")
+        click.echo(
+            f"{r.id}  {r.kind:7}  {r.state():7}  {r.role:10}  {r.name}  patients={grants}  expires={r.expires_at or 'never'}"
+        )
+
+
+@token.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token: the server refuses it from the next request on."""
+    from kg.access.tokens import revoke_token
+
+    try:
+        revoke_token(_auth(), token_id, _operator().subject)
+    except LookupError as err:
+        _fail(str(err))
+    _audit("revokeToken", token=token_id)
+    click.echo(f"token {token_id} revoked")
+
+
+@token.command("grant")
+@click.argument("token_id")
+@click.option("--patients", help="The patient ids granted (replacing the token's grants), comma-separated.")
+@click.option("--all-patients", is_flag=True, help="Every patient of this deployment.")
+def token_grant(token_id: str, patients: str | None, all_patients: bool) -> None:
+    """Replace a clinician token's patient grants (no option: none)."""
+    from kg.access.tokens import set_grants
+
+    granted = _patients_option(patients)
+    try:
+        set_grants(_auth(), token_id, granted, all_patients)
+    except (LookupError, ValueError) as err:
+        _fail(str(err))
+    _audit("grantPatients", patients=sorted(granted), token=token_id, all=all_patients)
+    click.echo(f"token {token_id}: {'all patients' if all_patients else ', '.join(sorted(granted)) or 'no patients'}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log of patient reads and writes (hash-chained, README "Access")."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 at the first changed, missing or cut-off entry."""
+    from kg.access.audit import AuditLog
+
+    result = AuditLog(_auth().audit_log).verify()
+    if not result.ok:
+        _fail(result.message)
+    click.echo(result.message)
+
+
+@audit.command("list")
+@click.option("--who")
+@click.option("--operation")
+@click.option("--patient")
+@click.option("--outcome")
+@click.option("--since", help="ISO date or date-time (UTC).")
+@click.option("--first", default=50, show_default=True, type=int)
+@click.option("--after-seq", default=0, type=int, help="Entries after this seq (paging).")
+@click.option("--json", "as_json", is_flag=True)
+def audit_list(
+    who: str | None,
+    operation: str | None,
+    patient: str | None,
+    outcome: str | None,
+    since: str | None,
+    first: int,
+    after_seq: int,
+    as_json: bool,
+) -> None:
+    """Entries matching every filter, oldest first."""
+    import dataclasses
+    import json
+
+    from kg.access.audit import AuditFilter, AuditLog
+
+    where = AuditFilter(who=who, operation=operation, patient=patient, outcome=outcome, since=since)
+    found, more = AuditLog(_auth().audit_log).query(where, after_seq=after_seq, first=first)
+    for e in found:
+        if as_json:
+            click.echo(json.dumps(dataclasses.asdict(e), sort_keys=True))
+        else:
+            click.echo(
+                f"{e.seq:6}  {e.at}  {e.who} ({e.role})  {e.operation}  {','.join(e.patients) or '-'}  {e.outcome}"
+                f"  request={e.request or '-'}"
+            )
+    if more:
+        click.echo(f"... more: --after-seq {found[-1].seq}", err=True)
 
 
 # --- serving ---------------------------------------------------------------------------------
@@ -433,7 +617,14 @@ def serve(host: str, port: int) -> None:
 
     from api.app import create_app
 
+    auth = _auth()
     click.echo(f"GraphQL at http://{host}:{port}/graphql  (health: http://{host}:{port}/health)")
+    click.echo(
+        "Every query needs a token"
+        + (" (anonymous knowledge look-ups are on)" if auth.anonymous else "")
+        + ": make one with\n  kg token create --role clinician --all-patients --name me\n"
+        'and send it as  Authorization: Bearer <token>  (README "Access").'
+    )
     uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
 
 

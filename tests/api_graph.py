@@ -15,6 +15,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
+from kg.access.tokens import create_token
 from kg.db import Graph
 
 GENE = "TEST-API-G1"
@@ -244,9 +247,21 @@ def api_graph(seeded: Graph) -> Iterator[Graph]:
         cleanup(seeded)
 
 
+def token_for(auth: AuthSettings, role: Role, name: str | None = None, **grants: Any) -> str:
+    """A real token from kg.access.tokens (what ``kg token create`` prints), named ``test-api-<role>``
+    unless ``name`` is given; ``grants``: ``patients=frozenset(...)`` or ``all_patients=True``."""
+    return create_token(auth, role, name=name or f"test-api-{role.value}", **grants).token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture(scope="module")
-def client(api_graph: Graph) -> Iterator[TestClient]:
-    with TestClient(create_app(api_graph.settings)) as c:
+def client(api_graph: Graph, auth_settings: AuthSettings) -> Iterator[TestClient]:
+    """The API as an admin sees it (every permission, every patient)."""
+    app = create_app(api_graph.settings, auth=auth_settings)
+    with TestClient(app, headers=bearer(token_for(auth_settings, Role.ADMIN))) as c:
         yield c
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from kg import neo4j_server
+from kg.access.settings import AuthSettings
 from kg.config import Settings
 from kg.db import Graph
 from kg.schema import apply_schema
@@ -103,3 +104,10 @@ def real_data(seeded: Graph, data_dir: Path) -> Graph:
     for spec in registry.SOURCES:
         registry.loader_for(spec.name).load(seeded, data_dir / spec.default_path, progress=False)
     return seeded
+
+
+@pytest.fixture(scope="session")
+def auth_settings(tmp_path_factory: pytest.TempPathFactory) -> AuthSettings:
+    """The API's access settings for the run: signing key, token records and audit log in a fresh
+    folder (tests/api_graph.py ``token_for`` makes tokens with them, as ``kg token create`` does)."""
+    return AuthSettings(home=tmp_path_factory.mktemp("auth"))

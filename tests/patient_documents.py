@@ -12,10 +12,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
 from kg.config import Settings
 from kg.db import Graph
 from kg.loaders.seeds import default_seed_dir
 from kg.matcher.match import delete_patient, match_patient
+from tests.api_graph import bearer, token_for
 
 DEMO_VCF: Path = default_seed_dir() / "patients" / "demo.vcf"
 DEMO = "test-documents-demo"
@@ -49,13 +52,14 @@ def demo(seeded: Graph) -> Iterator[str]:
     delete_patient(seeded, DEMO)
 
 
-def app_client(settings: Settings) -> TestClient:
-    return TestClient(create_app(settings))
+def app_client(settings: Settings, auth: AuthSettings, role: Role = Role.ADMIN, **grants: Any) -> TestClient:
+    """The app with a real token of ``role`` (an admin unless asked: every patient)."""
+    return TestClient(create_app(settings, auth=auth), headers=bearer(token_for(auth, role, **grants)))
 
 
 @pytest.fixture(scope="module")
-def client(seeded: Graph) -> Iterator[TestClient]:
-    with app_client(seeded.settings) as c:
+def client(seeded: Graph, auth_settings: AuthSettings) -> Iterator[TestClient]:
+    with app_client(seeded.settings, auth_settings) as c:
         yield c
 
 

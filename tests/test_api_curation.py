@@ -4,23 +4,27 @@ invisible until accepted, moderation is one-way; an uploaded VCF is matched by t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from api.app import create_app
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
 from kg.db import Graph
 from kg.identity.variants import normalize
 from kg.matcher.match import match_patient
 from tests import api_graph as t
-from tests.api_graph import api_graph, client, error_code, gql  # noqa: F401 (fixtures)
+from tests.api_graph import api_graph, bearer, client, error_code, gql, token_for  # noqa: F401 (fixtures)
 
 SUBMIT = """mutation($input: EvidenceInput!) { submitEvidence(input: $input) {
   id source status submittedBy submittedAt type level direction significance statement pmids therapies
   disease { id } drugs { id } about { id label } sources { key licence } } }"""
 
 MODERATE = """mutation($id: String!, $decision: ModerationDecision!) {
-  moderateEvidence(id: $id, decision: $decision, comment: "checked against the paper", moderator: "test-api-moderator") {
+  moderateEvidence(id: $id, decision: $decision, comment: "checked against the paper") {
     id status moderatedBy moderatedAt moderationComment submittedBy } }"""
 
 VISIBLE = (
@@ -39,9 +43,16 @@ def _input(**overrides: object) -> dict:
         "level": "c",
         "statement": "A curated test statement.",
         "pmids": ["PMID:12345", "678"],
-        "submitter": "test-api-curator",
     }
     return {**base, **overrides}
+
+
+@pytest.fixture(scope="module")
+def moderator(api_graph: Graph, auth_settings: AuthSettings) -> Iterator[TestClient]:
+    """A curator other than the submitter (``client`` is the admin test-api-admin): moderation is four-eyes."""
+    app = create_app(api_graph.settings, auth=auth_settings)
+    with TestClient(app, headers=bearer(token_for(auth_settings, Role.CURATOR, "test-api-moderator"))) as c:
+        yield c
 
 
 def _visible_ids(client: TestClient, **filter_: str) -> list[str]:
@@ -50,12 +61,14 @@ def _visible_ids(client: TestClient, **filter_: str) -> list[str]:
     return [e["node"]["id"] for e in body["data"]["evidence"]["edges"]]
 
 
-def test_submit_resolves_references_and_stays_invisible_until_accepted(client: TestClient, api_graph: Graph) -> None:
+def test_submit_resolves_references_and_stays_invisible_until_accepted(
+    client: TestClient, moderator: TestClient, api_graph: Graph
+) -> None:
     body = gql(client, SUBMIT, input=_input())
     assert "errors" not in body, body
     item = body["data"]["submitEvidence"]
     assert item["id"].startswith("curated:") and item["source"] == "curated" and item["status"] == "SUBMITTED"
-    assert item["submittedBy"] == "test-api-curator" and item["submittedAt"]
+    assert item["submittedBy"] == "test-api-admin" and item["submittedAt"]  # the token's subject
     assert (item["type"], item["level"], item["significance"], item["pmids"]) == (
         "predictive",
         "C",
@@ -78,7 +91,7 @@ def test_submit_resolves_references_and_stays_invisible_until_accepted(client: T
     queue = gql(client, "{ curatedEvidence(status: SUBMITTED) { totalCount edges { node { id } } } }")
     assert item["id"] in [e["node"]["id"] for e in queue["data"]["curatedEvidence"]["edges"]]
 
-    accepted = gql(client, MODERATE, id=item["id"], decision="ACCEPTED")["data"]["moderateEvidence"]
+    accepted = gql(moderator, MODERATE, id=item["id"], decision="ACCEPTED")["data"]["moderateEvidence"]
     assert accepted["status"] == "ACCEPTED" and accepted["moderatedBy"] == "test-api-moderator"
     assert accepted["moderatedAt"] and accepted["moderationComment"] == "checked against the paper"
     assert _visible_ids(client, **filters) == [item["id"]]  # now an answer shows it, with who and when
@@ -103,24 +116,26 @@ def test_ambiguous_variant_lists_the_candidates(client: TestClient) -> None:
     assert t.V2 in body["errors"][0]["message"] and t.V3 in body["errors"][0]["message"]
 
 
-def test_rejected_submission_never_shows(client: TestClient) -> None:
+def test_rejected_submission_never_shows(client: TestClient, moderator: TestClient) -> None:
     item = gql(client, SUBMIT, input=_input(variant=t.MP1, significance="reduced sensitivity"))["data"][
         "submitEvidence"
     ]
     assert item["about"] == [{"id": t.MP1, "label": "MolecularProfile"}]
-    rejected = gql(client, MODERATE, id=item["id"], decision="REJECTED")["data"]["moderateEvidence"]
+    rejected = gql(moderator, MODERATE, id=item["id"], decision="REJECTED")["data"]["moderateEvidence"]
     assert rejected["status"] == "REJECTED"
     assert item["id"] not in _visible_ids(client, drug=t.DRUG1, significance="reduced sensitivity")
 
 
-def test_moderating_anything_but_a_submission_is_refused(client: TestClient) -> None:
-    loaded = gql(client, MODERATE, id="test-api:E01", decision="REJECTED")
+def test_moderating_anything_but_a_submission_is_refused(client: TestClient, moderator: TestClient) -> None:
+    loaded = gql(moderator, MODERATE, id="test-api:E01", decision="REJECTED")
     assert error_code(loaded) == "BAD_INPUT" and "only SUBMITTED" in loaded["errors"][0]["message"]
     item = gql(client, SUBMIT, input=_input(significance="sensitivity"))["data"]["submitEvidence"]
-    assert gql(client, MODERATE, id=item["id"], decision="REJECTED")["data"]["moderateEvidence"]["status"] == "REJECTED"
-    again = gql(client, MODERATE, id=item["id"], decision="ACCEPTED")
+    assert (
+        gql(moderator, MODERATE, id=item["id"], decision="REJECTED")["data"]["moderateEvidence"]["status"] == "REJECTED"
+    )
+    again = gql(moderator, MODERATE, id=item["id"], decision="ACCEPTED")
     assert error_code(again) == "BAD_INPUT" and "REJECTED" in again["errors"][0]["message"]
-    assert error_code(gql(client, MODERATE, id="test-api:no-such-item", decision="ACCEPTED")) == "NOT_FOUND"
+    assert error_code(gql(moderator, MODERATE, id="test-api:no-such-item", decision="ACCEPTED")) == "NOT_FOUND"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
 from kg.db import Graph
+from tests.api_graph import bearer, token_for
 
 PREFIX = "test-answers-"
 
@@ -25,8 +28,10 @@ def kg(seeded: Graph) -> Iterator[Graph]:
 
 
 @pytest.fixture(scope="module")
-def client(kg: Graph) -> Iterator[TestClient]:
-    with TestClient(create_app(kg.settings)) as c:
+def client(kg: Graph, auth_settings: AuthSettings) -> Iterator[TestClient]:
+    """A clinician granted every patient of the deployment."""
+    token = token_for(auth_settings, Role.CLINICIAN, "test-api-clinician-all", all_patients=True)
+    with TestClient(create_app(kg.settings, auth=auth_settings), headers=bearer(token)) as c:
         yield c
 
 

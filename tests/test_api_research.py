@@ -14,11 +14,13 @@ from rdflib import RDF, RDFS, Literal
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
 from kg.config import Settings
 from kg.db import Graph
 from kg.queries.export import NODE, VOCAB
 from tests import api_graph as t
-from tests.api_graph import api_graph, client, error_code, gql  # noqa: F401 (fixtures)
+from tests.api_graph import api_graph, bearer, client, error_code, gql, token_for  # noqa: F401 (fixtures)
 
 NEIGHBORS = """query($id: String!, $label: String, $types: [String!], $direction: Direction!, $depth: Int!, $limit: Int!) {
   neighbors(id: $id, label: $label, relationshipTypes: $types, direction: $direction, depth: $depth, limit: $limit) {
@@ -83,9 +85,10 @@ def test_neighbors_errors(client: TestClient) -> None:
 
 
 @pytest.fixture(scope="module")
-def unreachable() -> Iterator[TestClient]:
+def unreachable(auth_settings: AuthSettings) -> Iterator[TestClient]:
     """An app whose Neo4j does not exist: any query that reached Cypher would fail UNAVAILABLE."""
-    with TestClient(create_app(Settings(uri="bolt://127.0.0.1:1", retry_seconds=1))) as c:
+    app = create_app(Settings(uri="bolt://127.0.0.1:1", retry_seconds=1), auth=auth_settings)
+    with TestClient(app, headers=bearer(token_for(auth_settings, Role.ADMIN))) as c:
         yield c
 
 
@@ -125,10 +128,11 @@ def test_graphql_errors_are_counted_by_code_in_the_metrics(unreachable: TestClie
     }
 
 
-def test_an_unexpected_error_is_masked_as_internal_and_counted(api_graph: Graph) -> None:
+def test_an_unexpected_error_is_masked_as_internal_and_counted(api_graph: Graph, auth_settings: AuthSettings) -> None:
     """A database the server does not have: the driver's error is not a client's, so it is masked."""
     settings = dataclasses.replace(api_graph.settings, database="testapinosuchdatabase", retry_seconds=1)
-    with TestClient(create_app(settings, apply_schema_on_start=False)) as c:
+    app = create_app(settings, auth=auth_settings, apply_schema_on_start=False)
+    with TestClient(app, headers=bearer(token_for(auth_settings, Role.ADMIN))) as c:
         body = _neighbors(c, t.GENE)
         assert error_code(body) == "INTERNAL" and body["errors"][0]["message"] == "internal error"
         assert "testapinosuchdatabase" not in str(body)  # nothing of the cause leaves the server

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from fhir.resources.R4B.bundle import Bundle
 from starlette.testclient import TestClient
 
+from kg.access.settings import AuthSettings
 from kg.cli import main as kg
 from kg.db import Graph
 from kg.documents.fhir import IG, TBD
@@ -133,10 +134,10 @@ def test_kg_export_fhir_writes_the_same_bundle(demo: str, seeded: Graph, client:
     Bundle.model_validate(exported)
 
 
-def test_fhir_bundle_on_the_real_releases(real_data: Graph) -> None:
+def test_fhir_bundle_on_the_real_releases(real_data: Graph, auth_settings: AuthSettings) -> None:
     patient = match_demo(real_data, "test-documents-fhir-real")
     try:
-        with app_client(real_data.settings) as c:
+        with app_client(real_data.settings, auth_settings) as c:
             groups = _check_bundle(c.get(f"/patients/{patient}/fhir").json(), api_answers(c, patient))
             assert groups["therapeutic-implication"] and groups["diagnostic-implication"]
     finally:

@@ -8,11 +8,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
 from kg.config import Settings
 from kg.db import Graph
 from kg.loaders.seeds import load_seeds
 from kg.queries.stats import label_counts
 from kg.schema import apply_schema, schema_statements
+from tests.api_graph import bearer, token_for
 
 
 def _counts(graph: Graph) -> dict[str, int]:
@@ -59,8 +62,10 @@ def test_every_seed_fact_knows_its_release(seeded: Graph) -> None:
 
 
 @pytest.fixture(scope="module")
-def client(seeded: Graph) -> Iterator[TestClient]:
-    with TestClient(create_app(seeded.settings)) as c:
+def client(seeded: Graph, auth_settings: AuthSettings) -> Iterator[TestClient]:
+    """A clinician without patient grants: knowledge look-ups only."""
+    token = token_for(auth_settings, Role.CLINICIAN, "test-api-clinician-none")
+    with TestClient(create_app(seeded.settings, auth=auth_settings), headers=bearer(token)) as c:
         yield c
 
 
@@ -99,9 +104,10 @@ def test_health_reports_neo4j_up(client: TestClient) -> None:
     assert response.status_code == 200 and response.json()["neo4j"] == "up"
 
 
-def test_health_reports_neo4j_down_when_unreachable() -> None:
+def test_health_reports_neo4j_down_when_unreachable(auth_settings: AuthSettings) -> None:
     unreachable = Settings(uri="bolt://127.0.0.1:1", retry_seconds=1)  # nothing listens on port 1
-    with TestClient(create_app(unreachable)) as c:
+    token = token_for(auth_settings, Role.RESEARCHER, "test-api-researcher-down")
+    with TestClient(create_app(unreachable, auth=auth_settings), headers=bearer(token)) as c:
         response = c.get("/health")
         assert response.status_code == 503
         assert response.json()["neo4j"] == "down"

@@ -25,10 +25,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
 from kg.db import Graph
 from kg.identity.drugs import drug_key
 from kg.matcher.match import delete_patient, match_patient
 from kg.queries.pgx import PgxAnswer, pharmacogenomics
+from tests.api_graph import bearer, token_for
 
 pytestmark = pytest.mark.realdata
 
@@ -194,10 +197,11 @@ query($id: String!, $drug: String) { patient(id: $id) { pharmacogenomics(drug: $
     [("pharmcat.example", "carbamazepine", "HLA-A"), ("pharmcat.example2", "fosphenytoin", "HLA-B")],
 )
 def test_no_result_recommendation_over_graphql(
-    real_data: Graph, patients: dict[str, str], name: str, drug: str, gene: str
+    real_data: Graph, patients: dict[str, str], name: str, drug: str, gene: str, auth_settings: AuthSettings
 ) -> None:
     """CPIC's recommendation keyed on ``<gene>: No Result`` is the answer; the answer names the gene."""
-    with TestClient(create_app(real_data.settings)) as client:
+    token = token_for(auth_settings, Role.CLINICIAN, "test-api-clinician", patients=frozenset({patients[name]}))
+    with TestClient(create_app(real_data.settings, auth=auth_settings), headers=bearer(token)) as client:
         body = client.post("/graphql", json={"query": PGX, "variables": {"id": patients[name], "drug": drug}}).json()
     assert "errors" not in body, body["errors"]
     (cpic,) = [a for a in body["data"]["patient"]["pharmacogenomics"] if a["guideline"] == "CPIC"]

@@ -16,6 +16,10 @@ import pypdf
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
+from api.app import create_app
+from kg.access.audit import AuditLog
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
 from kg.cli import main as kg
 from kg.db import Graph
 from kg.documents.report import SECTIONS
@@ -191,6 +195,27 @@ def test_report_of_an_unknown_patient_is_not_found(demo: str, client: TestClient
         assert response.json()["code"] == "NOT_FOUND"
 
 
+def test_documents_are_for_granted_clinicians_and_admins_only_and_audited(
+    demo: str, seeded: Graph, auth_settings: AuthSettings
+) -> None:
+    """Issue 9 x 11: a document is a patient read: no token 401, researcher and curator 403, a clinician
+    403 without a grant for that patient and 200 with one; each read and refusal is in the audit log."""
+    paths = ("report", "fhir", "phenopacket")
+    with TestClient(create_app(seeded.settings, auth=auth_settings)) as anonymous:
+        assert all(anonymous.get(f"/patients/{demo}/{p}").status_code == 401 for p in paths)
+    for role in (Role.RESEARCHER, Role.CURATOR):
+        with app_client(seeded.settings, auth_settings, role) as c:
+            assert all(c.get(f"/patients/{demo}/{p}").status_code == 403 for p in paths), role
+    with app_client(seeded.settings, auth_settings, Role.CLINICIAN, patients=frozenset({"someone-else"})) as c:
+        refused = c.get(f"/patients/{demo}/report")
+        assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN"
+    with app_client(seeded.settings, auth_settings, Role.CLINICIAN, patients=frozenset({demo})) as c:
+        assert all(c.get(f"/patients/{demo}/{p}").status_code == 200 for p in paths)
+    mine = [e for e in AuditLog(auth_settings.audit_log).entries() if demo in e.patients and e.role == "clinician"]
+    assert [e.outcome for e in mine][-4:] == ["denied", "ok", "ok", "ok"]
+    assert {e.operation for e in mine[-3:]} == {f"GET /patients/{demo}/{p}" for p in paths}
+
+
 def test_kg_report_writes_html_and_pdf(demo: str, seeded: Graph, tmp_path: Path) -> None:
     env = {"NEO4J_URI": seeded.settings.bolt_uri, "NEO4J_PASSWORD": seeded.settings.password or ""}
     html, pdf = tmp_path / "r.html", tmp_path / "r.pdf"
@@ -202,11 +227,11 @@ def test_kg_report_writes_html_and_pdf(demo: str, seeded: Graph, tmp_path: Path)
     assert missing.exit_code == 1 and "no patient" in missing.output
 
 
-def test_report_on_the_real_releases_equals_the_api(real_data: Graph) -> None:
+def test_report_on_the_real_releases_equals_the_api(real_data: Graph, auth_settings: AuthSettings) -> None:
     """On every real release the demo VCF's answers are many more; the report still says exactly them."""
     patient = match_demo(real_data, "test-documents-real")
     try:
-        with app_client(real_data.settings) as c:
+        with app_client(real_data.settings, auth_settings) as c:
             response = c.get(f"/patients/{patient}/report")
             assert response.status_code == 200
             report = parse(response.text)

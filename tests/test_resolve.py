@@ -301,7 +301,9 @@ def test_drug_synonyms_and_ids_in_pharmacogenomics_evidence_and_cohorts(kg: Grap
         and page.total == knowledge.evidence_page(kg, knowledge.EvidenceFilter(drug="vemurafenib"), 100).total
     )
     braf = _patient(kg, "braf-cohort", [BRAF_V600E])
-    found = cohort.cohort_actionable(kg, drug="Zelboraf", disease="MESH:D008545", first=1000)
+    found = cohort.cohort_actionable(
+        kg, drug="Zelboraf", disease="MESH:D008545", first=1000, patients=None
+    )  # every patient
     assert braf in {p.id for p in found.patients}
     with pytest.raises(AmbiguousEntity):
         cohort.cohort_actionable(kg, disease="MESH:D016889")

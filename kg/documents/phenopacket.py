@@ -66,6 +66,14 @@ class PhenopacketSubmission:
     sample: str | None
 
 
+def patient_of(packet: Phenopacket, patient_id: str | None = None, name: str = "phenopacket") -> str:
+    """The patient a submission is for: the caller's id, else the packet's subject (or its own id)."""
+    patient = (patient_id or packet.subject.id or packet.id).strip()
+    if not patient:
+        raise PhenopacketError(f"{name}: expected subject.id (or id) naming the patient, found neither")
+    return patient
+
+
 def parse_phenopacket(data: str | bytes | dict[str, Any], name: str = "phenopacket") -> Phenopacket:
     """The schema's own parser: unknown fields, wrong types or enum values are errors."""
     try:
@@ -83,9 +91,7 @@ def submission(
     graph: Graph, packet: Phenopacket, *, upload_dir: Path, patient_id: str | None = None, name: str = "phenopacket"
 ) -> PhenopacketSubmission:
     """Check a parsed phenopacket against the graph (diseases) and the upload folder (the VCF); no writes."""
-    patient = (patient_id or packet.subject.id or packet.id).strip()
-    if not patient:
-        raise PhenopacketError(f"{name}: expected subject.id (or id) naming the patient, found neither")
+    patient = patient_of(packet, patient_id, name)
     diseases: list[str] = []
     for d in packet.diseases:
         if d.excluded:

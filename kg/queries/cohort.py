@@ -6,11 +6,15 @@ patient satisfies — that supports a clinically meaningful significance; and, f
 their pharmacogenomic phenotypes are those of a guideline recommendation for the drug that is
 not "No recommendation". The gene, drug and disease named resolve
 first (kg.queries.resolve: unknown or ambiguous is an error); then each function is one Cypher round trip.
+
+Only patients within ``patients`` are counted and listed (kg.queries.visibility.PatientScope: none unless
+given; the API passes the caller's grants). ``aggregated`` turns an answer into what a researcher may
+see: no patient ids, and counts below the minimum cell size suppressed (null).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kg.db import Graph
@@ -18,28 +22,32 @@ from kg.queries.answers import DISEASE_WITH_DESCENDANTS
 from kg.queries.fields import INTERNAL, described
 from kg.queries.knowledge import Count
 from kg.queries.resolve import resolve_disease, resolve_drug, resolve_gene
-from kg.queries.visibility import VISIBLE_EVIDENCE, active
+from kg.queries.visibility import NO_PATIENTS, VISIBLE_EVIDENCE, PatientScope, active, in_scope, scope_params
 
 Row = dict[str, Any]
 
 MAX_PATIENTS = 1000
 MAX_EVIDENCE_IDS = 50  # per actionable patient; evidence_count has the full number
 
-COHORT_PHENOTYPES = """
-CALL () {
-  MATCH (p:Patient)-[:HAS_DIPLOTYPE]->(:Phenotype {gene: $gene})
+COHORT_PHENOTYPES = f"""
+CALL () {{
+  MATCH (p:Patient)-[:HAS_DIPLOTYPE]->(:Phenotype {{gene: $gene}}) WHERE {in_scope("p")}
   RETURN count(DISTINCT p) AS patients
-}
-CALL () {
-  MATCH (p:Patient)-[h:HAS_DIPLOTYPE]->(ph:Phenotype {gene: $gene})
+}}
+CALL () {{
+  MATCH (p:Patient)-[h:HAS_DIPLOTYPE]->(ph:Phenotype {{gene: $gene}}) WHERE {in_scope("p")}
   WITH ph, p, collect(h.diplotype) AS diplotypes
   WITH ph, p.id AS patient, diplotypes ORDER BY patient
   WITH ph, collect(patient) AS ids, collect(diplotypes) AS perPatient
-  RETURN collect({id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: size(ids),
-                  patientIds: ids[..$limit], diplotypes: reduce(s = [], d IN perPatient | s + d)}) AS phenotypes
-}
+  RETURN collect({{id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: size(ids),
+                  patientIds: ids[..$limit], diplotypes: reduce(s = [], d IN perPatient | s + d)}}) AS phenotypes
+}}
 RETURN patients, phenotypes
 """
+
+
+_SUPPRESSED = "Null in aggregate answers when fewer than the minimum cell size (suppressedBelow)."
+_MIN_CELL = "Aggregate answers (researchers): counts from 1 to this minus one are null, and no patient ids."
 
 
 @dataclass(frozen=True)
@@ -49,24 +57,31 @@ class PhenotypeCount:
     id: str
     phenotype: str | None
     activity_score: str | None
-    patients: int
-    patient_ids: list[str]
-    diplotypes: list[Count]  # in order of first appearance
+    patients: int | None = field(metadata=described(_SUPPRESSED))
+    patient_ids: list[str] = field(metadata=described("Empty in aggregate answers (researchers)."))
+    diplotypes: list[Count] = field(
+        metadata=described(
+            "In order of first appearance; aggregate answers leave out those below the minimum cell size."
+        )
+    )
 
 
 @dataclass(frozen=True)
 class CohortPhenotypes:
     gene: str
-    patients: int = field(metadata=described("Patients with any called phenotype of the gene."))
+    patients: int | None = field(metadata=described("Patients with any called phenotype of the gene. " + _SUPPRESSED))
     phenotypes: list[PhenotypeCount] = field(default_factory=list)
+    suppressed_below: int | None = field(default=None, metadata=described(_MIN_CELL))
 
 
-def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> CohortPhenotypes:
-    """The gene's symbol (resolved: symbol, previous symbol, alias or id), the patients with a called
-    phenotype of it, and how many per phenotype (most first), with up to ``limit`` patient ids each
-    and the diplotypes behind the calls."""
+def cohort_phenotypes(
+    graph: Graph, gene: str, limit: int = 100, *, patients: PatientScope = NO_PATIENTS
+) -> CohortPhenotypes:
+    """The gene's symbol (resolved: symbol, previous symbol, alias or id), the patients (within
+    ``patients``) with a called phenotype of it, and how many per phenotype (most first), with up to
+    ``limit`` patient ids each and the diplotypes behind the calls."""
     symbol = resolve_gene(graph, gene).id
-    row = graph.read(COHORT_PHENOTYPES, gene=symbol, limit=limit)[0]
+    row = graph.read(COHORT_PHENOTYPES, gene=symbol, limit=limit, **scope_params(patients))[0]
     out = []
     for ph in row["phenotypes"]:
         diplotypes: dict[str, int] = {}
@@ -83,8 +98,32 @@ def cohort_phenotypes(graph: Graph, gene: str, limit: int = 100) -> CohortPhenot
                 diplotypes=[Count(key=k, count=v) for k, v in diplotypes.items()],
             )
         )
-    out.sort(key=lambda p: (-p.patients, p.id))
+    out.sort(key=lambda p: (-(p.patients or 0), p.id))
     return CohortPhenotypes(gene=symbol, patients=row["patients"], phenotypes=out)
+
+
+def _cell(count: int | None, min_cell: int) -> int | None:
+    """A count as an aggregate answer shows it: null when 0 < count < min_cell (small cells re-identify
+    patients; the usual disclosure-control rule)."""
+    return None if count is not None and 0 < count < min_cell else count
+
+
+def aggregated_phenotypes(answer: CohortPhenotypes, min_cell: int) -> CohortPhenotypes:
+    """``answer`` without patient ids, its small counts suppressed."""
+    return replace(
+        answer,
+        patients=_cell(answer.patients, min_cell),
+        suppressed_below=min_cell,
+        phenotypes=[
+            replace(
+                p,
+                patients=_cell(p.patients, min_cell),
+                patient_ids=[],
+                diplotypes=[d for d in p.diplotypes if d.count >= min_cell],
+            )
+            for p in answer.phenotypes
+        ],
+    )
 
 
 # --- actionable findings ---------------------------------------------------------------------
@@ -129,7 +168,7 @@ def actionable_query(by_drug: bool, by_disease: bool) -> str:
   MATCH (r:Recommendation)-[:FOR_DRUG]->(d)
   WHERE NOT coalesce(r.noRecommendation, false) AND toLower(coalesce(r.strength, '')) <> 'no recommendation'
     AND {active("r")}
-  MATCH (r)-[:FOR_PHENOTYPE]->(:Phenotype)<-[:HAS_DIPLOTYPE]-(p:Patient)
+  MATCH (r)-[:FOR_PHENOTYPE]->(:Phenotype)<-[:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
   WITH DISTINCT r, p
   WHERE all(ph IN COLLECT {{ MATCH (r)-[:FOR_PHENOTYPE]->(ph) RETURN ph }} WHERE EXISTS {{ (p)-[:HAS_DIPLOTYPE]->(ph) }})
   RETURN p, r.id AS finding, 'recommendation' AS route"""
@@ -146,7 +185,7 @@ OPTIONAL CALL (drugs, diseases) {{
     MATCH (e)-[:ABOUT]->(mp:MolecularProfile)-[i:INCLUDES]->(v:Variant) WHERE NOT coalesce(i.negated, false)
     RETURN v, mp
   }}
-  MATCH (p:Patient)-[:HAS_VARIANT]->(v)
+  MATCH (p:Patient)-[:HAS_VARIANT]->(v) WHERE {in_scope("p")}
   WITH DISTINCT p, e, mp
   WHERE {_SATISFIES}
   RETURN p, e.id AS finding, 'evidence' AS route{recommendations}
@@ -175,19 +214,26 @@ class ActionablePatient:
 class Actionable:
     """Patients with actionable findings for a drug and/or a disease, in patient-id order."""
 
-    total_count: int
-    via_evidence: int
-    via_recommendation: int
-    patients: list[ActionablePatient]
+    total_count: int | None = field(metadata=described(_SUPPRESSED))
+    via_evidence: int | None = field(metadata=described(_SUPPRESSED))
+    via_recommendation: int | None = field(metadata=described(_SUPPRESSED))
+    patients: list[ActionablePatient] = field(metadata=described("Empty in aggregate answers (researchers)."))
     has_next: bool = field(metadata=INTERNAL)
+    suppressed_below: int | None = field(default=None, metadata=described(_MIN_CELL))
 
 
 def cohort_actionable(
-    graph: Graph, *, drug: str | None = None, disease: str | None = None, first: int = 100, after: str | None = None
+    graph: Graph,
+    *,
+    drug: str | None = None,
+    disease: str | None = None,
+    first: int = 100,
+    after: str | None = None,
+    patients: PatientScope = NO_PATIENTS,
 ) -> Actionable:
-    """Patients with actionable findings for ``drug`` and/or ``disease`` (with its descendants),
-    in patient-id order: ``first`` of them after the id ``after`` (each with up to MAX_EVIDENCE_IDS
-    evidence ids), and the counts over all."""
+    """Patients (within ``patients``) with actionable findings for ``drug`` and/or ``disease`` (with its
+    descendants), in patient-id order: ``first`` of them after the id ``after`` (each with up to
+    MAX_EVIDENCE_IDS evidence ids), and the counts over all."""
     if not drug and not disease:
         raise ValueError("give a drug or a disease")
     if not 0 <= first <= MAX_PATIENTS:
@@ -198,12 +244,13 @@ def cohort_actionable(
         diseaseIds=[resolve_disease(graph, disease).id] if disease else [],
         after=after or "",
         limit=first + 1,
+        **scope_params(patients),
     )[0]
     page = row["page"]
-    patients = []
+    found = []
     for x in page[:first]:
         evidence = sorted(f["id"] for f in x["findings"] if f["route"] == "evidence")
-        patients.append(
+        found.append(
             ActionablePatient(
                 id=x["patient"],
                 evidence=evidence[:MAX_EVIDENCE_IDS],
@@ -215,6 +262,19 @@ def cohort_actionable(
         total_count=row["total"],
         via_evidence=row["viaEvidence"],
         via_recommendation=row["viaRecommendation"],
-        patients=patients,
+        patients=found,
         has_next=len(page) > first,
+    )
+
+
+def aggregated_actionable(answer: Actionable, min_cell: int) -> Actionable:
+    """``answer`` without patients, its small counts suppressed."""
+    return replace(
+        answer,
+        total_count=_cell(answer.total_count, min_cell),
+        via_evidence=_cell(answer.via_evidence, min_cell),
+        via_recommendation=_cell(answer.via_recommendation, min_cell),
+        patients=[],
+        has_next=False,
+        suppressed_below=min_cell,
     )

@@ -4,7 +4,9 @@ A submission is an ``Evidence {id: "curated:<uuid>", source: "curated", status: 
 linked like loaded evidence (ABOUT a Variant or MolecularProfile, FOR_DISEASE, FOR_DRUG) and
 ASSERTED_BY the always-active ``Source {key: "curated@live"}``. Answers show only evidence whose
 status is absent or ACCEPTED (kg.queries.visibility.VISIBLE_EVIDENCE), so a submission stays
-invisible until a moderator accepts it; the moderator, time and comment are kept on the node.
+invisible until a moderator accepts it; the moderator, time and comment are kept on the node. A
+moderator never decides their own submission (issue 9: four eyes); submitter and moderator are the
+callers' token subjects, never typed by them (api/curation.py).
 The variant, disease and drug a curator names resolve as everywhere else (kg.queries.resolve); a
 submission naming an obsolete disease is recorded against its replacement, with the obsolete id
 kept as ``diseaseReplacedFrom``.
@@ -206,20 +208,25 @@ class UnknownEvidence(LookupError):
     pass
 
 
+class OwnSubmission(PermissionError):
+    """A moderator may not decide evidence they submitted themselves."""
+
+
 # The lock property makes check-and-set atomic: two moderators cannot both decide one item.
 MODERATE = f"""
 MATCH (e:Evidence {{id: $id}})
 SET e.moderationLock = true
-WITH e, e.status AS before
-FOREACH (_ IN CASE WHEN before = $submitted THEN [1] ELSE [] END |
+WITH e, e.status AS before, e.submittedBy AS submitter
+FOREACH (_ IN CASE WHEN before = $submitted AND coalesce(submitter, '') <> $moderator THEN [1] ELSE [] END |
   SET e.status = $decision, e.moderatedBy = $moderator, e.moderatedAt = $now, e.moderationComment = $comment)
 REMOVE e.moderationLock
-RETURN before, {EVIDENCE_PROJECTION} AS evidence
+RETURN before, submitter, {EVIDENCE_PROJECTION} AS evidence
 """
 
 
 def moderate_evidence(graph: Graph, evidence_id: str, decision: str, comment: str, moderator: str) -> EvidenceView:
-    """Accept or reject a SUBMITTED item, recording who, when and why; returns the evidence."""
+    """Accept or reject a SUBMITTED item someone else submitted, recording who, when and why; returns
+    the evidence. OwnSubmission when ``moderator`` submitted it."""
     if decision not in DECISIONS:
         raise NotModeratable(f"decision must be one of {', '.join(DECISIONS)}")
     problems = [f"{n} must not be empty" for n, v in (("comment", comment), ("moderator", moderator)) if not _clean(v)]
@@ -240,6 +247,8 @@ def moderate_evidence(graph: Graph, evidence_id: str, decision: str, comment: st
     if before != SUBMITTED:
         state = before or "loaded from a source release"
         raise NotModeratable(f"evidence {evidence_id!r} is {state}; only {SUBMITTED} items can be moderated")
+    if rows[0]["submitter"] == _clean(moderator):
+        raise OwnSubmission(f"evidence {evidence_id!r} was submitted by {moderator}; another moderator must decide it")
     return evidence_view(rows[0]["evidence"])
 
 

@@ -5,7 +5,9 @@ otherwise id); a label disambiguates when one key names nodes of several labels.
 relationship types from users are checked against the model's allow-lists before they are
 placed in a query; everything else is a parameter. Each call is one Cypher round trip.
 
-Evidence that answers may not show (not accepted, or no active release) is not traversed.
+Evidence that answers may not show (not accepted, or no active release) is not traversed, nor is a
+Patient outside the caller's ``patients`` scope (kg.queries.visibility: none unless given), so patient
+edges and patient ids never appear to a caller who may not read that patient (issue 9).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from kg.db import Graph
 from kg.queries.answers import json_ready
 from kg.queries.fields import INTERNAL
-from kg.queries.visibility import visible_evidence
+from kg.queries.visibility import NO_PATIENTS, PatientScope, patient_shown, scope_params, visible_evidence
 from kg.schema.model import INDEX_RELATIONSHIP_TYPES, NODE_KEYS, RELATIONSHIP_TYPES
 
 Row = dict[str, Any]
@@ -86,7 +88,9 @@ def _find(param: str, label: str | None, var: str) -> str:
     """``CALL () { ... }`` binding ``<var>_found`` to the nodes keyed ``$param`` (one index seek per
     label; always one row, so it composes with what came before)."""
     labels = [label] if label else list(NODE_KEYS)
-    heads = "\n  UNION\n".join(f"  MATCH (n:{lb} {{{NODE_KEYS[lb]}: ${param}}}) RETURN n" for lb in labels)
+    heads = "\n  UNION\n".join(
+        f"  MATCH (n:{lb} {{{NODE_KEYS[lb]}: ${param}}}) WHERE {patient_shown('n')} RETURN n" for lb in labels
+    )
     lookup = " OR ".join(f"x:{lb}" for lb in LOOKUP_LABELS)
     return (
         f"CALL () {{\n  CALL () {{\n{heads}\n  }}\n  WITH collect(DISTINCT n) AS candidates\n"
@@ -96,8 +100,8 @@ def _find(param: str, label: str | None, var: str) -> str:
 
 
 def _shown(var: str) -> str:
-    """Evidence an answer may show (kg.queries.visibility); other nodes are always traversed."""
-    return f"(NOT {var}:Evidence OR ({visible_evidence(var)}))"
+    """Evidence an answer may show and Patients in scope (kg.queries.visibility); other nodes are always traversed."""
+    return f"(NOT {var}:Evidence OR ({visible_evidence(var)})) AND {patient_shown(var)}"
 
 
 # Keys and display names are worked out in Python (``_node``): projecting properties inside a list
@@ -197,17 +201,21 @@ def neighborhood(
     direction: str = "BOTH",
     depth: int = 1,
     limit: int = 50,
+    patients: PatientScope = NO_PATIENTS,
 ) -> Subgraph:
     """The node keyed ``key`` and what lies within ``depth`` relationships, breadth first, at most
     ``limit`` nodes besides it. Only edges between returned nodes are returned. A Source (release)
-    is reached but not expanded unless it is the start: every fact of a release hangs off it."""
+    is reached but not expanded unless it is the start: every fact of a release hangs off it.
+    Patients outside ``patients`` (None: every patient) are neither a start nor reached."""
     label = check_label(label)
     types = check_types(relationship_types)
     _bounded("depth", depth, 1, MAX_DEPTH)
     _bounded("limit", limit, 1, MAX_LIMIT)
     if direction not in DIRECTIONS:
         raise TraversalError(f"direction must be one of {', '.join(DIRECTIONS)}")
-    row = graph.read(neighborhood_query(label, types, direction, depth), key=key, limit=limit)[0]
+    row = graph.read(
+        neighborhood_query(label, types, direction, depth), key=key, limit=limit, **scope_params(patients)
+    )[0]
     _check_found(key, label, row["found"])
     nodes = [_node(n) for n in row["nodes"]]
     return Subgraph(root=nodes[0], nodes=nodes, edges=_edges(row["edges"], nodes), truncated=row["truncated"])
@@ -297,9 +305,11 @@ def find_paths(
     max_hops: int = 3,
     limit: int = 10,
     shortest: bool = True,
+    patients: PatientScope = NO_PATIENTS,
 ) -> list[Path]:
     """Shortest paths (or, ``shortest=False``, every simple path) of at most ``max_hops`` between two
-    nodes, shortest first. Provenance and look-up edges are left out unless named in ``relationship_types``."""
+    nodes, shortest first. Provenance and look-up edges are left out unless named in ``relationship_types``;
+    no path passes through a Patient outside ``patients`` (None: every patient)."""
     from_label, to_label = check_label(from_label), check_label(to_label)
     types = check_types(relationship_types)
     if types is None:
@@ -307,7 +317,7 @@ def find_paths(
     _bounded("maxHops", max_hops, 1, MAX_HOPS)
     _bounded("limit", limit, 1, MAX_PATHS)
     cypher = paths_query(from_label, to_label, types, max_hops, shortest)
-    row = graph.read(cypher, **{"from": start, "to": end, "limit": limit})[0]
+    row = graph.read(cypher, **{"from": start, "to": end, "limit": limit}, **scope_params(patients))[0]
     _check_found(start, from_label, row["fromFound"])
     _check_found(end, to_label, row["toFound"])
     out = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +21,8 @@ from rdflib import Graph as RdfGraph
 
 from kg.db import Graph
 from kg.queries.explore import Subgraph, neighborhood
+from kg.queries.fields import INTERNAL
+from kg.queries.visibility import NO_PATIENTS, PatientScope
 
 BASE = "https://precision-kg.org/"
 VOCAB = Namespace(BASE + "vocab/")
@@ -103,6 +105,7 @@ class Export:
     node_count: int
     edge_count: int
     truncated: bool
+    patient_ids: list[str] = field(default_factory=list, metadata=INTERNAL)  # Patients exported (for the audit)
 
 
 def export_subgraph(
@@ -114,11 +117,15 @@ def export_subgraph(
     limit: int = 200,
     relationship_types: Sequence[str] | None = None,
     fmt: str = "TURTLE",
+    patients: PatientScope = NO_PATIENTS,
 ) -> Export:
-    """The neighbourhood of one node (kg.queries.explore.neighborhood) serialised as ``fmt``."""
+    """The neighbourhood of one node (kg.queries.explore.neighborhood, Patients only within ``patients``)
+    serialised as ``fmt``."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    sub = neighborhood(graph, key, label=label, depth=depth, limit=limit, relationship_types=relationship_types)
+    sub = neighborhood(
+        graph, key, label=label, depth=depth, limit=limit, relationship_types=relationship_types, patients=patients
+    )
     if fmt == "TURTLE":
         content, media = to_rdf(sub).serialize(format="turtle"), "text/turtle"
     else:
@@ -130,4 +137,5 @@ def export_subgraph(
         node_count=len(sub.nodes),
         edge_count=len(sub.edges),
         truncated=sub.truncated,
+        patient_ids=sorted(n.id for n in sub.nodes if n.label == "Patient"),
     )

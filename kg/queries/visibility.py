@@ -29,3 +29,28 @@ def active_sources(var: str, key: str = "id") -> str:
         f"[({var})-[:ASSERTED_BY]->(s:Source {{status: 'active'}}) "
         f"| s {{.key, .name, .version, .licence, fact: {var}.{key}}}]"
     )
+
+
+# --- patients --------------------------------------------------------------------------------
+
+#: Which patients an answer may show: None for every patient, else these ids (empty: none). The API
+#: works it out from the caller's grants (kg.access.roles.Identity.patient_scope); kg holds no roles.
+PatientScope = frozenset[str] | None
+NO_PATIENTS: PatientScope = frozenset()
+
+
+def patient_shown(var: str) -> str:
+    """The patient-scope predicate for ``var`` (code-chosen): a node that is no Patient, or a Patient in
+    scope. Patient edges (HAS_VARIANT, HAS_DIPLOTYPE, HAS_CONDITION) start at a Patient, so a traversal
+    that never reaches an out-of-scope Patient never shows them either. Needs ``scope_params``."""
+    return f"(NOT {var}:Patient OR $allPatients OR {var}.id IN $patientIds)"
+
+
+def in_scope(var: str) -> str:
+    """``var`` is a Patient (bound by the caller's pattern) the scope allows; needs ``scope_params``."""
+    return f"($allPatients OR {var}.id IN $patientIds)"
+
+
+def scope_params(scope: PatientScope) -> dict[str, object]:
+    """The parameters ``patient_shown`` and ``in_scope`` read."""
+    return {"allPatients": scope is None, "patientIds": sorted(scope or ())}
