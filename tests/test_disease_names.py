@@ -24,8 +24,14 @@ BY_NAME_EDGES = "MATCH (e:Evidence)-[r:FOR_DISEASE {linkedBy: 'name'}]->(d:Disea
 def test_name_resolution_is_exact_and_conservative(real_data: Graph) -> None:
     found = link_disease_names(
         real_data,
-        ["Pediatric Low-grade Glioma", "pediatric  LOW-GRADE   glioma", "Renal Medullary Carcinoma",
-         "Extramammary Paget Disease", "Glioma", "Solid Tumor"],
+        [
+            "Pediatric Low-grade Glioma",
+            "pediatric  LOW-GRADE   glioma",
+            "Renal Medullary Carcinoma",
+            "Extramammary Paget Disease",
+            "Glioma",
+            "Solid Tumor",
+        ],
     )
     # an EXACT synonym of DOID:0080830 childhood low-grade glioma; case and spacing do not matter
     assert found["Pediatric Low-grade Glioma"].disease == "DOID:0080830"
@@ -85,7 +91,9 @@ def test_stats_show_linked_and_unresolved_names(real_data: Graph) -> None:
     by_source = {r["source"]: r for r in stats.by_source}
     top = {r["name"]: r for r in stats.top_unresolved}
     assert by_source["civic"]["named"] == 52
-    assert 0 < by_source["civic"]["linked"] < 52 and by_source["civic"]["unresolved"] == 52 - by_source["civic"]["linked"]
+    assert (
+        0 < by_source["civic"]["linked"] < 52 and by_source["civic"]["unresolved"] == 52 - by_source["civic"]["linked"]
+    )
     assert by_source["pharmgkb"]["linked"] > 0 and by_source["pharmgkb"]["unresolved"] > 0
     # ClinVar CLNDN names whose CLNDISDB group has no disease id: resolved the same way
     clinvar = by_source["clinvar"]
@@ -136,7 +144,9 @@ def test_a_by_name_link_takes_part_in_the_therapy_answer(real_data: Graph, braf_
     assert by_parent["civic:EID12028"].disease_relation == "descendant"
 
 
-def test_dordaviprone_glioma_evidence_reaches_a_diffuse_midline_glioma_unmapped(real_data: Graph, tmp_path: Path) -> None:
+def test_dordaviprone_glioma_evidence_reaches_a_diffuse_midline_glioma_unmapped(
+    real_data: Graph, tmp_path: Path
+) -> None:
     """H3-3A K28M (CIViC's GRCh38 row, chr1:226064434 A>T) in diffuse midline glioma, H3 K27M-mutant
     (DOID:0080684). EID7601 (dordaviprone, level B) names "Glioma", which no DOID 2024-01-31 term has as
     name or EXACT synonym: the conservative rule leaves it unresolved (listed), and the therapy answer

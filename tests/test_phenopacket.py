@@ -16,12 +16,15 @@ from google.protobuf import json_format
 from phenopackets import Phenopacket
 from starlette.testclient import TestClient
 
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
 from kg.cli import main as kg
 from kg.db import Graph
 from kg.matcher.match import delete_patient
 from tests.patient_documents import (  # noqa: F401 (fixtures)
     DEMO_VCF,
     api_answers,
+    app_client,
     client,
     demo,
     releases_of,
@@ -146,6 +149,26 @@ def test_submit_phenopacket_mutation(demo: str, client: TestClient, uploads: Pat
     assert "errors" not in body, body
     summary = body["data"]["submitPhenopacket"]
     assert summary["patientId"] == pid and summary["variantsMatched"] >= 10 and summary["genesCalled"] == 2
+
+
+def test_submitting_a_phenopacket_needs_a_grant_for_its_patient(
+    demo: str, client: TestClient, seeded: Graph, uploads: Path, auth_settings: AuthSettings, submitted: list[str]
+) -> None:
+    """Issue 9: a submission writes a patient: a clinician granted that patient (or an admin) only; the
+    patient is the one the packet (or patientId) names, never the caller's choice after the check."""
+    pid = PREFIX + "granted"
+    submitted.append(pid)
+    packet = _submission(client.get(f"/patients/{demo}/phenopacket").json(), pid)
+    mutation = "mutation($p: JSON!) { submitPhenopacket(phenopacket: $p) { patientId } }"
+    for role, grants in ((Role.RESEARCHER, {}), (Role.CURATOR, {}), (Role.CLINICIAN, {"patients": frozenset({"x"})})):
+        with app_client(seeded.settings, auth_settings, role, **grants) as c:
+            body = c.post("/graphql", json={"query": mutation, "variables": {"p": packet}}).json()
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", role
+            assert c.post("/patients/phenopacket", content=json.dumps(packet)).status_code == 403, role
+    assert not seeded.read("MATCH (p:Patient {id: $id}) RETURN p", id=pid)
+    with app_client(seeded.settings, auth_settings, Role.CLINICIAN, patients=frozenset({pid})) as c:
+        body = c.post("/graphql", json={"query": mutation, "variables": {"p": packet}}).json()
+        assert body["data"]["submitPhenopacket"]["patientId"] == pid, body
 
 
 @pytest.mark.parametrize(

@@ -144,17 +144,24 @@ def write_vcf(path: Path, samples: list[str], calls: list[Call], header: str = "
     return path
 
 
-def clinvar_pathogenic(graph: Graph, gene: str) -> dict[str, Any]:
-    """A current pathogenic ClinVar SNV of the gene with no other classification and no somatic evidence."""
-    rows = graph.read(
+def clinvar_pathogenic(graph: Graph, genes: tuple[str, ...] = ("BRCA2", "TP53")) -> dict[str, Any]:
+    """A current pathogenic ClinVar SNV of the first of ``genes`` (ACMG SF v3.0 genes) that has one, with no
+    other classification and no somatic evidence: BRCA2 on the real releases, TP53 on the seeds alone."""
+    for gene in genes:
+        rows = _clinvar_pathogenic(graph, gene)
+        if rows:
+            return rows[0]["v"]
+    raise AssertionError(f"no pathogenic ClinVar SNV in {genes}")
+
+
+def _clinvar_pathogenic(graph: Graph, gene: str) -> list[dict[str, Any]]:
+    return graph.read(
         "MATCH (e:Evidence {source: 'clinvar', classification: 'pathogenic'})-[:ABOUT]->(v:Variant {gene: $gene}) "
         "WHERE NOT EXISTS { (e)-[:SUPERSEDED_BY]->() } AND size(v.ref) = 1 AND size(v.alt) = 1 "
         "AND NOT EXISTS { (v)<-[:ABOUT]-(o:Evidence) WHERE o <> e } AND NOT EXISTS { (v)<-[:INCLUDES]-() } "
         "RETURN v {.*} AS v ORDER BY e.stars DESC, v.id LIMIT 1",
         gene=gene,
     )
-    assert rows, f"no pathogenic ClinVar {gene} SNV"
-    return rows[0]["v"]
 
 
 def braf_v600e(graph: Graph) -> dict[str, Any]:
@@ -182,22 +189,22 @@ def match(seeded: Graph, tmp_path: Path) -> Iterator[Match]:
 
 
 def test_nothing_said_means_germline_and_the_patient_says_so(match: Match, seeded: Graph, tmp_path: Path) -> None:
-    brca2 = clinvar_pathogenic(seeded, "BRCA2")
-    report = match(write_vcf(tmp_path / "g.vcf", ["S1"], [(brca2, {"S1": "0/1"})]))
+    carried = clinvar_pathogenic(seeded)
+    report = match(write_vcf(tmp_path / "g.vcf", ["S1"], [(carried, {"S1": "0/1"})]))
     assert report.origin["origin"] == "germline" and report.origin["source"] == "default"
     assert "origin germline (default: nothing said otherwise)" in report.summary()
     record = find_patient(seeded, report.patient)
     assert record is not None and (record.origin, record.origin_source) == ("germline", "default")
     assert {v.call_origin for v in patient_variants(seeded, report.patient)} == {"germline"}
-    (finding,) = [f for f in risks(seeded, report.patient) if f.variant == brca2["id"]]
+    (finding,) = [f for f in risks(seeded, report.patient) if f.variant == carried["id"]]
     assert finding.status == RiskStatus.AT_RISK and finding.call_origin == "germline"
 
 
 def test_tumour_only_pathogenic_call_is_possible_germline_never_at_risk(
     match: Match, seeded: Graph, tmp_path: Path
 ) -> None:
-    brca2 = clinvar_pathogenic(seeded, "BRCA2")
-    report = match(write_vcf(tmp_path / "t.vcf", ["T1"], [(brca2, {"T1": "0/1"})]), origin="tumor")
+    carried = clinvar_pathogenic(seeded)
+    report = match(write_vcf(tmp_path / "t.vcf", ["T1"], [(carried, {"T1": "0/1"})]), origin="tumor")
     assert report.origin["origin"] == "tumor" and report.origin["calls"] == {"unknown": 1}
     found = risks(seeded, report.patient)
     assert [f.status for f in found] == [RiskStatus.POSSIBLE_GERMLINE]
@@ -208,8 +215,8 @@ def test_tumour_only_pathogenic_call_is_possible_germline_never_at_risk(
 def test_mutect2_header_is_read_and_a_contradicting_argument_stores_nothing(
     match: Match, seeded: Graph, tmp_path: Path
 ) -> None:
-    brca2 = clinvar_pathogenic(seeded, "BRCA2")
-    path = write_vcf(tmp_path / "m.vcf", ["TUMOR"], [(brca2, {"TUMOR": "0/1"})], MUTECT_TUMOR_ONLY)
+    carried = clinvar_pathogenic(seeded)
+    path = write_vcf(tmp_path / "m.vcf", ["TUMOR"], [(carried, {"TUMOR": "0/1"})], MUTECT_TUMOR_ONLY)
     report = match(path)
     assert (report.origin["origin"], report.origin["source"]) == ("tumor", "header")
     assert report.origin["header"] == ["##tumor_sample=TUMOR"]
@@ -220,15 +227,15 @@ def test_mutect2_header_is_read_and_a_contradicting_argument_stores_nothing(
 
 def test_tumour_normal_pair_in_one_vcf(match: Match, seeded: Graph, tmp_path: Path) -> None:
     """The normal's calls are germline (risk); the tumour's own calls are somatic (therapy only)."""
-    brca2, braf = clinvar_pathogenic(seeded, "BRCA2"), braf_v600e(seeded)
-    calls = [(brca2, {"NORMAL": "0/1", "TUMOR": "0/1"}), (braf, {"NORMAL": "0/0", "TUMOR": "0/1"})]
+    carried, braf = clinvar_pathogenic(seeded), braf_v600e(seeded)
+    calls = [(carried, {"NORMAL": "0/1", "TUMOR": "0/1"}), (braf, {"NORMAL": "0/0", "TUMOR": "0/1"})]
     report = match(write_vcf(tmp_path / "pair.vcf", ["NORMAL", "TUMOR"], calls, MUTECT_PAIR), disease="melanoma")
     assert report.origin["origin"] == "tumor_normal" and report.origin["normalSample"] == "NORMAL"
     by_variant = {v.id: v for v in patient_variants(seeded, report.patient)}
-    assert by_variant[brca2["id"]].call_origin == "germline" and by_variant[brca2["id"]].sample == "NORMAL"
+    assert by_variant[carried["id"]].call_origin == "germline" and by_variant[carried["id"]].sample == "NORMAL"
     assert by_variant[braf["id"]].call_origin == "somatic" and by_variant[braf["id"]].sample == "TUMOR"
     found = {f.variant: f for f in risks(seeded, report.patient, include_non_risk=True)}
-    assert found[brca2["id"]].status == RiskStatus.AT_RISK and "matched normal NORMAL" in found[brca2["id"]].reason
+    assert found[carried["id"]].status == RiskStatus.AT_RISK and "matched normal NORMAL" in found[carried["id"]].reason
     assert braf["id"] not in found or found[braf["id"]].status == RiskStatus.NOT_A_RISK
     therapies = targeted_therapies(seeded, report.patient, "melanoma")
     braf_answers = [a for a in therapies if braf["id"] in a.variants]
@@ -245,9 +252,9 @@ def test_tumour_normal_pair_in_two_vcfs_through_the_cli(
     from kg import cli
 
     monkeypatch.setattr(cli, "_settings", lambda: seeded.settings)
-    brca2, braf = clinvar_pathogenic(seeded, "BRCA2"), braf_v600e(seeded)
-    tumor = write_vcf(tmp_path / "tumor.vcf", ["T"], [(brca2, {"T": "0/1"}), (braf, {"T": "0/1"})])
-    normal = write_vcf(tmp_path / "normal.vcf", ["N"], [(brca2, {"N": "0/1"})])
+    carried, braf = clinvar_pathogenic(seeded), braf_v600e(seeded)
+    tumor = write_vcf(tmp_path / "tumor.vcf", ["T"], [(carried, {"T": "0/1"}), (braf, {"T": "0/1"})])
+    normal = write_vcf(tmp_path / "normal.vcf", ["N"], [(carried, {"N": "0/1"})])
     patient = "test-origin-cli-pair"
     runner = CliRunner()
     try:
@@ -316,8 +323,8 @@ def _upload(client: Any, content: bytes, patient: str, origin: str | None) -> di
 def test_upload_takes_the_origin_and_refuses_one_contradicting_the_header(
     client: Any, api_graph: Graph, tmp_path: Path
 ) -> None:
-    brca2 = clinvar_pathogenic(api_graph, "BRCA2")
-    content = write_vcf(tmp_path / "u.vcf", ["TUMOR"], [(brca2, {"TUMOR": "0/1"})], MUTECT_TUMOR_ONLY).read_bytes()
+    carried = clinvar_pathogenic(api_graph)
+    content = write_vcf(tmp_path / "u.vcf", ["TUMOR"], [(carried, {"TUMOR": "0/1"})], MUTECT_TUMOR_ONLY).read_bytes()
     try:
         bad = _upload(client, content, "test-origin-upload", "GERMLINE")
         assert bad["errors"][0]["extensions"]["code"] == "BAD_INPUT"
