@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL (with GraphiQL) at /graphql, /health."""
+"""The Starlette application: GraphQL (with an offline GraphiQL) at /graphql, the explorer at /explore, /health."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from api import browser
 from api.context import Context
 from api.errors import code_of
 from api.metrics import Metrics, MetricsMiddleware
@@ -41,6 +42,11 @@ class KgGraphQL(GraphQL[Context, None]):
             self.metrics.graphql_errors.labels(code_of(error)).inc()
         return await super().process_result(request, result)
 
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from the app's own assets (strawberry's page loads them from a CDN), with the
+        clinical questions preloaded (api.browser)."""
+        return HTMLResponse(browser.graphiql_html())
+
 
 def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool = True) -> Starlette:
     graph = Graph(settings or Settings.from_env())
@@ -65,6 +71,9 @@ def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool 
             Route("/metrics", metrics.endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/export", export_endpoint),
+            Route("/explore", browser.explore_page),
+            Mount("/static/app", app=browser.app_files(), name="app-static"),
+            Mount("/static/vendor", app=browser.vendor_files(), name="vendor"),
         ],
         middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
         lifespan=lifespan,

@@ -61,6 +61,11 @@ class Subgraph:
     pass
 
 
+@derived(explore.RelationshipType)
+class RelationshipType:
+    pass
+
+
 @derived(explore.Path, name="GraphPath")
 class GraphPath:
     pass
@@ -164,6 +169,12 @@ class ResearchQuery:
             shortest=shortest,
         )
         return to_types(GraphPath, found)
+
+    @strawberry.field(
+        description="The relationship types `neighbors` and `paths` accept. Anyone may call it (no patient data)."
+    )
+    def relationship_types(self) -> list[RelationshipType]:
+        return to_types(RelationshipType, explore.relationship_types())
 
     @strawberry.field(description="Patients per called phenotype of a gene, with up to `limit` (<= 1000) ids each.")
     async def cohort_phenotypes(self, info: Info[Context, None], gene: str, limit: int = 100) -> CohortPhenotypes:
