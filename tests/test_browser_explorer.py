@@ -50,7 +50,9 @@ def _search_braf(page: Page) -> None:
     _expanded(page, BRAF)
 
 
-def test_explorer_search_expand_path_and_evidence(page: Page, page_requests: list[str], live_server: LiveServer) -> None:
+def test_explorer_search_expand_path_and_evidence(
+    page: Page, page_requests: list[str], live_server: LiveServer
+) -> None:
     _search_braf(page)
     around_braf = _node_ids(page)
     assert V600E in around_braf and "Variant|civic:variant:17" in around_braf  # BRAF V600E and the codon V600
@@ -82,7 +84,9 @@ def test_explorer_search_expand_path_and_evidence(page: Page, page_requests: lis
     screenshot(page, "explorer-evidence-eid1409-statement-and-citations")
 
     # a relationship shows the release that asserted it
-    edge = page.evaluate(f"() => kgExplorer.cy.getElementById('{profile}').connectedEdges('[type = \"INCLUDES\"]').first().id()")
+    edge = page.evaluate(
+        f"() => kgExplorer.cy.getElementById('{profile}').connectedEdges('[type = \"INCLUDES\"]').first().id()"
+    )
     _click_element(page, edge)
     page.wait_for_selector("#panel[data-showing='edge']")
     assert page.inner_text("#panel .edge-releases").startswith("civic@")
@@ -148,7 +152,9 @@ def test_explorer_sends_the_token_it_is_given(page: Page) -> None:
     assert page.evaluate("() => localStorage.getItem('kg.token')") == "test-token-123"
 
 
-def test_graphiql_offline_with_the_clinical_questions(page: Page, page_requests: list[str], live_server: LiveServer) -> None:
+def test_graphiql_offline_with_the_clinical_questions(
+    page: Page, page_requests: list[str], live_server: LiveServer
+) -> None:
     page.goto("/graphql")
     page.wait_for_selector(".graphiql-tab")
     tabs = page.locator(".graphiql-tab").all_inner_texts()
