@@ -5,8 +5,9 @@ Import the fixtures into a test module by name (as tests/api_graph.py's are)::
 
     from tests.browser import chromium, live_server, page, page_requests  # noqa: F401 (fixtures)
 
-- ``live_server``: uvicorn serving ``api.app.create_app`` in a thread, on a free port, for the whole
-  session; the seed demo patient is linked as ``kg up`` links it (``kg.cli._match_demo_patient``).
+- ``live_server``: uvicorn serving ``api.app.create_app`` in a thread, on a free port, for one test
+  module; the seed demo patient is linked as ``kg up`` links it (``kg.cli._match_demo_patient``) and
+  removed again afterwards if it was not there before, so other modules see the graph as they left it.
 - ``chromium``: Debian's Chromium (``apt-get install chromium``; ``KG_CHROMIUM`` names another
   binary) launched through Playwright with ``executable_path`` — ``playwright install`` downloads
   browsers from a CDN, which a hospital network or CI may not reach, so it is never used.
@@ -76,7 +77,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(seeded: Graph) -> Iterator[LiveServer]:
     from kg import cli
     from kg.matcher.match import delete_patient

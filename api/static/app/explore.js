@@ -304,7 +304,8 @@
     Object.keys(props).sort().forEach((k) => {
       const v = props[k];
       const tr = el("tr");
-      tr.append(el("th", k), el("td", Array.isArray(v) ? v.join(", ") : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)));
+      const text = Array.isArray(v) ? v.join(", ") : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
+      tr.append(el("th", k), el("td", text, text.length > 400 ? "long" : null));
       table.append(tr);
     });
     return table;
