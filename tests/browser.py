@@ -14,6 +14,8 @@ Import the fixtures into a test module by name (as tests/api_graph.py's are)::
 - ``page``: a fresh browser context on the live server (``page.goto("/explore")``); every request
   the page makes is recorded in ``page_requests``, and one to another origin is aborted and fails
   the test: the pages must work offline.
+- ``use_token(page, token)``: the pages send ``Authorization: Bearer <token>`` (they read it from
+  localStorage ``kg.token``, where the explorer's token field keeps it).
 - ``screenshot(page, name)``: ``test-artifacts/screenshots/<name>.png`` (``KG_TEST_ARTIFACTS``
   moves the folder), kept after the run.
 
@@ -24,6 +26,7 @@ installs Debian's chromium) they fail instead of skipping. The same holds for th
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -164,6 +167,11 @@ def page(chromium: Browser, live_server: LiveServer, page_requests: list[str]) -
 def off_origin(requests: list[str], server: LiveServer) -> list[str]:
     """The requests that did not go to the app itself."""
     return [u for u in requests if not (u.startswith(server.url + "/") or u.startswith("data:"))]
+
+
+def use_token(page: Page, token: str) -> None:
+    """From the next navigation on, the pages send ``token`` as ``Authorization: Bearer``."""
+    page.add_init_script(f"window.localStorage.setItem('kg.token', {json.dumps(token)})")
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -1,4 +1,6 @@
-"""The explorer (/explore) and the offline GraphiQL (/graphql) in headless Chromium, on the seeds.
+"""The explorer (/explore) and the offline GraphiQL (/graphql) in headless Chromium, on the seeds
+(and on the real releases when another module loaded them: a neighbourhood is then cut at the
+explorer's node limit, so the tests name only what any loaded release keeps in reach).
 
 Every page request must go to the app itself (tests/browser.py aborts and reports any other);
 screenshots land in test-artifacts/screenshots/, named for what they show.
@@ -9,14 +11,23 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Request
 
 from api.browser import EXAMPLE_QUERIES, VENDOR_FILES
-from tests.browser import LiveServer, chromium, live_server, off_origin, page, page_requests, screenshot  # noqa: F401
+from tests.browser import (  # noqa: F401 (fixtures)
+    LiveServer,
+    chromium,
+    live_server,
+    off_origin,
+    page,
+    page_requests,
+    screenshot,
+    use_token,
+)
 
 BRAF = "Gene|BRAF"
-V600E = "Variant|GRCh38:chr7:140753336:A:T"  # CIViC variant 12 (seeds/patients/README.md)
-EID1409 = "civic:EID1409"  # vemurafenib, level A, skin melanoma
+EID1409 = "civic:EID1409"  # BRAF V600E, vemurafenib, level A, skin melanoma (seeds/patients/README.md)
+EVIDENCE_1409 = f"Evidence|{EID1409}"
 
 
 def _node_ids(page: Page) -> set[str]:
@@ -24,7 +35,8 @@ def _node_ids(page: Page) -> set[str]:
 
 
 def _click_element(page: Page, element_id: str) -> None:
-    """A real mouse click where cytoscape drew the node (or the middle of the edge)."""
+    """A real mouse click where cytoscape drew the node (or the middle of the edge); the element is
+    then the selected one (the click hit it)."""
     x, y = page.evaluate(
         """(id) => {
           const el = kgExplorer.cy.getElementById(id);
@@ -35,49 +47,60 @@ def _click_element(page: Page, element_id: str) -> None:
         element_id,
     )
     page.mouse.click(x, y)
+    page.wait_for_function("(id) => kgExplorer.cy.getElementById(id).selected()", arg=element_id)
 
 
 def _expanded(page: Page, node_id: str) -> None:
     page.wait_for_function("(id) => kgExplorer.cy.getElementById(id).hasClass('expanded')", arg=node_id)
 
 
-def _search_braf(page: Page) -> None:
-    page.goto("/explore")
-    page.evaluate("() => kgExplorer.ready")
-    page.fill("#search", "BRAF")
+def _search(page: Page, text: str, label: str, key: str) -> None:
+    """Search ``text``; its one match is opened without a click."""
+    if not page.url.endswith("/explore"):
+        page.goto("/explore")
+        page.evaluate("() => kgExplorer.ready")
+    page.fill("#search", text)
     page.press("#search", "Enter")
-    page.click("button.result[data-label='Gene'][data-key='BRAF']")
-    _expanded(page, BRAF)
+    page.wait_for_selector(f"button.result[data-label='{label}'][data-key='{key}']")
+    assert page.locator("button.result").count() == 1
+    _expanded(page, f"{label}|{key}")
+
+
+def _visible(page: Page, selector: str) -> int:
+    return int(page.evaluate("(s) => kgExplorer.cy.elements(s).filter((e) => e.visible()).length", selector))
 
 
 def test_explorer_search_expand_path_and_evidence(
     page: Page, page_requests: list[str], live_server: LiveServer
 ) -> None:
-    _search_braf(page)
+    _search(page, "BRAF", "Gene", "BRAF")
     around_braf = _node_ids(page)
-    assert V600E in around_braf and "Variant|civic:variant:17" in around_braf  # BRAF V600E and the codon V600
+    variants = sorted(n for n in around_braf if n.startswith("Variant|"))
+    assert variants, "BRAF's neighbourhood holds no variant"
     assert page.inner_text("#panel h3") == "B-Raf proto-oncogene, serine/threonine kinase"
     screenshot(page, "explorer-braf-neighbourhood")
 
-    _click_element(page, V600E)  # a click expands the node
-    _expanded(page, V600E)
-    profiles = {n for n in _node_ids(page) if n.startswith("MolecularProfile|")} - around_braf
-    assert profiles, "expanding BRAF V600E drew no molecular profile"
-    assert "BRAF V600E" in page.inner_text("#panel")
-    screenshot(page, "explorer-braf-v600e-expanded")
+    variant = variants[0]
+    _click_element(page, variant)  # a click expands the node
+    _expanded(page, variant)
+    assert _node_ids(page) - around_braf, f"expanding {variant} drew nothing new"
+    assert page.locator("#panel h2").first.inner_text() == "Variant"
+    screenshot(page, "explorer-braf-variant-expanded")
 
+    # an evidence item: found by id, drawn with its neighbours, opened by a click on its node
+    _search(page, EID1409, "Evidence", EID1409)
+    page.wait_for_selector("#panel[data-showing='evidence'] .evidence-id")
     profile = page.evaluate(
         "() => kgExplorer.cy.nodes('[label = \"MolecularProfile\"]').filter((n) => n.data('name') === 'BRAF V600E').id()"
     )
+    assert profile, "EID1409 is not drawn about the molecular profile BRAF V600E"
     _click_element(page, profile)
     _expanded(page, profile)
-    evidence = f"Evidence|{EID1409}"
-    assert evidence in _node_ids(page)
-    _click_element(page, evidence)  # an evidence node opens its statement and citations
+    _click_element(page, EVIDENCE_1409)
     page.wait_for_selector("#panel[data-showing='evidence'] .evidence-id")
     assert page.inner_text("#panel .evidence-id") == EID1409
-    statement = page.inner_text("#panel .statement")
-    assert "vemurafenib" in statement.lower() or "melanoma" in statement.lower(), statement
+    statement = page.inner_text("#panel .statement").lower()
+    assert "vemurafenib" in statement and "melanoma" in statement, statement
     citations = page.locator("#panel .citations a")
     assert citations.count() >= 1 and re.fullmatch(r"PMID \d+", citations.first.inner_text())
     assert "civic@" in page.inner_text("#panel .releases")
@@ -85,12 +108,13 @@ def test_explorer_search_expand_path_and_evidence(
 
     # a relationship shows the release that asserted it
     edge = page.evaluate(
-        f"() => kgExplorer.cy.getElementById('{profile}').connectedEdges('[type = \"INCLUDES\"]').first().id()"
+        "([e, p]) => kgExplorer.cy.getElementById(e).edgesTo(kgExplorer.cy.getElementById(p)).first().id()",
+        [EVIDENCE_1409, profile],
     )
     _click_element(page, edge)
     page.wait_for_selector("#panel[data-showing='edge']")
     assert page.inner_text("#panel .edge-releases").startswith("civic@")
-    screenshot(page, "explorer-edge-release")
+    screenshot(page, "explorer-edge-about-with-its-release")
 
     # shortest paths between BRAF and vemurafenib, highlighted
     page.fill("#path-from", "BRAF")
@@ -105,39 +129,35 @@ def test_explorer_search_expand_path_and_evidence(
     assert page.evaluate("() => kgExplorer.cy.nodes('.faded').length") > 0  # the rest steps back
     screenshot(page, "explorer-path-braf-to-vemurafenib-highlighted")
 
-    graphql = [u for u in page_requests if u.endswith("/graphql")]
-    assert graphql and not off_origin(page_requests, live_server)
+    assert any(u.endswith("/graphql") for u in page_requests) and not off_origin(page_requests, live_server)
 
 
 def test_explorer_filters_by_type_release_and_level(page: Page) -> None:
-    _search_braf(page)
-    _click_element(page, V600E)
-    _expanded(page, V600E)
+    _search(page, "vemurafenib", "Drug", "vemurafenib")
 
-    def visible(selector: str) -> int:
-        return page.evaluate(f"() => kgExplorer.cy.elements('{selector}').filter((e) => e.visible()).length")
-
-    about = visible('edge[type = "ABOUT"]')
-    assert about > 0
-    page.uncheck("#filter-types input[data-value='ABOUT']")
-    assert visible('edge[type = "ABOUT"]') == 0
-    page.check("#filter-types input[data-value='ABOUT']")
-    assert visible('edge[type = "ABOUT"]') == about
+    edge_type = page.evaluate("() => kgExplorer.cy.edges().filter((e) => e.visible()).first().data('type')")
+    shown = _visible(page, f'edge[type = "{edge_type}"]')
+    assert shown > 0
+    page.uncheck(f"#filter-types input[data-value='{edge_type}']")
+    assert _visible(page, f'edge[type = "{edge_type}"]') == 0
+    page.check(f"#filter-types input[data-value='{edge_type}']")
+    assert _visible(page, f'edge[type = "{edge_type}"]') == shown
 
     releases = page.eval_on_selector_all("#filter-releases input", "(boxes) => boxes.map((b) => b.dataset.value)")
-    fda = next(r for r in releases if r.startswith("fda@"))
-    assert visible(f'edge[release = "{fda}"]') > 0
-    page.uncheck(f"#filter-releases input[data-value='{fda}']")
-    assert visible(f'edge[release = "{fda}"]') == 0 and visible('edge[type = "IN_GENE"]') > 0
+    release = page.evaluate("() => kgExplorer.cy.edges().filter((e) => e.visible()).first().data('release')")
+    assert release in releases and _visible(page, f'edge[release = "{release}"]') > 0
+    page.uncheck(f"#filter-releases input[data-value='{release}']")
+    assert _visible(page, f'edge[release = "{release}"]') == 0
+    page.check(f"#filter-releases input[data-value='{release}']")
 
     levels = page.eval_on_selector_all("#filter-levels input", "(boxes) => boxes.map((b) => b.dataset.value)")
     level = page.evaluate(
         "() => kgExplorer.cy.nodes('[label = \"Evidence\"]').filter((n) => n.visible()).first().data('level')"
     )
-    assert level in levels and visible(f'node[level = "{level}"]') > 0
+    assert level in levels and _visible(page, f'node[level = "{level}"]') > 0
     page.uncheck(f"#filter-levels input[data-value='{level}']")
-    assert visible(f'node[level = "{level}"]') == 0
-    screenshot(page, "explorer-filtered-without-fda-release")
+    assert _visible(page, f'node[level = "{level}"]') == 0
+    screenshot(page, "explorer-vemurafenib-evidence-level-filtered")
 
 
 def test_explorer_sends_the_token_it_is_given(page: Page) -> None:
@@ -150,6 +170,19 @@ def test_explorer_sends_the_token_it_is_given(page: Page) -> None:
         page.press("#search", "Enter")
     assert sent.value.headers.get("authorization") == "Bearer test-token-123"
     assert page.evaluate("() => localStorage.getItem('kg.token')") == "test-token-123"
+
+
+def test_graphiql_sends_the_explorers_token(page: Page) -> None:
+    use_token(page, "test-token-456")
+    page.goto("/graphql")
+    page.wait_for_selector(".graphiql-tab")
+
+    def runs_the_tab(request: Request) -> bool:
+        return request.url.endswith("/graphql") and request.method == "POST" and "patient" in (request.post_data or "")
+
+    with page.expect_request(runs_the_tab) as ran:
+        page.click(".graphiql-execute-button")
+    assert ran.value.headers.get("authorization") == "Bearer test-token-456"
 
 
 def test_graphiql_offline_with_the_clinical_questions(

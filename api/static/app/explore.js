@@ -73,6 +73,8 @@
       items: (d) => (d.drug ? [{ key: d.drug.id, name: d.drug.name }] : []) },
     { label: "Disease", query: "query($q: String!) { diseases(query: $q) { id name } }",
       items: (d) => d.diseases.map((x) => ({ key: x.id, name: x.name })) },
+    { label: "Evidence", query: "query($q: String!) { evidence(filter: {id: $q}, first: 1) { edges { node { id type level } } } }",
+      items: (d) => d.evidence.edges.map((e) => ({ key: e.node.id, name: [e.node.id, e.node.type, e.node.level].filter(Boolean).join(" · ") })) },
   ];
 
   // --- the drawing -----------------------------------------------------------------------------
@@ -260,22 +262,28 @@
     return found;
   }
 
+  // Each open() starts a new drawing; an older one still waiting for its answer is dropped.
+  let drawing = 0;
+
   async function open(label, key) {
+    const mine = ++drawing;
     cy.elements().remove();
     clearPath();
-    const root = await expand(label, key);
-    if (root) {
+    const root = await expand(label, key, mine);
+    if (root && mine === drawing) {
       root.addClass("root");
       cy.$(":selected").unselect();
       root.select();
-      showNode(root);
+      if (label === "Evidence") await openEvidence(key); else showNode(root);
     }
     return root;
   }
 
-  async function expand(label, key) {
+  async function expand(label, key, forDrawing) {
+    const mine = forDrawing === undefined ? drawing : forDrawing;
     return guarded("expanding " + key, async () => {
       const data = await gqlData(NEIGHBORS, { id: key, label: label, types: followedTypes(), limit: NEIGHBOUR_LIMIT });
+      if (mine !== drawing) return null;  // the user has opened something else meanwhile
       const sub = data.neighbors;
       const before = cy.nodes().length;
       addSubgraph(sub.nodes, sub.edges);

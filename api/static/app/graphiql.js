@@ -3,9 +3,10 @@
 // the Authorization header of every request.
 (function () {
   "use strict";
-  const tabs = JSON.parse(document.getElementById("example-tabs").textContent);
   const token = window.localStorage.getItem("kg.token");
   const headers = token ? JSON.stringify({ Authorization: "Bearer " + token }, null, 2) : undefined;
+  const tabs = JSON.parse(document.getElementById("example-tabs").textContent).map(
+    (tab) => Object.assign({}, tab, headers ? { headers: headers } : {}));
   const url = window.location.href.split("?")[0];
   const fetcher = GraphiQL.createFetcher({ url: url });
 
