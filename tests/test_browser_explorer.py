@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import Page, Request
 
 from api.browser import EXAMPLE_QUERIES, VENDOR_FILES
+from tests import browser
 from tests.browser import (  # noqa: F401 (fixtures)
     LiveServer,
     chromium,
@@ -213,3 +215,16 @@ def test_vendor_files_are_served_only_from_the_allow_list(live_server: LiveServe
         page_html = http.get("/graphql", headers={"accept": "text/html"}).text
         assert "unpkg.com" not in page_html and "/static/vendor/graphiql/graphiql.min.js" in page_html
         assert re.findall(r'(?:src|href)="(https?:)', page_html) == []
+
+
+def test_without_chromium_only_a_non_root_run_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Chromium: skipped with the reason when not root; as root (CI, where ./kgctl test installs
+    it) the run fails instead. KG_CHROMIUM names the binary."""
+    monkeypatch.setenv("KG_CHROMIUM", "/opt/some/chromium")
+    assert browser.find_chromium() == "/opt/some/chromium"
+    monkeypatch.setattr(browser.os, "geteuid", lambda: 1000)
+    with pytest.raises(pytest.skip.Exception, match="no Chromium found; apt-get"):
+        browser._missing("no Chromium found", "apt-get install -y chromium")
+    monkeypatch.setattr(browser.os, "geteuid", lambda: 0)
+    with pytest.raises(pytest.fail.Exception, match="although running as root"):
+        browser._missing("no Chromium found", "apt-get install -y chromium")
