@@ -1,7 +1,16 @@
 # The precision-kg API image: GraphQL on uvicorn, talking to Neo4j at NEO4J_URI.
+
+# The explorer's and GraphiQL's browser assets from the npm registry, at web/package-lock.json's
+# exact versions; the app serves them itself (api/browser.py), so no page needs the internet.
+FROM node:20-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim
 WORKDIR /app
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 KG_WEB_DIR=/app/web
+COPY --from=web /web /app/web
 COPY pyproject.toml README.md ./
 COPY kg ./kg
 COPY api ./api

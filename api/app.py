@@ -1,9 +1,11 @@
-"""The Starlette application: GraphQL (with GraphiQL) at /graphql, /export, /health, /metrics, the patient documents.
+"""The Starlette application: GraphQL (with an offline GraphiQL) at /graphql, the explorer at /explore,
+/export, /health, /metrics, the patient documents.
 
 Access (api/auth.py): the AuthMiddleware puts the caller on ``request.state.identity`` before any
-route runs; /health is open, GET /graphql (the GraphiQL page) is open but every query field needs
-its permission, /export needs EXPLORE, /metrics is for admins (READ_METRICS), a patient document
-needs that patient's read permission.
+route runs; /health is open, GET /graphql (the GraphiQL page), /explore and the static assets are open
+(they hold no data; the pages ask the API with the caller's token) but every query field needs its
+permission, /export needs EXPLORE, /metrics is for admins (READ_METRICS), a patient document needs
+that patient's read permission.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from api import browser
 from api.auth import CHALLENGE, UNAUTHENTICATED, Access, AuthMiddleware, route_identity
 from api.context import Context
 from api.documents import ROUTES as DOCUMENT_ROUTES
@@ -67,6 +70,11 @@ class KgGraphQL(GraphQL[Context, None]):
             self.metrics.graphql_errors.labels(code_of(error)).inc()
         return await super().process_result(request, result)
 
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from the app's own assets (strawberry's page loads them from a CDN), with the
+        clinical questions preloaded (api.browser)."""
+        return HTMLResponse(browser.graphiql_html())
+
 
 def create_app(
     settings: Settings | None = None, *, auth: AuthSettings | None = None, apply_schema_on_start: bool = True
@@ -100,6 +108,9 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/export", export_endpoint),
             *DOCUMENT_ROUTES,
+            Route("/explore", browser.explore_page),
+            Mount("/static/app", app=browser.app_files(), name="app-static"),
+            Mount("/static/vendor", app=browser.vendor_files(), name="vendor"),
         ],
         middleware=[Middleware(MetricsMiddleware, metrics=metrics), Middleware(AuthMiddleware, access=access)],
         lifespan=lifespan,

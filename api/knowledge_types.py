@@ -118,6 +118,7 @@ class EvidenceConnection:
 
 @strawberry.input(description="Every field narrows the result; disease includes its descendants (IS_A*).")
 class EvidenceFilter:
+    id: str | None = strawberry.field(default=None, description="One evidence item by id (civic:EID1409).")
     gene: str | None = None
     variant: str | None = strawberry.field(
         default=None, description="A variant id (GRCh38:chr7:140753336:A:T or 7-140753336-A-T)."

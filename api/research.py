@@ -70,6 +70,11 @@ class Subgraph:
     pass
 
 
+@derived(explore.RelationshipType)
+class RelationshipType:
+    pass
+
+
 @derived(explore.Path, name="GraphPath")
 class GraphPath:
     pass
@@ -181,6 +186,13 @@ class ResearchQuery:
         )
         _audit_patients(info, [n.id for p in found for n in p.nodes if n.label == "Patient"])
         return to_types(GraphPath, found)
+
+    @strawberry.field(
+        permission_classes=[needs(P.KNOWLEDGE)],
+        description="The relationship types `neighbors` and `paths` accept (no patient data)."
+    )
+    def relationship_types(self) -> list[RelationshipType]:
+        return to_types(RelationshipType, explore.relationship_types())
 
     @strawberry.field(
         permission_classes=[needs(P.COHORT)],

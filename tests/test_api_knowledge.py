@@ -179,6 +179,16 @@ def test_evidence_hides_loading_releases_and_unaccepted_items(client: TestClient
     assert civic_style["data"]["evidence"]["edges"][0]["node"]["status"] == "ACCEPTED"
 
 
+def test_evidence_by_id_is_one_visible_item(client: TestClient) -> None:
+    """The explorer opens an evidence item by id; an item answers may not show stays hidden."""
+    one = gql(client, EVIDENCE, f={"id": "test-api:E13"}, first=5)
+    assert _ids(one) == ["test-api:E13"] and one["data"]["evidence"]["totalCount"] == 1
+    narrowed = gql(client, EVIDENCE, f={"id": "test-api:E13", "type": "predictive"}, first=5)
+    assert _ids(narrowed) == []  # E13 is prognostic
+    for hidden in ("test-api:X-submitted", "test-api:X-loading"):
+        assert _ids(gql(client, EVIDENCE, f={"id": hidden}, first=5)) == []
+
+
 def test_unknown_filter_reference_is_bad_input(client: TestClient) -> None:
     body = gql(client, EVIDENCE, f={"drug": "no such drug"}, first=5)
     assert error_code(body) == "BAD_INPUT" and "drug 'no such drug'" in body["errors"][0]["message"]

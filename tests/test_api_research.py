@@ -78,6 +78,16 @@ def test_label_disambiguates_and_entities_win_over_lookup_nodes(client: TestClie
     assert name == {"id": t.DRUG1, "label": "DrugName"}
 
 
+def test_relationship_types_list_the_allow_list(client: TestClient) -> None:
+    """The explorer's type filter: every type neighbors accepts, the look-up ones marked."""
+    types = gql(client, "{ relationshipTypes { name lookup } }")["data"]["relationshipTypes"]
+    names = [x["name"] for x in types]
+    assert "IN_GENE" in names and "ASSERTED_BY" in names and len(names) == len(set(names))
+    assert {x["name"] for x in types if x["lookup"]} == {"ASSERTED_BY", "ALIAS_OF", "NAME_OF", "XREF_OF"}
+    sub = _neighbors(client, t.V1, types=names)["data"]["neighbors"]  # each name is accepted
+    assert sub["root"]["id"] == t.V1
+
+
 def test_neighbors_errors(client: TestClient) -> None:
     assert error_code(_neighbors(client, "test-api-nothing")) == "NOT_FOUND"
     assert error_code(_neighbors(client, t.GENE, label="Gene) DETACH DELETE (n")) == "BAD_INPUT"

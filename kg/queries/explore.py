@@ -19,7 +19,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.queries.answers import json_ready
-from kg.queries.fields import INTERNAL
+from kg.queries.fields import INTERNAL, described
 from kg.queries.visibility import NO_PATIENTS, PatientScope, patient_shown, scope_params, visible_evidence
 from kg.schema.model import INDEX_RELATIONSHIP_TYPES, NODE_KEYS, RELATIONSHIP_TYPES
 
@@ -50,6 +50,21 @@ class UnknownNode(LookupError):
 class AmbiguousNode(LookupError):
     def __init__(self, key: str, labels: list[str]) -> None:
         super().__init__(f"{key!r} names nodes of several labels ({', '.join(labels)}); give `label` to choose")
+
+
+@dataclass(frozen=True)
+class RelationshipType:
+    """A relationship type the traversals accept (kg/schema/model.py's allow-list)."""
+
+    name: str
+    lookup: bool = field(
+        metadata=described("A provenance or look-up edge (ASSERTED_BY, NAME_OF, ...): paths leave it out unless named.")
+    )
+
+
+def relationship_types() -> list[RelationshipType]:
+    """Every type a traversal may name, in the model's order (the explorer's type filter)."""
+    return [RelationshipType(t, t in INDEX_RELATIONSHIP_TYPES) for t in RELATIONSHIP_TYPES]
 
 
 def check_label(label: str | None) -> str | None:

@@ -271,8 +271,9 @@ MAX_PAGE = 100
 
 @dataclass(frozen=True)
 class EvidenceFilter:
-    """Every field narrows; ``disease`` includes its descendants (IS_A*)."""
+    """Every field narrows; ``disease`` includes its descendants (IS_A*); ``id`` picks one item."""
 
+    id: str | None = None
     gene: str | None = None
     variant: str | None = None
     drug: str | None = None
@@ -288,6 +289,7 @@ class EvidenceFilter:
         kg.queries.resolve (an unknown or ambiguous one raises its Unresolved error), vocabulary
         lower-case."""
         return {
+            "id": self.id,
             "gene": resolve.resolve_gene(graph, self.gene).id if self.gene else None,
             "variant": resolve.resolve_variant(graph, self.variant).id if self.variant else None,
             "drug": resolve.resolve_drug(graph, self.drug).id if self.drug else None,
@@ -421,6 +423,7 @@ class EvidencePage:
 
 
 _ANCHORS = {
+    "id": "MATCH (e:Evidence {id: $id})",
     "variant": """MATCH (v:Variant {id: $variant})
   CALL (v) {
     MATCH (e:Evidence)-[:ABOUT]->(v) RETURN e
@@ -442,6 +445,7 @@ _ANCHORS = {
 }
 
 _PREDICATES = {
+    "id": "e.id = $id",
     "variant": "(EXISTS { (e)-[:ABOUT]->(:Variant {id: $variant}) } OR "
     "EXISTS { (e)-[:ABOUT]->(:MolecularProfile)-[:INCLUDES]->(:Variant {id: $variant}) })",
     "drug": "EXISTS { (e)-[:FOR_DRUG]->(:Drug {id: $drug}) }",
@@ -456,7 +460,7 @@ _PREDICATES = {
     "source": "e.source = $source",
 }
 
-_ANCHOR_ORDER = ("variant", "drug", "disease", "gene")  # most selective first
+_ANCHOR_ORDER = ("id", "variant", "drug", "disease", "gene")  # most selective first
 
 
 def evidence_query(f: EvidenceFilter) -> str:
