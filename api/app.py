@@ -23,17 +23,18 @@ from api.research import export_endpoint
 from api.schema import schema
 from kg.config import Settings
 from kg.db import Graph
-from kg.schema import apply_schema
+from kg.schema import SchemaOnFirstConnection
 
 
 class KgGraphQL(GraphQL[Context, None]):
-    def __init__(self, graph: Graph, metrics: Metrics) -> None:
+    def __init__(self, graph: Graph, metrics: Metrics, ready: SchemaOnFirstConnection | None) -> None:
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.graph = graph
         self.metrics = metrics
+        self.ready = ready
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
-        return Context(self.graph)
+        return Context(self.graph, self.ready.ensure if self.ready else None)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Every error a response carries (masked ones included) counts under its code."""
@@ -43,7 +44,10 @@ class KgGraphQL(GraphQL[Context, None]):
 
 
 def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool = True) -> Starlette:
+    """The service starts whether or not Neo4j is reachable: /health says down (503), queries answer
+    UNAVAILABLE, and the first request that finds Neo4j back applies the schema and is answered."""
     graph = Graph(settings or Settings.from_env())
+    ready = SchemaOnFirstConnection(graph) if apply_schema_on_start else None
 
     async def health(request: Request) -> Response:
         up = await anyio.to_thread.run_sync(graph.is_reachable)
@@ -52,13 +56,13 @@ def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if apply_schema_on_start and await anyio.to_thread.run_sync(graph.is_reachable):
-            await anyio.to_thread.run_sync(apply_schema, graph)
+        if ready is not None and await anyio.to_thread.run_sync(graph.is_reachable):
+            await anyio.to_thread.run_sync(ready.ensure)
         yield
         graph.close()
 
     metrics = Metrics()
-    graphql = KgGraphQL(graph, metrics)
+    graphql = KgGraphQL(graph, metrics, ready)
     app = Starlette(
         routes=[
             Route("/health", health),
@@ -71,4 +75,5 @@ def create_app(settings: Settings | None = None, *, apply_schema_on_start: bool 
     )
     app.state.metrics = metrics
     app.state.graph = graph
+    app.state.ready = ready
     return app

@@ -224,11 +224,15 @@ async def export_endpoint(request: Request) -> Response:
         return JSONResponse({"error": "give the node's key as ?id=", "code": "BAD_INPUT"}, status_code=400)
     if fmt not in export.FORMATS:
         return JSONResponse({"error": "format must be turtle or json", "code": "BAD_INPUT"}, status_code=400)
-    graph = request.app.state.graph
+    graph, ready = request.app.state.graph, request.app.state.ready
+
+    def run() -> export.Export:
+        if ready is not None:
+            ready.ensure()  # the schema, once Neo4j is first reachable (api.app)
+        return export.export_subgraph(graph, key, label=q.get("label") or None, depth=depth, limit=limit, fmt=fmt)
+
     try:
-        out = await anyio.to_thread.run_sync(
-            lambda: export.export_subgraph(graph, key, label=q.get("label") or None, depth=depth, limit=limit, fmt=fmt)
-        )
+        out = await anyio.to_thread.run_sync(run)
     except explore.UnknownNode as err:
         return JSONResponse({"error": str(err), "code": "NOT_FOUND"}, status_code=404)
     except (explore.TraversalError, explore.AmbiguousNode) as err:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kg.db import Graph
+import threading
+
+from kg.db import Graph, GraphUnavailable
 from kg.schema.model import FULLTEXT_INDEXES, NODE_KEYS, RANGE_INDEXES
 
 
@@ -31,3 +33,26 @@ def apply_schema(graph: Graph) -> int:
         graph.write(statement)
     graph.write("CALL db.awaitIndexes(300)")
     return len(statements)
+
+
+class SchemaOnFirstConnection:
+    """Applies the schema the first time Neo4j is reachable, not only at start: a service started while
+    Neo4j is down answers UNAVAILABLE (``ensure`` raises GraphUnavailable) and serves as soon as Neo4j
+    is back, with its constraints and indexes in place. ``apply_schema`` is idempotent, so a second
+    process doing the same is harmless."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.applied = False
+        self._lock = threading.Lock()
+
+    def ensure(self) -> None:
+        if self.applied:
+            return
+        with self._lock:
+            if self.applied:
+                return
+            if not self.graph.is_reachable():  # fails fast; a query would wait out the driver's retries
+                raise GraphUnavailable(f"Neo4j at {self.graph.settings.bolt_uri} is unavailable")
+            apply_schema(self.graph)
+            self.applied = True
