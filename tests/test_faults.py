@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -99,8 +100,7 @@ def test_a_load_whose_database_is_killed_is_whole_after_a_rerun(spare: Settings,
             while not written and time.monotonic() < deadline:
                 assert loader.poll() is None, f"the load ended before it could be interrupted:\n{loader.stdout}"
                 row = graph.read(
-                    "MATCH (s:Source {name: 'hgnc', status: 'loading'}) "
-                    "RETURN COUNT { (s)<-[:ASSERTED_BY]-() } AS n"
+                    "MATCH (s:Source {name: 'hgnc', status: 'loading'}) RETURN COUNT { (s)<-[:ASSERTED_BY]-() } AS n"
                 )
                 written = row[0]["n"] if row else 0
                 time.sleep(0.1)
@@ -163,3 +163,30 @@ def test_the_service_starts_without_neo4j_and_recovers_when_it_returns(spare: Se
     with Graph(spare) as graph:
         constraints = graph.read("SHOW CONSTRAINTS YIELD name RETURN count(*) AS n")[0]["n"]
     assert constraints == len(NODE_KEYS)  # the schema was applied on the first connection
+
+
+def test_a_store_made_without_authentication_gets_the_password(spare: Settings) -> None:
+    """The upgrade path of a ``.kg/<instance>`` made before authentication was on: its ``neo4j`` user
+    still has Neo4j's default password, and the next ``start`` sets the generated one."""
+    neo4j_server.stop(spare)
+    neo4j_server.wipe(spare)
+    spare.password_file.unlink(missing_ok=True)
+    conf = neo4j_server.layout_home(spare) / "conf" / "neo4j.conf"
+    conf.write_text(conf.read_text().replace("dbms.security.auth_enabled=true", "dbms.security.auth_enabled=false"))
+    assert neo4j_server._launcher(spare, "start").returncode == 0  # as the launcher ran before this change
+    try:
+        with Graph(dataclasses.replace(spare, password=None)) as graph:
+            deadline = time.monotonic() + WAIT
+            while not graph.is_reachable() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            graph.write("CREATE (:Source {key: 'made-without-auth@1', name: 'made-without-auth', status: 'active'})")
+    finally:
+        neo4j_server.stop(spare)
+    assert not spare.password_file.exists()
+
+    neo4j_server.start(spare)
+    assert stat.S_IMODE(spare.password_file.stat().st_mode) == 0o600
+    with Graph(spare) as graph:  # the generated password, and the data of before
+        assert graph.read("MATCH (s:Source {name: 'made-without-auth'}) RETURN s.key AS key") == [
+            {"key": "made-without-auth@1"}
+        ]
