@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError
 from starlette.testclient import TestClient
 
 from api.app import create_app
@@ -166,26 +168,26 @@ def test_the_service_starts_without_neo4j_and_recovers_when_it_returns(spare: Se
 
 
 def test_a_store_made_without_authentication_gets_the_password(spare: Settings) -> None:
-    """The upgrade path of a ``.kg/<instance>`` made before authentication was on: its ``neo4j`` user
-    still has Neo4j's default password, and the next ``start`` sets the generated one."""
+    """The upgrade path of a ``.kg/<instance>`` made before authentication was on, still running as it
+    was started then (it takes anyone): ``start`` restarts it with authentication, and since its
+    ``neo4j`` user still has Neo4j's default password, gives it the generated one; the data stays."""
     neo4j_server.stop(spare)
     neo4j_server.wipe(spare)
     spare.password_file.unlink(missing_ok=True)
     conf = neo4j_server.layout_home(spare) / "conf" / "neo4j.conf"
     conf.write_text(conf.read_text().replace("dbms.security.auth_enabled=true", "dbms.security.auth_enabled=false"))
     assert neo4j_server._launcher(spare, "start").returncode == 0  # as the launcher ran before this change
-    try:
-        with Graph(dataclasses.replace(spare, password=None)) as graph:
-            deadline = time.monotonic() + WAIT
-            while not graph.is_reachable() and time.monotonic() < deadline:
-                time.sleep(0.5)
-            graph.write("CREATE (:Source {key: 'made-without-auth@1', name: 'made-without-auth', status: 'active'})")
-    finally:
-        neo4j_server.stop(spare)
+    with Graph(spare) as graph:  # no password file yet: no credentials
+        deadline = time.monotonic() + WAIT
+        while not graph.is_reachable() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        graph.write("CREATE (:Source {key: 'made-without-auth@1', name: 'made-without-auth', status: 'active'})")
     assert not spare.password_file.exists()
 
     neo4j_server.start(spare)
     assert stat.S_IMODE(spare.password_file.stat().st_mode) == 0o600
+    with GraphDatabase.driver(spare.bolt_uri, auth=None, connection_timeout=5) as driver, pytest.raises(AuthError):
+        driver.verify_connectivity()  # restarted: authentication is on now
     with Graph(spare) as graph:  # the generated password, and the data of before
         assert graph.read("MATCH (s:Source {name: 'made-without-auth'}) RETURN s.key AS key") == [
             {"key": "made-without-auth@1"}

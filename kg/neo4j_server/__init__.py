@@ -33,6 +33,7 @@ from kg.config import Settings
 LAUNCHER = "org.neo4j.server.startup.Neo4jCommand"
 ADMIN = "org.neo4j.server.startup.Neo4jAdminCommand"
 DEFAULT_PASSWORD = "neo4j"  # what Neo4j gives the neo4j user of a store made without an initial password
+_NO_AUTH = ("", "")  # no credentials: ``None`` would mean "the settings' own"
 
 
 class ServerError(RuntimeError):
@@ -140,7 +141,8 @@ def _probe(settings: Settings, auth: tuple[str, str] | None = None) -> str:
     from neo4j.exceptions import AuthError
 
     try:
-        with GraphDatabase.driver(settings.bolt_uri, auth=auth or settings.auth, connection_timeout=2) as driver:
+        credentials = None if auth == _NO_AUTH else auth or settings.auth
+        with GraphDatabase.driver(settings.bolt_uri, auth=credentials, connection_timeout=2) as driver:
             driver.verify_connectivity()
         return "up"
     except AuthError:
@@ -234,6 +236,9 @@ def start(settings: Settings, timeout: float = 180.0) -> ServerStatus:
         raise ServerError(f"NEO4J_URI is set ({settings.uri}); the local server is not used")
     password = ensure_password(settings)
     current = status(settings)
+    if current.running and _probe(settings, _NO_AUTH) == "up":
+        stop(settings)  # started before authentication was on (it takes anyone): restart it with auth
+        current = status(settings)
     if current.running:
         _check_password(settings, password)
         return current
