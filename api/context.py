@@ -20,7 +20,7 @@ T = TypeVar("T")
 class Context:
     graph: Graph
     # called before each kg function: applies the schema once Neo4j is first reachable (api.app)
-    ready: Callable[[], None] | None = None
+    ready: Callable[[], bool] | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a kg function (sync driver) in a worker thread; map an unreachable graph to UNAVAILABLE and

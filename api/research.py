@@ -228,7 +228,7 @@ async def export_endpoint(request: Request) -> Response:
 
     def run() -> export.Export:
         if ready is not None:
-            ready.ensure()  # the schema, once Neo4j is first reachable (api.app)
+            ready.ensure()  # the schema, once Neo4j is first reachable (api.app); never raises
         return export.export_subgraph(graph, key, label=q.get("label") or None, depth=depth, limit=limit, fmt=fmt)
 
     try:
