@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_compose_refuses_missing_password() -> None:
     assert done.returncode != 0 and "NEO4J_PASSWORD" in done.stderr
 
 
-def _config(**env: str) -> dict:  # type: ignore[type-arg]
+def _config(**env: str) -> dict[str, Any]:
     import json
 
     base = {k: v for k, v in os.environ.items() if k not in ("API_BIND", "API_PORT")}
@@ -56,7 +57,8 @@ def _config(**env: str) -> dict:  # type: ignore[type-arg]
         env={**base, "NEO4J_PASSWORD": "not-a-real-secret", **env},
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    config: dict[str, Any] = json.loads(done.stdout)
+    return config
 
 
 @pytest.mark.skipif(not _compose_available(), reason="the docker compose plugin is not installed here")

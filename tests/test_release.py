@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,7 +105,7 @@ def test_failed_newer_release_keeps_the_active_one_whole(graph_clean: Graph, tmp
     assert _state(graph_clean) == before
 
 
-def _source(graph: Graph, key: str) -> dict | None:  # type: ignore[type-arg]
+def _source(graph: Graph, key: str) -> dict[str, Any] | None:
     rows = graph.read(
         "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum, s.reloadOf AS reloadOf",
         key=key,
@@ -123,13 +124,16 @@ def test_failed_reload_of_the_active_release_restores_it(graph_clean: Graph, tmp
     with pytest.raises(SourceFormatError):
         load_release(graph_clean, _release(tmp_path, "v1", "changed"), bad, progress=False)
     assert _state(graph_clean) == before  # d was written by the failed load and is gone; a->b is v1's again
-    assert _source(graph_clean, key) == source_before and source_before["status"] == "active"
+    assert source_before is not None and source_before["status"] == "active"
+    assert _source(graph_clean, key) == source_before
 
 
 def test_reload_of_the_active_release_swaps_in_whole(graph_clean: Graph, tmp_path: Path) -> None:
     key = "test-release@v1"
     load_release(graph_clean, _release(tmp_path, "v1"), _stages(["a", "b", "c"], {"a": "b"}), progress=False)
-    old_checksum = _source(graph_clean, key)["checksum"]  # type: ignore[index]
+    loaded = _source(graph_clean, key)
+    assert loaded is not None
+    old_checksum = loaded["checksum"]
     report = load_release(
         graph_clean, _release(tmp_path, "v1", "changed"), _stages(["a", "b", "d"], {"d": "a"}), progress=False
     )
