@@ -37,15 +37,16 @@ from kg.access.roles import Permission as P
 from kg.access.settings import AuthSettings
 from kg.config import Settings
 from kg.db import Graph
-from kg.schema import apply_schema
+from kg.schema import SchemaOnFirstConnection
 
 
 class KgGraphQL(GraphQL[Context, None]):
-    def __init__(self, graph: Graph, metrics: Metrics, access: Access) -> None:
+    def __init__(self, graph: Graph, metrics: Metrics, access: Access, ready: SchemaOnFirstConnection | None) -> None:
         super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.graph = graph
         self.metrics = metrics
         self.access = access
+        self.ready = ready
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         state = request.state
@@ -54,6 +55,7 @@ class KgGraphQL(GraphQL[Context, None]):
             access=self.access,
             identity=getattr(state, "identity", None),
             request_id=getattr(state, "request_id", None),
+            ready=self.ready.ensure if self.ready else None,
         )
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
@@ -79,9 +81,12 @@ class KgGraphQL(GraphQL[Context, None]):
 def create_app(
     settings: Settings | None = None, *, auth: AuthSettings | None = None, apply_schema_on_start: bool = True
 ) -> Starlette:
-    """The app over ``settings``' Neo4j; ``auth`` defaults to AuthSettings.from_env (README "Access")."""
+    """The app over ``settings``' Neo4j; ``auth`` defaults to AuthSettings.from_env (README "Access").
+    The service starts whether or not Neo4j is reachable: /health says down (503), queries answer
+    UNAVAILABLE, and the first request that finds Neo4j back applies the schema and is answered."""
     graph = Graph(settings or Settings.from_env())
     access = Access.of(auth or AuthSettings.from_env(graph.settings))
+    ready = SchemaOnFirstConnection(graph) if apply_schema_on_start else None
 
     async def health(request: Request) -> Response:
         up = await anyio.to_thread.run_sync(graph.is_reachable)
@@ -90,8 +95,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if apply_schema_on_start and await anyio.to_thread.run_sync(graph.is_reachable):
-            await anyio.to_thread.run_sync(apply_schema, graph)
+        if ready is not None and await anyio.to_thread.run_sync(graph.is_reachable):
+            await anyio.to_thread.run_sync(ready.ensure)
         yield
         graph.close()
 
@@ -100,7 +105,7 @@ def create_app(
         return await metrics.endpoint(request) if isinstance(identity, Identity) else identity
 
     metrics = Metrics()
-    graphql = KgGraphQL(graph, metrics, access)
+    graphql = KgGraphQL(graph, metrics, access, ready)
     app = Starlette(
         routes=[
             Route("/health", health),
@@ -118,4 +123,5 @@ def create_app(
     app.state.metrics = metrics
     app.state.graph = graph
     app.state.access = access
+    app.state.ready = ready
     return app

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
@@ -27,12 +26,20 @@ class Context:
     access: Access | None = None
     identity: Identity | None = None  # None: unauthenticated (api/auth.py)
     request_id: str | None = None
+    # called before each kg function: applies the schema once Neo4j is first reachable (api.app)
+    ready: Callable[[], bool] | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a kg function (sync driver) in a worker thread; map an unreachable graph to UNAVAILABLE and
         an argument naming no entity, or several (kg.queries.resolve), to BAD_INPUT with the candidates."""
+
+        def call() -> T:
+            if self.ready is not None:
+                self.ready()
+            return fn(self.graph, *args, **kwargs)
+
         try:
-            return await anyio.to_thread.run_sync(partial(fn, self.graph, *args, **kwargs))
+            return await anyio.to_thread.run_sync(call)
         except Unresolved as err:
             raise unresolved(err) from err
         except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as err:

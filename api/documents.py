@@ -51,8 +51,15 @@ def upload_dir() -> Path:
 
 async def _run(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     graph: Graph = request.app.state.graph
+    ready = request.app.state.ready  # the schema applied once Neo4j is first reachable (api.app)
+
+    def call() -> T:
+        if ready is not None:
+            ready.ensure()
+        return fn(graph, *args, **kwargs)
+
     try:
-        return await anyio.to_thread.run_sync(lambda: fn(graph, *args, **kwargs))
+        return await anyio.to_thread.run_sync(call)
     except UnknownPatient as err:
         raise DocumentError(404, "NOT_FOUND", str(err)) from err
     except (Unresolved, phenopacket.PhenopacketError) as err:

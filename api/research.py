@@ -189,7 +189,7 @@ class ResearchQuery:
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
-        description="The relationship types `neighbors` and `paths` accept (no patient data)."
+        description="The relationship types `neighbors` and `paths` accept (no patient data).",
     )
     def relationship_types(self) -> list[RelationshipType]:
         return to_types(RelationshipType, explore.relationship_types())
@@ -302,19 +302,23 @@ async def export_endpoint(request: Request) -> Response:
         return JSONResponse({"error": "give the node's key as ?id=", "code": "BAD_INPUT"}, status_code=400)
     if fmt not in export.FORMATS:
         return JSONResponse({"error": "format must be turtle or json", "code": "BAD_INPUT"}, status_code=400)
-    graph = request.app.state.graph
-    try:
-        out = await anyio.to_thread.run_sync(
-            lambda: export.export_subgraph(
-                graph,
-                key,
-                label=q.get("label") or None,
-                depth=depth,
-                limit=limit,
-                fmt=fmt,
-                patients=identity.patient_scope(),
-            )
+    graph, ready = request.app.state.graph, request.app.state.ready
+
+    def run() -> export.Export:
+        if ready is not None:
+            ready.ensure()  # the schema, once Neo4j is first reachable (api.app); never raises
+        return export.export_subgraph(
+            graph,
+            key,
+            label=q.get("label") or None,
+            depth=depth,
+            limit=limit,
+            fmt=fmt,
+            patients=identity.patient_scope(),
         )
+
+    try:
+        out = await anyio.to_thread.run_sync(run)
     except explore.UnknownNode as err:
         return JSONResponse({"error": str(err), "code": "NOT_FOUND"}, status_code=404)
     except (explore.TraversalError, explore.AmbiguousNode) as err:

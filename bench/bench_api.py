@@ -40,10 +40,13 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psutil
+
+if TYPE_CHECKING:
+    from kg.config import Settings
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -105,8 +108,8 @@ def make_token() -> None:
     HEADERS["Authorization"] = f"Bearer {token}"
 
 
-def start_server(bolt_uri: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, NEO4J_URI=bolt_uri)
+def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, **settings.connection_env())
     with log.open("wb") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -297,7 +300,7 @@ def main() -> None:
         settings = Settings.from_env()
     else:
         cache = Path(os.environ.get("KG_CACHE_DIR") or "/tmp/kgcache-benchapi")
-        settings = Settings.from_env(instance="benchapi", bolt_port=7810, http_port=7610, cache_dir=cache)
+        settings = Settings.from_env(instance="benchapi", bolt_port=7810, cache_dir=cache)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = OUT_DIR / f"bench_api-{stamp}.server.log"
@@ -322,7 +325,7 @@ def main() -> None:
             results["graph"] = prepare_graph(graph, args.real_data)
             print(f"graph ready: {results['graph']['demo']}", flush=True)
             make_token()
-            server = start_server(settings.bolt_uri, args.port, log)
+            server = start_server(settings, args.port, log)
             proc = psutil.Process(server.pid)
             results["rss_mb"] = {"after_start": rss_mb(proc)}
             print(f"API up (pid {server.pid}, RSS {results['rss_mb']['after_start']} MB)", flush=True)

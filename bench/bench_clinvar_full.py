@@ -46,7 +46,7 @@ from kg import neo4j_server
 from kg.config import Settings, default_data_dir
 from kg.loaders import registry
 
-INSTANCE, BOLT_PORT, HTTP_PORT = "bench-clinvar", 7717, 7617
+INSTANCE, BOLT_PORT = "bench-clinvar", 7717
 IMPORT_INSTANCE = "bench-clinvar-import"
 SOURCE_FILE = "clinvar/clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz"
 BLOCK = 1_000_000  # positions of one copy: 10,000 + index of the original position * SPACING
@@ -55,7 +55,7 @@ FIRST_SOURCES = ("so", "hgnc", "doid")
 
 
 def bench_settings() -> Settings:
-    return Settings.from_env(uri=None, instance=INSTANCE, bolt_port=BOLT_PORT, http_port=HTTP_PORT)
+    return Settings.from_env(uri=None, instance=INSTANCE, bolt_port=BOLT_PORT)
 
 
 def make_vcf(source: Path, target: Path, records: int) -> int:
@@ -210,9 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         result["loadavg_end"] = _loadavg()
     if not args.no_baseline and "import" not in result:
-        import_settings = Settings.from_env(
-            uri=None, instance=IMPORT_INSTANCE, bolt_port=BOLT_PORT + 1, http_port=HTTP_PORT + 1
-        )
+        import_settings = Settings.from_env(uri=None, instance=IMPORT_INSTANCE, bolt_port=BOLT_PORT + 1)
         neo4j_server.fetch_jars(import_settings)
         print("baseline: neo4j-admin import", flush=True)
         result["import"] = vars(run_import(import_settings, "clinvar", [dump], work))

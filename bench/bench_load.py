@@ -50,7 +50,7 @@ from kg.schema import apply_schema
 OUT_DIR = Path(__file__).resolve().parent / "out"
 BENCH_INSTANCE = "bench"
 IMPORT_INSTANCE = "bench-import"
-BOLT_PORT, HTTP_PORT = 7790, 7590
+BOLT_PORT = 7790
 ADMIN_LAUNCHER = "org.neo4j.server.startup.Neo4jAdminCommand"
 ARRAY_DELIMITER = "\x1f"  # passed to neo4j-admin as U+001F; never inside a value
 
@@ -92,7 +92,7 @@ class SourceRun:
 
 
 def bench_settings() -> Settings:
-    return Settings.from_env(instance=BENCH_INSTANCE, bolt_port=BOLT_PORT, http_port=HTTP_PORT)
+    return Settings.from_env(instance=BENCH_INSTANCE, bolt_port=BOLT_PORT)
 
 
 def clear_database(graph: Graph) -> None:
@@ -848,9 +848,7 @@ def main(argv: list[str] | None = None) -> int:
                         spec = registry.spec_for(run.name)
                         dumps.append(dump_source(run.name, args.data_dir / spec.default_path, work / "csv", graph))
     if dumps:
-        import_settings = Settings.from_env(
-            uri=None, instance=IMPORT_INSTANCE, bolt_port=BOLT_PORT + 1, http_port=HTTP_PORT + 1
-        )
+        import_settings = Settings.from_env(uri=None, instance=IMPORT_INSTANCE, bolt_port=BOLT_PORT + 1)
         neo4j_server.fetch_jars(import_settings)
         imports: list[Import] = []
         if not args.no_per_source_import:

@@ -1,11 +1,11 @@
 """Benchmark: match a whole-genome-sized VCF to the graph, against ``bcftools view -H | wc -l``.
 
-    python bench/bench_match.py [--records 4500000] [--instance bench-match --bolt-port 7780 --http-port 7580]
+    python bench/bench_match.py [--records 4500000] [--instance bench-match --bolt-port 7780]
                                 [--data-dir DIR] [--keep-files]
 
 What one run does:
 
-1. Uses its own local Neo4j (instance ``bench-match`` under KG_CACHE_DIR / .kg, Bolt 7780, HTTP 7580;
+1. Uses its own local Neo4j (instance ``bench-match`` under KG_CACHE_DIR / .kg, Bolt 7780;
    not wiped: loads of releases already in it are checksum-matched no-ops), started if it is not
    running and stopped at the end if this run started it; ``NEO4J_URI`` set uses that server. Loads
    every available source of the data dir (``kg load all``).
@@ -175,7 +175,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records", type=int, default=4_500_000)
     ap.add_argument("--instance", default="bench-match")
     ap.add_argument("--bolt-port", type=int, default=7780)
-    ap.add_argument("--http-port", type=int, default=7580)
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=OUT_DIR)
     ap.add_argument("--keep-files", action="store_true", help="keep the generated VCFs")
@@ -200,12 +199,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tool} is needed", file=sys.stderr)
             return 2
     data_dir = args.data_dir or default_data_dir()
-    settings = Settings.from_env(instance=args.instance, bolt_port=args.bolt_port, http_port=args.http_port)
+    settings = Settings.from_env(instance=args.instance, bolt_port=args.bolt_port)
     started = False
     if settings.is_local and not neo4j_server.status(settings).running:
         neo4j_server.start(settings)
         started = True
-    env = dict(os.environ, KG_NEO4J_BOLT_PORT=str(args.bolt_port), KG_NEO4J_HTTP_PORT=str(args.http_port))
+    env = dict(os.environ, **settings.connection_env())  # the workers reach the same server, password included
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = args.out / f"bench_match-{stamp}"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -70,7 +70,8 @@ def db() -> None:
 
 @db.command("start")
 def db_start() -> None:
-    """Fetch the jars once, start Neo4j on 127.0.0.1, wait for Bolt, print the URI."""
+    """Fetch the jars once, start Neo4j on 127.0.0.1 with authentication on, wait for Bolt, print the URI
+    and where its password is."""
     settings = _settings()
     if not settings.is_local:
         click.echo(f"NEO4J_URI is set: using {settings.uri}; nothing to start")
@@ -84,6 +85,8 @@ def db_start() -> None:
         f"Neo4j {state.version} is up at {state.uri} (pid {state.pid}, home {state.home}) "
         f"in {time.monotonic() - began:.1f} s"
     )
+    where = "NEO4J_PASSWORD" if settings.password else f"{settings.password_file} (owner-only)"
+    click.echo(f"user {settings.user}, password in {where}; Bolt only (no HTTP connector)")
 
 
 @db.command("stop")

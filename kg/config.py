@@ -1,7 +1,9 @@
 """Settings from the environment.
 
 ``NEO4J_URI`` set: everything uses that server (bolt://, neo4j://, or neo4j+s:// for Aura and
-clusters) and nothing is started. Unset: the local Community server laid out by ``kg db start``.
+clusters) and nothing is started. Unset: the local Community server laid out by ``kg db start``,
+with authentication on: its password is ``NEO4J_PASSWORD`` when set, else the one ``kg db start``
+generated on first start into ``.kg/<instance>/neo4j-password`` (owner-only, 0600).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ class Settings:
     password: str | None = None
     database: str = "neo4j"
     bolt_port: int = 7687
-    http_port: int = 7474
     heap: str = "1g"
     pagecache: str = "512m"
     tx_memory: str = "2g"
@@ -56,7 +57,6 @@ class Settings:
             password=env.get("NEO4J_PASSWORD") or None,
             database=env.get("NEO4J_DATABASE") or "neo4j",
             bolt_port=int(env.get("KG_NEO4J_BOLT_PORT", 7687)),
-            http_port=int(env.get("KG_NEO4J_HTTP_PORT", 7474)),
             heap=env.get("KG_NEO4J_HEAP", "1g"),
             pagecache=env.get("KG_NEO4J_PAGECACHE", "512m"),
             tx_memory=env.get("KG_NEO4J_TX_MEMORY", "2g"),
@@ -75,5 +75,30 @@ class Settings:
         return self.uri or f"bolt://127.0.0.1:{self.bolt_port}"
 
     @property
+    def password_file(self) -> Path:
+        """Where the local server's generated password is kept (beside its home's data, 0600)."""
+        return self.cache_dir / self.instance / "neo4j-password"
+
+    @property
+    def effective_password(self) -> str | None:
+        """``NEO4J_PASSWORD``; for the local server without it, the generated password (None before the
+        first ``kg db start``)."""
+        if self.password or not self.is_local:
+            return self.password
+        try:
+            return self.password_file.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    @property
     def auth(self) -> tuple[str, str] | None:
-        return (self.user, self.password) if self.password else None
+        password = self.effective_password
+        return (self.user, password) if password else None
+
+    def connection_env(self) -> dict[str, str]:
+        """The environment that points another process (a CLI run, a server) at this same Neo4j."""
+        env = {"NEO4J_URI": self.bolt_uri, "NEO4J_USER": self.user, "NEO4J_DATABASE": self.database}
+        password = self.effective_password
+        if password:
+            env["NEO4J_PASSWORD"] = password
+        return env

@@ -68,6 +68,16 @@ class Graph:
         with self.driver.session(database=self.settings.database) as session:
             session.execute_write(work)
 
+    def write_in_transactions(self, cypher: str, **params: Any) -> None:
+        """Run one ``CALL { ... } IN TRANSACTIONS`` statement: it needs an auto-commit transaction, and
+        Neo4j commits each of its batches itself (one pass over a large release instead of a scan per
+        batch). Not retried by the driver: callers use statements that can simply be run again."""
+        try:
+            with self.driver.session(database=self.settings.database) as session:
+                session.run(cypher, dict(params)).consume()
+        except neo4j.exceptions.ServiceUnavailable as err:
+            raise GraphUnavailable(f"Neo4j at {self.settings.bolt_uri} is unavailable: {err}") from err
+
     def _run(self, cypher: str, params: Mapping[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
         try:
             records, _, _ = self.driver.execute_query(

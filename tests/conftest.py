@@ -1,7 +1,8 @@
 """One real Neo4j for the whole test run.
 
-By default a dedicated local instance (``.kg/test``, Bolt 7688, HTTP 7475) is started fresh
-for the session and stopped at the end. ``KG_TEST_NEO4J_URI`` points the tests at another
+By default a dedicated local instance (``.kg/test``, Bolt 7688, authentication on with the
+instance's generated password, no HTTP connector) is started fresh for the session and stopped at
+the end. ``KG_TEST_NEO4J_URI`` points the tests at another
 server instead (its database is cleared: never point it at data you want to keep).
 The real releases in ../shared/data are loaded once per run, by the ``real_data`` fixture.
 ``KG_TEST_REUSE=1`` (development only) keeps the local test instance and its data between runs:
@@ -37,13 +38,12 @@ from tests.realdata_guard import (  # noqa: F401  (the guard's hooks, registered
 )
 
 TEST_BOLT_PORT = int(os.environ.get("KG_TEST_BOLT_PORT", 7688))
-TEST_HTTP_PORT = int(os.environ.get("KG_TEST_HTTP_PORT", 7475))
 REUSE = os.environ.get("KG_TEST_REUSE") == "1"
 
 
 def test_settings() -> Settings:
     uri = os.environ.get("KG_TEST_NEO4J_URI")
-    return Settings.from_env(uri=uri or None, instance="test", bolt_port=TEST_BOLT_PORT, http_port=TEST_HTTP_PORT)
+    return Settings.from_env(uri=uri or None, instance="test", bolt_port=TEST_BOLT_PORT)
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]

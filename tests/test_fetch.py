@@ -230,7 +230,7 @@ def test_one_run_at_a_time(tmp_path: Path) -> None:
 
 
 def _cli_env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {"NEO4J_URI": settings.bolt_uri, "NEO4J_PASSWORD": settings.password or ""}
+    env = settings.connection_env()
     env.update(extra)
     return env
 

@@ -221,13 +221,11 @@ def test_a_process_with_only_neo4j_uri_calls_the_demo_diplotypes_as_this_one(see
     settings = seeded.settings
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "NEO4J_URI": settings.bolt_uri,
         "PYTHONPATH": str(code),
         "KG_DATA_DIR": str(data),
         "KG_CACHE_DIR": str(cache),
+        **settings.connection_env(),  # NEO4J_URI and the test server's credentials
     }
-    if settings.password:  # credentials of the test server, when it has any
-        env |= {"NEO4J_USER": settings.user, "NEO4J_PASSWORD": settings.password}
     patient = f"test-pgx-uri-only-{uuid.uuid4().hex[:8]}"
     local = f"{patient}-local"
     try:

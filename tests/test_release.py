@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,67 @@ def test_failed_newer_release_keeps_the_active_one_whole(graph_clean: Graph, tmp
     with pytest.raises(SourceFormatError):
         load_release(graph_clean, _release(tmp_path, "v2", "y"), bad, progress=False)
     assert _state(graph_clean) == before
+
+
+def _source(graph: Graph, key: str) -> dict[str, Any] | None:
+    rows = graph.read(
+        "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum, s.reloadOf AS reloadOf",
+        key=key,
+    )
+    return rows[0] if rows else None
+
+
+def test_failed_reload_of_the_active_release_restores_it(graph_clean: Graph, tmp_path: Path) -> None:
+    """The same release with changed files (same key): a failure keeps the active one as it was,
+    checksum included, so the next run loads it again instead of skipping a half-written release."""
+    key = "test-release@v1"
+    load_release(graph_clean, _release(tmp_path, "v1"), _stages(["a", "b", "c"], {"a": "b"}), progress=False)
+    before, source_before = _state(graph_clean), _source(graph_clean, key)
+    bad = _stages(["a", "b", "d", "e", "f"], {"d": "a"}, fail_at=4)
+    bad.insert(0, Stage("edges first", EDGES, lambda: [{"id": PREFIX + "a", "parent": PREFIX + "b"}]))
+    with pytest.raises(SourceFormatError):
+        load_release(graph_clean, _release(tmp_path, "v1", "changed"), bad, progress=False)
+    assert _state(graph_clean) == before  # d was written by the failed load and is gone; a->b is v1's again
+    assert source_before is not None and source_before["status"] == "active"
+    assert _source(graph_clean, key) == source_before
+
+
+def test_reload_of_the_active_release_swaps_in_whole(graph_clean: Graph, tmp_path: Path) -> None:
+    key = "test-release@v1"
+    load_release(graph_clean, _release(tmp_path, "v1"), _stages(["a", "b", "c"], {"a": "b"}), progress=False)
+    loaded = _source(graph_clean, key)
+    assert loaded is not None
+    old_checksum = loaded["checksum"]
+    report = load_release(
+        graph_clean, _release(tmp_path, "v1", "changed"), _stages(["a", "b", "d"], {"d": "a"}), progress=False
+    )
+    assert not report.skipped and report.replaced == []
+    nodes, edges, sources = _state(graph_clean)
+    assert nodes == {PREFIX + "a", PREFIX + "b", PREFIX + "d"}  # c only the old load asserted: gone
+    assert edges == {(PREFIX + "d", PREFIX + "a", key)}  # the staging key renamed on the edge
+    assert sources == {key}
+    source = _source(graph_clean, key)
+    assert source is not None and source["status"] == "active" and source["reloadOf"] is None
+    assert source["checksum"] not in (None, old_checksum)
+    again = load_release(
+        graph_clean, _release(tmp_path, "v1", "changed"), _stages(["a", "b", "d"], {"d": "a"}), progress=False
+    )
+    assert again.skipped
+
+
+def test_leftovers_of_a_crashed_load_are_removed_by_the_next_load(graph_clean: Graph, tmp_path: Path) -> None:
+    """What a killed loader leaves (a ``loading`` Source with some rows, no checksum) is discarded by the
+    next load of that source, which then loads the release whole. (tests/test_load_faults.py kills the
+    database itself.)"""
+    load_release(graph_clean, _release(tmp_path, "v1"), _stages(["a", "b"], {"a": "b"}), progress=False)
+    graph_clean.write(
+        "CREATE (s:Source {key: 'test-release@v2', name: 'test-release', status: 'loading'}) "
+        "MERGE (x:Disease {id: $p + 'x'}) MERGE (x)-[:ASSERTED_BY]->(s) "
+        "WITH s MATCH (a:Disease {id: $p + 'a'}) MERGE (a)-[:ASSERTED_BY]->(s)",
+        p=PREFIX,
+    )
+    assert PREFIX + "x" in _state(graph_clean)[0]
+    load_release(graph_clean, _release(tmp_path, "v1"), _stages(["a", "b"], {"a": "b"}), progress=False)
+    nodes, edges, sources = _state(graph_clean)
+    assert nodes == {PREFIX + "a", PREFIX + "b"} and sources == {"test-release@v1"}
+    assert edges == {(PREFIX + "a", PREFIX + "b", "test-release@v1")}

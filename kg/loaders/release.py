@@ -8,10 +8,19 @@ receives ``$rows`` and ``$source`` and, by convention, begins with
 
 Visibility: the Source is ``status: 'loading'`` while its rows are written and becomes
 ``'active'`` only when every stage has finished; answers read facts through active sources.
-If any stage fails (a malformed file, a lost connection), what this release alone asserted is
-deleted, its edges are unlinked and its Source node removed, so no half release remains.
+Its ``checksum`` is recorded only then, so a release whose load was interrupted is never taken
+for loaded. If any stage fails (a malformed file, a lost connection), what this release alone
+asserted is deleted, its edges are unlinked and its Source node removed, so no half release remains.
+When the failure is the database itself going away (a killed server), that clean-up cannot run; the
+next load of the source finishes it first (``recover``): leftovers of crashed loads are discarded,
+an interrupted swap is completed, and of two active releases of one source the older is retired.
 A newer release of the same source replaces the older: after activation, the older release's
 assertions are unlinked and nodes left with no assertion at all are deleted (no orphans).
+Re-loading a release that is already active (its files or its loader changed) writes it beside the
+active one under a staging key (``<key>#reload``, ``loading``) and swaps it in only when complete
+(the old one retired like an older release, then the staging key renamed in ``Source.key``, every
+``release`` stamp and every ``id`` that begins with it); a failure discards the staging release and
+the active one answers as before.
 Loading the same release (same name, version and checksums) again changes nothing. The checksum covers
 the files and what the loader writes (each stage's name and Cypher), so a loader that now writes
 something else loads an unchanged release again instead of skipping it.
@@ -136,6 +145,9 @@ def batched(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield batch
 
 
+STAGING_SUFFIX = "#reload"
+
+
 def load_release(
     graph: Graph,
     release: SourceRelease,
@@ -146,54 +158,86 @@ def load_release(
     """Load ``stages`` as ``release``; see the module docstring for the guarantees."""
     started = time.monotonic()
     checksum = release_checksum(release, stages)
+    recover(graph, release.name)
     existing = graph.read(
         "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum", key=release.key
     )
-    if existing and existing[0]["status"] == "active" and existing[0]["checksum"] == checksum:
+    if existing and existing[0]["checksum"] == checksum:  # after recover, only an active release is left
         return LoadReport(release.key, skipped=True)
-    if existing and existing[0]["status"] != "active":
-        discard_release(graph, release.key)  # a leftover of a crashed load
-    already_active = bool(existing) and existing[0]["status"] == "active"
-    previous = graph.read(
-        "MATCH (s:Source {name: $name, status: 'active'}) WHERE s.key <> $key RETURN s.key AS key",
-        name=release.name,
-        key=release.key,
-    )
-
+    # an active release of this very key is re-loaded beside itself and swapped in when complete
+    key = release.key + STAGING_SUFFIX if existing else release.key
+    previous = _active_keys(graph, release.name)
     graph.write(
-        "MERGE (s:Source {key: $key}) "
-        "ON CREATE SET s.status = 'loading' "
-        "SET s.name = $name, s.version = $version, s.licence = $licence, s.url = $url, "
-        "    s.files = $files, s.checksum = $checksum",
-        key=release.key,
+        "CREATE (s:Source {key: $key, status: 'loading'}) "
+        "SET s.name = $name, s.version = $version, s.licence = $licence, s.url = $url, s.files = $files, "
+        "    s.reloadOf = $reload_of",
+        key=key,
         name=release.name,
         version=release.version,
         licence=release.licence,
         url=release.url,
         files=file_names(release.files),
-        checksum=checksum,
+        reload_of=release.key if key != release.key else None,
     )
     report = LoadReport(release.key)
     try:
         for stage in stages:
             began = time.monotonic()
-            report.rows[stage.name], report.write_seconds[stage.name] = _write_stage(graph, release, stage, progress)
+            report.rows[stage.name], report.write_seconds[stage.name] = _write_stage(
+                graph, key, release.name, stage, progress
+            )
             report.stage_seconds[stage.name] = time.monotonic() - began
-    except BaseException:
-        if not already_active:
-            discard_release(graph, release.key, fallback=previous[0]["key"] if previous else None)
+    except BaseException as failure:
+        try:
+            discard_release(graph, key, fallback=previous[0] if previous else None)
+        except Exception as cleanup:  # the database is gone too: the next load's recover() finishes this
+            failure.add_note(f"{key} was left 'loading' ({cleanup.__class__.__name__}); the next load removes it")
         raise
-    report.replaced = _activate(graph, release)
+    report.replaced = _activate(graph, release.name, key, checksum)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _write_stage(graph: Graph, release: SourceRelease, stage: Stage, progress: bool) -> tuple[int, float]:
-    """Write one stage; returns (rows written, seconds spent in the database's writes)."""
+def _active_keys(graph: Graph, name: str) -> list[str]:
+    """The source's active releases, newest activation first (normally one)."""
+    rows = graph.read(
+        "MATCH (s:Source {name: $name, status: 'active'}) RETURN s.key AS key ORDER BY s.loadedAt DESC, s.key DESC",
+        name=name,
+    )
+    return [row["key"] for row in rows]
+
+
+def recover(graph: Graph, name: str) -> list[str]:
+    """Finish what a crashed load of source ``name`` left behind; returns the release keys it discarded.
+
+    A crash (the loading process or the database killed) can leave: a ``loading`` Source with part of
+    its rows (discarded, edges it re-stamped handed back to the active release); an activated staging
+    release whose swap did not finish (finished); two active releases (the older retired, as
+    activation would have). Each step is safe to repeat, so a crash during recovery is recovered too.
+    """
+    discarded: list[str] = []
+    active = _active_keys(graph, name)
+    for row in graph.read("MATCH (s:Source {name: $name}) WHERE s.status <> 'active' RETURN s.key AS key", name=name):
+        discard_release(graph, row["key"], fallback=active[0] if active else None)
+        discarded.append(row["key"])
+    for row in graph.read(
+        "MATCH (s:Source {name: $name, status: 'active'}) WHERE s.reloadOf IS NOT NULL "
+        "RETURN s.key AS key, s.reloadOf AS target",
+        name=name,
+    ):
+        _swap_in(graph, row["key"], row["target"])
+    for older in _active_keys(graph, name)[1:]:
+        discard_release(graph, older)
+        discarded.append(older)
+    return discarded
+
+
+def _write_stage(graph: Graph, key: str, name: str, stage: Stage, progress: bool) -> tuple[int, float]:
+    """Write one stage as Source ``key``; returns (rows written, seconds spent in the database's writes)."""
     written = 0
     waited = 0.0
     bar = tqdm(
-        desc=f"{release.name}: {stage.name}",
+        desc=f"{name}: {stage.name}",
         unit=" rows",
         unit_scale=True,
         file=sys.stderr,
@@ -204,7 +248,7 @@ def _write_stage(graph: Graph, release: SourceRelease, stage: Stage, progress: b
     with bar:
         for batch in prefetched(lambda: batched(stage.rows(), stage.batch_size)):
             began = time.monotonic()
-            graph.write(stage.cypher, rows=batch, source=release.key)
+            graph.write(stage.cypher, rows=batch, source=key)
             waited += time.monotonic() - began
             written += len(batch)
             bar.update(len(batch))
@@ -263,19 +307,55 @@ def prefetched(produce: Callable[[], Iterable[T]], depth: int = 2) -> Iterator[T
         worker.join()
 
 
-def _activate(graph: Graph, release: SourceRelease) -> list[str]:
-    """Make the release visible, then retire older releases of the same source."""
+def _activate(graph: Graph, name: str, key: str, checksum: str) -> list[str]:
+    """Make the release visible and record its checksum (only now: an interrupted load is never taken
+    for loaded), then retire older releases of the same source; a staging release takes its key."""
     graph.write(
-        "MATCH (s:Source {key: $key}) SET s.status = 'active', s.loadedAt = coalesce(s.loadedAt, $now)",
-        key=release.key,
+        "MATCH (s:Source {key: $key}) SET s.status = 'active', s.checksum = $checksum, s.loadedAt = $now",
+        key=key,
+        checksum=checksum,
         now=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+    target = key.removesuffix(STAGING_SUFFIX)
     older = graph.read(
-        "MATCH (s:Source {name: $name}) WHERE s.key <> $key RETURN s.key AS key", name=release.name, key=release.key
+        "MATCH (s:Source {name: $name}) WHERE s.key <> $key AND s.key <> $target RETURN s.key AS key",
+        name=name,
+        key=key,
+        target=target,
     )
     for row in older:
         discard_release(graph, row["key"])
+    if key != target:
+        _swap_in(graph, key, target)
     return [row["key"] for row in older]
+
+
+def _swap_in(graph: Graph, staging: str, target: str) -> None:
+    """The activated staging release ``staging`` becomes ``target``: the release it re-loaded is retired,
+    then the staging key is renamed wherever the loaders wrote ``$source`` (Source.key, ``release``
+    stamps on edges and nodes, ids that begin with it). Each step can be run again after a crash."""
+    if graph.read("MATCH (s:Source {key: $target}) RETURN s.key AS key", target=target):
+        discard_release(graph, target)
+    graph.write_in_transactions(
+        "MATCH ()-[r]->() WHERE r.release = $staging "
+        "CALL { WITH r SET r.release = $target } IN TRANSACTIONS OF 10000 ROWS",
+        staging=staging,
+        target=target,
+    )
+    graph.write_in_transactions(
+        "MATCH (n) WHERE n.release = $staging CALL { WITH n SET n.release = $target } IN TRANSACTIONS OF 10000 ROWS",
+        staging=staging,
+        target=target,
+    )
+    graph.write_in_transactions(
+        "MATCH (:Source {key: $staging})<-[:ASSERTED_BY]-(n) WHERE n.id STARTS WITH $staging "
+        "CALL { WITH n SET n.id = $target + substring(n.id, size($staging)) } IN TRANSACTIONS OF 10000 ROWS",
+        staging=staging,
+        target=target,
+    )
+    graph.write(
+        "MATCH (s:Source {key: $staging}) SET s.key = $target REMOVE s.reloadOf", staging=staging, target=target
+    )
 
 
 def discard_release(graph: Graph, key: str, fallback: str | None = None) -> None:

@@ -5,6 +5,12 @@ bundled pom.xml), lays out a Neo4j home per instance (``.kg/<instance>/``: conf,
 run), starts the server through Neo4j's own launcher (``org.neo4j.server.startup.Neo4jCommand``,
 which forks the server JVM and writes ``run/neo4j.pid``) bound to 127.0.0.1, and waits until
 Bolt answers. ``stop`` asks the launcher to stop, waits, and kills what is left, so no JVM stays.
+
+Authentication is on and the HTTP connector off (Bolt only). The password is ``NEO4J_PASSWORD``
+when set, else one generated on first start into ``Settings.password_file`` (0600); a new store gets
+it through ``neo4j-admin dbms set-initial-password`` before its first start, and a store made
+before authentication was on (its ``neo4j`` user still has the default password) is given it on
+the next start.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -24,6 +31,9 @@ from pathlib import Path
 from kg.config import Settings
 
 LAUNCHER = "org.neo4j.server.startup.Neo4jCommand"
+ADMIN = "org.neo4j.server.startup.Neo4jAdminCommand"
+DEFAULT_PASSWORD = "neo4j"  # what Neo4j gives the neo4j user of a store made without an initial password
+_NO_AUTH = ("", "")  # no credentials: ``None`` would mean "the settings' own"
 
 
 class ServerError(RuntimeError):
@@ -102,7 +112,6 @@ def layout_home(settings: Settings) -> Path:
     template = (resources.files("kg.neo4j_server") / "neo4j.conf").read_text()
     conf = template.format(
         bolt_port=settings.bolt_port,
-        http_port=settings.http_port,
         heap=settings.heap,
         pagecache=settings.pagecache,
         tx_memory=settings.tx_memory,
@@ -126,41 +135,118 @@ def _pid(settings: Settings) -> int | None:
     return pid
 
 
-def _bolt_answers(settings: Settings) -> bool:
+def _probe(settings: Settings, auth: tuple[str, str] | None = None) -> str:
+    """``up`` (Bolt answers and the credentials work), ``auth`` (it answers but refuses them) or ``down``."""
     from neo4j import GraphDatabase
+    from neo4j.exceptions import AuthError
 
     try:
-        with GraphDatabase.driver(settings.bolt_uri, auth=None, connection_timeout=2) as driver:
-            driver.execute_query("RETURN 1")
-        return True
+        credentials = None if auth == _NO_AUTH else auth or settings.auth
+        with GraphDatabase.driver(settings.bolt_uri, auth=credentials, connection_timeout=2) as driver:
+            driver.verify_connectivity()
+        return "up"
+    except AuthError:
+        return "auth"
     except Exception:
-        return False
+        return "down"
 
 
 def status(settings: Settings) -> ServerStatus:
+    """``running``: the pid file names a live process and Bolt answers (whether or not it accepts our password)."""
     pid = _pid(settings)
     return ServerStatus(
-        pid is not None and _bolt_answers(settings), pid, settings.bolt_uri, home_dir(settings), settings.neo4j_version
+        pid is not None and _probe(settings) != "down",
+        pid,
+        settings.bolt_uri,
+        home_dir(settings),
+        settings.neo4j_version,
     )
 
 
-def _launcher(settings: Settings, command: str) -> subprocess.CompletedProcess[str]:
+def ensure_password(settings: Settings) -> str:
+    """The local server's password: ``NEO4J_PASSWORD``, else the generated one (made now on first use,
+    written owner-only so no other local user can read it)."""
+    if settings.password:
+        return settings.password
+    path = settings.password_file
+    existing = settings.effective_password
+    if existing:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    path.chmod(0o600)  # also when the file existed empty with other bits
+    return password
+
+
+def _store_exists(settings: Settings) -> bool:
+    """True once the server has created its system database (the users live there)."""
+    return (home_dir(settings) / "data" / "databases" / "system").is_dir()
+
+
+def _set_initial_password(settings: Settings, password: str) -> None:
+    """``neo4j-admin dbms set-initial-password``: a new store's neo4j user starts with ``password``."""
+    done = _launcher(settings, "dbms", "set-initial-password", password, main=ADMIN)
+    if done.returncode != 0:
+        raise ServerError(
+            f"neo4j-admin dbms set-initial-password failed (exit {done.returncode}):\n{done.stderr[-2000:]}"
+        )
+
+
+def _adopt_password(settings: Settings, password: str) -> None:
+    """A store made while authentication was off still has the default password (which must be changed
+    before anything else is allowed): change it to ``password``. Anything else is the user's to resolve."""
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import AuthError, ClientError
+
+    try:
+        with GraphDatabase.driver(
+            settings.bolt_uri, auth=(settings.user, DEFAULT_PASSWORD), connection_timeout=5
+        ) as driver:
+            driver.execute_query(
+                "ALTER CURRENT USER SET PASSWORD FROM $old TO $new",
+                old=DEFAULT_PASSWORD,
+                new=password,
+                database_="system",
+            )
+    except (AuthError, ClientError) as err:
+        source = "NEO4J_PASSWORD" if settings.password else f"the password in {settings.password_file}"
+        raise ServerError(
+            f"Neo4j at {settings.bolt_uri} (home {home_dir(settings)}) refuses {source} for user "
+            f"{settings.user!r}, and its password is not the default one either ({err.__class__.__name__}). "
+            "Set NEO4J_PASSWORD to the password this store has, or, if its data can go, "
+            "`kg db stop && kg db wipe && kg db start` to make a new store with the generated password."
+        ) from err
+
+
+def _launcher(settings: Settings, *args: str, main: str = LAUNCHER) -> subprocess.CompletedProcess[str]:
     home = home_dir(settings)
     env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
-    cmd = [java_executable(), "-Xmx128m", "-cp", f"{lib_dir(settings)}/*", LAUNCHER, command]
+    cmd = [java_executable(), "-Xmx128m", "-cp", f"{lib_dir(settings)}/*", main, *args]
     return subprocess.run(cmd, env=env, cwd=home, capture_output=True, text=True)
 
 
 def start(settings: Settings, timeout: float = 180.0) -> ServerStatus:
-    """Start the local server if it is not running, and wait until Bolt answers."""
+    """Start the local server if it is not running, and wait until Bolt answers with our password."""
     if not settings.is_local:
         raise ServerError(f"NEO4J_URI is set ({settings.uri}); the local server is not used")
+    password = ensure_password(settings)
     current = status(settings)
+    if current.running and _probe(settings, _NO_AUTH) == "up":
+        stop(settings)  # started before authentication was on (it takes anyone): restart it with auth
+        current = status(settings)
     if current.running:
+        _check_password(settings, password)
         return current
     fetch_jars(settings)
     home = layout_home(settings)
     if current.pid is None:
+        if not _store_exists(settings):
+            _set_initial_password(settings, password)
         done = _launcher(settings, "start")
         if done.returncode != 0:
             raise ServerError(
@@ -169,7 +255,8 @@ def start(settings: Settings, timeout: float = 180.0) -> ServerStatus:
             )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _bolt_answers(settings):
+        if _probe(settings) != "down":
+            _check_password(settings, password)
             return status(settings)
         if _pid(settings) is None:
             raise ServerError(
@@ -178,6 +265,15 @@ def start(settings: Settings, timeout: float = 180.0) -> ServerStatus:
             )
         time.sleep(0.5)
     raise ServerError(f"Neo4j did not answer on {settings.bolt_uri} within {timeout:.0f} s; see {home / 'logs'}")
+
+
+def _check_password(settings: Settings, password: str) -> None:
+    """The server answers: make sure it takes ``password`` (adopting it on a store made without auth)."""
+    auth = (settings.user, password)
+    if _probe(settings, auth) == "auth":
+        _adopt_password(settings, password)
+        if _probe(settings, auth) != "up":
+            raise ServerError(f"Neo4j at {settings.bolt_uri} still refuses the password after setting it")
 
 
 def stop(settings: Settings, timeout: float = 120.0) -> bool:

@@ -1,5 +1,5 @@
 """Constraints and indexes of the graph model, applied idempotently."""
 
-from kg.schema.apply import apply_schema, schema_statements
+from kg.schema.apply import SchemaOnFirstConnection, apply_schema, schema_statements
 
-__all__ = ["apply_schema", "schema_statements"]
+__all__ = ["SchemaOnFirstConnection", "apply_schema", "schema_statements"]
