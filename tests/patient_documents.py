@@ -52,6 +52,12 @@ def demo(seeded: Graph) -> Iterator[str]:
     delete_patient(seeded, DEMO)
 
 
+def cli_env(graph: Graph, auth: AuthSettings) -> dict[str, str]:
+    """What a ``kg`` command run by a test needs: this Neo4j (with its credentials) and the run's
+    audit log (the CLI audits patient reads and writes, kg/cli.py ``_audit``)."""
+    return {**graph.settings.connection_env(), "KG_AUTH_DIR": str(auth.home)}
+
+
 def app_client(settings: Settings, auth: AuthSettings, role: Role = Role.ADMIN, **grants: Any) -> TestClient:
     """The app with a real token of ``role`` (an admin unless asked: every patient)."""
     return TestClient(create_app(settings, auth=auth), headers=bearer(token_for(auth, role, **grants)))

@@ -18,6 +18,7 @@ from kg.matcher.match import delete_patient
 from tests.patient_documents import (  # noqa: F401 (fixtures)
     api_answers,
     app_client,
+    cli_env,
     client,
     demo,
     match_demo,
@@ -124,8 +125,10 @@ def test_fhir_bundle_of_the_demo_patient(demo: str, client: TestClient) -> None:
     assert any(x["valueRelatedArtifact"]["citation"] == "PMID:21639808" for x in braf["extension"])
 
 
-def test_kg_export_fhir_writes_the_same_bundle(demo: str, seeded: Graph, client: TestClient) -> None:
-    env = {"NEO4J_URI": seeded.settings.bolt_uri, "NEO4J_PASSWORD": seeded.settings.password or ""}
+def test_kg_export_fhir_writes_the_same_bundle(
+    demo: str, seeded: Graph, client: TestClient, auth_settings: AuthSettings
+) -> None:
+    env = cli_env(seeded, auth_settings)
     result = CliRunner().invoke(kg, ["export", "--fhir", demo], env=env)
     assert result.exit_code == 0, result.output
     exported = json.loads(result.stdout)

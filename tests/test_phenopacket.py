@@ -25,6 +25,7 @@ from tests.patient_documents import (  # noqa: F401 (fixtures)
     DEMO_VCF,
     api_answers,
     app_client,
+    cli_env,
     client,
     demo,
     releases_of,
@@ -196,9 +197,9 @@ def test_a_bad_phenopacket_is_refused_and_stores_nothing(
 
 
 def test_kg_match_and_export_phenopacket(
-    demo: str, client: TestClient, seeded: Graph, tmp_path: Path, submitted: list[str]
+    demo: str, client: TestClient, seeded: Graph, tmp_path: Path, submitted: list[str], auth_settings: AuthSettings
 ) -> None:
-    env = {"NEO4J_URI": seeded.settings.bolt_uri, "NEO4J_PASSWORD": seeded.settings.password or ""}
+    env = cli_env(seeded, auth_settings)
     pid = PREFIX + "cli"
     submitted.append(pid)
     shutil.copy(DEMO_VCF, tmp_path / "demo.vcf")

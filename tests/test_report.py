@@ -26,6 +26,7 @@ from kg.documents.report import SECTIONS
 from tests.patient_documents import (  # noqa: F401 (fixtures)
     api_answers,
     app_client,
+    cli_env,
     client,
     demo,
     match_demo,
@@ -216,8 +217,8 @@ def test_documents_are_for_granted_clinicians_and_admins_only_and_audited(
     assert {e.operation for e in mine[-3:]} == {f"GET /patients/{demo}/{p}" for p in paths}
 
 
-def test_kg_report_writes_html_and_pdf(demo: str, seeded: Graph, tmp_path: Path) -> None:
-    env = {"NEO4J_URI": seeded.settings.bolt_uri, "NEO4J_PASSWORD": seeded.settings.password or ""}
+def test_kg_report_writes_html_and_pdf(demo: str, seeded: Graph, tmp_path: Path, auth_settings: AuthSettings) -> None:
+    env = cli_env(seeded, auth_settings)
     html, pdf = tmp_path / "r.html", tmp_path / "r.pdf"
     result = CliRunner().invoke(kg, ["report", demo, "--html", str(html), "--pdf", str(pdf)], env=env)
     assert result.exit_code == 0, result.output
@@ -225,6 +226,8 @@ def test_kg_report_writes_html_and_pdf(demo: str, seeded: Graph, tmp_path: Path)
     assert all(h in _pdf_text(pdf.read_bytes()) for h in SECTIONS.values())
     missing = CliRunner().invoke(kg, ["report", "test-documents-nobody"], env=env)
     assert missing.exit_code == 1 and "no patient" in missing.output
+    read = [e for e in AuditLog(auth_settings.audit_log).entries() if e.operation == "report" and demo in e.patients]
+    assert read and read[-1].who.startswith("cli:"), "the CLI's patient read is audited"
 
 
 def test_report_on_the_real_releases_equals_the_api(real_data: Graph, auth_settings: AuthSettings) -> None:
