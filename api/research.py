@@ -1,7 +1,9 @@
 """Researchers' questions: neighbourhoods, paths, cohort aggregates, subgraph export.
 
 Limits are checked in kg.queries.explore before any Cypher runs (depth <= 3, limit <= 500,
-maxHops <= 4, allow-listed labels and relationship types); their refusals are BAD_INPUT here.
+maxHops <= 4, allow-listed labels and relationship types); their refusals are BAD_INPUT here. Every
+traversal runs under a cost bound Neo4j enforces (kg.queries.bounds); one past it is QUERY_TOO_BROAD,
+with a message that says how to narrow it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from api.errors import bad_input, not_found
 from api.knowledge_types import PageInfo
 from kg.db import GraphUnavailable
 from kg.queries import cohort, explore, export
+from kg.queries.bounds import QueryTooBroad
 
 T = TypeVar("T")
 
@@ -233,6 +236,8 @@ async def export_endpoint(request: Request) -> Response:
         return JSONResponse({"error": str(err), "code": "NOT_FOUND"}, status_code=404)
     except (explore.TraversalError, explore.AmbiguousNode) as err:
         return JSONResponse({"error": str(err), "code": "BAD_INPUT"}, status_code=400)
+    except QueryTooBroad as err:
+        return JSONResponse({"error": str(err), "code": "QUERY_TOO_BROAD"}, status_code=400)
     except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired):
         return JSONResponse({"error": "the knowledge graph is unavailable", "code": "UNAVAILABLE"}, status_code=503)
     return Response(out.content, media_type=out.media_type)

@@ -85,7 +85,7 @@ def test_neighbors_errors(client: TestClient) -> None:
 @pytest.fixture(scope="module")
 def unreachable() -> Iterator[TestClient]:
     """An app whose Neo4j does not exist: any query that reached Cypher would fail UNAVAILABLE."""
-    with TestClient(create_app(Settings(uri="bolt://127.0.0.1:1", retry_seconds=1))) as c:
+    with TestClient(create_app(Settings(uri="bolt://127.0.0.1:1", retry_seconds=1)), base_url="http://localhost") as c:
         yield c
 
 

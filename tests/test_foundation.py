@@ -101,7 +101,7 @@ def test_health_reports_neo4j_up(client: TestClient) -> None:
 
 def test_health_reports_neo4j_down_when_unreachable() -> None:
     unreachable = Settings(uri="bolt://127.0.0.1:1", retry_seconds=1)  # nothing listens on port 1
-    with TestClient(create_app(unreachable)) as c:
+    with TestClient(create_app(unreachable), base_url="http://localhost") as c:
         response = c.get("/health")
         assert response.status_code == 503
         assert response.json()["neo4j"] == "down"
