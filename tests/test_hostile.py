@@ -141,7 +141,7 @@ def _vcf_cases() -> dict[str, tuple[str, bytes]]:
         "no-chrom-line": ("nc.vcf", (header + RECORD).encode()),
         "no-header": ("nh.vcf", RECORD.encode()),
         "position-not-a-number": ("p.vcf", (header + COLUMNS + RECORD.replace("140753336", "abc")).encode()),
-        "no-gt-format": ("f.vcf", (header + COLUMNS + RECORD.replace("\tGT\t", "\tDP\t")).encode()),
+        "sites-only": ("s.vcf", (header + COLUMNS.replace("\tFORMAT\tDEMO", "") + RECORD.rsplit("\tGT", 1)[0] + "\n").encode()),
         "html-page": ("x.vcf", b"<!DOCTYPE html><html><body>404 Not Found</body></html>\n"),
         "bcf-magic-garbage": ("x.bcf", b"BCF\x02\x02" + os.urandom(2000)),
         "over-upload-limit": ("big.vcf", b"#" * (2 * 1024 * 1024 + 10)),

@@ -14,6 +14,7 @@ one transaction).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gzip
 import multiprocessing
@@ -55,7 +56,8 @@ def check_limits(path: str | os.PathLike[str], settings: Settings) -> None:
     not gzip all through, or a text VCF without a data record."""
     kind = sniff(path)
     opener: Any = gzip.open if kind.compression is not Compression.NONE else open
-    total, current, records = 0, 0, 0  # current: bytes of the line being read so far
+    total, current, records, lines = 0, 0, 0, 0  # current: bytes of the line being read so far
+    utf8 = codecs.getincrementaldecoder("utf-8")("strict")
     try:
         with opener(path, "rb") as fh:
             while chunk := fh.read(CHUNK):
@@ -64,6 +66,18 @@ def check_limits(path: str | os.PathLike[str], settings: Settings) -> None:
                     raise MatchRefused("TOO_LARGE", f"the VCF decompresses to more than {settings.max_vcf_bytes} bytes")
                 if kind.bcf:
                     continue
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError as err:  # VCF 4.2 section 1.2: the file is UTF-8
+                    line = lines + chunk[: err.start].count(b"\n") + 1
+                    raise VcfError(
+                        path,
+                        "not UTF-8 text",
+                        line=line,
+                        expected="UTF-8 (VCF 4.2 section 1.2)",
+                        found=f"byte 0x{chunk[err.start]:02x}",
+                    ) from err
+                lines += chunk.count(b"\n")
                 start = 0
                 while True:
                     newline = chunk.find(b"\n", start)
@@ -87,7 +101,14 @@ def check_limits(path: str | os.PathLike[str], settings: Settings) -> None:
 
 
 def _child(job: _Job, conn: Connection) -> None:
-    """The worker: limits first, then the checks, then matching; sends ("ok", summary) or (code, message)."""
+    """The worker: the code it needs loaded, then the limits, then the checks and matching; sends
+    ("ok", summary) or (code, message)."""
+    from kg.db import Graph
+    from kg.matcher.build import BuildMismatchError
+    from kg.matcher.match import match_patient
+    from kg.matcher.report import MatchSummary
+    from kg.queries.resolve import Unresolved
+
     try:
         resource.setrlimit(resource.RLIMIT_AS, (job.settings.match_memory, job.settings.match_memory))
         limit = int(job.settings.match_timeout) + 1  # CPU seconds: a backstop to the parent's clock
@@ -96,12 +117,6 @@ def _child(job: _Job, conn: Connection) -> None:
         pass  # a platform without these limits still has the parent's timeout
     outcome: tuple[str, Any]
     try:
-        from kg.db import Graph
-        from kg.matcher.build import BuildMismatchError
-        from kg.matcher.match import match_patient
-        from kg.matcher.report import MatchSummary
-        from kg.queries.resolve import Unresolved
-
         check_limits(job.path, job.settings)
         with Graph(job.settings) as graph:
             report = match_patient(
