@@ -131,7 +131,7 @@ class ArgumentLimits(SchemaExtension):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context
         try:
             check_arguments(ctx.graphql_document, ctx.variables, self.settings)

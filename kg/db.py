@@ -98,7 +98,7 @@ class Graph:
     ) -> list[dict[str, Any]]:
         try:
             records, _, _ = self.driver.execute_query(
-                neo4j.Query(cypher, timeout=timeout),  # type: ignore[arg-type]
+                neo4j.Query(cypher, timeout=timeout),
                 dict(params),
                 database_=self.settings.database,
                 routing_=routing,
