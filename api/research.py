@@ -24,6 +24,7 @@ from api.context import Context
 from api.derive import derived, to_type, to_types
 from api.errors import bad_input, not_found
 from api.knowledge_types import PageInfo
+from api.limits import ArgumentError, check_string
 from kg.db import GraphUnavailable
 from kg.queries import cohort, explore, export
 from kg.queries.bounds import QueryTooBroad
@@ -225,9 +226,14 @@ async def export_endpoint(request: Request) -> Response:
         return JSONResponse({"error": "depth and limit must be integers", "code": "BAD_INPUT"}, status_code=400)
     if not key:
         return JSONResponse({"error": "give the node's key as ?id=", "code": "BAD_INPUT"}, status_code=400)
+    graph = request.app.state.graph
+    try:
+        for name in ("id", "label"):  # the same checks as every GraphQL string argument (api.limits)
+            check_string(name, q.get(name, ""), graph.settings)
+    except ArgumentError as err:
+        return JSONResponse({"error": str(err), "code": "BAD_INPUT"}, status_code=400)
     if fmt not in export.FORMATS:
         return JSONResponse({"error": "format must be turtle or json", "code": "BAD_INPUT"}, status_code=400)
-    graph = request.app.state.graph
     try:
         out = await anyio.to_thread.run_sync(
             lambda: export.export_subgraph(graph, key, label=q.get("label") or None, depth=depth, limit=limit, fmt=fmt)

@@ -480,6 +480,20 @@ def test_health_and_answers_carry_no_server_paths(unchanged: TestClient, hostile
     assert str(Path.cwd()) not in sources.text and "/work/" not in sources.text
 
 
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"id": '"}) MATCH (n) DETACH DELETE n //'}, 404, "NOT_FOUND"),
+        ({"id": "BRAF", "label": "Gene) DETACH DELETE (n"}, 400, "BAD_INPUT"),
+        ({"id": "A" * 5000}, 400, "BAD_INPUT"),
+        ({"id": "BRAF\x00"}, 400, "BAD_INPUT"),
+        ({"id": "BRAF", "depth": "x"}, 400, "BAD_INPUT"),
+    ],
+)
+def test_hostile_export_parameters(params: dict[str, str], status: int, code: str, unchanged: TestClient) -> None:
+    assert_refused(unchanged.get("/export", params=params), status, code)
+
+
 def test_refusals_are_counted_by_code(unchanged: TestClient) -> None:
     unchanged.post("/graphql", content=b"null", headers={"content-type": "application/json"})
     metrics = unchanged.get("/metrics").text
@@ -558,5 +572,5 @@ def test_hostile_release_files(case: str, api_graph: Graph, tmp_path: Path) -> N
 
 def test_corpus_size() -> None:
     """The corpus holds at least 60 cases (issue 9); the injection cases are counted from the schema."""
-    fixed = len(VCF_CASES) + len(DOCUMENT_CASES) + len(HTTP_CASES) + len(LOADER_CASES)
+    fixed = len(VCF_CASES) + len(DOCUMENT_CASES) + len(HTTP_CASES) + len(LOADER_CASES) + 5  # + /export
     assert fixed >= 60

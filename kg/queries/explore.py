@@ -3,7 +3,9 @@
 Nodes are named by their key (kg/schema/model.py: Gene symbol, Source key, lookup-node name,
 otherwise id); a label disambiguates when one key names nodes of several labels. Labels and
 relationship types from users are checked against the model's allow-lists before they are
-placed in a query; everything else is a parameter. Each call is one Cypher round trip.
+placed in a query; everything else is a parameter. Each call is one Cypher round trip, except
+``paths(shortest: false)``: one for both ends' partial paths, one for the chosen paths' nodes and edges.
+Every query runs under the traversal bound of kg.queries.bounds (Neo4j's transaction timeout, caps).
 
 Evidence that answers may not show (not accepted, or no active release) is not traversed.
 """
