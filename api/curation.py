@@ -154,7 +154,7 @@ class CurationMutation:
             try:
                 summary = await anyio.to_thread.run_sync(
                     lambda: match_isolated(
-                        settings, path, patient_id=patient, disease=(disease or "").strip() or None, vcf_name=filename
+                        settings, path, patient_id=patient, vcf_name=filename, disease=(disease or "").strip() or None
                     )
                 )
             except MatchRefused as err:  # the file, a limit, the worker's time or memory

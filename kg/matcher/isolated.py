@@ -46,8 +46,8 @@ class _Job:
     settings: Settings
     path: str
     patient_id: str
-    disease: str | None
     vcf_name: str
+    options: dict[str, Any]  # match_patient's other keyword arguments (disease, sample, ...)
 
 
 def check_limits(path: str | os.PathLike[str], settings: Settings) -> None:
@@ -119,9 +119,7 @@ def _child(job: _Job, conn: Connection) -> None:
     try:
         check_limits(job.path, job.settings)
         with Graph(job.settings) as graph:
-            report = match_patient(
-                graph, job.path, patient_id=job.patient_id, disease=job.disease, vcf_name=job.vcf_name
-            )
+            report = match_patient(graph, job.path, patient_id=job.patient_id, vcf_name=job.vcf_name, **job.options)
         outcome = ("ok", MatchSummary.of(report))
     except MatchRefused as err:
         outcome = (err.code, str(err))
@@ -137,13 +135,14 @@ def _child(job: _Job, conn: Connection) -> None:
 
 
 def match_isolated(
-    settings: Settings, path: str | os.PathLike[str], *, patient_id: str, disease: str | None, vcf_name: str
+    settings: Settings, path: str | os.PathLike[str], *, patient_id: str, vcf_name: str, **options: Any
 ) -> Any:
-    """Match ``path`` for ``patient_id`` in a limited worker; its :class:`kg.matcher.report.MatchSummary`,
-    or :class:`MatchRefused`. Blocks the calling thread (the API runs it in a worker thread)."""
+    """Match ``path`` for ``patient_id`` in a limited worker (``options``: match_patient's other keyword
+    arguments, picklable); its :class:`kg.matcher.report.MatchSummary`, or :class:`MatchRefused`.
+    Blocks the calling thread (the API runs it in a worker thread)."""
     ctx = multiprocessing.get_context("forkserver")
     receiver, sender = ctx.Pipe(duplex=False)
-    job = _Job(settings, str(Path(path)), patient_id, disease, vcf_name)
+    job = _Job(settings, str(Path(path)), patient_id, vcf_name, options)
     process = ctx.Process(target=_child, args=(job, sender), daemon=True)
     process.start()
     sender.close()
