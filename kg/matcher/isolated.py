@@ -20,6 +20,7 @@ import gzip
 import multiprocessing
 import os
 import resource
+import traceback
 import zlib
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -100,6 +101,19 @@ def check_limits(path: str | os.PathLike[str], settings: Settings) -> None:
         raise VcfError(path, "no data records", expected="at least one variant line after the header", found="none")
 
 
+#: Modules that read the file itself; an unexpected error raised inside them is about the file.
+_READERS = ("cyvcf2", "kg/matcher/vcf.py", "kg/matcher/positions.py", "kg/matcher/genotype.py")
+
+
+def _reading_frame(err: BaseException) -> str | None:
+    """The innermost traceback frame of ``err`` when it lies in the VCF reading layer, as file:function."""
+    frames = traceback.extract_tb(err.__traceback__)
+    last = frames[-1] if frames else None
+    if last is None or not any(r in last.filename.replace(os.sep, "/") for r in _READERS):
+        return None
+    return f"{Path(last.filename).name}:{last.name}"
+
+
 def _child(job: _Job, conn: Connection) -> None:
     """The worker: the code it needs loaded, then the limits, then the checks and matching; sends
     ("ok", summary) or (code, message)."""
@@ -128,7 +142,11 @@ def _child(job: _Job, conn: Connection) -> None:
     except (VcfError, BuildMismatchError, Unresolved, ValueError, UnicodeDecodeError) as err:
         outcome = ("BAD_INPUT", str(err).replace(job.path, job.vcf_name))
     except Exception as err:  # the parent logs nothing it cannot see: keep the type, not the trace
-        outcome = ("INTERNAL", f"matching failed: {type(err).__name__}")
+        where = _reading_frame(err)
+        if where:  # failed inside the VCF reading layer (cyvcf2 on a record htslib half-parsed): the file
+            outcome = ("BAD_INPUT", f"{job.vcf_name}: the VCF could not be read ({type(err).__name__} in {where})")
+        else:
+            outcome = ("INTERNAL", f"matching failed: {type(err).__name__}")
     with contextlib.suppress(BrokenPipeError, OSError):
         conn.send(outcome)
     conn.close()
