@@ -1,11 +1,12 @@
-"""The Starlette application: GraphQL (with an offline GraphiQL) at /graphql, the explorer at /explore,
-/export, /health, /metrics, the patient documents.
+"""The Starlette application: GraphQL at /graphql (an offline GraphiQL and introspection in development
+only), the explorer at /explore, /export, /health, /metrics, the patient documents; allowed hosts and
+the request guard (api/http_guard.py) in front.
 
 Access (api/auth.py): the AuthMiddleware puts the caller on ``request.state.identity`` before any
-route runs; /health is open, GET /graphql (the GraphiQL page), /explore and the static assets are open
-(they hold no data; the pages ask the API with the caller's token) but every query field needs its
-permission, /export needs EXPLORE, /metrics is for admins (READ_METRICS), a patient document needs
-that patient's read permission.
+route runs (and before the request guard, whose rate limit keys on it); /health is open, GET /graphql
+(the GraphiQL page), /explore and the static assets are open (they hold no data; the pages ask the API
+with the caller's token) but every query field needs its permission, /export needs EXPLORE, /metrics is
+for admins (READ_METRICS), a patient document needs that patient's read permission.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio.to_thread
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
@@ -29,9 +33,10 @@ from api.auth import CHALLENGE, UNAUTHENTICATED, Access, AuthMiddleware, route_i
 from api.context import Context
 from api.documents import ROUTES as DOCUMENT_ROUTES
 from api.errors import code_of
+from api.http_guard import RequestGuard, refusal
 from api.metrics import Metrics, MetricsMiddleware
 from api.research import export_endpoint
-from api.schema import schema
+from api.schema import make_schema
 from kg.access.roles import Identity
 from kg.access.roles import Permission as P
 from kg.access.settings import AuthSettings
@@ -42,11 +47,40 @@ from kg.schema import SchemaOnFirstConnection
 
 class KgGraphQL(GraphQL[Context, None]):
     def __init__(self, graph: Graph, metrics: Metrics, access: Access, ready: SchemaOnFirstConnection | None) -> None:
-        super().__init__(schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
+        production = graph.settings.production
+        super().__init__(
+            make_schema(graph.settings),
+            graphql_ide=None if production else "graphiql",
+            multipart_uploads_enabled=True,
+        )
         self.graph = graph
         self.metrics = metrics
         self.access = access
         self.ready = ready
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's own refusals (unsupported content type, unparsable multipart, missing file
+        parts) as coded JSON instead of plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response: Response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as err:
+            code = "NOT_FOUND" if err.status_code == 404 else "BAD_REQUEST"
+            self.metrics.http_errors.labels(code).inc()
+            response = refusal(err.status_code, code, err.reason)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """A multipart ``operations`` field that is not one operation object is a 400, not a crash."""
+        try:
+            data = await super().parse_http_body(request)
+        except (AttributeError, TypeError) as err:
+            raise HTTPException(400, "the operations must be one JSON object {query, variables}") from err
+        if isinstance(data, list):
+            raise HTTPException(400, "send one operation per request")
+        return data
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         state = request.state
@@ -89,8 +123,9 @@ def create_app(
     ready = SchemaOnFirstConnection(graph) if apply_schema_on_start else None
 
     async def health(request: Request) -> Response:
+        """Up or down, never where: no URI, host or port of the database (anonymous may call it)."""
         up = await anyio.to_thread.run_sync(graph.is_reachable)
-        body = {"status": "ok" if up else "degraded", "neo4j": "up" if up else "down", "uri": graph.settings.bolt_uri}
+        body = {"status": "ok" if up else "degraded", "neo4j": "up" if up else "down"}
         return JSONResponse(body, status_code=200 if up else 503)
 
     @contextlib.asynccontextmanager
@@ -117,7 +152,12 @@ def create_app(
             Mount("/static/app", app=browser.app_files(), name="app-static"),
             Mount("/static/vendor", app=browser.vendor_files(), name="vendor"),
         ],
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics), Middleware(AuthMiddleware, access=access)],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(graph.settings.allowed_hosts)),
+            Middleware(AuthMiddleware, access=access),
+            Middleware(RequestGuard, settings=graph.settings, metrics=metrics),
+        ],
         lifespan=lifespan,
     )
     app.state.metrics = metrics

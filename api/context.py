@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio.to_thread
 import neo4j.exceptions
 
-from api.errors import unavailable, unresolved
+from api.errors import coded_error, unavailable, unresolved
 from kg.access.roles import Identity, Role
-from kg.db import Graph, GraphUnavailable
+from kg.db import Graph, GraphUnavailable, QueryTimeout
+from kg.queries.bounds import QueryTooBroad
 from kg.queries.resolve import Unresolved
 
 if TYPE_CHECKING:
@@ -31,7 +32,9 @@ class Context:
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a kg function (sync driver) in a worker thread; map an unreachable graph to UNAVAILABLE and
-        an argument naming no entity, or several (kg.queries.resolve), to BAD_INPUT with the candidates."""
+        an argument naming no entity, or several (kg.queries.resolve), to BAD_INPUT with the candidates, a
+        traversal past its bound (kg.queries.bounds) to QUERY_TOO_BROAD and any other query stopped at
+        Neo4j's transaction timeout to TIMEOUT."""
 
         def call() -> T:
             if self.ready is not None:
@@ -42,6 +45,10 @@ class Context:
             return await anyio.to_thread.run_sync(call)
         except Unresolved as err:
             raise unresolved(err) from err
+        except QueryTooBroad as err:
+            raise coded_error(str(err), "QUERY_TOO_BROAD") from err
+        except QueryTimeout as err:
+            raise coded_error("the query took longer than the server allows; narrow it", "TIMEOUT") from err
         except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as err:
             raise unavailable("the knowledge graph is unavailable; try again shortly") from err
 

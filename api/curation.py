@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
@@ -25,17 +26,14 @@ from api import cursors
 from api.auth import forbidden, needs, require, require_patient
 from api.context import Context
 from api.derive import derived, to_type
-from api.errors import bad_input, not_found
+from api.errors import bad_input, coded_error, not_found
 from api.knowledge_types import Evidence, EvidenceConnection, EvidenceEdge, PageInfo
 from kg.access.roles import Permission as P
-from kg.matcher.build import BuildMismatchError
-from kg.matcher.errors import VcfError
-from kg.matcher.match import match_patient
+from kg.matcher.isolated import MatchRefused, match_isolated
 from kg.matcher.origin import SampleOrigin
 from kg.matcher.report import MatchSummary
 from kg.queries import curation, knowledge
 
-MAX_UPLOAD_BYTES = 2 * 1024**3  # a whole-genome VCF.gz fits; anything larger is refused
 _UPLOAD_SUFFIXES = (".vcf.gz", ".vcf.bgz", ".vcf", ".bcf", ".gz")
 
 
@@ -177,7 +175,9 @@ class CurationMutation:
         description="Match an uploaded VCF (multipart upload; GRCh38) to the graph for a patient: variants linked, "
         "pharmacogenomic diplotypes called. origin: what the sample is (default: what the VCF header says, "
         "else GERMLINE; contradicting the header is BAD_INPUT); sample / normalSample: the tumour's and the "
-        "matched normal's columns of a tumour/normal VCF. Clinicians granted the patient, and admins; audited.",
+        "matched normal's columns of a tumour/normal VCF. A multipart upload needs the header "
+        "Apollo-Require-Preflight or X-KG-Request; matched in a worker process with time and memory limits "
+        "(codes BAD_INPUT, TOO_LARGE, TIMEOUT, OUT_OF_MEMORY). Clinicians granted the patient, and admins; audited.",
     )
     async def submit_patient_vcf(
         self,
@@ -193,32 +193,37 @@ class CurationMutation:
         if not patient:
             raise bad_input("patientId must not be empty")
         require_patient(info, P.WRITE_PATIENT, patient)
+        if not callable(getattr(file, "read", None)):
+            raise bad_input("`file` must be a file part of a multipart request (GraphQL multipart spec), not a value")
         outcome = "error"
         try:
             filename = os.path.basename(getattr(file, "filename", None) or "")
             if not filename:
                 raise bad_input("the uploaded file has no name (send it as a multipart file part with a filename)")
+            settings = info.context.graph.settings
             with tempfile.TemporaryDirectory(prefix="kg-upload-") as tmp:
                 path = Path(tmp) / ("upload" + _suffix(filename))  # the suffix tells the reader how it is compressed
-                await _save(file, path)
+                await _save(file, path, settings.max_upload_bytes)
                 try:
-                    report = await info.context.run(
-                        match_patient,
-                        path,
-                        patient_id=patient,
-                        disease=(disease or "").strip() or None,
-                        vcf_name=filename,
-                        origin=origin,
-                        sample=sample,
-                        normal_sample=normal_sample,
+                    summary = await anyio.to_thread.run_sync(
+                        lambda: match_isolated(
+                            settings,
+                            path,
+                            patient_id=patient,
+                            vcf_name=filename,
+                            disease=(disease or "").strip() or None,
+                            origin=origin,
+                            sample=sample,
+                            normal_sample=normal_sample,
+                        )
                     )
-                except (VcfError, BuildMismatchError) as err:  # an unknown disease: BAD_INPUT (api.context);
-                    # an origin contradicting the header: SampleOriginError, a VcfError
-                    raise bad_input(str(err).replace(str(path), filename)) from err
+                except MatchRefused as err:  # the file (an origin contradicting the header too), a limit,
+                    # the worker's time or memory
+                    raise coded_error(str(err), err.code) from err
             outcome = "ok"
         finally:
             info.context.audit("submitPatientVcf", patients=[patient], outcome=outcome)
-        return to_type(VcfMatchSummary, MatchSummary.of(report))
+        return to_type(VcfMatchSummary, summary)
 
 
 def _suffix(filename: str) -> str:
@@ -226,14 +231,14 @@ def _suffix(filename: str) -> str:
     return next((s for s in _UPLOAD_SUFFIXES if lower.endswith(s)), ".vcf")
 
 
-async def _save(file: Any, path: Path) -> None:
-    """Copy the upload to ``path`` in 1 MiB chunks, refusing more than MAX_UPLOAD_BYTES."""
+async def _save(file: Any, path: Path, limit: int) -> None:
+    """Copy the upload to ``path`` in 1 MiB chunks, refusing more than ``limit`` bytes (compressed, as sent)."""
     size = 0
     with open(path, "wb") as out:
         while chunk := await file.read(1 << 20):
             size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                raise bad_input(f"the upload is larger than {MAX_UPLOAD_BYTES // 1024**3} GiB")
+            if size > limit:
+                raise coded_error(f"the upload is larger than {limit} bytes", "TOO_LARGE")
             out.write(chunk)
     if size == 0:
         raise bad_input("the uploaded file is empty")

@@ -1,4 +1,6 @@
-"""GraphQL errors with codes clients can act on: NOT_FOUND, BAD_INPUT, UNAVAILABLE.
+"""GraphQL errors with codes clients can act on: NOT_FOUND, BAD_INPUT, UNAVAILABLE, QUERY_TOO_BROAD
+(a research traversal past its cost bound, kg.queries.bounds), TIMEOUT (any other query stopped at
+Neo4j's transaction timeout).
 
 Anything else is masked as INTERNAL (no stack trace leaves the server; it goes to the log). A query
 that does not parse or validate (unknown field, over the depth or token limit) has no code in the

@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests and latency per route, GraphQL errors by code, process memory.
+"""Prometheus metrics: requests and latency per route, GraphQL errors and HTTP refusals by code, process memory.
 
 Served as Prometheus text format at /metrics. A registry per app keeps tests independent.
 """
@@ -36,6 +36,12 @@ class Metrics:
         )
         self.graphql_errors = Counter(
             "kg_graphql_errors_total", "GraphQL errors by code", ["code"], registry=self.registry
+        )
+        self.http_errors = Counter(
+            "kg_http_errors_total",
+            "Requests refused before GraphQL (api/http_guard.py) by code",
+            ["code"],
+            registry=self.registry,
         )
 
     async def endpoint(self, request: Request) -> Response:

@@ -8,6 +8,9 @@ admins) and never show a Patient the caller may not read (researchers: none; adm
 questions need Permission.COHORT: clinicians see only their granted patients, admins every patient,
 researchers aggregates over every patient (no ids, counts below the minimum cell size null). An
 answer that shows patient ids is audited as a read of those patients.
+
+Every traversal runs under a cost bound Neo4j enforces (kg.queries.bounds); one past it is
+QUERY_TOO_BROAD, with a message that says how to narrow it.
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from api.context import Context
 from api.derive import derived, to_type, to_types
 from api.errors import bad_input, not_found
 from api.knowledge_types import PageInfo
+from api.limits import ArgumentError, check_string
 from kg.access.roles import Identity
 from kg.access.roles import Permission as P
 from kg.db import GraphUnavailable
 from kg.queries import cohort, explore, export
+from kg.queries.bounds import QueryTooBroad
 
 T = TypeVar("T")
 
@@ -300,9 +305,15 @@ async def export_endpoint(request: Request) -> Response:
         return JSONResponse({"error": "depth and limit must be integers", "code": "BAD_INPUT"}, status_code=400)
     if not key:
         return JSONResponse({"error": "give the node's key as ?id=", "code": "BAD_INPUT"}, status_code=400)
+    graph = request.app.state.graph
+    try:
+        for name in ("id", "label"):  # the same checks as every GraphQL string argument (api.limits)
+            check_string(name, q.get(name, ""), graph.settings)
+    except ArgumentError as err:
+        return JSONResponse({"error": str(err), "code": "BAD_INPUT"}, status_code=400)
     if fmt not in export.FORMATS:
         return JSONResponse({"error": "format must be turtle or json", "code": "BAD_INPUT"}, status_code=400)
-    graph, ready = request.app.state.graph, request.app.state.ready
+    ready = request.app.state.ready
 
     def run() -> export.Export:
         if ready is not None:
@@ -323,6 +334,8 @@ async def export_endpoint(request: Request) -> Response:
         return JSONResponse({"error": str(err), "code": "NOT_FOUND"}, status_code=404)
     except (explore.TraversalError, explore.AmbiguousNode) as err:
         return JSONResponse({"error": str(err), "code": "BAD_INPUT"}, status_code=400)
+    except QueryTooBroad as err:
+        return JSONResponse({"error": str(err), "code": "QUERY_TOO_BROAD"}, status_code=400)
     except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired):
         return JSONResponse({"error": "the knowledge graph is unavailable", "code": "UNAVAILABLE"}, status_code=503)
     if out.patient_ids:

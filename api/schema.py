@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
+    DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -23,9 +24,11 @@ from api.admin import AdminMutation, AdminQuery
 from api.curation import CurationMutation, CurationQuery
 from api.errors import internal, is_client_error
 from api.knowledge import KnowledgeQuery
+from api.limits import ArgumentLimits
 from api.patients import PatientQuery
 from api.phenopackets import PhenopacketMutation
 from api.research import ResearchQuery
+from kg.config import Settings
 
 MAX_DEPTH = 10  # deep enough for patient -> answer -> path -> node; refuses abusive nesting
 MAX_ALIASES = 30
@@ -65,16 +68,22 @@ class KgSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-schema = KgSchema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[
+def make_schema(settings: Settings) -> KgSchema:
+    """The schema with its limits: depth, aliases and tokens, every string argument's length and
+    characters (api.limits), and in production (``KG_ENV=production``) no introspection."""
+    extensions: list[Any] = [
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         # parsing and validating the same query text again cost about half of a summary query's
         # GraphQL CPU time (bench/bench_api.py); both are pure functions of text (and token limit)
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ArgumentLimits(settings),
         lambda: MaskInternalErrors(should_mask_error=_should_mask, error_message="internal error"),
-    ],
-)
+    ]
+    if settings.production:
+        extensions.insert(0, DisableIntrospection)
+    return KgSchema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+schema = make_schema(Settings())

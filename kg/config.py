@@ -33,6 +33,15 @@ def default_data_dir() -> Path:
     return shared if shared.is_dir() else default_cache_dir() / "releases"
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def _hosts(value: str | None) -> tuple[str, ...]:
+    """``KG_ALLOWED_HOSTS``: comma-separated Host names (``*.example.org`` allowed) added to the local names."""
+    extra = tuple(h.strip() for h in (value or "").split(",") if h.strip())
+    return LOCAL_HOSTS + extra
+
+
 @dataclass(frozen=True)
 class Settings:
     uri: str | None = None  # None: the local server
@@ -47,6 +56,29 @@ class Settings:
     cache_dir: Path = field(default_factory=default_cache_dir)
     instance: str = "dev"  # name of the local Neo4j home under cache_dir
     retry_seconds: float = 15.0  # how long the driver retries transient failures
+    # Neo4j transaction timeouts (seconds), enforced by the server: every read, every write, and the
+    # research traversals (paths, neighbors, export, cohorts), which answer QUERY_TOO_BROAD past theirs.
+    read_timeout: float = 60.0
+    write_timeout: float = 1800.0  # a load's batch, a release retired
+    traversal_timeout: float = 15.0
+    # Research traversals: nodes with more relationships than this are not passed through in the
+    # middle of a path (they may still be its ends); a cap on the partial paths one side expands.
+    hub_degree: int = 5000
+    max_expanded_paths: int = 20000
+    # HTTP: development or production (no GraphiQL, no introspection), allowed Host names,
+    # request limits, per-identity rate limit (the `limits` library's notation).
+    env: str = "development"
+    allowed_hosts: tuple[str, ...] = LOCAL_HOSTS
+    max_body_bytes: int = 1024 * 1024
+    max_argument_length: int = 1000
+    max_text_length: int = 20000  # free text: a curator's statement or comment
+    rate_limit: str = "300/minute"
+    # VCF uploads: compressed and decompressed bytes, one line, and the matching worker's limits.
+    max_upload_bytes: int = 2 * 1024**3
+    max_vcf_bytes: int = 20 * 1024**3
+    max_vcf_line: int = 1024 * 1024
+    match_timeout: float = 900.0
+    match_memory: int = 4 * 1024**3
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -62,9 +94,29 @@ class Settings:
             tx_memory=env.get("KG_NEO4J_TX_MEMORY", "2g"),
             neo4j_version=env.get("KG_NEO4J_VERSION", "5.26.30"),
             retry_seconds=float(env.get("KG_NEO4J_RETRY_SECONDS", 15)),
+            read_timeout=float(env.get("KG_READ_TIMEOUT", 60)),
+            write_timeout=float(env.get("KG_WRITE_TIMEOUT", 1800)),
+            traversal_timeout=float(env.get("KG_TRAVERSAL_TIMEOUT", 15)),
+            hub_degree=int(env.get("KG_TRAVERSAL_HUB_DEGREE", 5000)),
+            max_expanded_paths=int(env.get("KG_TRAVERSAL_MAX_PATHS", 20000)),
+            env=env.get("KG_ENV", "development").strip().lower(),
+            allowed_hosts=_hosts(env.get("KG_ALLOWED_HOSTS")),
+            max_body_bytes=int(env.get("KG_MAX_BODY_BYTES", 1024 * 1024)),
+            max_argument_length=int(env.get("KG_MAX_ARGUMENT_LENGTH", 1000)),
+            max_text_length=int(env.get("KG_MAX_TEXT_LENGTH", 20000)),
+            rate_limit=env.get("KG_RATE_LIMIT", "300/minute"),
+            max_upload_bytes=int(env.get("KG_MAX_UPLOAD_BYTES", 2 * 1024**3)),
+            max_vcf_bytes=int(env.get("KG_MAX_VCF_BYTES", 20 * 1024**3)),
+            max_vcf_line=int(env.get("KG_MAX_VCF_LINE", 1024 * 1024)),
+            match_timeout=float(env.get("KG_MATCH_TIMEOUT", 900)),
+            match_memory=int(env.get("KG_MATCH_MEMORY", 4 * 1024**3)),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
     @property
     def is_local(self) -> bool:

@@ -20,6 +20,24 @@ class GraphUnavailable(RuntimeError):
     """Neo4j cannot be reached; the message says where we tried."""
 
 
+class QueryTimeout(RuntimeError):
+    """Neo4j ended the transaction at its timeout (``Settings.read_timeout`` / ``write_timeout``, or the
+    one the caller gave), or refused it for the memory it would take: the query asked too much."""
+
+    def __init__(self, seconds: float | None, cause: BaseException) -> None:
+        self.seconds = seconds
+        super().__init__(f"the query was stopped after {seconds} s" if seconds else f"the query was stopped: {cause}")
+
+
+# Server codes of a transaction ended for its time or memory (Neo4j 5 status codes).
+_STOPPED = ("TransactionTimedOut", "MemoryPoolOutOfMemoryError", "TransactionMemoryLimit", "Terminated")
+
+
+def _stopped(err: neo4j.exceptions.Neo4jError) -> bool:
+    code = err.code or ""
+    return any(part in code for part in _STOPPED)
+
+
 class Graph:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
@@ -49,24 +67,31 @@ class Graph:
         except Exception:
             return False
 
-    def read(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
-        """Run a read query (routed to a reader on clusters) and return plain dicts."""
-        return self._run(cypher, params, RoutingControl.READ)
+    def read(self, cypher: str, *, timeout_: float | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Run a read query (routed to a reader on clusters) and return plain dicts. Neo4j ends it after
+        ``timeout_`` seconds (default ``Settings.read_timeout``): :class:`QueryTimeout`."""
+        return self._run(cypher, params, RoutingControl.READ, timeout_ or self.settings.read_timeout)
 
-    def write(self, cypher: str, **params: Any) -> list[dict[str, Any]]:
-        """Run one write query in its own managed transaction."""
-        return self._run(cypher, params, RoutingControl.WRITE)
+    def write(self, cypher: str, *, timeout_: float | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Run one write query in its own managed transaction (timeout: ``Settings.write_timeout``)."""
+        return self._run(cypher, params, RoutingControl.WRITE, timeout_ or self.settings.write_timeout)
 
     def write_many(self, statements: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
         """Run several write queries in one transaction (all or nothing)."""
         items = list(statements)
 
+        @neo4j.unit_of_work(timeout=self.settings.write_timeout)
         def work(tx: neo4j.ManagedTransaction) -> None:
             for cypher, params in items:
                 tx.run(cypher, dict(params)).consume()
 
         with self.driver.session(database=self.settings.database) as session:
-            session.execute_write(work)
+            try:
+                session.execute_write(work)
+            except neo4j.exceptions.Neo4jError as err:
+                if _stopped(err):
+                    raise QueryTimeout(self.settings.write_timeout, err) from err
+                raise
 
     def write_in_transactions(self, cypher: str, **params: Any) -> None:
         """Run one ``CALL { ... } IN TRANSACTIONS`` statement: it needs an auto-commit transaction, and
@@ -78,11 +103,20 @@ class Graph:
         except neo4j.exceptions.ServiceUnavailable as err:
             raise GraphUnavailable(f"Neo4j at {self.settings.bolt_uri} is unavailable: {err}") from err
 
-    def _run(self, cypher: str, params: Mapping[str, Any], routing: RoutingControl) -> list[dict[str, Any]]:
+    def _run(
+        self, cypher: str, params: Mapping[str, Any], routing: RoutingControl, timeout: float
+    ) -> list[dict[str, Any]]:
         try:
             records, _, _ = self.driver.execute_query(
-                cypher, dict(params), database_=self.settings.database, routing_=routing
+                neo4j.Query(cypher, timeout=timeout),
+                dict(params),
+                database_=self.settings.database,
+                routing_=routing,
             )
         except neo4j.exceptions.ServiceUnavailable as err:
             raise GraphUnavailable(f"Neo4j at {self.settings.bolt_uri} is unavailable: {err}") from err
+        except neo4j.exceptions.Neo4jError as err:
+            if _stopped(err):
+                raise QueryTimeout(timeout, err) from err
+            raise
         return [r.data() for r in records]

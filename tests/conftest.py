@@ -24,7 +24,7 @@ import pytest
 
 from kg import neo4j_server
 from kg.access.settings import AuthSettings
-from kg.config import Settings
+from kg.config import LOCAL_HOSTS, Settings
 from kg.db import Graph
 from kg.schema import apply_schema
 from tests.realdata_guard import (  # noqa: F401  (the guard's hooks, registered by name)
@@ -43,7 +43,12 @@ REUSE = os.environ.get("KG_TEST_REUSE") == "1"
 
 def test_settings() -> Settings:
     uri = os.environ.get("KG_TEST_NEO4J_URI")
-    return Settings.from_env(uri=uri or None, instance="test", bolt_port=TEST_BOLT_PORT)
+    return Settings.from_env(
+        uri=uri or None,
+        instance="test",
+        bolt_port=TEST_BOLT_PORT,
+        allowed_hosts=(*LOCAL_HOSTS, "testserver"),  # Starlette's TestClient sends Host: testserver
+    )
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]

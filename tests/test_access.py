@@ -20,15 +20,18 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from api.schema import schema
+from api.schema import make_schema
 from kg.access.audit import AuditLog
 from kg.access.roles import Identity, Role
 from kg.access.settings import AuthSettings
 from kg.access.tokens import TokenStore, create_token
 from kg.cli import main as cli
+from kg.config import Settings
 from kg.db import Graph
 from tests import api_graph as t
 from tests.api_graph import api_graph, bearer, token_for  # noqa: F401 (fixtures)
+
+schema = make_schema(Settings())  # the schema the app serves (its limits from default settings)
 
 P1, P2 = "test-api-p1", "test-api-p2"
 

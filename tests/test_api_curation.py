@@ -187,6 +187,7 @@ def _upload(
         "/graphql",
         data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
         files={"0": (filename, content, "text/plain")},
+        headers={"X-KG-Request": "1"},  # multipart needs a preflight-forcing header (api/http_guard.py)
     )
     assert response.status_code == 200, response.text
     return response.json()

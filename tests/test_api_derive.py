@@ -12,10 +12,13 @@ import pytest
 import strawberry
 
 from api.derive import derived, to_type
-from api.schema import schema
+from api.schema import make_schema
+from kg.config import Settings
 from kg.matcher import report
 from kg.queries import answers, cohort, explore, export, knowledge, patient_view, pgx, risk, therapy
 from kg.queries.fields import INTERNAL, described
+
+schema = make_schema(Settings())  # the schema the app serves (its limits from default settings)
 
 
 class Colour(enum.StrEnum):

@@ -98,7 +98,7 @@ def test_neighbors_errors(client: TestClient) -> None:
 def unreachable(auth_settings: AuthSettings) -> Iterator[TestClient]:
     """An app whose Neo4j does not exist: any query that reached Cypher would fail UNAVAILABLE."""
     app = create_app(Settings(uri="bolt://127.0.0.1:1", retry_seconds=1), auth=auth_settings)
-    with TestClient(app, headers=bearer(token_for(auth_settings, Role.ADMIN))) as c:
+    with TestClient(app, headers=bearer(token_for(auth_settings, Role.ADMIN)), base_url="http://localhost") as c:
         yield c
 
 

@@ -107,7 +107,9 @@ def test_health_reports_neo4j_up(client: TestClient) -> None:
 def test_health_reports_neo4j_down_when_unreachable(auth_settings: AuthSettings) -> None:
     unreachable = Settings(uri="bolt://127.0.0.1:1", retry_seconds=1)  # nothing listens on port 1
     token = token_for(auth_settings, Role.RESEARCHER, "test-api-researcher-down")
-    with TestClient(create_app(unreachable, auth=auth_settings), headers=bearer(token)) as c:
+    with TestClient(
+        create_app(unreachable, auth=auth_settings), headers=bearer(token), base_url="http://localhost"
+    ) as c:
         response = c.get("/health")
         assert response.status_code == 503
         assert response.json()["neo4j"] == "down"

@@ -112,6 +112,29 @@ def test_trimming_never_empties_an_allele_and_keeps_the_same_change(chrom: str, 
     assert len(a.ref) == 1 or len(a.alt) == 1 or (a.ref[0] != a.alt[0] and a.ref[-1] != a.alt[-1])
 
 
+@PROPERTY
+@given(CHROM_SPELLINGS, POSITIONS, BASES, BASES)
+def test_normalize_ignores_case_and_chromosome_spelling(chrom: str, pos: int, ref: str, alt: str) -> None:
+    """VCF REF/ALT are case-insensitive (VCF 4.2 section 1.6.1) and chromosomes come as 7, chr7, CHR7."""
+    a = normalize(chrom, pos, ref, alt)
+    bare = chrom.lower().removeprefix("chr")
+    assert (
+        normalize(bare, pos, ref.lower(), alt.upper())
+        == a
+        == normalize("chr" + bare.upper(), pos, ref.upper(), alt.lower())
+    )
+    assert a.ref == a.ref.upper() and a.alt == a.alt.upper() and a.chrom == canonical_chrom(chrom)
+
+
+@PROPERTY
+@given(st.text(max_size=80))
+def test_any_text_parses_to_a_key_or_to_none_never_an_error(text: str) -> None:
+    """Hostile input (issue 9): whatever a user types as a variant, the key parser answers None or an
+    allele whose own key parses back to it; it never raises."""
+    allele = parse_variant_id(text)
+    assert allele is None or parse_variant_id(allele.id) == allele
+
+
 # --- variant keys --------------------------------------------------------------------------------
 
 

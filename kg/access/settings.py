@@ -33,7 +33,6 @@ class AuthSettings:
     patients_claim: str = "kg_patients"  # OIDC tokens: granted patient ids, or "*" for every patient
     key_path: Path | None = None  # the local signing key (PEM); default <home>/signing-key.pem
     anonymous: bool = False  # knowledge look-ups without a token
-    production: bool = False
     audit_path: Path | None = None  # default <home>/audit.jsonl
     min_cell: int = DEFAULT_MIN_CELL
 
@@ -51,7 +50,6 @@ class AuthSettings:
             patients_claim=env.get("KG_AUTH_PATIENTS_CLAIM") or "kg_patients",
             key_path=Path(env["KG_AUTH_KEY_PATH"]) if env.get("KG_AUTH_KEY_PATH") else None,
             anonymous=_flag(env.get("KG_AUTH_ANONYMOUS")),
-            production=_flag(env.get("KG_PRODUCTION")),
             audit_path=Path(env["KG_AUDIT_LOG"]) if env.get("KG_AUDIT_LOG") else None,
             min_cell=int(env.get("KG_MIN_CELL_SIZE") or DEFAULT_MIN_CELL),
         )

@@ -262,9 +262,15 @@ class _Run:
         if not row.get("civicOnlyDisease"):
             return {**row, "diseaseNames": None, "unresolvedDiseases": None}
         found = self.names.link(row["disease"])
-        row = {**row, "diseaseNames": [row["disease"]], "unresolvedDiseases": None if found.disease else [row["disease"]]}
+        row = {
+            **row,
+            "diseaseNames": [row["disease"]],
+            "unresolvedDiseases": None if found.disease else [row["disease"]],
+        }
         if found.disease:
-            row.update(diseaseId=found.disease, civicOnlyDisease=False, diseaseLinkedBy="name", diseaseLinkName=found.name)
+            row.update(
+                diseaseId=found.disease, civicOnlyDisease=False, diseaseLinkedBy="name", diseaseLinkName=found.name
+            )
         return row
 
     def evidence(self) -> Iterator[Row]:

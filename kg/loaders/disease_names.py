@@ -55,7 +55,9 @@ class NameResolver:
         if name not in self.links:
             self.resolve([name])
         found = self.links[name]
-        self.tally["disease names linked by name" if found.disease else f"disease names unresolved ({found.reason})"] += 1
+        self.tally[
+            "disease names linked by name" if found.disease else f"disease names unresolved ({found.reason})"
+        ] += 1
         return found
 
     def annotate(self, rows: Iterable[Row], chunk: int = 2000) -> Iterator[Row]:

@@ -369,6 +369,9 @@ class PatientVcf:
         gt = v.genotypes[0]
         idx, phased = list(gt[:-1]), bool(gt[-1])
         seqs = [v.REF, *v.ALT]
+        beyond = [i for i in idx if i >= len(seqs)]
+        if beyond:  # VCF 4.2 section 1.6.2: an allele index names REF (0) or one of the ALTs
+            raise ValueError(f"GT allele index {beyond[0]} beyond the record's {len(seqs) - 1} ALT allele(s)")
         alleles = tuple(seqs[i] if 0 <= i < len(seqs) else None for i in idx)
         if len(idx) == 1:
             phased = False  # a haploid call has no phase
@@ -436,7 +439,7 @@ def read_header(path: str | os.PathLike[str]) -> VcfHeader:
     check_complete(p, kind)
     try:
         vcf = VCF(os.fspath(p))
-    except OSError as exc:
+    except Exception as exc:  # cyvcf2 raises OSError, or a bare Exception ("Failed to read BCF header")
         with open(p, "rb") as fh:
             head = fh.read(40)
         raise VcfError(

@@ -5,7 +5,8 @@ visible evidence (accepted, active release) for it — directly or through a mol
 patient satisfies — that supports a clinically meaningful significance; and, for a drug, when
 their pharmacogenomic phenotypes are those of a guideline recommendation for the drug that is
 not "No recommendation". The gene, drug and disease named resolve
-first (kg.queries.resolve: unknown or ambiguous is an error); then each function is one Cypher round trip.
+first (kg.queries.resolve: unknown or ambiguous is an error); then each function is one Cypher round trip,
+under the traversal bound (kg.queries.bounds: past it, QueryTooBroad).
 
 Only patients within ``patients`` are counted and listed (kg.queries.visibility.PatientScope: none unless
 given; the API passes the caller's grants). ``aggregated`` turns an answer into what a researcher may
@@ -19,6 +20,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.queries.answers import DISEASE_WITH_DESCENDANTS
+from kg.queries.bounds import bounded_read
 from kg.queries.fields import INTERNAL, described
 from kg.queries.knowledge import Count
 from kg.queries.resolve import resolve_disease, resolve_drug, resolve_gene
@@ -81,7 +83,15 @@ def cohort_phenotypes(
     ``patients``) with a called phenotype of it, and how many per phenotype (most first), with up to
     ``limit`` patient ids each and the diplotypes behind the calls."""
     symbol = resolve_gene(graph, gene).id
-    row = graph.read(COHORT_PHENOTYPES, gene=symbol, limit=limit, **scope_params(patients))[0]
+    row = bounded_read(
+        graph,
+        COHORT_PHENOTYPES,
+        what=f"the cohort of {symbol}",
+        hint="ask for a lower limit of patient ids",
+        gene=symbol,
+        limit=limit,
+        **scope_params(patients),
+    )[0]
     out = []
     for ph in row["phenotypes"]:
         diplotypes: dict[str, int] = {}
@@ -238,8 +248,11 @@ def cohort_actionable(
         raise ValueError("give a drug or a disease")
     if not 0 <= first <= MAX_PATIENTS:
         raise ValueError(f"first must be between 0 and {MAX_PATIENTS}")
-    row = graph.read(
+    row = bounded_read(
+        graph,
         actionable_query(bool(drug), bool(disease)),
+        what="the actionable cohort",
+        hint="give both a drug and a disease, or a more specific disease",
         drug=resolve_drug(graph, drug).id if drug else None,
         diseaseIds=[resolve_disease(graph, disease).id] if disease else [],
         after=after or "",

@@ -3,7 +3,9 @@
 Nodes are named by their key (kg/schema/model.py: Gene symbol, Source key, lookup-node name,
 otherwise id); a label disambiguates when one key names nodes of several labels. Labels and
 relationship types from users are checked against the model's allow-lists before they are
-placed in a query; everything else is a parameter. Each call is one Cypher round trip.
+placed in a query; everything else is a parameter. Each call is one Cypher round trip, except
+``paths(shortest: false)``: one for both ends' partial paths, one for the chosen paths' nodes and edges.
+Every query runs under the traversal bound of kg.queries.bounds (Neo4j's transaction timeout, caps).
 
 Evidence that answers may not show (not accepted, or no active release) is not traversed, nor is a
 Patient outside the caller's ``patients`` scope (kg.queries.visibility: none unless given), so patient
@@ -19,6 +21,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.queries.answers import json_ready
+from kg.queries.bounds import QueryTooBroad, bounded_read
 from kg.queries.fields import INTERNAL, described
 from kg.queries.visibility import NO_PATIENTS, PatientScope, patient_shown, scope_params, visible_evidence
 from kg.schema.model import INDEX_RELATIONSHIP_TYPES, NODE_KEYS, RELATIONSHIP_TYPES
@@ -127,7 +130,7 @@ def node_map(var: str) -> str:
 
 def edge_map(var: str) -> str:
     return (
-        f"{{type: type({var}), start: elementId(startNode({var})), end: elementId(endNode({var})), "
+        f"{{eid: elementId({var}), type: type({var}), start: elementId(startNode({var})), end: elementId(endNode({var})), "
         f"properties: properties({var})}}"
     )
 
@@ -228,8 +231,14 @@ def neighborhood(
     _bounded("limit", limit, 1, MAX_LIMIT)
     if direction not in DIRECTIONS:
         raise TraversalError(f"direction must be one of {', '.join(DIRECTIONS)}")
-    row = graph.read(
-        neighborhood_query(label, types, direction, depth), key=key, limit=limit, **scope_params(patients)
+    row = bounded_read(
+        graph,
+        neighborhood_query(label, types, direction, depth),
+        what=f"the neighbourhood of {key!r}",
+        hint="name relationshipTypes, a direction, a label, or a lower depth or limit",
+        key=key,
+        limit=limit,
+        **scope_params(patients),
     )[0]
     _check_found(key, label, row["found"])
     nodes = [_node(n) for n in row["nodes"]]
@@ -287,26 +296,94 @@ class Path:
     edges: list[Edge]
 
 
-_SIMPLE = "size(nodes(p)) = size(reduce(s = [], x IN nodes(p) | CASE WHEN x IN s THEN s ELSE s + x END))"
 _PATH_SHOWN = "all(x IN nodes(p) WHERE " + _shown("x") + ")"
 
 
-def paths_query(from_label: str | None, to_label: str | None, types: list[str], max_hops: int, shortest: bool) -> str:
-    pattern = f"(a)-[{_type_pattern(types)}*1..{max_hops}]-(b)"
-    match = f"MATCH p = allShortestPaths({pattern})" if shortest else f"MATCH p = {pattern}"
-    where = _PATH_SHOWN if shortest else f"{_SIMPLE} AND {_PATH_SHOWN}"
+def shortest_paths_query(from_label: str | None, to_label: str | None, types: list[str], max_hops: int) -> str:
+    """Every shortest path (Neo4j's bidirectional breadth-first search), visible nodes only."""
     return f"""{_find("from", from_label, "a")}
 {_find("to", to_label, "b")}
 OPTIONAL CALL (a_found, b_found) {{
   WITH a_found, b_found WHERE size(a_found) = 1 AND size(b_found) = 1 AND a_found[0] <> b_found[0]
   WITH a_found[0] AS a, b_found[0] AS b
-  {match}
-  WHERE {where}
-  WITH p ORDER BY length(p) LIMIT $limit
+  MATCH p = allShortestPaths((a)-[{_type_pattern(types)}*1..{max_hops}]-(b))
+  WHERE {_PATH_SHOWN}
+  WITH p LIMIT $limit
   RETURN collect({{nodes: [n IN nodes(p) | {node_map("n")}], edges: [r IN relationships(p) | {edge_map("r")}]}}) AS paths
 }}
 RETURN [n IN a_found | labels(n)] AS fromFound, [n IN b_found | labels(n)] AS toFound, coalesce(paths, []) AS paths
 """
+
+
+def _half(start: str, other: str, types: list[str], hops: int) -> str:
+    """Partial paths of 1..``hops`` relationships from ``start``, at most ``$cap + 1`` of them, as element
+    ids. Each step enters a visible node that is no hub (at most ``$hub`` relationships) unless it is
+    the other end, and never leaves the other end: the expansion is pruned as it goes (a quantified
+    path pattern's inline predicate), so a hub costs one degree look-up, not its neighbourhood."""
+    return f"""
+CALL ({start}, {other}) {{
+  MATCH h = ({start}) ((x)-[{_type_pattern(types)}]-(y)
+    WHERE x <> {other} AND (y = {other} OR COUNT {{ (y)--() }} <= $hub) AND {_shown("y")}){{1,{hops}}} (m)
+  WITH h LIMIT $cap + 1
+  RETURN collect([[n IN nodes(h) | elementId(n)], [r IN relationships(h) | elementId(r)]]) AS {start}_halves
+}}"""
+
+
+def paths_query(from_label: str | None, to_label: str | None, types: list[str], max_hops: int) -> str:
+    """Both ends found, then partial paths from each end (``ceil(maxHops/2)`` hops from ``from``,
+    the rest from ``to``), joined on their meeting node in Python (:func:`_join`)."""
+    left = _half("a", "b", types, (max_hops + 1) // 2)
+    right = _half("b", "a", types, max_hops // 2) if max_hops > 1 else "\nWITH a, b, a_halves, [] AS b_halves"
+    return f"""{_find("from", from_label, "a")}
+{_find("to", to_label, "b")}
+OPTIONAL CALL (a_found, b_found) {{
+  WITH a_found, b_found WHERE size(a_found) = 1 AND size(b_found) = 1 AND a_found[0] <> b_found[0]
+  WITH a_found[0] AS a, b_found[0] AS b
+  {left}
+  {right}
+  RETURN elementId(a) AS a, elementId(b) AS b, a_halves, b_halves
+}}
+RETURN [n IN a_found | labels(n)] AS fromFound, [n IN b_found | labels(n)] AS toFound, a, b, a_halves, b_halves
+"""
+
+
+PATH_PARTS = (
+    """
+CALL () {
+  MATCH (n) WHERE elementId(n) IN $nodes
+  RETURN collect("""
+    + node_map("n")
+    + """) AS nodes
+}
+CALL () {
+  MATCH ()-[r]->() WHERE elementId(r) IN $rels
+  RETURN collect("""
+    + edge_map("r")
+    + """) AS rels
+}
+RETURN nodes, rels
+"""
+)
+
+Half = tuple[list[str], list[str]]  # node and relationship element ids
+
+
+def _join(b: str, lefts: list[Half], rights: list[Half], left_hops: int) -> list[Half]:
+    """Simple paths a..b: a left half ending at ``b``, or a full left half (``left_hops``) met by a
+    right half at its last node. Every path splits one way only, so none comes twice."""
+    by_meet: dict[str, list[Half]] = {}
+    for nodes, rels in rights:
+        by_meet.setdefault(nodes[-1], []).append((nodes, rels))
+    out: list[Half] = []
+    for nodes, rels in lefts:
+        if nodes[-1] == b:
+            joined = [(nodes, rels)]
+        elif len(rels) == left_hops:
+            joined = [(nodes + rn[::-1][1:], rels + rr[::-1]) for rn, rr in by_meet.get(nodes[-1], [])]
+        else:
+            continue
+        out += [(n, r) for n, r in joined if len(set(n)) == len(n)]
+    return out
 
 
 def find_paths(
@@ -324,20 +401,60 @@ def find_paths(
 ) -> list[Path]:
     """Shortest paths (or, ``shortest=False``, every simple path) of at most ``max_hops`` between two
     nodes, shortest first. Provenance and look-up edges are left out unless named in ``relationship_types``;
-    no path passes through a Patient outside ``patients`` (None: every patient)."""
+    no path passes through a Patient outside ``patients`` (None: every patient).
+
+    Bounded (kg.queries.bounds): Neo4j's transaction timeout, and for every simple path an expansion
+    from both ends that passes no hub (``Settings.hub_degree``) and keeps at most
+    ``Settings.max_expanded_paths`` partial paths per end; past either, :class:`QueryTooBroad`."""
     from_label, to_label = check_label(from_label), check_label(to_label)
     types = check_types(relationship_types)
     if types is None:
         types = [t for t in RELATIONSHIP_TYPES if t not in INDEX_RELATIONSHIP_TYPES]
     _bounded("maxHops", max_hops, 1, MAX_HOPS)
     _bounded("limit", limit, 1, MAX_PATHS)
-    cypher = paths_query(from_label, to_label, types, max_hops, shortest)
-    row = graph.read(cypher, **{"from": start, "to": end, "limit": limit}, **scope_params(patients))[0]
+    params = {"from": start, "to": end, "limit": limit, **scope_params(patients)}
+    what = f"paths from {start!r} to {end!r}"
+    hint = "name relationshipTypes, lower maxHops, give fromLabel/toLabel, or ask for shortest: true"
+    if shortest:
+        row = bounded_read(
+            graph, shortest_paths_query(from_label, to_label, types, max_hops), what=what, hint=hint, **params
+        )[0]
+        _check_found(start, from_label, row["fromFound"])
+        _check_found(end, to_label, row["toFound"])
+        return [_path(p["nodes"], p["edges"]) for p in row["paths"]]
+    settings = graph.settings
+    cap = settings.max_expanded_paths
+    row = bounded_read(
+        graph,
+        paths_query(from_label, to_label, types, max_hops),
+        what=what,
+        hint=hint,
+        **params,
+        hub=settings.hub_degree,
+        cap=cap,
+    )[0]
     _check_found(start, from_label, row["fromFound"])
     _check_found(end, to_label, row["toFound"])
-    out = []
-    for p in row["paths"]:
-        nodes = [_node(n) for n in p["nodes"]]
-        path_edges = _edges(p["edges"], nodes)
-        out.append(Path(length=len(path_edges), nodes=nodes, edges=path_edges))
-    return out
+    if row["a"] is None:  # the same node at both ends
+        return []
+    lefts, rights = row["a_halves"], row["b_halves"]
+    if len(lefts) > cap or len(rights) > cap:
+        raise QueryTooBroad(what, f"more than {cap} partial paths from one end; {hint}")
+    found = sorted(_join(row["b"], lefts, rights, (max_hops + 1) // 2), key=lambda p: (len(p[1]), p[1]))[:limit]
+    if not found:
+        return []
+    parts = graph.read(
+        PATH_PARTS,
+        nodes=sorted({n for nodes, _ in found for n in nodes}),
+        rels=sorted({r for _, rels in found for r in rels}),
+        timeout_=settings.traversal_timeout,
+    )[0]
+    nodes_by_eid = {n["eid"]: n for n in parts["nodes"]}
+    rels_by_eid = {r["eid"]: r for r in parts["rels"]}
+    return [_path([nodes_by_eid[n] for n in nodes], [rels_by_eid[r] for r in rels]) for nodes, rels in found]
+
+
+def _path(node_maps: list[Row], edge_maps: list[Row]) -> Path:
+    nodes = [_node(n) for n in node_maps]
+    path_edges = _edges(edge_maps, nodes)
+    return Path(length=len(path_edges), nodes=nodes, edges=path_edges)
