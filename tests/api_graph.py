@@ -18,6 +18,7 @@ from api.app import create_app
 from kg.access.roles import Role
 from kg.access.settings import AuthSettings
 from kg.access.tokens import create_token
+from kg.config import Settings
 from kg.db import Graph
 
 GENE = "TEST-API-G1"
@@ -255,6 +256,12 @@ def token_for(auth: AuthSettings, role: Role, name: str | None = None, **grants:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def admin_client(settings: Settings, auth: AuthSettings, **options: Any) -> TestClient:
+    """The app over ``settings`` as an admin calls it (every permission: hostile inputs reach the code
+    behind the access checks)."""
+    return TestClient(create_app(settings, auth=auth), headers=bearer(token_for(auth, Role.ADMIN)), **options)
 
 
 @pytest.fixture(scope="module")

@@ -157,7 +157,7 @@ def test_the_service_starts_without_neo4j_and_recovers_when_it_returns(
     query = {"query": '{ gene(symbol: "BRAF") { symbol } }'}
     app = create_app(dataclasses.replace(spare, retry_seconds=1), auth=auth_settings)
     researcher = bearer(token_for(auth_settings, Role.RESEARCHER, name="test-faults-researcher"))
-    with TestClient(app, headers=researcher) as client:
+    with TestClient(app, headers=researcher, base_url="http://localhost") as client:
         health = client.get("/health")
         assert health.status_code == 503 and health.json()["neo4j"] == "down"
         down = client.post("/graphql", json=query)

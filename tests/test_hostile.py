@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from api.app import create_app
+from kg.access.settings import AuthSettings
 from kg.db import Graph
 from kg.loaders import clinvar, doid, hgnc
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.seeds import default_seed_dir
-from tests.api_graph import api_graph  # noqa: F401 (fixture)
+from tests.api_graph import admin_client, api_graph  # noqa: F401 (fixture)
 
 DEMO_VCF = default_seed_dir() / "patients" / "demo.vcf"
 PATIENT = "test-api-hostile"
@@ -46,7 +46,7 @@ def totals(graph: Graph) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def hostile(api_graph: Graph) -> Iterator[tuple[TestClient, Graph]]:
+def hostile(api_graph: Graph, auth_settings: AuthSettings) -> Iterator[tuple[TestClient, Graph]]:
     """A client with small upload limits (so a zip bomb or a long line is cheap to make) and a rate
     limit no corpus reaches."""
     settings = dataclasses.replace(
@@ -56,7 +56,7 @@ def hostile(api_graph: Graph) -> Iterator[tuple[TestClient, Graph]]:
         max_vcf_line=64 * 1024,
         max_upload_bytes=2 * 1024 * 1024,
     )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with admin_client(settings, auth_settings, raise_server_exceptions=False) as client:
         yield client, api_graph
 
 
@@ -184,13 +184,13 @@ def test_hostile_vcf_upload(case: str, unchanged: TestClient, hostile: tuple[Tes
     assert hostile[1].read("MATCH (p:Patient {id: $id}) RETURN p", id=PATIENT) == []
 
 
-def test_vcf_worker_time_and_memory_limits(hostile: tuple[TestClient, Graph]) -> None:
+def test_vcf_worker_time_and_memory_limits(hostile: tuple[TestClient, Graph], auth_settings: AuthSettings) -> None:
     """A worker past its time or memory limit is stopped and answered with its code; nothing stored."""
     _, graph = hostile
     demo = DEMO_VCF.read_bytes()
     for change, code in (({"match_timeout": 0.05}, "TIMEOUT"), ({"match_memory": 64 * 1024 * 1024}, "OUT_OF_MEMORY")):
         settings = dataclasses.replace(graph.settings, rate_limit="1000/minute", **change)
-        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        with admin_client(settings, auth_settings, raise_server_exceptions=False) as client:
             body = assert_clear_graphql_error(upload(client, "demo.vcf", demo))
             assert body["errors"][0]["extensions"]["code"] == code, body
     assert graph.read("MATCH (p:Patient {id: $id}) RETURN p", id=PATIENT) == []

@@ -11,21 +11,21 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from api.app import create_app
 from api.limits import ArgumentError, check_string, rate_key
+from kg.access.settings import AuthSettings
 from kg.config import Settings
 from kg.db import Graph, QueryTimeout
 from kg.queries import explore
 from kg.queries.bounds import QueryTooBroad
-from tests.api_graph import api_graph, error_code  # noqa: F401 (fixture)
+from tests.api_graph import admin_client, api_graph, error_code  # noqa: F401 (fixture)
 
 PATHS = """query($from: String!, $to: String!, $hops: Int!, $shortest: Boolean!) {
   paths(from: $from, to: $to, maxHops: $hops, shortest: $shortest, limit: 10) { length nodes { id label } } }"""
 
 
 @pytest.fixture(scope="module")
-def real_client(real_data: Graph) -> Iterator[TestClient]:
-    with TestClient(create_app(real_data.settings)) as client:
+def real_client(real_data: Graph, auth_settings: AuthSettings) -> Iterator[TestClient]:
+    with admin_client(real_data.settings, auth_settings) as client:
         yield client
 
 
@@ -74,9 +74,9 @@ def test_neo4j_ends_a_query_at_its_timeout(api_graph: Graph) -> None:
         explore.neighborhood(tight, "TEST-API-G1", depth=3, limit=500)
 
 
-def test_rate_limit_per_identity(api_graph: Graph) -> None:
+def test_rate_limit_per_identity(api_graph: Graph, auth_settings: AuthSettings) -> None:
     settings = dataclasses.replace(api_graph.settings, rate_limit="3/minute")
-    with TestClient(create_app(settings)) as client:
+    with admin_client(settings, auth_settings) as client:
         answers = [client.post("/graphql", json={"query": "{ __typename }"}) for _ in range(4)]
         assert [r.status_code for r in answers] == [200, 200, 200, 429]
         assert answers[-1].json()["code"] == "RATE_LIMITED" and int(answers[-1].headers["retry-after"]) >= 1
@@ -86,16 +86,16 @@ def test_rate_limit_per_identity(api_graph: Graph) -> None:
     assert rate_key({"client": ("10.0.0.1", 1), "state": {"identity": identity}}) == "id:alice"
 
 
-def test_production_mode_has_no_graphiql_and_no_introspection(api_graph: Graph) -> None:
+def test_production_mode_has_no_graphiql_and_no_introspection(api_graph: Graph, auth_settings: AuthSettings) -> None:
     production = dataclasses.replace(api_graph.settings, env="production")
-    with TestClient(create_app(production)) as client:
+    with admin_client(production, auth_settings) as client:
         assert client.get("/graphql", headers={"accept": "text/html"}).status_code == 404
         body = client.post("/graphql", json={"query": "{ __schema { types { name } } }"}).json()
         assert body.get("errors") and not body.get("data")
         assert "gene" in str(
             client.post("/graphql", json={"query": '{ gene(symbol: "TEST-API-G1") { symbol } }'}).json()
         )
-    with TestClient(create_app(api_graph.settings)) as client:  # development: both on
+    with admin_client(api_graph.settings, auth_settings) as client:  # development: both on
         assert "graphiql" in client.get("/graphql", headers={"accept": "text/html"}).text.lower()
         assert client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"}).json()["data"]
 

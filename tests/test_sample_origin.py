@@ -315,6 +315,7 @@ def _upload(client: Any, content: bytes, patient: str, origin: str | None) -> di
         "/graphql",
         data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
         files={"0": ("tumor.vcf", content, "text/plain")},
+        headers={"X-KG-Request": "1"},  # multipart needs it (api/http_guard.py)
     )
     assert response.status_code == 200, response.text
     return response.json()
