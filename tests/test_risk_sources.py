@@ -97,13 +97,17 @@ def test_one_step_is_no_conflict_two_tiers_are_and_non_pathogenicity_claims_do_n
 
 
 def _benign_clinvar_variant(graph: Graph) -> dict[str, Any]:
+    """A two-star benign or likely benign ClinVar SNV with no other current evidence (an older ClinVar
+    release it superseded does not vote; the seeds hold one such allele)."""
     rows = graph.read(
-        "MATCH (e:Evidence {source: 'clinvar', classification: 'benign'})-[:ABOUT]->(v:Variant) "
-        "WHERE NOT EXISTS { (e)-[:SUPERSEDED_BY]->() } AND size(v.ref) = 1 AND size(v.alt) = 1 AND e.stars = 2 "
-        "AND NOT EXISTS { (v)<-[:ABOUT]-(o:Evidence) WHERE o <> e } AND NOT EXISTS { (v)<-[:INCLUDES]-() } "
+        "MATCH (e:Evidence {source: 'clinvar'})-[:ABOUT]->(v:Variant) "
+        "WHERE e.classification IN ['benign', 'likely benign'] "
+        "AND NOT EXISTS { (e)-[:SUPERSEDED_BY]->() } AND size(v.ref) = 1 AND size(v.alt) = 1 AND e.stars = 2 "
+        "AND NOT EXISTS { (v)<-[:ABOUT]-(o:Evidence) WHERE o <> e AND NOT EXISTS { (o)-[:SUPERSEDED_BY]->() } } "
+        "AND NOT EXISTS { (v)<-[:INCLUDES]-() } "
         "RETURN v {.*} AS v ORDER BY v.id LIMIT 1"
     )
-    assert rows, "no two-star benign ClinVar SNV"
+    assert rows, "no two-star (likely) benign ClinVar SNV"
     return rows[0]["v"]
 
 
