@@ -16,7 +16,7 @@ from kg.access.settings import AuthSettings
 from kg.config import Settings
 from kg.db import Graph, QueryTimeout
 from kg.queries import explore
-from kg.queries.bounds import QueryTooBroad
+from kg.queries.bounds import QueryTooBroad, bounded_read
 from tests.api_graph import admin_client, api_graph, error_code  # noqa: F401 (fixture)
 
 PATHS = """query($from: String!, $to: String!, $hops: Int!, $shortest: Boolean!) {
@@ -69,9 +69,11 @@ def test_neo4j_ends_a_query_at_its_timeout(api_graph: Graph) -> None:
     slow = "UNWIND range(1, 2000000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*) AS n"
     with pytest.raises(QueryTimeout):
         api_graph.read(slow, timeout_=1)
-    settings = dataclasses.replace(api_graph.settings, traversal_timeout=0.001)
-    with Graph(settings) as tight, pytest.raises(QueryTooBroad, match="did not finish"):
-        explore.neighborhood(tight, "TEST-API-G1", depth=3, limit=500)
+    # a traversal past the traversal timeout is QUERY_TOO_BROAD with the hint (a query that surely runs
+    # longer than the bound: a tiny neighbourhood can finish inside even a 1 ms bound once its plan is cached)
+    settings = dataclasses.replace(api_graph.settings, traversal_timeout=1)
+    with Graph(settings) as tight, pytest.raises(QueryTooBroad, match="did not finish within 1 s; narrow it"):
+        bounded_read(tight, slow, what="a slow traversal", hint="narrow it")
 
 
 def test_rate_limit_per_identity(api_graph: Graph, auth_settings: AuthSettings) -> None:
