@@ -86,7 +86,7 @@ MATCH (n) WHERE (n:Source AND n.name = 'asoftest') OR (n:Evidence AND n.source =
 DETACH DELETE n
 """
 
-PARAMS = {"old": OLD, "new": NEW, "va": VA, "vb": VB, "vc": VC, "patient": PATIENT}
+PARAMS: dict[str, Any] = {"old": OLD, "new": NEW, "va": VA, "vb": VB, "vc": VC, "patient": PATIENT}
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,7 @@ def test_a_release_covering_everything_ends_the_older_ones(two_releases: Graph) 
     try:
         assert [k for k in knowledge_state(two_releases, "2022-01-01").releases if k.startswith("asoftest@")] == [NEW]
     finally:
-        two_releases.write("MATCH (s:Source {key: $new}) SET s.coverage = '{\"genes\": [\"ASOFG1\"]}'", new=NEW)
+        two_releases.write('MATCH (s:Source {key: $new}) SET s.coverage = \'{"genes": ["ASOFG1"]}\'', new=NEW)
 
 
 @pytest.mark.parametrize(
@@ -259,7 +259,9 @@ def test_knowledge_look_ups_as_of(two_releases: Graph) -> None:
 
 def test_export_as_of(two_releases: Graph) -> None:
     now = export.export_subgraph(two_releases, VA, label="Variant", fmt="JSON")
-    then = export.export_subgraph(two_releases, VA, label="Variant", fmt="JSON", state=knowledge_state(two_releases, OLD))
+    then = export.export_subgraph(
+        two_releases, VA, label="Variant", fmt="JSON", state=knowledge_state(two_releases, OLD)
+    )
     assert "asoftest@2021-06-01:A" in now.content and "asoftest@2020-01-01:A" not in now.content
     assert "asoftest@2020-01-01:A" in then.content and "asoftest@2021-06-01:A" not in then.content
     assert NEW in now.releases and then.as_of == OLD and NEW not in then.releases
@@ -315,7 +317,8 @@ class CountingGraph(Graph):
 def test_the_state_is_worked_out_once_per_request(two_releases: Graph) -> None:
     import anyio
 
-    with CountingGraph(two_releases.settings) as graph:
+    graph = CountingGraph(two_releases.settings)
+    with graph:
         context = Context(graph=graph)
 
         async def twice() -> tuple[KnowledgeState | None, KnowledgeState | None, KnowledgeState | None]:
