@@ -16,6 +16,7 @@ Every key starts with ``asoftest`` / ``asof-test`` so it never meets real data.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -338,3 +339,21 @@ def test_cli_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:
     assert out.exit_code == 0, out.output
     bad = runner.invoke(main, ["report", PATIENT, "--as-of", "asoftest@1999-01-01"], env=env)
     assert bad.exit_code == 1 and "no kept release" in bad.output
+
+
+def test_kg_match_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:
+    from kg.cli import main
+    from kg.queries.patients import delete_patient
+
+    env = cli_env(two_releases, auth_settings)
+    vcf = str(Path(__file__).resolve().parents[1] / "seeds" / "patients" / "demo.vcf")
+    runner = CliRunner()
+    refused = runner.invoke(main, ["match", vcf, "--patient", "asof-test-cli", "--as-of", "1900-01-01"], env=env)
+    assert refused.exit_code == 1 and "no kept release is that old" in refused.output
+    assert not two_releases.read("MATCH (p:Patient {id: 'asof-test-cli'}) RETURN p"), "nothing stored"
+    try:
+        out = runner.invoke(main, ["match", vcf, "--patient", "asof-test-cli", "--as-of", OLD], env=env)
+        assert out.exit_code == 0, out.output
+        assert f"answers for asof-test-cli (as of {OLD}):" in out.output and "  releases: " in out.output
+    finally:
+        delete_patient(two_releases, "asof-test-cli")
