@@ -299,6 +299,12 @@ def test_graphql_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None
             a=OLD,
         )["data"]["evidence"]
         assert page == {"totalCount": 3, "releases": [OLD], "asOf": OLD}
+        gene = gql(client, '{ gene(symbol: "BRAF") { symbol releases asOf } }')["data"]["gene"]
+        assert gene["asOf"] is None and any(k.startswith("hgnc@") for k in gene["releases"])
+        variant = gql(
+            client, "query($q: String!, $a: String) { variant(query: $q, asOf: $a) { releases asOf } }", q=VB, a=OLD
+        )
+        assert variant["data"]["variant"] == {"releases": [OLD], "asOf": OLD}
         html = client.get(f"/patients/{PATIENT}/report", params={"asOf": OLD})
         assert html.status_code == 200 and f"as of {OLD}" in html.text
         assert client.get(f"/patients/{PATIENT}/fhir", params={"asOf": "1900-01-01"}).status_code == 400
