@@ -15,8 +15,13 @@ def active(var: str) -> str:
 
 
 def visible_evidence(var: str = "e") -> str:
-    """The visible-evidence predicate for the Evidence variable ``var`` (code-chosen)."""
-    return f"toUpper(coalesce({var}.status, 'ACCEPTED')) = 'ACCEPTED' AND {active(var)}"
+    """The visible-evidence predicate for the Evidence variable ``var`` (code-chosen): accepted, asserted
+    by an active release, and not superseded by an active release (``supersededBy``, written by
+    kg/loaders/release.py for an older release's evidence inside a newer one's coverage)."""
+    return (
+        f"toUpper(coalesce({var}.status, 'ACCEPTED')) = 'ACCEPTED' AND {active(var)} "
+        f"AND NOT EXISTS {{ MATCH (x:Source {{status: 'active'}}) WHERE x.key IN coalesce({var}.supersededBy, []) }}"
+    )
 
 
 #: Visible evidence bound to ``e``, as most answers write it.
