@@ -605,7 +605,10 @@ MATCH (:Source {key: $key})<-[:ASSERTED_BY]-(n)-[r]->() WHERE $key IN r.releases
 RETURN sum(CASE WHEN size(r.releases) = 1 THEN 1 ELSE 0 END) AS deleted,
        sum(CASE WHEN size(r.releases) > 1 THEN 1 ELSE 0 END) AS updated
 """
-COUNT_KEPT = f"MATCH (:Source {{key: $key}})<-[:ASSERTED_BY]-(n) WHERE {ONLY_HERE} AND {OWNED} RETURN count(n) AS n"
+COUNT_NODES = f"""
+MATCH (:Source {{key: $key}})<-[:ASSERTED_BY]-(n)
+RETURN count(n) AS links, sum(CASE WHEN {ONLY_HERE} AND {OWNED} THEN 1 ELSE 0 END) AS kept
+"""
 RETIRE_NODES = f"""
 MATCH (:Source {{key: $key}})<-[:ASSERTED_BY]-(n) WHERE {ONLY_HERE} AND NOT {OWNED}
 CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 5000 ROWS
@@ -614,7 +617,7 @@ RETIRE_LINKS = """
 MATCH (:Source {key: $key})<-[a:ASSERTED_BY]-()
 CALL (a) { DELETE a } IN TRANSACTIONS OF 10000 ROWS
 """
-RETIRE_STATEMENTS = (RETIRE_EDGES, COUNT_EDGES, COUNT_KEPT, RETIRE_NODES, RETIRE_LINKS)
+RETIRE_STATEMENTS = (RETIRE_EDGES, COUNT_EDGES, COUNT_NODES, RETIRE_NODES, RETIRE_LINKS)
 
 
 def discard_release(graph: Graph, key: str) -> RetireReport:
@@ -633,8 +636,9 @@ def discard_release(graph: Graph, key: str) -> RetireReport:
     counted = graph.read(COUNT_EDGES, key=key)[0]
     report.edges_deleted, report.edges_updated = int(counted["deleted"] or 0), int(counted["updated"] or 0)
     graph.write_in_transactions(RETIRE_EDGES, key=key)
-    report.nodes_kept = int(graph.read(COUNT_KEPT, key=key)[0]["n"])
+    counted = graph.read(COUNT_NODES, key=key)[0]
+    report.links_removed, report.nodes_kept = int(counted["links"]), int(counted["kept"] or 0)
     report.nodes_deleted = int(graph.write_in_transactions(RETIRE_NODES, key=key).get("nodes_deleted", 0))
-    report.links_removed = int(graph.write_in_transactions(RETIRE_LINKS, key=key).get("relationships_deleted", 0))
+    graph.write_in_transactions(RETIRE_LINKS, key=key)
     graph.write("MATCH (s:Source {key: $key}) DETACH DELETE s", key=key)
     return report
