@@ -235,7 +235,9 @@ def test_failed_newer_release_leaves_release_sets_exactly_as_they_were(graph_cle
     with pytest.raises(SourceFormatError):
         load_release(
             graph_clean,
-            _release(tmp_path, "2022-01-01", name="test-other", released_on="2022-01-01", coverage=_regions("99:1-150")),
+            _release(
+                tmp_path, "2022-01-01", name="test-other", released_on="2022-01-01", coverage=_regions("99:1-150")
+            ),
             _evidence({100: "pathogenic", 300: "benign"}, fail=True),
             progress=False,
         )
@@ -290,13 +292,12 @@ def test_an_edge_asserted_by_two_sources_survives_retiring_one(graph_clean: Grap
         graph_clean, _release(tmp_path, "v1", name="test-other"), _stages(["a", "b"], {"a": "b"}), progress=False
     )
     edge = "MATCH (:Disease {id: $a})-[r:IS_A]->(:Disease {id: $b}) RETURN r.releases AS releases"
-    ids = {"a": PREFIX + "a", "b": PREFIX + "b"}
-    assert graph_clean.read(edge, **ids) == [{"releases": ["test-release@v1", "test-other@v1"]}]
+    assert graph_clean.read(edge, a=PREFIX + "a", b=PREFIX + "b") == [{"releases": ["test-release@v1", "test-other@v1"]}]
     report = retire_release(graph_clean, "test-release@v1")
-    assert graph_clean.read(edge, **ids) == [{"releases": ["test-other@v1"]}]
+    assert graph_clean.read(edge, a=PREFIX + "a", b=PREFIX + "b") == [{"releases": ["test-other@v1"]}]
     assert (report.edges_updated, report.edges_deleted, report.nodes_deleted) == (1, 0, 0)
     retire_release(graph_clean, "test-other@v1")
-    assert graph_clean.read(edge, **ids) == [] and _state(graph_clean)[0] == set()
+    assert graph_clean.read(edge, a=PREFIX + "a", b=PREFIX + "b") == [] and _state(graph_clean)[0] == set()
 
 
 def test_retiring_keeps_what_a_patient_or_a_curator_owns(graph_clean: Graph, tmp_path: Path) -> None:

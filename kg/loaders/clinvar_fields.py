@@ -207,7 +207,9 @@ def release_version(override: str | None, date: str) -> str:
     after the seed version (``seed-2026.11-2+2024-06-01``): the two seed files stay two releases."""
     if override is None:
         return date
-    return f"{override}+{date}" if is_seed_release(override) else override
+    if is_seed_release(override) and not override.endswith(f"+{date}"):
+        return f"{override}+{date}"
+    return override
 
 
 def span(row: dict[str, Any]) -> tuple[str, int, int]:
