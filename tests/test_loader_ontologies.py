@@ -310,8 +310,8 @@ def test_broken_obo_line_fails_cleanly(
     error = _expect_clean_failure(seeded, doid, copy, "doid", line=number)
     assert error.found == "xref MESH:D008545" and error.expected == "a 'tag: value' line"
     # the melanoma of the active release is untouched
-    assert seeded.read("MATCH (d:Disease {id: 'DOID:1909'})-[r:IS_A]->() RETURN r.release AS r") == [
-        {"r": active_release(seeded, "doid").key}
+    assert seeded.read("MATCH (d:Disease {id: 'DOID:1909'})-[r:IS_A]->() RETURN r.releases AS r") == [
+        {"r": [active_release(seeded, "doid").key]}
     ]
 
 
