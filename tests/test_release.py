@@ -292,7 +292,9 @@ def test_an_edge_asserted_by_two_sources_survives_retiring_one(graph_clean: Grap
         graph_clean, _release(tmp_path, "v1", name="test-other"), _stages(["a", "b"], {"a": "b"}), progress=False
     )
     edge = "MATCH (:Disease {id: $a})-[r:IS_A]->(:Disease {id: $b}) RETURN r.releases AS releases"
-    assert graph_clean.read(edge, a=PREFIX + "a", b=PREFIX + "b") == [{"releases": ["test-release@v1", "test-other@v1"]}]
+    assert graph_clean.read(edge, a=PREFIX + "a", b=PREFIX + "b") == [
+        {"releases": ["test-release@v1", "test-other@v1"]}
+    ]
     report = retire_release(graph_clean, "test-release@v1")
     assert graph_clean.read(edge, a=PREFIX + "a", b=PREFIX + "b") == [{"releases": ["test-other@v1"]}]
     assert (report.edges_updated, report.edges_deleted, report.nodes_deleted) == (1, 0, 0)

@@ -308,6 +308,7 @@ def load_release(
             failure.add_note(f"{key} was left 'loading' ({cleanup.__class__.__name__}); the next load removes it")
         raise
     report.replaced, report.retired = _activate(graph, release.name, key, checksum)
+    # issue-8 hooks (wired by the lead at merge, in this order): link_known_alleles, reinterpret
     report.seconds = time.monotonic() - started
     return report
 
