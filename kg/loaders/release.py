@@ -44,6 +44,8 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from kg.db import Graph
+from kg.queries.changes import ReinterpretReport, reinterpret
+from kg.queries.visibility import knowledge_state
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -83,6 +85,8 @@ class LoadReport:
     # reading and parsing the files); bench/bench_load.py reports both
     stage_seconds: dict[str, float] = field(default_factory=dict)
     write_seconds: dict[str, float] = field(default_factory=dict)
+    # the patients whose answers the load changed (kg.queries.changes); its time is not in ``seconds``
+    reinterpreted: ReinterpretReport | None = None
 
     @property
     def total_rows(self) -> int:
@@ -94,7 +98,8 @@ class LoadReport:
         per = ", ".join(f"{k} {v:,}" for k, v in self.rows.items())
         rate = self.total_rows / self.seconds if self.seconds else 0.0
         extra = f"; replaced {', '.join(self.replaced)}" if self.replaced else ""
-        return f"{self.source}: {per} in {self.seconds:.1f} s ({rate:,.0f} rows/s){extra}"
+        changed = f"; {self.reinterpreted.summary()}" if self.reinterpreted else ""
+        return f"{self.source}: {per} in {self.seconds:.1f} s ({rate:,.0f} rows/s){extra}{changed}"
 
 
 def file_names(paths: Iterable[Path]) -> list[str]:
@@ -193,8 +198,10 @@ def load_release(
         except Exception as cleanup:  # the database is gone too: the next load's recover() finishes this
             failure.add_note(f"{key} was left 'loading' ({cleanup.__class__.__name__}); the next load removes it")
         raise
+    before = knowledge_state(graph)
     report.replaced = _activate(graph, release.name, key, checksum)
     report.seconds = time.monotonic() - started
+    report.reinterpreted = reinterpret(graph, before, knowledge_state(graph), release.key)  # issue-8 hook
     return report
 
 

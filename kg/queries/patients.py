@@ -62,7 +62,8 @@ RETURN COUNT { (p)-[:HAS_VARIANT]->() } AS variants, COUNT { (p)-[:HAS_DIPLOTYPE
 
 DELETE_PATIENT = """
 MATCH (p:Patient {id: $id})
-WITH p, COUNT { (p)--() } AS links
+WITH p, COUNT { (p)--() } AS links, [(p)-[:HAS_CHANGE]->(c:Change) | c] AS changes
+FOREACH (c IN changes | DETACH DELETE c)
 DETACH DELETE p
 RETURN links
 """
@@ -112,7 +113,8 @@ def link_counts(graph: Graph, patient: str) -> dict[str, int] | None:
 
 
 def delete_patient(graph: Graph, patient: str) -> bool:
-    """Remove the Patient node and all its links; False when there was no such patient."""
+    """Remove the Patient node, all its links and its re-interpretations (Change nodes, kg.queries.changes);
+    False when there was no such patient."""
     return bool(graph.write(DELETE_PATIENT, id=patient))
 
 

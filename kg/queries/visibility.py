@@ -8,6 +8,10 @@ is *visible* when it is active and accepted: loaded evidence has no status or CI
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from kg.db import Graph
+
 
 def active(var: str) -> str:
     """The active-release predicate for the code-chosen variable ``var`` (never user input)."""
@@ -42,8 +46,10 @@ NO_PATIENTS: PatientScope = frozenset()
 def patient_shown(var: str) -> str:
     """The patient-scope predicate for ``var`` (code-chosen): a node that is no Patient, or a Patient in
     scope. Patient edges (HAS_VARIANT, HAS_DIPLOTYPE, HAS_CONDITION) start at a Patient, so a traversal
-    that never reaches an out-of-scope Patient never shows them either. Needs ``scope_params``."""
-    return f"(NOT {var}:Patient OR $allPatients OR {var}.id IN $patientIds)"
+    that never reaches an out-of-scope Patient never shows them either. A ``Change`` (a patient's
+    re-interpretation, kg/queries/changes.py) is never shown: it is read through its patient only.
+    Needs ``scope_params``."""
+    return f"(NOT {var}:Change AND (NOT {var}:Patient OR $allPatients OR {var}.id IN $patientIds))"
 
 
 def in_scope(var: str) -> str:
@@ -54,3 +60,33 @@ def in_scope(var: str) -> str:
 def scope_params(scope: PatientScope) -> dict[str, object]:
     """The parameters ``patient_shown`` and ``in_scope`` read."""
     return {"allPatients": scope is None, "patientIds": sorted(scope or ())}
+
+
+# --- knowledge states (provisional until the asof branch's KnowledgeState lands) ----------------
+
+
+@dataclass(frozen=True)
+class KnowledgeState:
+    """A set of release keys: what an answer may use (the release-set contract of issue 8)."""
+
+    releases: tuple[str, ...]
+    as_of: str | None = None
+    label: str = "current"
+
+
+def knowledge_state(graph: Graph, as_of: str | None = None) -> KnowledgeState:
+    """The current state: the keys of the active Sources (as-of states come with the asof branch)."""
+    if as_of is not None:
+        raise NotImplementedError("as-of states come with kg.queries.visibility of the asof branch")
+    rows = graph.read("MATCH (s:Source {status: 'active'}) RETURN s.key AS key ORDER BY key")
+    return KnowledgeState(tuple(row["key"] for row in rows))
+
+
+def visible_in_state(var: str = "e") -> str:
+    """Evidence ``var`` visible in the state ``$releases``: accepted, asserted by a release of the
+    state, and superseded by none of them (``e.supersededBy``)."""
+    return (
+        f"toUpper(coalesce({var}.status, 'ACCEPTED')) = 'ACCEPTED' "
+        f"AND EXISTS {{ ({var})-[:ASSERTED_BY]->(s:Source) WHERE s.key IN $releases }} "
+        f"AND none(k IN coalesce({var}.supersededBy, []) WHERE k IN $releases)"
+    )

@@ -25,6 +25,7 @@ NODE_KEYS: dict[str, str] = {
     "SecondaryFinding": "id",  # ACMG SF v3.0 gene-disorder row
     "Source": "key",  # "<name>@<version>"
     "Patient": "id",
+    "Change": "id",  # a patient's re-interpretation (kg/queries/changes.py): patient data, never explored
     "GeneAlias": "name",  # lowercased alias / previous symbol -> Gene
     "DiseaseName": "name",  # lowercased name / synonym -> Disease
     "DrugName": "name",  # lowercased name / synonym -> Drug
@@ -45,6 +46,7 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
     "Recommendation": ("lookupKey", "guideline"),
     "MolecularProfile": ("name",),
     "SequenceOntologyTerm": ("name",),  # CIViC variant types are SO names
+    "Change": ("release",),  # the patients a release's load changed (kg.queries.changes.changed_patients)
 }
 
 # label -> properties for a full-text index (case-insensitive name search)
