@@ -70,8 +70,8 @@ class KnowledgeState:
     """A set of release keys: what an answer may use (the release-set contract of issue 8)."""
 
     releases: tuple[str, ...]
-    as_of: str | None = None
-    label: str = "current"
+    as_of: str | None
+    label: str
 
 
 def knowledge_state(graph: Graph, as_of: str | None = None) -> KnowledgeState:
@@ -79,7 +79,7 @@ def knowledge_state(graph: Graph, as_of: str | None = None) -> KnowledgeState:
     if as_of is not None:
         raise NotImplementedError("as-of states come with kg.queries.visibility of the asof branch")
     rows = graph.read("MATCH (s:Source {status: 'active'}) RETURN s.key AS key ORDER BY key")
-    return KnowledgeState(tuple(row["key"] for row in rows))
+    return KnowledgeState(tuple(row["key"] for row in rows), None, "current")
 
 
 def visible_in_state(var: str = "e") -> str:
