@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
@@ -14,6 +14,7 @@ from kg.access.roles import Identity, Role
 from kg.db import Graph, GraphUnavailable, QueryTimeout
 from kg.queries.bounds import QueryTooBroad
 from kg.queries.resolve import Unresolved
+from kg.queries.visibility import KnowledgeState, UnknownKnowledgeState, knowledge_state
 
 if TYPE_CHECKING:
     from api.auth import Access
@@ -29,6 +30,17 @@ class Context:
     request_id: str | None = None
     # called before each kg function: applies the schema once Neo4j is first reachable (api.app)
     ready: Callable[[], bool] | None = None
+    # knowledge states asked in this request, by asOf: worked out once, reused by every answer (issue 8)
+    states: dict[str, KnowledgeState] = field(default_factory=dict)
+
+    async def state(self, as_of: str | None) -> KnowledgeState | None:
+        """The knowledge state an ``asOf`` argument names, once per request; None (no asOf) is the current
+        knowledge, which the visibility predicates read without a round trip (kg.queries.visibility)."""
+        if as_of is None or not as_of.strip():
+            return None
+        if as_of not in self.states:
+            self.states[as_of] = await self.run(knowledge_state, as_of)
+        return self.states[as_of]
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a kg function (sync driver) in a worker thread; map an unreachable graph to UNAVAILABLE and
@@ -45,6 +57,8 @@ class Context:
             return await anyio.to_thread.run_sync(call)
         except Unresolved as err:
             raise unresolved(err) from err
+        except UnknownKnowledgeState as err:
+            raise coded_error(str(err), "BAD_INPUT") from err
         except QueryTooBroad as err:
             raise coded_error(str(err), "QUERY_TOO_BROAD") from err
         except QueryTimeout as err:

@@ -3,7 +3,8 @@
 Who may call: a clinician with a grant for that patient, or an admin (never anonymous, never a
 researcher). Every route loads its patient through :func:`patient_for`, the one place where the
 authorisation check is made (Permission.READ_PATIENT and the caller's grant for that patient) and the
-read is audited, so no route can skip either. A submission needs WRITE_PATIENT and a grant for the
+read is audited, so no route can skip either. ``?asOf=`` (a release key or a date) answers from the
+knowledge of then (kg.queries.visibility.knowledge_state); an unknown one is 400 BAD_INPUT. A submission needs WRITE_PATIENT and a grant for the
 patient it names.
 """
 
@@ -30,6 +31,7 @@ from kg.documents import fhir, phenopacket, report
 from kg.queries.answers import UnknownPatient
 from kg.queries.patient_report import PatientReport, patient_report
 from kg.queries.resolve import Unresolved
+from kg.queries.visibility import UnknownKnowledgeState, knowledge_state
 
 T = TypeVar("T")
 FHIR_JSON = "application/fhir+json"
@@ -62,7 +64,7 @@ async def _run(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any
         return await anyio.to_thread.run_sync(call)
     except UnknownPatient as err:
         raise DocumentError(404, "NOT_FOUND", str(err)) from err
-    except (Unresolved, phenopacket.PhenopacketError) as err:
+    except (Unresolved, UnknownKnowledgeState, phenopacket.PhenopacketError) as err:
         raise DocumentError(400, "BAD_INPUT", str(err)) from err
     except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as err:
         raise DocumentError(503, "UNAVAILABLE", "the knowledge graph is unavailable; try again shortly") from err
@@ -93,13 +95,18 @@ def _granted(request: Request, permission: P, patient: str) -> Identity:
     return identity
 
 
+def _report_as_of(graph: Graph, patient: str, as_of: str | None) -> PatientReport:
+    """The patient's report in the knowledge state ``as_of`` names (None: current), worked out once."""
+    return patient_report(graph, patient, knowledge_state(graph, as_of) if as_of else None)
+
+
 async def patient_for(request: Request) -> PatientReport:
     """The patient the request names (``{id}`` in the path), with every answer about them; only for
     an admin or a clinician granted this patient, and audited as a read of that patient."""
     patient = request.path_params["id"]
     identity = _granted(request, P.READ_PATIENT, patient)
     try:
-        found = await _run(request, patient_report, patient)
+        found = await _run(request, _report_as_of, patient, request.query_params.get("asOf") or None)
     except DocumentError as err:
         _audit(request, identity, patient, err.code.lower())
         raise

@@ -2,7 +2,8 @@
 
 Every look-up needs Permission.KNOWLEDGE: any role, and anonymous callers when KG_AUTH_ANONYMOUS is on.
 Resolvers validate arguments and shape results; which entity a text names is kg.queries.resolve's
-(one resolver per entity), the Cypher of the look-ups is in kg.queries.knowledge.
+(one resolver per entity), the Cypher of the look-ups is in kg.queries.knowledge. Each look-up takes an
+optional ``asOf`` (kg.queries.visibility.knowledge_state, once per request): entities and evidence of then.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from api import cursors
+from api.answer_types import AsOf
 from api.auth import needs
 from api.context import Context
 from api.derive import to_type, to_types
@@ -55,8 +57,9 @@ class KnowledgeQuery:
         permission_classes=[needs(P.KNOWLEDGE)],
         description="A gene by current HGNC symbol, previous symbol or alias; null if unknown.",
     )
-    async def gene(self, info: Info[Context, None], symbol: str) -> Gene | None:
-        matches = await info.context.run(resolve.find_genes, _text(symbol, "symbol"))
+    async def gene(self, info: Info[Context, None], symbol: str, as_of: AsOf = None) -> Gene | None:
+        state = await info.context.state(as_of)
+        matches = await info.context.run(resolve.find_genes, _text(symbol, "symbol"), state)
         match = _one(matches, "gene", symbol)
         return to_type(Gene, knowledge.gene_view(match)) if match else None
 
@@ -65,16 +68,18 @@ class KnowledgeQuery:
         description="Every variant a text names: graph id (GRCh38:chr7:140753336:A:T), 7-140753336-A-T, "
         "chr7:140753336:A:T, rsID, HGVS, or gene + protein change (BRAF V600E, BRAF p.Val600Glu).",
     )
-    async def variants(self, info: Info[Context, None], query: str) -> list[Variant]:
-        hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
+    async def variants(self, info: Info[Context, None], query: str, as_of: AsOf = None) -> list[Variant]:
+        state = await info.context.state(as_of)
+        hits = await info.context.run(knowledge.find_variants, _text(query, "query"), state)
         return to_types(Variant, hits)
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
         description="The one variant a text names (forms as in `variants`); null if none, BAD_INPUT if several.",
     )
-    async def variant(self, info: Info[Context, None], query: str) -> Variant | None:
-        hits = await info.context.run(knowledge.find_variants, _text(query, "query"))
+    async def variant(self, info: Info[Context, None], query: str, as_of: AsOf = None) -> Variant | None:
+        state = await info.context.state(as_of)
+        hits = await info.context.run(knowledge.find_variants, _text(query, "query"), state)
         if len(hits) > 1:
             _one([resolve.Match("Variant", h.id, h.name, "", {"id": h.id}) for h in hits], "variant", query)
         return to_type(Variant, hits[0]) if hits else None
@@ -84,8 +89,9 @@ class KnowledgeQuery:
         description="A drug by name or synonym (case-insensitive), or by RxNorm, DrugBank, ATC or PharmGKB id; "
         "null if unknown, BAD_INPUT if several.",
     )
-    async def drug(self, info: Info[Context, None], name: str) -> Drug | None:
-        matches = await info.context.run(resolve.find_drugs, _text(name, "name"))
+    async def drug(self, info: Info[Context, None], name: str, as_of: AsOf = None) -> Drug | None:
+        state = await info.context.state(as_of)
+        matches = await info.context.run(resolve.find_drugs, _text(name, "name"), state)
         match = _one(matches, "drug", name)
         return to_type(Drug, knowledge.drug_view(match.node)) if match else None
 
@@ -95,26 +101,33 @@ class KnowledgeQuery:
         "name or exact synonym, else cross-reference (MESH:D008545, OMIM, Orphanet, NCIt, UMLS, MedGen). An obsolete "
         "term stands for its replacement (replacedFrom says so).",
     )
-    async def diseases(self, info: Info[Context, None], query: str) -> list[Disease]:
-        matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
+    async def diseases(self, info: Info[Context, None], query: str, as_of: AsOf = None) -> list[Disease]:
+        state = await info.context.state(as_of)
+        matches = await info.context.run(resolve.find_diseases, _text(query, "query"), state)
         return to_types(Disease, [knowledge.found_disease(m) for m in matches])
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
         description="The one disease a text names (as in `diseases`); null if none, BAD_INPUT if several.",
     )
-    async def disease(self, info: Info[Context, None], query: str) -> Disease | None:
-        matches = await info.context.run(resolve.find_diseases, _text(query, "query"))
+    async def disease(self, info: Info[Context, None], query: str, as_of: AsOf = None) -> Disease | None:
+        state = await info.context.state(as_of)
+        matches = await info.context.run(resolve.find_diseases, _text(query, "query"), state)
         match = _one(matches, "disease", query)
         return to_type(Disease, knowledge.found_disease(match)) if match else None
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
-        description=f"Accepted evidence from active releases, in id order, {knowledge.MAX_PAGE} at most per page "
+        description=f"Accepted evidence of the knowledge state (asOf; default: active releases), in id order, {knowledge.MAX_PAGE} at most per page "
         "(Relay cursors: pass pageInfo.endCursor as `after`).",
     )
     async def evidence(
-        self, info: Info[Context, None], filter: EvidenceFilter | None = None, first: int = 20, after: str | None = None
+        self,
+        info: Info[Context, None],
+        filter: EvidenceFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+        as_of: AsOf = None,
     ) -> EvidenceConnection:
         if not 0 <= first <= knowledge.MAX_PAGE:
             raise bad_input(f"first must be between 0 and {knowledge.MAX_PAGE}, got {first}")
@@ -124,10 +137,15 @@ class KnowledgeQuery:
             if isinstance(value, str) and len(value) > MAX_QUERY_LENGTH:
                 raise bad_input(f"filter.{name} is longer than {MAX_QUERY_LENGTH} characters")
         query_filter = knowledge.EvidenceFilter(**{k: v or None for k, v in values.items()})
-        page = await info.context.run(knowledge.evidence_page, query_filter, first, cursors.decode("evidence", after))
+        state = await info.context.state(as_of)
+        page = await info.context.run(
+            knowledge.evidence_page, query_filter, first, cursors.decode("evidence", after), state
+        )
         edges = [EvidenceEdge(cursor=cursors.encode("evidence", e.id), node=to_type(Evidence, e)) for e in page.items]
         return EvidenceConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
             total_count=page.total,
+            releases=page.releases,
+            as_of=page.as_of,
         )

@@ -114,6 +114,12 @@ class EvidenceConnection:
     edges: list[EvidenceEdge]
     page_info: PageInfo
     total_count: int
+    releases: list[str] = strawberry.field(
+        default_factory=list, description="Keys (name@version) of the releases of the evidence on this page."
+    )
+    as_of: str | None = strawberry.field(
+        default=None, description="The knowledge state answered from: the asOf asked; null: current."
+    )
 
 
 @strawberry.input(description="Every field narrows the result; disease includes its descendants (IS_A*).")

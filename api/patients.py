@@ -1,6 +1,8 @@
 """The patient answers: variants, diplotypes, pharmacogenomics, targeted therapies, risks.
 
-Each answer item carries ``path`` (patient → conclusion) and ``sources`` (the releases behind it).
+Each answer item carries ``path`` (patient → conclusion), ``sources`` (the releases behind it), ``releases``
+(their keys) and ``asOf``: the answers (not the patient's own variants and calls) take an optional ``asOf``
+(a release key or a date, kg.queries.visibility.knowledge_state; worked out once per request).
 Who may call: clinicians holding a grant for the patient (one by one, or every patient) and admins
 (Permission.READ_PATIENT, api/auth.py); every read, and every refusal, is audited.
 """
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.types import Info
 
-from api.answer_types import DiseaseRef, PathStepType, SourceRefType  # noqa: F401 (derived before the answers)
+from api.answer_types import AsOf, DiseaseRef, PathStepType, SourceRefType  # noqa: F401 (derived before the answers)
 from api.auth import needs, require, require_patient
 from api.context import Context
 from api.derive import derived, to_type, to_types
@@ -20,6 +22,7 @@ from api.errors import bad_input, not_found
 from kg.access.roles import Permission as P
 from kg.queries import changes, patient_view, pgx, risk, therapy
 from kg.queries.answers import UnknownPatient
+from kg.queries.visibility import KnowledgeState
 
 
 @derived(patient_view.PatientVariant)
@@ -103,6 +106,13 @@ async def _guarded(info: Info[Context, None], fn: Any, patient_id: str, *args: A
         raise bad_input(str(err)) from err
 
 
+async def _state(info: Info[Context, None], patient_id: str, as_of: str | None) -> KnowledgeState | None:
+    """The knowledge state of an answer's ``asOf``, after the caller's grant is checked (no look-up for a
+    caller who may not read the patient)."""
+    require_patient(info, P.READ_PATIENT, patient_id)
+    return await info.context.state(as_of)
+
+
 @derived(patient_view.PatientRecord, name="Patient", description="A patient: what was observed, and what it means.")
 class Patient:
     if TYPE_CHECKING:  # derived from PatientRecord at run time (api/derive.py); declared here for mypy only
@@ -118,25 +128,35 @@ class Patient:
         return to_types(Diplotype, sorted(calls.values(), key=lambda c: c.gene))
 
     @strawberry.field(description="CPIC and DPWG recommendations for every drug, or the one given; explicit states.")
-    async def pharmacogenomics(self, info: Info[Context, None], drug: str | None = None) -> list[PgxAnswer]:
-        return to_types(PgxAnswer, await _guarded(info, pgx.pharmacogenomics, self.id, drug))
+    async def pharmacogenomics(
+        self, info: Info[Context, None], drug: str | None = None, as_of: AsOf = None
+    ) -> list[PgxAnswer]:
+        state = await _state(info, self.id, as_of)
+        return to_types(PgxAnswer, await _guarded(info, pgx.pharmacogenomics, self.id, drug, state))
 
     @strawberry.field(description="Predictive evidence and assertions for the patient's variants, strongest first.")
-    async def targeted_therapies(self, info: Info[Context, None], disease: str | None = None) -> list[EvidenceFinding]:
-        return to_types(EvidenceFinding, await _guarded(info, therapy.targeted_therapies, self.id, disease))
+    async def targeted_therapies(
+        self, info: Info[Context, None], disease: str | None = None, as_of: AsOf = None
+    ) -> list[EvidenceFinding]:
+        state = await _state(info, self.id, as_of)
+        return to_types(EvidenceFinding, await _guarded(info, therapy.targeted_therapies, self.id, disease, state))
 
     @strawberry.field(description="Diagnostic and prognostic evidence for the patient's variants.")
     async def diagnostic_prognostic(
-        self, info: Info[Context, None], disease: str | None = None
+        self, info: Info[Context, None], disease: str | None = None, as_of: AsOf = None
     ) -> list[EvidenceFinding]:
-        return to_types(EvidenceFinding, await _guarded(info, therapy.diagnostic_prognostic, self.id, disease))
+        state = await _state(info, self.id, as_of)
+        return to_types(EvidenceFinding, await _guarded(info, therapy.diagnostic_prognostic, self.id, disease, state))
 
     @strawberry.field(
         description="Germline findings, every source's classification side by side: AT_RISK, CARRIER, "
         "POSSIBLE_GERMLINE (tumour-only call), CONFLICTING; NOT_A_RISK only with includeNonRisk."
     )
-    async def risks(self, info: Info[Context, None], include_non_risk: bool = False) -> list[RiskFinding]:
-        return to_types(RiskFinding, await _guarded(info, risk.risks, self.id, include_non_risk))
+    async def risks(
+        self, info: Info[Context, None], include_non_risk: bool = False, as_of: AsOf = None
+    ) -> list[RiskFinding]:
+        state = await _state(info, self.id, as_of)
+        return to_types(RiskFinding, await _guarded(info, risk.risks, self.id, include_non_risk, state))
 
     @strawberry.field(
         description="What knowledge loads changed in this patient's answers (new or retracted risk findings, "

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from strawberry.types import Info
 
 from api import cursors
+from api.answer_types import AsOf
 from api.auth import needs, require, route_identity
 from api.context import Context
 from api.derive import derived, to_type, to_types
@@ -38,6 +39,7 @@ from kg.access.roles import Permission as P
 from kg.db import GraphUnavailable
 from kg.queries import cohort, explore, export
 from kg.queries.bounds import QueryTooBroad
+from kg.queries.visibility import UnknownKnowledgeState, knowledge_state
 
 T = TypeVar("T")
 
@@ -264,10 +266,20 @@ class ResearchQuery:
         depth: int = 1,
         limit: int = 200,
         format: ExportFormat = ExportFormat.TURTLE,
+        as_of: AsOf = None,
     ) -> SubgraphExport:
         scope = require(info, P.EXPLORE).patient_scope()
+        state = await info.context.state(as_of)
         out = await _run(
-            info, export.export_subgraph, id, label=label, depth=depth, limit=limit, fmt=format.value, patients=scope
+            info,
+            export.export_subgraph,
+            id,
+            label=label,
+            depth=depth,
+            limit=limit,
+            fmt=format.value,
+            patients=scope,
+            state=state,
         )
         _audit_patients(info, out.patient_ids)
         return to_type(SubgraphExport, out)
@@ -291,7 +303,7 @@ def _audit_patients(info: Info[Context, None], patient_ids: list[str]) -> None:
 
 
 async def export_endpoint(request: Request) -> Response:
-    """GET /export?id=BRAF&label=Gene&depth=1&limit=200&format=turtle|json: the file itself.
+    """GET /export?id=BRAF&label=Gene&depth=1&limit=200&format=turtle|json[&asOf=KEY|DATE]: the file itself.
     Researchers and admins (Permission.EXPLORE); Patients only those the caller may read (audited)."""
     identity = route_identity(request, P.EXPLORE)
     if not isinstance(identity, Identity):
@@ -314,6 +326,7 @@ async def export_endpoint(request: Request) -> Response:
     if fmt not in export.FORMATS:
         return JSONResponse({"error": "format must be turtle or json", "code": "BAD_INPUT"}, status_code=400)
     ready = request.app.state.ready
+    as_of = q.get("asOf") or None
 
     def run() -> export.Export:
         if ready is not None:
@@ -326,13 +339,14 @@ async def export_endpoint(request: Request) -> Response:
             limit=limit,
             fmt=fmt,
             patients=identity.patient_scope(),
+            state=knowledge_state(graph, as_of) if as_of else None,
         )
 
     try:
         out = await anyio.to_thread.run_sync(run)
     except explore.UnknownNode as err:
         return JSONResponse({"error": str(err), "code": "NOT_FOUND"}, status_code=404)
-    except (explore.TraversalError, explore.AmbiguousNode) as err:
+    except (explore.TraversalError, explore.AmbiguousNode, UnknownKnowledgeState) as err:
         return JSONResponse({"error": str(err), "code": "BAD_INPUT"}, status_code=400)
     except QueryTooBroad as err:
         return JSONResponse({"error": str(err), "code": "QUERY_TOO_BROAD"}, status_code=400)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from kg.access.roles import Identity
     from kg.access.settings import AuthSettings
     from kg.queries.patient_report import PatientReport
+    from kg.queries.visibility import KnowledgeState
 
 
 def _settings() -> Settings:
@@ -281,6 +282,12 @@ def link_diseases() -> None:
 
 # --- patients --------------------------------------------------------------------------------
 
+#: ``--as-of`` of the patient commands: the knowledge state to answer from (kg.queries.visibility).
+AS_OF_HELP = (
+    "Answer from the knowledge of then: a release key (clinvar@2024-06-01; that source as of it, the others "
+    "current) or a date YYYY-MM-DD (every source's releases of that date). Default: the current knowledge."
+)
+
 
 @main.command("match")
 @click.argument("vcf", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -315,6 +322,7 @@ def link_diseases() -> None:
     "tumor_normal). --sample then names the tumour.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.option("--as-of", "as_of", help="Also print the patient's answers in this knowledge state. " + AS_OF_HELP)
 def match(
     vcf: Path | None,
     patient_id: str | None,
@@ -325,6 +333,7 @@ def match(
     origin: str | None,
     normal: str | None,
     as_json: bool,
+    as_of: str | None,
 ) -> None:
     """Match a GRCh38 VCF (or a phenopacket's) to the graph as a patient: variants linked, diplotypes called."""
     import json
@@ -337,6 +346,7 @@ def match(
     if vcf is not None and not patient_id:
         _fail("--patient ID is required with a VCF")
     with _graph() as graph:
+        state = _state(graph, as_of) if as_of else None  # checked before anything is stored
         try:
             if phenopacket is not None:
                 from kg.documents.phenopacket import import_phenopacket
@@ -379,16 +389,46 @@ def match(
             _fail(f"{err}\nnothing was stored for patient {patient_id or '(from the phenopacket)'}")
         except GraphUnavailable as err:
             _fail(str(err))
+        answers = _patient_report(graph, report.patient, state) if state is not None else None
     _audit("match", patients=[report.patient], vcf=(vcf or phenopacket or Path()).name)
     click.echo(json.dumps(report.to_dict(), indent=2, default=str, ensure_ascii=False) if as_json else report.summary())
+    if answers is not None:
+        click.echo(_answers_summary(answers))
 
 
-def _patient_report(graph: Graph, patient_id: str) -> PatientReport:
+def _state(graph: Graph, as_of: str) -> KnowledgeState:
+    """The knowledge state ``--as-of`` names; an unknown one ends the command (exit 1) saying why."""
+    from kg.queries.visibility import UnknownKnowledgeState, knowledge_state
+
+    try:
+        return knowledge_state(graph, as_of)
+    except UnknownKnowledgeState as err:
+        _fail(str(err))
+
+
+def _answers_summary(found: PatientReport) -> str:
+    """The patient's answers in a few lines: risks, therapy evidence, PGx states, and the releases used."""
+    lines = [f"answers for {found.patient.id} ({found.knowledge}):"]
+    for r in found.risks:
+        lines.append(
+            f"  risk {r.status.value}: {r.gene or '?'} {r.variant} {r.classification} ({', '.join(r.releases)})"
+        )
+    lines.append(f"  targeted therapy evidence: {len(found.targeted_therapies)}")
+    lines.append(f"  diagnostic/prognostic evidence: {len(found.diagnostic_prognostic)}")
+    states: dict[str, int] = {}
+    for a in found.pharmacogenomics:
+        states[a.state.value] = states.get(a.state.value, 0) + 1
+    lines.append("  pharmacogenomics: " + (", ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"))
+    lines.append("  releases: " + (", ".join(r.release for r in found.releases) or "none"))
+    return "\n".join(lines)
+
+
+def _patient_report(graph: Graph, patient_id: str, state: KnowledgeState | None = None) -> PatientReport:
     from kg.queries.answers import UnknownPatient
     from kg.queries.patient_report import patient_report
 
     try:
-        return patient_report(graph, patient_id)
+        return patient_report(graph, patient_id, state)
     except UnknownPatient as err:
         _fail(str(err))
 
@@ -397,12 +437,13 @@ def _patient_report(graph: Graph, patient_id: str) -> PatientReport:
 @click.argument("patient_id")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML here.")
 @click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the PDF here.")
-def report_command(patient_id: str, html_file: Path | None, pdf_file: Path | None) -> None:
+@click.option("--as-of", "as_of", help=AS_OF_HELP)
+def report_command(patient_id: str, html_file: Path | None, pdf_file: Path | None, as_of: str | None) -> None:
     """The patient report (the API's answers, printable); HTML on standard output without --html/--pdf."""
     from kg.documents.report import report_html, report_pdf
 
     with _graph() as graph:
-        found = _patient_report(graph, patient_id)
+        found = _patient_report(graph, patient_id, _state(graph, as_of) if as_of else None)
     _audit("report", patients=[patient_id], format="pdf" if pdf_file else "html")
     if pdf_file:
         pdf_file.write_bytes(report_pdf(found))
@@ -419,7 +460,8 @@ def report_command(patient_id: str, html_file: Path | None, pdf_file: Path | Non
 @click.option("--fhir", "fmt", flag_value="fhir", help="A FHIR R4 Genomics Reporting bundle.")
 @click.option("--phenopacket", "fmt", flag_value="phenopacket", help="A GA4GH Phenopacket v2.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
-def export_command(patient_id: str, fmt: str | None, output: Path | None) -> None:
+@click.option("--as-of", "as_of", help=AS_OF_HELP)
+def export_command(patient_id: str, fmt: str | None, output: Path | None, as_of: str | None) -> None:
     """Export a patient's answers as --fhir or --phenopacket JSON."""
     import json
 
@@ -429,7 +471,7 @@ def export_command(patient_id: str, fmt: str | None, output: Path | None) -> Non
     if fmt is None:
         _fail("choose --fhir or --phenopacket")
     with _graph() as graph:
-        found = _patient_report(graph, patient_id)
+        found = _patient_report(graph, patient_id, _state(graph, as_of) if as_of else None)
     _audit("export", patients=[patient_id], format=fmt)
     data = fhir_bundle(found) if fmt == "fhir" else phenopacket(found)
     text = json.dumps(data, indent=2, ensure_ascii=False)

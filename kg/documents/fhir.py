@@ -384,7 +384,11 @@ def _risk_implication(b: _Bundle, r: RiskFinding, urls: dict[str, str]) -> str:
     if r.inheritance:
         components.append(_component((TBD, "condition-inheritance", None), valueCodeableConcept=_cc(r.inheritance)))
     components.append(_knowledge_base([r.source or s.name for s in r.sources[:1]] or ["ClinVar"]))
-    status = {RiskStatus.AT_RISK: "at risk", RiskStatus.CARRIER: "carrier"}.get(r.status, "not a risk")
+    status = {
+        RiskStatus.AT_RISK: "at risk",
+        RiskStatus.CARRIER: "carrier",
+        RiskStatus.NO_CURRENT_CLASSIFICATION: "no current classification",
+    }.get(r.status, "not a risk")
     return b.add(
         "diagnostic-implication",
         f"{r.evidence_id}|{r.variant}",

@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
+from kg.queries.fields import described
+from kg.queries.visibility import KnowledgeState
+
+#: Every answer item says which releases it used and in which knowledge state (issue 8): declared once.
+RELEASES_USED = described("Keys (name@version) of the releases whose facts this answer shows: its sources.")
+AS_OF = described("The knowledge state answered from: the asOf asked (a release key or a date); null: current.")
 
 # `diseases`: the diseases $diseaseIds (resolved by kg.queries.resolve.resolve_disease, so an
 # obsolete term already stands for its replacement) and every descendant through IS_A. Shared by
@@ -109,6 +115,16 @@ def node(row: dict[str, Any] | None, label: str) -> PathNode | None:
     if not row:
         return None
     return PathNode(str(row.get("id") or row.get("symbol") or row.get("key")), label, row.get("name"))
+
+
+def releases_of(sources: list[SourceRef]) -> list[str]:
+    """The release keys an answer used: those of its sources."""
+    return sorted({s.release for s in sources})
+
+
+def as_of(state: KnowledgeState | None) -> str | None:
+    """What an answer reports as its state: the as-of asked, None for the current knowledge."""
+    return None if state is None else state.as_of
 
 
 def source_refs(rows: list[dict[str, Any]]) -> list[SourceRef]:

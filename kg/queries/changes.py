@@ -55,7 +55,7 @@ from kg.db import Graph
 from kg.queries.answers import patient_conditions
 from kg.queries.fields import described
 from kg.queries.risk import CLASSIFYING_TYPES, Combined, Tier, _source_classification, combine
-from kg.queries.visibility import KnowledgeState, PatientScope, in_scope, scope_params, visible_in_state
+from kg.queries.visibility import KnowledgeState, PatientScope, active, in_scope, scope_params, visible_evidence
 
 
 class ChangeKind(StrEnum):
@@ -85,7 +85,7 @@ RETURN DISTINCT e.id AS id
 VISIBLE_AMONG = f"""
 UNWIND $ids AS id
 MATCH (e:Evidence {{id: id}})
-WHERE {visible_in_state("e")}
+WHERE {visible_evidence("e")}
 RETURN e.id AS id
 """
 
@@ -94,10 +94,10 @@ MATCH (s:Source)<-[:ASSERTED_BY]-(r:Recommendation) WHERE s.key IN $diff
 RETURN DISTINCT r.id AS id
 """
 
-RECOMMENDATIONS_VISIBLE_AMONG = """
+RECOMMENDATIONS_VISIBLE_AMONG = f"""
 UNWIND $ids AS id
-MATCH (r:Recommendation {id: id})
-WHERE EXISTS { (r)-[:ASSERTED_BY]->(s:Source) WHERE s.key IN $releases }
+MATCH (r:Recommendation {{id: id}})
+WHERE {active("r")}
 RETURN r.id AS id
 """
 
@@ -126,12 +126,12 @@ def classifications_in_state(var: str = "v") -> str:
     CIViC assertions and curated evidence about its single-variant profile."""
     return f"""CALL ({var}) {{
   MATCH ({var})<-[:ABOUT]-(e:Evidence)
-  WHERE e.type IN $types AND {visible_in_state("e")}
+  WHERE e.type IN $types AND {visible_evidence("e")}
   RETURN e
   UNION
   MATCH ({var})<-[inc:INCLUDES]-(:MolecularProfile {{kind: 'single'}})<-[:ABOUT]-(e:Evidence)
   WHERE e.type IN $types AND (e:Assertion OR e.source = 'curated') AND NOT coalesce(inc.negated, false)
-    AND {visible_in_state("e")}
+    AND {visible_evidence("e")}
   RETURN e
 }}"""
 

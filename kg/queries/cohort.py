@@ -24,7 +24,15 @@ from kg.queries.bounds import bounded_read
 from kg.queries.fields import INTERNAL, described
 from kg.queries.knowledge import Count
 from kg.queries.resolve import resolve_disease, resolve_drug, resolve_gene
-from kg.queries.visibility import NO_PATIENTS, VISIBLE_EVIDENCE, PatientScope, active, in_scope, scope_params
+from kg.queries.visibility import (
+    NO_PATIENTS,
+    VISIBLE_EVIDENCE,
+    PatientScope,
+    active,
+    in_scope,
+    scope_params,
+    state_params,
+)
 
 Row = dict[str, Any]
 
@@ -91,6 +99,7 @@ def cohort_phenotypes(
         gene=symbol,
         limit=limit,
         **scope_params(patients),
+        **state_params(None),
     )[0]
     out = []
     for ph in row["phenotypes"]:
@@ -258,6 +267,7 @@ def cohort_actionable(
         after=after or "",
         limit=first + 1,
         **scope_params(patients),
+        **state_params(None),
     )[0]
     page = row["page"]
     found = []

@@ -23,7 +23,7 @@ from typing import Any
 from kg.db import Graph
 from kg.queries.knowledge import EVIDENCE_PROJECTION, EvidencePage, EvidenceView, evidence_view
 from kg.queries.resolve import Match, Unresolved, resolve_disease, resolve_drug, resolve_variant
-from kg.queries.visibility import active
+from kg.queries.visibility import active, state_params
 
 Row = dict[str, Any]
 
@@ -117,7 +117,7 @@ def resolve(graph: Graph, sub: Submission) -> Resolved:
     target: tuple[str, str] | None = None
     disease = drug = None
     text = _clean(sub.target)
-    profile = graph.read(PROFILE, id=text)
+    profile = graph.read(PROFILE, id=text, **state_params(None))
     try:
         target = (profile[0]["id"], "MolecularProfile") if profile else (resolve_variant(graph, text).id, "Variant")
     except Unresolved as err:

@@ -23,7 +23,16 @@ from kg.db import Graph
 from kg.queries.answers import json_ready
 from kg.queries.bounds import QueryTooBroad, bounded_read
 from kg.queries.fields import INTERNAL, described
-from kg.queries.visibility import NO_PATIENTS, PatientScope, patient_shown, scope_params, visible_evidence
+from kg.queries.visibility import (
+    NO_PATIENTS,
+    KnowledgeState,
+    PatientScope,
+    in_state,
+    patient_shown,
+    scope_params,
+    state_params,
+    visible_evidence,
+)
 from kg.schema.model import INDEX_RELATIONSHIP_TYPES, NODE_KEYS, RELATIONSHIP_TYPES
 
 Row = dict[str, Any]
@@ -173,6 +182,10 @@ class Subgraph:
     nodes: list[Node]
     edges: list[Edge]
     truncated: bool
+    releases: list[str] = field(
+        default_factory=list,
+        metadata=described("Keys of the releases (of the knowledge state) asserting the nodes shown."),
+    )
 
 
 def _level(direction: str, types: list[str] | None) -> str:
@@ -204,9 +217,11 @@ OPTIONAL CALL (root_found) {{
     WITH DISTINCT r WHERE startNode(r) IN seen AND endNode(r) IN seen
     RETURN collect({edge_map("r")}) AS edges
   }}
-  RETURN [n IN seen | {node_map("n")}] AS nodes, edges, truncated
+  RETURN [n IN seen | {node_map("n")}] AS nodes, edges, truncated,
+         COLLECT {{ UNWIND seen AS n MATCH (n)-[:ASSERTED_BY]->(s:Source) WHERE {in_state("s")}
+                    RETURN DISTINCT s.key ORDER BY s.key }} AS releases
 }}
-RETURN [n IN root_found | labels(n)] AS found, nodes, edges, truncated
+RETURN [n IN root_found | labels(n)] AS found, nodes, edges, truncated, releases
 """
 
 
@@ -220,11 +235,13 @@ def neighborhood(
     depth: int = 1,
     limit: int = 50,
     patients: PatientScope = NO_PATIENTS,
+    state: KnowledgeState | None = None,
 ) -> Subgraph:
     """The node keyed ``key`` and what lies within ``depth`` relationships, breadth first, at most
     ``limit`` nodes besides it. Only edges between returned nodes are returned. A Source (release)
     is reached but not expanded unless it is the start: every fact of a release hangs off it.
-    Patients outside ``patients`` (None: every patient) are neither a start nor reached."""
+    Patients outside ``patients`` (None: every patient) are neither a start nor reached. Evidence is that of
+    ``state`` (kg.queries.visibility; None: the current knowledge)."""
     label = check_label(label)
     types = check_types(relationship_types)
     _bounded("depth", depth, 1, MAX_DEPTH)
@@ -239,10 +256,17 @@ def neighborhood(
         key=key,
         limit=limit,
         **scope_params(patients),
+        **state_params(state),
     )[0]
     _check_found(key, label, row["found"])
     nodes = [_node(n) for n in row["nodes"]]
-    return Subgraph(root=nodes[0], nodes=nodes, edges=_edges(row["edges"], nodes), truncated=row["truncated"])
+    return Subgraph(
+        root=nodes[0],
+        nodes=nodes,
+        edges=_edges(row["edges"], nodes),
+        truncated=row["truncated"],
+        releases=row["releases"] or [],
+    )
 
 
 def _check_found(key: str, label: str | None, found: list[list[str]]) -> None:
@@ -412,7 +436,7 @@ def find_paths(
         types = [t for t in RELATIONSHIP_TYPES if t not in INDEX_RELATIONSHIP_TYPES]
     _bounded("maxHops", max_hops, 1, MAX_HOPS)
     _bounded("limit", limit, 1, MAX_PATHS)
-    params = {"from": start, "to": end, "limit": limit, **scope_params(patients)}
+    params = {"from": start, "to": end, "limit": limit, **scope_params(patients), **state_params(None)}
     what = f"paths from {start!r} to {end!r}"
     hint = "name relationshipTypes, lower maxHops, give fromLabel/toLabel, or ask for shortest: true"
     if shortest:

@@ -20,9 +20,10 @@ from rdflib import RDF, RDFS, Literal, Namespace, URIRef
 from rdflib import Graph as RdfGraph
 
 from kg.db import Graph
+from kg.queries.answers import AS_OF, RELEASES_USED, as_of
 from kg.queries.explore import Subgraph, neighborhood
 from kg.queries.fields import INTERNAL
-from kg.queries.visibility import NO_PATIENTS, PatientScope
+from kg.queries.visibility import NO_PATIENTS, KnowledgeState, PatientScope
 
 BASE = "https://precision-kg.org/"
 VOCAB = Namespace(BASE + "vocab/")
@@ -106,6 +107,8 @@ class Export:
     edge_count: int
     truncated: bool
     patient_ids: list[str] = field(default_factory=list, metadata=INTERNAL)  # Patients exported (for the audit)
+    releases: list[str] = field(default_factory=list, metadata=RELEASES_USED)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
 def export_subgraph(
@@ -118,13 +121,21 @@ def export_subgraph(
     relationship_types: Sequence[str] | None = None,
     fmt: str = "TURTLE",
     patients: PatientScope = NO_PATIENTS,
+    state: KnowledgeState | None = None,
 ) -> Export:
-    """The neighbourhood of one node (kg.queries.explore.neighborhood, Patients only within ``patients``)
-    serialised as ``fmt``."""
+    """The neighbourhood of one node (kg.queries.explore.neighborhood, Patients only within ``patients``,
+    evidence of the knowledge ``state``, None: current) serialised as ``fmt``."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     sub = neighborhood(
-        graph, key, label=label, depth=depth, limit=limit, relationship_types=relationship_types, patients=patients
+        graph,
+        key,
+        label=label,
+        depth=depth,
+        limit=limit,
+        relationship_types=relationship_types,
+        patients=patients,
+        state=state,
     )
     if fmt == "TURTLE":
         content, media = to_rdf(sub).serialize(format="turtle"), "text/turtle"
@@ -138,4 +149,6 @@ def export_subgraph(
         edge_count=len(sub.edges),
         truncated=sub.truncated,
         patient_ids=sorted(n.id for n in sub.nodes if n.label == "Patient"),
+        releases=sub.releases,
+        as_of=as_of(state),
     )

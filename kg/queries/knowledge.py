@@ -13,17 +13,20 @@ from typing import Any
 from kg.db import Graph
 from kg.queries import resolve
 from kg.queries.answers import (
+    AS_OF,
     DISEASE_WITH_DESCENDANTS,
+    RELEASES_USED,
     DiseaseRef,
     DrugRef,
     VariantAllele,
     allele_fields,
+    as_of,
     disease_ref,
     drug_ref,
     json_ready,
 )
 from kg.queries.fields import described
-from kg.queries.visibility import VISIBLE_EVIDENCE, active
+from kg.queries.visibility import VISIBLE_EVIDENCE, KnowledgeState, active, in_state, state_params
 
 Row = dict[str, Any]
 
@@ -118,11 +121,12 @@ CALL (v) {{
     MATCH (e:Evidence)-[:ABOUT]->(:MolecularProfile)-[:INCLUDES]->(v) RETURN e
   }}
   WITH e WHERE {VISIBLE_EVIDENCE}
-  RETURN collect({{type: e.type, source: e.source, significance: e.significance}}) AS evidence
+  RETURN collect({{type: e.type, source: e.source, significance: e.significance,
+                  releases: [(e)-[:ASSERTED_BY]->(s:Source) WHERE {in_state("s")} | s.key]}}) AS evidence
 }}
 RETURN v {{.*}} AS variant,
        [(mp:MolecularProfile)-[:INCLUDES]->(v) WHERE {active("mp")} | mp {{.id, .name, .kind}}] AS profiles,
-       evidence
+       evidence, [(v)-[:ASSERTED_BY]->(s:Source) WHERE {in_state("s")} | s.key] AS variantReleases
 ORDER BY v.id
 """
 
@@ -165,6 +169,8 @@ class VariantView(VariantAllele):
     kind: str | None
     molecular_profiles: list[MolecularProfileRef]
     evidence: EvidenceSummary
+    releases: list[str] = field(default_factory=list, metadata=RELEASES_USED)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
 def counts(values: list[Any]) -> list[Count]:
@@ -172,18 +178,30 @@ def counts(values: list[Any]) -> list[Count]:
     return [Count(k, n) for k, n in Counter(str(v) for v in values if v is not None).most_common()]
 
 
-def find_variants(graph: Graph, text: str) -> list[VariantView]:
+def find_variants(graph: Graph, text: str, state: KnowledgeState | None = None) -> list[VariantView]:
     """Every variant the text names (kg.queries.resolve.find_variants: graph id, ``7-140753336-A-T``,
     rsID, HGVS, ``BRAF V600E``) with its profiles and evidence counts.
 
-    Several hits mean the text is ambiguous (a protein change made by two alleles, say).
+    Several hits mean the text is ambiguous (a protein change made by two alleles, say). Variants and
+    evidence of the knowledge ``state`` (None: current).
     """
-    ids = [m.id for m in resolve.find_variants(graph, text)]
-    rows = graph.read(_VARIANT_VIEW, ids=ids) if ids else []
-    return [_variant_view(r["variant"], r["profiles"], r["evidence"]) for r in rows]
+    ids = [m.id for m in resolve.find_variants(graph, text, state)]
+    rows = graph.read(_VARIANT_VIEW, ids=ids, **state_params(state)) if ids else []
+    return [
+        _variant_view(
+            r["variant"],
+            r["profiles"],
+            r["evidence"],
+            sorted({k for e in r["evidence"] for k in e["releases"]} | set(r["variantReleases"])),
+            as_of(state),
+        )
+        for r in rows
+    ]
 
 
-def _variant_view(v: Row, profiles: list[Row], evidence: list[Row]) -> VariantView:
+def _variant_view(
+    v: Row, profiles: list[Row], evidence: list[Row], releases: list[str], asked: str | None
+) -> VariantView:
     return VariantView(
         **allele_fields(v),
         hgvs=list(v.get("hgvs") or []),
@@ -198,6 +216,8 @@ def _variant_view(v: Row, profiles: list[Row], evidence: list[Row]) -> VariantVi
             by_source=counts([e["source"] for e in evidence]),
             by_significance=counts([e["significance"] for e in evidence]),
         ),
+        releases=releases,
+        as_of=asked,
     )
 
 
@@ -259,7 +279,7 @@ def disease_relatives(graph: Graph, ids: list[str], direction: str) -> dict[str,
     """Parents (``direction="parents"``) or children of many diseases at once (a DataLoader batch)."""
     if direction not in ("parents", "children"):
         raise ValueError(direction)
-    rows = graph.read(DISEASE_RELATIVES, ids=ids, direction=direction)
+    rows = graph.read(DISEASE_RELATIVES, ids=ids, direction=direction, **state_params(None))
     found = {r["id"]: [disease_view(d) for d in sorted(r["relatives"], key=lambda d: d["id"])] for r in rows}
     return {i: found.get(i, []) for i in ids}
 
@@ -284,16 +304,16 @@ class EvidenceFilter:
     direction: str | None = None
     source: str | None = None
 
-    def params(self, graph: Graph) -> Row:
+    def params(self, graph: Graph, state: KnowledgeState | None = None) -> Row:
         """Parameters as the graph spells them: gene, variant, drug and disease resolved by
         kg.queries.resolve (an unknown or ambiguous one raises its Unresolved error), vocabulary
         lower-case."""
         return {
             "id": self.id,
-            "gene": resolve.resolve_gene(graph, self.gene).id if self.gene else None,
-            "variant": resolve.resolve_variant(graph, self.variant).id if self.variant else None,
-            "drug": resolve.resolve_drug(graph, self.drug).id if self.drug else None,
-            "diseaseIds": [resolve.resolve_disease(graph, self.disease).id] if self.disease else [],
+            "gene": resolve.resolve_gene(graph, self.gene, state).id if self.gene else None,
+            "variant": resolve.resolve_variant(graph, self.variant, state).id if self.variant else None,
+            "drug": resolve.resolve_drug(graph, self.drug, state).id if self.drug else None,
+            "diseaseIds": [resolve.resolve_disease(graph, self.disease, state).id] if self.disease else [],
             "type": _lower(self.type),
             "level": self.level.strip().upper() if self.level else None,
             "significance": _lower(self.significance),
@@ -414,6 +434,8 @@ class EvidencePage:
     total: int
     items: list[EvidenceView]
     has_next: bool
+    releases: list[str] = field(default_factory=list, metadata=RELEASES_USED)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
     @classmethod
     def of(cls, row: Row, first: int) -> EvidencePage:
@@ -484,17 +506,25 @@ CALL {scope} {{
   WITH e ORDER BY e.id LIMIT $limit
   RETURN collect(e) AS page
 }}
-RETURN total, [e IN page | {EVIDENCE_PROJECTION}] AS rows
+RETURN total, [e IN page | {EVIDENCE_PROJECTION}] AS rows,
+       COLLECT {{ UNWIND page AS e MATCH (e)-[:ASSERTED_BY]->(s:Source) WHERE {in_state("s")}
+                  RETURN DISTINCT s.key ORDER BY s.key }} AS releases
 """
 
 
-def evidence_page(graph: Graph, f: EvidenceFilter, first: int, after: str | None = None) -> EvidencePage:
-    """Up to ``first`` visible evidence items after the id ``after``, ordered by id (a unique key,
-    so pages are stable: no duplicates, no gaps), with the total count under the filter."""
+def evidence_page(
+    graph: Graph, f: EvidenceFilter, first: int, after: str | None = None, state: KnowledgeState | None = None
+) -> EvidencePage:
+    """Up to ``first`` visible evidence items (in the knowledge ``state``; None: current) after the id
+    ``after``, ordered by id (a unique key, so pages are stable: no duplicates, no gaps), with the total
+    count under the filter and the releases of the items shown."""
     if not 0 <= first <= MAX_PAGE:
         raise ValueError(f"first must be between 0 and {MAX_PAGE}")
-    row = graph.read(evidence_query(f), after=after or "", limit=first + 1, **f.params(graph))[0]
-    return EvidencePage.of(row, first)
+    row = graph.read(
+        evidence_query(f), after=after or "", limit=first + 1, **f.params(graph, state), **state_params(state)
+    )[0]
+    page = EvidencePage.of(row, first)
+    return EvidencePage(page.total, page.items, page.has_next, row["releases"], as_of(state))
 
 
 EVIDENCE_BY_IDS = f"""

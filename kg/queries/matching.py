@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.visibility import VISIBLE_EVIDENCE
+from kg.queries.visibility import VISIBLE_EVIDENCE, state_params
 
 #: What identifies the state of the knowledge: the active releases and the Variant count (the
 #: count store answers it without a scan; it changes when curation adds a Variant).
@@ -132,7 +132,7 @@ def pgx_knowledge(graph: Graph) -> dict[str, Any] | None:
 
 
 def exact_hits(graph: Graph, ids: list[str]) -> list[dict[str, Any]]:
-    return graph.read(EXACT_HITS, ids=ids) if ids else []
+    return graph.read(EXACT_HITS, ids=ids, **state_params(None)) if ids else []
 
 
 def phenotypes_present(graph: Graph, ids: list[str]) -> set[str]:

@@ -18,6 +18,7 @@ from kg.queries.answers import SourceRef, UnknownPatient
 from kg.queries.knowledge import gene_view
 from kg.queries.resolve import Unresolved, resolve_gene
 from kg.queries.stats import active_releases
+from kg.queries.visibility import KnowledgeState, state_label
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class PatientReport:
     releases: list[ReleaseRef] = field(default_factory=list)
     hgnc_ids: dict[str, str] = field(default_factory=dict)  # gene symbol -> HGNC id, for the genes named
     active: dict[str, str] = field(default_factory=dict)  # source name -> its active release (the ontologies')
+    knowledge: str = "current"  # the knowledge state's label: current, or "as of <key or date>" (issue 8)
+    as_of: str | None = None  # the as-of asked; None: current
 
     def all_sources(self) -> list[SourceRef]:
         """Every SourceRef of every statement (answer items, their recommendations)."""
@@ -71,8 +74,9 @@ class PatientReport:
         return refs
 
 
-def patient_report(graph: Graph, patient: str) -> PatientReport:
-    """The patient's answers as the API gives them (raises UnknownPatient for an unknown id)."""
+def patient_report(graph: Graph, patient: str, state: KnowledgeState | None = None) -> PatientReport:
+    """The patient's answers as the API gives them, in the knowledge ``state`` (None: current; raises
+    UnknownPatient for an unknown id)."""
     record = patient_view.find_patient(graph, patient)
     if record is None:
         raise UnknownPatient(patient)
@@ -81,17 +85,27 @@ def patient_report(graph: Graph, patient: str) -> PatientReport:
         patient=record,
         variants=patient_view.patient_variants(graph, patient),
         diplotypes=sorted(calls.values(), key=lambda c: c.gene),
-        pharmacogenomics=pgx.pharmacogenomics(graph, patient),
-        targeted_therapies=therapy.targeted_therapies(graph, patient),
-        diagnostic_prognostic=therapy.diagnostic_prognostic(graph, patient),
-        risks=risk.risks(graph, patient),
+        pharmacogenomics=pgx.pharmacogenomics(graph, patient, state=state),
+        targeted_therapies=therapy.targeted_therapies(graph, patient, state=state),
+        diagnostic_prognostic=therapy.diagnostic_prognostic(graph, patient, state=state),
+        risks=risk.risks(graph, patient, state=state),
+        knowledge=state_label(state),
+        as_of=None if state is None else state.as_of,
     )
     report.undetermined_drugs = [a for a in report.pharmacogenomics if a.state == pgx.PgxState.CANNOT_BE_DETERMINED]
     report.undetermined_genes = _undetermined_genes(report.diplotypes, report.pharmacogenomics)
     report.releases = _releases(report.all_sources())
     report.hgnc_ids = _hgnc_ids(graph, [v.gene for v in report.variants] + [c.gene for c in report.diplotypes])
-    report.active = active_releases(graph)
+    report.active = active_releases(graph) if state is None else _newest_per_source(state)
     return report
+
+
+def _newest_per_source(state: KnowledgeState) -> dict[str, str]:
+    """Source name -> its release in the state (keys sort by version: the newest last)."""
+    out: dict[str, str] = {}
+    for key in sorted(state.releases):
+        out[key.split("@", 1)[0]] = key
+    return out
 
 
 def _hgnc_ids(graph: Graph, symbols: list[str | None]) -> dict[str, str]:

@@ -27,16 +27,20 @@ from typing import Any, cast
 
 from kg.db import Graph
 from kg.queries.answers import (
+    AS_OF,
+    RELEASES_USED,
     DrugRef,
     PathNode,
     PathStep,
     SourceRef,
+    as_of,
     patient_conditions,
+    releases_of,
     source_refs,
 )
 from kg.queries.fields import INTERNAL, described
 from kg.queries.resolve import resolve_drug
-from kg.queries.visibility import active, active_sources
+from kg.queries.visibility import KnowledgeState, active, active_sources, state_params
 
 PATIENT_CALLS = """
 MATCH (p:Patient {id: $patient})-[hd:HAS_DIPLOTYPE]->(ph:Phenotype)
@@ -55,8 +59,9 @@ MATCH (gl:Guideline)-[:FOR_DRUG]->(d:Drug)
 WHERE {active("gl")}
   AND ($drugs IS NULL OR d.id IN $drugs)
 RETURN d.id AS drug, d.name AS drugName, gl.id AS guidelineId, gl.source AS guideline, gl.name AS guidelineName,
-       gl.url AS url, gl.genes AS genes,
-       [(rec:Recommendation)-[:PART_OF]->(gl) WHERE EXISTS {{ (rec)-[:FOR_DRUG]->(d) }} | rec.genes] AS geneSets
+       gl.url AS url, gl.genes AS genes, {active_sources("gl")} AS sources,
+       [(rec:Recommendation)-[:PART_OF]->(gl) WHERE EXISTS {{ (rec)-[:FOR_DRUG]->(d) }} AND {active("rec")}
+        | rec.genes] AS geneSets
 """
 
 # A recommendation applies when each Phenotype of its key is one the patient links (under the
@@ -176,6 +181,8 @@ class PgxAnswer:
             "an outside call for them could refine the answer."
         ),
     )
+    releases: list[str] = field(default_factory=list, metadata=RELEASES_USED)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
 def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]:
@@ -214,19 +221,31 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
     return calls
 
 
-def pharmacogenomics(graph: Graph, patient: str, drug: str | None = None) -> list[PgxAnswer]:
+def pharmacogenomics(
+    graph: Graph, patient: str, drug: str | None = None, state: KnowledgeState | None = None
+) -> list[PgxAnswer]:
     """One answer per drug and guideline; every guideline's drugs when ``drug`` is None (none for
-    a patient with no pharmacogenomic results at all)."""
+    a patient with no pharmacogenomic results at all); guidelines and recommendations of the
+    knowledge ``state`` (None: current). The patient's calls are the patient's, whatever the state."""
     calls = patient_gene_calls(graph, patient)
     if drug is None and not calls:
         return []
-    drugs = [resolve_drug(graph, drug).id] if drug else None
-    guidelines = graph.read(GUIDELINES, drugs=drugs)
-    matches = graph.read(MATCHING_RECOMMENDATIONS, patient=patient, drugs=drugs, noResult=NO_RESULT)
+    drugs = [resolve_drug(graph, drug, state).id] if drug else None
+    guidelines = graph.read(GUIDELINES, drugs=drugs, **state_params(state))
+    matches = graph.read(
+        MATCHING_RECOMMENDATIONS, patient=patient, drugs=drugs, noResult=NO_RESULT, **state_params(state)
+    )
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for m in matches:
         by_key[(m["drug"], m["rec"].get("guidelineId"))].append(m)
-    answers = [_answer(patient, g, by_key.get((g["drug"], g["guidelineId"]), []), calls) for g in guidelines]
+    answers = []
+    for g in guidelines:
+        answer = _answer(patient, g, by_key.get((g["drug"], g["guidelineId"]), []), calls)
+        answer.releases = releases_of(
+            source_refs(g["sources"]) + [s for r in answer.recommendations for s in r.sources]
+        )
+        answer.as_of = as_of(state)
+        answers.append(answer)
     order = {"RECOMMENDATION": 0, "AMBIGUOUS": 1, "CANNOT_BE_DETERMINED": 2, "NO_RECOMMENDATION": 3}
     answers.sort(key=lambda a: (order[a.state], a.drug.id, a.guideline, a.guideline_name or ""))
     return answers

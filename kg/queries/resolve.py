@@ -36,7 +36,7 @@ from kg.identity.genes import gene_identifier
 from kg.identity.hgvs import is_hgvs, without_gene
 from kg.identity.protein import gene_protein_change
 from kg.identity.variants import parse_rsid, parse_variant_id
-from kg.queries.visibility import active
+from kg.queries.visibility import KnowledgeState, active, state_params
 
 Row = dict[str, Any]
 
@@ -158,16 +158,18 @@ RETURN g {{.*}} AS node, matchedAs, rank ORDER BY rank, g.symbol
 """
 
 
-def find_genes(graph: Graph, query: str) -> list[Match]:
+def find_genes(graph: Graph, query: str, state: KnowledgeState | None = None) -> list[Match]:
     """Genes a text names at the best rank: current symbol or id, else previous symbol, else alias."""
     text = _text(query)
-    rows = graph.read(GENE_CANDIDATES, text=text, **_identifier_params(GENE_IDS, gene_identifier(text)))
+    rows = graph.read(
+        GENE_CANDIDATES, text=text, **_identifier_params(GENE_IDS, gene_identifier(text)), **state_params(state)
+    )
     return _best(rows, "Gene", key="symbol")
 
 
-def resolve_gene(graph: Graph, query: str) -> Match:
+def resolve_gene(graph: Graph, query: str, state: KnowledgeState | None = None) -> Match:
     """The one gene a text names (HGNC rules: a previous symbol or alias shared by two genes is ambiguous)."""
-    return _one("gene", query, find_genes(graph, query))
+    return _one("gene", query, find_genes(graph, query, state))
 
 
 # --- variants --------------------------------------------------------------------------------
@@ -231,7 +233,7 @@ _VARIANT_HEADS = {
 }
 
 
-def find_variants(graph: Graph, query: str) -> list[Match]:
+def find_variants(graph: Graph, query: str, state: KnowledgeState | None = None) -> list[Match]:
     """Every active variant the text names, in id order (several: the text is ambiguous, e.g. a
     protein change two alleles make). The gene of ``GENE change`` resolves as :func:`resolve_gene`
     (symbol, previous symbol or alias); an unknown gene is taken as written."""
@@ -239,7 +241,7 @@ def find_variants(graph: Graph, query: str) -> list[Match]:
     gene = None
     if q.change and q.gene:
         try:
-            gene = resolve_gene(graph, q.gene).id
+            gene = resolve_gene(graph, q.gene, state).id
         except UnknownEntity:
             gene = q.gene.upper()
     forms = ["id"] + [
@@ -251,14 +253,21 @@ def find_variants(graph: Graph, query: str) -> list[Match]:
         "RETURN v {.*} AS node, matchedAs, 1 AS rank ORDER BY v.id"
     )
     rows = graph.read(
-        cypher, ids=list(q.ids), rsid=q.rsid, gene=gene, change=q.change, names=list(q.names), phrase=q.phrase
+        cypher,
+        ids=list(q.ids),
+        rsid=q.rsid,
+        gene=gene,
+        change=q.change,
+        names=list(q.names),
+        phrase=q.phrase,
+        **state_params(state),
     )
     return [Match("Variant", r["node"]["id"], r["node"].get("name"), r["matchedAs"], r["node"]) for r in rows]
 
 
-def resolve_variant(graph: Graph, query: str) -> Match:
+def resolve_variant(graph: Graph, query: str, state: KnowledgeState | None = None) -> Match:
     """The one variant a text names."""
-    return _one("variant", query, find_variants(graph, query))
+    return _one("variant", query, find_variants(graph, query, state))
 
 
 # --- drugs -----------------------------------------------------------------------------------
@@ -281,7 +290,7 @@ RETURN d {{.*}} AS node, matchedAs, rank ORDER BY rank, d.id
 """
 
 
-def find_drugs(graph: Graph, query: str) -> list[Match]:
+def find_drugs(graph: Graph, query: str, state: KnowledgeState | None = None) -> list[Match]:
     """Drugs a text names at the best rank: key or identifier, else name or synonym."""
     found = drug_identifier(query)
     rows = graph.read(
@@ -289,13 +298,14 @@ def find_drugs(graph: Graph, query: str) -> list[Match]:
         key=drug_key(query),
         atc=found[1] if found and found[0] == "atc" else None,
         **_identifier_params(DRUG_IDS, found),
+        **state_params(state),
     )
     return _best(rows, "Drug")
 
 
-def resolve_drug(graph: Graph, query: str) -> Match:
+def resolve_drug(graph: Graph, query: str, state: KnowledgeState | None = None) -> Match:
     """The one drug a text names."""
-    return _one("drug", query, find_drugs(graph, query))
+    return _one("drug", query, find_drugs(graph, query, state))
 
 
 # --- diseases --------------------------------------------------------------------------------
@@ -324,7 +334,7 @@ RETURN hit {{.*}} AS node, replacedFrom, matchedAs, rank ORDER BY rank, hit.id
 """
 
 
-def find_diseases(graph: Graph, query: str) -> list[Match]:
+def find_diseases(graph: Graph, query: str, state: KnowledgeState | None = None) -> list[Match]:
     """Diseases a text names at the best rank; an obsolete term stands for its replacement(s)."""
     text = _text(query)
     ids = disease_ids(text)
@@ -333,13 +343,14 @@ def find_diseases(graph: Graph, query: str) -> list[Match]:
         ids=ids,
         name=disease_name(text),
         xrefs=list(dict.fromkeys(disease_xref_keys(text) + ids[:1])),
+        **state_params(state),
     )
     return _best(rows, "Disease")
 
 
-def resolve_disease(graph: Graph, query: str) -> Match:
+def resolve_disease(graph: Graph, query: str, state: KnowledgeState | None = None) -> Match:
     """The one disease a text names (after following an obsolete term to its replacement)."""
-    return _one("disease", query, find_diseases(graph, query))
+    return _one("disease", query, find_diseases(graph, query, state))
 
 
 # --- disease names given by a source (loaders) ----------------------------------------------
@@ -376,7 +387,11 @@ def link_disease_names(graph: Graph, names: list[str]) -> dict[str, NameLink]:
     obsolete terms carry is ``obsolete``, none is ``unknown``.
     """
     keys = {name: disease_name(name) for name in names if name and name.strip()}
-    rows = {r["key"]: r for r in graph.read(DISEASES_BY_NAME, keys=sorted(set(keys.values())))} if keys else {}
+    rows = (
+        {r["key"]: r for r in graph.read(DISEASES_BY_NAME, keys=sorted(set(keys.values())), **state_params(None))}
+        if keys
+        else {}
+    )
     out: dict[str, NameLink] = {}
     for name, key in keys.items():
         row = rows.get(key) or {"live": [], "obsolete": []}

@@ -48,16 +48,29 @@ from typing import Any
 from kg.db import Graph
 from kg.identity.origins import CallOrigin, call_origin_of
 from kg.queries.answers import (
+    AS_OF,
+    RELEASES_USED,
     DiseaseRef,
     PathNode,
     PathStep,
     SourceRef,
+    as_of,
     disease_ref,
     patient_conditions,
+    releases_of,
     source_refs,
 )
 from kg.queries.fields import described
-from kg.queries.visibility import VISIBLE_EVIDENCE, active_sources, visible_evidence
+from kg.queries.visibility import (
+    VISIBLE_EVIDENCE,
+    KnowledgeState,
+    accepted,
+    active_sources,
+    kept_before_state,
+    release_date,
+    state_params,
+    visible_evidence,
+)
 
 RISK_CLASSES = ("pathogenic", "likely pathogenic")
 CLASSIFYING_TYPES = ["pathogenicity", "predisposing"]
@@ -65,7 +78,7 @@ CLASSIFYING_TYPES = ["pathogenicity", "predisposing"]
 GERMLINE_FINDINGS = f"""
 MATCH (p:Patient {{id: $patient}})-[hv:HAS_VARIANT]->(v:Variant)
 WHERE coalesce(hv.matchLevel, 'exact') = 'exact'
-CALL (v) {{
+OPTIONAL CALL (v) {{
   MATCH (v)<-[:ABOUT]-(e:Evidence)
   WHERE e.type IN $types AND {VISIBLE_EVIDENCE}
   RETURN e, null AS mp
@@ -77,13 +90,26 @@ CALL (v) {{
 }}
 OPTIONAL MATCH (e)-[:FOR_DISEASE]->(d:Disease)
 WITH p, hv, v, e, mp, collect(DISTINCT d {{.id, .name}}) AS diseases
-WITH p, hv, v, collect({{
+WITH p, hv, v, [c IN collect({{
        evidence: e {{.*, assertion: e:Assertion, superseded: EXISTS {{ (e)-[:SUPERSEDED_BY]->() }}}},
-       profile: mp {{.id, .name}}, diseases: diseases, sources: {active_sources("e")}}}) AS classifications
+       profile: mp {{.id, .name}}, diseases: diseases, sources: {active_sources("e")}}}) WHERE c.evidence IS NOT NULL]
+     AS classifications
+// no classification in the state: the newest one a kept release no newer than the state made
+// (superseded, or its release left the state), for the NO_CURRENT_CLASSIFICATION finding
+CALL (v, classifications) {{
+  OPTIONAL MATCH (v)<-[:ABOUT]-(h:Evidence)-[:ASSERTED_BY]->(hs:Source)
+  WHERE size(classifications) = 0 AND h.type IN $types AND {accepted("h")} AND NOT ({visible_evidence("h")})
+    AND {kept_before_state("hs")}
+  WITH h, hs ORDER BY {release_date("hs")} DESC, coalesce(hs.seq, 0) DESC, h.id LIMIT 1
+  RETURN CASE WHEN h IS NULL THEN null ELSE {{
+           evidence: h {{.*, assertion: h:Assertion, superseded: true}}, profile: null, diseases: [],
+           sources: [hs {{.key, .name, .version, .licence, fact: h.id}}]}} END AS lastClassification
+}}
+WITH * WHERE size(classifications) > 0 OR lastClassification IS NOT NULL
 OPTIONAL MATCH (v)-[:IN_GENE]->(g:Gene)
-WITH p, hv, v, classifications, collect(DISTINCT g.symbol) AS genes
+WITH p, hv, v, classifications, lastClassification, collect(DISTINCT g.symbol) AS genes
 RETURN v {{.id, .name, .rsid, .gene, .proteinChange, .hgvs}} AS variant, properties(hv) AS link,
-       p.origin AS sampleOrigin, p.normalSample AS normalSample, classifications, genes,
+       p.origin AS sampleOrigin, p.normalSample AS normalSample, classifications, lastClassification, genes,
        {active_sources("v")} AS variantSources,
        [(sf:SecondaryFinding)-[:FOR_GENE]->(g2:Gene) WHERE g2.symbol IN genes
         | sf {{.id, .disorder, .inheritance, .reportWhat, gene: g2.symbol}}] AS secondaryFindings,
@@ -99,6 +125,8 @@ class RiskStatus(StrEnum):
     CARRIER = "CARRIER"
     POSSIBLE_GERMLINE = "POSSIBLE_GERMLINE"  # a tumour-only call: confirm with a germline test
     CONFLICTING = "CONFLICTING"  # a source says P/LP, the combined classification does not
+    # the knowledge state classifies the allele no more; a kept older release did (issue 8)
+    NO_CURRENT_CLASSIFICATION = "NO_CURRENT_CLASSIFICATION"
     NOT_A_RISK = "NOT_A_RISK"
 
 
@@ -215,6 +243,16 @@ class RiskFinding:
     sample_origin: str
     path: list[PathStep] = field(default_factory=list)
     sources: list[SourceRef] = field(default_factory=list)
+    last_release: str | None = field(
+        default=None,
+        metadata=described(
+            "NO_CURRENT_CLASSIFICATION: the newest kept release that classified the allele (its class is "
+            "last_classification); null otherwise."
+        ),
+    )
+    last_classification: str | None = None
+    releases: list[str] = field(default_factory=list, metadata=RELEASES_USED)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
 def _classification(e: dict[str, Any]) -> str:
@@ -341,14 +379,22 @@ def _inheritance(findings: list[dict[str, Any]]) -> str | None:
     return "/".join(modes) if modes else None
 
 
-def risks(graph: Graph, patient: str, include_non_risk: bool = False) -> list[RiskFinding]:
-    """One finding per classified allele, risk first; with include_non_risk also NOT_A_RISK."""
-    rows = graph.read(GERMLINE_FINDINGS, patient=patient, types=CLASSIFYING_TYPES)
+def risks(
+    graph: Graph, patient: str, include_non_risk: bool = False, state: KnowledgeState | None = None
+) -> list[RiskFinding]:
+    """One finding per classified allele, risk first; with include_non_risk also NOT_A_RISK. Classifications
+    are those of the knowledge ``state`` (None: current); an allele the state classifies no more, that a kept
+    older release classified, is NO_CURRENT_CLASSIFICATION (shown by default when that class was P/LP)."""
+    rows = graph.read(GERMLINE_FINDINGS, patient=patient, types=CLASSIFYING_TYPES, **state_params(state))
     if not rows:
         patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no findings
     prepared = []
+    unclassified = []
     risky_alleles_per_gene: dict[str, int] = defaultdict(int)
     for row in rows:
+        if not row["classifications"]:
+            unclassified.append(_no_current_classification(patient, row))
+            continue
         combined = combine([_source_classification(c) for c in row["classifications"]])
         call = call_origin_of((row["link"] or {}).get("callOrigin"), row["sampleOrigin"])
         if combined.tier == Tier.PATHOGENIC and call == CallOrigin.GERMLINE:
@@ -358,6 +404,10 @@ def risks(graph: Graph, patient: str, include_non_risk: bool = False) -> list[Ri
         prepared.append((row, combined, call))
     findings = [_finding(patient, row, combined, call, risky_alleles_per_gene) for row, combined, call in prepared]
     findings = [f for f in findings if include_non_risk or f.status != RiskStatus.NOT_A_RISK]
+    findings += [f for f, shown in unclassified if include_non_risk or shown]
+    for f in findings:
+        f.releases = releases_of(f.sources)
+        f.as_of = as_of(state)
     order = list(RiskStatus)
     findings.sort(key=lambda f: (order.index(f.status), -(f.stars or 0), f.gene or "", f.variant))
     return findings
@@ -461,6 +511,51 @@ def _finding(
     )
 
 
+def _no_current_classification(patient: str, row: dict[str, Any]) -> tuple[RiskFinding, bool]:
+    """The finding for an allele the state no longer classifies, and whether it is shown by default:
+    when the last class was P/LP and the call may be germline (a somatic call of a pair never is)."""
+    last = _source_classification(row["lastClassification"])
+    link = row["link"] or {}
+    call = call_origin_of(link.get("callOrigin"), row["sampleOrigin"])
+    gene = (row["genes"] or [row["variant"].get("gene")])[0]
+    reason = (
+        f"no release of the knowledge state classifies this allele any more (its classification was superseded "
+        f"or its release retired); the last was {last.release}: {last.classification} ({_label(last)}). "
+        "Re-evaluate before relying on the earlier result"
+    )
+    finding = RiskFinding(
+        gene=gene,
+        variant=row["variant"]["id"],
+        variant_name=row["variant"].get("name"),
+        rsid=row["variant"].get("rsid"),
+        evidence_id=last.evidence_id,
+        source=last.source,
+        classification="no current classification",
+        significance=None,
+        review_status=None,
+        stars=None,
+        conditions=last.conditions,
+        diseases=[],
+        zygosity=link.get("zygosity"),
+        genotype=link.get("genotype"),
+        inheritance=_inheritance(row["secondaryFindings"]),
+        acmg_disorders=sorted({f["disorder"] for f in row["secondaryFindings"] if f.get("disorder")}),
+        status=RiskStatus.NO_CURRENT_CLASSIFICATION,
+        reason=reason,
+        pmids=last.pmids,
+        conflict=False,
+        sides=[],
+        classifications=[last],
+        call_origin=call.value,
+        sample_origin=row["sampleOrigin"] or "germline",
+        path=_path(patient, {**row, "classifications": [row["lastClassification"]]}),
+        sources=source_refs(row["variantSources"] + row["lastClassification"]["sources"]),
+        last_release=last.release,
+        last_classification=last.classification,
+    )
+    return finding, last.tier == Tier.PATHOGENIC.value and call != CallOrigin.SOMATIC
+
+
 def _path(patient: str, row: dict[str, Any]) -> list[PathStep]:
     link = row["link"] or {}
     v = row["variant"]
@@ -505,7 +600,7 @@ class Disagreement:
 def clinvar_civic_disagreements(graph: Graph) -> tuple[int, list[Disagreement]]:
     """Alleles classified by both ClinVar (current) and a CIViC assertion, and those that disagree
     (in different tiers, or ClinVar conflicting: the rule of :func:`combine`)."""
-    rows = graph.read(CLASSIFIED_BY_CLINVAR_AND_CIVIC, types=CLASSIFYING_TYPES)
+    rows = graph.read(CLASSIFIED_BY_CLINVAR_AND_CIVIC, types=CLASSIFYING_TYPES, **state_params(None))
     out: dict[str, Disagreement] = {}
     for row in rows:
         clinvar, civic = (

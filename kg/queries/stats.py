@@ -7,7 +7,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.queries.resolve import link_disease_names
-from kg.queries.visibility import active
+from kg.queries.visibility import active, state_params
 
 
 def label_counts(graph: Graph) -> list[dict[str, Any]]:
@@ -62,12 +62,13 @@ class DiseaseNameStats:
 def disease_name_stats(graph: Graph, top: int = 10) -> DiseaseNameStats:
     """Evidence items linked to a disease by name per source, and the names left unresolved (the most
     frequent first, each with why: unknown, ambiguous with its candidates, or obsolete)."""
-    by_source = graph.read(NAME_LINKS)
+    by_source = graph.read(NAME_LINKS, **state_params(None))
     distinct = graph.read(
         f"MATCH (e:Evidence) WHERE e.unresolvedDiseases IS NOT NULL AND {active('e')} "
-        "UNWIND e.unresolvedDiseases AS name RETURN count(DISTINCT name) AS n"
+        "UNWIND e.unresolvedDiseases AS name RETURN count(DISTINCT name) AS n",
+        **state_params(None),
     )[0]["n"]
-    rows = graph.read(UNRESOLVED_NAMES, top=top)
+    rows = graph.read(UNRESOLVED_NAMES, top=top, **state_params(None))
     why = link_disease_names(graph, [r["name"] for r in rows])
     for r in rows:
         found = why.get(r["name"])

@@ -29,22 +29,26 @@ from typing import Any
 from kg.db import Graph
 from kg.identity.origins import FIT_RANK, OriginFit, call_origin_of, origin_fit
 from kg.queries.answers import (
+    AS_OF,
     LEVEL_RANK,
+    RELEASES_USED,
     DiseaseRef,
     DrugRef,
     PathNode,
     PathStep,
     SourceRef,
+    as_of,
     disease_ref,
     drug_ref,
     node,
     patient_conditions,
+    releases_of,
     source_refs,
 )
 from kg.queries.fields import INTERNAL, described
 from kg.queries.profiles import satisfies
 from kg.queries.resolve import resolve_disease
-from kg.queries.visibility import VISIBLE_EVIDENCE, active_sources
+from kg.queries.visibility import VISIBLE_EVIDENCE, KnowledgeState, active_sources, state_params
 
 PREDICTIVE = ("predictive",)
 DIAGNOSTIC_PROGNOSTIC = ("diagnostic", "prognostic")
@@ -136,6 +140,8 @@ class EvidenceAnswer:
     curated_at: str | None
     path: list[PathStep] = field(default_factory=list)
     sources: list[SourceRef] = field(default_factory=list)
+    releases: list[str] = field(default_factory=list, metadata=RELEASES_USED)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
     def sort_key(self) -> tuple[Any, ...]:
         tier = {"Tier I": 0, "Tier II": 1, "Tier III": 2, "Tier IV": 3}.get(self.amp_tier or "", 4)
@@ -153,11 +159,18 @@ class EvidenceAnswer:
 
 
 def patient_evidence(
-    graph: Graph, patient: str, types: tuple[str, ...], disease: str | None = None
+    graph: Graph,
+    patient: str,
+    types: tuple[str, ...],
+    disease: str | None = None,
+    state: KnowledgeState | None = None,
 ) -> list[EvidenceAnswer]:
-    """Evidence of the given types for the patient, strongest first (assertion tier, level, direction)."""
-    diseases = [resolve_disease(graph, disease).id] if disease else patient_conditions(graph, patient)
-    rows = graph.read(EVIDENCE_FOR_PATIENT, patient=patient, types=list(types), diseases=diseases)
+    """Evidence of the given types for the patient, strongest first (assertion tier, level, direction),
+    in the knowledge ``state`` (None: current)."""
+    diseases = [resolve_disease(graph, disease, state).id] if disease else patient_conditions(graph, patient)
+    rows = graph.read(
+        EVIDENCE_FOR_PATIENT, patient=patient, types=list(types), diseases=diseases, **state_params(state)
+    )
     if not rows and disease:
         patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no evidence
     observed = set(graph.read(PATIENT_VARIANT_IDS, patient=patient)[0]["ids"]) if rows else set()
@@ -165,12 +178,12 @@ def patient_evidence(
     for row in rows:
         profile = row["profile"]
         if satisfies(profile.get("kind"), profile.get("variantExpression"), observed, row["members"]):
-            answers.append(_answer(patient, row))
+            answers.append(_answer(patient, row, state))
     answers.sort(key=EvidenceAnswer.sort_key)
     return answers
 
 
-def _answer(patient: str, row: dict[str, Any]) -> EvidenceAnswer:
+def _answer(patient: str, row: dict[str, Any], state: KnowledgeState | None) -> EvidenceAnswer:
     e = row["evidence"]
     patient_node = PathNode(patient, "Patient")
     mp_node = node(row["profile"], "MolecularProfile")
@@ -229,7 +242,9 @@ def _answer(patient: str, row: dict[str, Any]) -> EvidenceAnswer:
         curated_by=e.get("submittedBy"),
         curated_at=e.get("moderatedAt"),
         path=path,
-        sources=source_refs(row["sources"]),
+        sources=(sources := source_refs(row["sources"])),
+        releases=releases_of(sources),
+        as_of=as_of(state),
     )
 
 
@@ -239,9 +254,13 @@ def _variant_name(v: dict[str, Any]) -> str | None:
     return None
 
 
-def targeted_therapies(graph: Graph, patient: str, disease: str | None = None) -> list[EvidenceAnswer]:
-    return patient_evidence(graph, patient, PREDICTIVE, disease)
+def targeted_therapies(
+    graph: Graph, patient: str, disease: str | None = None, state: KnowledgeState | None = None
+) -> list[EvidenceAnswer]:
+    return patient_evidence(graph, patient, PREDICTIVE, disease, state)
 
 
-def diagnostic_prognostic(graph: Graph, patient: str, disease: str | None = None) -> list[EvidenceAnswer]:
-    return patient_evidence(graph, patient, DIAGNOSTIC_PROGNOSTIC, disease)
+def diagnostic_prognostic(
+    graph: Graph, patient: str, disease: str | None = None, state: KnowledgeState | None = None
+) -> list[EvidenceAnswer]:
+    return patient_evidence(graph, patient, DIAGNOSTIC_PROGNOSTIC, disease, state)
