@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from kg.db import Graph
+from kg.queries.patient_calls import link_known_alleles
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -83,6 +84,7 @@ class LoadReport:
     # reading and parsing the files); bench/bench_load.py reports both
     stage_seconds: dict[str, float] = field(default_factory=dict)
     write_seconds: dict[str, float] = field(default_factory=dict)
+    patients_linked: int = 0  # patients whose stored calls this release's Variants linked (issue 8)
 
     @property
     def total_rows(self) -> int:
@@ -94,6 +96,8 @@ class LoadReport:
         per = ", ".join(f"{k} {v:,}" for k, v in self.rows.items())
         rate = self.total_rows / self.seconds if self.seconds else 0.0
         extra = f"; replaced {', '.join(self.replaced)}" if self.replaced else ""
+        if self.patients_linked:
+            extra += f"; linked known alleles of {self.patients_linked:,} patient(s)"
         return f"{self.source}: {per} in {self.seconds:.1f} s ({rate:,.0f} rows/s){extra}"
 
 
@@ -194,6 +198,7 @@ def load_release(
             failure.add_note(f"{key} was left 'loading' ({cleanup.__class__.__name__}); the next load removes it")
         raise
     report.replaced = _activate(graph, release.name, key, checksum)
+    report.patients_linked = link_known_alleles(graph, release.key)  # issue-8 hook
     report.seconds = time.monotonic() - started
     return report
 
