@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ from kg.loaders.seeds import default_seed_dir
 from kg.matcher.match import delete_patient, match_patient
 from kg.queries import patient_calls
 from kg.queries.explore import TraversalError, UnknownNode, check_label, neighborhood
-from kg.queries.export import ExportFormat, export_neighborhood
+from kg.queries.export import export_subgraph
 from kg.queries.knowledge import find_variants
 from kg.queries.risk import risks
 from tests.test_matcher import Rec, vcf_text
@@ -121,7 +122,7 @@ def test_release(seeded: Graph) -> Iterator[list[str]]:
         discard_release(seeded, key)
 
 
-def _called(graph: Graph, patient: str) -> dict[str, dict]:  # type: ignore[type-arg]
+def _called(graph: Graph, patient: str) -> dict[str, dict[str, Any]]:
     rows = graph.read(
         "MATCH (:Patient {id: $id})-[c:CALLED]->(o:ObservedAllele) RETURN o.id AS id, properties(c) AS call",
         id=patient,
@@ -129,7 +130,7 @@ def _called(graph: Graph, patient: str) -> dict[str, dict]:  # type: ignore[type
     return {row["id"]: row["call"] for row in rows}
 
 
-def _linked(graph: Graph, patient: str) -> dict[str, dict]:  # type: ignore[type-arg]
+def _linked(graph: Graph, patient: str) -> dict[str, dict[str, Any]]:
     rows = graph.read(
         "MATCH (:Patient {id: $id})-[r:HAS_VARIANT]->(v:Variant) RETURN v.id AS id, properties(r) AS link",
         id=patient,
@@ -306,7 +307,7 @@ def test_observed_alleles_never_show_in_knowledge_answers(
     around = neighborhood(seeded, patient_id, label="Patient", patients=None, depth=2, limit=500)
     assert not any("ObservedAllele" in n.labels or "NoCallSet" in n.labels for n in around.nodes)
     assert not any(e.type in ("CALLED", "HAS_NO_CALLS") for e in around.edges)
-    exported = export_neighborhood(seeded, patient_id, fmt=ExportFormat.JSON, label="Patient", patients=None)
+    exported = export_subgraph(seeded, patient_id, fmt="JSON", label="Patient", depth=2, patients=None).content
     assert allele not in exported and "ObservedAllele" not in exported
     assert find_variants(seeded, allele) == []
 
@@ -320,11 +321,12 @@ def test_linking_seeks_by_index(seeded: Graph) -> None:
             plan = session.run("EXPLAIN " + cypher, release="x@1").consume().plan
         out: list[str] = []
 
-        def walk(p: dict) -> None:  # type: ignore[type-arg]
+        def walk(p: dict[str, Any]) -> None:
             out.append(f"{p['operatorType']} {p.get('args', {}).get('Details', '')}")
             for child in p.get("children", []):
                 walk(child)
 
+        assert plan is not None
         walk(plan)
         return out
 

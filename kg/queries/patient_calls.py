@@ -65,7 +65,9 @@ WITH p, c, o, v, 'same normalised allele' AS reason
 #: asserts it (the Variant's few ASSERTED_BY edges).
 FROM_CALLS = f"""
 MATCH (o:ObservedAllele)
-MATCH (v:Variant {{id: o.id}})-[:ASSERTED_BY]->(:Source {{key: $release}})
+MATCH (v:Variant {{id: o.id}})
+WHERE EXISTS {{ (v)-[:ASSERTED_BY]->(:Source {{key: $release}}) }}
+WITH DISTINCT o, v
 MATCH (o)<-[c:CALLED]-(p:Patient)
 WITH p, c, o, v, 'same normalised allele' AS reason
 {_LINK}
