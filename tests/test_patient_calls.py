@@ -95,7 +95,9 @@ def _clinvar_vcf(path: Path, records: list[tuple[str, int, int, str, str, str]])
         "##fileformat=VCFv4.1\n##fileDate=2099-01-31\n##source=ClinVar\n##reference=GRCh38\n"
         "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     )
-    lines = [f"{c}\t{p}\t{vid}\t{r}\t{a}\t.\t.\t{info}\n" for c, p, vid, r, a, info in sorted(records, key=lambda x: x[1])]
+    lines = [
+        f"{c}\t{p}\t{vid}\t{r}\t{a}\t.\t.\t{info}\n" for c, p, vid, r, a, info in sorted(records, key=lambda x: x[1])
+    ]
     with gzip.open(path, "wt", newline="") as handle:
         handle.write(header + "".join(lines))
     return path
@@ -243,10 +245,14 @@ def test_the_bound_truncates_and_says_so(seeded: Graph, template: SeedRecord, tm
     report = match_patient(seeded, vcf, patient_id=patient_id)
     assert report.stored["calls"] == 5 and len(_called(seeded, patient_id)) == 5
     assert seeded.read("MATCH (p:Patient {id: $id}) RETURN p.callsTruncated AS t", id=patient_id)[0]["t"] is False
-    assert seeded.read("MATCH (:Patient {id: $id})-[:HAS_NO_CALLS]->(n) RETURN count(n) AS n", id=patient_id)[0]["n"] == 1
+    assert (
+        seeded.read("MATCH (:Patient {id: $id})-[:HAS_NO_CALLS]->(n) RETURN count(n) AS n", id=patient_id)[0]["n"] == 1
+    )
 
 
-def test_calls_near_the_knowledge_are_kept_first(seeded: Graph, template: SeedRecord, tmp_path: Path, patient_id: str) -> None:
+def test_calls_near_the_knowledge_are_kept_first(
+    seeded: Graph, template: SeedRecord, tmp_path: Path, patient_id: str
+) -> None:
     """Beyond the bound, a call within kg.matcher.calls.PRIORITY_PAD of a known position beats an
     earlier one far from all knowledge."""
     chrom = "chr" + template.chrom
@@ -265,9 +271,7 @@ def test_calls_near_the_knowledge_are_kept_first(seeded: Graph, template: SeedRe
     assert set(_called(seeded, patient_id)) == {normalize(template.chrom, near_pos, "A", near_alt).id}
 
 
-def test_deleting_a_patient_removes_its_call_store(
-    seeded: Graph, template: SeedRecord, tmp_path: Path
-) -> None:
+def test_deleting_a_patient_removes_its_call_store(seeded: Graph, template: SeedRecord, tmp_path: Path) -> None:
     chrom = "chr" + template.chrom
     pos = _free_position(seeded, template.chrom, template.pos + 400_000)
     shared, own = normalize(template.chrom, pos, "T", "G").id, normalize(template.chrom, pos + 30, "T", "G").id
@@ -275,12 +279,26 @@ def test_deleting_a_patient_removes_its_call_store(
     try:
         match_patient(
             seeded,
-            _write(tmp_path / "a.vcf", vcf_text([Rec(chrom, pos, "T", ("G",), "0/1"), Rec(chrom, pos + 30, "T", ("G",), "1/1"), Rec(chrom, pos + 60, "T", ("G",), "./.")])),
+            _write(
+                tmp_path / "a.vcf",
+                vcf_text(
+                    [
+                        Rec(chrom, pos, "T", ("G",), "0/1"),
+                        Rec(chrom, pos + 30, "T", ("G",), "1/1"),
+                        Rec(chrom, pos + 60, "T", ("G",), "./."),
+                    ]
+                ),
+            ),
             patient_id=first,
         )
-        match_patient(seeded, _write(tmp_path / "b.vcf", vcf_text([Rec(chrom, pos, "T", ("G",), "0/1")])), patient_id=second)
+        match_patient(
+            seeded, _write(tmp_path / "b.vcf", vcf_text([Rec(chrom, pos, "T", ("G",), "0/1")])), patient_id=second
+        )
         assert delete_patient(seeded, first)
-        left = {r["id"] for r in seeded.read("MATCH (o:ObservedAllele) WHERE o.id IN $ids RETURN o.id AS id", ids=[shared, own])}
+        left = {
+            r["id"]
+            for r in seeded.read("MATCH (o:ObservedAllele) WHERE o.id IN $ids RETURN o.id AS id", ids=[shared, own])
+        }
         assert left == {shared}  # the other patient still calls it
         assert set(_called(seeded, second)) == {shared}
         assert not seeded.read("MATCH (n:NoCallSet) WHERE NOT EXISTS { (n)<-[:HAS_NO_CALLS]-() } RETURN n LIMIT 1")
@@ -297,7 +315,9 @@ def test_observed_alleles_never_show_in_knowledge_answers(
     chrom = "chr" + template.chrom
     pos = _free_position(seeded, template.chrom, template.pos + 600_000)
     allele = normalize(template.chrom, pos, "C", "A").id
-    match_patient(seeded, _write(tmp_path / "p.vcf", vcf_text([Rec(chrom, pos, "C", ("A",), "0/1")])), patient_id=patient_id)
+    match_patient(
+        seeded, _write(tmp_path / "p.vcf", vcf_text([Rec(chrom, pos, "C", ("A",), "0/1")])), patient_id=patient_id
+    )
     assert allele in _called(seeded, patient_id)
 
     with pytest.raises(UnknownNode):  # no look-up by its key, whatever the patient scope
