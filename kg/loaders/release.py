@@ -45,6 +45,7 @@ from tqdm import tqdm
 
 from kg.db import Graph
 from kg.queries.changes import ReinterpretReport, reinterpret
+from kg.queries.patient_calls import link_known_alleles
 from kg.queries.visibility import knowledge_state
 
 Row = dict[str, Any]
@@ -85,6 +86,7 @@ class LoadReport:
     # reading and parsing the files); bench/bench_load.py reports both
     stage_seconds: dict[str, float] = field(default_factory=dict)
     write_seconds: dict[str, float] = field(default_factory=dict)
+    patients_linked: int = 0  # patients whose stored calls this release's Variants linked (issue 8)
     # the patients whose answers the load changed (kg.queries.changes); its time is not in ``seconds``
     reinterpreted: ReinterpretReport | None = None
 
@@ -98,8 +100,11 @@ class LoadReport:
         per = ", ".join(f"{k} {v:,}" for k, v in self.rows.items())
         rate = self.total_rows / self.seconds if self.seconds else 0.0
         extra = f"; replaced {', '.join(self.replaced)}" if self.replaced else ""
-        changed = f"; {self.reinterpreted.summary()}" if self.reinterpreted else ""
-        return f"{self.source}: {per} in {self.seconds:.1f} s ({rate:,.0f} rows/s){extra}{changed}"
+        if self.patients_linked:
+            extra += f"; linked known alleles of {self.patients_linked:,} patient(s)"
+        if self.reinterpreted:
+            extra += f"; {self.reinterpreted.summary()}"
+        return f"{self.source}: {per} in {self.seconds:.1f} s ({rate:,.0f} rows/s){extra}"
 
 
 def file_names(paths: Iterable[Path]) -> list[str]:
@@ -200,6 +205,7 @@ def load_release(
         raise
     before = knowledge_state(graph)
     report.replaced = _activate(graph, release.name, key, checksum)
+    report.patients_linked = link_known_alleles(graph, release.key)  # issue-8 hook
     report.seconds = time.monotonic() - started
     report.reinterpreted = reinterpret(graph, before, knowledge_state(graph), release.key)  # issue-8 hook
     return report

@@ -32,6 +32,13 @@ NODE_KEYS: dict[str, str] = {
     "DiseaseXref": "id",  # canonical xref "MESH:D008545", "UMLS:C0025202" -> Disease (kg.identity.diseases)
 }
 
+# Patient-owned nodes with a key (uniqueness constraint too), kept apart from NODE_KEYS so that the
+# knowledge look-ups and traversals, which seek by NODE_KEYS, never start at one: an ObservedAllele
+# (kg/matcher/calls.py) exists only because some patient carries that allele.
+PATIENT_NODE_KEYS: dict[str, str] = {
+    "ObservedAllele": "id",  # a normalised allele id (kg.identity.variants.variant_id) some Patient CALLED
+}
+
 # label -> properties with a plain range index (lookups other than the key)
 RANGE_INDEXES: dict[str, tuple[str, ...]] = {
     "Gene": ("hgncId", "ncbiGeneId", "ensemblId"),
