@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from api.app import create_app
 from kg.access.roles import Role
 from kg.access.settings import AuthSettings
+from kg.cli import main as cli
 from kg.db import Graph
 from kg.loaders.release import LoadReport, SourceRelease, Stage, discard_release, load_release
 from kg.queries import patients as pq
@@ -257,3 +259,16 @@ def test_deleting_a_patient_deletes_its_changes(graph: Graph, loaded: dict[str, 
     assert graph.read("MATCH (c:Change {patient: 'test-reinterp-p4'}) RETURN count(c) AS n")[0]["n"] == 1
     assert pq.delete_patient(graph, "test-reinterp-p4")
     assert graph.read("MATCH (c:Change {patient: 'test-reinterp-p4'}) RETURN count(c) AS n")[0]["n"] == 0
+
+
+def test_kg_changes_lists_and_audits(graph: Graph, loaded: dict[str, Any], auth_settings: AuthSettings) -> None:
+    env = {**graph.settings.connection_env(), "KG_AUTH_DIR": str(auth_settings.home)}
+    own = CliRunner().invoke(cli, ["changes", "--patient", P1], env=env)
+    assert own.exit_code == 0, own.output
+    assert "NEW_FINDING" in own.output and "RETRACTED" in own.output and P2 not in own.output
+    listed = CliRunner().invoke(cli, ["changes", "--release", f"{SOURCE}@{NEW}"], env=env)
+    assert listed.exit_code == 0 and P1 in listed.output and P2 in listed.output and P3 not in listed.output
+    bad = CliRunner().invoke(cli, ["changes", "--patient", P1, "--since", "last week"], env=env)
+    assert bad.exit_code == 1 and "since" in bad.output
+    audited = [line for line in auth_settings.audit_log.read_text(encoding="utf-8").splitlines() if '"changes"' in line]
+    assert audited and P1 in audited[-1]
