@@ -69,6 +69,44 @@ MERGE (e)-[:ASSERTED_BY]->(src)
 MERGE (e)-[r:ABOUT]->(v) SET r.releases = [$source]
 """
 
+#: Per release: a CPIC-style recommendation for a phenotype P1 carries (its text changes), and a
+#: predictive evidence item about a profile of allele A (each release has its own).
+THERAPY_AND_PGX = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (ph:Phenotype {id: 'TESTRI:Poor Metabolizer'}) ON CREATE SET ph.gene = 'TESTRI', ph.phenotype = 'Poor Metabolizer'
+MERGE (ph)-[:ASSERTED_BY]->(src)
+MERGE (rec:Recommendation {id: $source + ':rec'})
+SET rec.guideline = 'CPIC', rec.drug = 'testrimab', rec.text = row.text, rec.strength = row.strength
+MERGE (rec)-[:ASSERTED_BY]->(src)
+MERGE (rec)-[f:FOR_PHENOTYPE]->(ph) SET f.releases = [$source]
+MERGE (mp:MolecularProfile {id: 'test-reinterp:MP1'}) ON CREATE SET mp.kind = 'single', mp.name = 'TESTRI A'
+MERGE (mp)-[:ASSERTED_BY]->(src)
+WITH src, row, mp
+MATCH (v:Variant {id: row.variant})
+MERGE (mp)-[i:INCLUDES]->(v) SET i.releases = [$source]
+MERGE (e:Evidence {id: row.evidence})
+SET e.source = 'test-reinterp', e.type = 'predictive', e.significance = row.significance, e.direction = 'supports',
+    e.level = 'B', e.therapies = ['testrimab'], e.origin = 'germline'
+MERGE (e)-[:ASSERTED_BY]->(src)
+MERGE (e)-[a:ABOUT]->(mp) SET a.releases = [$source]
+"""
+PHENOTYPE = "TESTRI:Poor Metabolizer"
+THERAPY = {
+    OLD: {
+        "text": "Use the standard dose.",
+        "strength": "moderate",
+        "evidence": "test-reinterp:EID1",
+        "significance": "sensitivity/response",
+    },
+    NEW: {
+        "text": "Avoid testrimab.",
+        "strength": "strong",
+        "evidence": "test-reinterp:EID2",
+        "significance": "resistance",
+    },
+}
+
 
 def _load(graph: Graph, tmp_path: Path, version: str) -> LoadReport:
     rows = [
@@ -85,10 +123,12 @@ def _load(graph: Graph, tmp_path: Path, version: str) -> LoadReport:
     f = tmp_path / f"{version}.tsv"
     f.write_text("\n".join(str(r) for r in rows))
     release = SourceRelease(SOURCE, version, "CC0", (f,))
-    return load_release(graph, release, [Stage("evidence", WRITE, lambda: rows)], progress=False)
+    other = [{**THERAPY[version], "variant": A}]
+    stages = [Stage("evidence", WRITE, lambda: rows), Stage("therapy and pgx", THERAPY_AND_PGX, lambda: other)]
+    return load_release(graph, release, stages, progress=False)
 
 
-def _store_patient(graph: Graph, patient: str, alleles: list[str]) -> None:
+def _store_patient(graph: Graph, patient: str, alleles: list[str], phenotypes: list[str] = ()) -> None:
     """As the matcher stores a match (kg/matcher/match.py ``_variant_row``)."""
     pq.store_match(
         graph,
@@ -110,7 +150,10 @@ def _store_patient(graph: Graph, patient: str, alleles: list[str]) -> None:
             }
             for a in alleles
         ],
-        diplotypes=[],
+        diplotypes=[
+            {"phenotype": ph, "props": {"gene": "TESTRI", "diplotype": "*2/*2", "status": "called", "source": "vcf"}}
+            for ph in phenotypes
+        ],
         no_result_genes=[],
         diseases=[],
     )
@@ -122,7 +165,11 @@ def _cleanup(graph: Graph) -> None:
     for row in graph.read("MATCH (s:Source {name: $name}) RETURN s.key AS key", name=SOURCE):
         discard_release(graph, row["key"])
     graph.write("MATCH (v:Variant) WHERE v.id STARTS WITH 'GRCh38:chrY:200000' DETACH DELETE v")
-    graph.write("MATCH (e:Evidence) WHERE e.id STARTS WITH $s DETACH DELETE e", s=SOURCE + "@")
+    graph.write("MATCH (e:Evidence) WHERE e.id STARTS WITH $s DETACH DELETE e", s=SOURCE)
+    graph.write("MATCH (r:Recommendation) WHERE r.id STARTS WITH $s DETACH DELETE r", s=SOURCE)
+    graph.write(
+        "MATCH (n:Phenotype|MolecularProfile) WHERE n.id IN [$ph, 'test-reinterp:MP1'] DETACH DELETE n", ph=PHENOTYPE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +180,7 @@ def loaded(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     _load(graph, tmp, OLD)
     # C is known only to the newer release: a patient's call of it is linked when that release adds it
     # (the calls helper's link_known_alleles); here P1 carries A, B, D, E now and C after the load.
-    _store_patient(graph, P1, [A, B, D, E])
+    _store_patient(graph, P1, [A, B, D, E], [PHENOTYPE])
     _store_patient(graph, P2, [A])
     _store_patient(graph, P3, [D])
     report = _load(graph, tmp, NEW)
@@ -141,8 +188,12 @@ def loaded(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     _cleanup(graph)
 
 
+CLASSIFICATION_KINDS = {ChangeKind.NEW, ChangeKind.NEW_FINDING, ChangeKind.RETRACTED, ChangeKind.RECLASSIFIED}
+
+
 def _kinds(graph: Graph, patient: str) -> dict[str, ChangeKind]:
-    return {c.allele: c.kind for c in patient_changes(graph, patient)}
+    """allele -> the kind of its classification change."""
+    return {c.allele: c.kind for c in patient_changes(graph, patient) if c.kind in CLASSIFICATION_KINDS}
 
 
 def test_vus_to_lp_is_a_new_finding_and_lp_to_vus_a_retraction(graph: Graph, loaded: dict[str, Any]) -> None:
@@ -169,6 +220,34 @@ def test_vus_to_lp_is_a_new_finding_and_lp_to_vus_a_retraction(graph: Graph, loa
     assert _kinds(graph, P2) == {A: ChangeKind.NEW_FINDING}
     assert _kinds(graph, P3) == {}
     assert "2 patients changed" in loaded["report"].summary()
+
+
+def test_therapy_evidence_and_pgx_recommendation_changes(graph: Graph, loaded: dict[str, Any]) -> None:
+    others = [c for c in patient_changes(graph, P1) if c.kind not in CLASSIFICATION_KINDS]
+    by_kind = {c.kind: c for c in others}
+    assert set(by_kind) == {ChangeKind.NEW_EVIDENCE, ChangeKind.RETIRED_EVIDENCE, ChangeKind.PGX_CHANGED}
+    assert by_kind[ChangeKind.NEW_EVIDENCE].new_evidence == ["test-reinterp:EID2"]
+    assert by_kind[ChangeKind.RETIRED_EVIDENCE].old_evidence == ["test-reinterp:EID1"]
+    pgx = by_kind[ChangeKind.PGX_CHANGED]
+    assert pgx.allele == PHENOTYPE
+    assert (pgx.old_class, pgx.old_review, pgx.new_class, pgx.new_review) == (
+        "Use the standard dose.",
+        "moderate",
+        "Avoid testrimab.",
+        "strong",
+    )
+    linked = graph.read(
+        "MATCH (c:Change {id: $c}) RETURN [(c)-[:ABOUT]->(n) | n.id] AS about, [(c)-[:OLD]->(o) | o.id] AS old, "
+        "[(c)-[:NEW]->(n) | n.id] AS new",
+        c=pgx.id,
+    )[0]
+    assert linked == {"about": [PHENOTYPE], "old": [f"{SOURCE}@{OLD}:rec"], "new": [f"{SOURCE}@{NEW}:rec"]}
+    # P2 carries A, not the phenotype: the evidence changes, no PGx change
+    assert {c.kind for c in patient_changes(graph, P2)} == {
+        ChangeKind.NEW_FINDING,
+        ChangeKind.NEW_EVIDENCE,
+        ChangeKind.RETIRED_EVIDENCE,
+    }
 
 
 def test_an_allele_only_in_the_newer_release_is_new(graph: Graph, loaded: dict[str, Any]) -> None:
@@ -256,7 +335,7 @@ def test_deleting_a_patient_deletes_its_changes(graph: Graph, loaded: dict[str, 
         _state(graph, key, "toState"),
         key,
     )
-    assert graph.read("MATCH (c:Change {patient: 'test-reinterp-p4'}) RETURN count(c) AS n")[0]["n"] == 1
+    assert graph.read("MATCH (c:Change {patient: 'test-reinterp-p4'}) RETURN count(c) AS n")[0]["n"] == 3
     assert pq.delete_patient(graph, "test-reinterp-p4")
     assert graph.read("MATCH (c:Change {patient: 'test-reinterp-p4'}) RETURN count(c) AS n")[0]["n"] == 0
 
@@ -265,7 +344,7 @@ def test_kg_changes_lists_and_audits(graph: Graph, loaded: dict[str, Any], auth_
     env = {**graph.settings.connection_env(), "KG_AUTH_DIR": str(auth_settings.home)}
     own = CliRunner().invoke(cli, ["changes", "--patient", P1], env=env)
     assert own.exit_code == 0, own.output
-    assert "NEW_FINDING" in own.output and "RETRACTED" in own.output and P2 not in own.output
+    assert "NEW_FINDING" in own.output and "RETRACTED" in own.output and "PGX_CHANGED" in own.output
     listed = CliRunner().invoke(cli, ["changes", "--release", f"{SOURCE}@{NEW}"], env=env)
     assert listed.exit_code == 0 and P1 in listed.output and P2 in listed.output and P3 not in listed.output
     bad = CliRunner().invoke(cli, ["changes", "--patient", P1, "--since", "last week"], env=env)
