@@ -30,8 +30,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,41 +37,20 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench.bench_load import fresh_graph  # noqa: E402
 from bench.synthetic_patients import add_patients  # noqa: E402
-from kg import neo4j_server  # noqa: E402
 from kg.config import Settings, default_data_dir  # noqa: E402
 from kg.db import Graph  # noqa: E402
 from kg.loaders import registry  # noqa: E402
 from kg.queries.changes import changed_patients  # noqa: E402
 from kg.queries.risk import risks  # noqa: E402
 from kg.queries.visibility import knowledge_state  # noqa: E402
-from kg.schema import apply_schema  # noqa: E402
 
 OLD, NEW = "clinvar@2024-06-01", "clinvar@2026-02-26"
 
 CHANGES_QUERY = """query($id: String!) { patient(id: $id) { id changes {
   kind allele alleleName gene oldClass oldReview newClass newReview summary oldEvidence newEvidence
   fromState toState release at } } }"""
-
-
-@contextmanager
-def fresh_graph(settings: Settings) -> Iterator[Graph]:
-    started = False
-    if settings.is_local:
-        neo4j_server.stop(settings)
-        neo4j_server.wipe(settings)
-        neo4j_server.start(settings)
-        started = True
-    try:
-        with Graph(settings) as graph:
-            if not settings.is_local:
-                while graph.write("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS n")[0]["n"]:
-                    pass
-            apply_schema(graph)
-            yield graph
-    finally:
-        if started:
-            neo4j_server.stop(settings)
 
 
 def _p50(values: list[float]) -> float:

@@ -128,7 +128,7 @@ def _load(graph: Graph, tmp_path: Path, version: str) -> LoadReport:
     return load_release(graph, release, stages, progress=False)
 
 
-def _store_patient(graph: Graph, patient: str, alleles: list[str], phenotypes: list[str] = ()) -> None:
+def store_patient(graph: Graph, patient: str, alleles: list[str], phenotypes: list[str] = ()) -> None:
     """As the matcher stores a match (kg/matcher/match.py ``_variant_row``)."""
     pq.store_match(
         graph,
@@ -180,9 +180,9 @@ def loaded(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     _load(graph, tmp, OLD)
     # C is known only to the newer release: a patient's call of it is linked when that release adds it
     # (the calls helper's link_known_alleles); here P1 carries A, B, D, E now and C after the load.
-    _store_patient(graph, P1, [A, B, D, E], [PHENOTYPE])
-    _store_patient(graph, P2, [A])
-    _store_patient(graph, P3, [D])
+    store_patient(graph, P1, [A, B, D, E], [PHENOTYPE])
+    store_patient(graph, P2, [A])
+    store_patient(graph, P3, [D])
     report = _load(graph, tmp, NEW)
     yield {"report": report, "tmp": tmp}
     _cleanup(graph)
@@ -255,7 +255,7 @@ def test_an_allele_only_in_the_newer_release_is_new(graph: Graph, loaded: dict[s
     key = f"{SOURCE}@{NEW}"
     before = _state(graph, key, "fromState")
     after = _state(graph, key, "toState")
-    _store_patient(graph, P3, [C, D])
+    store_patient(graph, P3, [C, D])
     report = reinterpret(graph, before, after, key)
     assert report.stored == 1  # the others (P1's, P2's) were found and stored by the load already
     change = next(c for c in patient_changes(graph, P3) if c.allele == C)
@@ -327,7 +327,7 @@ def test_a_patient_out_of_scope_never_shows(graph: Graph, loaded: dict[str, Any]
 
 
 def test_deleting_a_patient_deletes_its_changes(graph: Graph, loaded: dict[str, Any]) -> None:
-    _store_patient(graph, "test-reinterp-p4", [A])
+    store_patient(graph, "test-reinterp-p4", [A])
     key = f"{SOURCE}@{NEW}"
     reinterpret(
         graph,

@@ -15,6 +15,7 @@ from kg.db import Graph
 from kg.queries import patients as pq
 from kg.queries.changes import ChangeKind, patient_changes, reinterpret
 from kg.queries.visibility import knowledge_state
+from tests.test_reinterpret import store_patient
 
 OLD, NEW = "clinvar@2024-06-01", "clinvar@2026-02-26"
 PATIENT = "test-reinterp-real"
@@ -54,30 +55,7 @@ def patient(real_data: Graph) -> Iterator[dict[str, str]]:
         "lp_to_vus": _one(graph, ONLY_TWO, was=RISK, now=["uncertain significance"]),
         "only_new": _one(graph, ONLY_NEW),
     }
-    pq.store_match(
-        graph,
-        PATIENT,
-        sample="S1",
-        vcf="real.vcf",
-        origin={"origin": "germline", "source": "default"},
-        variants=[
-            {
-                "variant": a,
-                "props": {
-                    "zygosity": "heterozygous",
-                    "genotype": "0/1",
-                    "sample": "S1",
-                    "matchLevel": "exact",
-                    "observed": a,
-                    "callOrigin": "germline",
-                },
-            }
-            for a in alleles.values()
-        ],
-        diplotypes=[],
-        no_result_genes=[],
-        diseases=[],
-    )
+    store_patient(graph, PATIENT, list(alleles.values()))
     yield alleles
     pq.delete_patient(graph, PATIENT)
 
