@@ -310,7 +310,13 @@ def test_a_patient_out_of_scope_never_shows(graph: Graph, loaded: dict[str, Any]
                 "variables": {"p": P1},
             },
         ).json()
-        assert {c["allele"]: c["kind"] for c in own["data"]["patient"]["changes"]}[A] == "NEW_FINDING"
+        assert {
+            "allele": A,
+            "kind": "NEW_FINDING",
+            "oldClass": "uncertain significance",
+            "newClass": "likely pathogenic",
+            "release": key,
+        } in own["data"]["patient"]["changes"]
         other = client.post(
             "/graphql",
             json={"query": "query($p: String!) { patient(id: $p) { changes { kind } } }", "variables": {"p": P2}},
