@@ -98,7 +98,9 @@ def _graphql_answer(settings: Settings, patient: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as home:
         auth = AuthSettings(home=Path(home))
         token = create_token(auth, Role.ADMIN, name="bench-reinterp").token
-        with TestClient(create_app(settings, auth=auth), headers={"Authorization": f"Bearer {token}"}) as client:
+        app = create_app(settings, auth=auth)
+        headers = {"Authorization": f"Bearer {token}"}
+        with TestClient(app, base_url="http://localhost", headers=headers) as client:
             body: dict[str, Any] = client.post(
                 "/graphql", json={"query": CHANGES_QUERY, "variables": {"id": patient}}
             ).json()

@@ -73,32 +73,34 @@ BATCH = 5000
 
 # --- 1. changed facts ------------------------------------------------------------------------
 
-#: Evidence asserted by a release that is in one state only, or superseded by one: found from the
-#: Sources (the ASSERTED_BY index), never by scanning Evidence.
-CANDIDATE_EVIDENCE = """
+
+def _in(predicate: str, state: str) -> str:
+    """A kg.queries.visibility predicate (written over ``$releases``) over the state parameter ``$<state>``:
+    one query compares both states, with the one visibility rule."""
+    if "$releases" not in predicate:
+        raise ValueError(f"expected a predicate over $releases, found {predicate!r}")
+    return predicate.replace("$releases", f"${state}")
+
+
+#: Evidence asserted by a release that is in one state only, or superseded by one (found from the
+#: Sources, the ASSERTED_BY index, never by scanning Evidence), whose visibility differs between the
+#: states ``$before`` and ``$after``; ``now``: visible after.
+CHANGED_EVIDENCE = f"""
 MATCH (s:Source) WHERE s.key IN $diff OR (s.name IN $names AND (s.key IN $before OR s.key IN $after))
 MATCH (s)<-[:ASSERTED_BY]-(e:Evidence)
 WHERE s.key IN $diff OR any(k IN coalesce(e.supersededBy, []) WHERE k IN $diff)
-RETURN DISTINCT e.id AS id
+WITH DISTINCT e
+WITH e, {_in(visible_evidence("e"), "before")} AS was, {_in(visible_evidence("e"), "after")} AS now
+WHERE was <> now
+RETURN e.id AS id, now
 """
 
-VISIBLE_AMONG = f"""
-UNWIND $ids AS id
-MATCH (e:Evidence {{id: id}})
-WHERE {visible_evidence("e")}
-RETURN e.id AS id
-"""
-
-CANDIDATE_RECOMMENDATIONS = """
+CHANGED_RECOMMENDATIONS = f"""
 MATCH (s:Source)<-[:ASSERTED_BY]-(r:Recommendation) WHERE s.key IN $diff
-RETURN DISTINCT r.id AS id
-"""
-
-RECOMMENDATIONS_VISIBLE_AMONG = f"""
-UNWIND $ids AS id
-MATCH (r:Recommendation {{id: id}})
-WHERE {active("r")}
-RETURN r.id AS id
+WITH DISTINCT r
+WITH r, {_in(active("r"), "before")} AS was, {_in(active("r"), "after")} AS now
+WHERE was <> now
+RETURN r.id AS id, now
 """
 
 # --- 2. traversal to patients ----------------------------------------------------------------
@@ -246,21 +248,17 @@ def reinterpret(graph: Graph, before: KnowledgeState, after: KnowledgeState, rel
         report.seconds = time.monotonic() - began
         return report
     names = sorted({key.split("@", 1)[0] for key in diff})
-    candidates = [
-        row["id"]
-        for row in graph.read(CANDIDATE_EVIDENCE, diff=diff, names=names, before=sorted(old), after=sorted(new))
-    ]
-    was, now = (_visible(graph, VISIBLE_AMONG, candidates, state) for state in (before, after))
-    changed_evidence = sorted(was ^ now)
-    rec_candidates = [row["id"] for row in graph.read(CANDIDATE_RECOMMENDATIONS, diff=diff)]
-    rec_was, rec_now = (_visible(graph, RECOMMENDATIONS_VISIBLE_AMONG, rec_candidates, s) for s in (before, after))
-    report.changed_facts = len(changed_evidence) + len(rec_was ^ rec_now)
+    params: dict[str, Any] = {"diff": diff, "names": names, "before": sorted(old), "after": sorted(new)}
+    was, now = _split(graph.read(CHANGED_EVIDENCE, **params))
+    changed_evidence = sorted(was | now)
+    rec_was, rec_now = _split(graph.read(CHANGED_RECOMMENDATIONS, **params))
+    report.changed_facts = len(changed_evidence) + len(rec_was | rec_now)
 
     context = _Context(before, after, release)
     changes = [
         *_classification_changes(graph, changed_evidence, context),
         *_evidence_changes(graph, changed_evidence, was, now, context),
-        *_pgx_changes(graph, sorted(rec_was ^ rec_now), rec_was, rec_now, context),
+        *_pgx_changes(graph, sorted(rec_was | rec_now), rec_was, rec_now, context),
     ]
     unique = {c["id"]: c for c in changes}
     report.stored = store_changes(graph, list(unique.values()))
@@ -278,11 +276,9 @@ def _chunks(items: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
         yield chunk
 
 
-def _visible(graph: Graph, query: str, ids: list[str], state: KnowledgeState) -> set[str]:
-    out: set[str] = set()
-    for chunk in _chunks(ids):
-        out.update(row["id"] for row in graph.read(query, ids=chunk, releases=list(state.releases)))
-    return out
+def _split(rows: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """Changed facts: (visible before only, visible after only)."""
+    return {r["id"] for r in rows if not r["now"]}, {r["id"] for r in rows if r["now"]}
 
 
 @dataclass(frozen=True)
