@@ -61,7 +61,7 @@ class KnowledgeQuery:
         state = await info.context.state(as_of)
         matches = await info.context.run(resolve.find_genes, _text(symbol, "symbol"), state)
         match = _one(matches, "gene", symbol)
-        return to_type(Gene, knowledge.gene_view(match)) if match else None
+        return to_type(Gene, knowledge.gene_view(match, state)) if match else None
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
@@ -93,7 +93,7 @@ class KnowledgeQuery:
         state = await info.context.state(as_of)
         matches = await info.context.run(resolve.find_drugs, _text(name, "name"), state)
         match = _one(matches, "drug", name)
-        return to_type(Drug, knowledge.drug_view(match.node)) if match else None
+        return to_type(Drug, knowledge.found_drug(match, state)) if match else None
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
@@ -104,7 +104,7 @@ class KnowledgeQuery:
     async def diseases(self, info: Info[Context, None], query: str, as_of: AsOf = None) -> list[Disease]:
         state = await info.context.state(as_of)
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"), state)
-        return to_types(Disease, [knowledge.found_disease(m) for m in matches])
+        return to_types(Disease, [knowledge.found_disease(m, state) for m in matches])
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],
@@ -114,7 +114,7 @@ class KnowledgeQuery:
         state = await info.context.state(as_of)
         matches = await info.context.run(resolve.find_diseases, _text(query, "query"), state)
         match = _one(matches, "disease", query)
-        return to_type(Disease, knowledge.found_disease(match)) if match else None
+        return to_type(Disease, knowledge.found_disease(match, state)) if match else None
 
     @strawberry.field(
         permission_classes=[needs(P.KNOWLEDGE)],

@@ -150,7 +150,8 @@ class Patient:
 
     @strawberry.field(
         description="Germline findings, every source's classification side by side: AT_RISK, CARRIER, "
-        "POSSIBLE_GERMLINE (tumour-only call), CONFLICTING; NOT_A_RISK only with includeNonRisk."
+        "POSSIBLE_GERMLINE (tumour-only call), CONFLICTING, NO_CURRENT_CLASSIFICATION (the knowledge no longer "
+        "classifies the allele; shown when its last class was P/LP); NOT_A_RISK only with includeNonRisk."
     )
     async def risks(
         self, info: Info[Context, None], include_non_risk: bool = False, as_of: AsOf = None

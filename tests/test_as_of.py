@@ -16,6 +16,7 @@ Every key starts with ``asoftest`` / ``asof-test`` so it never meets real data.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,7 +87,7 @@ MATCH (n) WHERE (n:Source AND n.name = 'asoftest') OR (n:Evidence AND n.source =
 DETACH DELETE n
 """
 
-PARAMS = {"old": OLD, "new": NEW, "va": VA, "vb": VB, "vc": VC, "patient": PATIENT}
+PARAMS: dict[str, Any] = {"old": OLD, "new": NEW, "va": VA, "vb": VB, "vc": VC, "patient": PATIENT}
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +145,7 @@ def test_a_release_covering_everything_ends_the_older_ones(two_releases: Graph) 
     try:
         assert [k for k in knowledge_state(two_releases, "2022-01-01").releases if k.startswith("asoftest@")] == [NEW]
     finally:
-        two_releases.write("MATCH (s:Source {key: $new}) SET s.coverage = '{\"genes\": [\"ASOFG1\"]}'", new=NEW)
+        two_releases.write('MATCH (s:Source {key: $new}) SET s.coverage = \'{"genes": ["ASOFG1"]}\'', new=NEW)
 
 
 @pytest.mark.parametrize(
@@ -259,7 +260,9 @@ def test_knowledge_look_ups_as_of(two_releases: Graph) -> None:
 
 def test_export_as_of(two_releases: Graph) -> None:
     now = export.export_subgraph(two_releases, VA, label="Variant", fmt="JSON")
-    then = export.export_subgraph(two_releases, VA, label="Variant", fmt="JSON", state=knowledge_state(two_releases, OLD))
+    then = export.export_subgraph(
+        two_releases, VA, label="Variant", fmt="JSON", state=knowledge_state(two_releases, OLD)
+    )
     assert "asoftest@2021-06-01:A" in now.content and "asoftest@2020-01-01:A" not in now.content
     assert "asoftest@2020-01-01:A" in then.content and "asoftest@2021-06-01:A" not in then.content
     assert NEW in now.releases and then.as_of == OLD and NEW not in then.releases
@@ -296,6 +299,12 @@ def test_graphql_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None
             a=OLD,
         )["data"]["evidence"]
         assert page == {"totalCount": 3, "releases": [OLD], "asOf": OLD}
+        gene = gql(client, '{ gene(symbol: "BRAF") { symbol releases asOf } }')["data"]["gene"]
+        assert gene["asOf"] is None and any(k.startswith("hgnc@") for k in gene["releases"])
+        variant = gql(
+            client, "query($q: String!, $a: String) { variant(query: $q, asOf: $a) { releases asOf } }", q=VB, a=OLD
+        )
+        assert variant["data"]["variant"] == {"releases": [OLD], "asOf": OLD}
         html = client.get(f"/patients/{PATIENT}/report", params={"asOf": OLD})
         assert html.status_code == 200 and f"as of {OLD}" in html.text
         assert client.get(f"/patients/{PATIENT}/fhir", params={"asOf": "1900-01-01"}).status_code == 400
@@ -315,7 +324,8 @@ class CountingGraph(Graph):
 def test_the_state_is_worked_out_once_per_request(two_releases: Graph) -> None:
     import anyio
 
-    with CountingGraph(two_releases.settings) as graph:
+    graph = CountingGraph(two_releases.settings)
+    with graph:
         context = Context(graph=graph)
 
         async def twice() -> tuple[KnowledgeState | None, KnowledgeState | None, KnowledgeState | None]:
@@ -335,3 +345,21 @@ def test_cli_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:
     assert out.exit_code == 0, out.output
     bad = runner.invoke(main, ["report", PATIENT, "--as-of", "asoftest@1999-01-01"], env=env)
     assert bad.exit_code == 1 and "no kept release" in bad.output
+
+
+def test_kg_match_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:
+    from kg.cli import main
+    from kg.queries.patients import delete_patient
+
+    env = cli_env(two_releases, auth_settings)
+    vcf = str(Path(__file__).resolve().parents[1] / "seeds" / "patients" / "demo.vcf")
+    runner = CliRunner()
+    refused = runner.invoke(main, ["match", vcf, "--patient", "asof-test-cli", "--as-of", "1900-01-01"], env=env)
+    assert refused.exit_code == 1 and "no kept release is that old" in refused.output
+    assert not two_releases.read("MATCH (p:Patient {id: 'asof-test-cli'}) RETURN p"), "nothing stored"
+    try:
+        out = runner.invoke(main, ["match", vcf, "--patient", "asof-test-cli", "--as-of", OLD], env=env)
+        assert out.exit_code == 0, out.output
+        assert f"answers for asof-test-cli (as of {OLD}):" in out.output and "  releases: " in out.output
+    finally:
+        delete_patient(two_releases, "asof-test-cli")

@@ -7,7 +7,7 @@ answer may show is kg.queries.visibility's (active releases, accepted evidence).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kg.db import Graph
@@ -63,10 +63,12 @@ class GeneView:
     aliases: list[str]
     previous_symbols: list[str]
     matched_as: str = field(metadata=described("How the asked symbol matched: symbol, previous or alias."))
+    releases: list[str] = field(default_factory=list, metadata=RELEASES_USED)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
-def gene_view(match: resolve.Match) -> GeneView:
-    """The gene kg.queries.resolve found, as its properties and how the text matched it."""
+def gene_view(match: resolve.Match, state: KnowledgeState | None = None) -> GeneView:
+    """The gene kg.queries.resolve found (in ``state``), as its properties and how the text matched it."""
     g = match.node
     return GeneView(
         symbol=g["symbol"],
@@ -78,6 +80,8 @@ def gene_view(match: resolve.Match) -> GeneView:
         aliases=list(g.get("aliases") or []),
         previous_symbols=list(g.get("previousSymbols") or []),
         matched_as=match.matched_as,
+        releases=list(match.releases),
+        as_of=as_of(state),
     )
 
 
@@ -93,6 +97,13 @@ class DrugView:
     pharmgkb_id: str | None
     ncit_id: str | None
     atc: list[str]
+    releases: list[str] = field(default_factory=list, metadata=RELEASES_USED)
+    as_of: str | None = field(default=None, metadata=AS_OF)
+
+
+def found_drug(match: resolve.Match, state: KnowledgeState | None = None) -> DrugView:
+    """The drug kg.queries.resolve found (in ``state``), with the releases asserting it."""
+    return replace(drug_view(match.node), releases=list(match.releases), as_of=as_of(state))
 
 
 def drug_view(d: Row) -> DrugView:
@@ -254,6 +265,8 @@ class DiseaseView:
         default=None,
         metadata=described("The obsolete term the query named, which this term replaces (top level only)."),
     )
+    releases: list[str] = field(default_factory=list, metadata=RELEASES_USED)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
 def disease_view(d: Row, matched_as: str | None = None, replaced_from: Row | None = None) -> DiseaseView:
@@ -271,8 +284,10 @@ def disease_view(d: Row, matched_as: str | None = None, replaced_from: Row | Non
     )
 
 
-def found_disease(match: resolve.Match) -> DiseaseView:
-    return disease_view(match.node, match.matched_as, match.replaced_from)
+def found_disease(match: resolve.Match, state: KnowledgeState | None = None) -> DiseaseView:
+    """The disease kg.queries.resolve found (in ``state``), with the releases asserting it."""
+    found = disease_view(match.node, match.matched_as, match.replaced_from)
+    return replace(found, releases=list(match.releases), as_of=as_of(state))
 
 
 def disease_relatives(graph: Graph, ids: list[str], direction: str) -> dict[str, list[DiseaseView]]:

@@ -36,7 +36,7 @@ from kg.identity.genes import gene_identifier
 from kg.identity.hgvs import is_hgvs, without_gene
 from kg.identity.protein import gene_protein_change
 from kg.identity.variants import parse_rsid, parse_variant_id
-from kg.queries.visibility import KnowledgeState, active, state_params
+from kg.queries.visibility import KnowledgeState, active, in_state, state_params
 
 Row = dict[str, Any]
 
@@ -51,6 +51,7 @@ class Match:
     matched_as: str  # id, symbol, previous, alias, name, xref, rsid, hgvs or name, protein change, ...
     node: Row
     replaced_from: Row | None = None  # {id, name} of the obsolete disease the text named
+    releases: tuple[str, ...] = ()  # keys of the releases of the knowledge state asserting the entity
 
     def ref(self) -> Row:
         """``{id, name}`` plus ``replacedFrom`` when the text named an obsolete term."""
@@ -117,7 +118,15 @@ def _best(rows: list[Row], label: str, key: str = "id") -> list[Match]:
         if r["rank"] != best:
             break
         node = r["node"]
-        found = Match(label, str(node[key]), node.get("name"), r["matchedAs"], node, r.get("replacedFrom"))
+        found = Match(
+            label,
+            str(node[key]),
+            node.get("name"),
+            r["matchedAs"],
+            node,
+            r.get("replacedFrom"),
+            tuple(sorted(r.get("releases") or ())),
+        )
         earlier = seen.get(found.id)
         if earlier is None or (found.replaced_from and not earlier.replaced_from):  # say an old id was named
             seen[found.id] = found
@@ -140,6 +149,11 @@ def _identifier_params(properties: tuple[str, ...], found: tuple[str, str] | Non
     return {p: found[1] if found and found[0] == p else None for p in properties}
 
 
+def _releases(var: str) -> str:
+    """The keys of the releases of the state asserting ``var`` (a look-up lists the releases it used)."""
+    return f"[({var})-[:ASSERTED_BY]->(s:Source) WHERE {in_state('s')} | s.key]"
+
+
 # --- genes -----------------------------------------------------------------------------------
 
 GENE_IDS = ("hgncId", "ncbiGeneId", "ensemblId")  # kg.identity.genes.gene_identifier
@@ -154,7 +168,7 @@ CALL () {{
   RETURN g, a.kind AS matchedAs, CASE a.kind WHEN 'previous' THEN 2 ELSE 3 END AS rank
 }}
 WITH g, matchedAs, rank WHERE {active("g")}
-RETURN g {{.*}} AS node, matchedAs, rank ORDER BY rank, g.symbol
+RETURN g {{.*}} AS node, matchedAs, rank, {_releases("g")} AS releases ORDER BY rank, g.symbol
 """
 
 
@@ -250,7 +264,7 @@ def find_variants(graph: Graph, query: str, state: KnowledgeState | None = None)
     cypher = (
         "CALL () {\n  " + "\n  UNION\n  ".join(_VARIANT_HEADS[f] for f in forms) + "\n}\n"
         f"WITH v, head(collect(matchedAs)) AS matchedAs WHERE {active('v')}\n"
-        "RETURN v {.*} AS node, matchedAs, 1 AS rank ORDER BY v.id"
+        f"RETURN v {{.*}} AS node, matchedAs, 1 AS rank, {_releases('v')} AS releases ORDER BY v.id"
     )
     rows = graph.read(
         cypher,
@@ -286,7 +300,7 @@ CALL () {{
   MATCH (:DrugName {{name: $key}})-[:NAME_OF]->(d:Drug) RETURN d, 'name' AS matchedAs, 2 AS rank
 }}
 WITH d, matchedAs, rank WHERE {active("d")}
-RETURN d {{.*}} AS node, matchedAs, rank ORDER BY rank, d.id
+RETURN d {{.*}} AS node, matchedAs, rank, {_releases("d")} AS releases ORDER BY rank, d.id
 """
 
 
@@ -330,7 +344,7 @@ OPTIONAL MATCH (d)-[:REPLACED_BY]->(r:Disease) WHERE {active("r")}
 WITH d, rank, matchedAs, collect(r) AS replacements
 UNWIND CASE WHEN size(replacements) = 0 THEN [null] ELSE replacements END AS r
 WITH coalesce(r, d) AS hit, CASE WHEN r IS NULL THEN null ELSE d {{.id, .name}} END AS replacedFrom, rank, matchedAs
-RETURN hit {{.*}} AS node, replacedFrom, matchedAs, rank ORDER BY rank, hit.id
+RETURN hit {{.*}} AS node, replacedFrom, matchedAs, rank, {_releases("hit")} AS releases ORDER BY rank, hit.id
 """
 
 

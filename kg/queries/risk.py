@@ -482,10 +482,7 @@ def _finding(
     decider = combined.decider
     voting = [c for c in classifications if c.votes] or classifications
     return RiskFinding(
-        gene=gene,
-        variant=row["variant"]["id"],
-        variant_name=row["variant"].get("name"),
-        rsid=row["variant"].get("rsid"),
+        **_allele(row, call),
         evidence_id=decider.evidence_id,
         source=decider.source,
         classification=combined.classification,
@@ -494,20 +491,31 @@ def _finding(
         stars=decider.stars,
         conditions=list(dict.fromkeys(x for c in voting for x in c.conditions)),
         diseases=list(dict.fromkeys(d for c in voting for d in c.diseases)),
-        zygosity=link.get("zygosity"),
-        genotype=link.get("genotype"),
-        inheritance=inheritance,
-        acmg_disorders=sorted({f["disorder"] for f in row["secondaryFindings"] if f.get("disorder")}),
         status=status,
         reason=reason,
         pmids=list(dict.fromkeys(p for c in voting for p in c.pmids)),
         conflict=combined.conflict,
         sides=combined.sides,
         classifications=classifications,
-        call_origin=call.value,
-        sample_origin=row["sampleOrigin"] or "germline",
         path=_path(patient, row),
         sources=source_refs([s for c in row["classifications"] for s in c["sources"]] + row["variantSources"]),
+    )
+
+
+def _allele(row: dict[str, Any], call: CallOrigin) -> dict[str, Any]:
+    """The fields of a finding that describe the patient's allele and call, whatever its classification."""
+    link = row["link"] or {}
+    return dict(
+        gene=(row["genes"] or [row["variant"].get("gene")])[0],
+        variant=row["variant"]["id"],
+        variant_name=row["variant"].get("name"),
+        rsid=row["variant"].get("rsid"),
+        zygosity=link.get("zygosity"),
+        genotype=link.get("genotype"),
+        inheritance=_inheritance(row["secondaryFindings"]),
+        acmg_disorders=sorted({f["disorder"] for f in row["secondaryFindings"] if f.get("disorder")}),
+        call_origin=call.value,
+        sample_origin=row["sampleOrigin"] or "germline",
     )
 
 
@@ -515,19 +523,14 @@ def _no_current_classification(patient: str, row: dict[str, Any]) -> tuple[RiskF
     """The finding for an allele the state no longer classifies, and whether it is shown by default:
     when the last class was P/LP and the call may be germline (a somatic call of a pair never is)."""
     last = _source_classification(row["lastClassification"])
-    link = row["link"] or {}
-    call = call_origin_of(link.get("callOrigin"), row["sampleOrigin"])
-    gene = (row["genes"] or [row["variant"].get("gene")])[0]
+    call = call_origin_of((row["link"] or {}).get("callOrigin"), row["sampleOrigin"])
     reason = (
         f"no release of the knowledge state classifies this allele any more (its classification was superseded "
         f"or its release retired); the last was {last.release}: {last.classification} ({_label(last)}). "
         "Re-evaluate before relying on the earlier result"
     )
     finding = RiskFinding(
-        gene=gene,
-        variant=row["variant"]["id"],
-        variant_name=row["variant"].get("name"),
-        rsid=row["variant"].get("rsid"),
+        **_allele(row, call),
         evidence_id=last.evidence_id,
         source=last.source,
         classification="no current classification",
@@ -536,18 +539,12 @@ def _no_current_classification(patient: str, row: dict[str, Any]) -> tuple[RiskF
         stars=None,
         conditions=last.conditions,
         diseases=[],
-        zygosity=link.get("zygosity"),
-        genotype=link.get("genotype"),
-        inheritance=_inheritance(row["secondaryFindings"]),
-        acmg_disorders=sorted({f["disorder"] for f in row["secondaryFindings"] if f.get("disorder")}),
         status=RiskStatus.NO_CURRENT_CLASSIFICATION,
         reason=reason,
         pmids=last.pmids,
         conflict=False,
         sides=[],
         classifications=[last],
-        call_origin=call.value,
-        sample_origin=row["sampleOrigin"] or "germline",
         path=_path(patient, {**row, "classifications": [row["lastClassification"]]}),
         sources=source_refs(row["variantSources"] + row["lastClassification"]["sources"]),
         last_release=last.release,
