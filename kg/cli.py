@@ -142,13 +142,26 @@ def schema_apply() -> None:
 @click.argument("source")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar with rows/s.")
-def load(source: str, path: Path | None, progress: bool) -> None:
+@click.option(
+    "--coverage",
+    help="What the release covers, when not what its loader reads from the file: all, genes:A,B or "
+    "regions:FILE.bed. A newer release supersedes an older one of the source only inside it.",
+)
+def load(source: str, path: Path | None, progress: bool, coverage: str | None) -> None:
     """Load SOURCE from PATH: seeds, all (PATH = a data dir like ../shared/data), or one source."""
     from kg.loaders import registry
+    from kg.loaders.coverage import declared
+    from kg.loaders.release import declared_coverage
     from kg.loaders.seeds import load_seeds
     from kg.schema import apply_schema
 
-    with _graph() as graph:
+    if coverage and source in ("seeds", "all"):
+        _fail("--coverage applies to one source's release, not to seeds or all")
+    try:
+        declared_text = declared(coverage) if coverage else None
+    except (ValueError, SourceFormatError) as err:
+        _fail(str(err))
+    with _graph() as graph, declared_coverage(declared_text):
         try:
             apply_schema(graph)
             if source == "seeds":
@@ -268,6 +281,42 @@ def stats() -> None:
         for row in names.top_unresolved:
             extra = f": {', '.join(row['candidates'])}" if row["candidates"] else ""
             click.echo(f"  {row['evidence']:>6,}  {row['name']}  ({row['reason']}{extra}; {', '.join(row['sources'])})")
+
+
+@main.command("retire")
+@click.argument("key")
+def retire(key: str) -> None:
+    """Retire release KEY (name@version): its facts end; what a patient or curator owns stays.
+
+    Releases of a source beyond KG_KEEP_RELEASES (default 3) are retired by the loads themselves."""
+    from kg.loaders.release import UnknownRelease, retire_release
+
+    with _graph() as graph:
+        try:
+            click.echo(retire_release(graph, key).summary())
+        except (UnknownRelease, ValueError) as err:
+            _fail(str(err.args[0]))
+        except GraphUnavailable as err:
+            _fail(str(err))
+
+
+@main.group()
+def releases() -> None:
+    """Source releases: compare two releases of a source."""
+
+
+@releases.command("compare")
+@click.argument("older")
+@click.argument("newer")
+def releases_compare(older: str, newer: str) -> None:
+    """Alleles OLDER and NEWER both classify, and how many changed classification (old -> new group)."""
+    from kg.queries.release_compare import compare
+
+    with _graph() as graph:
+        try:
+            click.echo("\n".join(compare(graph, older, newer).lines()))
+        except LookupError as err:
+            _fail(str(err.args[0]))
 
 
 @main.command("link-diseases")

@@ -93,13 +93,15 @@ class Graph:
                     raise QueryTimeout(self.settings.write_timeout, err) from err
                 raise
 
-    def write_in_transactions(self, cypher: str, **params: Any) -> None:
+    def write_in_transactions(self, cypher: str, **params: Any) -> dict[str, int]:
         """Run one ``CALL { ... } IN TRANSACTIONS`` statement: it needs an auto-commit transaction, and
         Neo4j commits each of its batches itself (one pass over a large release instead of a scan per
-        batch). Not retried by the driver: callers use statements that can simply be run again."""
+        batch). Not retried by the driver: callers use statements that can simply be run again.
+        Returns the statement's update counters (``nodes_deleted``, ``relationships_deleted``, ...)."""
         try:
             with self.driver.session(database=self.settings.database) as session:
-                session.run(cypher, dict(params)).consume()
+                counters = session.run(cypher, dict(params)).consume().counters
+                return {name: value for name, value in vars(counters).items() if isinstance(value, int)}
         except neo4j.exceptions.ServiceUnavailable as err:
             raise GraphUnavailable(f"Neo4j at {self.settings.bolt_uri} is unavailable: {err}") from err
 

@@ -68,13 +68,13 @@ SETUP = [
         v.rsid = row.rsid, v.hgvs = row.hgvs, v.proteinChange = row.change, v.gene = $gene,
         v.name = $gene + ' ' + row.change, v.kind = 'exact'
     MERGE (v)-[:ASSERTED_BY]->(s)
-    MERGE (v)-[:IN_GENE {release: $source}]->(g)
+    MERGE (v)-[:IN_GENE {releases: [$source]}]->(g)
     """,
     """
     MATCH (s:Source {key: $source}), (v:Variant {id: $v1})
     MERGE (mp:MolecularProfile {id: $mp1}) SET mp.name = $gene + ' V34E', mp.kind = 'single'
     MERGE (mp)-[:ASSERTED_BY]->(s)
-    MERGE (mp)-[:INCLUDES {release: $source, negated: false}]->(v)
+    MERGE (mp)-[:INCLUDES {releases: [$source], negated: false}]->(v)
     WITH s
     UNWIND [{id: $drug1, name: 'Test-API-Drugone', synonyms: ['TAD-1', 'Testapimab']},
             {id: $drug2, name: 'Test-API-Drugtwo', synonyms: []},
@@ -84,7 +84,7 @@ SETUP = [
     WITH s, d, row
     UNWIND [row.name] + row.synonyms AS name
     MERGE (dn:DrugName {name: toLower(name)})
-    MERGE (dn)-[:NAME_OF {release: $source}]->(d)
+    MERGE (dn)-[:NAME_OF {releases: [$source]}]->(d)
     MERGE (dn)-[:ASSERTED_BY]->(s)
     """,
     """
@@ -103,15 +103,15 @@ SETUP = [
     WITH s, d, row
     UNWIND [row.name] + row.synonyms AS name
     MERGE (dn:DiseaseName {name: toLower(name)})
-    MERGE (dn)-[:NAME_OF {release: $source}]->(d)
+    MERGE (dn)-[:NAME_OF {releases: [$source]}]->(d)
     MERGE (dn)-[:ASSERTED_BY]->(s)
     """,
     """
     MATCH (root:Disease {id: $root}), (lung:Disease {id: $lung}), (adeno:Disease {id: $adeno}),
           (old:Disease {id: $old}), (s:Source {key: $source})
-    MERGE (lung)-[:IS_A {release: $source}]->(root)
-    MERGE (adeno)-[:IS_A {release: $source}]->(lung)
-    MERGE (old)-[:REPLACED_BY {release: $source}]->(lung)
+    MERGE (lung)-[:IS_A {releases: [$source]}]->(root)
+    MERGE (adeno)-[:IS_A {releases: [$source]}]->(lung)
+    MERGE (old)-[:REPLACED_BY {releases: [$source]}]->(lung)
     MERGE (x:DiseaseXref {id: 'TESTAPIX:42'}) SET x.prefix = 'TESTAPIX'
     MERGE (x)-[:XREF_OF {kind: 'xref', release: $source}]->(adeno)
     MERGE (x)-[:ASSERTED_BY]->(s)
@@ -134,15 +134,15 @@ SETUP = [
         e.statement = 'test api statement ' + toString(n), e.pmids = [toString(1000 + n)], e.origin = 'somatic'
     MERGE (e)-[:ASSERTED_BY]->(s)
     FOREACH (_ IN CASE WHEN n <= 12 THEN [1] ELSE [] END |
-      MERGE (e)-[:ABOUT {release: $source}]->(mp) MERGE (e)-[:FOR_DRUG {release: $source}]->(d1)
-      MERGE (e)-[:FOR_DISEASE {release: $source}]->(adeno))
+      MERGE (e)-[:ABOUT {releases: [$source]}]->(mp) MERGE (e)-[:FOR_DRUG {releases: [$source]}]->(d1)
+      MERGE (e)-[:FOR_DISEASE {releases: [$source]}]->(adeno))
     FOREACH (_ IN CASE WHEN 12 < n <= 18 THEN [1] ELSE [] END |
-      MERGE (e)-[:ABOUT {release: $source}]->(v1) MERGE (e)-[:FOR_DISEASE {release: $source}]->(other))
+      MERGE (e)-[:ABOUT {releases: [$source]}]->(v1) MERGE (e)-[:FOR_DISEASE {releases: [$source]}]->(other))
     FOREACH (_ IN CASE WHEN 18 < n <= 24 THEN [1] ELSE [] END |
-      MERGE (e)-[:ABOUT {release: $source}]->(g) MERGE (e)-[:FOR_DISEASE {release: $source}]->(lung))
+      MERGE (e)-[:ABOUT {releases: [$source]}]->(g) MERGE (e)-[:FOR_DISEASE {releases: [$source]}]->(lung))
     FOREACH (_ IN CASE WHEN n > 24 THEN [1] ELSE [] END |
-      MERGE (e)-[:ABOUT {release: $source}]->(v2) MERGE (e)-[:FOR_DRUG {release: $source}]->(d2)
-      MERGE (e)-[:FOR_DISEASE {release: $source}]->(root))
+      MERGE (e)-[:ABOUT {releases: [$source]}]->(v2) MERGE (e)-[:FOR_DRUG {releases: [$source]}]->(d2)
+      MERGE (e)-[:FOR_DISEASE {releases: [$source]}]->(root))
     """,
     """
     MATCH (s:Source {key: $source}), (l:Source {key: $loading}), (v1:Variant {id: $v1}), (d1:Drug {id: $drug1}),

@@ -221,8 +221,8 @@ def _clinvar_variant(graph: Graph, classification: str, gene: str | None = None,
     """A ClinVar variant of that classification (or one of ``also``) and no other live evidence."""
     rows = graph.read(
         "MATCH (e:Evidence {source: 'clinvar'})-[:ABOUT]->(v:Variant) "
-        "WHERE e.classification IN $c AND NOT EXISTS { (e)-[:SUPERSEDED_BY]->() } AND ($g IS NULL OR v.gene = $g) "
-        "AND NOT EXISTS { (v)<-[:ABOUT]-(o:Evidence) WHERE o <> e AND NOT EXISTS { (o)-[:SUPERSEDED_BY]->() } } "
+        "WHERE e.classification IN $c AND NOT EXISTS { MATCH (x:Source {status: 'active'}) WHERE x.key IN coalesce(e.supersededBy, []) } AND ($g IS NULL OR v.gene = $g) "
+        "AND NOT EXISTS { (v)<-[:ABOUT]-(o:Evidence) WHERE o <> e AND NOT EXISTS { MATCH (x:Source {status: 'active'}) WHERE x.key IN coalesce(o.supersededBy, []) } } "
         "RETURN v.id AS id ORDER BY coalesce(e.stars, 0) DESC, v.id LIMIT 1",
         c=[classification, *also],
         g=gene,

@@ -1,4 +1,5 @@
-"""ClinVar loaders: the 2026-02-26 VCF (clinvar/), the 2024-06-01 extract and ACMG SF v3.0 (clinvar_more/).
+"""ClinVar loaders: the 2026-02-26 VCF (clinvar/), the 2024-06-01 extract and ACMG SF v3.0 (clinvar_more/),
+two releases of the one source ``clinvar`` (superseding between them: tests/test_release_sets.py).
 
 Parsers and corrupted copies on the seed files (seeds/clinvar, seeds/clinvar_more: whole records
 of both releases), graph facts of the active releases (tests/releases.py: the seeds, or the real
@@ -19,13 +20,15 @@ from kg.db import Graph
 from kg.identity.variants import normalize
 from kg.loaders import clinvar, clinvar_more, registry
 from kg.loaders import clinvar_fields as cv
+from kg.loaders.coverage import Windows
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, SourceRelease, discard_release, load_release
 from kg.loaders.seeds import default_seed_dir
+from kg.queries.visibility import VISIBLE_EVIDENCE
 from tests.releases import active_release
 
 CLINVAR_RELEASE = "clinvar@2026-02-26"
-MORE_RELEASE = "clinvar_more@2024-06-01"
+MORE_RELEASE = "clinvar@2024-06-01"
 VCF_RECORDS = 69_302  # clinvar/SOURCES.md: "69,302 variant records"
 TSV_RECORDS = 262_323  # clinvar_more/SOURCES.md: "262,323 records + 1 header line"
 ACMG_ROWS, ACMG_GENES = 82, 73  # "82 gene-disorder rows covering 73 genes"
@@ -100,10 +103,18 @@ def _totals(graph: Graph) -> dict[str, int]:
 def _visible_classifications(graph: Graph, variant: str) -> list[str]:
     rows = graph.read(
         "MATCH (v:Variant {id: $id})<-[:ABOUT]-(e:Evidence {type: 'pathogenicity'}) "
-        "WHERE NOT EXISTS { (e)-[:SUPERSEDED_BY]->() } RETURN e.classification AS c ORDER BY c",
+        f"WHERE {VISIBLE_EVIDENCE} RETURN e.classification AS c ORDER BY c",
         id=variant,
     )
     return [r["c"] for r in rows]
+
+
+def _vcf_key(graph: Graph) -> str:
+    return active_release(graph, "clinvar").key
+
+
+def _tsv_key(graph: Graph) -> str:
+    return active_release(graph, "clinvar_more").key
 
 
 # --- vocabularies, no database -----------------------------------------------------------------
@@ -299,14 +310,14 @@ def test_counts_agree_with_sources_md(real_kg: Graph, loaded: tuple[LoadReport, 
         kg,
         "MATCH (s:Source {key: $key}) RETURN s.status AS status, "
         "COUNT { (s)<-[:ASSERTED_BY]-(:Evidence {source: 'clinvar'}) } AS evidence, "
-        "COUNT { (s)<-[:ASSERTED_BY]-(:Variant) } AS variants",
+        "COUNT { (s)<-[:ASSERTED_BY]-(:Variant) } AS variants, s.releasedOn AS releasedOn",
         key=CLINVAR_RELEASE,
     )
-    assert row == {"status": "active", "evidence": VCF_RECORDS, "variants": VCF_RECORDS}
+    assert row == {"status": "active", "evidence": VCF_RECORDS, "variants": VCF_RECORDS, "releasedOn": "2026-02-26"}
     row = _one(
         kg,
         "MATCH (s:Source {key: $key}) RETURN s.status AS status, "
-        "COUNT { (s)<-[:ASSERTED_BY]-(:Evidence {source: 'clinvar_more'}) } AS evidence, "
+        "COUNT { (s)<-[:ASSERTED_BY]-(:Evidence {source: 'clinvar'}) } AS evidence, "
         "COUNT { (s)<-[:ASSERTED_BY]-(:Variant) } AS variants, "
         "COUNT { (s)<-[:ASSERTED_BY]-(:SecondaryFinding) } AS findings",
         key=MORE_RELEASE,
@@ -320,15 +331,18 @@ def test_counts_agree_with_sources_md(real_kg: Graph, loaded: tuple[LoadReport, 
         b=MORE_RELEASE,
     )["n"]
     assert total == VCF_RECORDS + TSV_RECORDS - IN_BOTH
-    counts = _one(
+    shared = _one(
         kg,
-        "MATCH (old:Evidence {source: 'clinvar_more'})-[:SUPERSEDED_BY]->(new:Evidence {source: 'clinvar'}) "
-        "RETURN count(DISTINCT old) AS old, count(DISTINCT new) AS new",
-    )
-    assert counts == {"old": IN_BOTH, "new": IN_BOTH}
+        "MATCH (:Source {key: $old})<-[:ASSERTED_BY]-(:Evidence)-[:ABOUT]->(v:Variant)"
+        "<-[:ABOUT]-(:Evidence)-[:ASSERTED_BY]->(:Source {key: $new}) RETURN count(DISTINCT v) AS n",
+        old=MORE_RELEASE,
+        new=CLINVAR_RELEASE,
+    )["n"]
+    assert shared == IN_BOTH
     mapped = _one(
         kg,
-        "MATCH (e:Evidence {source: 'clinvar'}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n",
+        "MATCH (e:Evidence {release: $key}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n",
+        key=CLINVAR_RELEASE,
     )["n"]
     assert mapped > VCF_RECORDS // 2  # 44,958 of 69,302 with DOID 2024-01-31
     findings = _one(kg, "MATCH (f:SecondaryFinding) WHERE EXISTS { (f)-[:FOR_DISEASE]->() } RETURN count(f) AS n")
@@ -342,7 +356,7 @@ def test_brca1_expert_panel_pathogenic_has_three_stars(kg: Graph) -> None:
         "RETURN e {.source, .type, .significance, .classification, .reviewStatus, .stars, .origin, .url} AS e, "
         "v {.id, .chrom, .pos, .ref, .alt, .kind, .rsid, .gene, .hgvs, .variantType} AS v, g.symbol AS gene, "
         "[(v)-[:HAS_CONSEQUENCE]->(t) | t.id] AS consequences, [(e)-[:FOR_DISEASE]->(d) | d.id] AS diseases",
-        id=f"clinvar:{BRCA1_EXPERT_PANEL}",
+        id=f"{_vcf_key(kg)}:{BRCA1_EXPERT_PANEL}",
     )
     assert row["e"] == {
         "source": "clinvar",
@@ -374,7 +388,7 @@ def test_benign_variant_is_classified_benign(kg: Graph) -> None:
     row = _one(
         kg,
         "MATCH (e:Evidence {id: $id})-[:ABOUT]->(v:Variant) RETURN e.classification AS c, e.stars AS stars, v.id AS v",
-        id=f"clinvar:{BRCA2_BENIGN}",
+        id=f"{_vcf_key(kg)}:{BRCA2_BENIGN}",
     )
     assert row == {"c": "benign", "stars": 3, "v": "GRCh38:chr13:32332592:A:C"}
     assert _visible_classifications(kg, row["v"]) == ["benign"]
@@ -386,7 +400,8 @@ def test_star_ratings_and_origins_in_the_graph(real_kg: Graph) -> None:
     stars = {
         (r["status"], r["stars"]): r["n"]
         for r in kg.read(
-            "MATCH (e:Evidence {source: 'clinvar'}) RETURN e.reviewStatus AS status, e.stars AS stars, count(*) AS n"
+            "MATCH (e:Evidence {release: $key}) RETURN e.reviewStatus AS status, e.stars AS stars, count(*) AS n",
+            key=CLINVAR_RELEASE,
         )
     }
     assert stars[("reviewed by expert panel", 3)] == 8_056
@@ -395,47 +410,54 @@ def test_star_ratings_and_origins_in_the_graph(real_kg: Graph) -> None:
     assert stars[("no assertion criteria provided", 0)] == 2_089
     guideline = _one(
         kg,
-        "MATCH (e:Evidence {source: 'clinvar_more', reviewStatus: 'practice guideline'}) "
+        "MATCH (e:Evidence {release: $key, reviewStatus: 'practice guideline'}) "
         "RETURN count(e) AS n, collect(DISTINCT e.stars) AS stars",
+        key=MORE_RELEASE,
     )
     assert guideline == {"n": 51, "stars": [4]}
     origins = {
         r["id"]: (r["origin"], r["origins"])
         for r in kg.read(
-            "MATCH (e:Evidence) WHERE e.id IN ['clinvar:5299', 'clinvar:5298', 'clinvar:17662'] "
-            "RETURN e.id AS id, e.origin AS origin, e.origins AS origins"
+            "MATCH (e:Evidence {release: $key}) WHERE e.recordId IN ['5299', '5298', '17662'] "
+            "RETURN e.recordId AS id, e.origin AS origin, e.origins AS origins",
+            key=CLINVAR_RELEASE,
         )
     }
     assert origins == {
-        "clinvar:5299": ("somatic", ["somatic"]),
-        "clinvar:5298": ("germline/somatic", ["germline", "somatic"]),
-        "clinvar:17662": ("germline", ["germline", "inherited", "maternal"]),
+        "5299": ("somatic", ["somatic"]),
+        "5298": ("germline/somatic", ["germline", "somatic"]),
+        "17662": ("germline", ["germline", "inherited", "maternal"]),
     }
-    assert _one(kg, "MATCH (e:Evidence {source: 'clinvar_more'}) RETURN collect(DISTINCT e.origin) AS o")["o"] == [
-        "germline"
-    ]
+    assert _one(kg, "MATCH (e:Evidence {release: $key}) RETURN collect(DISTINCT e.origin) AS o", key=MORE_RELEASE)[
+        "o"
+    ] == ["germline"]
 
 
 def test_newer_release_wins_where_a_variant_is_in_both(kg: Graph) -> None:
+    old_key, new_key = _tsv_key(kg), _vcf_key(kg)
     row = _one(
         kg,
-        "MATCH (old:Evidence {source: 'clinvar_more'})-[:ABOUT]->(v:Variant {id: $id})<-[:ABOUT]-(new:Evidence {source: 'clinvar'}) "
-        "RETURN old.classification AS old, new.classification AS new, EXISTS { (old)-[:SUPERSEDED_BY]->(new) } AS superseded",
+        "MATCH (old:Evidence {release: $old})-[:ABOUT]->(v:Variant {id: $id})<-[:ABOUT]-(new:Evidence {release: $new}) "
+        "RETURN old.classification AS old, new.classification AS new, old.supersededBy AS superseded",
         id=MLH1_CHANGED,
+        old=old_key,
+        new=new_key,
     )
-    assert row == {"old": "uncertain significance", "new": "likely pathogenic", "superseded": True}
+    assert row == {"old": "uncertain significance", "new": "likely pathogenic", "superseded": [new_key]}
     assert _visible_classifications(kg, MLH1_CHANGED) == ["likely pathogenic"]
-    counts = _one(
+    marked = _one(
         kg,
-        "MATCH (old:Evidence {source: 'clinvar_more'})-[:SUPERSEDED_BY]->(new:Evidence {source: 'clinvar'}) "
-        "RETURN count(DISTINCT old) AS old, count(DISTINCT new) AS new",
+        "MATCH (:Source {key: $old})<-[:ASSERTED_BY]-(e:Evidence) WHERE $new IN coalesce(e.supersededBy, []) "
+        "RETURN count(e) AS n",
+        old=old_key,
+        new=new_key,
     )
-    assert counts["old"] == counts["new"] >= 2  # one to one (the seeds: both MLH1 records)
+    assert marked["n"] >= 2  # the seeds: both MLH1 records
     # one visible classification per variant: no variant keeps two current ClinVar classifications
     doubles = _one(
         kg,
-        "MATCH (v:Variant)<-[:ABOUT]-(e:Evidence {type: 'pathogenicity'}) WHERE NOT EXISTS { (e)-[:SUPERSEDED_BY]->() } "
-        "AND e.source IN ['clinvar', 'clinvar_more'] WITH v, count(e) AS n WHERE n > 1 RETURN count(v) AS n",
+        f"MATCH (v:Variant)<-[:ABOUT]-(e:Evidence {{type: 'pathogenicity', source: 'clinvar'}}) WHERE {VISIBLE_EVIDENCE} "
+        "WITH v, count(e) AS n WHERE n > 1 RETURN count(v) AS n",
     )
     assert doubles["n"] == 0
 
@@ -443,7 +465,8 @@ def test_newer_release_wins_where_a_variant_is_in_both(kg: Graph) -> None:
 def test_conditions_map_to_disease_ontology(kg: Graph) -> None:
     mapped = _one(
         kg,
-        "MATCH (e:Evidence {source: 'clinvar'}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n",
+        "MATCH (e:Evidence {release: $key}) WHERE EXISTS { (e)-[:FOR_DISEASE]->(:Disease) } RETURN count(e) AS n",
+        key=_vcf_key(kg),
     )["n"]
     vcf = clinvar.find_vcf(active_release(kg, "clinvar").folder)
     expected = sum(
@@ -480,22 +503,25 @@ def test_reload_is_idempotent(kg: Graph) -> None:
     assert _totals(kg) == before
 
 
-# --- newest classification wins in either load order (made-up releases) --------------------------
+# --- the newer release wins inside its coverage, in either load order (made-up releases) ----------
 
 FAKE_POS = 19_000_001  # chr22, outside the ClinVar windows of both files
 FAKE_VARIANT = f"GRCh38:chr22:{FAKE_POS}:A:T"
+FAKE_SOURCE = "test_clinvar"
+FAKE_NEW, FAKE_OLD = f"{FAKE_SOURCE}@2099-01-31", f"{FAKE_SOURCE}@2098-01-01"
 
 
 def _load_fake_new(graph: Graph, tmp_path: Path) -> None:
     path = _write_vcf(tmp_path / "clinvar_20990131.vcf.gz", _vcf_line(990000001, FAKE_POS, "A", "T", "Benign"))
-    release = SourceRelease("test_clinvar_new", "2099-01-31", "test", (path,))
-    load_release(graph, release, clinvar.stages(graph, path, "2099-01-31"), progress=False)
+    windows = Windows()
+    release = SourceRelease(FAKE_SOURCE, "2099-01-31", "test", (path,), coverage=windows.text)
+    load_release(graph, release, clinvar.stages(graph, path, "2099-01-31", windows), progress=False)
 
 
 def _load_fake_old(graph: Graph, tmp_path: Path) -> None:
     line = f"22\t{FAKE_POS}\tA\tT\tPathogenic\treviewed_by_expert_panel\tKREMEN1\tmissense_variant\n"
     path = _write_tsv(tmp_path / "clinvar_20980101_test.tsv.gz", line)
-    release = SourceRelease("test_clinvar_old", "2098-01-01", "test", (path,))
+    release = SourceRelease(FAKE_SOURCE, "2098-01-01", "test", (path,), coverage='{"genes": ["KREMEN1"]}')
     load_release(graph, release, clinvar_more.stages(graph, path, None, "2098-01-01"), progress=False)
 
 
@@ -507,21 +533,15 @@ def test_newest_classification_wins_in_either_order(kg: Graph, tmp_path: Path, n
         for load in loads:
             load(kg, tmp_path)
         assert _visible_classifications(kg, FAKE_VARIANT) == ["benign"]
-        assert (
-            _one(
-                kg,
-                "MATCH (:Evidence {id: $old})-[r:SUPERSEDED_BY]->(:Evidence {id: 'clinvar:990000001'}) "
-                "RETURN count(r) AS n",
-                old=f"clinvar_more:{FAKE_VARIANT}",
-            )["n"]
-            >= 1
-        )
+        assert _one(kg, "MATCH (e:Evidence {id: $id}) RETURN e.supersededBy AS by", id=f"{FAKE_OLD}:{FAKE_VARIANT}") == {
+            "by": [FAKE_NEW]
+        }
         # the newer release goes (as when a later release drops the variant): the older one shows again
-        discard_release(kg, "test_clinvar_new@2099-01-31")
+        discard_release(kg, FAKE_NEW)
         assert _visible_classifications(kg, FAKE_VARIANT) == ["pathogenic"]
     finally:
-        discard_release(kg, "test_clinvar_new@2099-01-31")
-        discard_release(kg, "test_clinvar_old@2098-01-01")
+        discard_release(kg, FAKE_NEW)
+        discard_release(kg, FAKE_OLD)
     assert _totals(kg) == before
 
 
@@ -588,7 +608,7 @@ def test_tsv_with_wrong_column_count(kg: Graph, tmp_path: Path) -> None:
     folder.mkdir()
     _write_tsv(folder / tsv.name, *lines, header="")
     (folder / acmg.name).write_bytes(acmg.read_bytes())
-    err = _fails_cleanly(kg, clinvar_more.load, folder, 4, "clinvar_more")
+    err = _fails_cleanly(kg, clinvar_more.load, folder, 4, "clinvar")
     assert err.path.name == tsv.name and "8 tab-separated columns" in err.expected
 
 
@@ -597,7 +617,7 @@ def test_tsv_with_bad_header(kg: Graph, tmp_path: Path) -> None:
     lines = _real_lines(tsv, 100)
     lines[0] = lines[0].replace("ClinicalSignificance", "Significance")
     path = _write_tsv(tmp_path / tsv.name, *lines, header="")
-    _fails_cleanly(kg, clinvar_more.load, path, 1, "clinvar_more")
+    _fails_cleanly(kg, clinvar_more.load, path, 1, "clinvar")
 
 
 def test_acmg_table_with_wrong_column_count(kg: Graph, tmp_path: Path) -> None:
@@ -608,5 +628,5 @@ def test_acmg_table_with_wrong_column_count(kg: Graph, tmp_path: Path) -> None:
     (folder / tsv.name).write_bytes(tsv.read_bytes())
     text = acmg.read_text(encoding="utf-8").replace("TP53\t191170\tLi-Fraumeni syndrome\t", "TP53\t191170\t")
     (folder / acmg.name).write_text(text, encoding="utf-8")
-    err = _fails_cleanly(kg, clinvar_more.load, folder, None, "clinvar_more")
+    err = _fails_cleanly(kg, clinvar_more.load, folder, None, "clinvar")
     assert err.path.name == acmg.name and err.line is not None and "8 tab-separated columns" in err.expected

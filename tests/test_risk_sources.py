@@ -82,13 +82,13 @@ def test_an_expert_panel_outranks_an_assertion_and_equal_ranks_that_disagree_are
 
 
 def test_one_step_is_no_conflict_two_tiers_are_and_non_pathogenicity_claims_do_not_vote() -> None:
-    assert not combine([_clinvar("clinvar:1", "benign", 2), _clinvar("clinvar_more:x", "likely benign", 1)]).conflict
+    assert not combine([_clinvar("clinvar:1", "benign", 2), _clinvar("clinvar@2024-06-01:x", "likely benign", 1)]).conflict
     assert combine(
         [_clinvar("clinvar:1", "likely pathogenic", 2), _civic("civic:AID41", "uncertain significance", [])]
     ).conflict
-    drug = combine([_clinvar("clinvar:1", "drug response", 4), _clinvar("clinvar_more:x", "pathogenic", 1)])
+    drug = combine([_clinvar("clinvar:1", "drug response", 4), _clinvar("clinvar@2024-06-01:x", "pathogenic", 1)])
     assert drug.classification == "pathogenic" and not drug.conflict
-    superseded = _clinvar("clinvar_more:x", "benign", 2, superseded=True)
+    superseded = _clinvar("clinvar@2024-06-01:x", "benign", 2, superseded=True)
     assert not superseded.votes
     assert not combine([_clinvar("clinvar:1", "pathogenic", 2), superseded]).conflict
 
@@ -102,8 +102,8 @@ def _benign_clinvar_variant(graph: Graph) -> dict[str, Any]:
     rows = graph.read(
         "MATCH (e:Evidence {source: 'clinvar'})-[:ABOUT]->(v:Variant) "
         "WHERE e.classification IN ['benign', 'likely benign'] "
-        "AND NOT EXISTS { (e)-[:SUPERSEDED_BY]->() } AND size(v.ref) = 1 AND size(v.alt) = 1 AND e.stars = 2 "
-        "AND NOT EXISTS { (v)<-[:ABOUT]-(o:Evidence) WHERE o <> e AND NOT EXISTS { (o)-[:SUPERSEDED_BY]->() } } "
+        "AND NOT EXISTS { MATCH (x:Source {status: 'active'}) WHERE x.key IN coalesce(e.supersededBy, []) } AND size(v.ref) = 1 AND size(v.alt) = 1 AND e.stars = 2 "
+        "AND NOT EXISTS { (v)<-[:ABOUT]-(o:Evidence) WHERE o <> e AND NOT EXISTS { MATCH (x:Source {status: 'active'}) WHERE x.key IN coalesce(o.supersededBy, []) } } "
         "AND NOT EXISTS { (v)<-[:INCLUDES]-() } "
         "RETURN v {.*} AS v ORDER BY v.id LIMIT 1"
     )
@@ -183,7 +183,7 @@ def test_vhl_r167q_conflicting_in_clinvar_pathogenic_in_civic_is_at_risk_with_th
     by_id = {c.evidence_id: c for c in f.classifications}
     assert by_id["civic:AID4"].classification == "pathogenic"
     assert by_id["civic:AID4"].acmg_codes == ["PS4", "PM1", "PM2", "PP1", "PP4"]
-    clinvar = [c for c in f.classifications if c.source == "clinvar_more"]
+    clinvar = [c for c in f.classifications if c.source == "clinvar"]
     assert clinvar and clinvar[0].classification == "conflicting" and clinvar[0].stars == 1
     assert f.status == RiskStatus.AT_RISK and f.classification == "pathogenic" and f.conflict
     assert {s.tier for s in f.sides} == {"pathogenic", "conflicting"}
@@ -195,12 +195,12 @@ def test_vhl_l184p_likely_pathogenic_in_clinvar_uncertain_in_civic_is_conflictin
 ) -> None:
     f = vhl["L184P"]
     by_source = {c.source: c for c in f.classifications}
-    assert by_source["clinvar_more"].classification == "likely pathogenic" and by_source["clinvar_more"].stars == 2
+    assert by_source["clinvar"].classification == "likely pathogenic" and by_source["clinvar"].stars == 2
     assert by_source["civic"].classification == "uncertain significance" and by_source["civic"].evidence_id == (
         "civic:AID41"
     )
     assert f.conflict and {s.tier: s.sources for s in f.sides} == {
-        "pathogenic": ["clinvar_more"],
+        "pathogenic": ["clinvar"],
         "uncertain": ["civic"],
     }
     # the expert-curated assertion outranks two-star ClinVar: combined uncertain, shown as CONFLICTING
@@ -216,12 +216,15 @@ def test_count_of_alleles_clinvar_and_civic_disagree_on(real_data: Graph) -> Non
         print(f"  {d.variant} {d.name}: {d.clinvar} vs {d.civic}")
 
 
-def test_both_clinvar_releases_are_listed_and_only_the_newer_votes(real_data: Graph, tmp_path: Path) -> None:
-    """An allele both ClinVar releases classify differently: the 2024 extract is listed, superseded."""
+def test_only_the_newer_clinvar_release_answers_inside_its_coverage(real_data: Graph, tmp_path: Path) -> None:
+    """An allele both ClinVar releases classify differently: the 2024 extract's evidence is superseded by
+    the 2026 release (inside its windows) and does not show in the current answer; the 2026 one decides."""
     rows = real_data.read(
-        "MATCH (old:Evidence {source: 'clinvar_more'})-[:SUPERSEDED_BY]->(new:Evidence {source: 'clinvar'})"
-        "-[:ABOUT]->(v:Variant) WHERE old.classification <> new.classification AND size(v.ref) = 1 "
+        "MATCH (:Source {key: 'clinvar@2024-06-01'})<-[:ASSERTED_BY]-(old:Evidence)-[:ABOUT]->(v:Variant)"
+        "<-[:ABOUT]-(new:Evidence)-[:ASSERTED_BY]->(:Source {key: 'clinvar@2026-02-26'}) "
+        "WHERE old.classification <> new.classification AND size(v.ref) = 1 "
         "AND size(v.alt) = 1 AND new.classification IN ['pathogenic', 'likely pathogenic', 'benign', 'likely benign'] "
+        "AND old.supersededBy = ['clinvar@2026-02-26'] "
         "RETURN v {.*} AS v, old.id AS old, new.id AS new, new.classification AS now ORDER BY v.id LIMIT 1"
     )
     assert rows, "no allele reclassified between the two ClinVar releases"
@@ -231,8 +234,8 @@ def test_both_clinvar_releases_are_listed_and_only_the_newer_votes(real_data: Gr
     try:
         (finding,) = risks(real_data, pid, include_non_risk=True)
         by_id = {c.evidence_id: c for c in finding.classifications}
-        assert by_id[row["old"]].superseded and not by_id[row["old"]].votes
-        assert by_id[row["new"]].votes and (by_id[row["new"]].release or "").startswith("clinvar@")
+        assert row["old"] not in by_id
+        assert by_id[row["new"]].votes and by_id[row["new"]].release == "clinvar@2026-02-26"
         assert finding.evidence_id == row["new"] and finding.classification == row["now"]
     finally:
         delete_patient(real_data, pid)

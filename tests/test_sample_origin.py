@@ -157,7 +157,7 @@ def clinvar_pathogenic(graph: Graph, genes: tuple[str, ...] = ("BRCA2", "TP53"))
 def _clinvar_pathogenic(graph: Graph, gene: str) -> list[dict[str, Any]]:
     return graph.read(
         "MATCH (e:Evidence {source: 'clinvar', classification: 'pathogenic'})-[:ABOUT]->(v:Variant {gene: $gene}) "
-        "WHERE NOT EXISTS { (e)-[:SUPERSEDED_BY]->() } AND size(v.ref) = 1 AND size(v.alt) = 1 "
+        "WHERE NOT EXISTS { MATCH (x:Source {status: 'active'}) WHERE x.key IN coalesce(e.supersededBy, []) } AND size(v.ref) = 1 AND size(v.alt) = 1 "
         "AND NOT EXISTS { (v)<-[:ABOUT]-(o:Evidence) WHERE o <> e } AND NOT EXISTS { (v)<-[:INCLUDES]-() } "
         "RETURN v {.*} AS v ORDER BY e.stars DESC, v.id LIMIT 1",
         gene=gene,

@@ -34,6 +34,7 @@ from kg.loaders.civic_rows import (
 from kg.loaders.disease_names import NameResolver
 from kg.loaders.liftover import Liftover
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
+from kg.loaders.statements import stamped
 
 NAME = "civic"
 LICENCE = "CC0 1.0 (CIViC); UCSC hg19ToHg38 chain: freely available"
@@ -68,7 +69,7 @@ _UNITE = ",\n    ".join(
     for name in _VARIANT_LISTS
 )
 
-VARIANTS = f"""
+VARIANTS = stamped(f"""
 MATCH (src:Source {{key: $source}})
 UNWIND $rows AS row
 MERGE (v:Variant {{id: row.id}})
@@ -86,10 +87,10 @@ FOREACH (_ IN CASE WHEN row.gene IS NULL THEN [] ELSE [1] END |
   MERGE (g:Gene {{symbol: row.gene}})
   MERGE (g)-[:ASSERTED_BY]->(src)
   MERGE (v)-[r:IN_GENE]->(g)
-  SET r.release = $source)
-"""
+  SET RELEASES(r))
+""")
 
-PROFILES = """
+PROFILES = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (mp:MolecularProfile {id: row.id})
@@ -104,17 +105,17 @@ WITH mp, row
 UNWIND row.members AS m
 MATCH (v:Variant {id: m.id})
 MERGE (mp)-[r:INCLUDES]->(v)
-SET r.release = $source, r.negated = m.negated
-"""
+SET RELEASES(r), r.negated = m.negated
+""")
 
 # Shared by evidence items and assertions: the profile, disease and therapies of one row.
-_CONTEXT = """
+_CONTEXT = stamped("""
 MERGE (e)-[:ASSERTED_BY]->(src)
 MERGE (mp:MolecularProfile {id: row.profileId})
 ON CREATE SET mp.name = row.profileName, mp.reason = 'not in MolecularProfileSummaries'
 MERGE (mp)-[:ASSERTED_BY]->(src)
 MERGE (e)-[about:ABOUT]->(mp)
-SET about.release = $source
+SET RELEASES(about)
 FOREACH (_ IN CASE WHEN row.diseaseId IS NULL THEN [] ELSE [1] END |
   MERGE (d:Disease {id: row.diseaseId})
   ON CREATE SET d.name = row.props.disease
@@ -122,18 +123,18 @@ FOREACH (_ IN CASE WHEN row.diseaseId IS NULL THEN [] ELSE [1] END |
       d.name = CASE WHEN row.civicOnlyDisease THEN row.props.disease ELSE d.name END
   MERGE (d)-[:ASSERTED_BY]->(src)
   MERGE (e)-[fd:FOR_DISEASE]->(d)
-  SET fd.release = $source, fd.linkedBy = row.diseaseLinkedBy, fd.name = row.diseaseLinkName)
+  SET RELEASES(fd), fd.linkedBy = row.diseaseLinkedBy, fd.name = row.diseaseLinkName)
 FOREACH (t IN row.drugs |
   MERGE (drug:Drug {id: t.id})
   ON CREATE SET drug.name = t.name
   MERGE (drug)-[:ASSERTED_BY]->(src)
   MERGE (dn:DrugName {name: t.id})
   MERGE (dn)-[n:NAME_OF]->(drug)
-  SET n.release = $source
+  SET RELEASES(n)
   MERGE (dn)-[:ASSERTED_BY]->(src)
   MERGE (e)-[fr:FOR_DRUG]->(drug)
-  SET fr.release = $source)
-"""
+  SET RELEASES(fr))
+""")
 
 EVIDENCE = f"""
 MATCH (src:Source {{key: $source}})
@@ -143,7 +144,7 @@ SET e += row.props
 {_CONTEXT}
 """
 
-ASSERTIONS = f"""
+ASSERTIONS = stamped(f"""
 MATCH (src:Source {{key: $source}})
 UNWIND $rows AS row
 MERGE (e:Evidence {{id: row.id}})
@@ -153,8 +154,8 @@ WITH e, row
 UNWIND row.evidenceIds AS eid
 MATCH (ev:Evidence {{id: eid}})
 MERGE (e)-[s:SUPPORTED_BY]->(ev)
-SET s.release = $source
-"""
+SET RELEASES(s)
+""")
 
 # Row keys the Cypher reads directly; everything else in a parsed row is a node property.
 _VARIANT_KEYS = ("id", "gene", "name", "proteinChange", "rsid", "hgvs", "duplicate", *_VARIANT_LISTS)

@@ -12,7 +12,8 @@ Per record and ALT allele (multi-allelic records are split):
   (``CLNVC``) and variantTypeSo (``CLNVCSO``), clinvarVariationId, clinvarAlleleId. A "no sequence
   alteration" record (ALT ``.``) keeps ALT ``.`` and kind ``reference``. ClinVar's VCF has no
   protein change, so proteinChange is not set.
-* ``Evidence {id: "clinvar:<VariationID>"}``, type ``pathogenicity``: significance (CLNSIG,
+* ``Evidence {id: "clinvar@<version>:<VariationID>"}`` (release-scoped: each ClinVar release has its own
+  Evidence; ``recordId`` = VariationID, ``release`` = the release key), type ``pathogenicity``: significance (CLNSIG,
   lowercase, spaces), classification (clinvar_fields.classification), reviewStatus and stars,
   origin and origins (ORIGIN bits), conditionNames (CLNDN), diseaseXrefs (CLNDISDB as canonical
   DiseaseXref keys), conflicting (CLNSIGCONF), clinvarRelease (the file date), url;
@@ -20,9 +21,10 @@ Per record and ALT allele (multi-allelic records are split):
   the DOID loader's ``(DiseaseXref)-[:XREF_OF]->(Disease)`` (read when the load starts: load DOID
   first, as ``kg load all`` does). A record without CLNSIG (no germline classification; 2,294 in
   2026-02) still has its Evidence, classification ``other``, so it supersedes an older one.
-* The last stage links older ClinVar classifications of the same variant (source
-  ``clinvar_more``) ``-[:SUPERSEDED_BY]->`` the newer one; clinvar_more runs the same stage, so
-  the newest wins whichever is loaded first (clinvar_fields.SUPERSEDE).
+* Coverage (kg/loaders/coverage.py): the windows its records fall in (records of one chromosome
+  closer than ``coverage.WINDOW_GAP`` join a window); inside them this release supersedes an older
+  ClinVar release (clinvar_more's 2024-06-01 extract), elsewhere the older stays current
+  (kg/loaders/release.py, whichever is loaded first).
 
 Rows omit empty fields (a missing key reads as null) and the Cypher derives ids, URLs and
 coordinates, to keep the batches small.
@@ -40,10 +42,12 @@ from urllib.parse import unquote
 from kg.db import Graph
 from kg.identity.variants import NO_ALT, is_primary_chrom, is_sequence, normalize
 from kg.loaders import clinvar_fields as cv
+from kg.loaders.coverage import Windows
 from kg.loaders.disease_names import FOR_DISEASE_BY_NAME, NameResolver
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import checked_first, find_release_file, open_text, read_errors
+from kg.loaders.statements import stamped
 
 NAME = "clinvar"
 LICENCE = "public domain (NCBI ClinVar; cite Landrum MJ et al., Nucleic Acids Res 2018)"
@@ -209,7 +213,7 @@ def _condition_xrefs(clndisdb: str) -> tuple[tuple[str, ...], tuple[tuple[str, .
     return tuple(stored), tuple(lookup)
 
 
-WRITE = (
+WRITE = stamped(
     """
 MATCH (src:Source {key: $source})
 CALL (src) {
@@ -237,8 +241,8 @@ SET v.rsid = coalesce(row.rsid, v.rsid), v.gene = coalesce(row.gene, v.gene),
     v.variantType = row.variantType, v.variantTypeSo = row.variantTypeSo,
     v.clinvarVariationId = row.variationId, v.clinvarAlleleId = row.alleleId
 MERGE (v)-[:ASSERTED_BY]->(src)
-MERGE (e:Evidence {id: 'clinvar:' + row.variationId})
-SET e.source = 'clinvar', e.type = 'pathogenicity', e.significance = row.significance,
+MERGE (e:Evidence {id: $source + ':' + row.variationId})
+SET e.source = 'clinvar', e.release = $source, e.recordId = row.variationId, e.type = 'pathogenicity', e.significance = row.significance,
     e.classification = row.classification, e.reviewStatus = row.reviewStatus, e.stars = row.stars,
     e.origin = row.origin, e.origins = row.origins, e.conditionNames = row.conditionNames,
     e.diseaseXrefs = row.diseaseXrefs, e.conflicting = row.conflicting, e.clinvarRelease = row.clinvarRelease,
@@ -247,25 +251,25 @@ SET e.source = 'clinvar', e.type = 'pathogenicity', e.significance = row.signifi
     e.url = 'https://www.ncbi.nlm.nih.gov/clinvar/variation/' + row.variationId + '/'
 MERGE (e)-[:ASSERTED_BY]->(src)
 MERGE (e)-[about:ABOUT]->(v)
-SET about.release = $source
+SET RELEASES(about)
 WITH v, e, row
 CALL (v, row) {
   UNWIND row.genes AS symbol
   MATCH (g:Gene {symbol: symbol})
   MERGE (v)-[r:IN_GENE]->(g)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 CALL (v, row) {
   UNWIND row.consequences AS c
   MATCH (t:SequenceOntologyTerm {id: c.id})
   MERGE (v)-[r:HAS_CONSEQUENCE]->(t)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 CALL (e, row) {
   UNWIND row.diseaseIds AS diseaseId
   MATCH (d:Disease {id: diseaseId})
   MERGE (e)-[r:FOR_DISEASE]->(d)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 """
     + FOR_DISEASE_BY_NAME
@@ -291,24 +295,34 @@ def with_diseases(rows: Iterator[Row], lookup: dict[str, list[str]]) -> Iterator
         yield row
 
 
-def stages(graph: Graph, vcf: Path, date: str) -> list[Stage]:
-    """The two stages of a ClinVar VCF release (file read and checked before the first write)."""
+def stages(graph: Graph, vcf: Path, date: str, windows: Windows | None = None) -> list[Stage]:
+    """The stage of a ClinVar VCF release (file read and checked before the first write); ``windows``
+    collects the release's coverage from the rows written."""
 
     def rows() -> Iterator[Row]:
         rows = with_diseases(checked_first(lambda: read_records(vcf, date)), disease_lookup(graph))
-        return NameResolver(graph).annotate(rows)  # CLNDN names without xrefs: by name
+        return _covered(NameResolver(graph).annotate(rows), windows)  # CLNDN names without xrefs: by name
 
     return [
         Stage(
             "variants", WRITE, rows, batch_size=2000
         ),  # 5000 made the server spend several times more CPU in GC, for a slower load (bench/README.md)
-        Stage("superseded classifications", cv.SUPERSEDE, lambda: cv.SUPERSEDE_ROWS, batch_size=1),
     ]
 
 
+def _covered(rows: Iterator[Row], windows: Windows | None) -> Iterator[Row]:
+    for row in rows:
+        if windows is not None:
+            windows.add(*cv.span(row))
+        yield row
+
+
 def load(graph: Graph, path: Path, *, progress: bool = True, version: str | None = None) -> LoadReport:
-    """Load the ClinVar VCF at ``path`` (the clinvar folder or the file)."""
+    """Load the ClinVar VCF at ``path`` (the clinvar folder or the file) as release ``clinvar@<date>``."""
     vcf = find_vcf(Path(path))
     date = release_date(vcf)
-    release = SourceRelease(NAME, version or date, LICENCE, (vcf,), URL)
-    return load_release(graph, release, stages(graph, vcf, date), progress=progress)
+    windows = Windows()
+    release = SourceRelease(
+        NAME, cv.release_version(version, date), LICENCE, (vcf,), URL, released_on=date, coverage=windows.text
+    )
+    return load_release(graph, release, stages(graph, vcf, date, windows), progress=progress)

@@ -1,4 +1,5 @@
-"""ClinVar's controlled vocabularies and the Cypher shared by the clinvar (VCF) and clinvar_more (TSV) loaders.
+"""ClinVar's controlled vocabularies and the Cypher shared by the two loaders of the source ``clinvar``:
+kg/loaders/clinvar.py (the VCF, ``clinvar/``) and kg/loaders/clinvar_more.py (the 2024-06-01 column extract).
 
 Values follow the ClinVar VCF INFO fields (NCBI ``vcf_GRCh38/clinvar.vcf.gz``, header v4.1):
 ``CLNSIG`` and ``CLNREVSTAT`` write spaces as ``_`` because ``,`` separates VCF values; ``ORIGIN``
@@ -13,6 +14,7 @@ from typing import Any
 
 from kg.identity.diseases import xref_keys
 from kg.identity.variants import Allele, is_digest_id
+from kg.loaders.release import is_seed_release
 
 # CLNREVSTAT (spaces restored) -> ClinVar gold stars.
 REVIEW_STARS: dict[str, int] = {
@@ -198,29 +200,25 @@ RETURN x.id AS xref,
        END AS diseases
 """
 
-# Order-independent "newest ClinVar classification wins". The last stage of both ClinVar loaders:
-# for every variant with pathogenicity Evidence from both ClinVar sources, the Evidence from the
-# older ClinVar release gets -[:SUPERSEDED_BY]-> the newer. Risk queries skip Evidence that has an
-# outgoing SUPERSEDED_BY. A pass touches only pairs with an Evidence its own release asserts, and
-# stamps those edges with its release (the convention of kg.loaders.release): a release replacing
-# an older one takes its edges over, and a made-up or failed release never takes, and so never
-# deletes, edges it has no part in. When a newer release no longer has the variant, its Evidence
-# goes with the release it replaced, and the edge with it: the older classification shows again.
-# One graph-side pass from the Evidence.source index (a few seconds), not a check per written row.
-SUPERSEDE = """
-UNWIND $rows AS pass
-MATCH (src:Source {key: $source})
-MATCH (a:Evidence {source: 'clinvar'})-[:ABOUT]->(:Variant)<-[:ABOUT]-(b:Evidence {source: 'clinvar_more'})
-WHERE a.type = 'pathogenicity' AND b.type = 'pathogenicity' AND a.clinvarRelease <> b.clinvarRelease
-  AND (EXISTS { (a)-[:ASSERTED_BY]->(src) } OR EXISTS { (b)-[:ASSERTED_BY]->(src) })
-WITH DISTINCT a, b
-WITH CASE WHEN a.clinvarRelease < b.clinvarRelease THEN a ELSE b END AS older,
-     CASE WHEN a.clinvarRelease < b.clinvarRelease THEN b ELSE a END AS newer
-MERGE (older)-[r:SUPERSEDED_BY]->(newer)
-SET r.release = $source
-"""
 
-SUPERSEDE_ROWS: list[dict[str, bool]] = [{"pass": True}]  # SUPERSEDE runs once per load
+def release_version(override: str | None, date: str) -> str:
+    """The version of a ClinVar release: its date (``2024-06-01``), or the version a load names. Both
+    ClinVar folders are releases of the one source ``clinvar``, so a seed subset keeps the data's date
+    after the seed version (``seed-2026.11-2+2024-06-01``): the two seed files stay two releases."""
+    if override is None:
+        return date
+    if is_seed_release(override) and not override.endswith(f"+{date}"):
+        return f"{override}+{date}"
+    return override
+
+
+def span(row: dict[str, Any]) -> tuple[str, int, int]:
+    """(chromosome, first, last position) of a row's Variant, read back from its key (the key's layout is
+    kg.identity.variants.variant_id; REF comes with the row when the key holds a digest)."""
+    _, chrom, pos, *rest = row["id"].split(":")
+    ref = row.get("ref") or rest[0]
+    return chrom, int(pos), int(pos) + max(len(ref), 1) - 1
+
 
 # Variant coordinates are read back from the key ``GRCh38:chr7:140753336:A:T`` rather than sent
 # with every row (the key's layout is kg.identity.variants.variant_id); REF and ALT are sent only where

@@ -1,15 +1,18 @@
-"""Older ClinVar classifications (2024-06-01 column extract) and the ACMG SF v3.0 gene list.
+"""ClinVar 2024-06-01 (a column extract), a release of the source ``clinvar``, and the ACMG SF v3.0 gene list.
 
 ``clinvar_YYYYMMDD_GRCh38_selected_genes.tsv.gz``: eight columns cut from NCBI's GRCh38 ClinVar VCF
 (CHROM, POS, REF, first ALT, CLNSIG, CLNREVSTAT, first GENEINFO symbol, last MC term), no
-VariationID, RS, conditions or ORIGIN. Each row becomes a ``Variant`` and an
-``Evidence {id: "clinvar_more:<variant id>"}`` of type pathogenicity, origin germline (CLNSIG is
+VariationID, RS, conditions or ORIGIN. The folder is ``clinvar_more/`` and ``kg load clinvar_more`` loads it,
+but it is release ``clinvar@2024-06-01`` of the one source ``clinvar`` (``clinvar/``'s VCF is
+``clinvar@2026-02-26``). Each row becomes a ``Variant`` and a release-scoped
+``Evidence {id: "clinvar@2024-06-01:<variant id>"}`` (recordId = the variant id, the extract having
+no VariationID; ``release`` = the key) of type pathogenicity, origin germline (CLNSIG is
 ClinVar's aggregate *germline* classification). The consequence column is only the *last* MC term
 (HFE C282Y reads ``intron_variant``), so it is kept as ``Variant.lastConsequence`` (a ClinVar MC
 name) and not as a HAS_CONSEQUENCE edge, which means a consequence of the variant as a whole.
-Where the newer ``clinvar`` release has the same variant, the older Evidence gets
-``-[:SUPERSEDED_BY]->`` the newer one, whichever source is loaded first
-(kg.loaders.clinvar_fields.SUPERSEDE); risk queries skip Evidence that has SUPERSEDED_BY.
+Its coverage is its gene list (the distinct GeneSymbol values): a newer ClinVar release covering only
+some regions (the 2026-02-26 VCF) supersedes its evidence there only, whichever is loaded first
+(kg/loaders/release.py; ``Evidence.supersededBy``).
 
 ``acmg_sf_v3.0_secondary_findings.tsv`` (Miller DT et al., Genet Med 23:1381-1390, 2021,
 Supplementary Table 1): one ``SecondaryFinding`` per gene-disorder row, ``-[:FOR_GENE]->(Gene)``
@@ -30,12 +33,14 @@ from typing import Any
 from kg.db import Graph
 from kg.identity.variants import NO_ALT, is_primary_chrom, is_sequence, normalize
 from kg.loaders import clinvar_fields as cv
+from kg.loaders import coverage
 from kg.loaders.clinvar import disease_lookup, numbered_lines
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import checked_first
+from kg.loaders.statements import stamped
 
-NAME = "clinvar_more"
+NAME = "clinvar"  # the Source name; the folder, the module and `kg load clinvar_more` keep theirs
 LICENCE = (
     "ClinVar: public domain (NCBI; cite Landrum MJ et al., Nucleic Acids Res 2018); "
     "ACMG SF v3.0: published table, cite Miller DT et al., Genet Med 2021"
@@ -211,7 +216,7 @@ def _acmg_row(path: Path, lineno: int, cells: list[str], version: str) -> Row:
     )
 
 
-WRITE = (
+WRITE = stamped(
     """
 MATCH (src:Source {key: $source})
 CALL (src) {
@@ -226,23 +231,23 @@ UNWIND $rows AS row
     + """
 SET v.gene = coalesce(v.gene, row.gene), v.lastConsequence = coalesce(row.consequence, v.lastConsequence)
 MERGE (v)-[:ASSERTED_BY]->(src)
-MERGE (e:Evidence {id: 'clinvar_more:' + row.id})
-SET e.source = 'clinvar_more', e.type = 'pathogenicity', e.significance = row.significance,
+MERGE (e:Evidence {id: $source + ':' + row.id})
+SET e.source = 'clinvar', e.release = $source, e.recordId = row.id, e.type = 'pathogenicity', e.significance = row.significance,
     e.classification = row.classification, e.reviewStatus = row.reviewStatus, e.stars = row.stars,
     e.origin = 'germline', e.clinvarRelease = row.clinvarRelease
 MERGE (e)-[:ASSERTED_BY]->(src)
 MERGE (e)-[about:ABOUT]->(v)
-SET about.release = $source
+SET RELEASES(about)
 WITH v, row
 CALL (v, row) {
   MATCH (g:Gene {symbol: row.gene})
   MERGE (v)-[r:IN_GENE]->(g)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 """
 )
 
-WRITE_ACMG = """
+WRITE_ACMG = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (g:Gene {symbol: row.gene})
@@ -254,26 +259,29 @@ SET f.gene = row.gene, f.geneMim = row.geneMim, f.disorder = row.disorder, f.phe
     f.listVersion = row.listVersion, f.citation = row.citation
 MERGE (f)-[:ASSERTED_BY]->(src)
 MERGE (f)-[fg:FOR_GENE]->(g)
-SET fg.release = $source
+SET RELEASES(fg)
 WITH f, row
 CALL (f, row) {
   UNWIND row.diseaseIds AS diseaseId
   MATCH (d:Disease {id: diseaseId})
   MERGE (f)-[r:FOR_DISEASE]->(d)
-  SET r.release = $source
+  SET RELEASES(r)
 }
-"""
+""")
 
 
-def stages(graph: Graph, tsv: Path, acmg: Path | None, date: str) -> list[Stage]:
-    """The stages of a clinvar_more release; the ACMG table (82 rows) is checked before anything is written."""
+def stages(graph: Graph, tsv: Path, acmg: Path | None, date: str, genes: set[str] | None = None) -> list[Stage]:
+    """The stages of a clinvar_more release; the ACMG table (82 rows) is checked before anything is written.
+    ``genes`` collects the release's coverage (its gene symbols) from the rows written."""
     findings = list(read_acmg(acmg)) if acmg else []
-    result = [
-        Stage(
-            "variants", WRITE, lambda: checked_first(lambda: read_records(tsv, date)), batch_size=2000
-        ),  # see clinvar.py
-        Stage("superseded classifications", cv.SUPERSEDE, lambda: cv.SUPERSEDE_ROWS, batch_size=1),
-    ]
+
+    def rows() -> Iterator[Row]:
+        for row in checked_first(lambda: read_records(tsv, date)):
+            if genes is not None and row.get("gene"):
+                genes.add(row["gene"])
+            yield row
+
+    result = [Stage("variants", WRITE, rows, batch_size=2000)]  # see clinvar.py
     if findings:
         result.append(Stage("secondary findings", WRITE_ACMG, lambda: _with_diseases(graph, findings), batch_size=500))
     return result
@@ -284,8 +292,17 @@ def load(graph: Graph, path: Path, *, progress: bool = True, version: str | None
     tsv, acmg = find_files(Path(path))
     date = release_date(tsv)
     files = (tsv,) + ((acmg,) if acmg else ())
-    release = SourceRelease(NAME, version or date, LICENCE, files, URL)
-    return load_release(graph, release, stages(graph, tsv, acmg, date), progress=progress)
+    genes: set[str] = set()
+    release = SourceRelease(
+        NAME,
+        cv.release_version(version, date),
+        LICENCE,
+        files,
+        URL,
+        released_on=date,
+        coverage=lambda: coverage.genes(genes),
+    )
+    return load_release(graph, release, stages(graph, tsv, acmg, date, genes), progress=progress)
 
 
 def _with_diseases(graph: Graph, findings: list[Row]) -> Iterator[Row]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
+from kg.loaders.statements import stamped
 from kg.queries.resolve import NameLink, link_disease_names
 
 Row = dict[str, Any]
@@ -84,14 +85,14 @@ class NameResolver:
 
 
 # Appended to an Evidence statement that has ``e`` and ``row`` in scope (PharmGKB).
-FOR_DISEASE_BY_NAME = """
+FOR_DISEASE_BY_NAME = stamped("""
 CALL (e, row) {
   UNWIND row.diseaseLinks AS link
   MATCH (d:Disease {id: link.id})
   MERGE (e)-[r:FOR_DISEASE]->(d)
-  SET r.release = $source, r.linkedBy = 'name', r.name = link.name
+  SET RELEASES(r), r.linkedBy = 'name', r.name = link.name
 }
-"""
+""")
 
 # --- re-linking after an ontology load -------------------------------------------------------
 
@@ -103,7 +104,7 @@ RETURN e.id AS id, e.source AS source, e.diseaseNames AS names, s.key AS release
 
 # The by-name links of each Evidence replaced by what the names resolve to now; a CIViC name that
 # does not resolve links CIViC's placeholder node again (kept as the CIViC loader writes it).
-RELINK = """
+RELINK = stamped("""
 UNWIND $rows AS row
 MATCH (e:Evidence {id: row.id})
 CALL (e, row) {
@@ -117,7 +118,7 @@ CALL (e, row) {
   UNWIND row.links AS link
   MATCH (d:Disease {id: link.id})
   MERGE (e)-[r:FOR_DISEASE]->(d)
-  SET r.release = row.release, r.linkedBy = 'name', r.name = link.name
+  SET RELEASES(r, row.release), r.linkedBy = 'name', r.name = link.name
 }
 CALL (e, row) {
   UNWIND row.placeholders AS p
@@ -126,9 +127,9 @@ CALL (e, row) {
   SET d.name = p.name, d.civicOnly = true
   MERGE (d)-[:ASSERTED_BY]->(src)
   MERGE (e)-[r:FOR_DISEASE]->(d)
-  SET r.release = row.release
+  SET RELEASES(r, row.release)
 }
-"""
+""")
 
 
 @dataclass

@@ -35,6 +35,7 @@ from kg.loaders.obo import OboTerm, TermEdges, read_terms, release_version
 from kg.loaders.owl import is_owl, read_owl
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import find_release_file
+from kg.loaders.statements import stamped
 
 SOURCE = "doid"
 LICENCE = "CC0 1.0 (Human Disease Ontology, disease-ontology.org)"
@@ -44,7 +45,7 @@ URL = "https://github.com/DiseaseOntology/HumanDiseaseOntology"
 # (``row.nameKeys``: kg.identity.diseases.disease_name of name and EXACT synonyms) and its
 # DiseaseXref keys, so the file is streamed and
 # sent once for all three instead of once per kind of node.
-TERMS = """
+TERMS = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (d:Disease {id: row.id})
@@ -58,7 +59,7 @@ CALL (d, row, src) {
   UNWIND row.nameKeys AS name
   MERGE (dn:DiseaseName {name: name})
   MERGE (dn)-[r:NAME_OF]->(d)
-  SET r.release = $source
+  SET RELEASES(r)
   MERGE (dn)-[:ASSERTED_BY]->(src)
 }
 CALL (d, row, src) {
@@ -66,19 +67,19 @@ CALL (d, row, src) {
   MERGE (dx:DiseaseXref {id: x.id})
   SET dx.prefix = x.prefix
   MERGE (dx)-[r:XREF_OF]->(d)
-  SET r.kind = x.kind, r.release = $source
+  SET r.kind = x.kind, RELEASES(r)
   MERGE (dx)-[:ASSERTED_BY]->(src)
 }
-"""
+""")
 
-DISEASE_REPLACEMENTS = """
+DISEASE_REPLACEMENTS = stamped("""
 UNWIND $rows AS row
 MATCH (old:Disease {id: row.id})
 UNWIND row.replacements AS newId
 MATCH (new:Disease {id: newId})
 MERGE (old)-[r:REPLACED_BY]->(new)
-SET r.release = $source
-"""
+SET RELEASES(r)
+""")
 
 _KIND_RANK = {"exactMatch": 0, "xref": 1, "altId": 2}  # a curated skos exactMatch says the most
 

@@ -35,6 +35,7 @@ from kg.loaders.errors import SourceFormatError
 from kg.loaders.pgx_common import drug_stage, load_validated, name_only_drug, slug
 from kg.loaders.pgx_files import read_json, require
 from kg.loaders.release import LoadReport, SourceRelease, Stage
+from kg.loaders.statements import stamped
 
 SOURCE = "fda"
 LICENCE = "US Government work (public domain); scrape by PharmGKB/fda-biomarker (ISC)"
@@ -257,7 +258,7 @@ def drug_rows(files: FdaFiles) -> Iterator[Row]:
                 yield name_only_drug(did, name.lower())
 
 
-EVIDENCE = (
+EVIDENCE = stamped(
     statements.PGX_EVIDENCE
     + """CALL (e, row, src) {
   UNWIND row.genes AS symbol
@@ -265,7 +266,7 @@ EVIDENCE = (
   SET g.pgx = true
   MERGE (g)-[:ASSERTED_BY]->(src)
   MERGE (e)-[r:ABOUT]->(g)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 CALL (e, row) {
   UNWIND row.geneCandidates AS symbol
@@ -275,7 +276,7 @@ CALL (e, row) {
   WITH e, CASE WHEN current IS NOT NULL THEN current WHEN size(renamed) = 1 THEN renamed[0] END AS g
   WHERE g IS NOT NULL
   MERGE (e)-[r:ABOUT]->(g)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 """
 )

@@ -18,6 +18,7 @@ from typing import Any
 from kg.db import Graph
 from kg.identity.drugs import drug_key
 from kg.loaders.release import LoadReport, SourceRelease, Stage, is_loaded, load_release
+from kg.loaders.statements import stamped
 
 # Genes named by a PGx source: MERGE by HGNC symbol, flag pgx.
 GENES = """
@@ -31,7 +32,7 @@ MERGE (g)-[:ASSERTED_BY]->(src)
 # Drugs keyed by lowercased name (docs/GRAPH_MODEL.md); identifiers fill in where given,
 # synonyms accumulate; every name and synonym (and trade name) becomes a DrugName lookup, keyed
 # by drug_key in Python (row.nameKeys, added by drug_stage).
-DRUGS = """
+DRUGS = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (d:Drug {id: row.id})
@@ -49,9 +50,9 @@ UNWIND row.nameKeys AS name
 WITH DISTINCT d, src, name
 MERGE (dn:DrugName {name: name})
 MERGE (dn)-[r:NAME_OF]->(d)
-SET r.release = $source
+SET RELEASES(r)
 MERGE (dn)-[:ASSERTED_BY]->(src)
-"""
+""")
 
 
 def name_only_drug(drug: str, name: str) -> dict[str, Any]:

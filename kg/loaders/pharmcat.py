@@ -62,6 +62,7 @@ from kg.loaders.pharmcat_files import (
     read_phenotype_table,
 )
 from kg.loaders.release import LoadReport, SourceRelease, Stage
+from kg.loaders.statements import stamped
 from kg.pharmcat.alleles import IUPAC, VariantLocus, allele_sort_key
 from kg.pharmcat.stored import FORMAT, SOURCE, definition_to_json, table_to_json
 
@@ -487,7 +488,7 @@ def recommendation_rows(files: PharmcatFiles, tables: PhenotypeSummary) -> Itera
 
 # --- Cypher --------------------------------------------------------------------------------------
 
-VARIANTS = """
+VARIANTS = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (g:Gene {symbol: row.gene})
@@ -498,10 +499,10 @@ SET v.chrom = row.chrom, v.pos = row.pos, v.ref = row.ref, v.alt = row.alt, v.as
     v.rsid = coalesce(v.rsid, row.rsid), v.gene = coalesce(v.gene, row.gene), v.kind = coalesce(v.kind, 'exact')
 MERGE (v)-[:ASSERTED_BY]->(src)
 MERGE (v)-[r:IN_GENE]->(g)
-SET r.release = $source
-"""
+SET RELEASES(r)
+""")
 
-HAPLOTYPES = """
+HAPLOTYPES = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (h:Haplotype {id: row.id})
@@ -513,8 +514,8 @@ WITH h, row
 UNWIND row.defs AS def
 MATCH (v:Variant {id: def.variant})
 MERGE (h)-[r:DEFINED_BY]->(v)
-SET r.allele = def.allele, r.iupac = def.iupac, r.release = $source
-"""
+SET r.allele = def.allele, r.iupac = def.iupac, RELEASES(r)
+""")
 
 PHENOTYPES = """
 MATCH (src:Source {key: $source})
@@ -525,7 +526,7 @@ SET p.gene = row.gene, p.phenotype = row.phenotype, p.cpicPhenotype = row.cpicPh
 MERGE (p)-[:ASSERTED_BY]->(src)
 """
 
-DIPLOTYPES = """
+DIPLOTYPES = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (d:Diplotype {id: row.id})
@@ -535,10 +536,10 @@ WITH d, row
 MATCH (p:Phenotype {id: row.phenotypeId})
 MERGE (d)-[r:HAS_PHENOTYPE {guideline: row.guideline}]->(p)
 SET r.phenotype = row.phenotype, r.activityScore = row.activityScore, r.lookupKey = row.lookupKey,
-    r.release = $source
-"""
+    RELEASES(r)
+""")
 
-GUIDELINES = """
+GUIDELINES = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (gl:Guideline {id: row.id})
@@ -548,8 +549,8 @@ WITH gl, row
 UNWIND row.drugIds AS drugId
 MATCH (d:Drug {id: drugId})
 MERGE (gl)-[r:FOR_DRUG]->(d)
-SET r.release = $source
-"""
+SET RELEASES(r)
+""")
 
 # Keyed by release: a release's stored definitions are its own (a newer release loading beside the
 # active one never changes what the matcher reads until it is active; see kg/loaders/release.py).
@@ -572,7 +573,7 @@ SET t.gene = row.gene, t.guideline = row.guideline, t.release = $source, t.versi
 MERGE (t)-[:ASSERTED_BY]->(src)
 """
 
-RECOMMENDATIONS = """
+RECOMMENDATIONS = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (rec:Recommendation {id: row.id})
@@ -582,13 +583,13 @@ WITH rec, row, src
 CALL (rec, row) {
   MATCH (gl:Guideline {id: row.props.guidelineId})
   MERGE (rec)-[r:PART_OF]->(gl)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 CALL (rec, row) {
   UNWIND row.drugIds AS drugId
   MATCH (d:Drug {id: drugId})
   MERGE (rec)-[r:FOR_DRUG]->(d)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 CALL (rec, row, src) {
   UNWIND row.phenotypes AS ph
@@ -597,15 +598,15 @@ CALL (rec, row, src) {
                 p.diplotypeKey = ph.diplotypeKey, p.guidelines = [row.guideline]
   MERGE (p)-[:ASSERTED_BY]->(src)
   MERGE (rec)-[r:FOR_PHENOTYPE]->(p)
-  SET r.gene = ph.gene, r.value = ph.value, r.release = $source
+  SET r.gene = ph.gene, r.value = ph.value, RELEASES(r)
   WITH p, ph
   WHERE ph.alleles IS NOT NULL
   MATCH (d:Diplotype {gene: ph.gene})
   WHERE d.alleles = ph.alleles
   MERGE (d)-[h:HAS_PHENOTYPE {guideline: row.guideline}]->(p)
-  SET h.phenotype = ph.phenotype, h.lookupKey = ph.diplotypeKey, h.release = $source
+  SET h.phenotype = ph.phenotype, h.lookupKey = ph.diplotypeKey, RELEASES(h)
 }
-"""
+""")
 
 
 # --- load ----------------------------------------------------------------------------------------

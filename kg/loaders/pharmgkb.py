@@ -36,6 +36,7 @@ from kg.loaders.errors import SourceFormatError
 from kg.loaders.pgx_common import drug_stage, load_validated, name_only_drug
 from kg.loaders.pgx_files import numbered_tsv, read_tsv, split_list
 from kg.loaders.release import LoadReport, SourceRelease, Stage
+from kg.loaders.statements import stamped
 
 SOURCE = "pharmgkb"
 LICENCE = "CC BY-SA 4.0 (PharmGKB / ClinPGx; attribution required, share-alike)"
@@ -298,19 +299,19 @@ def drug_rows(files: PharmgkbFiles) -> Iterator[Row]:
 
 # --- Cypher --------------------------------------------------------------------------------------
 
-EVIDENCE = (
+EVIDENCE = stamped(
     statements.PGX_EVIDENCE
     + """CALL (e, row) {
   UNWIND row.rsids AS rsid
   MATCH (v:Variant {rsid: rsid})
   MERGE (e)-[r:ABOUT]->(v)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 CALL (e, row) {
   UNWIND row.haplotypeIds AS haplotypeId
   MATCH (h:Haplotype {id: haplotypeId})
   MERGE (e)-[r:ABOUT]->(h)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 CALL (e, row, src) {
   UNWIND row.genes AS symbol
@@ -321,7 +322,7 @@ CALL (e, row, src) {
   MERGE (g:Gene {symbol: resolved})
   MERGE (g)-[:ASSERTED_BY]->(src)
   MERGE (e)-[r:ABOUT]->(g)
-  SET r.release = $source
+  SET RELEASES(r)
 }
 """
     + FOR_DISEASE_BY_NAME

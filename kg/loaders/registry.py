@@ -26,6 +26,11 @@ class SourceSpec:
     module: str
     default_path: str  # relative to a data directory
     description: str
+    source: str = ""  # the Source name its releases carry, when not ``name`` (clinvar_more: clinvar)
+
+    @property
+    def source_name(self) -> str:
+        return self.source or self.name
 
 
 # Order matters for `kg load all`: genes and diseases before what links to them.
@@ -35,7 +40,9 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec("doid", "kg.loaders.doid", "ontology", "Human Disease Ontology (OBO, or OWL via rdflib)"),
     SourceSpec("civic", "kg.loaders.civic", "civic", "CIViC variants, molecular profiles, evidence, assertions"),
     SourceSpec("clinvar", "kg.loaders.clinvar", "clinvar", "ClinVar GRCh38 VCF"),
-    SourceSpec("clinvar_more", "kg.loaders.clinvar_more", "clinvar_more", "older ClinVar records + ACMG SF v3.0"),
+    SourceSpec(
+        "clinvar_more", "kg.loaders.clinvar_more", "clinvar_more", "ClinVar 2024-06-01 extract + ACMG SF v3.0", "clinvar"
+    ),
     SourceSpec("pharmcat", "kg.loaders.pharmcat", "pgx/pharmcat", "PharmCAT alleles, phenotypes, CPIC/DPWG guidelines"),
     SourceSpec("pharmgkb", "kg.loaders.pharmgkb", "pgx/pharmgkb", "PharmGKB clinical annotations"),
     SourceSpec("fda", "kg.loaders.fda", "pgx/fda", "FDA table of pharmacogenomic biomarkers"),

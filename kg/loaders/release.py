@@ -1,29 +1,51 @@
-"""One source release, loaded all or nothing, idempotently, with provenance.
+"""One source release, loaded all or nothing, idempotently, with provenance and a release set per fact.
 
-Every load creates a ``(:Source {key: "<name>@<version>"})`` node with release, licence, file
-names (relative to the release folder: no path of the loading machine), checksum and load time. Each stage writes batches of rows with one ``UNWIND`` query; its Cypher
-receives ``$rows`` and ``$source`` and, by convention, begins with
-``MATCH (src:Source {key: $source}) UNWIND $rows AS row`` and links every node it asserts with
-``MERGE (n)-[:ASSERTED_BY]->(src)``; fact edges (IS_A, IN_GENE, ...) carry ``r.release = $source``.
+**Sources.** Every load creates a ``(:Source {key: "<name>@<version>"})``: name, version, licence, url,
+files (relative to the release folder: no path of the loading machine), checksum, loadedAt, and
+``releasedOn`` (ISO date of the data: the loader's, else the newest ``YYYY-MM-DD`` in the version; null
+when the release has none, e.g. a seed subset -- as-of then uses loadedAt's date), ``seq`` (an integer
+that grows with every activation, over all sources) and ``coverage`` (kg/loaders/coverage.py: ``'all'``,
+``{"genes": [...]}`` or ``{"regions": [...]}``, from the file or declared with ``kg load --coverage``).
+``status``: ``loading`` while its rows are written, ``active`` (part of the current knowledge),
+``superseded`` (a newer release of the source with coverage ``'all'`` exists: kept for as-of answers,
+not current), ``retiring`` while it is being removed; gone once retired.
 
-Visibility: the Source is ``status: 'loading'`` while its rows are written and becomes
-``'active'`` only when every stage has finished; answers read facts through active sources.
-Its ``checksum`` is recorded only then, so a release whose load was interrupted is never taken
-for loaded. If any stage fails (a malformed file, a lost connection), what this release alone
-asserted is deleted, its edges are unlinked and its Source node removed, so no half release remains.
-When the failure is the database itself going away (a killed server), that clean-up cannot run; the
-next load of the source finishes it first (``recover``): leftovers of crashed loads are discarded,
-an interrupted swap is completed, and of two active releases of one source the older is retired.
-A newer release of the same source replaces the older: after activation, the older release's
-assertions are unlinked and nodes left with no assertion at all are deleted (no orphans).
-Re-loading a release that is already active (its files or its loader changed) writes it beside the
-active one under a staging key (``<key>#reload``, ``loading``) and swaps it in only when complete
-(the old one retired like an older release, then the staging key renamed in ``Source.key``, every
-``release`` stamp and every ``id`` that begins with it); a failure discards the staging release and
-the active one answers as before.
+**Release sets.** Each stage writes batches with one ``UNWIND`` query receiving ``$rows`` and
+``$source``; by convention it begins ``MATCH (src:Source {key: $source}) UNWIND $rows AS row`` and
+links every node it asserts with ``MERGE (n)-[:ASSERTED_BY]->(src)`` (one ASSERTED_BY per release =
+the node's release set). Fact edges carry ``r.releases``, the list of release keys asserting the edge,
+written only by ``kg.loaders.statements.stamp`` (adds the key once): an IN_GENE edge that four loaders
+MERGE lists all four and lives until the last of them retires it. The start node of every fact edge
+is asserted by the release that stamps it, so a release's edges are found from its Source:
+``(:Source {key})<-[:ASSERTED_BY]-(n)-[r]->()`` -- indexed, proportional to the release, never a scan
+of the store's relationships.
+
+**Superseding inside coverage.** Before a release R of source S becomes active, for every other kept
+release O of S the older of the two (``releasedOn``, then ``seq``) has its Evidence inside the newer
+one's coverage marked ``e.supersededBy += [newer key]`` (load order does not matter: loading ClinVar
+2024-06-01 after 2026-02-26 marks the 2024 evidence inside 2026's windows); then every kept release
+of S is ``superseded`` when a newer one covers ``'all'``, else ``active``. Evidence is current when an
+active release asserts it and no active key is in its ``supersededBy`` (kg/queries/visibility.py).
+
+**Retiring** (``retire_release``; ``kg retire KEY``; automatically the releases of a source beyond
+``KG_KEEP_RELEASES``, default 3, oldest first; a source's seed releases once a real one is loaded):
+its key leaves ``supersededBy`` marks and every ``r.releases`` (edges whose list empties are deleted),
+its ASSERTED_BY edges go, and nodes left with no assertion are deleted **unless** a Patient links them
+(HAS_VARIANT, HAS_DIPLOTYPE, ...) or curated evidence points at them: those stay, unasserted (nothing
+a patient or curator owns is deleted by a knowledge load). ``RetireReport`` counts what was touched.
+
+**Failures and crashes.** Superseding marks are written just before activation and the checksum is
+recorded only at activation, so an interrupted release is never taken for loaded. If a stage fails
+(a malformed file, a lost connection) the release is discarded as above: its key leaves every
+release list it joined and every mark it made, so the release sets are exactly as before. When the
+database itself went away, the next load of the source finishes it first (``recover``): ``loading``
+and ``retiring`` leftovers are discarded, an interrupted swap is completed, statuses are settled.
+Re-loading a release that is already kept (its files or its loader changed) writes it beside itself
+under a staging key (``<key>#reload``) and swaps it in when complete (the old one retired, then the
+staging key renamed in ``Source.key``, ``r.releases``, ``supersededBy``, ``release`` properties and
+ids that begin with it); a failure discards the staging release and the kept one answers as before.
 Loading the same release (same name, version and checksums) again changes nothing. The checksum covers
-the files and what the loader writes (each stage's name and Cypher), so a loader that now writes
-something else loads an unchanged release again instead of skipping it.
+the files, what the loader writes (each stage's name and Cypher) and a declared coverage.
 """
 
 from __future__ import annotations
@@ -31,12 +53,15 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
+import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,12 +69,42 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from kg.db import Graph
+from kg.loaders import coverage as cov
 from kg.queries.changes import ReinterpretReport, reinterpret
 from kg.queries.patient_calls import link_known_alleles
 from kg.queries.visibility import knowledge_state
 
 Row = dict[str, Any]
 T = TypeVar("T")
+
+#: Releases of one source kept (active or superseded) beyond which the oldest are retired.
+KEEP_RELEASES_ENV = "KG_KEEP_RELEASES"
+DEFAULT_KEEP_RELEASES = 3
+#: Versions of the project's seed subsets (kg/loaders/seeds.py): a real release retires them.
+SEED_PREFIX = "seed-"
+STAGING_SUFFIX = "#reload"
+KEPT = ("active", "superseded")
+
+
+def is_seed_release(version: str | None) -> bool:
+    return bool(version) and str(version).startswith(SEED_PREFIX)
+
+
+def keep_releases() -> int:
+    """``KG_KEEP_RELEASES`` (default 3): how many releases of one source are kept."""
+    text = os.environ.get(KEEP_RELEASES_ENV, "").strip()
+    if not text:
+        return DEFAULT_KEEP_RELEASES
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{KEEP_RELEASES_ENV}: expected a whole number of releases >= 1, found {text!r}")
+    return int(text)
+
+
+def newest_date(text: str) -> str | None:
+    """The newest ``YYYY-MM-DD`` in a version (``biomarkers-2022-08-11+associations-2021-03-22`` ->
+    ``2022-08-11``), None when it has none (``seed-2026.11-2``, ``v2.10.0``)."""
+    found = re.findall(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)", text)
+    return max(found) if found else None
 
 
 @dataclass(frozen=True)
@@ -59,10 +114,32 @@ class SourceRelease:
     licence: str
     files: tuple[Path, ...]
     url: str = ""
+    released_on: str | None = None  # the data's date when the version does not carry it
+    # 'all', or coverage text (kg.loaders.coverage) -- or a function giving it once the stages have
+    # read the file (the ClinVar loaders collect genes / windows while reading)
+    coverage: str | Callable[[], str] = cov.ALL
 
     @property
     def key(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def released(self) -> str | None:
+        return self.released_on or newest_date(self.version)
+
+
+_declared: ContextVar[str | None] = ContextVar("kg_declared_coverage", default=None)
+
+
+@contextmanager
+def declared_coverage(text: str | None) -> Iterator[None]:
+    """Loads inside this block record ``text`` (kg.loaders.coverage.declared) as their coverage instead
+    of their loader's (``kg load SOURCE PATH --coverage ...``)."""
+    token = _declared.set(text)
+    try:
+        yield
+    finally:
+        _declared.reset(token)
 
 
 @dataclass(frozen=True)
@@ -81,7 +158,8 @@ class LoadReport:
     skipped: bool = False
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    replaced: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # kept releases no longer current (superseded or retired)
+    retired: list[str] = field(default_factory=list)  # releases removed (beyond KG_KEEP_RELEASES, seeds)
     # per stage: wall seconds, and the part of them spent waiting for the database (the rest is
     # reading and parsing the files); bench/bench_load.py reports both
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -99,12 +177,45 @@ class LoadReport:
             return f"{self.source}: already loaded, nothing changed"
         per = ", ".join(f"{k} {v:,}" for k, v in self.rows.items())
         rate = self.total_rows / self.seconds if self.seconds else 0.0
-        extra = f"; replaced {', '.join(self.replaced)}" if self.replaced else ""
+        superseded = [k for k in self.replaced if k not in self.retired]
+        extra = f"; superseded {', '.join(superseded)}" if superseded else ""
+        extra += f"; retired {', '.join(self.retired)}" if self.retired else ""
         if self.patients_linked:
             extra += f"; linked known alleles of {self.patients_linked:,} patient(s)"
         if self.reinterpreted:
             extra += f"; {self.reinterpreted.summary()}"
         return f"{self.source}: {per} in {self.seconds:.1f} s ({rate:,.0f} rows/s){extra}"
+
+
+@dataclass
+class RetireReport:
+    """What retiring (or discarding) one release touched: each count is a walk from its Source."""
+
+    key: str
+    edges_updated: int = 0  # fact edges that lost the key from r.releases and kept others
+    edges_deleted: int = 0  # fact edges whose release list emptied
+    nodes_deleted: int = 0
+    nodes_kept: int = 0  # no assertion left, but a Patient links them or curated evidence points at them
+    links_removed: int = 0  # ASSERTED_BY edges
+    marks_removed: int = 0  # supersededBy entries of the key on other releases' evidence
+
+    @property
+    def touched(self) -> int:
+        return (
+            self.edges_updated
+            + self.edges_deleted
+            + self.nodes_deleted
+            + self.nodes_kept
+            + self.links_removed
+            + self.marks_removed
+        )
+
+    def summary(self) -> str:
+        return (
+            f"{self.key}: retired; {self.links_removed:,} assertions removed, {self.nodes_deleted:,} nodes deleted, "
+            f"{self.nodes_kept:,} kept for patients or curated evidence, {self.edges_deleted:,} edges deleted, "
+            f"{self.edges_updated:,} shared edges kept by other releases, {self.marks_removed:,} superseding marks removed"
+        )
 
 
 def file_names(paths: Iterable[Path]) -> list[str]:
@@ -128,24 +239,26 @@ def file_checksum(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def release_checksum(release: SourceRelease, stages: Iterable[Stage]) -> str:
-    """sha256 over the release's files and the loader's stages (name and Cypher): the ``Source.checksum``
-    that decides whether a load is a no-op."""
+def release_checksum(release: SourceRelease, stages: Iterable[Stage], declared: str | None = None) -> str:
+    """sha256 over the release's files, the loader's stages (name and Cypher) and a declared coverage:
+    the ``Source.checksum`` that decides whether a load is a no-op."""
     digest = hashlib.sha256(file_checksum(release.files).encode())
     for stage in stages:
         digest.update(f"\0{stage.name}\0{stage.cypher}".encode())
+    if declared:
+        digest.update(f"\0coverage\0{declared}".encode())
     return digest.hexdigest()
 
 
 def is_loaded(graph: Graph, release: SourceRelease, stages: Iterable[Stage]) -> bool:
-    """True when ``release`` is active with the same files, written by the same stages."""
+    """True when ``release`` is kept (active or superseded) with the same files, written by the same stages."""
     existing = graph.read(
         "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum", key=release.key
     )
     return (
         bool(existing)
-        and existing[0]["status"] == "active"
-        and existing[0]["checksum"] == release_checksum(release, stages)
+        and existing[0]["status"] in KEPT
+        and existing[0]["checksum"] == release_checksum(release, stages, _declared.get())
     )
 
 
@@ -153,9 +266,6 @@ def batched(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-STAGING_SUFFIX = "#reload"
 
 
 def load_release(
@@ -167,20 +277,20 @@ def load_release(
 ) -> LoadReport:
     """Load ``stages`` as ``release``; see the module docstring for the guarantees."""
     started = time.monotonic()
-    checksum = release_checksum(release, stages)
+    declared = _declared.get()
+    checksum = release_checksum(release, stages, declared)
     recover(graph, release.name)
     existing = graph.read(
         "MATCH (s:Source {key: $key}) RETURN s.status AS status, s.checksum AS checksum", key=release.key
     )
-    if existing and existing[0]["checksum"] == checksum:  # after recover, only an active release is left
+    if existing and existing[0]["checksum"] == checksum:  # after recover, only a kept release is left
         return LoadReport(release.key, skipped=True)
-    # an active release of this very key is re-loaded beside itself and swapped in when complete
+    # a kept release of this very key is re-loaded beside itself and swapped in when complete
     key = release.key + STAGING_SUFFIX if existing else release.key
-    previous = _active_keys(graph, release.name)
     graph.write(
         "CREATE (s:Source {key: $key, status: 'loading'}) "
         "SET s.name = $name, s.version = $version, s.licence = $licence, s.url = $url, s.files = $files, "
-        "    s.reloadOf = $reload_of",
+        "    s.reloadOf = $reload_of, s.releasedOn = $released",
         key=key,
         name=release.name,
         version=release.version,
@@ -188,6 +298,7 @@ def load_release(
         url=release.url,
         files=file_names(release.files),
         reload_of=release.key if key != release.key else None,
+        released=release.released,
     )
     report = LoadReport(release.key)
     try:
@@ -197,52 +308,47 @@ def load_release(
                 graph, key, release.name, stage, progress
             )
             report.stage_seconds[stage.name] = time.monotonic() - began
+        coverage = declared or (release.coverage() if callable(release.coverage) else release.coverage)
+        graph.write("MATCH (s:Source {key: $key}) SET s.coverage = $coverage", key=key, coverage=coverage)
+        _mark_superseding(graph, key)
     except BaseException as failure:
         try:
-            discard_release(graph, key, fallback=previous[0] if previous else None)
+            discard_release(graph, key)
         except Exception as cleanup:  # the database is gone too: the next load's recover() finishes this
             failure.add_note(f"{key} was left 'loading' ({cleanup.__class__.__name__}); the next load removes it")
         raise
     before = knowledge_state(graph)
-    report.replaced = _activate(graph, release.name, key, checksum)
+    report.replaced, report.retired = _activate(graph, release.name, key, checksum)
     report.patients_linked = link_known_alleles(graph, release.key)  # issue-8 hook
     report.seconds = time.monotonic() - started
     report.reinterpreted = reinterpret(graph, before, knowledge_state(graph), release.key)  # issue-8 hook
     return report
 
 
-def _active_keys(graph: Graph, name: str) -> list[str]:
-    """The source's active releases, newest activation first (normally one)."""
-    rows = graph.read(
-        "MATCH (s:Source {name: $name, status: 'active'}) RETURN s.key AS key ORDER BY s.loadedAt DESC, s.key DESC",
-        name=name,
-    )
-    return [row["key"] for row in rows]
-
-
 def recover(graph: Graph, name: str) -> list[str]:
-    """Finish what a crashed load of source ``name`` left behind; returns the release keys it discarded.
+    """Finish what a crashed load or retirement of source ``name`` left behind; returns the keys removed.
 
     A crash (the loading process or the database killed) can leave: a ``loading`` Source with part of
-    its rows (discarded, edges it re-stamped handed back to the active release); an activated staging
-    release whose swap did not finish (finished); two active releases (the older retired, as
-    activation would have). Each step is safe to repeat, so a crash during recovery is recovered too.
+    its rows and perhaps its superseding marks, or a ``retiring`` one half removed (both discarded:
+    their keys leave every release list and mark); an activated staging release whose swap did not
+    finish (finished); statuses not yet settled (settled). Each step is safe to repeat, so a crash
+    during recovery is recovered too.
     """
     discarded: list[str] = []
-    active = _active_keys(graph, name)
-    for row in graph.read("MATCH (s:Source {name: $name}) WHERE s.status <> 'active' RETURN s.key AS key", name=name):
-        discard_release(graph, row["key"], fallback=active[0] if active else None)
+    for row in graph.read(
+        "MATCH (s:Source {name: $name}) WHERE NOT s.status IN $kept RETURN s.key AS key", name=name, kept=list(KEPT)
+    ):
+        discard_release(graph, row["key"])
         discarded.append(row["key"])
     for row in graph.read(
-        "MATCH (s:Source {name: $name, status: 'active'}) WHERE s.reloadOf IS NOT NULL "
+        "MATCH (s:Source {name: $name}) WHERE s.status IN $kept AND s.reloadOf IS NOT NULL "
         "RETURN s.key AS key, s.reloadOf AS target",
         name=name,
+        kept=list(KEPT),
     ):
         _swap_in(graph, row["key"], row["target"])
-    for older in _active_keys(graph, name)[1:]:
-        discard_release(graph, older)
-        discarded.append(older)
-    return discarded
+    _, retired = _settle(graph, name)
+    return discarded + retired
 
 
 def _write_stage(graph: Graph, key: str, name: str, stage: Stage, progress: bool) -> tuple[int, float]:
@@ -320,110 +426,232 @@ def prefetched(produce: Callable[[], Iterable[T]], depth: int = 2) -> Iterator[T
         worker.join()
 
 
-def _activate(graph: Graph, name: str, key: str, checksum: str) -> list[str]:
-    """Make the release visible and record its checksum (only now: an interrupted load is never taken
-    for loaded), then retire older releases of the same source; a staging release takes its key."""
+def _kept(graph: Graph, name: str) -> list[dict[str, Any]]:
+    """The source's kept releases, newest first (``releasedOn``, else loadedAt's date; then ``seq``)."""
+    rows = graph.read(
+        "MATCH (s:Source {name: $name}) WHERE s.status IN $kept "
+        "RETURN s.key AS key, s.version AS version, s.status AS status, s.releasedOn AS releasedOn, "
+        "s.loadedAt AS loadedAt, s.seq AS seq, s.coverage AS coverage, s.reloadOf AS reloadOf",
+        name=name,
+        kept=list(KEPT),
+    )
+    return sorted(rows, key=_rank, reverse=True)
+
+
+def _rank(source: dict[str, Any]) -> tuple[str, float]:
+    """Order of two releases of one source: the data's date, else the load's; then activation order
+    (a release being loaded has no ``seq`` yet and is the newest of its date)."""
+    day = source.get("releasedOn") or (source.get("loadedAt") or "")[:10] or date.today().isoformat()
+    seq = source.get("seq")
+    return day, float("inf") if seq is None else float(seq)
+
+
+def _mark_superseding(graph: Graph, key: str) -> None:
+    """Before ``key`` becomes active: for each other kept release of its source, mark the older one's
+    evidence inside the newer one's coverage ``supersededBy`` the newer (nothing for coverage 'all':
+    the whole older Source becomes ``superseded`` when statuses are settled)."""
+    me = graph.read(
+        "MATCH (s:Source {key: $key}) RETURN s.key AS key, s.name AS name, s.releasedOn AS releasedOn, "
+        "s.loadedAt AS loadedAt, s.seq AS seq, s.coverage AS coverage, s.reloadOf AS reloadOf",
+        key=key,
+    )[0]
+    for other in _kept(graph, me["name"]):
+        if other["key"] in (me["reloadOf"], key) or other["reloadOf"]:
+            continue
+        older, newer = sorted((me, other), key=_rank)
+        _marks(graph, "mark", older["key"], newer["key"], newer["coverage"])
+
+
+# What a superseding pass does to the evidence ``e`` of $older inside $newer's coverage.
+_MARK_OPS = {
+    "mark": "WHERE NOT $newer IN coalesce(e.supersededBy, []) "
+    "SET e.supersededBy = coalesce(e.supersededBy, []) + $newer",
+    "unmark": "WHERE $newer IN coalesce(e.supersededBy, []) "
+    "SET e.supersededBy = CASE WHEN size(e.supersededBy) = 1 THEN null "
+    "ELSE [x IN e.supersededBy WHERE x <> $newer] END",
+    "rename": "WHERE $newer IN coalesce(e.supersededBy, []) "
+    "SET e.supersededBy = [x IN e.supersededBy | CASE WHEN x = $newer THEN $renamed ELSE x END]",
+}
+
+
+def _marks(graph: Graph, op: str, older: str, newer: str, coverage: str | None, renamed: str | None = None) -> int:
+    """Mark, unmark or rename ``newer`` in ``supersededBy`` of ``older``'s evidence inside ``coverage``
+    (kg.loaders.coverage.inside: a walk from the covered genes / positions); returns how many."""
+    covered = cov.parsed(coverage)
+    if covered.get("all"):
+        return 0
+    rows = graph.write(
+        cov.inside(covered) + _MARK_OPS[op] + " RETURN count(e) AS n",
+        older=older,
+        newer=newer,
+        renamed=renamed,
+        genes=covered.get("genes", []),
+        regions=covered.get("regions", []),
+    )
+    return int(rows[0]["n"]) if rows else 0
+
+
+def _activate(graph: Graph, name: str, key: str, checksum: str) -> tuple[list[str], list[str]]:
+    """Make the release visible, with its checksum (only now: an interrupted load is never taken for
+    loaded) and the next ``seq``; a staging release then takes its key; statuses are settled.
+    Returns (releases no longer current, releases retired)."""
+    before = {row["key"] for row in _kept(graph, name) if row["status"] == "active"}
     graph.write(
-        "MATCH (s:Source {key: $key}) SET s.status = 'active', s.checksum = $checksum, s.loadedAt = $now",
+        "MATCH (every:Source) WITH coalesce(max(every.seq), 0) + 1 AS seq "
+        "MATCH (s:Source {key: $key}) SET s.status = 'active', s.checksum = $checksum, s.loadedAt = $now, s.seq = seq",
         key=key,
         checksum=checksum,
         now=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     target = key.removesuffix(STAGING_SUFFIX)
-    older = graph.read(
-        "MATCH (s:Source {name: $name}) WHERE s.key <> $key AND s.key <> $target RETURN s.key AS key",
-        name=name,
-        key=key,
-        target=target,
-    )
-    for row in older:
-        discard_release(graph, row["key"])
     if key != target:
         _swap_in(graph, key, target)
-    return [row["key"] for row in older]
+    _, retired = _settle(graph, name)
+    now_active = {row["key"] for row in _kept(graph, name) if row["status"] == "active"}
+    return sorted((before - now_active - {target}) | set(retired)), retired
+
+
+def _settle(graph: Graph, name: str) -> tuple[list[str], list[str]]:
+    """Retire the source's seed releases once a real one is kept, set each kept release ``active`` or
+    ``superseded`` (a newer one covers 'all'), retire those beyond KG_KEEP_RELEASES.
+    Returns (superseded keys, retired keys)."""
+    retired: list[str] = []
+    kept = [row for row in _kept(graph, name) if not row["reloadOf"]]
+    if any(not is_seed_release(row["version"]) for row in kept):
+        for row in [row for row in kept if is_seed_release(row["version"])]:
+            _retire(graph, row["key"])
+            retired.append(row["key"])
+        kept = [row for row in kept if row["key"] not in retired]
+    for row in kept[keep_releases() :]:
+        _retire(graph, row["key"])
+        retired.append(row["key"])
+    kept = kept[: keep_releases()]
+    superseded: list[str] = []
+    covered_all = False
+    for row in kept:
+        status = "superseded" if covered_all else "active"
+        covered_all = covered_all or (row["coverage"] or cov.ALL) == cov.ALL
+        if status == "superseded":
+            superseded.append(row["key"])
+        if row["status"] != status:
+            graph.write("MATCH (s:Source {key: $key}) SET s.status = $status", key=row["key"], status=status)
+    return superseded, retired
 
 
 def _swap_in(graph: Graph, staging: str, target: str) -> None:
     """The activated staging release ``staging`` becomes ``target``: the release it re-loaded is retired,
-    then the staging key is renamed wherever the loaders wrote ``$source`` (Source.key, ``release``
-    stamps on edges and nodes, ids that begin with it). Each step can be run again after a crash."""
+    then the staging key is renamed wherever the loaders wrote ``$source`` (Source.key, ``r.releases``,
+    ``release`` properties, ids that begin with it) and in the superseding marks it made. Every step
+    walks from the staging Source and can be run again after a crash."""
     if graph.read("MATCH (s:Source {key: $target}) RETURN s.key AS key", target=target):
         discard_release(graph, target)
     graph.write_in_transactions(
-        "MATCH ()-[r]->() WHERE r.release = $staging "
-        "CALL { WITH r SET r.release = $target } IN TRANSACTIONS OF 10000 ROWS",
+        "MATCH (:Source {key: $staging})<-[:ASSERTED_BY]-(n)-[r]->() WHERE $staging IN r.releases "
+        "CALL (r) { SET r.releases = [x IN r.releases | CASE WHEN x = $staging THEN $target ELSE x END] } "
+        "IN TRANSACTIONS OF 10000 ROWS",
         staging=staging,
         target=target,
     )
     graph.write_in_transactions(
-        "MATCH (n) WHERE n.release = $staging CALL { WITH n SET n.release = $target } IN TRANSACTIONS OF 10000 ROWS",
+        "MATCH (:Source {key: $staging})<-[:ASSERTED_BY]-(n) WHERE n.release = $staging "
+        "CALL (n) { SET n.release = $target } IN TRANSACTIONS OF 10000 ROWS",
         staging=staging,
         target=target,
     )
     graph.write_in_transactions(
         "MATCH (:Source {key: $staging})<-[:ASSERTED_BY]-(n) WHERE n.id STARTS WITH $staging "
-        "CALL { WITH n SET n.id = $target + substring(n.id, size($staging)) } IN TRANSACTIONS OF 10000 ROWS",
+        "CALL (n) { SET n.id = $target + substring(n.id, size($staging)) } IN TRANSACTIONS OF 10000 ROWS",
         staging=staging,
         target=target,
     )
+    source = graph.read(
+        "MATCH (s:Source {key: $staging}) RETURN s.name AS name, s.coverage AS coverage", staging=staging
+    )
+    if source:
+        for other in _kept(graph, source[0]["name"]):
+            if other["key"] != staging:
+                _marks(graph, "rename", other["key"], staging, source[0]["coverage"], renamed=target)
     graph.write(
         "MATCH (s:Source {key: $staging}) SET s.key = $target REMOVE s.reloadOf", staging=staging, target=target
     )
 
 
-def discard_release(graph: Graph, key: str, fallback: str | None = None) -> None:
-    """Remove a release: nodes only it asserted, its assertion links, its fact edges, its Source.
+class UnknownRelease(LookupError):
+    """``kg retire KEY`` of a key no Source has."""
 
-    ``fallback`` is the still-active older release of the same source when a load fails: a fact
-    edge carries one ``release``, so an edge the failed load re-MERGEd between two nodes that the
-    older release also asserts is handed back to it instead of being deleted. (Loaders also read
-    their files to the end before the first write, so a malformed file never gets this far.)
-    Deletes in bounded batches so a large release never needs one huge transaction.
-    """
-    if fallback:
-        _restamp_shared_edges(graph, key, fallback)
-    _delete_in_batches(graph, key)
-    _delete_edges_in_batches(graph, key)
+
+def retire_release(graph: Graph, key: str) -> RetireReport:
+    """Retire a kept release (``kg retire KEY``); the source's other releases are settled again (an
+    older one a retired 'all' release superseded is current again). Curated evidence is never retired."""
+    rows = graph.read("MATCH (s:Source {key: $key}) RETURN s.name AS name, s.status AS status", key=key)
+    if not rows:
+        known = [r["key"] for r in graph.read("MATCH (s:Source) RETURN s.key AS key ORDER BY key")]
+        raise UnknownRelease(f"no release {key!r}; kept: {', '.join(known) or 'none'}")
+    if rows[0]["name"] == "curated":
+        raise ValueError(f"{key} holds the curators' evidence; it is never retired")
+    if rows[0]["status"] == "loading":
+        raise ValueError(f"{key} is being loaded; a failed or interrupted load is discarded by the next load")
+    report = _retire(graph, key)
+    _settle(graph, rows[0]["name"])
+    return report
+
+
+def _retire(graph: Graph, key: str) -> RetireReport:
+    graph.write("MATCH (s:Source {key: $key}) SET s.status = 'retiring'", key=key)
+    return discard_release(graph, key)
+
+
+# The statements of a retirement, each a walk from the Source (tests/test_release.py checks their plans).
+# A node is kept, unasserted, when a Patient links it or curated evidence points at it.
+OWNED = "(EXISTS { (n)<--(:Patient) } OR EXISTS { (n)<--(c:Evidence) WHERE c.source = 'curated' })"
+ONLY_HERE = "NOT EXISTS { (n)-[:ASSERTED_BY]->(o:Source) WHERE o.key <> $key }"
+RETIRE_EDGES = """
+MATCH (:Source {key: $key})<-[:ASSERTED_BY]-(n)-[r]->() WHERE $key IN r.releases
+CALL (r) {
+  WITH r, [x IN r.releases WHERE x <> $key] AS rest
+  FOREACH (_ IN CASE WHEN size(rest) = 0 THEN [1] ELSE [] END | DELETE r)
+  FOREACH (_ IN CASE WHEN size(rest) > 0 THEN [1] ELSE [] END | SET r.releases = rest)
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+COUNT_EDGES = """
+MATCH (:Source {key: $key})<-[:ASSERTED_BY]-(n)-[r]->() WHERE $key IN r.releases
+RETURN sum(CASE WHEN size(r.releases) = 1 THEN 1 ELSE 0 END) AS deleted,
+       sum(CASE WHEN size(r.releases) > 1 THEN 1 ELSE 0 END) AS updated
+"""
+COUNT_NODES = f"""
+MATCH (:Source {{key: $key}})<-[:ASSERTED_BY]-(n)
+RETURN count(n) AS links, sum(CASE WHEN {ONLY_HERE} AND {OWNED} THEN 1 ELSE 0 END) AS kept
+"""
+RETIRE_NODES = f"""
+MATCH (:Source {{key: $key}})<-[:ASSERTED_BY]-(n) WHERE {ONLY_HERE} AND NOT {OWNED}
+CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 5000 ROWS
+"""
+RETIRE_LINKS = """
+MATCH (:Source {key: $key})<-[a:ASSERTED_BY]-()
+CALL (a) { DELETE a } IN TRANSACTIONS OF 10000 ROWS
+"""
+RETIRE_STATEMENTS = (RETIRE_EDGES, COUNT_EDGES, COUNT_NODES, RETIRE_NODES, RETIRE_LINKS)
+
+
+def discard_release(graph: Graph, key: str) -> RetireReport:
+    """Remove release ``key``: its superseding marks on the source's other releases, its key from
+    ``r.releases`` (edges left with none deleted), nodes only it asserted (except what a Patient or
+    curated evidence owns), its ASSERTED_BY edges, its Source. Every step walks from the Source (or,
+    for marks, from the covered positions), in bounded transactions, and is safe to repeat."""
+    report = RetireReport(key)
+    source = graph.read("MATCH (s:Source {key: $key}) RETURN s.name AS name, s.coverage AS coverage", key=key)
+    if not source:
+        return report
+    for other in graph.read(
+        "MATCH (s:Source {name: $name}) WHERE s.key <> $key RETURN s.key AS key", name=source[0]["name"], key=key
+    ):
+        report.marks_removed += _marks(graph, "unmark", other["key"], key, source[0]["coverage"])
+    counted = graph.read(COUNT_EDGES, key=key)[0]
+    report.edges_deleted, report.edges_updated = int(counted["deleted"] or 0), int(counted["updated"] or 0)
+    graph.write_in_transactions(RETIRE_EDGES, key=key)
+    counted = graph.read(COUNT_NODES, key=key)[0]
+    report.links_removed, report.nodes_kept = int(counted["links"]), int(counted["kept"] or 0)
+    report.nodes_deleted = int(graph.write_in_transactions(RETIRE_NODES, key=key).get("nodes_deleted", 0))
+    graph.write_in_transactions(RETIRE_LINKS, key=key)
     graph.write("MATCH (s:Source {key: $key}) DETACH DELETE s", key=key)
-
-
-def _delete_in_batches(graph: Graph, key: str) -> None:
-    while True:
-        deleted = graph.write(
-            "MATCH (s:Source {key: $key})<-[:ASSERTED_BY]-(n) "
-            "WHERE NOT EXISTS { (n)-[:ASSERTED_BY]->(o:Source) WHERE o <> s } "
-            "WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS n",
-            key=key,
-        )[0]["n"]
-        if deleted == 0:
-            break
-    while True:
-        unlinked = graph.write(
-            "MATCH (:Source {key: $key})<-[a:ASSERTED_BY]-() WITH a LIMIT 10000 DELETE a RETURN count(*) AS n",
-            key=key,
-        )[0]["n"]
-        if unlinked == 0:
-            break
-
-
-def _restamp_shared_edges(graph: Graph, key: str, fallback: str) -> None:
-    while True:
-        moved = graph.write(
-            "MATCH (a)-[r]->(b) WHERE r.release = $key "
-            "AND EXISTS { (a)-[:ASSERTED_BY]->(:Source {key: $fallback}) } "
-            "AND EXISTS { (b)-[:ASSERTED_BY]->(:Source {key: $fallback}) } "
-            "WITH r LIMIT 10000 SET r.release = $fallback RETURN count(*) AS n",
-            key=key,
-            fallback=fallback,
-        )[0]["n"]
-        if moved == 0:
-            break
-
-
-def _delete_edges_in_batches(graph: Graph, key: str) -> None:
-    while True:
-        deleted = graph.write(
-            "MATCH ()-[r]->() WHERE r.release = $key WITH r LIMIT 10000 DELETE r RETURN count(*) AS n", key=key
-        )[0]["n"]
-        if deleted == 0:
-            break
+    return report

@@ -7,10 +7,11 @@ format, selected by ``seeds/curate.py`` (its docstring says what and why). :func
 each source's loader on its seed folder with version ``seed-<manifest version>``, so a seed release
 is a Source like any other, visibly a subset: ``civic@seed-2026.11-2``.
 
-A source that already has an active release whose version does not start with ``seed-`` (a real
-release was loaded) is left alone: loading its seed subset would retire the real release, since
-kg.loaders.release keeps one active release per source name. The other way round needs nothing
-here: loading a real release retires that source's seed release like any older release.
+A source that already has a kept release whose version does not start with ``seed-`` (a real
+release was loaded) is left alone: a seed subset is a stand-in until real data is there. The other
+way round needs nothing here: kg.loaders.release retires a source's seed releases once a real release
+of it is kept. The two ClinVar seed folders are two releases of the source ``clinvar``
+(``clinvar@seed-<v>+2026-02-26`` and ``clinvar@seed-<v>+2024-06-01``, kg.loaders.clinvar_fields).
 Loading the seeds twice changes nothing (each loader skips a release it already holds).
 """
 
@@ -25,9 +26,9 @@ from kg.config import project_root
 from kg.db import Graph
 from kg.loaders import registry
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.release import LoadReport, discard_release
+from kg.loaders.release import SEED_PREFIX, LoadReport, discard_release, is_seed_release
 
-SEED_PREFIX = "seed-"
+__all__ = ["SEED_PREFIX", "is_seed_release", "load_seeds", "seed_version"]
 #: The Source name of the old JSON seed loader (genes.json/diseases.json), retired on first load.
 LEGACY_SOURCE = "seeds"
 
@@ -52,10 +53,6 @@ def read_manifest(seed_dir: Path) -> dict[str, str]:
 def seed_version(seed_dir: Path) -> str:
     """``seed-<manifest version>``, the version every seed release is loaded as."""
     return SEED_PREFIX + str(read_manifest(seed_dir)["version"]).strip()
-
-
-def is_seed_release(version: str | None) -> bool:
-    return bool(version) and str(version).startswith(SEED_PREFIX)
 
 
 @dataclass
@@ -96,7 +93,8 @@ class SeedReport:
 
 def _active_releases(graph: Graph, names: Iterable[str]) -> dict[str, list[str]]:
     rows = graph.read(
-        "MATCH (s:Source {status: 'active'}) WHERE s.name IN $names RETURN s.name AS name, s.version AS version, s.key AS key",
+        "MATCH (s:Source) WHERE s.name IN $names AND s.status IN ['active', 'superseded'] "
+        "RETURN s.name AS name, s.version AS version, s.key AS key",
         names=list(names),
     )
     out: dict[str, list[str]] = {}
@@ -121,7 +119,7 @@ def load_seeds(graph: Graph, seed_dir: Path | None = None, *, progress: bool = T
             seed_dir, None, "seed folders laid out like the data directory (genes/, civic/, ...)", "none"
         )
     for spec in specs:
-        real = _active_releases(graph, [spec.name]).get(spec.name)
+        real = _active_releases(graph, [spec.source_name]).get(spec.source_name)
         if real:
             report.kept[spec.name] = ", ".join(sorted(real))
             continue

@@ -16,6 +16,7 @@ from kg.db import Graph
 from kg.loaders.obo import OboTerm, TermEdges, read_terms, release_version
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import find_release_file
+from kg.loaders.statements import stamped
 
 SOURCE = "so"
 LICENCE = "CC BY 4.0 (The Sequence Ontology, sequenceontology.org; attribution required)"
@@ -31,23 +32,23 @@ SET t.name = row.name, t.synonyms = row.synonyms, t.otherSynonyms = row.otherSyn
 MERGE (t)-[:ASSERTED_BY]->(src)
 """
 
-PARENTS = """
+PARENTS = stamped("""
 UNWIND $rows AS row
 MATCH (child:SequenceOntologyTerm {id: row.id})
 UNWIND row.parents AS parentId
 MATCH (parent:SequenceOntologyTerm {id: parentId})
 MERGE (child)-[r:IS_A]->(parent)
-SET r.release = $source
-"""
+SET RELEASES(r)
+""")
 
-REPLACEMENTS = """
+REPLACEMENTS = stamped("""
 UNWIND $rows AS row
 MATCH (old:SequenceOntologyTerm {id: row.id})
 UNWIND row.replacements AS newId
 MATCH (new:SequenceOntologyTerm {id: newId})
 MERGE (old)-[r:REPLACED_BY]->(new)
-SET r.release = $source
-"""
+SET RELEASES(r)
+""")
 
 
 def term_row(term: OboTerm) -> dict[str, Any]:

@@ -149,9 +149,9 @@ ON CREATE SET s.name = $sourceName, s.version = 'live', s.status = 'active', s.l
 CREATE (e:Evidence {{id: $id}})
 SET e += $props
 CREATE (e)-[:ASSERTED_BY]->(s)
-CREATE (e)-[:ABOUT {{release: $sourceKey}}]->(t)
-CREATE (e)-[:FOR_DISEASE {{release: $sourceKey}}]->(dis)
-FOREACH (_ IN CASE WHEN dr IS NULL THEN [] ELSE [1] END | CREATE (e)-[:FOR_DRUG {{release: $sourceKey}}]->(dr))
+CREATE (e)-[:ABOUT {{releases: [$sourceKey]}}]->(t)
+CREATE (e)-[:FOR_DISEASE {{releases: [$sourceKey]}}]->(dis)
+FOREACH (_ IN CASE WHEN dr IS NULL THEN [] ELSE [1] END | CREATE (e)-[:FOR_DRUG {{releases: [$sourceKey]}}]->(dr))
 RETURN {EVIDENCE_PROJECTION} AS evidence
 """
 

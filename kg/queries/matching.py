@@ -60,7 +60,7 @@ RETURN gene, v.chrom AS chrom, min(v.pos) AS start, max(v.pos + size(v.ref) - 1)
 """
 
 #: The exact Variants a patient's alleles hit (key seeks), with what the coarser levels need.
-#: Classifications are the current ones only (not SUPERSEDED_BY a newer ClinVar release).
+#: Classifications are the current ones only (VISIBLE_EVIDENCE hides evidence a newer active release supersedes).
 EXACT_HITS = f"""
 UNWIND $ids AS id
 MATCH (v:Variant {{id: id}})
@@ -68,7 +68,7 @@ RETURN v {{.id, .kind, .gene, .name, .proteinChange, .proteinChanges, .zygosity,
        [(v)-[:IN_GENE]->(g:Gene) | g.symbol] AS genes,
        [(v)-[:HAS_CONSEQUENCE]->(t) | t.name] AS consequences,
        [(v)<-[:ABOUT]-(e:Evidence)
-        WHERE e.type = 'pathogenicity' AND {VISIBLE_EVIDENCE} AND NOT EXISTS {{ (e)-[:SUPERSEDED_BY]->() }}
+        WHERE e.type = 'pathogenicity' AND {VISIBLE_EVIDENCE}
         | e.classification] AS classifications,
        [(v)<-[:INCLUDES]-(mp:MolecularProfile {{kind: 'single'}})<-[:ABOUT]-(e:Evidence)
         WHERE e.type = 'functional' AND {VISIBLE_EVIDENCE}

@@ -1,8 +1,8 @@
 """Inherited disease risk: every source's germline classification of each allele, side by side.
 
 Path: ``Patient -HAS_VARIANT-> Variant <-ABOUT- Evidence -FOR_DISEASE-> Disease`` for ClinVar
-classifications (both ClinVar releases: the ``clinvar`` VCF and the ``clinvar_more`` extract; an
-older one that a newer release superseded is listed as ``superseded`` and does not vote) and
+classifications (every active ClinVar release: the 2026-02-26 VCF and the 2024-06-01 extract; an older
+release's evidence inside a newer one's coverage is superseded and not shown, kg/queries/visibility.py) and
 curated evidence, and ``Variant <-INCLUDES- MolecularProfile {kind: 'single'} <-ABOUT- Assertion``
 for CIViC's predisposing assertions (and curated evidence about such a profile).
 
@@ -91,7 +91,7 @@ OPTIONAL CALL (v) {{
 OPTIONAL MATCH (e)-[:FOR_DISEASE]->(d:Disease)
 WITH p, hv, v, e, mp, collect(DISTINCT d {{.id, .name}}) AS diseases
 WITH p, hv, v, [c IN collect({{
-       evidence: e {{.*, assertion: e:Assertion, superseded: EXISTS {{ (e)-[:SUPERSEDED_BY]->() }}}},
+       evidence: e {{.*, assertion: e:Assertion}},
        profile: mp {{.id, .name}}, diseases: diseases, sources: {active_sources("e")}}}) WHERE c.evidence IS NOT NULL]
      AS classifications
 // no classification in the state: the newest one a kept release no newer than the state made
@@ -168,7 +168,7 @@ CIVIC_EVIDENCE = ("CIViC evidence item", 1)
 class SourceClassification:
     """One source's classification of the allele."""
 
-    source: str | None  # clinvar | clinvar_more | civic | curated
+    source: str | None  # clinvar | civic | curated
     evidence_id: str
     release: str | None  # the Source key asserting it, name@version
     classification: str
@@ -265,7 +265,7 @@ def _classification(e: dict[str, Any]) -> str:
 
 
 def _authority(e: dict[str, Any]) -> tuple[str, int]:
-    if e.get("source") in ("clinvar", "clinvar_more") or e.get("reviewStatus") is not None:
+    if e.get("source") == "clinvar" or e.get("reviewStatus") is not None:
         return CLINVAR_AUTHORITY.get(int(e.get("stars") or 0), CLINVAR_AUTHORITY[0])
     if e.get("assertion"):
         return CIVIC_ASSERTION
@@ -577,8 +577,7 @@ CLASSIFIED_BY_CLINVAR_AND_CIVIC = f"""
 MATCH (a:Assertion)-[:ABOUT]->(mp:MolecularProfile {{kind: 'single'}})-[inc:INCLUDES]->(v:Variant)
 WHERE a.type IN $types AND {visible_evidence("a")} AND NOT coalesce(inc.negated, false)
 MATCH (v)<-[:ABOUT]-(e:Evidence)
-WHERE e.source IN ['clinvar', 'clinvar_more'] AND e.type = 'pathogenicity' AND {VISIBLE_EVIDENCE}
-  AND NOT EXISTS {{ (e)-[:SUPERSEDED_BY]->() }}
+WHERE e.source = 'clinvar' AND e.type = 'pathogenicity' AND {VISIBLE_EVIDENCE}
 RETURN v.id AS variant, v.name AS name, a {{.*, assertion: true}} AS civic, e {{.*}} AS clinvar
 ORDER BY variant, civic.id
 """

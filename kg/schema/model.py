@@ -79,7 +79,6 @@ RELATIONSHIP_TYPES: tuple[str, ...] = (
     "HAS_PHENOTYPE",
     "IS_A",
     "REPLACED_BY",
-    "SUPERSEDED_BY",
     "SUPPORTED_BY",
     "HAS_CONSEQUENCE",
     "PART_OF",
