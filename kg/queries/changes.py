@@ -122,27 +122,24 @@ RETURN v.id AS id
 """
 
 
-def classifications_in_state(var: str = "v") -> str:
-    """The classifying evidence of Variant ``var`` visible in ``$releases``, as the risk answer
-    gathers it (kg.queries.risk GERMLINE_FINDINGS): ClinVar and curated evidence about the allele,
-    CIViC assertions and curated evidence about its single-variant profile."""
-    return f"""CALL ({var}) {{
-  MATCH ({var})<-[:ABOUT]-(e:Evidence)
-  WHERE e.type IN $types AND {visible_evidence("e")}
-  RETURN e
-  UNION
-  MATCH ({var})<-[inc:INCLUDES]-(:MolecularProfile {{kind: 'single'}})<-[:ABOUT]-(e:Evidence)
-  WHERE e.type IN $types AND (e:Assertion OR e.source = 'curated') AND NOT coalesce(inc.negated, false)
-    AND {visible_evidence("e")}
-  RETURN e
-}}"""
-
-
+#: The classifying evidence of each allele visible in either state, as the risk answer gathers it
+#: (kg.queries.risk GERMLINE_FINDINGS): ClinVar and curated evidence about the allele, CIViC assertions
+#: and curated evidence about its single-variant profile; only the fields the combined classification
+#: reads (kg.queries.risk ``_source_classification``), with the evidence's visibility in each state.
 ALLELE_CLASSIFICATIONS = f"""
 UNWIND $ids AS id
 MATCH (v:Variant {{id: id}})
-{classifications_in_state("v")}
-RETURN v.id AS id, collect(e {{.*, assertion: e:Assertion}}) AS evidence
+CALL (v) {{
+  MATCH (v)<-[:ABOUT]-(e:Evidence) WHERE e.type IN $types RETURN e
+  UNION
+  MATCH (v)<-[inc:INCLUDES]-(:MolecularProfile {{kind: 'single'}})<-[:ABOUT]-(e:Evidence)
+  WHERE e.type IN $types AND (e:Assertion OR e.source = 'curated') AND NOT coalesce(inc.negated, false)
+  RETURN e
+}}
+WITH v, e, {_in(visible_evidence("e"), "before")} AS was, {_in(visible_evidence("e"), "after")} AS now
+WHERE was OR now
+RETURN v.id AS id, collect(e {{.id, .type, .source, .classification, .significance, .direction, .reviewStatus,
+       .stars, .conflicting, .acmgCodes, assertion: e:Assertion, was: was, now: now}}) AS evidence
 """
 
 CARRIERS = """
@@ -342,8 +339,7 @@ def _classification_changes(graph: Graph, changed: list[str], ctx: _Context) -> 
     for chunk in _chunks(changed):
         alleles += [row["id"] for row in graph.read(CLASSIFIED_ALLELES, ids=chunk, types=CLASSIFYING_TYPES)]
     alleles = sorted(set(alleles))
-    was = _combined(graph, alleles, ctx.before)
-    now = _combined(graph, alleles, ctx.after)
+    was, now = _combined(graph, alleles, ctx.before, ctx.after)
     moved = {a: kind for a in alleles if (kind := _classification_kind(was.get(a), now.get(a)))}
     out = []
     for chunk in _chunks(sorted(moved)):
@@ -371,18 +367,22 @@ def _classification_changes(graph: Graph, changed: list[str], ctx: _Context) -> 
     return out
 
 
-def _combined(graph: Graph, alleles: list[str], state: KnowledgeState) -> dict[str, Combined]:
-    """Each allele's combined classification in ``state`` (kg.queries.risk.combine); absent = unclassified."""
-    out: dict[str, Combined] = {}
-    for chunk in _chunks(alleles, 2000):
-        for row in graph.read(
-            ALLELE_CLASSIFICATIONS, ids=chunk, types=CLASSIFYING_TYPES, releases=list(state.releases)
-        ):
-            if row["evidence"]:
-                out[row["id"]] = combine(
-                    [_source_classification({"evidence": e, "diseases": [], "sources": []}) for e in row["evidence"]]
-                )
-    return out
+def _combined(
+    graph: Graph, alleles: list[str], before: KnowledgeState, after: KnowledgeState
+) -> tuple[dict[str, Combined], dict[str, Combined]]:
+    """Each allele's combined classification (kg.queries.risk.combine) before and after; absent = unclassified."""
+    was: dict[str, Combined] = {}
+    now: dict[str, Combined] = {}
+    states: dict[str, Any] = {"before": list(before.releases), "after": list(after.releases)}
+    for chunk in _chunks(alleles):
+        for row in graph.read(ALLELE_CLASSIFICATIONS, ids=chunk, types=CLASSIFYING_TYPES, **states):
+            for side, out in (("was", was), ("now", now)):
+                visible = [e for e in row["evidence"] if e[side]]
+                if visible:
+                    out[row["id"]] = combine(
+                        [_source_classification({"evidence": e, "diseases": [], "sources": []}) for e in visible]
+                    )
+    return was, now
 
 
 def _classification_kind(before: Combined | None, after: Combined | None) -> ChangeKind | None:
