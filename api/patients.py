@@ -15,12 +15,12 @@ import strawberry
 from strawberry.types import Info
 
 from api.answer_types import AsOf, DiseaseRef, PathStepType, SourceRefType  # noqa: F401 (derived before the answers)
-from api.auth import needs, require_patient
+from api.auth import needs, require, require_patient
 from api.context import Context
 from api.derive import derived, to_type, to_types
-from api.errors import not_found
+from api.errors import bad_input, not_found
 from kg.access.roles import Permission as P
-from kg.queries import patient_view, pgx, risk, therapy
+from kg.queries import changes, patient_view, pgx, risk, therapy
 from kg.queries.answers import UnknownPatient
 from kg.queries.visibility import KnowledgeState
 
@@ -73,6 +73,26 @@ class RiskFinding:
     pass
 
 
+@derived(
+    changes.Change,
+    name="PatientChange",
+    description="What a knowledge load changed in the patient's answers for one allele (or phenotype), with both "
+    "knowledge states and the evidence each side rests on.",
+)
+class PatientChange:
+    pass
+
+
+@derived(changes.KindCount, name="ChangeKindCount")
+class ChangeKindCount:
+    pass
+
+
+@derived(changes.PatientChanges, description="A patient whose answers a release changed, with the changes by kind.")
+class ChangedPatient:
+    pass
+
+
 async def _guarded(info: Info[Context, None], fn: Any, patient_id: str, *args: Any) -> Any:
     """A patient answer, checked against the caller's grants again (defence in depth: the parent
     ``patient`` field checked them already)."""
@@ -82,6 +102,8 @@ async def _guarded(info: Info[Context, None], fn: Any, patient_id: str, *args: A
         return await info.context.run(fn, *args)
     except UnknownPatient as err:  # an unknown or ambiguous drug or disease: BAD_INPUT (api.context)
         raise not_found(str(err)) from err
+    except changes.UnknownSince as err:
+        raise bad_input(str(err)) from err
 
 
 async def _state(info: Info[Context, None], patient_id: str, as_of: str | None) -> KnowledgeState | None:
@@ -137,6 +159,14 @@ class Patient:
         state = await _state(info, self.id, as_of)
         return to_types(RiskFinding, await _guarded(info, risk.risks, self.id, include_non_risk, state))
 
+    @strawberry.field(
+        description="What knowledge loads changed in this patient's answers (new or retracted risk findings, "
+        "reclassifications, new or retired evidence, changed PGx recommendations), newest first; since a date "
+        "(YYYY-MM-DD) or a release key (name@version: changes found from that release's load on)."
+    )
+    async def changes(self, info: Info[Context, None], since: str | None = None) -> list[PatientChange]:
+        return to_types(PatientChange, await _guarded(info, changes.patient_changes, self.id, since))
+
 
 @strawberry.type
 class PatientQuery:
@@ -153,3 +183,20 @@ class PatientQuery:
             raise
         info.context.audit("patient", patients=[id], outcome="ok" if record else "not_found")
         return to_type(Patient, record) if record else None
+
+    @strawberry.field(
+        permission_classes=[needs(P.READ_PATIENT)],
+        description="The patients whose answers the load of a release (name@version) changed, with the changes "
+        "counted by kind; only patients the caller may read (audited as a read of those shown).",
+    )
+    async def changed_patients(
+        self, info: Info[Context, None], release: str, since: str | None = None
+    ) -> list[ChangedPatient]:
+        scope = require(info, P.READ_PATIENT).patient_scope()
+        try:
+            found = await info.context.run(changes.changed_patients, release, scope, since)
+        except changes.UnknownSince as err:
+            raise bad_input(str(err)) from err
+        if found:
+            info.context.audit("changedPatients", patients=[c.patient for c in found], detail={"release": release})
+        return to_types(ChangedPatient, found)

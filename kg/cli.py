@@ -531,6 +531,37 @@ def export_command(patient_id: str, fmt: str | None, output: Path | None, as_of:
         click.echo(text)
 
 
+@main.command("changes")
+@click.option("--patient", "patient_id", help="This patient's changes, newest first.")
+@click.option("--release", help="The patients whose answers this release's load changed (name@version).")
+@click.option("--since", help="Only changes found since a date (YYYY-MM-DD) or a release key's load.")
+def changes_command(patient_id: str | None, release: str | None, since: str | None) -> None:
+    """What knowledge loads changed in patients' answers (kg.queries.changes); audited as a patient read."""
+    from kg.queries.answers import UnknownPatient
+    from kg.queries.changes import UnknownSince, changed_patients, patient_changes
+
+    if not patient_id and not release:
+        _fail("give --patient ID, --release KEY, or both")
+    with _graph() as graph:
+        try:
+            if patient_id:
+                found = [c for c in patient_changes(graph, patient_id, since) if not release or c.release == release]
+                _audit("changes", patients=[patient_id], release=release, since=since)
+                for c in found:
+                    click.echo(f"{c.at}  {c.kind.value:<16} {c.release:<24} {c.summary}")
+                click.echo(f"{len(found):,} changes of {patient_id}")
+                return
+            assert release is not None
+            listed = changed_patients(graph, release, None, since)
+        except (UnknownPatient, UnknownSince) as err:
+            _fail(str(err))
+    _audit("changedPatients", patients=[p.patient for p in listed], release=release, since=since)
+    for p in listed:
+        kinds = ", ".join(f"{k.kind.value} {k.count}" for k in p.by_kind)
+        click.echo(f"{p.patient:<30} {p.changes:>5}  {kinds}")
+    click.echo(f"{len(listed):,} patients changed by {release}")
+
+
 @main.group()
 def patient() -> None:
     """Patients matched into the graph."""

@@ -101,6 +101,7 @@ OPERATIONS: dict[str, str] = {
     "exportSubgraph": '{ exportSubgraph(id: "TEST-API-G1", format: JSON) { nodeCount } }',
     "cohortPhenotypes": '{ cohortPhenotypes(gene: "TEST-API-PG") { patients } }',
     "cohortActionable": '{ cohortActionable(drug: "TAD-1") { totalCount } }',
+    "changedPatients": '{ changedPatients(release: "test-api@1") { patient changes } }',
     "submitEvidence": 'mutation { submitEvidence(input: {variant: "22-1000001-C-G", disease: "TESTAPI:0003", '
     'type: "astrology", significance: "x", direction: "supports", statement: "s"}) { id } }',
     "moderateEvidence": 'mutation { moderateEvidence(id: "test-api:no-such", decision: ACCEPTED, comment: "c") { id } }',
@@ -123,6 +124,7 @@ MATRIX: dict[str, list[str]] = {
     "exportSubgraph": ["401", "F", "F", "F", "F", "ok", "ok"],
     "cohortPhenotypes": ["401", "F", "ok", "ok", "F", "ok", "ok"],
     "cohortActionable": ["401", "F", "ok", "ok", "F", "ok", "ok"],
+    "changedPatients": ["401", "F", "ok", "ok", "F", "F", "ok"],
     "submitEvidence": ["401", "F", "F", "F", "ok", "F", "ok"],
     "moderateEvidence": ["401", "F", "F", "F", "ok", "F", "ok"],
     "curatedEvidence": ["401", "F", "F", "F", "ok", "F", "ok"],

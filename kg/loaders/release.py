@@ -70,6 +70,9 @@ from tqdm import tqdm
 
 from kg.db import Graph
 from kg.loaders import coverage as cov
+from kg.queries.changes import ReinterpretReport, reinterpret
+from kg.queries.patient_calls import link_known_alleles
+from kg.queries.visibility import knowledge_state
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -161,6 +164,9 @@ class LoadReport:
     # reading and parsing the files); bench/bench_load.py reports both
     stage_seconds: dict[str, float] = field(default_factory=dict)
     write_seconds: dict[str, float] = field(default_factory=dict)
+    patients_linked: int = 0  # patients whose stored calls this release's Variants linked (issue 8)
+    # the patients whose answers the load changed (kg.queries.changes); its time is not in ``seconds``
+    reinterpreted: ReinterpretReport | None = None
 
     @property
     def total_rows(self) -> int:
@@ -174,6 +180,10 @@ class LoadReport:
         superseded = [k for k in self.replaced if k not in self.retired]
         extra = f"; superseded {', '.join(superseded)}" if superseded else ""
         extra += f"; retired {', '.join(self.retired)}" if self.retired else ""
+        if self.patients_linked:
+            extra += f"; linked known alleles of {self.patients_linked:,} patient(s)"
+        if self.reinterpreted:
+            extra += f"; {self.reinterpreted.summary()}"
         return f"{self.source}: {per} in {self.seconds:.1f} s ({rate:,.0f} rows/s){extra}"
 
 
@@ -307,9 +317,11 @@ def load_release(
         except Exception as cleanup:  # the database is gone too: the next load's recover() finishes this
             failure.add_note(f"{key} was left 'loading' ({cleanup.__class__.__name__}); the next load removes it")
         raise
+    before = knowledge_state(graph)
     report.replaced, report.retired = _activate(graph, release.name, key, checksum)
-    # issue-8 hooks (wired by the lead at merge, in this order): link_known_alleles, reinterpret
+    report.patients_linked = link_known_alleles(graph, release.key)  # issue-8 hook
     report.seconds = time.monotonic() - started
+    report.reinterpreted = reinterpret(graph, before, knowledge_state(graph), release.key)  # issue-8 hook
     return report
 
 

@@ -17,8 +17,12 @@
    read for all alleles;
 4. calls star-allele diplotypes and translates them to CPIC/DPWG phenotypes
    (:mod:`kg.matcher.pharmacogenomics`), outside calls replacing the VCF call of their gene;
-5. writes everything in one transaction (:func:`kg.queries.patients.store_match`): a re-match
-   replaces the patient's links; an error before this step stores nothing.
+5. keeps the patient's call store (:mod:`kg.matcher.calls`, issue 8): every non-reference call that
+   no exact knowledge Variant matched, as ``CALLED`` edges to ``ObservedAllele`` nodes, and the
+   no-call ranges, up to ``KG_PATIENT_CALLS_MAX`` (``calls_max``) each, so that a later release
+   can link what it adds (kg.queries.patient_calls.link_known_alleles);
+6. writes everything in one transaction (:func:`kg.queries.patients.store_match`): a re-match
+   replaces the patient's links and calls; an error before this step stores nothing.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from cyvcf2 import Variant
 
 from kg.db import Graph
 from kg.identity.origins import SINGLE_SAMPLE_CALLS, CallOrigin, SampleOrigin
+from kg.matcher.calls import priority_index, read_calls
 from kg.matcher.consequences import consequence_terms
 from kg.matcher.genotype import Genotype
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
@@ -61,6 +67,7 @@ def match_patient(
     origin: str | SampleOrigin | None = None,
     normal_sample: str | None = None,
     normal_vcf: str | os.PathLike[str] | None = None,
+    calls_max: int | None = None,
 ) -> MatchReport:
     """Match one sample of a VCF to the graph as patient ``patient_id``; see the module docstring.
 
@@ -73,7 +80,8 @@ def match_patient(
     ``origin`` (germline | tumor | tumor_normal; default: what the header says, else germline),
     ``normal_sample`` (the matched normal's column) and ``normal_vcf`` (the normal's own VCF) are
     reconciled with the header by :func:`kg.matcher.origin.decide`; a contradiction raises
-    :class:`kg.matcher.origin.SampleOriginError` (a VcfError) and stores nothing.
+    :class:`kg.matcher.origin.SampleOriginError` (a VcfError) and stores nothing. ``calls_max``
+    bounds the call store (default: the settings' ``KG_PATIENT_CALLS_MAX``).
     """
     timings: dict[str, float] = {}
     began = clock = time.perf_counter()
@@ -134,6 +142,10 @@ def match_patient(
             )
     lap("match")
 
+    limit = graph.settings.patient_calls_max if calls_max is None else calls_max
+    calls = _call_store(vcf, normal, roles, knowledge, hits, observed, call_origin, call_sample, limit, warnings)
+    lap("calls")
+
     genes: list[GeneResult] = []
     if pgx is not None:  # an outside call replaces the VCF call of its gene (PharmCAT)
         _, genes = vcf_results(pgx, genotypes, skip=frozenset(c.gene for c in outside))
@@ -157,6 +169,8 @@ def match_patient(
         diplotypes=diplotype_rows,
         no_result_genes=no_result_genes,
         diseases=[condition["id"]] if condition else [],
+        calls=calls.rows,
+        call_summary=calls.summary,
     )
     lap("store")
     timings["total"] = round(time.perf_counter() - began, 4)
@@ -179,7 +193,14 @@ def match_patient(
         warnings,
         timings,
         origin_info,
-        {"variants": len(variant_rows), "diplotypes": len(diplotype_rows), "conditions": 1 if condition else 0},
+        {
+            "variants": len(variant_rows),
+            "diplotypes": len(diplotype_rows),
+            "conditions": 1 if condition else 0,
+            "calls": len(calls.rows),
+            "callsDropped": calls.summary["callsDropped"],
+            "noCalls": len(calls.summary["noCalls"]),
+        },
     )
 
 
@@ -366,26 +387,134 @@ def _read(
         if rec.alt_count == 0:
             skipped["no_call" if g.is_no_call else "not_carried"] += 1
             continue
-        ann = next((a for a in rec.annotations if a.protein_change), None) or next(iter(rec.annotations), None)
-        observed.append(
-            Observed(
-                id=rec.allele.id,
-                allele=rec.allele,
-                zygosity=rec.zygosity.value if rec.zygosity else "",
-                genotype=_genotype_text(g),
-                depth=g.depth,
-                filter=rec.filter,
-                quality=rec.quality,
-                rsid=rec.rsid,
-                gene=ann.gene if ann else None,
-                protein_change=ann.protein_change if ann else None,
-                consequences=consequence_terms([ann.consequence] if ann else []),
-                record=rec.record,
-            )
-        )
+        observed.append(_observed(rec))
     for g in vcf.allele_less:
         keep_genotype(g)
     return observed, genotypes, skipped, n
+
+
+def _observed(rec: VcfRecord) -> Observed:
+    """One carried allele of a record, with its call and (first protein-changing) annotation."""
+    ann = next((a for a in rec.annotations if a.protein_change), None) or next(iter(rec.annotations), None)
+    g = rec.genotype
+    return Observed(
+        id=rec.allele.id,
+        allele=rec.allele,
+        zygosity=rec.zygosity.value if rec.zygosity else "",
+        genotype=_genotype_text(g),
+        depth=g.depth,
+        filter=rec.filter,
+        quality=rec.quality,
+        rsid=rec.rsid,
+        gene=ann.gene if ann else None,
+        protein_change=ann.protein_change if ann else None,
+        consequences=consequence_terms([ann.consequence] if ann else []),
+        record=rec.record,
+    )
+
+
+# --- the call store --------------------------------------------------------------------------
+
+
+@dataclass
+class _CallStore:
+    rows: list[dict[str, Any]]  # CALLED rows for kg.queries.patients.store_match
+    summary: dict[str, Any]  # what the Patient records: stored, dropped, truncated, no-call ranges
+
+
+def _call_store(
+    vcf: _CallsVcf,
+    normal: _CallsVcf | None,
+    roles: SampleRoles,
+    knowledge: Knowledge,
+    hits: dict[str, ExactHit],
+    observed: list[Observed],
+    call_origin: dict[str, CallOrigin],
+    call_sample: dict[str, str],
+    limit: int,
+    warnings: list[str],
+) -> _CallStore:
+    """The calls no exact knowledge Variant matched (a representative-allele or coarser link does
+    not count: a later release may add the exact allele), the knowledge read's own first, then the
+    whole-file read's (of a pair: the normal's as germline, the tumour's others as somatic); at most
+    ``limit``, the rest counted."""
+    rows: dict[str, dict[str, Any]] = {}
+    for o in observed:
+        if o.id not in hits:
+            rows.setdefault(o.id, _call_row(o, call_sample[o.id], call_origin[o.id]))
+    reads = (
+        [(normal, CallOrigin.GERMLINE), (vcf, CallOrigin.SOMATIC)]
+        if normal is not None
+        else [(vcf, SINGLE_SAMPLE_CALLS.get(roles.origin, CallOrigin.UNKNOWN))]
+    )
+    priority = priority_index(knowledge) if limit > 0 else None
+    dropped = 0
+    no_calls: dict[str, list[str]] = {}
+    no_calls_dropped = 0
+    seconds = 0.0
+    for source, origin in reads:
+        if priority is None:
+            break
+        found = read_calls(source, limit=limit, priority=priority)
+        seconds += found.seconds
+        dropped += found.dropped
+        no_calls[source.sample] = found.no_calls
+        no_calls_dropped += found.no_calls_dropped
+        for rec in found.calls:
+            if rec.id not in hits and rec.id not in rows:
+                rows[rec.id] = _call_row(_observed(rec), source.sample, origin)
+    kept = list(rows.values())
+    if len(kept) > limit:
+        dropped += len(kept) - limit
+        kept = kept[: max(limit, 0)]
+    sample_no_calls = no_calls.get(vcf.sample, [])
+    summary = {
+        "calls": len(kept),
+        "callsDropped": dropped,
+        "callsTruncated": dropped > 0,
+        "callsMax": limit,
+        "noCalls": sample_no_calls,
+        "normalNoCalls": no_calls.get(normal.sample) if normal is not None else None,
+        "noCallsDropped": no_calls_dropped,
+        "seconds": round(seconds, 4),
+    }
+    if dropped:
+        warnings.append(
+            f"call store truncated: {dropped:,} non-reference call(s) beyond KG_PATIENT_CALLS_MAX={limit:,} not kept; "
+            "a later release cannot link them to this patient"
+        )
+    if no_calls_dropped:
+        warnings.append(f"{no_calls_dropped:,} no-call range(s) beyond KG_PATIENT_CALLS_MAX={limit:,} not kept")
+    return _CallStore(kept, summary)
+
+
+def _call_row(o: Observed, sample: str, call_origin: CallOrigin) -> dict[str, Any]:
+    """One CALLED row: the ObservedAllele's key and coordinates, and the call as HAS_VARIANT holds it
+    (kg.queries.patient_calls copies these properties onto the link)."""
+    a = o.allele
+    return {
+        "allele": o.id,
+        "chrom": a.chrom,
+        "pos": a.pos,
+        "ref": a.ref,
+        "alt": a.alt,
+        "props": _compact(
+            {
+                "zygosity": o.zygosity,
+                "genotype": o.genotype,
+                "phased": "|" in o.genotype,
+                "depth": o.depth,
+                "sample": sample,
+                "filter": o.filter,
+                "quality": o.quality,
+                "callOrigin": call_origin.value,
+                "rsid": o.rsid,
+                "gene": o.gene,
+                "proteinChange": o.protein_change,
+                "consequences": sorted(o.consequences),
+            }
+        ),
+    }
 
 
 # --- pharmacogenomics ------------------------------------------------------------------------

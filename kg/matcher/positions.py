@@ -310,6 +310,23 @@ def _text_chunks(path: str | os.PathLike[str], kind: FileKind) -> Iterator[bytes
             yield rest + b"\n"
 
 
+@dataclass(frozen=True)
+class ChunkLines:
+    """The data lines of one text chunk, as numpy arrays of byte offsets into ``bytes``: line
+    ``starts``/``ends`` (the newline), every tab offset (``tabs``) and, per line, the index in
+    ``tabs`` of its first tab (``first_tab``), its 0-based REF span (``start0``, ``end0``), and
+    ``runs`` of lines on one chromosome: ``(first line, end line, canonical chrom)``."""
+
+    bytes: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    tabs: np.ndarray
+    first_tab: np.ndarray
+    start0: np.ndarray
+    end0: np.ndarray
+    runs: list[tuple[int, int, str]]
+
+
 class _Scan:
     """State carried across chunks: header text, line and record counters."""
 
@@ -337,8 +354,9 @@ class _Scan:
             found=repr(text[:160] + ("..." if len(text) > 160 else "")),
         )
 
-    def chunk(self, buf: bytes) -> list[bytes]:
-        """Candidate data lines of one chunk (numpy over the bytes, Python per chromosome run)."""
+    def columns(self, buf: bytes) -> ChunkLines | None:
+        """The data lines of one chunk with their columns (numpy over the bytes, Python per
+        chromosome run); None when the chunk holds no data line. Malformed lines raise."""
         a = np.frombuffer(buf, dtype=np.uint8)
         ends = np.flatnonzero(a == 10)
         starts = np.empty_like(ends)
@@ -357,7 +375,7 @@ class _Scan:
         rec0 = self.records
         self.records += len(ds)
         if not len(ds):
-            return []
+            return None
         tabs = np.flatnonzero(a == 9)
         k = np.searchsorted(tabs, ds)
         k8 = np.minimum(k + 6, len(tabs) - 1)  # 8 fixed columns: 7 tabs within the line
@@ -397,18 +415,28 @@ class _Scan:
         names[np.arange(width) >= clen[:, None]] = 0
         same = np.zeros(len(ds), bool)
         same[1:] = (names[1:] == names[:-1]).all(axis=1) & (clen[1:] == clen[:-1])
-        runs = [*np.flatnonzero(~same).tolist(), len(ds)]
-        out: list[bytes] = []
-        for r0, r1 in pairwise(runs):
+        runs: list[tuple[int, int, str]] = []
+        for r0, r1 in pairwise([*np.flatnonzero(~same).tolist(), len(ds)]):
             raw = buf[ds[r0] : t1[r0]]
             canon = self._canon.get(raw)
             if canon is None:
                 canon = self._canon[raw] = canonical_chrom(raw.decode("utf-8", "replace"))
+            runs.append((r0, r1, canon))
+        return ChunkLines(a, ds, de, tabs, k, start0, end0, runs)
+
+    def chunk(self, buf: bytes) -> list[bytes]:
+        """Candidate data lines of one chunk: those overlapping the index."""
+        lines = self.columns(buf)
+        if lines is None:
+            return []
+        out: list[bytes] = []
+        ds, de = lines.starts, lines.ends
+        for r0, r1, canon in lines.runs:
             arrays = self._arrays.get(canon)
             if arrays is None:
                 continue
             st, en = arrays
-            s0, e0 = start0[r0:r1], end0[r0:r1]
+            s0, e0 = lines.start0[r0:r1], lines.end0[r0:r1]
             i = np.searchsorted(st, e0, side="left") - 1
             hit = (i >= 0) & (en[np.maximum(i, 0)] > s0)
             for j in (np.flatnonzero(hit) + r0).tolist():

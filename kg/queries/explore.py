@@ -126,9 +126,16 @@ def _find(param: str, label: str | None, var: str) -> str:
     )
 
 
+def call_store_hidden(var: str) -> str:
+    """A patient's call store (ObservedAllele, NoCallSet; kg/matcher/calls.py) is never traversed: an
+    ObservedAllele says some patient carries an allele no knowledge names, so it is patient data
+    even beside an in-scope Patient (whose own answers read it through kg.queries.patients)."""
+    return f"NOT ({var}:ObservedAllele OR {var}:NoCallSet)"
+
+
 def _shown(var: str) -> str:
     """Evidence an answer may show and Patients in scope (kg.queries.visibility); other nodes are always traversed."""
-    return f"(NOT {var}:Evidence OR ({visible_evidence(var)})) AND {patient_shown(var)}"
+    return f"(NOT {var}:Evidence OR ({visible_evidence(var)})) AND {patient_shown(var)} AND {call_store_hidden(var)}"
 
 
 # Keys and display names are worked out in Python (``_node``): projecting properties inside a list

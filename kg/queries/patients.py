@@ -5,6 +5,12 @@ HAS_VARIANT / HAS_DIPLOTYPE / HAS_CONDITION link of an earlier match is deleted,
 are created from ``UNWIND $rows`` lists, so a re-match replaces, never accumulates, and a failure
 leaves the earlier state intact. Patient nodes link only to what was observed and are asserted by
 no Source.
+
+The call store (issue 8; kg/matcher/calls.py) is patient data too: ``(:Patient)-[:CALLED {call}]->
+(:ObservedAllele {id})`` for each non-reference call no exact knowledge Variant matched (an
+ObservedAllele is shared by the patients calling that allele and removed with the last of them),
+and ``(:Patient)-[:HAS_NO_CALLS]->(:NoCallSet {ranges})`` for the positions whose GT was missing.
+A re-match replaces both; deleting the patient removes both.
 """
 
 from __future__ import annotations
@@ -22,6 +28,48 @@ WITH p
 OPTIONAL MATCH (p)-[r:HAS_VARIANT|HAS_DIPLOTYPE|HAS_CONDITION]->()
 DELETE r
 """
+
+#: Remove patient ``p``'s call store: the NoCallSet, the CALLED edges, and the ObservedAlleles no
+#: other patient calls (unit subqueries: the outer row stays). Indexed: the Patient by key, then its
+#: own edges.
+_DROP_CALLS_OF_P = """
+CALL (p) {
+  OPTIONAL MATCH (p)-[:HAS_NO_CALLS]->(n:NoCallSet)
+  DETACH DELETE n
+}
+CALL (p) {
+  MATCH (p)-[c:CALLED]->(o:ObservedAllele)
+  DELETE c
+  WITH DISTINCT o WHERE NOT EXISTS { (o)<-[:CALLED]-() }
+  DELETE o
+}
+"""
+
+DROP_CALLS = f"""
+MATCH (p:Patient {{id: $id}})
+{_DROP_CALLS_OF_P}
+"""
+
+#: The call store's summary on the Patient (small scalars; the no-call ranges on the NoCallSet).
+SET_CALL_SUMMARY = """
+MATCH (p:Patient {id: $id})
+SET p.callsStored = $calls, p.callsDropped = $callsDropped, p.callsTruncated = $callsTruncated,
+    p.callsMax = $callsMax
+CREATE (p)-[:HAS_NO_CALLS]->(:NoCallSet {ranges: $noCalls, normalRanges: $normalNoCalls, dropped: $noCallsDropped})
+"""
+
+#: CALLED rows: ``{allele, chrom, pos, ref, alt, props}``; the ObservedAllele MERGEd on its key.
+LINK_CALLS = """
+MATCH (p:Patient {id: $id})
+UNWIND $rows AS row
+MERGE (o:ObservedAllele {id: row.allele})
+ON CREATE SET o.chrom = row.chrom, o.pos = row.pos, o.ref = row.ref, o.alt = row.alt
+CREATE (p)-[c:CALLED]->(o)
+SET c = row.props
+"""
+
+#: CALLED rows per statement (one transaction still; smaller parameter maps for the server).
+CALL_BATCH = 20_000
 
 #: ``<GENE>:No Result`` is CPIC's key for "no genotype available"; MERGEd for genes the pharmcat
 #: release gave no such Phenotype (asserted by no Source: it exists for patients only).
@@ -60,9 +108,14 @@ RETURN COUNT { (p)-[:HAS_VARIANT]->() } AS variants, COUNT { (p)-[:HAS_DIPLOTYPE
        COUNT { (p)-[:HAS_CONDITION]->() } AS conditions
 """
 
-DELETE_PATIENT = """
-MATCH (p:Patient {id: $id})
-WITH p, COUNT { (p)--() } AS links
+DELETE_PATIENT = f"""
+MATCH (p:Patient {{id: $id}})
+WITH p, COUNT {{ (p)--() }} AS links
+{_DROP_CALLS_OF_P}
+CALL (p) {{
+  OPTIONAL MATCH (p)-[:HAS_CHANGE]->(c:Change)
+  DETACH DELETE c
+}}
 DETACH DELETE p
 RETURN links
 """
@@ -79,13 +132,29 @@ def store_match(
     diplotypes: Sequence[Mapping[str, Any]],
     no_result_genes: list[str],
     diseases: list[str],
+    calls: Sequence[Mapping[str, Any]] = (),
+    call_summary: Mapping[str, Any] | None = None,
 ) -> None:
-    """Replace the patient's links in one transaction. ``variants`` rows: ``{variant, props}``;
-    ``diplotypes`` rows: ``{phenotype, props}``; ``origin``: kg.matcher.origin's decision (origin,
-    source, normalSample, normalVcf)."""
+    """Replace the patient's links and call store in one transaction. ``variants`` rows: ``{variant,
+    props}``; ``diplotypes`` rows: ``{phenotype, props}``; ``origin``: kg.matcher.origin's decision
+    (origin, source, normalSample, normalVcf); ``calls``: CALLED rows; ``call_summary``:
+    kg.matcher.match's (calls, callsDropped, callsTruncated, callsMax, noCalls, normalNoCalls,
+    noCallsDropped)."""
     params: dict[str, Any] = {"id": patient}
+    summary = {
+        "calls": len(calls),
+        "callsDropped": 0,
+        "callsTruncated": False,
+        "callsMax": None,
+        "noCalls": [],
+        "normalNoCalls": None,
+        "noCallsDropped": 0,
+        **(call_summary or {}),
+    }
+    rows = list(calls)
     graph.write_many(
         [
+            (DROP_CALLS, params),
             (
                 MERGE_PATIENT,
                 {
@@ -102,8 +171,13 @@ def store_match(
             (LINK_VARIANTS, {**params, "rows": list(variants)}),
             (LINK_DIPLOTYPES, {**params, "rows": list(diplotypes)}),
             (LINK_CONDITIONS, {**params, "diseases": diseases}),
+            (SET_CALL_SUMMARY, {**params, **{k: summary[k] for k in _SUMMARY_KEYS}}),
+            *((LINK_CALLS, {**params, "rows": rows[i : i + CALL_BATCH]}) for i in range(0, len(rows), CALL_BATCH)),
         ]
     )
+
+
+_SUMMARY_KEYS = ("calls", "callsDropped", "callsTruncated", "callsMax", "noCalls", "normalNoCalls", "noCallsDropped")
 
 
 def link_counts(graph: Graph, patient: str) -> dict[str, int] | None:
@@ -112,7 +186,8 @@ def link_counts(graph: Graph, patient: str) -> dict[str, int] | None:
 
 
 def delete_patient(graph: Graph, patient: str) -> bool:
-    """Remove the Patient node and all its links; False when there was no such patient."""
+    """Remove the Patient node, all its links and its re-interpretations (Change nodes, kg.queries.changes);
+    False when there was no such patient."""
     return bool(graph.write(DELETE_PATIENT, id=patient))
 
 

@@ -236,8 +236,10 @@ NO_PATIENTS: PatientScope = frozenset()
 def patient_shown(var: str) -> str:
     """The patient-scope predicate for ``var`` (code-chosen): a node that is no Patient, or a Patient in
     scope. Patient edges (HAS_VARIANT, HAS_DIPLOTYPE, HAS_CONDITION) start at a Patient, so a traversal
-    that never reaches an out-of-scope Patient never shows them either. Needs ``scope_params``."""
-    return f"(NOT {var}:Patient OR $allPatients OR {var}.id IN $patientIds)"
+    that never reaches an out-of-scope Patient never shows them either. A ``Change`` (a patient's
+    re-interpretation, kg/queries/changes.py) is never shown: it is read through its patient only.
+    Needs ``scope_params``."""
+    return f"(NOT {var}:Change AND (NOT {var}:Patient OR $allPatients OR {var}.id IN $patientIds))"
 
 
 def in_scope(var: str) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 
 from kg.db import Graph, GraphUnavailable
-from kg.schema.model import FULLTEXT_INDEXES, NODE_KEYS, RANGE_INDEXES
+from kg.schema.model import FULLTEXT_INDEXES, NODE_KEYS, PATIENT_NODE_KEYS, RANGE_INDEXES
 
 
 def schema_statements() -> list[str]:
     statements = [
         f"CREATE CONSTRAINT {label.lower()}_{key}_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
-        for label, key in NODE_KEYS.items()
+        for label, key in {**NODE_KEYS, **PATIENT_NODE_KEYS}.items()
     ]
     statements += [
         f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"

@@ -25,10 +25,18 @@ NODE_KEYS: dict[str, str] = {
     "SecondaryFinding": "id",  # ACMG SF v3.0 gene-disorder row
     "Source": "key",  # "<name>@<version>"
     "Patient": "id",
+    "Change": "id",  # a patient's re-interpretation (kg/queries/changes.py): patient data, never explored
     "GeneAlias": "name",  # lowercased alias / previous symbol -> Gene
     "DiseaseName": "name",  # lowercased name / synonym -> Disease
     "DrugName": "name",  # lowercased name / synonym -> Drug
     "DiseaseXref": "id",  # canonical xref "MESH:D008545", "UMLS:C0025202" -> Disease (kg.identity.diseases)
+}
+
+# Patient-owned nodes with a key (uniqueness constraint too), kept apart from NODE_KEYS so that the
+# knowledge look-ups and traversals, which seek by NODE_KEYS, never start at one: an ObservedAllele
+# (kg/matcher/calls.py) exists only because some patient carries that allele.
+PATIENT_NODE_KEYS: dict[str, str] = {
+    "ObservedAllele": "id",  # a normalised allele id (kg.identity.variants.variant_id) some Patient CALLED
 }
 
 # label -> properties with a plain range index (lookups other than the key)
@@ -45,6 +53,7 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
     "Recommendation": ("lookupKey", "guideline"),
     "MolecularProfile": ("name",),
     "SequenceOntologyTerm": ("name",),  # CIViC variant types are SO names
+    "Change": ("release",),  # the patients a release's load changed (kg.queries.changes.changed_patients)
 }
 
 # label -> properties for a full-text index (case-insensitive name search)

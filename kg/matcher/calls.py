@@ -1,0 +1,256 @@
+"""The patient's call store: every non-reference call of the sample, and its no-call positions.
+
+Issue 8 ("new knowledge about alleles the patient already carries"): the knowledge read
+(:meth:`kg.matcher.vcf.PatientVcf.fetch`) only sees positions some loaded release knows, so a
+release that adds an allele could never reach a patient matched earlier. :func:`read_calls` reads
+the whole file once more, cheaply, for what re-interpretation needs: the records whose genotype
+carries an ALT (any allele index 1-9 in GT) and the records whose GT is missing (``./.``: a no-call,
+never to be taken for reference; VCF 4.2 section 1.6.2). kg/matcher/match.py stores the calls that
+no exact knowledge Variant matched as ``(:Patient)-[:CALLED]->(:ObservedAllele)`` and the no-calls
+on the Patient (kg.queries.patients); kg.queries.patient_calls links them when a release adds the
+Variant.
+
+Bounded per patient (``KG_PATIENT_CALLS_MAX``): a whole genome carries 4-5 million non-reference
+calls, far more than a graph should hold per patient. Beyond the bound, calls near what the
+knowledge already covers (within :data:`PRIORITY_PAD` bp of a known exact position, or inside a
+CIViC gene span: where new releases mostly add alleles) are kept first, then the others in file
+order; the rest are counted (``dropped``) and the Patient and the match report say so.
+
+Text files (plain, gzip, BGZF) are scanned with numpy (the knowledge read's chunking,
+:class:`kg.matcher.positions._Scan`): only the kept lines reach htslib, through a small temporary
+VCF with the file's header. BCF is streamed through cyvcf2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from cyvcf2 import VCF
+
+from kg.identity.variants import canonical_chrom
+from kg.matcher.knowledge import Knowledge
+from kg.matcher.positions import ChunkLines, Interval, PositionIndex, _Scan, _text_chunks
+from kg.matcher.vcf import PatientVcf, ReadStats, VcfRecord
+
+#: Calls within this many bp of a position the knowledge knows are kept first when the bound bites.
+PRIORITY_PAD = 10_000
+#: Bytes of the sample column read for its GT (``0/0/0/1`` polyploid calls fit).
+_GT_WIDTH = 16
+_END = re.compile(rb"(?:^|;)END=(\d+)")
+
+
+@dataclass
+class StoredCalls:
+    """What :func:`read_calls` found: the kept non-reference alleles (normalised, with the sample's
+    call), the no-call ranges (``chr1:100-100``, 1-based inclusive, merged when adjacent), and how
+    many non-reference records / no-call ranges the bound left out."""
+
+    calls: list[VcfRecord] = field(default_factory=list)
+    no_calls: list[str] = field(default_factory=list)
+    dropped: int = 0
+    no_calls_dropped: int = 0
+    records: int = 0  # non-reference records seen
+    strategy: str = ""
+    seconds: float = 0.0
+
+
+class _Pools:
+    """Kept lines: priority ones first, others in file order, never more than ``limit`` in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.priority: list[bytes] = []
+        self.other: list[bytes] = []
+        self.seen = 0
+
+    def add(self, line: bytes, priority: bool) -> None:
+        self.seen += 1
+        if priority and len(self.priority) < self.limit:
+            self.priority.append(line)
+            if len(self.priority) + len(self.other) > self.limit:
+                self.other.pop()
+        elif not priority and len(self.priority) + len(self.other) < self.limit:
+            self.other.append(line)
+
+    @property
+    def kept(self) -> list[bytes]:
+        return self.priority + self.other
+
+
+class _NoCalls:
+    """No-call ranges per chromosome, merged when adjacent or overlapping, at most ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.ranges: list[list[object]] = []  # [chrom, start, end]
+        self.dropped = 0
+
+    def add(self, chrom: str, start: int, end: int) -> None:
+        last = self.ranges[-1] if self.ranges else None
+        if last is not None and last[0] == chrom and start <= int(last[2]) + 1:  # type: ignore[call-overload]
+            last[2] = max(int(last[2]), end)  # type: ignore[call-overload]
+        elif len(self.ranges) < self.limit:
+            self.ranges.append([chrom, start, end])
+        else:
+            self.dropped += 1
+
+    def texts(self) -> list[str]:
+        return [f"{c}:{s}-{e}" for c, s, e in self.ranges]
+
+
+_PRIORITY: dict[tuple[object, ...], PositionIndex] = {}
+
+
+def priority_index(knowledge: Knowledge) -> PositionIndex:
+    """Where calls are kept first: :data:`PRIORITY_PAD` bp around the knowledge's exact positions
+    (runs of positions closer than twice the pad as one interval) and the CIViC gene spans; once
+    per state of the knowledge."""
+    index = _PRIORITY.get(knowledge.key)
+    if index is None:
+        intervals: list[Interval] = [iv for spans in knowledge.spans.values() for iv in spans]
+        for chrom, positions in knowledge.exact_positions.items():
+            pos = np.unique(np.asarray(positions, dtype=np.int64))
+            if not len(pos):
+                continue
+            breaks = np.flatnonzero(np.diff(pos) > 2 * PRIORITY_PAD)
+            starts = np.concatenate(([pos[0]], pos[breaks + 1])) - PRIORITY_PAD
+            ends = np.concatenate((pos[breaks], [pos[-1]])) + PRIORITY_PAD
+            intervals += [Interval(chrom, max(1, s), e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+        _PRIORITY.clear()
+        index = _PRIORITY[knowledge.key] = PositionIndex(intervals)
+    return index
+
+
+class _CallScan(_Scan):
+    """The numpy text scan, keeping non-reference and no-call lines of one sample column."""
+
+    def __init__(self, path: Path, priority: PositionIndex, column: int, pools: _Pools, no_calls: _NoCalls) -> None:
+        super().__init__(path, priority)
+        self.column = column  # 0-based sample column: the tab before it is the line's (8 + column)th
+        self.pools = pools
+        self.no_calls = no_calls
+
+    def scan(self, buf: bytes) -> None:
+        lines = self.columns(buf)
+        if lines is None:
+            return
+        nonref, nocall = self._genotypes(lines)
+        ds, de = lines.starts, lines.ends
+        for r0, r1, canon in lines.runs:
+            wanted = np.flatnonzero(nonref[r0:r1] | nocall[r0:r1]) + r0
+            if not len(wanted):
+                continue
+            arrays = self._arrays.get(canon)
+            if arrays is None:
+                near = np.zeros(len(wanted), bool)
+            else:
+                st, en = arrays
+                s0, e0 = lines.start0[wanted], lines.end0[wanted]
+                i = np.searchsorted(st, e0, side="left") - 1
+                near = (i >= 0) & (en[np.maximum(i, 0)] > s0)
+            for j, close in zip(wanted.tolist(), near.tolist(), strict=True):
+                line = buf[ds[j] : de[j] + 1]
+                if nonref[j]:
+                    self.pools.add(line, close)
+                else:
+                    self._no_call(canon, int(lines.start0[j]) + 1, int(lines.end0[j]), line)
+
+    def _genotypes(self, lines: ChunkLines) -> tuple[np.ndarray, np.ndarray]:
+        """Per line: GT carries an ALT; GT is missing. Lines without GT first in FORMAT (VCF 4.2
+        section 1.4.2: GT, when present, comes first) or without the sample column are neither."""
+        a, tabs, k, de = lines.bytes, lines.tabs, lines.first_tab, lines.ends
+        last = len(a) - 1
+        col = k + 8 + self.column
+        has_col = col < len(tabs)
+        col = np.minimum(col, len(tabs) - 1)
+        has_col &= tabs[col] < de
+        fmt = tabs[np.minimum(k + 7, len(tabs) - 1)] + 1
+        gt_first = (
+            (a[np.minimum(fmt, last)] == 71)  # G
+            & (a[np.minimum(fmt + 1, last)] == 84)  # T
+            & np.isin(a[np.minimum(fmt + 2, last)], (58, 9, 10, 13))  # : TAB LF CR
+        )
+        window = a[np.minimum((tabs[col] + 1)[:, None] + np.arange(_GT_WIDTH), last)]
+        inside = np.cumsum(np.isin(window, (58, 9, 10, 13)), axis=1) == 0
+        digits = inside & (window >= 48) & (window <= 57)
+        alt = (digits & (window >= 49)).any(axis=1)
+        ok = has_col & gt_first
+        return ok & alt, ok & ~digits.any(axis=1) & inside[:, 0]
+
+    def _no_call(self, chrom: str, start: int, end: int, line: bytes) -> None:
+        info = line.split(b"\t", 8)[7] if line.count(b"\t") >= 7 else b""
+        m = _END.search(info)  # a gVCF block: END in INFO (VCF 4.2 section 1.6.1, INFO END)
+        self.no_calls.add(chrom, start, max(end, int(m.group(1))) if m else end)
+
+
+def read_calls(vcf: PatientVcf, *, limit: int, priority: PositionIndex) -> StoredCalls:
+    """The sample's non-reference alleles and no-call ranges, up to ``limit`` of each (see the
+    module docstring for which are kept first)."""
+    began = time.perf_counter()
+    pools, no_calls = _Pools(limit), _NoCalls(limit)
+    out = StoredCalls()
+    if limit <= 0:
+        out.strategy = "off"
+        return out
+    header = ""
+    if vcf.kind.bcf:
+        out.strategy = "stream"
+        _stream(vcf, priority, pools, no_calls)
+    else:
+        out.strategy = "text-scan"
+        scan = _CallScan(vcf.path, priority, vcf.samples.index(vcf.sample), pools, no_calls)
+        for buf in _text_chunks(vcf.path, vcf.kind):
+            scan.scan(buf)
+        header = b"".join(scan.header).decode("utf-8", "replace")
+    out.calls = _convert(vcf, header, pools.kept)
+    out.records = pools.seen
+    out.dropped = pools.seen - len(pools.kept)
+    out.no_calls, out.no_calls_dropped = no_calls.texts(), no_calls.dropped
+    out.seconds = round(time.perf_counter() - began, 4)
+    return out
+
+
+def _stream(vcf: PatientVcf, priority: PositionIndex, pools: _Pools, no_calls: _NoCalls) -> None:
+    """BCF: every record through cyvcf2 (``gt_types``: 0 hom-ref, 1 het, 2 missing, 3 hom-alt)."""
+    reader = VCF(os.fspath(vcf.path), samples=[vcf.sample])
+    try:
+        for v in reader:
+            if "GT" not in v.FORMAT:
+                continue
+            gt = v.genotypes[0][:-1]
+            chrom = canonical_chrom(v.CHROM)
+            if any(i > 0 for i in gt):
+                pools.add(str(v).encode(), priority.overlaps(chrom, v.start, v.end))
+            elif all(i < 0 for i in gt):
+                no_calls.add(chrom, v.start + 1, v.end)
+    finally:
+        reader.close()
+
+
+def _convert(vcf: PatientVcf, header: str, lines: list[bytes]) -> list[VcfRecord]:
+    """The kept lines as :class:`VcfRecord` alleles the sample carries, parsed by htslib through a
+    small temporary VCF (the file's header and these lines) and normalised by the reader."""
+    if not lines:
+        return []
+    saved = vcf.stats  # the reader counts skipped ALTs: keep the knowledge read's counters
+    vcf.stats = ReadStats()
+    out: list[VcfRecord] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="kg-calls-") as tmp:
+            small = Path(tmp) / "calls.vcf"
+            small.write_bytes((header or vcf.header).encode() + b"".join(lines))
+            reader = VCF(os.fspath(small), samples=[vcf.sample])
+            try:
+                for v in reader:
+                    out += [r for r in PatientVcf._convert(vcf, v, None) if r.alt_count > 0]
+            finally:
+                reader.close()
+    finally:
+        vcf.stats = saved
+    return out

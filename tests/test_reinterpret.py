@@ -1,0 +1,359 @@
+"""kg/queries/changes.py: a load finds the patients whose answers it changed, by traversal (issue 8).
+
+Two releases of a made-up ClinVar-like source, written through kg.loaders.release.load_release (the
+load hook runs re-interpretation), and patients stored the way the matcher stores them
+(kg.queries.patients.store_match). The real ClinVar releases: tests/test_reinterpret_realdata.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from api.app import create_app
+from kg.access.roles import Role
+from kg.access.settings import AuthSettings
+from kg.cli import main as cli
+from kg.db import Graph
+from kg.loaders.release import LoadReport, SourceRelease, Stage, discard_release, load_release
+from kg.queries import patients as pq
+from kg.queries.changes import ChangeKind, changed_patients, patient_changes, reinterpret
+from kg.queries.visibility import KnowledgeState
+from tests.api_graph import bearer, token_for
+
+SOURCE = "test-reinterp"
+OLD, NEW = "2024-01-01", "2025-01-01"
+P1, P2, P3 = "test-reinterp-p1", "test-reinterp-p2", "test-reinterp-p3"
+
+
+def _allele(n: int) -> str:
+    return f"GRCh38:chrY:{2_000_000 + n}:C:T"
+
+
+A, B, C, D, E = (_allele(n) for n in range(1, 6))
+
+#: (allele, significance, review status, stars) per release: A VUS -> LP, B LP -> VUS, C only in the
+#: newer release, D benign in both, E pathogenic only in the older one.
+RELEASES: dict[str, list[tuple[str, str, str, int]]] = {
+    OLD: [
+        (A, "Uncertain significance", "criteria provided, single submitter", 1),
+        (B, "Likely pathogenic", "criteria provided, single submitter", 1),
+        (D, "Benign", "criteria provided, single submitter", 1),
+        (E, "Pathogenic", "criteria provided, single submitter", 1),
+    ],
+    NEW: [
+        (A, "Likely pathogenic", "criteria provided, multiple submitters, no conflicts", 2),
+        (B, "Uncertain significance", "criteria provided, multiple submitters, no conflicts", 2),
+        (C, "Likely pathogenic", "criteria provided, single submitter", 1),
+        (D, "Benign", "criteria provided, single submitter", 1),
+    ],
+}
+
+WRITE = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (v:Variant {id: row.variant})
+  ON CREATE SET v.chrom = 'chrY', v.pos = row.pos, v.ref = 'C', v.alt = 'T', v.assembly = 'GRCh38',
+                v.gene = 'TESTRI', v.kind = 'exact', v.name = 'TESTRI ' + row.record
+MERGE (v)-[:ASSERTED_BY]->(src)
+MERGE (e:Evidence {id: $source + ':' + row.record})
+SET e.source = 'test-reinterp', e.type = 'pathogenicity', e.significance = row.significance,
+    e.reviewStatus = row.review, e.stars = row.stars, e.recordId = row.record, e.release = $source,
+    e.origin = 'germline'
+MERGE (e)-[:ASSERTED_BY]->(src)
+MERGE (e)-[r:ABOUT]->(v) SET r.releases = [$source]
+"""
+
+#: Per release: a CPIC-style recommendation for a phenotype P1 carries (its text changes), and a
+#: predictive evidence item about a profile of allele A (each release has its own).
+THERAPY_AND_PGX = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MERGE (ph:Phenotype {id: 'TESTRI:Poor Metabolizer'}) ON CREATE SET ph.gene = 'TESTRI', ph.phenotype = 'Poor Metabolizer'
+MERGE (ph)-[:ASSERTED_BY]->(src)
+MERGE (rec:Recommendation {id: $source + ':rec'})
+SET rec.guideline = 'CPIC', rec.drug = 'testrimab', rec.text = row.text, rec.strength = row.strength
+MERGE (rec)-[:ASSERTED_BY]->(src)
+MERGE (rec)-[f:FOR_PHENOTYPE]->(ph) SET f.releases = [$source]
+MERGE (mp:MolecularProfile {id: 'test-reinterp:MP1'}) ON CREATE SET mp.kind = 'single', mp.name = 'TESTRI A'
+MERGE (mp)-[:ASSERTED_BY]->(src)
+WITH src, row, mp
+MATCH (v:Variant {id: row.variant})
+MERGE (mp)-[i:INCLUDES]->(v) SET i.releases = [$source]
+MERGE (e:Evidence {id: row.evidence})
+SET e.source = 'test-reinterp', e.type = 'predictive', e.significance = row.significance, e.direction = 'supports',
+    e.level = 'B', e.therapies = ['testrimab'], e.origin = 'germline'
+MERGE (e)-[:ASSERTED_BY]->(src)
+MERGE (e)-[a:ABOUT]->(mp) SET a.releases = [$source]
+"""
+PHENOTYPE = "TESTRI:Poor Metabolizer"
+THERAPY = {
+    OLD: {
+        "text": "Use the standard dose.",
+        "strength": "moderate",
+        "evidence": "test-reinterp:EID1",
+        "significance": "sensitivity/response",
+    },
+    NEW: {
+        "text": "Avoid testrimab.",
+        "strength": "strong",
+        "evidence": "test-reinterp:EID2",
+        "significance": "resistance",
+    },
+}
+
+
+def _load(graph: Graph, tmp_path: Path, version: str) -> LoadReport:
+    rows = [
+        {
+            "variant": v,
+            "pos": int(v.split(":")[2]),
+            "record": v.split(":")[2],
+            "significance": s,
+            "review": r,
+            "stars": n,
+        }
+        for v, s, r, n in RELEASES[version]
+    ]
+    f = tmp_path / f"{version}.tsv"
+    f.write_text("\n".join(str(r) for r in rows))
+    release = SourceRelease(SOURCE, version, "CC0", (f,))
+    other = [{**THERAPY[version], "variant": A}]
+    stages = [Stage("evidence", WRITE, lambda: rows), Stage("therapy and pgx", THERAPY_AND_PGX, lambda: other)]
+    return load_release(graph, release, stages, progress=False)
+
+
+def store_patient(graph: Graph, patient: str, alleles: list[str], phenotypes: list[str] = ()) -> None:
+    """As the matcher stores a match (kg/matcher/match.py ``_variant_row``)."""
+    pq.store_match(
+        graph,
+        patient,
+        sample="S1",
+        vcf="test.vcf",
+        origin={"origin": "germline", "source": "default"},
+        variants=[
+            {
+                "variant": a,
+                "props": {
+                    "zygosity": "heterozygous",
+                    "genotype": "0/1",
+                    "sample": "S1",
+                    "matchLevel": "exact",
+                    "observed": a,
+                    "callOrigin": "germline",
+                },
+            }
+            for a in alleles
+        ],
+        diplotypes=[
+            {"phenotype": ph, "props": {"gene": "TESTRI", "diplotype": "*2/*2", "status": "called", "source": "vcf"}}
+            for ph in phenotypes
+        ],
+        no_result_genes=[],
+        diseases=[],
+    )
+
+
+def _cleanup(graph: Graph) -> None:
+    for p in (P1, P2, P3):
+        pq.delete_patient(graph, p)
+    for row in graph.read("MATCH (s:Source {name: $name}) RETURN s.key AS key", name=SOURCE):
+        discard_release(graph, row["key"])
+    graph.write("MATCH (v:Variant) WHERE v.id STARTS WITH 'GRCh38:chrY:200000' DETACH DELETE v")
+    graph.write("MATCH (e:Evidence) WHERE e.id STARTS WITH $s DETACH DELETE e", s=SOURCE)
+    graph.write("MATCH (r:Recommendation) WHERE r.id STARTS WITH $s DETACH DELETE r", s=SOURCE)
+    graph.write(
+        "MATCH (n:Phenotype|MolecularProfile) WHERE n.id IN [$ph, 'test-reinterp:MP1'] DETACH DELETE n", ph=PHENOTYPE
+    )
+
+
+@pytest.fixture(scope="module")
+def loaded(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The older release, three matched patients, then the newer release (its load re-interprets)."""
+    _cleanup(graph)
+    tmp = tmp_path_factory.mktemp("reinterp")
+    _load(graph, tmp, OLD)
+    # C is known only to the newer release: a patient's call of it is linked when that release adds it
+    # (the calls helper's link_known_alleles); here P1 carries A, B, D, E now and C after the load.
+    store_patient(graph, P1, [A, B, D, E], [PHENOTYPE])
+    store_patient(graph, P2, [A])
+    store_patient(graph, P3, [D])
+    report = _load(graph, tmp, NEW)
+    yield {"report": report, "tmp": tmp}
+    _cleanup(graph)
+
+
+CLASSIFICATION_KINDS = {ChangeKind.NEW, ChangeKind.NEW_FINDING, ChangeKind.RETRACTED, ChangeKind.RECLASSIFIED}
+
+
+def _kinds(graph: Graph, patient: str) -> dict[str, ChangeKind]:
+    """allele -> the kind of its classification change."""
+    return {c.allele: c.kind for c in patient_changes(graph, patient) if c.kind in CLASSIFICATION_KINDS}
+
+
+def test_vus_to_lp_is_a_new_finding_and_lp_to_vus_a_retraction(graph: Graph, loaded: dict[str, Any]) -> None:
+    kinds = _kinds(graph, P1)
+    assert kinds[A] == ChangeKind.NEW_FINDING
+    assert kinds[B] == ChangeKind.RETRACTED
+    assert kinds[E] == ChangeKind.RETRACTED  # the newer release no longer classifies it
+    assert D not in kinds  # benign in both: no change
+    change = next(c for c in patient_changes(graph, P1) if c.allele == A and c.kind == ChangeKind.NEW_FINDING)
+    assert (change.old_class, change.new_class) == ("uncertain significance", "likely pathogenic")
+    assert change.old_review == "criteria provided, single submitter"
+    assert change.new_review == "criteria provided, multiple submitters, no conflicts"
+    assert change.old_evidence == [f"{SOURCE}@{OLD}:2000001"] and change.new_evidence == [f"{SOURCE}@{NEW}:2000001"]
+    assert f"{SOURCE}@{NEW}" in change.to_state and f"{SOURCE}@{NEW}" not in change.from_state
+    assert change.release == f"{SOURCE}@{NEW}"
+    # the stored path: patient -> change -> allele, and the evidence of both sides
+    path = graph.read(
+        "MATCH (:Patient {id: $p})-[:HAS_CHANGE]->(c:Change {id: $c})-[:ABOUT]->(v:Variant) "
+        "RETURN v.id AS v, [(c)-[:OLD]->(o) | o.id] AS old, [(c)-[:NEW]->(n) | n.id] AS new",
+        p=P1,
+        c=change.id,
+    )
+    assert path == [{"v": A, "old": change.old_evidence, "new": change.new_evidence}]
+    assert _kinds(graph, P2) == {A: ChangeKind.NEW_FINDING}
+    assert _kinds(graph, P3) == {}
+    assert "2 patients changed" in loaded["report"].summary()
+
+
+def test_therapy_evidence_and_pgx_recommendation_changes(graph: Graph, loaded: dict[str, Any]) -> None:
+    others = [c for c in patient_changes(graph, P1) if c.kind not in CLASSIFICATION_KINDS]
+    by_kind = {c.kind: c for c in others}
+    assert set(by_kind) == {ChangeKind.NEW_EVIDENCE, ChangeKind.RETIRED_EVIDENCE, ChangeKind.PGX_CHANGED}
+    assert by_kind[ChangeKind.NEW_EVIDENCE].new_evidence == ["test-reinterp:EID2"]
+    assert by_kind[ChangeKind.RETIRED_EVIDENCE].old_evidence == ["test-reinterp:EID1"]
+    pgx = by_kind[ChangeKind.PGX_CHANGED]
+    assert pgx.allele == PHENOTYPE
+    assert (pgx.old_class, pgx.old_review, pgx.new_class, pgx.new_review) == (
+        "Use the standard dose.",
+        "moderate",
+        "Avoid testrimab.",
+        "strong",
+    )
+    linked = graph.read(
+        "MATCH (c:Change {id: $c}) RETURN [(c)-[:ABOUT]->(n) | n.id] AS about, [(c)-[:OLD]->(o) | o.id] AS old, "
+        "[(c)-[:NEW]->(n) | n.id] AS new",
+        c=pgx.id,
+    )[0]
+    assert linked == {"about": [PHENOTYPE], "old": [f"{SOURCE}@{OLD}:rec"], "new": [f"{SOURCE}@{NEW}:rec"]}
+    # P2 carries A, not the phenotype: the evidence changes, no PGx change
+    assert {c.kind for c in patient_changes(graph, P2)} == {
+        ChangeKind.NEW_FINDING,
+        ChangeKind.NEW_EVIDENCE,
+        ChangeKind.RETIRED_EVIDENCE,
+    }
+
+
+def test_an_allele_only_in_the_newer_release_is_new(graph: Graph, loaded: dict[str, Any]) -> None:
+    """C is classified only by the newer release: a patient carrying it has a NEW change, not a reclassification."""
+    key = f"{SOURCE}@{NEW}"
+    before = _state(graph, key, "fromState")
+    after = _state(graph, key, "toState")
+    store_patient(graph, P3, [C, D])
+    report = reinterpret(graph, before, after, key)
+    assert report.stored == 1  # the others (P1's, P2's) were found and stored by the load already
+    change = next(c for c in patient_changes(graph, P3) if c.allele == C and c.kind in CLASSIFICATION_KINDS)
+    assert change.kind == ChangeKind.NEW
+    assert (change.old_class, change.new_class) == (None, "likely pathogenic")
+
+
+def _state(graph: Graph, release: str, side: str) -> KnowledgeState:
+    """The state before (fromState) or after (toState) the load of ``release``, as its changes recorded it."""
+    rows = graph.read(f"MATCH (c:Change {{release: $r}}) RETURN DISTINCT c.{side} AS keys", r=release)
+    assert len(rows) == 1, rows
+    return KnowledgeState(tuple(rows[0]["keys"]), None, side)
+
+
+def test_loading_twice_adds_nothing(graph: Graph, loaded: dict[str, Any]) -> None:
+    key = f"{SOURCE}@{NEW}"
+    count = "MATCH (c:Change) WHERE c.patient STARTS WITH 'test-reinterp-' RETURN count(c) AS n, collect(c.id) AS ids"
+    before = graph.read(count)[0]
+    again = _load(graph, loaded["tmp"], NEW)
+    assert again.skipped and graph.read(count)[0] == before
+    # and finding the same transition again stores nothing new
+    report = reinterpret(
+        graph,
+        _state(graph, key, "fromState"),
+        _state(graph, key, "toState"),
+        key,
+    )
+    assert report.changes > 0 and report.stored == 0
+    assert sorted(graph.read(count)[0]["ids"]) == sorted(before["ids"])
+
+
+def test_a_patient_out_of_scope_never_shows(graph: Graph, loaded: dict[str, Any], auth_settings: AuthSettings) -> None:
+    key = f"{SOURCE}@{NEW}"
+    everyone = {p.patient for p in changed_patients(graph, key)}
+    assert {P1, P2} <= everyone
+    assert [p.patient for p in changed_patients(graph, key, frozenset({P2}))] == [P2]
+    assert changed_patients(graph, key, frozenset()) == []
+    token = token_for(auth_settings, Role.CLINICIAN, "test-reinterp-clinician", patients=[P1])
+    with TestClient(create_app(graph.settings, auth=auth_settings), headers=bearer(token)) as client:
+        listed = client.post(
+            "/graphql",
+            json={
+                "query": "query($r: String!) { changedPatients(release: $r) { patient changes byKind { kind count } } }",
+                "variables": {"r": key},
+            },
+        ).json()
+        assert [p["patient"] for p in listed["data"]["changedPatients"]] == [P1]
+        own = client.post(
+            "/graphql",
+            json={
+                "query": "query($p: String!) { patient(id: $p) { changes { kind allele oldClass newClass release } } }",
+                "variables": {"p": P1},
+            },
+        ).json()
+        assert {
+            "allele": A,
+            "kind": "NEW_FINDING",
+            "oldClass": "uncertain significance",
+            "newClass": "likely pathogenic",
+            "release": key,
+        } in own["data"]["patient"]["changes"]
+        other = client.post(
+            "/graphql",
+            json={"query": "query($p: String!) { patient(id: $p) { changes { kind } } }", "variables": {"p": P2}},
+        ).json()
+        assert other["data"]["patient"] is None and other["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        bad = client.post(
+            "/graphql", json={"query": '{ patient(id: "test-reinterp-p1") { changes(since: "yesterday") { kind } } }'}
+        ).json()
+        assert bad["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    entries = [
+        line for line in auth_settings.audit_log.read_text(encoding="utf-8").splitlines() if "changedPatients" in line
+    ]
+    assert entries and all(P1 in line and P2 not in line for line in entries)
+
+
+def test_deleting_a_patient_deletes_its_changes(graph: Graph, loaded: dict[str, Any]) -> None:
+    store_patient(graph, "test-reinterp-p4", [A])
+    key = f"{SOURCE}@{NEW}"
+    reinterpret(
+        graph,
+        _state(graph, key, "fromState"),
+        _state(graph, key, "toState"),
+        key,
+    )
+    assert graph.read("MATCH (c:Change {patient: 'test-reinterp-p4'}) RETURN count(c) AS n")[0]["n"] == 3
+    assert pq.delete_patient(graph, "test-reinterp-p4")
+    assert graph.read("MATCH (c:Change {patient: 'test-reinterp-p4'}) RETURN count(c) AS n")[0]["n"] == 0
+
+
+def test_kg_changes_lists_and_audits(graph: Graph, loaded: dict[str, Any], auth_settings: AuthSettings) -> None:
+    env = {**graph.settings.connection_env(), "KG_AUTH_DIR": str(auth_settings.home)}
+    own = CliRunner().invoke(cli, ["changes", "--patient", P1], env=env)
+    assert own.exit_code == 0, own.output
+    assert "NEW_FINDING" in own.output and "RETRACTED" in own.output and "PGX_CHANGED" in own.output
+    listed = CliRunner().invoke(cli, ["changes", "--release", f"{SOURCE}@{NEW}"], env=env)
+    assert listed.exit_code == 0 and P1 in listed.output and P2 in listed.output
+    bad = CliRunner().invoke(cli, ["changes", "--patient", P1, "--since", "last week"], env=env)
+    assert bad.exit_code == 1 and "since" in bad.output
+    audited = [line for line in auth_settings.audit_log.read_text(encoding="utf-8").splitlines() if '"changes"' in line]
+    assert audited and P1 in audited[-1]
