@@ -70,13 +70,21 @@ class _Pools:
         self.seen = 0
 
     def add(self, line: bytes, priority: bool) -> None:
-        self.seen += 1
-        if priority and len(self.priority) < self.limit:
-            self.priority.append(line)
-            if len(self.priority) + len(self.other) > self.limit:
-                self.other.pop()
-        elif not priority and len(self.priority) + len(self.other) < self.limit:
-            self.other.append(line)
+        self.add_lines(
+            [line] if priority else [], 1 if priority else 0, [] if priority else [line], 0 if priority else 1
+        )
+
+    def room(self, priority: bool) -> int:
+        """How many more lines of the kind could be kept now."""
+        return self.limit - len(self.priority) - (0 if priority else len(self.other))
+
+    def add_lines(self, near: list[bytes], n_near: int, far: list[bytes], n_far: int) -> None:
+        """The priority and other non-reference lines of one stretch of the file, in file order,
+        each list cut to :meth:`room` by the caller; ``n_near`` / ``n_far`` count them all."""
+        self.seen += n_near + n_far
+        self.priority += near[: self.room(True)]
+        del self.other[max(0, self.limit - len(self.priority)) :]
+        self.other += far[: self.room(False)]
 
     @property
     def kept(self) -> list[bytes]:
@@ -143,23 +151,25 @@ class _CallScan(_Scan):
         nonref, nocall = self._genotypes(lines)
         ds, de = lines.starts, lines.ends
         for r0, r1, canon in lines.runs:
-            wanted = np.flatnonzero(nonref[r0:r1] | nocall[r0:r1]) + r0
-            if not len(wanted):
-                continue
+            alt = np.flatnonzero(nonref[r0:r1]) + r0
             arrays = self._arrays.get(canon)
-            if arrays is None:
-                near = np.zeros(len(wanted), bool)
+            if arrays is None or not len(alt):
+                near = np.zeros(len(alt), bool)
             else:
                 st, en = arrays
-                s0, e0 = lines.start0[wanted], lines.end0[wanted]
+                s0, e0 = lines.start0[alt], lines.end0[alt]
                 i = np.searchsorted(st, e0, side="left") - 1
                 near = (i >= 0) & (en[np.maximum(i, 0)] > s0)
-            for j, close in zip(wanted.tolist(), near.tolist(), strict=True):
-                line = buf[ds[j] : de[j] + 1]
-                if nonref[j]:
-                    self.pools.add(line, close)
-                else:
-                    self._no_call(canon, int(lines.start0[j]) + 1, int(lines.end0[j]), line)
+            # Python only for the lines kept: a whole genome's millions of calls are counted by numpy.
+            close, other = alt[near][: self.pools.room(True)], alt[~near][: self.pools.room(False)]
+            self.pools.add_lines(
+                [buf[ds[j] : de[j] + 1] for j in close.tolist()],
+                int(near.sum()),
+                [buf[ds[j] : de[j] + 1] for j in other.tolist()],
+                int(len(alt) - near.sum()),
+            )
+            for j in (np.flatnonzero(nocall[r0:r1]) + r0).tolist():
+                self._no_call(canon, int(lines.start0[j]) + 1, int(lines.end0[j]), buf[ds[j] : de[j] + 1])
 
     def _genotypes(self, lines: ChunkLines) -> tuple[np.ndarray, np.ndarray]:
         """Per line: GT carries an ALT; GT is missing. Lines without GT first in FORMAT (VCF 4.2
