@@ -31,6 +31,7 @@ from kg.queries.export import export_subgraph
 from kg.queries.knowledge import find_variants
 from kg.queries.risk import risks
 from tests.test_matcher import Rec, vcf_text
+from tests.test_sample_origin import MUTECT_PAIR, write_vcf
 
 TEST_SOURCE = "clinvar_calls_test"
 
@@ -360,3 +361,34 @@ def test_linking_seeks_by_index(seeded: Graph) -> None:
     assert scans and all("ObservedAllele" in op for op in scans)
     representative = operators(patient_calls.REPRESENTATIVE)
     assert not any(("NodeByLabelScan" in op or "AllNodesScan" in op) for op in representative)
+
+
+def test_a_pair_keeps_the_normals_calls_as_germline_and_the_tumours_own_as_somatic(
+    seeded: Graph, template: SeedRecord, tmp_path: Path, patient_id: str
+) -> None:
+    chrom = "chr" + template.chrom
+    pos = _free_position(seeded, template.chrom, template.pos + 800_000)
+    both = {"chrom": chrom, "pos": pos, "ref": "G", "alt": "T"}
+    tumour_only = {"chrom": chrom, "pos": pos + 40, "ref": "G", "alt": "T"}
+    normal_no_call = {"chrom": chrom, "pos": pos + 80, "ref": "G", "alt": "T"}
+    path = write_vcf(
+        tmp_path / "pair.vcf",
+        ["NORMAL", "TUMOR"],
+        [
+            (both, {"NORMAL": "0/1", "TUMOR": "0/1"}),
+            (tumour_only, {"NORMAL": "0/0", "TUMOR": "0/1"}),
+            (normal_no_call, {"NORMAL": "./.", "TUMOR": "0/0"}),
+        ],
+        MUTECT_PAIR,
+    )
+    match_patient(seeded, path, patient_id=patient_id)
+    called = _called(seeded, patient_id)
+    first, second = normalize(chrom, pos, "G", "T").id, normalize(chrom, pos + 40, "G", "T").id
+    assert set(called) == {first, second}
+    assert (called[first]["callOrigin"], called[first]["sample"]) == ("germline", "NORMAL")
+    assert (called[second]["callOrigin"], called[second]["sample"]) == ("somatic", "TUMOR")
+    row = seeded.read(
+        "MATCH (:Patient {id: $id})-[:HAS_NO_CALLS]->(n) RETURN n.ranges AS tumour, n.normalRanges AS normal",
+        id=patient_id,
+    )[0]
+    assert row == {"tumour": [], "normal": [f"{chrom}:{pos + 80}-{pos + 80}"]}
