@@ -232,6 +232,7 @@ def test_the_bound_truncates_and_says_so(seeded: Graph, template: SeedRecord, tm
     report = match_patient(seeded, vcf, patient_id=patient_id, calls_max=2)
     assert report.stored["calls"] == 2 and report.stored["callsDropped"] == 3
     assert any("call store truncated" in w and "KG_PATIENT_CALLS_MAX=2" in w for w in report.warnings)
+    assert "call store: 2 calls no knowledge Variant matched kept, 3 beyond KG_PATIENT_CALLS_MAX dropped" in report.summary()
     row = seeded.read(
         "MATCH (p:Patient {id: $id})-[:HAS_NO_CALLS]->(n:NoCallSet) "
         "RETURN p.callsTruncated AS truncated, p.callsDropped AS dropped, p.callsStored AS stored, "
