@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cyvcf2 import VCF, Writer
 
 from kg.access.settings import AuthSettings
 from kg.db import Graph
@@ -24,7 +25,10 @@ from kg.identity.variants import normalize
 from kg.loaders import clinvar
 from kg.loaders.release import LoadReport, SourceRelease, discard_release, load_release
 from kg.loaders.seeds import default_seed_dir
+from kg.matcher.calls import read_calls
 from kg.matcher.match import delete_patient, match_patient
+from kg.matcher.positions import PositionIndex
+from kg.matcher.vcf import open_vcf
 from kg.queries import patient_calls
 from kg.queries.explore import TraversalError, UnknownNode, check_label, neighborhood
 from kg.queries.export import export_subgraph
@@ -232,7 +236,10 @@ def test_the_bound_truncates_and_says_so(seeded: Graph, template: SeedRecord, tm
     report = match_patient(seeded, vcf, patient_id=patient_id, calls_max=2)
     assert report.stored["calls"] == 2 and report.stored["callsDropped"] == 3
     assert any("call store truncated" in w and "KG_PATIENT_CALLS_MAX=2" in w for w in report.warnings)
-    assert "call store: 2 calls no knowledge Variant matched kept, 3 beyond KG_PATIENT_CALLS_MAX dropped" in report.summary()
+    assert (
+        "call store: 2 calls no knowledge Variant matched kept, 3 beyond KG_PATIENT_CALLS_MAX dropped"
+        in report.summary()
+    )
     row = seeded.read(
         "MATCH (p:Patient {id: $id})-[:HAS_NO_CALLS]->(n:NoCallSet) "
         "RETURN p.callsTruncated AS truncated, p.callsDropped AS dropped, p.callsStored AS stored, "
@@ -393,3 +400,43 @@ def test_a_pair_keeps_the_normals_calls_as_germline_and_the_tumours_own_as_somat
         id=patient_id,
     )[0]
     assert row == {"tumour": [], "normal": [f"{chrom}:{pos + 80}-{pos + 80}"]}
+
+
+@pytest.mark.parametrize("kind", ["vcf", "vcf.gz", "bcf"])
+def test_the_whole_file_read_of_each_kind(tmp_path: Path, kind: str) -> None:
+    """Text (plain, gzip: numpy scan) and BCF (cyvcf2 stream) give the same calls and no-calls; a
+    multi-allelic record gives each ALT the sample carries; the bound counts records."""
+    text = vcf_text(
+        [
+            Rec("chr1", 1000, "A", ("C",), "0/1"),
+            Rec("chr1", 2000, "A", ("C", "G"), "1/2"),
+            Rec("chr1", 3000, "A", ("C",), "./."),
+            Rec("chr1", 4000, "A", ("C",), "0/0"),
+        ]
+    )
+    plain = _write(tmp_path / "a.vcf", text)
+    path = plain
+    if kind == "vcf.gz":
+        path = tmp_path / "a.vcf.gz"
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    elif kind == "bcf":
+        path = tmp_path / "a.bcf"
+        reader = VCF(str(plain))
+        writer = Writer(str(path), reader, mode="wb")
+        for v in reader:
+            writer.write_record(v)
+        writer.close()
+        reader.close()
+    vcf = open_vcf(path, None)
+    near_2000 = PositionIndex([("chr1", 2000)])
+    found = read_calls(vcf, limit=10, priority=near_2000)
+    assert [c.id for c in found.calls] == [
+        "GRCh38:chr1:2000:A:C",
+        "GRCh38:chr1:2000:A:G",
+        "GRCh38:chr1:1000:A:C",
+    ]
+    assert found.no_calls == ["chr1:3000-3000"] and found.dropped == 0 and found.records == 2
+    bounded = read_calls(vcf, limit=1, priority=near_2000)
+    assert [c.id for c in bounded.calls] == ["GRCh38:chr1:2000:A:C", "GRCh38:chr1:2000:A:G"]
+    assert bounded.dropped == 1
