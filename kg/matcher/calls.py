@@ -40,8 +40,9 @@ from kg.matcher.vcf import PatientVcf, ReadStats, VcfRecord
 
 #: Calls within this many bp of a position the knowledge knows are kept first when the bound bites.
 PRIORITY_PAD = 10_000
-#: Bytes of the sample column read for its GT (``0/0/0/1`` polyploid calls fit).
-_GT_WIDTH = 16
+#: Bytes of the sample column read for its GT (``0/0/0/1`` fits; longer polyploid calls are read
+#: by their first 8 bytes).
+_GT_WIDTH = 8
 _END = re.compile(rb"(?:^|;)END=(\d+)")
 
 
@@ -184,14 +185,16 @@ class _CallScan(_Scan):
         gt_first = (
             (a[np.minimum(fmt, last)] == 71)  # G
             & (a[np.minimum(fmt + 1, last)] == 84)  # T
-            & np.isin(a[np.minimum(fmt + 2, last)], (58, 9, 10, 13))  # : TAB LF CR
+            & np.isin(a[np.minimum(fmt + 2, last)], (58, 9, 10, 13))  # : TAB LF CR: GT alone or first
         )
         window = a[np.minimum((tabs[col] + 1)[:, None] + np.arange(_GT_WIDTH), last)]
-        inside = np.cumsum(np.isin(window, (58, 9, 10, 13)), axis=1) == 0
-        digits = inside & (window >= 48) & (window <= 57)
-        alt = (digits & (window >= 49)).any(axis=1)
+        stop = (window == 58) | (window == 9) | (window == 10) | (window == 13)  # : TAB LF CR end GT
+        length = np.where(stop.any(axis=1), stop.argmax(axis=1), _GT_WIDTH)
+        inside = np.arange(_GT_WIDTH) < length[:, None]
+        digit = inside & (window >= 48) & (window <= 57)
+        alt = (digit & (window >= 49)).any(axis=1)
         ok = has_col & gt_first
-        return ok & alt, ok & ~digits.any(axis=1) & inside[:, 0]
+        return ok & alt, ok & ~digit.any(axis=1) & (length > 0)
 
     def _no_call(self, chrom: str, start: int, end: int, line: bytes) -> None:
         info = line.split(b"\t", 8)[7] if line.count(b"\t") >= 7 else b""
