@@ -25,6 +25,7 @@ from kg.identity.variants import normalize
 from kg.loaders import clinvar
 from kg.loaders.release import LoadReport, SourceRelease, discard_release, load_release
 from kg.loaders.seeds import default_seed_dir
+from kg.matcher import calls
 from kg.matcher.calls import read_calls
 from kg.matcher.match import delete_patient, match_patient
 from kg.matcher.positions import PositionIndex
@@ -440,3 +441,16 @@ def test_the_whole_file_read_of_each_kind(tmp_path: Path, kind: str) -> None:
     bounded = read_calls(vcf, limit=1, priority=near_2000)
     assert [c.id for c in bounded.calls] == ["GRCh38:chr1:2000:A:C", "GRCh38:chr1:2000:A:G"]
     assert bounded.dropped == 1
+
+
+def test_a_large_file_is_read_only_near_the_knowledge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past kg.matcher.calls.WHOLE_FILE_TEXT_BYTES (a whole genome) only the priority regions are
+    read: calls elsewhere are neither kept nor counted, and the result says it is not complete."""
+    path = _write(
+        tmp_path / "big.vcf",
+        vcf_text([Rec("chr1", 1000, "A", ("C",), "0/1"), Rec("chr1", 50_000, "A", ("G",), "1/1")]),
+    )
+    monkeypatch.setattr(calls, "WHOLE_FILE_TEXT_BYTES", 0)
+    found = read_calls(open_vcf(path, None), limit=10, priority=PositionIndex([("chr1", 49_000, 51_000)]))
+    assert found.strategy == "priority regions" and found.complete is False
+    assert [c.id for c in found.calls] == ["GRCh38:chr1:50000:A:G"] and found.dropped == 0

@@ -16,9 +16,15 @@ knowledge already covers (within :data:`PRIORITY_PAD` bp of a known exact positi
 CIViC gene span: where new releases mostly add alleles) are kept first, then the others in file
 order; the rest are counted (``dropped``) and the Patient and the match report say so.
 
-Text files (plain, gzip, BGZF) are scanned with numpy (the knowledge read's chunking,
-:class:`kg.matcher.positions._Scan`): only the kept lines reach htslib, through a small temporary
-VCF with the file's header. BCF is streamed through cyvcf2.
+Small files (an exome, a panel: up to :data:`WHOLE_FILE_TEXT_BYTES` of text, compressed files
+counted at :data:`COMPRESSION_RATIO` times their size) are read whole: text (plain, gzip, BGZF) with
+numpy (the knowledge read's chunking, :class:`kg.matcher.positions._Scan`), only the kept lines
+reaching htslib through a small temporary VCF with the file's header; BCF through cyvcf2. A larger
+file (a whole genome: its 4-5 million calls would be cut to the bound anyway, and decoding all of them
+costs several times the knowledge read) is read only where calls are kept first, the
+:func:`priority_index` regions, by the knowledge read's strategies (:func:`kg.matcher.positions.fetch`:
+index queries, a temporary index, a text scan); calls elsewhere are then neither kept nor counted, and
+the Patient and the report say so (``complete`` False).
 """
 
 from __future__ import annotations
@@ -27,19 +33,26 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from cyvcf2 import VCF
+from cyvcf2 import VCF, Variant
 
 from kg.identity.variants import canonical_chrom
+from kg.matcher.errors import Compression
 from kg.matcher.knowledge import Knowledge
-from kg.matcher.positions import ChunkLines, Interval, PositionIndex, _Scan, _text_chunks
+from kg.matcher.positions import ChunkLines, Interval, PositionIndex, _Scan, _text_chunks, fetch
 from kg.matcher.vcf import PatientVcf, ReadStats, VcfRecord
 
 #: Calls within this many bp of a position the knowledge knows are kept first when the bound bites.
 PRIORITY_PAD = 10_000
+#: Files up to this much VCF text are read whole; larger ones only in the priority regions.
+WHOLE_FILE_TEXT_BYTES = 16 << 20
+#: Bytes of VCF text per byte of a gzip / BGZF / BCF file, for the size test (a genotyped VCF
+#: compresses about 5 times).
+COMPRESSION_RATIO = 5
 #: Bytes of the sample column read for its GT (``0/0/0/1`` fits; longer polyploid calls are read
 #: by their first 8 bytes).
 _GT_WIDTH = 8
@@ -57,6 +70,7 @@ class StoredCalls:
     dropped: int = 0
     no_calls_dropped: int = 0
     records: int = 0  # non-reference records seen
+    complete: bool = True  # False: a large file read in the priority regions only
     strategy: str = ""
     seconds: float = 0.0
 
@@ -212,9 +226,17 @@ def read_calls(vcf: PatientVcf, *, limit: int, priority: PositionIndex) -> Store
         out.strategy = "off"
         return out
     header = ""
-    if vcf.kind.bcf:
+    size = vcf.path.stat().st_size * (1 if vcf.kind.compression is Compression.NONE else COMPRESSION_RATIO)
+    if size > WHOLE_FILE_TEXT_BYTES:
+        out.strategy, out.complete = "priority regions", False
+        _classify(fetch(vcf.path, priority, samples=[vcf.sample], threads=vcf.threads), priority, pools, no_calls)
+    elif vcf.kind.bcf:
         out.strategy = "stream"
-        _stream(vcf, priority, pools, no_calls)
+        reader = VCF(os.fspath(vcf.path), samples=[vcf.sample])
+        try:
+            _classify(reader, priority, pools, no_calls)
+        finally:
+            reader.close()
     else:
         out.strategy = "text-scan"
         scan = _CallScan(vcf.path, priority, vcf.samples.index(vcf.sample), pools, no_calls)
@@ -229,21 +251,17 @@ def read_calls(vcf: PatientVcf, *, limit: int, priority: PositionIndex) -> Store
     return out
 
 
-def _stream(vcf: PatientVcf, priority: PositionIndex, pools: _Pools, no_calls: _NoCalls) -> None:
-    """BCF: every record through cyvcf2 (``gt_types``: 0 hom-ref, 1 het, 2 missing, 3 hom-alt)."""
-    reader = VCF(os.fspath(vcf.path), samples=[vcf.sample])
-    try:
-        for v in reader:
-            if "GT" not in v.FORMAT:
-                continue
-            gt = v.genotypes[0][:-1]
-            chrom = canonical_chrom(v.CHROM)
-            if any(i > 0 for i in gt):
-                pools.add(str(v).encode(), priority.overlaps(chrom, v.start, v.end))
-            elif all(i < 0 for i in gt):
-                no_calls.add(chrom, v.start + 1, v.end)
-    finally:
-        reader.close()
+def _classify(records: Iterable[Variant], priority: PositionIndex, pools: _Pools, no_calls: _NoCalls) -> None:
+    """Records read by cyvcf2 (one sample): an allele index > 0 in GT is a call, all missing a no-call."""
+    for v in records:
+        if "GT" not in v.FORMAT:
+            continue
+        gt = v.genotypes[0][:-1]
+        chrom = canonical_chrom(v.CHROM)
+        if any(i > 0 for i in gt):
+            pools.add(str(v).encode(), priority.overlaps(chrom, v.start, v.end))
+        elif all(i < 0 for i in gt):
+            no_calls.add(chrom, v.start + 1, v.end)
 
 
 def _convert(vcf: PatientVcf, header: str, lines: list[bytes]) -> list[VcfRecord]:

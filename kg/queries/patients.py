@@ -78,7 +78,7 @@ CALL (old) {
 SET_CALL_SUMMARY = """
 MATCH (p:Patient {id: $id})
 SET p.callsStored = $calls, p.callsDropped = $callsDropped, p.callsTruncated = $callsTruncated,
-    p.callsMax = $callsMax
+    p.callsMax = $callsMax, p.callsComplete = $callsComplete
 CREATE (p)-[:HAS_NO_CALLS]->(:NoCallSet {ranges: $noCalls, normalRanges: $normalNoCalls, dropped: $noCallsDropped})
 """
 
@@ -152,6 +152,7 @@ def store_match(
         "calls": len(calls),
         "callsDropped": 0,
         "callsTruncated": False,
+        "callsComplete": True,
         "callsMax": None,
         "noCalls": [],
         "normalNoCalls": None,
@@ -183,7 +184,16 @@ def store_match(
     )
 
 
-_SUMMARY_KEYS = ("calls", "callsDropped", "callsTruncated", "callsMax", "noCalls", "normalNoCalls", "noCallsDropped")
+_SUMMARY_KEYS = (
+    "calls",
+    "callsDropped",
+    "callsTruncated",
+    "callsComplete",
+    "callsMax",
+    "noCalls",
+    "normalNoCalls",
+    "noCallsDropped",
+)
 
 
 def link_counts(graph: Graph, patient: str) -> dict[str, int] | None:
