@@ -281,6 +281,10 @@ def test_calls_near_the_knowledge_are_kept_first(
     assert set(_called(seeded, patient_id)) == {normalize(template.chrom, near_pos, "A", near_alt).id}
 
 
+def _orphan_no_call_sets(graph: Graph) -> int:
+    return graph.read("MATCH (n:NoCallSet) WHERE NOT EXISTS { (n)<-[:HAS_NO_CALLS]-() } RETURN count(n) AS n")[0]["n"]
+
+
 def test_deleting_a_patient_removes_its_call_store(seeded: Graph, template: SeedRecord, tmp_path: Path) -> None:
     chrom = "chr" + template.chrom
     pos = _free_position(seeded, template.chrom, template.pos + 400_000)
@@ -304,6 +308,7 @@ def test_deleting_a_patient_removes_its_call_store(seeded: Graph, template: Seed
         match_patient(
             seeded, _write(tmp_path / "b.vcf", vcf_text([Rec(chrom, pos, "T", ("G",), "0/1")])), patient_id=second
         )
+        orphans = _orphan_no_call_sets(seeded)  # other tests' raw-Cypher cleanups may leave some
         assert delete_patient(seeded, first)
         left = {
             r["id"]
@@ -311,7 +316,7 @@ def test_deleting_a_patient_removes_its_call_store(seeded: Graph, template: Seed
         }
         assert left == {shared}  # the other patient still calls it
         assert set(_called(seeded, second)) == {shared}
-        assert not seeded.read("MATCH (n:NoCallSet) WHERE NOT EXISTS { (n)<-[:HAS_NO_CALLS]-() } RETURN n LIMIT 1")
+        assert _orphan_no_call_sets(seeded) == orphans  # the deleted patient's NoCallSet went with it
         assert delete_patient(seeded, second)
         assert not seeded.read("MATCH (o:ObservedAllele) WHERE o.id IN $ids RETURN o.id AS id", ids=[shared, own])
     finally:
