@@ -81,7 +81,7 @@ class Settings:
     match_memory: int = 4 * 1024**3
     # The patient call store (kg/matcher/calls.py): non-reference calls kept per patient (and no-call
     # ranges), beyond which the Patient records callsTruncated; 0 keeps none.
-    patient_calls_max: int = 100_000
+    patient_calls_max: int = 20_000
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -113,7 +113,7 @@ class Settings:
             max_vcf_line=int(env.get("KG_MAX_VCF_LINE", 1024 * 1024)),
             match_timeout=float(env.get("KG_MATCH_TIMEOUT", 900)),
             match_memory=int(env.get("KG_MATCH_MEMORY", 4 * 1024**3)),
-            patient_calls_max=int(env.get("KG_PATIENT_CALLS_MAX", 100_000)),
+            patient_calls_max=int(env.get("KG_PATIENT_CALLS_MAX", 20_000)),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -36,7 +36,7 @@ from kg.db import Graph
 from kg.loaders import hgnc
 from kg.loaders.release import discard_release
 from kg.schema import apply_schema
-from kg.schema.model import NODE_KEYS
+from kg.schema.model import NODE_KEYS, PATIENT_NODE_KEYS
 from tests.api_graph import bearer, token_for
 from tests.conftest import TEST_BOLT_PORT
 
@@ -171,7 +171,7 @@ def test_the_service_starts_without_neo4j_and_recovers_when_it_returns(
         assert answer == {"data": {"gene": None}}  # answered by the (empty) graph, no error
     with Graph(spare) as graph:
         constraints = graph.read("SHOW CONSTRAINTS YIELD name RETURN count(*) AS n")[0]["n"]
-    assert constraints == len(NODE_KEYS)  # the schema was applied on the first connection
+    assert constraints == len(NODE_KEYS) + len(PATIENT_NODE_KEYS)  # the schema was applied on the first connection
 
 
 def test_a_store_made_without_authentication_gets_the_password(spare: Settings) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cyvcf2 import VCF, Writer
 
 from kg.access.settings import AuthSettings
 from kg.db import Graph
@@ -24,13 +25,18 @@ from kg.identity.variants import normalize
 from kg.loaders import clinvar
 from kg.loaders.release import LoadReport, SourceRelease, discard_release, load_release
 from kg.loaders.seeds import default_seed_dir
+from kg.matcher import calls
+from kg.matcher.calls import read_calls
 from kg.matcher.match import delete_patient, match_patient
+from kg.matcher.positions import PositionIndex
+from kg.matcher.vcf import open_vcf
 from kg.queries import patient_calls
 from kg.queries.explore import TraversalError, UnknownNode, check_label, neighborhood
 from kg.queries.export import export_subgraph
 from kg.queries.knowledge import find_variants
 from kg.queries.risk import risks
 from tests.test_matcher import Rec, vcf_text
+from tests.test_sample_origin import MUTECT_PAIR, write_vcf
 
 TEST_SOURCE = "clinvar_calls_test"
 
@@ -231,6 +237,10 @@ def test_the_bound_truncates_and_says_so(seeded: Graph, template: SeedRecord, tm
     report = match_patient(seeded, vcf, patient_id=patient_id, calls_max=2)
     assert report.stored["calls"] == 2 and report.stored["callsDropped"] == 3
     assert any("call store truncated" in w and "KG_PATIENT_CALLS_MAX=2" in w for w in report.warnings)
+    assert (
+        "call store: 2 calls no knowledge Variant matched kept, 3 beyond KG_PATIENT_CALLS_MAX dropped"
+        in report.summary()
+    )
     row = seeded.read(
         "MATCH (p:Patient {id: $id})-[:HAS_NO_CALLS]->(n:NoCallSet) "
         "RETURN p.callsTruncated AS truncated, p.callsDropped AS dropped, p.callsStored AS stored, "
@@ -271,6 +281,10 @@ def test_calls_near_the_knowledge_are_kept_first(
     assert set(_called(seeded, patient_id)) == {normalize(template.chrom, near_pos, "A", near_alt).id}
 
 
+def _orphan_no_call_sets(graph: Graph) -> int:
+    return graph.read("MATCH (n:NoCallSet) WHERE NOT EXISTS { (n)<-[:HAS_NO_CALLS]-() } RETURN count(n) AS n")[0]["n"]
+
+
 def test_deleting_a_patient_removes_its_call_store(seeded: Graph, template: SeedRecord, tmp_path: Path) -> None:
     chrom = "chr" + template.chrom
     pos = _free_position(seeded, template.chrom, template.pos + 400_000)
@@ -294,6 +308,7 @@ def test_deleting_a_patient_removes_its_call_store(seeded: Graph, template: Seed
         match_patient(
             seeded, _write(tmp_path / "b.vcf", vcf_text([Rec(chrom, pos, "T", ("G",), "0/1")])), patient_id=second
         )
+        orphans = _orphan_no_call_sets(seeded)  # other tests' raw-Cypher cleanups may leave some
         assert delete_patient(seeded, first)
         left = {
             r["id"]
@@ -301,7 +316,7 @@ def test_deleting_a_patient_removes_its_call_store(seeded: Graph, template: Seed
         }
         assert left == {shared}  # the other patient still calls it
         assert set(_called(seeded, second)) == {shared}
-        assert not seeded.read("MATCH (n:NoCallSet) WHERE NOT EXISTS { (n)<-[:HAS_NO_CALLS]-() } RETURN n LIMIT 1")
+        assert _orphan_no_call_sets(seeded) == orphans  # the deleted patient's NoCallSet went with it
         assert delete_patient(seeded, second)
         assert not seeded.read("MATCH (o:ObservedAllele) WHERE o.id IN $ids RETURN o.id AS id", ids=[shared, own])
     finally:
@@ -360,3 +375,87 @@ def test_linking_seeks_by_index(seeded: Graph) -> None:
     assert scans and all("ObservedAllele" in op for op in scans)
     representative = operators(patient_calls.REPRESENTATIVE)
     assert not any(("NodeByLabelScan" in op or "AllNodesScan" in op) for op in representative)
+
+
+def test_a_pair_keeps_the_normals_calls_as_germline_and_the_tumours_own_as_somatic(
+    seeded: Graph, template: SeedRecord, tmp_path: Path, patient_id: str
+) -> None:
+    chrom = "chr" + template.chrom
+    pos = _free_position(seeded, template.chrom, template.pos + 800_000)
+    both = {"chrom": chrom, "pos": pos, "ref": "G", "alt": "T"}
+    tumour_only = {"chrom": chrom, "pos": pos + 40, "ref": "G", "alt": "T"}
+    normal_no_call = {"chrom": chrom, "pos": pos + 80, "ref": "G", "alt": "T"}
+    path = write_vcf(
+        tmp_path / "pair.vcf",
+        ["NORMAL", "TUMOR"],
+        [
+            (both, {"NORMAL": "0/1", "TUMOR": "0/1"}),
+            (tumour_only, {"NORMAL": "0/0", "TUMOR": "0/1"}),
+            (normal_no_call, {"NORMAL": "./.", "TUMOR": "0/0"}),
+        ],
+        MUTECT_PAIR,
+    )
+    match_patient(seeded, path, patient_id=patient_id)
+    called = _called(seeded, patient_id)
+    first, second = normalize(chrom, pos, "G", "T").id, normalize(chrom, pos + 40, "G", "T").id
+    assert set(called) == {first, second}
+    assert (called[first]["callOrigin"], called[first]["sample"]) == ("germline", "NORMAL")
+    assert (called[second]["callOrigin"], called[second]["sample"]) == ("somatic", "TUMOR")
+    row = seeded.read(
+        "MATCH (:Patient {id: $id})-[:HAS_NO_CALLS]->(n) RETURN n.ranges AS tumour, n.normalRanges AS normal",
+        id=patient_id,
+    )[0]
+    assert row == {"tumour": [], "normal": [f"{chrom}:{pos + 80}-{pos + 80}"]}
+
+
+@pytest.mark.parametrize("kind", ["vcf", "vcf.gz", "bcf"])
+def test_the_whole_file_read_of_each_kind(tmp_path: Path, kind: str) -> None:
+    """Text (plain, gzip: numpy scan) and BCF (cyvcf2 stream) give the same calls and no-calls; a
+    multi-allelic record gives each ALT the sample carries; the bound counts records."""
+    text = vcf_text(
+        [
+            Rec("chr1", 1000, "A", ("C",), "0/1"),
+            Rec("chr1", 2000, "A", ("C", "G"), "1/2"),
+            Rec("chr1", 3000, "A", ("C",), "./."),
+            Rec("chr1", 4000, "A", ("C",), "0/0"),
+        ]
+    )
+    plain = _write(tmp_path / "a.vcf", text)
+    path = plain
+    if kind == "vcf.gz":
+        path = tmp_path / "a.vcf.gz"
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    elif kind == "bcf":
+        path = tmp_path / "a.bcf"
+        reader = VCF(str(plain))
+        writer = Writer(str(path), reader, mode="wb")
+        for v in reader:
+            writer.write_record(v)
+        writer.close()
+        reader.close()
+    vcf = open_vcf(path, None)
+    near_2000 = PositionIndex([("chr1", 2000)])
+    found = read_calls(vcf, limit=10, priority=near_2000)
+    assert [c.id for c in found.calls] == [
+        "GRCh38:chr1:2000:A:C",
+        "GRCh38:chr1:2000:A:G",
+        "GRCh38:chr1:1000:A:C",
+    ]
+    assert found.no_calls == ["chr1:3000-3000"] and found.dropped == 0 and found.records == 2
+    bounded = read_calls(vcf, limit=1, priority=near_2000)
+    assert [c.id for c in bounded.calls] == ["GRCh38:chr1:2000:A:C", "GRCh38:chr1:2000:A:G"]
+    assert bounded.dropped == 1
+
+
+def test_a_large_file_is_read_only_near_the_knowledge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past kg.matcher.calls.WHOLE_FILE_TEXT_BYTES (a whole genome) only the priority regions are
+    read: calls elsewhere are neither kept nor counted, and the result says it is not complete."""
+    path = _write(
+        tmp_path / "big.vcf",
+        vcf_text([Rec("chr1", 1000, "A", ("C",), "0/1"), Rec("chr1", 50_000, "A", ("G",), "1/1")]),
+    )
+    monkeypatch.setattr(calls, "WHOLE_FILE_TEXT_BYTES", 0)
+    found = read_calls(open_vcf(path, None), limit=10, priority=PositionIndex([("chr1", 49_000, 51_000)]))
+    assert found.strategy == "priority regions" and found.complete is False
+    assert [c.id for c in found.calls] == ["GRCh38:chr1:50000:A:G"] and found.dropped == 0

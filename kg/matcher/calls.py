@@ -16,9 +16,15 @@ knowledge already covers (within :data:`PRIORITY_PAD` bp of a known exact positi
 CIViC gene span: where new releases mostly add alleles) are kept first, then the others in file
 order; the rest are counted (``dropped``) and the Patient and the match report say so.
 
-Text files (plain, gzip, BGZF) are scanned with numpy (the knowledge read's chunking,
-:class:`kg.matcher.positions._Scan`): only the kept lines reach htslib, through a small temporary
-VCF with the file's header. BCF is streamed through cyvcf2.
+Small files (an exome, a panel: up to :data:`WHOLE_FILE_TEXT_BYTES` of text, compressed files
+counted at :data:`COMPRESSION_RATIO` times their size) are read whole: text (plain, gzip, BGZF) with
+numpy (the knowledge read's chunking, :class:`kg.matcher.positions._Scan`), only the kept lines
+reaching htslib through a small temporary VCF with the file's header; BCF through cyvcf2. A larger
+file (a whole genome: its 4-5 million calls would be cut to the bound anyway, and decoding all of them
+costs several times the knowledge read) is read only where calls are kept first, the
+:func:`priority_index` regions, by the knowledge read's strategies (:func:`kg.matcher.positions.fetch`:
+index queries, a temporary index, a text scan); calls elsewhere are then neither kept nor counted, and
+the Patient and the report say so (``complete`` False).
 """
 
 from __future__ import annotations
@@ -27,21 +33,29 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from cyvcf2 import VCF
+from cyvcf2 import VCF, Variant
 
 from kg.identity.variants import canonical_chrom
+from kg.matcher.errors import Compression
 from kg.matcher.knowledge import Knowledge
-from kg.matcher.positions import ChunkLines, Interval, PositionIndex, _Scan, _text_chunks
+from kg.matcher.positions import ChunkLines, Interval, PositionIndex, _Scan, _text_chunks, fetch
 from kg.matcher.vcf import PatientVcf, ReadStats, VcfRecord
 
 #: Calls within this many bp of a position the knowledge knows are kept first when the bound bites.
 PRIORITY_PAD = 10_000
-#: Bytes of the sample column read for its GT (``0/0/0/1`` polyploid calls fit).
-_GT_WIDTH = 16
+#: Files up to this much VCF text are read whole; larger ones only in the priority regions.
+WHOLE_FILE_TEXT_BYTES = 16 << 20
+#: Bytes of VCF text per byte of a gzip / BGZF / BCF file, for the size test (a genotyped VCF
+#: compresses about 5 times).
+COMPRESSION_RATIO = 5
+#: Bytes of the sample column read for its GT (``0/0/0/1`` fits; longer polyploid calls are read
+#: by their first 8 bytes).
+_GT_WIDTH = 8
 _END = re.compile(rb"(?:^|;)END=(\d+)")
 
 
@@ -56,6 +70,7 @@ class StoredCalls:
     dropped: int = 0
     no_calls_dropped: int = 0
     records: int = 0  # non-reference records seen
+    complete: bool = True  # False: a large file read in the priority regions only
     strategy: str = ""
     seconds: float = 0.0
 
@@ -70,13 +85,21 @@ class _Pools:
         self.seen = 0
 
     def add(self, line: bytes, priority: bool) -> None:
-        self.seen += 1
-        if priority and len(self.priority) < self.limit:
-            self.priority.append(line)
-            if len(self.priority) + len(self.other) > self.limit:
-                self.other.pop()
-        elif not priority and len(self.priority) + len(self.other) < self.limit:
-            self.other.append(line)
+        self.add_lines(
+            [line] if priority else [], 1 if priority else 0, [] if priority else [line], 0 if priority else 1
+        )
+
+    def room(self, priority: bool) -> int:
+        """How many more lines of the kind could be kept now."""
+        return self.limit - len(self.priority) - (0 if priority else len(self.other))
+
+    def add_lines(self, near: list[bytes], n_near: int, far: list[bytes], n_far: int) -> None:
+        """The priority and other non-reference lines of one stretch of the file, in file order,
+        each list cut to :meth:`room` by the caller; ``n_near`` / ``n_far`` count them all."""
+        self.seen += n_near + n_far
+        self.priority += near[: self.room(True)]
+        del self.other[max(0, self.limit - len(self.priority)) :]
+        self.other += far[: self.room(False)]
 
     @property
     def kept(self) -> list[bytes]:
@@ -143,23 +166,25 @@ class _CallScan(_Scan):
         nonref, nocall = self._genotypes(lines)
         ds, de = lines.starts, lines.ends
         for r0, r1, canon in lines.runs:
-            wanted = np.flatnonzero(nonref[r0:r1] | nocall[r0:r1]) + r0
-            if not len(wanted):
-                continue
+            alt = np.flatnonzero(nonref[r0:r1]) + r0
             arrays = self._arrays.get(canon)
-            if arrays is None:
-                near = np.zeros(len(wanted), bool)
+            if arrays is None or not len(alt):
+                near = np.zeros(len(alt), bool)
             else:
                 st, en = arrays
-                s0, e0 = lines.start0[wanted], lines.end0[wanted]
+                s0, e0 = lines.start0[alt], lines.end0[alt]
                 i = np.searchsorted(st, e0, side="left") - 1
                 near = (i >= 0) & (en[np.maximum(i, 0)] > s0)
-            for j, close in zip(wanted.tolist(), near.tolist(), strict=True):
-                line = buf[ds[j] : de[j] + 1]
-                if nonref[j]:
-                    self.pools.add(line, close)
-                else:
-                    self._no_call(canon, int(lines.start0[j]) + 1, int(lines.end0[j]), line)
+            # Python only for the lines kept: a whole genome's millions of calls are counted by numpy.
+            close, other = alt[near][: self.pools.room(True)], alt[~near][: self.pools.room(False)]
+            self.pools.add_lines(
+                [buf[ds[j] : de[j] + 1] for j in close.tolist()],
+                int(near.sum()),
+                [buf[ds[j] : de[j] + 1] for j in other.tolist()],
+                int(len(alt) - near.sum()),
+            )
+            for j in (np.flatnonzero(nocall[r0:r1]) + r0).tolist():
+                self._no_call(canon, int(lines.start0[j]) + 1, int(lines.end0[j]), buf[ds[j] : de[j] + 1])
 
     def _genotypes(self, lines: ChunkLines) -> tuple[np.ndarray, np.ndarray]:
         """Per line: GT carries an ALT; GT is missing. Lines without GT first in FORMAT (VCF 4.2
@@ -174,14 +199,16 @@ class _CallScan(_Scan):
         gt_first = (
             (a[np.minimum(fmt, last)] == 71)  # G
             & (a[np.minimum(fmt + 1, last)] == 84)  # T
-            & np.isin(a[np.minimum(fmt + 2, last)], (58, 9, 10, 13))  # : TAB LF CR
+            & np.isin(a[np.minimum(fmt + 2, last)], (58, 9, 10, 13))  # : TAB LF CR: GT alone or first
         )
         window = a[np.minimum((tabs[col] + 1)[:, None] + np.arange(_GT_WIDTH), last)]
-        inside = np.cumsum(np.isin(window, (58, 9, 10, 13)), axis=1) == 0
-        digits = inside & (window >= 48) & (window <= 57)
-        alt = (digits & (window >= 49)).any(axis=1)
+        stop = (window == 58) | (window == 9) | (window == 10) | (window == 13)  # : TAB LF CR end GT
+        length = np.where(stop.any(axis=1), stop.argmax(axis=1), _GT_WIDTH)
+        inside = np.arange(_GT_WIDTH) < length[:, None]
+        digit = inside & (window >= 48) & (window <= 57)
+        alt = (digit & (window >= 49)).any(axis=1)
         ok = has_col & gt_first
-        return ok & alt, ok & ~digits.any(axis=1) & inside[:, 0]
+        return ok & alt, ok & ~digit.any(axis=1) & (length > 0)
 
     def _no_call(self, chrom: str, start: int, end: int, line: bytes) -> None:
         info = line.split(b"\t", 8)[7] if line.count(b"\t") >= 7 else b""
@@ -199,9 +226,17 @@ def read_calls(vcf: PatientVcf, *, limit: int, priority: PositionIndex) -> Store
         out.strategy = "off"
         return out
     header = ""
-    if vcf.kind.bcf:
+    size = vcf.path.stat().st_size * (1 if vcf.kind.compression is Compression.NONE else COMPRESSION_RATIO)
+    if size > WHOLE_FILE_TEXT_BYTES:
+        out.strategy, out.complete = "priority regions", False
+        _classify(fetch(vcf.path, priority, samples=[vcf.sample], threads=vcf.threads), priority, pools, no_calls)
+    elif vcf.kind.bcf:
         out.strategy = "stream"
-        _stream(vcf, priority, pools, no_calls)
+        reader = VCF(os.fspath(vcf.path), samples=[vcf.sample])
+        try:
+            _classify(reader, priority, pools, no_calls)
+        finally:
+            reader.close()
     else:
         out.strategy = "text-scan"
         scan = _CallScan(vcf.path, priority, vcf.samples.index(vcf.sample), pools, no_calls)
@@ -216,21 +251,17 @@ def read_calls(vcf: PatientVcf, *, limit: int, priority: PositionIndex) -> Store
     return out
 
 
-def _stream(vcf: PatientVcf, priority: PositionIndex, pools: _Pools, no_calls: _NoCalls) -> None:
-    """BCF: every record through cyvcf2 (``gt_types``: 0 hom-ref, 1 het, 2 missing, 3 hom-alt)."""
-    reader = VCF(os.fspath(vcf.path), samples=[vcf.sample])
-    try:
-        for v in reader:
-            if "GT" not in v.FORMAT:
-                continue
-            gt = v.genotypes[0][:-1]
-            chrom = canonical_chrom(v.CHROM)
-            if any(i > 0 for i in gt):
-                pools.add(str(v).encode(), priority.overlaps(chrom, v.start, v.end))
-            elif all(i < 0 for i in gt):
-                no_calls.add(chrom, v.start + 1, v.end)
-    finally:
-        reader.close()
+def _classify(records: Iterable[Variant], priority: PositionIndex, pools: _Pools, no_calls: _NoCalls) -> None:
+    """Records read by cyvcf2 (one sample): an allele index > 0 in GT is a call, all missing a no-call."""
+    for v in records:
+        if "GT" not in v.FORMAT:
+            continue
+        gt = v.genotypes[0][:-1]
+        chrom = canonical_chrom(v.CHROM)
+        if any(i > 0 for i in gt):
+            pools.add(str(v).encode(), priority.overlaps(chrom, v.start, v.end))
+        elif all(i < 0 for i in gt):
+            no_calls.add(chrom, v.start + 1, v.end)
 
 
 def _convert(vcf: PatientVcf, header: str, lines: list[bytes]) -> list[VcfRecord]:

@@ -37,7 +37,7 @@ from cyvcf2 import Variant
 
 from kg.db import Graph
 from kg.identity.origins import SINGLE_SAMPLE_CALLS, CallOrigin, SampleOrigin
-from kg.matcher.calls import priority_index, read_calls
+from kg.matcher.calls import PRIORITY_PAD, WHOLE_FILE_TEXT_BYTES, priority_index, read_calls
 from kg.matcher.consequences import consequence_terms
 from kg.matcher.genotype import Genotype
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
@@ -449,6 +449,7 @@ def _call_store(
     )
     priority = priority_index(knowledge) if limit > 0 else None
     dropped = 0
+    complete = True
     no_calls: dict[str, list[str]] = {}
     no_calls_dropped = 0
     seconds = 0.0
@@ -458,6 +459,7 @@ def _call_store(
         found = read_calls(source, limit=limit, priority=priority)
         seconds += found.seconds
         dropped += found.dropped
+        complete &= found.complete
         no_calls[source.sample] = found.no_calls
         no_calls_dropped += found.no_calls_dropped
         for rec in found.calls:
@@ -471,7 +473,8 @@ def _call_store(
     summary = {
         "calls": len(kept),
         "callsDropped": dropped,
-        "callsTruncated": dropped > 0,
+        "callsTruncated": dropped > 0 or not complete,
+        "callsComplete": complete,
         "callsMax": limit,
         "noCalls": sample_no_calls,
         "normalNoCalls": no_calls.get(normal.sample) if normal is not None else None,
@@ -482,6 +485,12 @@ def _call_store(
         warnings.append(
             f"call store truncated: {dropped:,} non-reference call(s) beyond KG_PATIENT_CALLS_MAX={limit:,} not kept; "
             "a later release cannot link them to this patient"
+        )
+    if not complete:
+        warnings.append(
+            f"call store: the VCF is larger than an exome (over {WHOLE_FILE_TEXT_BYTES >> 20} MiB of text), so only "
+            f"calls within {PRIORITY_PAD:,} bp of a known position or in a CIViC gene span were read; calls "
+            "elsewhere are neither kept nor counted, and a later release cannot link them to this patient"
         )
     if no_calls_dropped:
         warnings.append(f"{no_calls_dropped:,} no-call range(s) beyond KG_PATIENT_CALLS_MAX={limit:,} not kept")

@@ -115,6 +115,16 @@ class MatchReport:
             lines.append(f"  pharmacogenomics skipped: {self.pgx['skipped']}")
         elif self.pgx.get("release"):
             lines.append(f"  star alleles called with the definitions of {self.pgx['release']} (from the graph)")
+        if "calls" in self.stored:  # the call store (kg/matcher/calls.py): what a later release can link
+            lines.append(
+                f"  call store: {self.stored['calls']:,} calls no knowledge Variant matched kept"
+                + (
+                    f", {self.stored['callsDropped']:,} beyond KG_PATIENT_CALLS_MAX dropped"
+                    if self.stored.get("callsDropped")
+                    else ""
+                )
+                + f"; {self.stored.get('noCalls', 0):,} no-call ranges"
+            )
         lines += [f"  warning: {w}" for w in self.warnings]
         lines.append("  timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
         return "\n".join(lines)

@@ -18,7 +18,7 @@ gene, protein change and consequences for that.
 
 Cost: the release's Variants or the ObservedAlleles, whichever are fewer (counted first: the
 Source's ASSERTED_BY degree and the label count, both O(1)), each side by index seeks on the
-other's key; representative alleles from the CIViC Variants (a prefix seek on ``Variant.id``).
+other's key (a ``WITH DISTINCT`` after the chosen side keeps the planner from starting elsewhere); representative alleles from the CIViC Variants (a prefix seek on ``Variant.id``).
 No-calls have no CALLED edge, so a no-call is never linked. One audit record per patient linked
 (kg.access.audit; who ``load:<release key>``).
 """
@@ -56,6 +56,7 @@ _LINK = """
 #: From the release's side: its Variants (ASSERTED_BY), each a key seek on ObservedAllele.
 FROM_RELEASE = f"""
 MATCH (:Source {{key: $release}})<-[:ASSERTED_BY]-(v:Variant)
+WITH DISTINCT v
 MATCH (o:ObservedAllele {{id: v.id}})<-[c:CALLED]-(p:Patient)
 WITH p, c, o, v, 'same normalised allele' AS reason
 {_LINK}
@@ -80,6 +81,7 @@ MATCH (v:Variant)
 WHERE v.id STARTS WITH 'civic:' AND v.alleleIds IS NOT NULL
   AND EXISTS {{ (v)-[:ASSERTED_BY]->(:Source {{key: $release}}) }}
 UNWIND v.alleleIds AS allele
+WITH DISTINCT v, allele
 MATCH (o:ObservedAllele {{id: allele}})<-[c:CALLED]-(p:Patient)
 WITH p, c, o, v, 'a representative allele of this variant' AS reason
 {_LINK}

@@ -45,31 +45,42 @@ CALL (p) {
 }
 """
 
-DROP_CALLS = f"""
-MATCH (p:Patient {{id: $id}})
-{_DROP_CALLS_OF_P}
+#: Replace patient ``p``'s call store in one statement: its old CALLED edges go, the new ones are
+#: created (ObservedAlleles MERGEd: one a re-match calls again is kept, not deleted and re-created,
+#: which costs the transaction several times more), then old ObservedAlleles left uncalled go.
+REPLACE_CALLS = """
+MATCH (p:Patient {id: $id})
+CALL (p) {
+  OPTIONAL MATCH (p)-[:HAS_NO_CALLS]->(n:NoCallSet)
+  DETACH DELETE n
+}
+OPTIONAL MATCH (p)-[c:CALLED]->(o:ObservedAllele)
+WITH p, collect(c) AS edges, collect(o) AS old
+CALL (edges) {
+  UNWIND edges AS c
+  DELETE c
+}
+CALL (p) {
+  UNWIND $rows AS row
+  MERGE (o:ObservedAllele {id: row.allele})
+  ON CREATE SET o.chrom = row.chrom, o.pos = row.pos, o.ref = row.ref, o.alt = row.alt
+  CREATE (p)-[c:CALLED]->(o)
+  SET c = row.props
+}
+CALL (old) {
+  UNWIND old AS o
+  WITH o WHERE NOT EXISTS { (o)<-[:CALLED]-() }
+  DELETE o
+}
 """
 
 #: The call store's summary on the Patient (small scalars; the no-call ranges on the NoCallSet).
 SET_CALL_SUMMARY = """
 MATCH (p:Patient {id: $id})
 SET p.callsStored = $calls, p.callsDropped = $callsDropped, p.callsTruncated = $callsTruncated,
-    p.callsMax = $callsMax
+    p.callsMax = $callsMax, p.callsComplete = $callsComplete
 CREATE (p)-[:HAS_NO_CALLS]->(:NoCallSet {ranges: $noCalls, normalRanges: $normalNoCalls, dropped: $noCallsDropped})
 """
-
-#: CALLED rows: ``{allele, chrom, pos, ref, alt, props}``; the ObservedAllele MERGEd on its key.
-LINK_CALLS = """
-MATCH (p:Patient {id: $id})
-UNWIND $rows AS row
-MERGE (o:ObservedAllele {id: row.allele})
-ON CREATE SET o.chrom = row.chrom, o.pos = row.pos, o.ref = row.ref, o.alt = row.alt
-CREATE (p)-[c:CALLED]->(o)
-SET c = row.props
-"""
-
-#: CALLED rows per statement (one transaction still; smaller parameter maps for the server).
-CALL_BATCH = 20_000
 
 #: ``<GENE>:No Result`` is CPIC's key for "no genotype available"; MERGEd for genes the pharmcat
 #: release gave no such Phenotype (asserted by no Source: it exists for patients only).
@@ -145,6 +156,7 @@ def store_match(
         "calls": len(calls),
         "callsDropped": 0,
         "callsTruncated": False,
+        "callsComplete": True,
         "callsMax": None,
         "noCalls": [],
         "normalNoCalls": None,
@@ -154,7 +166,6 @@ def store_match(
     rows = list(calls)
     graph.write_many(
         [
-            (DROP_CALLS, params),
             (
                 MERGE_PATIENT,
                 {
@@ -171,13 +182,22 @@ def store_match(
             (LINK_VARIANTS, {**params, "rows": list(variants)}),
             (LINK_DIPLOTYPES, {**params, "rows": list(diplotypes)}),
             (LINK_CONDITIONS, {**params, "diseases": diseases}),
+            (REPLACE_CALLS, {**params, "rows": rows}),
             (SET_CALL_SUMMARY, {**params, **{k: summary[k] for k in _SUMMARY_KEYS}}),
-            *((LINK_CALLS, {**params, "rows": rows[i : i + CALL_BATCH]}) for i in range(0, len(rows), CALL_BATCH)),
         ]
     )
 
 
-_SUMMARY_KEYS = ("calls", "callsDropped", "callsTruncated", "callsMax", "noCalls", "normalNoCalls", "noCallsDropped")
+_SUMMARY_KEYS = (
+    "calls",
+    "callsDropped",
+    "callsTruncated",
+    "callsComplete",
+    "callsMax",
+    "noCalls",
+    "normalNoCalls",
+    "noCallsDropped",
+)
 
 
 def link_counts(graph: Graph, patient: str) -> dict[str, int] | None:
