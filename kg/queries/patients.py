@@ -10,14 +10,17 @@ no Source.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kg.db import Graph
 
 MERGE_PATIENT = """
-MERGE (p:Patient {id: $id})
-SET p.assembly = 'GRCh38', p.sample = $sample, p.vcf = $vcf, p.matchedAt = datetime(),
-    p.origin = $origin, p.originSource = $originSource, p.normalSample = $normalSample, p.normalVcf = $normalVcf
+UNWIND $patients AS pt
+MERGE (p:Patient {id: pt.id})
+SET p.assembly = 'GRCh38', p.sample = pt.sample, p.vcf = pt.vcf, p.matchedAt = datetime(),
+    p.origin = pt.origin, p.originSource = pt.originSource, p.normalSample = pt.normalSample,
+    p.normalVcf = pt.normalVcf
 WITH p
 OPTIONAL MATCH (p)-[r:HAS_VARIANT|HAS_DIPLOTYPE|HAS_CONDITION]->()
 DELETE r
@@ -32,24 +35,27 @@ ON CREATE SET ph.gene = gene, ph.phenotype = 'No Result', ph.createdFor = 'patie
 """
 
 LINK_VARIANTS = """
-MATCH (p:Patient {id: $id})
-UNWIND $rows AS row
+UNWIND $patients AS pt
+MATCH (p:Patient {id: pt.id})
+UNWIND pt.variants AS row
 MATCH (v:Variant {id: row.variant})
 CREATE (p)-[r:HAS_VARIANT]->(v)
 SET r = row.props
 """
 
 LINK_DIPLOTYPES = """
-MATCH (p:Patient {id: $id})
-UNWIND $rows AS row
+UNWIND $patients AS pt
+MATCH (p:Patient {id: pt.id})
+UNWIND pt.diplotypes AS row
 MATCH (ph:Phenotype {id: row.phenotype})
 CREATE (p)-[r:HAS_DIPLOTYPE]->(ph)
 SET r = row.props
 """
 
 LINK_CONDITIONS = """
-MATCH (p:Patient {id: $id})
-UNWIND $diseases AS disease
+UNWIND $patients AS pt
+MATCH (p:Patient {id: pt.id})
+UNWIND pt.diseases AS disease
 MATCH (d:Disease {id: disease})
 MERGE (p)-[:HAS_CONDITION]->(d)
 """
@@ -68,6 +74,54 @@ RETURN links
 """
 
 
+@dataclass(frozen=True)
+class PatientMatch:
+    """What one match writes for one patient (:func:`store_matches`). ``variants`` rows:
+    ``{variant, props}``; ``diplotypes`` rows: ``{phenotype, props}``; ``origin``:
+    kg.matcher.origin's decision (origin, source, normalSample, normalVcf)."""
+
+    patient: str
+    sample: str
+    vcf: str
+    origin: Mapping[str, Any]
+    variants: Sequence[Mapping[str, Any]]
+    diplotypes: Sequence[Mapping[str, Any]]
+    no_result_genes: list[str]
+    diseases: list[str]
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "id": self.patient,
+            "sample": self.sample,
+            "vcf": self.vcf,
+            "origin": self.origin["origin"],
+            "originSource": self.origin["source"],
+            "normalSample": self.origin.get("normalSample"),
+            "normalVcf": self.origin.get("normalVcf"),
+            "variants": list(self.variants),
+            "diplotypes": list(self.diplotypes),
+            "diseases": self.diseases,
+        }
+
+
+def store_matches(graph: Graph, matches: Sequence[PatientMatch]) -> None:
+    """Replace the links of every patient of ``matches`` in one transaction (a cohort writes its
+    patients in batches; one patient is a batch of one): all of the batch is stored or none."""
+    if not matches:
+        return
+    patients = [m.params() for m in matches]
+    genes = sorted({g for m in matches for g in m.no_result_genes})
+    graph.write_many(
+        [
+            (MERGE_PATIENT, {"patients": patients}),
+            (MERGE_NO_RESULT, {"genes": genes}),
+            (LINK_VARIANTS, {"patients": patients}),
+            (LINK_DIPLOTYPES, {"patients": patients}),
+            (LINK_CONDITIONS, {"patients": patients}),
+        ]
+    )
+
+
 def store_match(
     graph: Graph,
     patient: str,
@@ -80,30 +134,8 @@ def store_match(
     no_result_genes: list[str],
     diseases: list[str],
 ) -> None:
-    """Replace the patient's links in one transaction. ``variants`` rows: ``{variant, props}``;
-    ``diplotypes`` rows: ``{phenotype, props}``; ``origin``: kg.matcher.origin's decision (origin,
-    source, normalSample, normalVcf)."""
-    params: dict[str, Any] = {"id": patient}
-    graph.write_many(
-        [
-            (
-                MERGE_PATIENT,
-                {
-                    **params,
-                    "sample": sample,
-                    "vcf": vcf,
-                    "origin": origin["origin"],
-                    "originSource": origin["source"],
-                    "normalSample": origin.get("normalSample"),
-                    "normalVcf": origin.get("normalVcf"),
-                },
-            ),
-            (MERGE_NO_RESULT, {"genes": no_result_genes}),
-            (LINK_VARIANTS, {**params, "rows": list(variants)}),
-            (LINK_DIPLOTYPES, {**params, "rows": list(diplotypes)}),
-            (LINK_CONDITIONS, {**params, "diseases": diseases}),
-        ]
-    )
+    """Replace one patient's links in one transaction (see :class:`PatientMatch`)."""
+    store_matches(graph, [PatientMatch(patient, sample, vcf, origin, variants, diplotypes, no_result_genes, diseases)])
 
 
 def link_counts(graph: Graph, patient: str) -> dict[str, int] | None:
@@ -118,4 +150,4 @@ def delete_patient(graph: Graph, patient: str) -> bool:
 
 def link_conditions(graph: Graph, patient: str, diseases: list[str]) -> None:
     """Add conditions (resolved Disease ids) to a matched patient: a phenopacket's further diseases."""
-    graph.write(LINK_CONDITIONS, id=patient, diseases=diseases)
+    graph.write(LINK_CONDITIONS, patients=[{"id": patient, "diseases": diseases}])
