@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,8 @@ class CohortCalls:
         self.pgx_index = pgx_index
         self.alleles_read = 0  # sequence ALT alleles read: the same for every sample
         self.no_call = np.zeros(n, dtype=np.int64)
-        self.not_carried = np.zeros(n, dtype=np.int64)
+        self.not_carried = np.zeros(n, dtype=np.int64)  # beyond _not_carried_all, which every sample has
+        self._not_carried_all = 0
         self.called = np.zeros(n, dtype=bool)
         self.failures: dict[int, str] = {}
         self.templates: list[Observed] = []
@@ -87,35 +89,39 @@ class CohortCalls:
         low, high = int(gt.min()), int(gt.max())
         if low >= 0 and high == 0:  # everyone homozygous reference: the common record of a cohort
             self.called[:] = True
-            self.not_carried += n_alleles
+            self._not_carried_all += n_alleles
             self.alleles_read += n_alleles
             return
-        present = gt != -2
-        missing_all = ((gt == -1) | ~present).all(axis=1)
-        self.called |= ~missing_all
+        missing_all: np.ndarray | None = None  # per sample: no allele called at this record
+        if low < 0:
+            missing_all = ((gt == -1) | (gt == -2)).all(axis=1)
+            self.called |= ~missing_all
+        else:
+            self.called[:] = True
         if high >= len(site.seqs):
             for i in np.flatnonzero((gt >= len(site.seqs)).any(axis=1)).tolist():
                 self.failures.setdefault(
                     i,
                     f"{self.path}: {site.chrom}:{site.pos}"
                     + (f" (record {site.record})" if site.record else "")
-                    + f": GT allele index "
-                    f"{int(gt[i].max())} beyond the record's {len(site.seqs) - 1} ALT allele(s) "
-                    "(VCF 4.2 section 1.6.2): the sample's calls are unusable",
+                    + f": GT allele index {int(gt[i].max())} beyond the record's {len(site.seqs) - 1} ALT "
+                    "allele(s) (VCF 4.2 section 1.6.2): the sample's calls are unusable",
                 )
         if not n_alleles:
             return
         self.alleles_read += n_alleles
-        ploidy = present.sum(axis=1)
-        phased = calls.phased & (ploidy > 1)
+        patterns: dict[tuple[Any, ...], int] = {}  # this record's distinct calls of carriers
         for a in site.alleles:
-            count = (gt == a.index).sum(axis=1)
-            carried = count > 0
-            self.no_call += missing_all
-            self.not_carried += ~missing_all & ~carried
-            carriers = np.flatnonzero(carried)
+            hit = gt == a.index
+            carriers = np.flatnonzero(hit.any(axis=1))
+            if missing_all is None:
+                self._not_carried_all += 1
+            else:
+                self.no_call += missing_all
+                self.not_carried += ~missing_all
             if not carriers.size:
                 continue
+            self.not_carried[carriers] -= 1
             template = len(self.templates)
             self.templates.append(
                 observed_allele(
@@ -130,20 +136,23 @@ class CohortCalls:
                     record=site.record,
                 )
             )
-            key = np.column_stack([gt[carriers], phased[carriers], count[carriers]])
-            rows, inverse = np.unique(key, axis=0, return_inverse=True)
-            ids = np.empty(len(rows), dtype=np.int32)
-            for j, row in enumerate(rows.tolist()):
-                idx = [x for x in row[:-2] if x != -2]
-                ids[j] = len(self.patterns)
-                if max(idx) >= len(site.seqs):  # an unusable call: the sample has failed already
-                    self.patterns.append(("", ""))
-                    continue
-                g = genotype_call(site.chrom, site.pos, site.seqs, idx, bool(row[-2]), None)
-                zyg = zygosity(row[-1], len(idx))
-                self.patterns.append((genotype_text(g), zyg.value if zyg else ""))
+            ids = np.empty(carriers.size, dtype=np.int32)
+            rows, phased = gt[carriers].tolist(), calls.phased[carriers].tolist()
+            for j, (row, ph) in enumerate(zip(rows, phased, strict=True)):
+                key = (a.index, *row, ph)
+                pid = patterns.get(key)
+                if pid is None:
+                    pid = patterns[key] = len(self.patterns)
+                    idx = [x for x in row if x != -2]
+                    if max(idx) >= len(site.seqs):  # an unusable call: the sample has failed already
+                        self.patterns.append(("", ""))
+                    else:
+                        g = genotype_call(site.chrom, site.pos, site.seqs, idx, ph, None)
+                        zyg = zygosity(idx.count(a.index), len(idx))
+                        self.patterns.append((genotype_text(g), zyg.value if zyg else ""))
+                ids[j] = pid
             depth = calls.depth[carriers] if calls.depth is not None else None
-            self._carriers.append((carriers.astype(np.int32), template, ids[inverse.ravel()], depth))
+            self._carriers.append((carriers.astype(np.int32), template, ids, depth))
 
     # -- after the pass ----------------------------------------------------------------------
 
@@ -190,7 +199,7 @@ class CohortCalls:
 
     def skipped(self, i: int) -> dict[str, int]:
         """The single-sample report's per-sample skip counts: alleles not carried, no-calls."""
-        out = {"no_call": int(self.no_call[i]), "not_carried": int(self.not_carried[i])}
+        out = {"no_call": int(self.no_call[i]), "not_carried": int(self.not_carried[i]) + self._not_carried_all}
         return {k: v for k, v in out.items() if v}
 
     def gene_groups(self, intervals: tuple[Interval, ...]) -> GeneGroups:
