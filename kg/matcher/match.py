@@ -27,6 +27,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -261,31 +262,43 @@ def match_cohort(
     cache: dict[tuple[Any, ...], AlleleMatch] = {}
     outcomes: list[SampleOutcome] = []
     batch: list[tuple[SampleOutcome, pq.PatientMatch | None]] = []
+    # One writer thread: Neo4j stores a batch while the next one is put together (never two writes at
+    # once: transactions linking the same Variants would wait on each other's locks).
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-cohort-write")
+    pending: Future[None] | None = None
+    pending_batch: list[tuple[SampleOutcome, pq.PatientMatch | None]] = []
+    waited = 0.0
 
-    def flush() -> None:
-        nonlocal clock
-        lap("interpret")
-        _store_batch(graph, batch)
-        done = [o for o, _ in batch]
-        batch.clear()
-        lap("store")
+    def finish_pending() -> None:
+        nonlocal pending, waited
+        if pending is None:
+            return
+        t0 = time.perf_counter()
+        pending.result()  # GraphUnavailable stops the run here
+        waited += time.perf_counter() - t0
+        pending = None
+        done = [o for o, _ in pending_batch]
         if on_batch is not None and done:
             on_batch(done)
-            lap("audit")
 
-    for i, observed in calls.observed():
+    def flush() -> None:
+        nonlocal pending, pending_batch
+        finish_pending()
+        pending_batch = list(batch)
+        batch.clear()
+        pending = writer.submit(_store_batch, graph, pending_batch)
+
+    def interpret(i: int, observed: list[Observed]) -> tuple[SampleOutcome, pq.PatientMatch | None]:
+        """One sample's links and diplotypes from what the pass kept, by the single-sample steps."""
         sample = columns[i]
         outcome = SampleOutcome(sample, ids[sample].strip())
-        outcomes.append(outcome)
         decided = roles[sample]
-        error = decided if isinstance(decided, SampleOriginError) else None
-        failure = str(error) if error else calls.failure(i)
-        if failure is None and pgx is not None and any(rows[gene][int(groups[gene].of_sample[i])] is None for gene in rows):
-            failure = calls.failures.get(i, "the calls at a PGx position are unusable")
+        failure = str(decided) if isinstance(decided, SampleOriginError) else calls.failure(i)
+        if failure is None and any(rows[gene][int(groups[gene].of_sample[i])] is None for gene in rows):
+            failure = "the calls at a PharmCAT definition position are unusable"
         if failure is not None:
             outcome.error = failure
-            batch.append((outcome, None))  # reported and audited, not written
-            continue
+            return outcome, None  # reported and audited, not written
         assert isinstance(decided, SampleRoles)
         outcome.origin = decided.origin.value
         call_origin = SINGLE_SAMPLE_CALLS.get(decided.origin, CallOrigin.UNKNOWN)
@@ -304,17 +317,27 @@ def match_cohort(
         origin_info = _origin_info(decided, sample, None, {o.id: call_origin for o in observed})
         outcome.variants_matched = len(links)
         outcome.genes_called = sum(1 for g in genes if g.called)
-        batch.append(
-            (
-                outcome,
-                _patient_match(
-                    outcome.patient, sample, name, origin_info, variant_rows, diplotype_rows, sorted(no_result), condition
-                ),
-            )
+        write = _patient_match(
+            outcome.patient, sample, name, origin_info, variant_rows, diplotype_rows, sorted(no_result), condition
         )
-        if sum(1 for _, m in batch if m is not None) >= batch_size:
-            flush()
-    flush()
+        return outcome, write
+
+    try:
+        writes = 0
+        for i, observed in calls.observed():
+            outcome, write = interpret(i, observed)
+            outcomes.append(outcome)
+            batch.append((outcome, write))
+            writes += write is not None
+            if writes >= batch_size:
+                flush()
+                writes = 0
+        flush()
+        finish_pending()
+    finally:
+        writer.shutdown(wait=True)
+    lap("interpret and store")
+    timings["waiting for writes"] = round(waited, 4)
     timings["total"] = round(time.perf_counter() - began, 4)
     fstats = vcf.stats.filter
     group_warnings = sorted({w for g in groups.values() for ws in g.warnings for w in ws})
