@@ -184,17 +184,17 @@ class CohortCalls:
             bounds = np.searchsorted(sample, np.arange(len(self.columns) + 1))
         else:
             bounds = np.zeros(len(self.columns) + 1, dtype=np.int64)
+        made: dict[tuple[int, int, int], Observed] = {}  # one Observed per distinct call, shared (frozen)
         for i in range(len(self.columns)):
             lo, hi = int(bounds[i]), int(bounds[i + 1])
             out = []
-            for t, pt, d in zip(
-                template[lo:hi].tolist() if hi > lo else [],
-                pattern[lo:hi].tolist() if hi > lo else [],
-                depth[lo:hi].tolist() if hi > lo else [],
-                strict=True,
-            ):
-                text, zyg = self.patterns[pt]
-                out.append(replace(self.templates[t], zygosity=zyg, genotype=text, depth=d if d >= 0 else None))
+            if hi > lo:
+                for key in zip(template[lo:hi].tolist(), pattern[lo:hi].tolist(), depth[lo:hi].tolist(), strict=True):
+                    o = made.get(key)
+                    if o is None:
+                        t, (text, zyg), d = self.templates[key[0]], self.patterns[key[1]], key[2]
+                        o = made[key] = replace(t, zygosity=zyg, genotype=text, depth=d if d >= 0 else None)
+                    out.append(o)
             yield i, out
 
     def skipped(self, i: int) -> dict[str, int]:

@@ -41,6 +41,7 @@ from kg.matcher.genotype import Genotype
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
 from kg.matcher.levels import AlleleMatch, ExactHit, Link, Observed, match_allele, observed_allele
 from kg.matcher.origin import SampleOriginError, SampleRoles, cohort_roles, decide, header_roles, parse_origin
+from kg.matcher.pgx.caller import OUTSIDE_CALL_GENES
 from kg.matcher.pgx.outside_calls import parse_outside_calls
 from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, vcf_results
 from kg.matcher.positions import PositionIndex
@@ -172,8 +173,10 @@ def match_patient(
     )
 
 
-#: Patients written per transaction by a cohort run (one UNWIND per statement over the batch).
-COHORT_BATCH = 250
+#: Patients written per transaction by a cohort run (one UNWIND per statement over the batch): with a few
+#: hundred links per patient, 50 patients are ~20,000 rows, and two batches (one being written, one being
+#: put together) are the run's output buffers.
+COHORT_BATCH = 50
 
 
 def match_cohort(
@@ -248,7 +251,9 @@ def match_cohort(
     results: dict[str, list[GeneResult | None]] = {}
     if pgx is not None:
         for gene in sorted(pgx.definitions):
-            g = groups[gene] = calls.gene_groups(pgx.gene_intervals(gene))
+            # CYP2D6 is never called from a VCF (outside call needed): one result for every sample
+            outside = gene in OUTSIDE_CALL_GENES
+            g = groups[gene] = calls.gene_groups(() if outside else pgx.gene_intervals(gene))
             others = frozenset(pgx.definitions) - {gene}
             results[gene] = [
                 None if genotypes is None else vcf_results(pgx, genotypes, skip=others)[1][0]
