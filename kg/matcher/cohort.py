@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from kg.matcher.genotype import Genotype
+from kg.matcher.genotype import Genotype, keep_first
 from kg.matcher.levels import Observed, observed_allele
 from kg.matcher.positions import Interval, PositionIndex
 from kg.matcher.vcf import Site, SiteCalls, genotype_call, zygosity
@@ -227,12 +227,7 @@ class CohortCalls:
                     row = [x for x in s.gt[member].tolist() if x != -2]
                     depth = int(s.depth[member]) if s.depth is not None and s.depth[member] >= 0 else None
                     g = genotype_call(s.site.chrom, s.site.pos, s.site.seqs, row, bool(s.phased[member]), depth)
-                    key_ = (g.chrom, g.pos)
-                    other = found.get(key_)
-                    if other is None:
-                        found[key_] = g
-                    elif other != g:
-                        said.append(f"{g.chrom}:{g.pos}: two records at one definition position; the first is used")
+                    keep_first(found, g, said)
             except ValueError:
                 genotypes.append(None)
                 warnings.append([])

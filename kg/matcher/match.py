@@ -37,13 +37,21 @@ from cyvcf2 import Variant
 from kg.db import Graph, GraphUnavailable, QueryTimeout
 from kg.identity.origins import SINGLE_SAMPLE_CALLS, CallOrigin, SampleOrigin
 from kg.matcher.cohort import CohortCalls, genotype_text
-from kg.matcher.genotype import Genotype
+from kg.matcher.genotype import Genotype, keep_first
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
 from kg.matcher.levels import AlleleMatch, ExactHit, Link, Observed, match_allele, observed_allele
 from kg.matcher.origin import SampleOriginError, SampleRoles, cohort_roles, decide, header_roles, parse_origin
 from kg.matcher.pgx.caller import OUTSIDE_CALL_GENES
 from kg.matcher.pgx.outside_calls import parse_outside_calls
-from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, vcf_results
+from kg.matcher.pharmacogenomics import (
+    NO_RESULT,
+    GeneResult,
+    PgxData,
+    PhenotypeLink,
+    outside_results,
+    pgx_release,
+    vcf_results,
+)
 from kg.matcher.positions import PositionIndex
 from kg.matcher.report import CohortReport, MatchedVariant, MatchReport, SampleOutcome
 from kg.matcher.vcf import PatientVcf, VcfRecord, open_cohort, open_vcf, read_header
@@ -100,13 +108,8 @@ def match_patient(
     lap("open")
 
     warnings: list[str] = []
-    state = knowledge_state(graph)
-    knowledge = load_knowledge(graph, state)
-    pgx, pgx_info = pgx_release(knowledge.pgx, state["sources"], warnings)
-    pgx_intervals = pgx.intervals() if pgx else ()
     annotated = bool(vcf.annotation_sources)
-    index = knowledge.index(annotated=annotated, extra=pgx_intervals)
-    pgx_index = _pgx_index(pgx_intervals)
+    knowledge, pgx, pgx_info, index, pgx_index = _knowledge(graph, annotated, warnings)
     lap("knowledge")
 
     observed, genotypes, skipped, alleles_read = _read(vcf, index, pgx_index, warnings)
@@ -230,15 +233,11 @@ def match_cohort(
     lap("open")
 
     warnings: list[str] = []
-    state = knowledge_state(graph)
-    knowledge = load_knowledge(graph, state)
-    pgx, pgx_info = pgx_release(knowledge.pgx, state["sources"], warnings)
-    pgx_intervals = pgx.intervals() if pgx else ()
     annotated = bool(vcf.annotation_sources)
-    index = knowledge.index(annotated=annotated, extra=pgx_intervals)
+    knowledge, pgx, pgx_info, index, pgx_index = _knowledge(graph, annotated, warnings)
     lap("knowledge")
 
-    calls = CohortCalls(str(vcf.path), columns, _pgx_index(pgx_intervals))
+    calls = CohortCalls(str(vcf.path), columns, pgx_index)
     for site in vcf.sites(index):
         calls.add(site)
     lap("read")
@@ -397,6 +396,20 @@ def _store_batch(graph: Graph, batch: list[tuple[SampleOutcome, pq.PatientMatch 
         return
     for outcome, _ in writes:
         outcome.stored = True
+
+
+def _knowledge(
+    graph: Graph, annotated: bool, warnings: list[str]
+) -> tuple[Knowledge, PgxData | None, dict[str, Any], PositionIndex, PositionIndex]:
+    """What a match reads of the graph before the VCF: the knowledge (cached per release set), the
+    active PharmCAT release's definitions and what the report says of them, where to read the VCF
+    (knowledge positions and PGx definition positions) and the PGx positions alone."""
+    state = knowledge_state(graph)
+    knowledge = load_knowledge(graph, state)
+    pgx, pgx_info = pgx_release(knowledge.pgx, state["sources"], warnings)
+    pgx_intervals = pgx.intervals() if pgx else ()
+    index = knowledge.index(annotated=annotated, extra=pgx_intervals)
+    return knowledge, pgx, pgx_info, index, _pgx_index(pgx_intervals)
 
 
 def _patient_match(
@@ -620,14 +633,8 @@ def _read(
     n = 0
 
     def keep_genotype(g: Genotype) -> None:
-        if not pgx_index.overlaps(g.chrom, g.pos - 1, g.pos - 1 + max(len(g.ref), 1)):
-            return
-        key = (g.chrom, g.pos)
-        other = genotypes.get(key)
-        if other is None:
-            genotypes[key] = g
-        elif other != g:
-            warnings.append(f"{g.chrom}:{g.pos}: two records at one definition position; the first is used")
+        if pgx_index.overlaps(g.chrom, g.pos - 1, g.pos - 1 + max(len(g.ref), 1)):
+            keep_first(genotypes, g, warnings)
 
     for rec in vcf.fetch(index):
         n += 1
