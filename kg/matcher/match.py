@@ -348,11 +348,7 @@ def match_cohort(
     return CohortReport(
         vcf=name,
         samples=outcomes,
-        build={
-            "build": vcf.build.build.value if vcf.build.build else None,
-            "verified": vcf.build.verified,
-            "evidence": list(vcf.build.evidence),
-        },
+        build=_build_info(vcf),
         disease=condition,
         pgx=pgx_info,
         records_read=vcf.stats.records_read,
@@ -396,6 +392,15 @@ def _store_batch(graph: Graph, batch: list[tuple[SampleOutcome, pq.PatientMatch 
         return
     for outcome, _ in writes:
         outcome.stored = True
+
+
+def _build_info(vcf: PatientVcf) -> dict[str, Any]:
+    """The genome build check as a report shows it."""
+    return {
+        "build": vcf.build.build.value if vcf.build.build else None,
+        "verified": vcf.build.verified,
+        "evidence": list(vcf.build.evidence),
+    }
 
 
 def _knowledge(
@@ -499,11 +504,7 @@ def _report(
         vcf=vcf_name,
         samples=list(vcf.samples),
         origin=origin,
-        build={
-            "build": vcf.build.build.value if vcf.build.build else None,
-            "verified": vcf.build.verified,
-            "evidence": list(vcf.build.evidence),
-        },
+        build=_build_info(vcf),
         disease=condition,
         variants=sorted((_matched(link) for link in links), key=lambda m: (m.observed, m.match_level, m.variant)),
         undetermined=sorted(undetermined.values(), key=lambda u: (u["observed"], u["variant"])),
