@@ -258,6 +258,7 @@ def match_cohort(
                 None if genotypes is None else vcf_results(pgx, genotypes, skip=others)[1][0]
                 for genotypes in g.genotypes
             ]
+            g.genotypes = []  # called: the groups' genotypes are not needed any more
     every = [r for rs in results.values() for r in rs if r is not None]
     present = mq.phenotypes_present(graph, _phenotype_ids(every))
     rows = {gene: [None if r is None else _diplotype_rows([r], present) for r in rs] for gene, rs in results.items()}
