@@ -109,7 +109,9 @@ def test_every_sample_is_its_own_patient_with_the_answers_of_matching_it_alone(
     for sample, make in COLUMNS.items():
         alone = f"{PREFIX}alone-{sample}"
         cleanup.append(alone)
-        single = match_patient(seeded, write_alone(tmp_path / f"{sample}.vcf", make), patient_id=alone, disease="DOID:1909")
+        single = match_patient(
+            seeded, write_alone(tmp_path / f"{sample}.vcf", make), patient_id=alone, disease="DOID:1909"
+        )
         got, want = links(seeded, ids[sample]), links(seeded, alone)
         assert got == want, f"{sample}: cohort and single-sample links differ"
         outcome = next(o for o in report.samples if o.sample == sample)
@@ -172,9 +174,7 @@ def test_a_failing_sample_is_reported_and_the_others_are_stored(
     assert "FAILED BAD" in report.summary() and "2 stored as patients, 3 failed" in report.summary()
 
 
-def test_unknown_samples_are_a_clear_error_naming_the_file_and_its_samples(
-    seeded: Graph, tmp_path: Path
-) -> None:
+def test_unknown_samples_are_a_clear_error_naming_the_file_and_its_samples(seeded: Graph, tmp_path: Path) -> None:
     path = write_cohort(tmp_path / "cohort.vcf", COLUMNS)
     with pytest.raises(VcfError) as err:
         match_cohort(seeded, path, samples=["DEMO", "NOBODY", "ALSO_NOT"])
@@ -242,5 +242,7 @@ def test_kg_match_cohort_audits_every_patient_and_exits_by_outcome(
     last = {e.patients[0]: e.outcome for e in AuditLog(auth_settings.audit_log).entries() if e.operation == "match"}
     assert last[f"{prefix}mapped-DEMO"] == "ok" and last[f"{prefix}mapped-NOCALL"].startswith("error:")
 
-    unknown = CliRunner().invoke(kg, ["match", str(path), "--samples", "DEMO,NOBODY", "--patient-prefix", prefix], env=env)
+    unknown = CliRunner().invoke(
+        kg, ["match", str(path), "--samples", "DEMO,NOBODY", "--patient-prefix", prefix], env=env
+    )
     assert unknown.exit_code == 1 and "NOBODY" in unknown.output and "SWAP" in unknown.output

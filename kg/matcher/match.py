@@ -265,6 +265,9 @@ def match_cohort(
     lap("pgx")
 
     cache: dict[tuple[Any, ...], AlleleMatch] = {}
+    # per shared Observed (kg.matcher.cohort: one object per distinct call) its HAS_VARIANT rows; the
+    # Observed is kept with them so its id() is not reused
+    rows_of: dict[tuple[int, CallOrigin], tuple[Observed, list[dict[str, Any]]]] = {}
     outcomes: list[SampleOutcome] = []
     batch: list[tuple[SampleOutcome, pq.PatientMatch | None]] = []
     # One writer thread: Neo4j stores a batch while the next one is put together (never two writes at
@@ -307,7 +310,13 @@ def match_cohort(
         assert isinstance(decided, SampleRoles)
         outcome.origin = decided.origin.value
         call_origin = SINGLE_SAMPLE_CALLS.get(decided.origin, CallOrigin.UNKNOWN)
-        links, _ = _match_alleles(observed, hits, knowledge, cache)
+        variant_rows: list[dict[str, Any]] = []
+        for o in observed:  # the rows of one call, made once and given each sample's name
+            made = rows_of.get((id(o), call_origin))
+            if made is None:
+                links, _ = _match_alleles([o], hits, knowledge, cache)
+                made = rows_of[(id(o), call_origin)] = (o, [_variant_row(link, sample, call_origin) for link in links])
+            variant_rows += [{"variant": r["variant"], "props": {**r["props"], "sample": sample}} for r in made[1]]
         genes: list[GeneResult] = []
         diplotype_rows: list[dict[str, Any]] = []
         no_result: set[str] = set()
@@ -318,9 +327,8 @@ def match_cohort(
             genes.append(result)
             diplotype_rows += gene_rows[0]
             no_result.update(gene_rows[1])
-        variant_rows = [_variant_row(link, sample, call_origin) for link in links]
         origin_info = _origin_info(decided, sample, None, {o.id: call_origin for o in observed})
-        outcome.variants_matched = len(links)
+        outcome.variants_matched = len(variant_rows)
         outcome.genes_called = sum(1 for g in genes if g.called)
         write = _patient_match(
             outcome.patient, sample, name, origin_info, variant_rows, diplotype_rows, sorted(no_result), condition
