@@ -371,7 +371,7 @@ def match_cohort(
             "annotated": list(vcf.annotation_sources),
             "knowledgePositions": knowledge.n_exact_positions,
             "distinctAlleles": len(calls.templates),
-            "pgxGroups": {gene: len(g.genotypes) for gene, g in groups.items()},
+            "pgxGroups": {gene: len(rs) for gene, rs in results.items()},
         },
         warnings=warnings + group_warnings,
         timings=timings,
