@@ -363,8 +363,19 @@ def match(
 
     if samples_arg is not None or samples_file is not None:
         _match_cohort(
-            vcf, phenopacket, sample, normal, outside_calls, samples_arg, samples_file, patient_id,
-            patient_prefix, patient_map, disease, origin, as_json,
+            vcf,
+            phenopacket,
+            sample,
+            normal,
+            outside_calls,
+            samples_arg,
+            samples_file,
+            patient_id,
+            patient_prefix,
+            patient_map,
+            disease,
+            origin,
+            as_json,
         )
         return
     if patient_prefix is not None or patient_map is not None:

@@ -147,7 +147,14 @@ def match_patient(
     variant_rows = [_variant_row(link, call_sample[link.observed.id], call_origin[link.observed.id]) for link in links]
     origin_info = _origin_info(roles, vcf.sample, normal, call_origin)
     write = _patient_match(
-        patient, vcf.sample, vcf_name or vcf.path.name, origin_info, variant_rows, diplotype_rows, no_result_genes, condition
+        patient,
+        vcf.sample,
+        vcf_name or vcf.path.name,
+        origin_info,
+        variant_rows,
+        diplotype_rows,
+        no_result_genes,
+        condition,
     )
     pq.store_matches(graph, [write])
     lap("store")

@@ -269,9 +269,7 @@ def cohort_roles(
     for sample in samples:
         given = origin or (SampleOrigin.TUMOR if sample == roles.tumor else SampleOrigin.GERMLINE)
         try:
-            decided = decide(
-                path, roles, samples, origin=given, sample=sample, normal_sample=None, normal_vcf=None
-            )
+            decided = decide(path, roles, samples, origin=given, sample=sample, normal_sample=None, normal_vcf=None)
         except SampleOriginError as err:
             out[sample] = err
             continue
