@@ -17,8 +17,12 @@
    read for all alleles;
 4. calls star-allele diplotypes and translates them to CPIC/DPWG phenotypes
    (:mod:`kg.matcher.pharmacogenomics`), outside calls replacing the VCF call of their gene;
-5. writes everything in one transaction (:func:`kg.queries.patients.store_match`): a re-match
+5. writes everything in one transaction (:func:`kg.queries.patients.store_matches`): a re-match
    replaces the patient's links; an error before this step stores nothing.
+
+``match_cohort(graph, vcf, patients=...)`` does the same for every chosen sample of a multi-sample
+VCF in one pass over the file, each sample its own patient (see its docstring and
+:mod:`kg.matcher.cohort`); the steps and rules per sample are the ones above, shared by both.
 """
 
 from __future__ import annotations

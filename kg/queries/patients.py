@@ -1,9 +1,10 @@
 """The Cypher that stores and removes a patient's matched links (kg/matcher/match.py).
 
-A match is written in one transaction (``Graph.write_many``): the Patient is MERGEd, every
-HAS_VARIANT / HAS_DIPLOTYPE / HAS_CONDITION link of an earlier match is deleted, and the new links
-are created from ``UNWIND $rows`` lists, so a re-match replaces, never accumulates, and a failure
-leaves the earlier state intact. Patient nodes link only to what was observed and are asserted by
+A match is written in one transaction (``Graph.write_many``) for a batch of patients (one patient,
+or up to ``kg.matcher.match.COHORT_BATCH`` of a cohort VCF): each statement UNWINDs ``$patients``;
+every Patient is MERGEd, every HAS_VARIANT / HAS_DIPLOTYPE / HAS_CONDITION link of an earlier match
+is deleted, and the new links are created from each patient's row lists, so a re-match replaces,
+never accumulates, and a failure leaves the earlier state of the whole batch intact. Patient nodes link only to what was observed and are asserted by
 no Source.
 """
 
