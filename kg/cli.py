@@ -370,6 +370,27 @@ AS_OF_HELP = (
     help="The matched normal: a sample column of the VCF, or the normal's own VCF file (implies --origin "
     "tumor_normal). --sample then names the tumour.",
 )
+@click.option(
+    "--samples",
+    "samples_arg",
+    help="A cohort: match these samples of a multi-sample VCF in one pass, each as its own patient "
+    "(comma-separated names, or 'all' for every sample).",
+)
+@click.option(
+    "--samples-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A cohort: the samples to match, one name per line.",
+)
+@click.option(
+    "--patient-prefix",
+    help="A cohort: each patient's id is this prefix followed by the sample name (or give --patient "
+    "with {sample} in it, e.g. --patient 'study1-{sample}').",
+)
+@click.option(
+    "--patient-map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A cohort: 'sample<TAB>patient id' per line, for every sample matched.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.option("--as-of", "as_of", help="Also print the patient's answers in this knowledge state. " + AS_OF_HELP)
 def match(
@@ -381,15 +402,42 @@ def match(
     outside_calls: Path | None,
     origin: str | None,
     normal: str | None,
+    samples_arg: str | None,
+    samples_file: Path | None,
+    patient_prefix: str | None,
+    patient_map: Path | None,
     as_json: bool,
     as_of: str | None,
 ) -> None:
-    """Match a GRCh38 VCF (or a phenopacket's) to the graph as a patient: variants linked, diplotypes called."""
+    """Match a GRCh38 VCF (or a phenopacket's) to the graph as a patient: variants linked, diplotypes called.
+
+    With --samples or --samples-file, a multi-sample VCF is a cohort: every chosen sample is matched in
+    one pass and stored as its own patient. Exit status 0: every sample stored; 3: some samples failed
+    (each listed with its reason, the others stored); 1: nothing stored."""
     import json
 
     from kg.matcher.match import match_patient
     from kg.matcher.vcf import read_header
 
+    if samples_arg is not None or samples_file is not None:
+        _match_cohort(
+            vcf,
+            phenopacket,
+            sample,
+            normal,
+            outside_calls,
+            samples_arg,
+            samples_file,
+            patient_id,
+            patient_prefix,
+            patient_map,
+            disease,
+            origin,
+            as_json,
+        )
+        return
+    if patient_prefix is not None or patient_map is not None:
+        _fail("--patient-prefix and --patient-map name a cohort's patients: choose its samples with --samples")
     if (vcf is None) == (phenopacket is None):
         _fail("give either a VCF or --phenopacket FILE")
     if vcf is not None and not patient_id:
@@ -470,6 +518,76 @@ def _answers_summary(found: PatientReport) -> str:
     lines.append("  pharmacogenomics: " + (", ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"))
     lines.append("  releases: " + (", ".join(r.release for r in found.releases) or "none"))
     return "\n".join(lines)
+
+
+def _match_cohort(
+    vcf: Path | None,
+    phenopacket: Path | None,
+    sample: str | None,
+    normal: str | None,
+    outside_calls: Path | None,
+    samples_arg: str | None,
+    samples_file: Path | None,
+    template: str | None,
+    prefix: str | None,
+    mapping_file: Path | None,
+    disease: str | None,
+    origin: str | None,
+    as_json: bool,
+) -> None:
+    """``kg match VCF --samples ...``: a cohort in one pass, every patient write audited."""
+    import json
+
+    from kg.access.audit import AuditLog
+    from kg.matcher.cohort import PatientIdError, patient_ids, read_patient_map, read_sample_list
+    from kg.matcher.match import match_cohort
+    from kg.matcher.report import SampleOutcome
+    from kg.matcher.vcf import open_cohort
+
+    if vcf is None or phenopacket is not None:
+        _fail("a cohort (--samples / --samples-file) is read from a multi-sample VCF, not a phenopacket")
+    for given, what in ((sample, "--sample"), (normal, "--normal"), (outside_calls, "--outside-calls")):
+        if given is not None:
+            _fail(f"{what} is for one sample; a cohort run matches each chosen sample alone")
+    if samples_arg is not None and samples_file is not None:
+        _fail("give --samples or --samples-file, not both")
+    if sum(x is not None for x in (template, prefix, mapping_file)) > 1:
+        _fail("give one of --patient TEMPLATE, --patient-prefix, --patient-map")
+    chosen: list[str] | None
+    if samples_file is not None:
+        chosen = read_sample_list(samples_file)
+    elif samples_arg is not None and samples_arg.strip().lower() in ("all", "*"):
+        chosen = None
+    else:
+        chosen = [s.strip() for s in (samples_arg or "").split(",") if s.strip()]
+    operator, log = _operator(), AuditLog(_auth().audit_log)
+
+    def audit(outcomes: list[SampleOutcome]) -> None:
+        log.append_many(
+            operator,
+            "match",
+            [
+                ([o.patient], "ok" if o.stored else f"error: {o.error}", {"vcf": vcf.name, "sample": o.sample})
+                for o in outcomes
+            ],
+        )
+
+    with _graph() as graph:
+        try:
+            columns = open_cohort(vcf, chosen, check_build=False).columns
+            mapping = read_patient_map(mapping_file) if mapping_file is not None else None
+            ids = patient_ids(columns, template=template, prefix=prefix, mapping=mapping)
+            report = match_cohort(
+                graph, vcf, patients=ids, samples=list(columns), disease=disease, origin=origin, on_batch=audit
+            )
+        except (ValueError, LookupError, PatientIdError) as err:
+            _audit("match", outcome=f"error: {type(err).__name__}", vcf=vcf.name, cohort=True)
+            _fail(f"{err}\nnothing was stored")
+        except GraphUnavailable as err:
+            _fail(str(err))
+    click.echo(json.dumps(report.to_dict(), indent=2, default=str, ensure_ascii=False) if as_json else report.summary())
+    if report.failed:
+        sys.exit(1 if not report.stored else 3)
 
 
 def _patient_report(graph: Graph, patient_id: str, state: KnowledgeState | None = None) -> PatientReport:

@@ -535,9 +535,9 @@ def test_newest_classification_wins_in_either_order(kg: Graph, tmp_path: Path, n
         for load in loads:
             load(kg, tmp_path)
         assert _visible_classifications(kg, FAKE_VARIANT) == ["benign"]
-        assert _one(kg, "MATCH (e:Evidence {id: $id}) RETURN e.supersededBy AS by", id=f"{FAKE_OLD}:{FAKE_VARIANT}") == {
-            "by": [FAKE_NEW]
-        }
+        assert _one(
+            kg, "MATCH (e:Evidence {id: $id}) RETURN e.supersededBy AS by", id=f"{FAKE_OLD}:{FAKE_VARIANT}"
+        ) == {"by": [FAKE_NEW]}
         # the newer release goes (as when a later release drops the variant): the older one shows again
         discard_release(kg, FAKE_NEW)
         assert _visible_classifications(kg, FAKE_VARIANT) == ["pathogenic"]

@@ -82,7 +82,9 @@ def test_an_expert_panel_outranks_an_assertion_and_equal_ranks_that_disagree_are
 
 
 def test_one_step_is_no_conflict_two_tiers_are_and_non_pathogenicity_claims_do_not_vote() -> None:
-    assert not combine([_clinvar("clinvar:1", "benign", 2), _clinvar("clinvar@2024-06-01:x", "likely benign", 1)]).conflict
+    assert not combine(
+        [_clinvar("clinvar:1", "benign", 2), _clinvar("clinvar@2024-06-01:x", "likely benign", 1)]
+    ).conflict
     assert combine(
         [_clinvar("clinvar:1", "likely pathogenic", 2), _civic("civic:AID41", "uncertain significance", [])]
     ).conflict

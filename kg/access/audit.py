@@ -94,33 +94,52 @@ class AuditLog:
         detail: dict[str, Any] | None = None,
     ) -> AuditEntry:
         """Write one entry at the end of the chain (under the log's lock) and return it."""
+        return self.append_many(identity, operation, [(patients, outcome, detail)], request=request)[0]
+
+    def append_many(
+        self,
+        identity: Identity,
+        operation: str,
+        entries: Sequence[tuple[Sequence[str], str, dict[str, Any] | None]],
+        *,
+        request: str | None = None,
+    ) -> list[AuditEntry]:
+        """Write several entries ``(patients, outcome, detail)`` of one operation at the end of the
+        chain, under one lock and one fsync (a cohort match audits each patient it writes)."""
         private_file(self.path)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
+        out: list[AuditEntry] = []
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             last = _last_line(fd)
             prev, seq = (last["hash"], last["seq"]) if last else (GENESIS, 0)
-            body: dict[str, Any] = {
-                "seq": seq + 1,
-                "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "who": identity.subject,
-                "role": identity.role.value,
-                "token": identity.token_id,
-                "operation": operation,
-                "patients": sorted(set(patients)),
-                "request": request,
-                "outcome": outcome,
-                "detail": detail or {},
-                "prev": prev,
-            }
-            body["hash"] = _digest(prev, body)
-            os.write(fd, (json.dumps(body, sort_keys=True, ensure_ascii=False, default=str) + "\n").encode())
-            os.fsync(fd)
-            self._write_head(body["seq"], body["hash"])
+            lines = []
+            for patients, outcome, detail in entries:
+                seq += 1
+                body: dict[str, Any] = {
+                    "seq": seq,
+                    "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "who": identity.subject,
+                    "role": identity.role.value,
+                    "token": identity.token_id,
+                    "operation": operation,
+                    "patients": sorted(set(patients)),
+                    "request": request,
+                    "outcome": outcome,
+                    "detail": detail or {},
+                    "prev": prev,
+                }
+                body["hash"] = prev = _digest(prev, body)
+                lines.append(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str) + "\n")
+                out.append(AuditEntry(**body))
+            if lines:
+                os.write(fd, "".join(lines).encode())
+                os.fsync(fd)
+                self._write_head(seq, prev)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-        return AuditEntry(**body)
+        return out
 
     def _write_head(self, seq: int, digest: str) -> None:
         tmp = self.head_path.with_suffix(".head.tmp")

@@ -41,7 +41,11 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec("civic", "kg.loaders.civic", "civic", "CIViC variants, molecular profiles, evidence, assertions"),
     SourceSpec("clinvar", "kg.loaders.clinvar", "clinvar", "ClinVar GRCh38 VCF"),
     SourceSpec(
-        "clinvar_more", "kg.loaders.clinvar_more", "clinvar_more", "ClinVar 2024-06-01 extract + ACMG SF v3.0", "clinvar"
+        "clinvar_more",
+        "kg.loaders.clinvar_more",
+        "clinvar_more",
+        "ClinVar 2024-06-01 extract + ACMG SF v3.0",
+        "clinvar",
     ),
     SourceSpec("pharmcat", "kg.loaders.pharmcat", "pgx/pharmcat", "PharmCAT alleles, phenotypes, CPIC/DPWG guidelines"),
     SourceSpec("pharmgkb", "kg.loaders.pharmgkb", "pgx/pharmgkb", "PharmGKB clinical annotations"),

@@ -24,3 +24,14 @@ class Genotype:
     @property
     def is_no_call(self) -> bool:
         return all(a is None for a in self.alleles)
+
+
+def keep_first(found: dict[tuple[str, int], Genotype], g: Genotype, warnings: list[str]) -> None:
+    """Keep ``g`` under its (chrom, POS) unless a record there came first: PharmCAT reads one record
+    per definition position; a second one that differs is said, not used."""
+    key = (g.chrom, g.pos)
+    other = found.get(key)
+    if other is None:
+        found[key] = g
+    elif other != g:
+        warnings.append(f"{g.chrom}:{g.pos}: two records at one definition position; the first is used")

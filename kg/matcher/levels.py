@@ -24,7 +24,7 @@ hemizygous) genotype. Pure functions: the graph reads happen in kg/matcher/match
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ from kg.identity.protein import consequences_of_change, first_codon, protein_key
 from kg.identity.variants import Allele
 from kg.matcher.consequences import PROTEIN_ALTERING, TRUNCATING, consequence_terms
 from kg.matcher.knowledge import CoarseVariant, Knowledge
+from kg.matcher.vcf import Annotation
 
 Level = Literal["exact", "protein", "codon", "gene"]
 LEVELS: tuple[Level, ...] = ("exact", "protein", "codon", "gene")
@@ -58,6 +59,37 @@ class Observed:
     @property
     def homozygous(self) -> bool:
         return self.zygosity in ("homozygous", "hemizygous")
+
+
+def observed_allele(
+    allele: Allele,
+    annotations: Sequence[Annotation],
+    *,
+    zygosity: str,
+    genotype: str,
+    depth: int | None,
+    filter: str | None,
+    quality: float | None,
+    rsid: str | None,
+    record: int | None,
+) -> Observed:
+    """The :class:`Observed` of one carried ALT: gene, protein change and consequence from its
+    first annotation with a protein change (else its first annotation)."""
+    ann = next((a for a in annotations if a.protein_change), None) or next(iter(annotations), None)
+    return Observed(
+        id=allele.id,
+        allele=allele,
+        zygosity=zygosity,
+        genotype=genotype,
+        depth=depth,
+        filter=filter,
+        quality=quality,
+        rsid=rsid,
+        gene=ann.gene if ann else None,
+        protein_change=ann.protein_change if ann else None,
+        consequences=consequence_terms([ann.consequence] if ann else []),
+        record=record,
+    )
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,12 @@
    no exact knowledge Variant matched, as ``CALLED`` edges to ``ObservedAllele`` nodes, and the
    no-call ranges, up to ``KG_PATIENT_CALLS_MAX`` (``calls_max``) each, so that a later release
    can link what it adds (kg.queries.patient_calls.link_known_alleles);
-6. writes everything in one transaction (:func:`kg.queries.patients.store_match`): a re-match
+6. writes everything in one transaction (:func:`kg.queries.patients.store_matches`): a re-match
    replaces the patient's links and calls; an error before this step stores nothing.
+
+``match_cohort(graph, vcf, patients=...)`` does the same for every chosen sample of a multi-sample
+VCF in one pass over the file, each sample its own patient (see its docstring and
+:mod:`kg.matcher.cohort`); the steps and rules per sample are the ones above, shared by both.
 """
 
 from __future__ import annotations
@@ -30,29 +34,41 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 
+import neo4j
 from cyvcf2 import Variant
 
-from kg.db import Graph
+from kg.db import Graph, GraphUnavailable, QueryTimeout
 from kg.identity.origins import SINGLE_SAMPLE_CALLS, CallOrigin, SampleOrigin
 from kg.matcher.calls import PRIORITY_PAD, WHOLE_FILE_TEXT_BYTES, priority_index, read_calls
-from kg.matcher.consequences import consequence_terms
-from kg.matcher.genotype import Genotype
+from kg.matcher.cohort import CohortCalls, genotype_text
+from kg.matcher.genotype import Genotype, keep_first
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
-from kg.matcher.levels import ExactHit, Link, Observed, match_allele
-from kg.matcher.origin import SampleRoles, decide, header_roles, parse_origin
+from kg.matcher.levels import AlleleMatch, ExactHit, Link, Observed, match_allele, observed_allele
+from kg.matcher.origin import SampleOriginError, SampleRoles, cohort_roles, decide, header_roles, parse_origin
+from kg.matcher.pgx.caller import OUTSIDE_CALL_GENES
 from kg.matcher.pgx.outside_calls import parse_outside_calls
-from kg.matcher.pharmacogenomics import NO_RESULT, GeneResult, PhenotypeLink, outside_results, pgx_release, vcf_results
+from kg.matcher.pharmacogenomics import (
+    NO_RESULT,
+    GeneResult,
+    PgxData,
+    PhenotypeLink,
+    outside_results,
+    pgx_release,
+    vcf_results,
+)
 from kg.matcher.positions import PositionIndex
-from kg.matcher.report import MatchedVariant, MatchReport
-from kg.matcher.vcf import PatientVcf, VcfRecord, open_vcf, read_header
+from kg.matcher.report import CohortReport, MatchedVariant, MatchReport, SampleOutcome
+from kg.matcher.vcf import PatientVcf, VcfRecord, open_cohort, open_vcf, read_header
 from kg.queries import matching as mq
 from kg.queries import patients as pq
 from kg.queries.resolve import resolve_disease
 
-__all__ = ["MatchReport", "delete_patient", "match_patient"]
+__all__ = ["CohortReport", "MatchReport", "delete_patient", "match_cohort", "match_patient"]
 
 
 def match_patient(
@@ -103,13 +119,8 @@ def match_patient(
     lap("open")
 
     warnings: list[str] = []
-    state = knowledge_state(graph)
-    knowledge = load_knowledge(graph, state)
-    pgx, pgx_info = pgx_release(knowledge.pgx, state["sources"], warnings)
-    pgx_intervals = pgx.intervals() if pgx else ()
     annotated = bool(vcf.annotation_sources)
-    index = knowledge.index(annotated=annotated, extra=pgx_intervals)
-    pgx_index = _pgx_index(pgx_intervals)
+    knowledge, pgx, pgx_info, index, pgx_index = _knowledge(graph, annotated, warnings)
     lap("knowledge")
 
     observed, genotypes, skipped, alleles_read = _read(vcf, index, pgx_index, warnings)
@@ -129,17 +140,8 @@ def match_patient(
         )
     lap("read")
 
-    hits = {h.id: h for h in (ExactHit.of(r) for r in mq.exact_hits(graph, sorted({o.id for o in observed})))}
-    links: list[Link] = []
-    undetermined: dict[tuple[str, str], dict[str, Any]] = {}
-    for o in observed:
-        result = match_allele(o, hits.get(o.id), knowledge)
-        links += result.links
-        for u in result.undetermined:
-            undetermined.setdefault(
-                (u.variant_id, u.observed_id),
-                {"variant": u.variant_id, "name": u.variant_name, "observed": u.observed_id, "reason": u.reason},
-            )
+    hits = _exact_hits(graph, [o.id for o in observed])
+    links, undetermined = _match_alleles(observed, hits, knowledge, {})
     lap("match")
 
     limit = graph.settings.patient_calls_max if calls_max is None else calls_max
@@ -154,30 +156,31 @@ def match_patient(
             warnings.append("outside calls given but no PharmCAT phenotype tables: linked by their stated result only")
         genes += outside_results(outside, pgx.tables if pgx else None, lambda gene: mq.gene_phenotypes(graph, gene))
     genes.sort(key=lambda g: g.gene)
-    diplotype_rows, no_result_genes = _diplotype_rows(graph, genes, warnings)
+    diplotype_rows, no_result_genes = _diplotype_rows(genes, mq.phenotypes_present(graph, _phenotype_ids(genes)))
     lap("pgx")
 
     variant_rows = [_variant_row(link, call_sample[link.observed.id], call_origin[link.observed.id]) for link in links]
-    origin_info = _origin_info(roles, vcf, normal, call_origin)
-    pq.store_match(
-        graph,
+    origin_info = _origin_info(roles, vcf.sample, normal, call_origin)
+    write = _patient_match(
         patient,
-        sample=vcf.sample,
-        vcf=vcf_name or vcf.path.name,
-        origin=origin_info,
-        variants=variant_rows,
-        diplotypes=diplotype_rows,
-        no_result_genes=no_result_genes,
-        diseases=[condition["id"]] if condition else [],
+        vcf.sample,
+        vcf_name or vcf.path.name,
+        origin_info,
+        variant_rows,
+        diplotype_rows,
+        no_result_genes,
+        condition,
         calls=calls.rows,
         call_summary=calls.summary,
     )
+    pq.store_matches(graph, [write])
     lap("store")
     timings["total"] = round(time.perf_counter() - began, 4)
 
     return _report(
         patient,
         vcf,
+        vcf.sample,
         vcf_name or vcf.path.name,
         condition,
         links,
@@ -204,9 +207,322 @@ def match_patient(
     )
 
 
+#: Patients written per transaction by a cohort run (one UNWIND per statement over the batch): with a few
+#: hundred links per patient, 50 patients are ~20,000 rows, and two batches (one being written, one being
+#: put together) are the run's output buffers.
+COHORT_BATCH = 50
+
+
+def match_cohort(
+    graph: Graph,
+    vcf_path: str | os.PathLike[str],
+    *,
+    patients: Mapping[str, str] | None = None,
+    samples: list[str] | None = None,
+    disease: str | None = None,
+    origin: str | SampleOrigin | None = None,
+    vcf_name: str | None = None,
+    batch_size: int = COHORT_BATCH,
+    on_batch: Callable[[list[SampleOutcome]], None] | None = None,
+) -> CohortReport:
+    """Match every sample of a multi-sample VCF (or ``samples``, a subset) in one pass, each as its own
+    patient (``patients``: sample -> patient id, see :func:`kg.matcher.cohort.patient_ids`; default the
+    sample's name).
+
+    The same steps and rules as :func:`match_patient`, per sample: the knowledge positions read once
+    (:meth:`kg.matcher.vcf.CohortVcf.sites`), every record's calls kept as arrays
+    (:class:`kg.matcher.cohort.CohortCalls`), each distinct allele matched once, star alleles called
+    once per distinct genotype of a gene, then per sample its links and diplotypes, written
+    ``batch_size`` patients per transaction (:func:`kg.queries.patients.store_matches`; a batch that
+    fails is written again one patient at a time, so only the failing patient fails). ``on_batch``
+    gets each batch's outcomes after its write (the CLI audits them).
+
+    A sample that cannot be matched -- its calls unusable, no call at all, an origin contradicting the
+    header, its write refused -- is a failed :class:`SampleOutcome` with the reason; the others go on.
+    Whole-run problems raise as for one sample (VcfError naming the file and the samples it has for an
+    unknown sample, BuildMismatchError, Unresolved disease, PgxKnowledgeMissing, SampleOriginError for
+    ``tumor_normal``), storing nothing.
+    """
+    timings: dict[str, float] = {}
+    began = clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[step] = round(timings.get(step, 0.0) + now - clock, 4)
+        clock = now
+
+    condition = resolve_disease(graph, disease).ref() if disease else None
+    vcf = open_cohort(vcf_path, samples)
+    columns = vcf.columns
+    ids = dict(patients) if patients is not None else {s: s for s in columns}
+    missing = [s for s in columns if not (ids.get(s) or "").strip()]
+    if missing:
+        raise ValueError(f"no patient id for sample(s) {', '.join(missing[:20])}")
+    roles = cohort_roles(vcf.path, header_roles(vcf.path, vcf.header, vcf.samples), columns, parse_origin(origin))
+    name = vcf_name or vcf.path.name
+    lap("open")
+
+    warnings: list[str] = []
+    annotated = bool(vcf.annotation_sources)
+    knowledge, pgx, pgx_info, index, pgx_index = _knowledge(graph, annotated, warnings)
+    lap("knowledge")
+
+    calls = CohortCalls(str(vcf.path), columns, pgx_index)
+    for site in vcf.sites(index):
+        calls.add(site)
+    lap("read")
+
+    hits = _exact_hits(graph, calls.allele_ids())
+    lap("match")
+
+    # Star alleles: per gene, once per group of samples with the same calls at its positions.
+    groups: dict[str, Any] = {}
+    results: dict[str, list[GeneResult | None]] = {}
+    if pgx is not None:
+        for gene in sorted(pgx.definitions):
+            # CYP2D6 is never called from a VCF (outside call needed): one result for every sample
+            outside = gene in OUTSIDE_CALL_GENES
+            g = groups[gene] = calls.gene_groups(() if outside else pgx.gene_intervals(gene))
+            others = frozenset(pgx.definitions) - {gene}
+            results[gene] = [
+                None if genotypes is None else vcf_results(pgx, genotypes, skip=others)[1][0]
+                for genotypes in g.genotypes
+            ]
+            g.genotypes = []  # called: the groups' genotypes are not needed any more
+    every = [r for rs in results.values() for r in rs if r is not None]
+    present = mq.phenotypes_present(graph, _phenotype_ids(every))
+    rows = {gene: [None if r is None else _diplotype_rows([r], present) for r in rs] for gene, rs in results.items()}
+    lap("pgx")
+
+    cache: dict[tuple[Any, ...], AlleleMatch] = {}
+    # per shared Observed (kg.matcher.cohort: one object per distinct call) its HAS_VARIANT rows; the
+    # Observed is kept with them so its id() is not reused
+    rows_of: dict[tuple[int, CallOrigin], tuple[Observed, list[dict[str, Any]]]] = {}
+    outcomes: list[SampleOutcome] = []
+    batch: list[tuple[SampleOutcome, pq.PatientMatch | None]] = []
+    # One writer thread: Neo4j stores a batch while the next one is put together (never two writes at
+    # once: transactions linking the same Variants would wait on each other's locks).
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-cohort-write")
+    pending: Future[None] | None = None
+    pending_batch: list[tuple[SampleOutcome, pq.PatientMatch | None]] = []
+    waited = 0.0
+
+    def finish_pending() -> None:
+        nonlocal pending, waited
+        if pending is None:
+            return
+        t0 = time.perf_counter()
+        pending.result()  # GraphUnavailable stops the run here
+        waited += time.perf_counter() - t0
+        pending = None
+        done = [o for o, _ in pending_batch]
+        if on_batch is not None and done:
+            on_batch(done)
+
+    def flush() -> None:
+        nonlocal pending, pending_batch
+        finish_pending()
+        pending_batch = list(batch)
+        batch.clear()
+        pending = writer.submit(_store_batch, graph, pending_batch)
+
+    def interpret(i: int, observed: list[Observed]) -> tuple[SampleOutcome, pq.PatientMatch | None]:
+        """One sample's links and diplotypes from what the pass kept, by the single-sample steps."""
+        sample = columns[i]
+        outcome = SampleOutcome(sample, ids[sample].strip())
+        decided = roles[sample]
+        failure = str(decided) if isinstance(decided, SampleOriginError) else calls.failure(i)
+        if failure is None and any(rows[gene][int(groups[gene].of_sample[i])] is None for gene in rows):
+            failure = "the calls at a PharmCAT definition position are unusable"
+        if failure is not None:
+            outcome.error = failure
+            return outcome, None  # reported and audited, not written
+        assert isinstance(decided, SampleRoles)
+        outcome.origin = decided.origin.value
+        call_origin = SINGLE_SAMPLE_CALLS.get(decided.origin, CallOrigin.UNKNOWN)
+        variant_rows: list[dict[str, Any]] = []
+        for o in observed:  # the rows of one call, made once and given each sample's name
+            made = rows_of.get((id(o), call_origin))
+            if made is None:
+                links, _ = _match_alleles([o], hits, knowledge, cache)
+                made = rows_of[(id(o), call_origin)] = (o, [_variant_row(link, sample, call_origin) for link in links])
+            variant_rows += [{"variant": r["variant"], "props": {**r["props"], "sample": sample}} for r in made[1]]
+        genes: list[GeneResult] = []
+        diplotype_rows: list[dict[str, Any]] = []
+        no_result: set[str] = set()
+        for gene in sorted(results):
+            k = int(groups[gene].of_sample[i])
+            result, gene_rows = results[gene][k], rows[gene][k]
+            assert result is not None and gene_rows is not None
+            genes.append(result)
+            diplotype_rows += gene_rows[0]
+            no_result.update(gene_rows[1])
+        origin_info = _origin_info(decided, sample, None, {o.id: call_origin for o in observed})
+        outcome.variants_matched = len(variant_rows)
+        outcome.genes_called = sum(1 for g in genes if g.called)
+        write = _patient_match(
+            outcome.patient, sample, name, origin_info, variant_rows, diplotype_rows, sorted(no_result), condition
+        )
+        return outcome, write
+
+    try:
+        writes = 0
+        for i, observed in calls.observed():
+            outcome, write = interpret(i, observed)
+            outcomes.append(outcome)
+            batch.append((outcome, write))
+            writes += write is not None
+            if writes >= batch_size:
+                flush()
+                writes = 0
+        flush()
+        finish_pending()
+    finally:
+        writer.shutdown(wait=True)
+    lap("interpret and store")
+    timings["waiting for writes"] = round(waited, 4)
+    timings["total"] = round(time.perf_counter() - began, 4)
+    fstats = vcf.stats.filter
+    group_warnings = sorted({w for g in groups.values() for ws in g.warnings for w in ws})
+    return CohortReport(
+        vcf=name,
+        samples=outcomes,
+        build=_build_info(vcf),
+        disease=condition,
+        pgx=pgx_info,
+        records_read=vcf.stats.records_read,
+        alleles_read=calls.alleles_read,
+        skipped=dict(vcf.stats.skipped),
+        reading={
+            "strategy": fstats.strategy if fstats else None,
+            "scanned": fstats.scanned if fstats else None,
+            "queries": fstats.queries if fstats else None,
+            "intervals": len(index),
+            "annotated": list(vcf.annotation_sources),
+            "knowledgePositions": knowledge.n_exact_positions,
+            "distinctAlleles": len(calls.templates),
+            "pgxGroups": {gene: len(rs) for gene, rs in results.items()},
+        },
+        warnings=warnings + group_warnings,
+        timings=timings,
+    )
+
+
+def _store_batch(graph: Graph, batch: list[tuple[SampleOutcome, pq.PatientMatch | None]]) -> None:
+    """Write a batch in one transaction; when it fails, each patient alone, so one bad write fails
+    only its own sample. Neo4j unreachable stops the run (:class:`GraphUnavailable`)."""
+    writes = [(o, m) for o, m in batch if m is not None]
+    if not writes:
+        return
+    try:
+        pq.store_matches(graph, [m for _, m in writes])
+    except neo4j.exceptions.ServiceUnavailable as err:
+        raise GraphUnavailable(f"Neo4j at {graph.settings.bolt_uri} is unavailable: {err}") from err
+    except (neo4j.exceptions.Neo4jError, QueryTimeout):
+        for outcome, m in writes:
+            try:
+                pq.store_matches(graph, [m])
+            except neo4j.exceptions.ServiceUnavailable as err:
+                raise GraphUnavailable(f"Neo4j at {graph.settings.bolt_uri} is unavailable: {err}") from err
+            except (neo4j.exceptions.Neo4jError, QueryTimeout) as err:
+                outcome.error = f"the write of patient {outcome.patient} failed: {err}"
+                continue
+            outcome.stored = True
+        return
+    for outcome, _ in writes:
+        outcome.stored = True
+
+
+def _build_info(vcf: PatientVcf) -> dict[str, Any]:
+    """The genome build check as a report shows it."""
+    return {
+        "build": vcf.build.build.value if vcf.build.build else None,
+        "verified": vcf.build.verified,
+        "evidence": list(vcf.build.evidence),
+    }
+
+
+def _knowledge(
+    graph: Graph, annotated: bool, warnings: list[str]
+) -> tuple[Knowledge, PgxData | None, dict[str, Any], PositionIndex, PositionIndex]:
+    """What a match reads of the graph before the VCF: the knowledge (cached per release set), the
+    active PharmCAT release's definitions and what the report says of them, where to read the VCF
+    (knowledge positions and PGx definition positions) and the PGx positions alone."""
+    state = knowledge_state(graph)
+    knowledge = load_knowledge(graph, state)
+    pgx, pgx_info = pgx_release(knowledge.pgx, state["sources"], warnings)
+    pgx_intervals = pgx.intervals() if pgx else ()
+    index = knowledge.index(annotated=annotated, extra=pgx_intervals)
+    return knowledge, pgx, pgx_info, index, _pgx_index(pgx_intervals)
+
+
+def _patient_match(
+    patient: str,
+    sample: str,
+    vcf_name: str,
+    origin: dict[str, Any],
+    variant_rows: list[dict[str, Any]],
+    diplotype_rows: list[dict[str, Any]],
+    no_result_genes: list[str],
+    condition: dict[str, Any] | None,
+    calls: list[dict[str, Any]] | None = None,
+    call_summary: dict[str, Any] | None = None,
+) -> pq.PatientMatch:
+    """What is written for one patient: the one place a match (of one sample or a cohort's) says it.
+    A cohort keeps no call store yet (``calls`` None): the Patient says its calls are not complete."""
+    return pq.PatientMatch(
+        patient,
+        sample=sample,
+        vcf=vcf_name,
+        origin=origin,
+        variants=variant_rows,
+        diplotypes=diplotype_rows,
+        no_result_genes=no_result_genes,
+        diseases=[condition["id"]] if condition else [],
+        calls=calls or [],
+        call_summary=call_summary if calls is not None else {"callsComplete": False},
+    )
+
+
+def _exact_hits(graph: Graph, ids: list[str], batch: int = 20_000) -> dict[str, ExactHit]:
+    """The Variants whose ids are the observed alleles' (one read per ``batch`` ids)."""
+    wanted = sorted(set(ids))
+    out: dict[str, ExactHit] = {}
+    for i in range(0, len(wanted), batch):
+        out.update((h.id, h) for h in (ExactHit.of(r) for r in mq.exact_hits(graph, wanted[i : i + batch])))
+    return out
+
+
+def _match_alleles(
+    observed: list[Observed],
+    hits: dict[str, ExactHit],
+    knowledge: Knowledge,
+    cache: dict[tuple[Any, ...], AlleleMatch],
+) -> tuple[list[Link], dict[tuple[str, str], dict[str, Any]]]:
+    """Links and undetermined Variants of a sample's alleles. ``cache`` keeps each distinct allele's
+    match (what :func:`match_allele` looks at: the allele, its annotation, homozygous or not), so a
+    cohort matches an allele once, however many samples carry it."""
+    links: list[Link] = []
+    undetermined: dict[tuple[str, str], dict[str, Any]] = {}
+    for o in observed:
+        key = (o.id, o.homozygous, o.gene, o.protein_change, o.consequences)
+        result = cache.get(key)
+        if result is None:
+            result = cache[key] = match_allele(o, hits.get(o.id), knowledge)
+        links += [link if link.observed is o else replace(link, observed=o) for link in result.links]
+        for u in result.undetermined:
+            undetermined.setdefault(
+                (u.variant_id, u.observed_id),
+                {"variant": u.variant_id, "name": u.variant_name, "observed": u.observed_id, "reason": u.reason},
+            )
+    return links, undetermined
+
+
 def _report(
     patient: str,
     vcf: PatientVcf,
+    sample: str,
     vcf_name: str,
     condition: dict[str, Any] | None,
     links: list[Link],
@@ -229,15 +545,11 @@ def _report(
     skipped_all = Counter(stats.skipped) + skipped
     return MatchReport(
         patient=patient,
-        sample=vcf.sample,
+        sample=sample,
         vcf=vcf_name,
         samples=list(vcf.samples),
         origin=origin,
-        build={
-            "build": vcf.build.build.value if vcf.build.build else None,
-            "verified": vcf.build.verified,
-            "evidence": list(vcf.build.evidence),
-        },
+        build=_build_info(vcf),
         disease=condition,
         variants=sorted((_matched(link) for link in links), key=lambda m: (m.observed, m.match_level, m.variant)),
         undetermined=sorted(undetermined.values(), key=lambda u: (u["observed"], u["variant"])),
@@ -307,13 +619,13 @@ def _open_normal(vcf_path: str | os.PathLike[str], roles: SampleRoles) -> _Calls
 
 
 def _origin_info(
-    roles: SampleRoles, vcf: PatientVcf, normal: PatientVcf | None, call_origin: dict[str, CallOrigin]
+    roles: SampleRoles, sample: str, normal: PatientVcf | None, call_origin: dict[str, CallOrigin]
 ) -> dict[str, Any]:
     """The origin as the report shows it and the Patient node stores it."""
     return {
         "origin": roles.origin.value,
         "source": roles.source,
-        "sample": vcf.sample,
+        "sample": sample,
         "normalSample": normal.sample if normal else None,
         "normalVcf": roles.normal_vcf.name if roles.normal_vcf else None,
         "header": list(roles.header_lines),
@@ -357,10 +669,6 @@ def _pgx_index(intervals: tuple[Any, ...]) -> PositionIndex:
     return index
 
 
-def _genotype_text(g: Genotype) -> str:
-    return ("|" if g.phased else "/").join("." if a is None else a for a in g.alleles)
-
-
 def _read(
     vcf: _CallsVcf, index: PositionIndex, pgx_index: PositionIndex, warnings: list[str]
 ) -> tuple[list[Observed], dict[tuple[str, int], Genotype], Counter[str], int]:
@@ -371,14 +679,8 @@ def _read(
     n = 0
 
     def keep_genotype(g: Genotype) -> None:
-        if not pgx_index.overlaps(g.chrom, g.pos - 1, g.pos - 1 + max(len(g.ref), 1)):
-            return
-        key = (g.chrom, g.pos)
-        other = genotypes.get(key)
-        if other is None:
-            genotypes[key] = g
-        elif other != g:
-            warnings.append(f"{g.chrom}:{g.pos}: two records at one definition position; the first is used")
+        if pgx_index.overlaps(g.chrom, g.pos - 1, g.pos - 1 + max(len(g.ref), 1)):
+            keep_first(genotypes, g, warnings)
 
     for rec in vcf.fetch(index):
         n += 1
@@ -395,20 +697,16 @@ def _read(
 
 def _observed(rec: VcfRecord) -> Observed:
     """One carried allele of a record, with its call and (first protein-changing) annotation."""
-    ann = next((a for a in rec.annotations if a.protein_change), None) or next(iter(rec.annotations), None)
     g = rec.genotype
-    return Observed(
-        id=rec.allele.id,
-        allele=rec.allele,
+    return observed_allele(
+        rec.allele,
+        rec.annotations,
         zygosity=rec.zygosity.value if rec.zygosity else "",
-        genotype=_genotype_text(g),
+        genotype=genotype_text(g),
         depth=g.depth,
         filter=rec.filter,
         quality=rec.quality,
         rsid=rec.rsid,
-        gene=ann.gene if ann else None,
-        protein_change=ann.protein_change if ann else None,
-        consequences=consequence_terms([ann.consequence] if ann else []),
         record=rec.record,
     )
 
@@ -529,13 +827,14 @@ def _call_row(o: Observed, sample: str, call_origin: CallOrigin) -> dict[str, An
 # --- pharmacogenomics ------------------------------------------------------------------------
 
 
-def _diplotype_rows(
-    graph: Graph, genes: list[GeneResult], warnings: list[str]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """HAS_DIPLOTYPE rows; Phenotypes the graph lacks are dropped (diplotype-keyed ones silently,
-    others with a warning), ``No Result`` ones are MERGEd."""
-    wanted = sorted({p.phenotype_id for g in genes for p in g.phenotypes})
-    present = mq.phenotypes_present(graph, wanted)
+def _phenotype_ids(genes: list[GeneResult]) -> list[str]:
+    return sorted({p.phenotype_id for g in genes for p in g.phenotypes})
+
+
+def _diplotype_rows(genes: list[GeneResult], present: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """HAS_DIPLOTYPE rows; Phenotypes the graph lacks (not in ``present``) are dropped (diplotype-keyed
+    ones silently, others with a warning), ``No Result`` ones are MERGEd. Settles each GeneResult's
+    phenotypes (once: a cohort shares one result among the samples with the same call)."""
     rows: list[dict[str, Any]] = []
     no_result: set[str] = set()
     for g in genes:

@@ -43,6 +43,7 @@ __all__ = [
     "SampleOrigin",
     "SampleOriginError",
     "SampleRoles",
+    "cohort_roles",
     "decide",
     "header_roles",
     "parse_origin",
@@ -241,3 +242,38 @@ def decide(
         normal_vcf=Path(normal_vcf) if normal_vcf else None,
         header_lines=roles.lines,
     )
+
+
+def cohort_roles(
+    path: str | os.PathLike[str],
+    roles: HeaderRoles,
+    samples: list[str] | tuple[str, ...],
+    origin: SampleOrigin | None,
+) -> dict[str, SampleRoles | SampleOriginError]:
+    """The origin of each sample of a cohort run, where every sample is read alone as its own patient.
+
+    One origin for the run (``germline``, the default, or ``tumor``); the header still decides for a
+    sample it names when no origin is given (its tumour is read as ``tumor``, its normal as
+    ``germline``), and an origin that contradicts the header for a sample is that sample's
+    :class:`SampleOriginError` (reported, the others go on). ``tumor_normal`` pairs two columns into
+    one patient, which a cohort run does not do: an error for the run.
+    """
+    if origin == SampleOrigin.TUMOR_NORMAL:
+        raise SampleOriginError(
+            path,
+            "a cohort run matches each sample alone: origin tumor_normal does not apply",
+            expected="--origin germline or tumor for a cohort; a tumour/normal pair with --sample TUMOUR --normal NORMAL",
+            found="--origin tumor_normal",
+        )
+    out: dict[str, SampleRoles | SampleOriginError] = {}
+    for sample in samples:
+        given = origin or (SampleOrigin.TUMOR if sample == roles.tumor else SampleOrigin.GERMLINE)
+        try:
+            decided = decide(path, roles, samples, origin=given, sample=sample, normal_sample=None, normal_vcf=None)
+        except SampleOriginError as err:
+            out[sample] = err
+            continue
+        named = sample in (roles.tumor, roles.normal)
+        source = "argument" if origin else "header" if named else "default"
+        out[sample] = SampleRoles(decided.origin, source, sample, header_lines=decided.header_lines)
+    return out

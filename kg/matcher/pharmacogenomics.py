@@ -107,20 +107,24 @@ class PgxData:
 
     def intervals(self) -> tuple[Interval, ...]:
         """Definition positions (indels with the caller's window), exemption extra positions."""
+        return tuple(sorted({iv for gene in self.definitions for iv in self.gene_intervals(gene)}))
+
+    def gene_intervals(self, gene: str) -> tuple[Interval, ...]:
+        """:meth:`intervals` of one gene: every record its call can look at (a cohort groups the
+        samples whose calls agree there, kg/matcher/cohort.py)."""
+        d = self.definitions[gene]
         out: set[Interval] = set()
-        for d in self.definitions.values():
-            loci = list(d.loci) + list(d.exemption.extra_positions if d.exemption else ())
-            for locus in loci:
-                if locus.is_snv:
-                    out.add(Interval(locus.chrom, locus.position, locus.position))
-                else:
-                    out.add(
-                        Interval(
-                            locus.chrom,
-                            max(1, locus.position - INDEL_WINDOW),
-                            locus.position + len(locus.ref) + INDEL_WINDOW,
-                        )
+        for locus in list(d.loci) + list(d.exemption.extra_positions if d.exemption else ()):
+            if locus.is_snv:
+                out.add(Interval(locus.chrom, locus.position, locus.position))
+            else:
+                out.add(
+                    Interval(
+                        locus.chrom,
+                        max(1, locus.position - INDEL_WINDOW),
+                        locus.position + len(locus.ref) + INDEL_WINDOW,
                     )
+                )
         return tuple(sorted(out))
 
 

@@ -151,3 +151,73 @@ class MatchSummary:
             records_skipped=report.records_skipped,
             details=json_ready(report.to_dict()),
         )
+
+
+@dataclass
+class SampleOutcome:
+    """One sample of a cohort run: stored as its patient, or why not."""
+
+    sample: str
+    patient: str
+    stored: bool = False
+    error: str | None = None
+    variants_matched: int = 0
+    genes_called: int = 0
+    origin: str | None = None
+
+
+@dataclass
+class CohortReport:
+    """The outcome of :func:`kg.matcher.match.match_cohort`: per sample, and for the run."""
+
+    vcf: str
+    samples: list[SampleOutcome] = field(default_factory=list)
+    build: dict[str, Any] = field(default_factory=dict)
+    disease: dict[str, Any] | None = None
+    pgx: dict[str, Any] = field(default_factory=dict)
+    records_read: int = 0
+    alleles_read: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> ALT alleles (the file's, once)
+    reading: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def stored(self) -> int:
+        return sum(1 for s in self.samples if s.stored)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for s in self.samples if not s.stored)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["stored"], out["failed"] = self.stored, self.failed
+        return out
+
+    def summary(self) -> str:
+        """A few lines for the terminal: counts, then every failed sample with its reason."""
+        lines = [
+            f"{self.vcf}: {len(self.samples):,} samples read in one pass ({self.records_read:,} records by "
+            f"{self.reading.get('strategy')}); {self.stored:,} stored as patients, {self.failed:,} failed",
+        ]
+        if self.disease:
+            lines.append(f"  condition {self.disease['id']} {self.disease.get('name') or ''}".rstrip())
+        if self.samples and self.stored:
+            done = [s for s in self.samples if s.stored]
+            lines.append(
+                f"  variant links per patient: {min(s.variants_matched for s in done)}-"
+                f"{max(s.variants_matched for s in done)} (total {sum(s.variants_matched for s in done):,}); "
+                f"pharmacogenes called per patient: {min(s.genes_called for s in done)}-"
+                f"{max(s.genes_called for s in done)}"
+            )
+        if self.pgx.get("skipped"):
+            lines.append(f"  pharmacogenomics skipped: {self.pgx['skipped']}")
+        elif self.pgx.get("release"):
+            lines.append(f"  star alleles called with the definitions of {self.pgx['release']} (from the graph)")
+        for s in self.samples:
+            if not s.stored:
+                lines.append(f"  FAILED {s.sample} (patient {s.patient}): {s.error}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        lines.append("  timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
+        return "\n".join(lines)

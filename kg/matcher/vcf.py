@@ -23,12 +23,14 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote
 
+import numpy as np
 from cyvcf2 import VCF, Variant
 
 from kg.identity.protein import protein_short
@@ -86,6 +88,30 @@ class VcfRecord:
     @property
     def protein_change(self) -> str | None:
         return next((a.protein_change for a in self.annotations if a.protein_change), None)
+
+
+@dataclass(frozen=True)
+class SiteAllele:
+    """One sequence ALT of a record, normalised, with its annotations."""
+
+    index: int  # 1-based index in the record's ALT list (the GT allele index)
+    allele: Allele
+    annotations: tuple[Annotation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Site:
+    """The columns of one VCF record that every sample shares (CHROM to INFO)."""
+
+    chrom: str  # canonical
+    pos: int
+    ref: str
+    seqs: tuple[str, ...]  # REF, then every ALT as written: what a GT allele index names
+    alleles: tuple[SiteAllele, ...]  # the ALTs that name a sequence (others skipped and counted)
+    rsid: str | None = None
+    filter: str | None = None
+    quality: float | None = None
+    record: int | None = None
 
 
 @dataclass
@@ -188,6 +214,8 @@ def parse_annotations(schema: _Schema, value: str, ref: str, alts: list[str]) ->
 
 # -- reader ---------------------------------------------------------------------------
 
+_T = TypeVar("_T")
+
 _GT_DECL = re.compile(r"^##FORMAT=<ID=GT,", re.MULTILINE)
 _DP_DECL = re.compile(r"^##FORMAT=<ID=DP,", re.MULTILINE)
 _IUPAC = re.compile(r"^[ACGTNRYSWKMBDHVU]+$")
@@ -258,6 +286,12 @@ class PatientVcf:
         yield from self._convert_all(source, numbered=False)
 
     def _convert_all(self, source: Iterable[Variant], numbered: bool) -> Iterator[VcfRecord]:
+        return self._each(source, numbered, self._convert)
+
+    def _each(
+        self, source: Iterable[Variant], numbered: bool, convert: Callable[[Variant, int | None], list[_T]]
+    ) -> Iterator[_T]:
+        """``convert`` of every record, a failure inside htslib raised as the file's VcfError."""
         it = iter(source)
         n = 0
         while True:
@@ -275,7 +309,7 @@ class PatientVcf:
                 ) from exc
             n += 1
             self.stats.records_read = n
-            for rec in self._convert(v, n if numbered else None):
+            for rec in convert(v, n if numbered else None):
                 self.stats.alleles_returned += 1
                 yield rec
 
@@ -285,31 +319,60 @@ class PatientVcf:
         return VcfError(self.path, f"malformed VCF record: {why}", found=repr(str(v)[:160]))
 
     def _convert(self, v: Variant, record: int | None) -> list[VcfRecord]:
+        try:
+            genotype, idx = self._genotype(v, self._chrom(v, record))
+        except VcfError:
+            raise
+        except Exception as exc:
+            raise self._malformed(v, record, str(exc)) from exc
+        site = self._site(v, record)
+        return [
+            VcfRecord(
+                allele=a.allele,
+                genotype=genotype,
+                zygosity=zygosity(idx.count(a.index), len(idx)),
+                alt_count=idx.count(a.index),
+                alt_index=a.index,
+                annotations=a.annotations,
+                rsid=site.rsid,
+                filter=site.filter,
+                quality=site.quality,
+                record=record,
+            )
+            for a in site.alleles
+        ]
+
+    def _chrom(self, v: Variant, record: int | None) -> str:
         chrom_raw = v.CHROM
         if not chrom_raw or any(c.isspace() for c in chrom_raw) or v.end <= v.start:
             # htslib accepts a line without tabs as a one-column record; touching its REF
             # would crash cyvcf2, so refuse it here.
             raise self._malformed(v, record, "no REF/ALT columns")
+        return chrom_raw
+
+    def _site(self, v: Variant, record: int | None) -> Site:
+        """The record's columns every sample shares: its sequence ALTs normalised and annotated;
+        the other ALTs counted in ``stats.skipped`` by reason (a Site without alleles when none is left)."""
+        chrom_raw = self._chrom(v, record)
         try:
             ref, alts = v.REF, list(v.ALT)
-            genotype, idx = self._genotype(v, chrom_raw)
-        except VcfError:
-            raise
         except Exception as exc:
             raise self._malformed(v, record, str(exc)) from exc
-        chrom = genotype.chrom
+        chrom = canonical_chrom(chrom_raw)
         check_position(self.path, chrom, v.POS, record)
+        filters = v.FILTERS
+        site = Site(chrom, v.POS, ref, (ref, *alts), (), v.ID, ";".join(filters) if filters else None, v.QUAL, record)
         skipped = self.stats.skipped
         if not alts:
             skipped["no_alt"] += 1
-            return []
+            return site
         if not is_primary_chrom(chrom):
             skipped["non_primary_contig"] += len(alts)
-            return []
+            return site
         if not is_sequence(ref.upper()):
             if _IUPAC.match(ref.upper()):
                 skipped["iupac_bases"] += len(alts)
-                return []
+                return site
             raise self._malformed(v, record, f"REF {ref!r} is not a base sequence")
         anns: dict[int, list[Annotation]] = {}
         for schema in self._schemas:
@@ -317,11 +380,7 @@ class PatientVcf:
             if isinstance(value, str):
                 for k, lst in parse_annotations(schema, value, ref, alts).items():
                     anns.setdefault(k, []).extend(lst)
-        rsid = v.ID
-        filters = v.FILTERS
-        qual = v.QUAL
-        ploidy = len(idx)
-        out = []
+        alleles = []
         for k, alt in enumerate(alts, start=1):
             reason = _skip_reason(alt)
             if reason is None and not is_sequence(alt.upper()):
@@ -331,30 +390,8 @@ class PatientVcf:
             if reason is not None:
                 skipped[reason] += 1
                 continue
-            count = idx.count(k)
-            if count == 0:
-                zyg = None
-            elif ploidy == 1:
-                zyg = Zygosity.HEMIZYGOUS
-            elif count == ploidy:
-                zyg = Zygosity.HOMOZYGOUS
-            else:
-                zyg = Zygosity.HETEROZYGOUS
-            out.append(
-                VcfRecord(
-                    allele=normalize(chrom_raw, v.POS, ref, alt),
-                    genotype=genotype,
-                    zygosity=zyg,
-                    alt_count=count,
-                    alt_index=k,
-                    annotations=tuple(anns.get(k, ())),
-                    rsid=rsid,
-                    filter=";".join(filters) if filters else None,
-                    quality=qual,
-                    record=record,
-                )
-            )
-        return out
+            alleles.append(SiteAllele(k, normalize(chrom_raw, v.POS, ref, alt), tuple(anns.get(k, ()))))
+        return replace(site, alleles=tuple(alleles))
 
     def _genotype(self, v: Variant, chrom_raw: str) -> tuple[Genotype, list[int]]:
         """The sample's call; a record without GT in FORMAT is a diploid no-call."""
@@ -367,15 +404,32 @@ class PatientVcf:
         if "GT" not in v.FORMAT:
             return Genotype(chrom, v.POS, v.REF, (None, None), False, depth), [-1, -1]
         gt = v.genotypes[0]
-        idx, phased = list(gt[:-1]), bool(gt[-1])
-        seqs = [v.REF, *v.ALT]
-        beyond = [i for i in idx if i >= len(seqs)]
-        if beyond:  # VCF 4.2 section 1.6.2: an allele index names REF (0) or one of the ALTs
-            raise ValueError(f"GT allele index {beyond[0]} beyond the record's {len(seqs) - 1} ALT allele(s)")
-        alleles = tuple(seqs[i] if 0 <= i < len(seqs) else None for i in idx)
-        if len(idx) == 1:
-            phased = False  # a haploid call has no phase
-        return Genotype(chrom, v.POS, v.REF, alleles, phased, depth), idx
+        idx = list(gt[:-1])
+        return genotype_call(chrom, v.POS, (v.REF, *v.ALT), idx, bool(gt[-1]), depth), idx
+
+
+def zygosity(count: int, ploidy: int) -> Zygosity | None:
+    """Copies of one ALT among a call's ``ploidy`` alleles as a zygosity (None: not carried)."""
+    if count == 0:
+        return None
+    if ploidy == 1:
+        return Zygosity.HEMIZYGOUS
+    return Zygosity.HOMOZYGOUS if count == ploidy else Zygosity.HETEROZYGOUS
+
+
+def genotype_call(
+    chrom: str, pos: int, seqs: tuple[str, ...], idx: list[int], phased: bool, depth: int | None
+) -> Genotype:
+    """One sample's GT allele indexes (``-1`` missing) as a :class:`Genotype` of sequences.
+
+    VCF 4.2 section 1.6.2: an index names REF (0) or one of the ALTs, anything beyond is an error
+    (``ValueError``); a haploid call has no phase.
+    """
+    beyond = [i for i in idx if i >= len(seqs)]
+    if beyond:
+        raise ValueError(f"GT allele index {beyond[0]} beyond the record's {len(seqs) - 1} ALT allele(s)")
+    alleles = tuple(seqs[i] if 0 <= i < len(seqs) else None for i in idx)
+    return Genotype(chrom, pos, seqs[0], alleles, phased and len(idx) > 1, depth)
 
 
 def _choose_sample(path: Path, samples: list[str], sample: str | None) -> str:
@@ -461,3 +515,90 @@ def open_vcf(
     _check_gt(p, header)
     build = check_grch38(p, header, warn=True) if check_build else BuildCheck(None, ["not checked"])
     return PatientVcf(p, chosen, tuple(samples), kind, header, build, threads)
+
+
+# -- several samples in one pass ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteCalls:
+    """One record's shared columns and every read sample's call, as arrays over the samples."""
+
+    site: Site
+    gt: np.ndarray  # int16 (samples, ploidy): allele indexes, -1 missing, -2 absent (a lower ploidy)
+    phased: np.ndarray  # bool (samples,)
+    depth: np.ndarray | None  # int32 (samples,), -1 unknown; None when the header declares no DP
+
+
+class CohortVcf(PatientVcf):
+    """Several sample columns of one VCF, read in one pass (:meth:`sites`): per record the shared
+    :class:`Site` and the samples' GT as cyvcf2's arrays, so the cost per record does not grow with
+    Python objects per sample. ``columns`` are the samples read, in the file's order."""
+
+    def __init__(
+        self,
+        path: Path,
+        columns: tuple[str, ...],
+        samples: tuple[str, ...],
+        kind: FileKind,
+        header: str,
+        build: BuildCheck,
+        threads: int = 2,
+    ) -> None:
+        super().__init__(path, columns[0], samples, kind, header, build, threads)
+        self.columns = columns
+
+    def sites(self, index: PositionIndex) -> Iterator[SiteCalls]:
+        """The records overlapping ``index``, by :func:`kg.matcher.positions.fetch`'s fastest strategy."""
+        fstats = FilterStats()
+        self.stats = ReadStats(filter=fstats)
+        subset = None if self.columns == self.samples else list(self.columns)
+        source = fetch(self.path, index, samples=subset, threads=self.threads, stats=fstats)
+        return self._each(source, False, self._calls)
+
+    def _calls(self, v: Variant, record: int | None) -> list[SiteCalls]:
+        site = self._site(v, record)
+        n = len(self.columns)
+        try:
+            if "GT" in v.FORMAT:
+                a = v.genotype.array()
+                gt, phased = a[:, :-1], a[:, -1].astype(bool)
+            else:  # no GT in FORMAT: a diploid no-call for everyone, as for one sample
+                gt, phased = np.full((n, 2), -1, dtype=np.int16), np.zeros(n, dtype=bool)
+            depth = None
+            if self._has_dp:
+                dp = v.format("DP")
+                depth = np.full(n, -1, dtype=np.int32) if dp is None else np.where(dp[:, 0] >= 0, dp[:, 0], -1)
+        except Exception as exc:
+            raise self._malformed(v, record, str(exc)) from exc
+        return [SiteCalls(site, gt, phased, depth)]
+
+
+def open_cohort(
+    path: str | os.PathLike[str], samples: list[str] | None = None, *, check_build: bool = True, threads: int = 2
+) -> CohortVcf:
+    """Open a multi-sample VCF to read ``samples`` (None: every sample) in one pass.
+
+    Raises VcfError naming the file and the samples it has when a chosen sample is not in it,
+    when the file has no sample columns or no GT, and BuildMismatchError when it is not GRCh38.
+    """
+    head = read_header(path)
+    p, kind, header, have = head.path, head.kind, head.text, head.samples
+    _choose_sample(p, have, have[0] if have else None)  # sites-only: the same error as for one sample
+    wanted = list(dict.fromkeys(samples)) if samples is not None else list(have)
+    unknown = [s for s in wanted if s not in have]
+    if unknown:
+        listed = ", ".join(have[:50]) + (f" ... ({len(have)} in all)" if len(have) > 50 else "")
+        raise VcfError(
+            p,
+            f"{len(unknown)} chosen sample(s) not in the file: {', '.join(unknown[:20])}"
+            + (" ..." if len(unknown) > 20 else ""),
+            expected=f"samples of {p.name}: {listed}",
+            found=", ".join(unknown[:20]),
+        )
+    if not wanted:
+        raise VcfError(p, "no sample chosen", expected=f"samples of {p.name}: {', '.join(have[:50])}")
+    _check_gt(p, header)
+    build = check_grch38(p, header, warn=True) if check_build else BuildCheck(None, ["not checked"])
+    chosen = set(wanted)
+    return CohortVcf(p, tuple(s for s in have if s in chosen), tuple(have), kind, header, build, threads)

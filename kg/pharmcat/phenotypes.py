@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 SOURCES = ("CPIC", "DPWG")
@@ -50,8 +51,9 @@ class GenePhenotypes:
         """True when lookups go by activity score (PharmCAT ``isMatchedByActivityScore``)."""
         return any(v and v.lower() not in _NA for v in self.activity_values.values())
 
-    @property
+    @cached_property
     def allele_names(self) -> frozenset[str]:
+        """Every allele the table names (computed once per table: a cohort translates thousands of calls)."""
         names = set(self.functions) | set(self.activity_values)
         for key in self.diplotypes:
             names.update(a for a, _ in key)

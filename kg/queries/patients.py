@@ -1,9 +1,10 @@
 """The Cypher that stores and removes a patient's matched links (kg/matcher/match.py).
 
-A match is written in one transaction (``Graph.write_many``): the Patient is MERGEd, every
-HAS_VARIANT / HAS_DIPLOTYPE / HAS_CONDITION link of an earlier match is deleted, and the new links
-are created from ``UNWIND $rows`` lists, so a re-match replaces, never accumulates, and a failure
-leaves the earlier state intact. Patient nodes link only to what was observed and are asserted by
+A match is written in one transaction (``Graph.write_many``) for a batch of patients (one patient,
+or up to ``kg.matcher.match.COHORT_BATCH`` of a cohort VCF): each statement UNWINDs ``$patients``;
+every Patient is MERGEd, every HAS_VARIANT / HAS_DIPLOTYPE / HAS_CONDITION link of an earlier match
+is deleted, and the new links are created from each patient's row lists, so a re-match replaces,
+never accumulates, and a failure leaves the earlier state of the whole batch intact. Patient nodes link only to what was observed and are asserted by
 no Source.
 
 The call store (issue 8; kg/matcher/calls.py) is patient data too: ``(:Patient)-[:CALLED {call}]->
@@ -16,14 +17,17 @@ A re-match replaces both; deleting the patient removes both.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kg.db import Graph
 
 MERGE_PATIENT = """
-MERGE (p:Patient {id: $id})
-SET p.assembly = 'GRCh38', p.sample = $sample, p.vcf = $vcf, p.matchedAt = datetime(),
-    p.origin = $origin, p.originSource = $originSource, p.normalSample = $normalSample, p.normalVcf = $normalVcf
+UNWIND $patients AS pt
+MERGE (p:Patient {id: pt.id})
+SET p.assembly = 'GRCh38', p.sample = pt.sample, p.vcf = pt.vcf, p.matchedAt = datetime(),
+    p.origin = pt.origin, p.originSource = pt.originSource, p.normalSample = pt.normalSample,
+    p.normalVcf = pt.normalVcf
 WITH p
 OPTIONAL MATCH (p)-[r:HAS_VARIANT|HAS_DIPLOTYPE|HAS_CONDITION]->()
 DELETE r
@@ -91,24 +95,27 @@ ON CREATE SET ph.gene = gene, ph.phenotype = 'No Result', ph.createdFor = 'patie
 """
 
 LINK_VARIANTS = """
-MATCH (p:Patient {id: $id})
-UNWIND $rows AS row
+UNWIND $patients AS pt
+MATCH (p:Patient {id: pt.id})
+UNWIND pt.variants AS row
 MATCH (v:Variant {id: row.variant})
 CREATE (p)-[r:HAS_VARIANT]->(v)
 SET r = row.props
 """
 
 LINK_DIPLOTYPES = """
-MATCH (p:Patient {id: $id})
-UNWIND $rows AS row
+UNWIND $patients AS pt
+MATCH (p:Patient {id: pt.id})
+UNWIND pt.diplotypes AS row
 MATCH (ph:Phenotype {id: row.phenotype})
 CREATE (p)-[r:HAS_DIPLOTYPE]->(ph)
 SET r = row.props
 """
 
 LINK_CONDITIONS = """
-MATCH (p:Patient {id: $id})
-UNWIND $diseases AS disease
+UNWIND $patients AS pt
+MATCH (p:Patient {id: pt.id})
+UNWIND pt.diseases AS disease
 MATCH (d:Disease {id: disease})
 MERGE (p)-[:HAS_CONDITION]->(d)
 """
@@ -132,6 +139,77 @@ RETURN links
 """
 
 
+@dataclass(frozen=True)
+class PatientMatch:
+    """What one match writes for one patient (:func:`store_matches`). ``variants`` rows:
+    ``{variant, props}``; ``diplotypes`` rows: ``{phenotype, props}``; ``origin``:
+    kg.matcher.origin's decision (origin, source, normalSample, normalVcf)."""
+
+    patient: str
+    sample: str
+    vcf: str
+    origin: Mapping[str, Any]
+    variants: Sequence[Mapping[str, Any]]
+    diplotypes: Sequence[Mapping[str, Any]]
+    no_result_genes: list[str]
+    diseases: list[str]
+    #: the call store (kg/matcher/calls.py): CALLED rows, and kg.matcher.match's summary (calls,
+    #: callsDropped, callsTruncated, callsComplete, callsMax, noCalls, normalNoCalls, noCallsDropped)
+    calls: Sequence[Mapping[str, Any]] = ()
+    call_summary: Mapping[str, Any] | None = None
+
+    def call_store(self) -> list[tuple[str, dict[str, Any]]]:
+        """The two statements that replace this patient's call store."""
+        summary = {
+            "calls": len(self.calls),
+            "callsDropped": 0,
+            "callsTruncated": False,
+            "callsComplete": True,
+            "callsMax": None,
+            "noCalls": [],
+            "normalNoCalls": None,
+            "noCallsDropped": 0,
+            **(self.call_summary or {}),
+        }
+        return [
+            (REPLACE_CALLS, {"id": self.patient, "rows": list(self.calls)}),
+            (SET_CALL_SUMMARY, {"id": self.patient, **{k: summary[k] for k in _SUMMARY_KEYS}}),
+        ]
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "id": self.patient,
+            "sample": self.sample,
+            "vcf": self.vcf,
+            "origin": self.origin["origin"],
+            "originSource": self.origin["source"],
+            "normalSample": self.origin.get("normalSample"),
+            "normalVcf": self.origin.get("normalVcf"),
+            "variants": list(self.variants),
+            "diplotypes": list(self.diplotypes),
+            "diseases": self.diseases,
+        }
+
+
+def store_matches(graph: Graph, matches: Sequence[PatientMatch]) -> None:
+    """Replace the links of every patient of ``matches`` in one transaction (a cohort writes its
+    patients in batches; one patient is a batch of one): all of the batch is stored or none."""
+    if not matches:
+        return
+    patients = [m.params() for m in matches]
+    genes = sorted({g for m in matches for g in m.no_result_genes})
+    graph.write_many(
+        [
+            (MERGE_PATIENT, {"patients": patients}),
+            (MERGE_NO_RESULT, {"genes": genes}),
+            (LINK_VARIANTS, {"patients": patients}),
+            (LINK_DIPLOTYPES, {"patients": patients}),
+            (LINK_CONDITIONS, {"patients": patients}),
+            *(statement for m in matches for statement in m.call_store()),
+        ]
+    )
+
+
 def store_match(
     graph: Graph,
     patient: str,
@@ -146,45 +224,14 @@ def store_match(
     calls: Sequence[Mapping[str, Any]] = (),
     call_summary: Mapping[str, Any] | None = None,
 ) -> None:
-    """Replace the patient's links and call store in one transaction. ``variants`` rows: ``{variant,
-    props}``; ``diplotypes`` rows: ``{phenotype, props}``; ``origin``: kg.matcher.origin's decision
-    (origin, source, normalSample, normalVcf); ``calls``: CALLED rows; ``call_summary``:
-    kg.matcher.match's (calls, callsDropped, callsTruncated, callsMax, noCalls, normalNoCalls,
-    noCallsDropped)."""
-    params: dict[str, Any] = {"id": patient}
-    summary = {
-        "calls": len(calls),
-        "callsDropped": 0,
-        "callsTruncated": False,
-        "callsComplete": True,
-        "callsMax": None,
-        "noCalls": [],
-        "normalNoCalls": None,
-        "noCallsDropped": 0,
-        **(call_summary or {}),
-    }
-    rows = list(calls)
-    graph.write_many(
+    """Replace one patient's links and call store in one transaction (see :class:`PatientMatch`)."""
+    store_matches(
+        graph,
         [
-            (
-                MERGE_PATIENT,
-                {
-                    **params,
-                    "sample": sample,
-                    "vcf": vcf,
-                    "origin": origin["origin"],
-                    "originSource": origin["source"],
-                    "normalSample": origin.get("normalSample"),
-                    "normalVcf": origin.get("normalVcf"),
-                },
-            ),
-            (MERGE_NO_RESULT, {"genes": no_result_genes}),
-            (LINK_VARIANTS, {**params, "rows": list(variants)}),
-            (LINK_DIPLOTYPES, {**params, "rows": list(diplotypes)}),
-            (LINK_CONDITIONS, {**params, "diseases": diseases}),
-            (REPLACE_CALLS, {**params, "rows": rows}),
-            (SET_CALL_SUMMARY, {**params, **{k: summary[k] for k in _SUMMARY_KEYS}}),
-        ]
+            PatientMatch(
+                patient, sample, vcf, origin, variants, diplotypes, no_result_genes, diseases, calls, call_summary
+            )
+        ],
     )
 
 
@@ -213,4 +260,4 @@ def delete_patient(graph: Graph, patient: str) -> bool:
 
 def link_conditions(graph: Graph, patient: str, diseases: list[str]) -> None:
     """Add conditions (resolved Disease ids) to a matched patient: a phenopacket's further diseases."""
-    graph.write(LINK_CONDITIONS, id=patient, diseases=diseases)
+    graph.write(LINK_CONDITIONS, patients=[{"id": patient, "diseases": diseases}])
