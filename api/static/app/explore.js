@@ -125,9 +125,11 @@
     const existing = cy.getElementById(id);
     if (existing.nonempty()) return existing;
     const props = e.properties || {};
+    // a fact edge lists every release asserting it (r.releases, docs/GRAPH_MODEL.md); patient edges have none
+    const asserted = Array.isArray(props.releases) ? props.releases.join(", ") : props.release;
     return cy.add({ group: "edges", data: {
       id: id, source: nodeId(e.startLabel, e.start), target: nodeId(e.endLabel, e.end), type: e.type,
-      startKey: e.start, endKey: e.end, release: props.release ? String(props.release) : NO_RELEASE, props: props } });
+      startKey: e.start, endKey: e.end, release: asserted ? String(asserted) : NO_RELEASE, props: props } });
   }
 
   function addSubgraph(nodes, edges) {
