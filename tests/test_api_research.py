@@ -48,7 +48,7 @@ def test_neighbors_of_a_variant(client: TestClient) -> None:
         "startLabel": "Variant",
         "end": t.GENE,
         "endLabel": "Gene",
-        "properties": {"release": t.SOURCE},
+        "properties": {"releases": [t.SOURCE]},
     } in sub["edges"]
     variant = next(n for n in sub["nodes"] if n["id"] == t.V1)
     assert variant["properties"]["rsid"] == "rs999000001" and variant["name"] == f"{t.GENE} V34E"
