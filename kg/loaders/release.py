@@ -101,9 +101,11 @@ def keep_releases() -> int:
 
 
 def newest_date(text: str) -> str | None:
-    """The newest ``YYYY-MM-DD`` in a version (``biomarkers-2022-08-11+associations-2021-03-22`` ->
-    ``2022-08-11``), None when it has none (``seed-2026.11-2``, ``v2.10.0``)."""
+    """The newest date in a version (``biomarkers-2022-08-11+associations-2021-03-22`` ->
+    ``2022-08-11``); a month release (``hgnc`` ``2024-10``) counts from its first day
+    (``2024-10-01``); None when it has none (``seed-2026.11-2``, ``v2.10.0``)."""
     found = re.findall(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)", text)
+    found += [f"{month}-01" for month in re.findall(r"(?<![\d.-])(\d{4}-(?:0[1-9]|1[0-2]))(?![\d.-])", text)]
     return max(found) if found else None
 
 
