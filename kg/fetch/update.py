@@ -25,7 +25,7 @@ from kg.fetch.fetcher import Fetched, latest_release, stage_release
 from kg.fetch.publishers import PUBLISHERS, Publisher, publisher_for
 from kg.fetch.settings import FetchSettings
 from kg.loaders import registry
-from kg.queries.stats import active_releases
+from kg.queries.stats import active_release_keys
 
 Echo = Callable[[str], None]
 
@@ -99,7 +99,7 @@ def update(
     cache = ReleaseCache(dest)
     outcomes: list[Outcome] = []
     with cache.lock(), settings.client() as client:
-        active = active_releases(graph)
+        active = active_release_keys(graph)
         for publisher in selected(names):
             if publisher.loads is None:  # the chain: fetched for CIViC when absent, loaded with it
                 if cache.manifest(publisher.source) is None:
@@ -112,7 +112,8 @@ def update(
                     if fetched.swap:
                         fetched.swap.commit()
                 continue
-            outcome = _update_one(graph, client, settings, cache, publisher, active.get(publisher.loads), progress)
+            keys = active.get(registry.spec_for(publisher.loads).source_name, [])
+            outcome = _update_one(graph, client, settings, cache, publisher, keys, progress)
             outcomes.append(outcome)
             echo(outcome.summary())
     return outcomes
@@ -124,11 +125,15 @@ def _update_one(
     settings: FetchSettings,
     cache: ReleaseCache,
     publisher: Publisher,
-    active_key: str | None,
+    active_keys: list[str],
     progress: bool,
 ) -> Outcome:
     source = publisher.source
     current = cache.manifest(source)
+    # the release this cache folder last loaded, when it is still active (a source can have several
+    # active releases: ClinVar's 2024 extract and 2026 region file are both releases of clinvar)
+    loaded = current.get("loaded") if current else None
+    active_key = loaded if loaded in active_keys else None
     try:
         newest = latest_release(client, settings, publisher)
         if (
@@ -141,7 +146,7 @@ def _update_one(
             return Outcome(source, "up to date", f"{newest} is active as {active_key}")
         fetched = stage_release(client, settings, cache, publisher, newest, progress=progress)
     except FetchError as err:
-        return Outcome(source, "failed", f"{err}; {_still(active_key)}")
+        return Outcome(source, "failed", f"{err}; {_still(active_keys)}")
     if not fetched.changed and fetched.manifest.get("loaded") == active_key and active_key:
         return Outcome(source, "up to date", f"{fetched.release} is active as {active_key}")
     assert publisher.loads is not None
@@ -153,7 +158,7 @@ def _update_one(
         return Outcome(
             source,
             "failed",
-            f"loading {fetched.release} failed: {err}; {_still(active_key)}; "
+            f"loading {fetched.release} failed: {err}; {_still(active_keys)}; "
             f"the data folder holds the previous files again",
         )
     if fetched.swap:
@@ -165,5 +170,7 @@ def _update_one(
     return Outcome(source, "loaded", f"{fetched.release} as {report.summary()}")
 
 
-def _still(active_key: str | None) -> str:
-    return f"{active_key} stays active" if active_key else "no release of it is active"
+def _still(active_keys: list[str]) -> str:
+    if not active_keys:
+        return "no release of it is active"
+    return f"{', '.join(active_keys)} {'stays' if len(active_keys) == 1 else 'stay'} active"

@@ -33,6 +33,16 @@ def active_releases(graph: Graph) -> dict[str, str]:
     return {row["name"]: row["key"] for row in rows}
 
 
+def active_release_keys(graph: Graph) -> dict[str, list[str]]:
+    """Source name -> keys of all its active releases (a partial release, such as a ClinVar region
+    extract, leaves the older one active outside its coverage: ``kg update`` checks against all)."""
+    rows = graph.read("MATCH (s:Source {status: 'active'}) RETURN s.name AS name, s.key AS key ORDER BY key")
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(row["name"], []).append(row["key"])
+    return out
+
+
 # Evidence of active releases that named a disease without an id (kg.loaders.disease_names).
 NAME_LINKS = f"""
 MATCH (e:Evidence) WHERE e.diseaseNames IS NOT NULL AND {active("e")}
