@@ -559,6 +559,11 @@ class _DumpGraph:
         return [{"n": 0}]
 
 
+class _StagesDumped(Exception):
+    """Every stage's rows are in the CSV: the release bookkeeping after them (superseding marks,
+    activation) has nothing to dump, so the stand-in load stops there."""
+
+
 @dataclass
 class Dump:
     source: str
@@ -579,8 +584,8 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
     writer_box: dict[str, CsvWriter] = {}
     original = release._write_stage
 
-    def write_stage(graph: Any, rel: release.SourceRelease, stage: release.Stage, progress: bool) -> tuple[int, float]:
-        writer = writer_box.setdefault("w", CsvWriter(folder, name, rel.key))
+    def write_stage(graph: Any, key: str, stage_name: str, stage: release.Stage, progress: bool) -> tuple[int, float]:
+        writer = writer_box.setdefault("w", CsvWriter(folder, name, key))
         mapper = MAPPERS.get((name, stage.name))
         if mapper is None:
             dump.unmapped.append(stage.name)
@@ -588,7 +593,7 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
         count = 0
         for row in stage.rows():
             count += 1
-            for item in mapper(row, rel.key):
+            for item in mapper(row, key):
                 if isinstance(item, N):
                     writer.node(stage.name, item)
                 else:
@@ -596,14 +601,22 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
         dump.stages[stage.name] = count
         return count, 0.0
 
+    def stages_dumped(graph: Any, key: str) -> None:
+        raise _StagesDumped
+
     began = time.monotonic()
+    original_marks = release._mark_superseding
     release._write_stage = write_stage  # type: ignore[assignment]
+    release._mark_superseding = stages_dumped  # type: ignore[assignment]
     try:
         registry.loader_for(name).load(_DumpGraph(real), path, progress=False)  # type: ignore[arg-type]
+    except _StagesDumped:
+        pass
     except Exception as err:
         dump.error = f"{type(err).__name__}: {str(err)[:300]}"
     finally:
         release._write_stage = original  # type: ignore[assignment]
+        release._mark_superseding = original_marks  # type: ignore[assignment]
         if "w" in writer_box:
             writer_box["w"].close()
     dump.seconds = time.monotonic() - began
