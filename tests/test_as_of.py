@@ -450,6 +450,15 @@ def test_cli_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:
     assert out.exit_code == 0, out.output
     bad = runner.invoke(main, ["report", PATIENT, "--as-of", "asoftest@1999-01-01"], env=env)
     assert bad.exit_code == 1 and "no kept release" in bad.output
+    now = runner.invoke(main, ["cohort", "actionable", "--disease", PARENT], env=env)
+    then = runner.invoke(main, ["cohort", "actionable", "--disease", PARENT, "--as-of", OLD], env=env)
+    assert now.exit_code == 0 and then.exit_code == 0, now.output + then.output
+    assert PATIENT in now.output and f"releases: {NEW}" in now.output and "current" in now.output
+    assert PATIENT in then.output and f"releases: {OLD}" in then.output and f"as of {OLD}" in then.output
+    phenotypes = runner.invoke(main, ["cohort", "phenotypes", "CYP2C19", "--as-of", OLD], env=env)
+    assert phenotypes.exit_code == 0 and f"as of {OLD}" in phenotypes.output, phenotypes.output
+    audit = auth_settings.audit_log.read_text().splitlines()
+    assert any('"cohortActionable"' in line and PATIENT in line for line in audit)
 
 
 def test_kg_match_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:
@@ -462,6 +471,8 @@ def test_kg_match_as_of(two_releases: Graph, auth_settings: AuthSettings) -> Non
     refused = runner.invoke(main, ["match", vcf, "--patient", "asof-test-cli", "--as-of", "1900-01-01"], env=env)
     assert refused.exit_code == 1 and "no kept release is that old" in refused.output
     assert not two_releases.read("MATCH (p:Patient {id: 'asof-test-cli'}) RETURN p"), "nothing stored"
+    cohort_run = runner.invoke(main, ["match", vcf, "--samples", "all", "--as-of", OLD], env=env)
+    assert cohort_run.exit_code == 1 and "kg cohort actionable" in cohort_run.output
     try:
         out = runner.invoke(main, ["match", vcf, "--patient", "asof-test-cli", "--as-of", OLD], env=env)
         assert out.exit_code == 0, out.output
