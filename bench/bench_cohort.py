@@ -2,6 +2,7 @@
 
     python bench/bench_cohort.py [--samples 500 1000 2500] [--instance bench-cohort --bolt-port 7775]
                                  [--data-dir DIR] [--sources all] [--keep-files] [--no-profile] [--store-off-too]
+                                 [--novel N]
 
 What one run does:
 
@@ -22,6 +23,8 @@ What one run does:
    child process (knowledge from the matcher's disk cache, as every ``kg match``), timed wall to
    wall, its peak RSS from ``os.wait4`` (the child's own getrusage), its report's step timings; with
    ``--store-off-too`` once more with ``KG_PATIENT_CALLS_MAX=0`` (no call store: the cost of keeping one).
+   ``--novel N`` adds N SNV records no release knows (37 bp past ClinVar positions, allele frequency
+   log-uniform 1e-3..0.5), the calls beside the knowledge that the call store keeps.
    The patients are deleted between runs (not timed).
 4. A profile by function (cProfile, in another child process) of the largest cohort's match.
 
@@ -101,7 +104,23 @@ def _concrete(cell: str | None, ref: str) -> str:
     return ref if cell is None or (len(cell) == 1 and cell not in "ACGT") else cell
 
 
-def write_cohort(out: Path, n: int, clinvar: Path, pharmcat: Path, seed: int = 7) -> dict[str, Any]:
+def novel_sites(
+    known: list[tuple[str, int, str, list[str], float]], count: int, rng: np.random.Generator
+) -> list[tuple[str, int, str, list[str], float]]:
+    """``count`` SNVs no release knows (37 bp past a ClinVar position, at no ClinVar position), allele
+    frequency log-uniform 1e-3..0.5: the calls a cohort carries beside the knowledge, for the call store."""
+    positions = {(c, p) for c, p, *_ in known}
+    picks = rng.choice(len(known), size=min(count, len(known)), replace=False)
+    out = []
+    for i in sorted(picks.tolist()):
+        chrom, pos = known[i][0], known[i][1] + 37
+        if (chrom, pos) not in positions:
+            positions.add((chrom, pos))
+            out.append((chrom, pos, "A", ["G"], float(10 ** rng.uniform(-3, np.log10(0.5)))))
+    return out
+
+
+def write_cohort(out: Path, n: int, clinvar: Path, pharmcat: Path, seed: int = 7, novel: int = 0) -> dict[str, Any]:
     """The synthetic cohort of ``n`` samples (see the module docstring), BGZF + tabix."""
     from kg.matcher.build import CONTIG_LENGTHS, Build
 
@@ -111,6 +130,8 @@ def write_cohort(out: Path, n: int, clinvar: Path, pharmcat: Path, seed: int = 7
     records: list[tuple[str, int, str, list[str], Any]] = [
         r for r in clinvar_sites(clinvar) if (r[0], r[1]) not in taken
     ]
+    if novel:
+        records += [r for r in novel_sites(records, novel, rng) if (r[0], r[1]) not in taken]
     records += pgx
     order = {c: i for i, c in enumerate(CONTIG_LENGTHS[Build.GRCH38])}
     records.sort(key=lambda r: (order.get(r[0], 99), r[1]))
@@ -219,9 +240,19 @@ def kg_match(path: Path, env: dict[str, str], out_json: Path, pid: int | None) -
 
 
 def delete_patients(graph: Any) -> None:
+    """The bench's patients with their call stores (NoCallSets, ObservedAlleles no patient calls any more)."""
+    graph.write_in_transactions(
+        "MATCH (p:Patient) WHERE p.id STARTS WITH $prefix CALL { WITH p OPTIONAL MATCH (p)-[:HAS_NO_CALLS]->(n) "
+        "DETACH DELETE n } IN TRANSACTIONS OF 100 ROWS",
+        prefix=PREFIX,
+    )
     graph.write_in_transactions(
         "MATCH (p:Patient) WHERE p.id STARTS WITH $prefix CALL { WITH p DETACH DELETE p } IN TRANSACTIONS OF 100 ROWS",
         prefix=PREFIX,
+    )
+    graph.write_in_transactions(
+        "MATCH (o:ObservedAllele) WHERE NOT EXISTS { (o)<-[:CALLED]-() } "
+        "CALL { WITH o DELETE o } IN TRANSACTIONS OF 1000 ROWS"
     )
 
 
@@ -272,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT_DIR)
     ap.add_argument("--keep-files", action="store_true")
     ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--novel", type=int, default=0, help="add this many SNV records no release knows (call store)")
     ap.add_argument(
         "--store-off-too", action="store_true", help="also match each cohort with the call store off (its cost)"
     )
@@ -325,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             sizes[-1],
             data_dir / "clinvar" / "clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz",
             data_dir / "pgx" / "pharmcat",
+            novel=args.novel,
         )
         files = {sizes[-1]: big}
         for n in sizes[:-1]:

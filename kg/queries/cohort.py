@@ -54,7 +54,7 @@ CALL () {{
   WITH ph, collect(patient) AS ids, collect(diplotypes) AS perPatient
   RETURN collect({{id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: size(ids),
                   patientIds: ids[..$limit], diplotypes: reduce(s = [], d IN perPatient | s + d),
-                  releases: [(ph)-[:ASSERTED_BY]->(s:Source) WHERE {in_state("s")} | s.key]}}) AS phenotypes
+                  releases: [(ph)-[:ASSERTED_BY]->(ps:Source) WHERE {in_state("ps")} | ps.key]}}) AS phenotypes
 }}
 RETURN patients, phenotypes
 """
