@@ -165,18 +165,7 @@ class PatientMatch:
     call_summary: Mapping[str, Any] | None = None
 
     def params(self) -> dict[str, Any]:
-        """The patient's row of every statement of :func:`store_matches`."""
-        summary = {
-            "calls": len(self.calls),
-            "callsDropped": 0,
-            "callsTruncated": False,
-            "callsComplete": True,
-            "callsMax": None,
-            "noCalls": [],
-            "normalNoCalls": None,
-            "noCallsDropped": 0,
-            **(self.call_summary or {}),
-        }
+        """The patient's row of the link statements of :func:`store_matches`."""
         return {
             "id": self.patient,
             "sample": self.sample,
@@ -188,9 +177,22 @@ class PatientMatch:
             "variants": list(self.variants),
             "diplotypes": list(self.diplotypes),
             "diseases": list(self.diseases),
-            "calls": list(self.calls),
-            "callSummary": {k: summary[k] for k in _SUMMARY_KEYS},
         }
+
+    def store_params(self) -> dict[str, Any]:
+        """The patient's row of the call-store statements (apart: every statement is sent its own rows)."""
+        summary = {
+            "calls": len(self.calls),
+            "callsDropped": 0,
+            "callsTruncated": False,
+            "callsComplete": True,
+            "callsMax": None,
+            "noCalls": [],
+            "normalNoCalls": None,
+            "noCallsDropped": 0,
+            **(self.call_summary or {}),
+        }
+        return {"id": self.patient, "calls": list(self.calls), "callSummary": {k: summary[k] for k in _SUMMARY_KEYS}}
 
 
 _SUMMARY_KEYS = (
@@ -212,6 +214,7 @@ def store_matches(graph: Graph, matches: Sequence[PatientMatch]) -> None:
     if not matches:
         return
     patients = [m.params() for m in matches]
+    stores = [m.store_params() for m in matches]
     genes = sorted({g for m in matches for g in m.no_result_genes})
     graph.write_many(
         [
@@ -220,8 +223,8 @@ def store_matches(graph: Graph, matches: Sequence[PatientMatch]) -> None:
             (LINK_VARIANTS, {"patients": patients}),
             (LINK_DIPLOTYPES, {"patients": patients}),
             (LINK_CONDITIONS, {"patients": patients}),
-            (REPLACE_CALLS, {"patients": patients}),
-            (SET_CALL_SUMMARY, {"patients": patients}),
+            (REPLACE_CALLS, {"patients": stores}),
+            (SET_CALL_SUMMARY, {"patients": stores}),
         ]
     )
 
