@@ -66,14 +66,15 @@ class Drug:
 class Disease:
     if TYPE_CHECKING:  # derived from DiseaseView at run time (api/derive.py); declared here for mypy only
         id: str
+        as_of: str | None
 
-    @strawberry.field(description="Direct parents (IS_A).")
+    @strawberry.field(description="Direct parents (IS_A), in the knowledge state of this disease (its asOf).")
     async def parents(self, info: Info[Context, None]) -> list[Disease]:
-        return to_types(Disease, await disease_relatives_loader(info, "parents").load(self.id))
+        return to_types(Disease, await disease_relatives_loader(info, "parents", self.as_of).load(self.id))
 
-    @strawberry.field(description="Direct children (IS_A).")
+    @strawberry.field(description="Direct children (IS_A), in the knowledge state of this disease (its asOf).")
     async def children(self, info: Info[Context, None]) -> list[Disease]:
-        return to_types(Disease, await disease_relatives_loader(info, "children").load(self.id))
+        return to_types(Disease, await disease_relatives_loader(info, "children", self.as_of).load(self.id))
 
 
 @derived(knowledge.Release, description="A source release: what asserted a fact, under which licence, loaded when.")

@@ -25,11 +25,13 @@ def context_loader(
     return loaders[name]
 
 
-def disease_relatives_loader(info: Info[Context, None], direction: str) -> DataLoader:
-    """Parents or children (IS_A) of many diseases in one query: ``direction`` is parents|children."""
+def disease_relatives_loader(info: Info[Context, None], direction: str, as_of: str | None) -> DataLoader:
+    """Parents or children (IS_A) of many diseases in one query: ``direction`` is parents|children,
+    ``as_of`` the knowledge state of the disease asked about (one loader per state)."""
 
     async def load(ids: list[str]) -> list[list[DiseaseView]]:
-        found = await info.context.run(disease_relatives, list(ids), direction)
+        state = await info.context.state(as_of)
+        found = await info.context.run(disease_relatives, list(ids), direction, state)
         return [found[i] for i in ids]
 
-    return context_loader(info, f"disease-{direction}", load)
+    return context_loader(info, f"disease-{direction}-{as_of or ''}", load)

@@ -145,7 +145,9 @@ class ResearchQuery:
         direction: Direction = Direction.BOTH,
         depth: int = 1,
         limit: int = 50,
+        as_of: AsOf = None,
     ) -> Subgraph:
+        state = await info.context.state(as_of)
         sub = await _run(
             info,
             explore.neighborhood,
@@ -156,6 +158,7 @@ class ResearchQuery:
             depth=depth,
             limit=limit,
             patients=require(info, P.EXPLORE).patient_scope(),
+            state=state,
         )
         _audit_patients(info, [n.id for n in sub.nodes if n.label == "Patient"])
         return to_type(Subgraph, sub)
@@ -177,7 +180,9 @@ class ResearchQuery:
         max_hops: int = 3,
         limit: int = 10,
         shortest: bool = True,
+        as_of: AsOf = None,
     ) -> list[GraphPath]:
+        state = await info.context.state(as_of)
         found = await _run(
             info,
             explore.find_paths,
@@ -190,6 +195,7 @@ class ResearchQuery:
             limit=limit,
             shortest=shortest,
             patients=require(info, P.EXPLORE).patient_scope(),
+            state=state,
         )
         _audit_patients(info, [n.id for p in found for n in p.nodes if n.label == "Patient"])
         return to_types(GraphPath, found)
@@ -206,13 +212,18 @@ class ResearchQuery:
         description="Patients per called phenotype of a gene, with up to `limit` (<= 1000) ids each (researchers: "
         "counts only, small ones suppressed).",
     )
-    async def cohort_phenotypes(self, info: Info[Context, None], gene: str, limit: int = 100) -> CohortPhenotypes:
+    async def cohort_phenotypes(
+        self, info: Info[Context, None], gene: str, limit: int = 100, as_of: AsOf = None
+    ) -> CohortPhenotypes:
         identity = require(info, P.COHORT)
         if not gene.strip():
             raise bad_input("gene must not be empty")
         if not 0 <= limit <= cohort.MAX_PATIENTS:
             raise bad_input(f"limit must be between 0 and {cohort.MAX_PATIENTS}, got {limit}")
-        answer = await info.context.run(cohort.cohort_phenotypes, gene, limit, patients=_cohort_scope(identity))
+        state = await info.context.state(as_of)
+        answer = await info.context.run(
+            cohort.cohort_phenotypes, gene, limit, patients=_cohort_scope(identity), state=state
+        )
         if identity.aggregate_only:
             answer = cohort.aggregated_phenotypes(answer, _min_cell(info))
         _audit_patients(info, [i for p in answer.phenotypes for i in p.patient_ids])
@@ -231,6 +242,7 @@ class ResearchQuery:
         disease: str | None = None,
         first: int = 100,
         after: str | None = None,
+        as_of: AsOf = None,
     ) -> CohortActionable:
         identity = require(info, P.COHORT)
         drug = (drug or "").strip() or None
@@ -239,6 +251,7 @@ class ResearchQuery:
             raise bad_input("give a drug, a disease, or both")
         if not 0 <= first <= cohort.MAX_PATIENTS:
             raise bad_input(f"first must be between 0 and {cohort.MAX_PATIENTS}, got {first}")
+        state = await info.context.state(as_of)
         result = await info.context.run(
             cohort.cohort_actionable,
             drug=drug,
@@ -246,6 +259,7 @@ class ResearchQuery:
             first=first,
             after=cursors.decode("patient", after),
             patients=_cohort_scope(identity),
+            state=state,
         )
         if identity.aggregate_only:
             result = cohort.aggregated_actionable(result, _min_cell(info))

@@ -1,7 +1,8 @@
 """Benchmark: ``kg match`` of a cohort VCF (every sample, one pass) against ``bcftools view``.
 
     python bench/bench_cohort.py [--samples 500 1000 2500] [--instance bench-cohort --bolt-port 7775]
-                                 [--data-dir DIR] [--sources all] [--keep-files] [--no-profile]
+                                 [--data-dir DIR] [--sources all] [--keep-files] [--no-profile] [--store-off-too]
+                                 [--novel N]
 
 What one run does:
 
@@ -20,7 +21,10 @@ What one run does:
 3. Per cohort size, in the same run: the baseline ``bcftools view FILE > /dev/null`` (htslib decodes
    every record and writes it as text), then ``kg match FILE --samples all --patient-prefix ...`` in a
    child process (knowledge from the matcher's disk cache, as every ``kg match``), timed wall to
-   wall, its peak RSS from ``os.wait4`` (the child's own getrusage), its report's step timings.
+   wall, its peak RSS from ``os.wait4`` (the child's own getrusage), its report's step timings; with
+   ``--store-off-too`` once more with ``KG_PATIENT_CALLS_MAX=0`` (no call store: the cost of keeping one).
+   ``--novel N`` adds N SNV records no release knows (37 bp past ClinVar positions, allele frequency
+   log-uniform 1e-3..0.5), the calls beside the knowledge that the call store keeps.
    The patients are deleted between runs (not timed).
 4. A profile by function (cProfile, in another child process) of the largest cohort's match.
 
@@ -100,7 +104,23 @@ def _concrete(cell: str | None, ref: str) -> str:
     return ref if cell is None or (len(cell) == 1 and cell not in "ACGT") else cell
 
 
-def write_cohort(out: Path, n: int, clinvar: Path, pharmcat: Path, seed: int = 7) -> dict[str, Any]:
+def novel_sites(
+    known: list[tuple[str, int, str, list[str], float]], count: int, rng: np.random.Generator
+) -> list[tuple[str, int, str, list[str], float]]:
+    """``count`` SNVs no release knows (37 bp past a ClinVar position, at no ClinVar position), allele
+    frequency log-uniform 1e-3..0.5: the calls a cohort carries beside the knowledge, for the call store."""
+    positions = {(c, p) for c, p, *_ in known}
+    picks = rng.choice(len(known), size=min(count, len(known)), replace=False)
+    out = []
+    for i in sorted(picks.tolist()):
+        chrom, pos = known[i][0], known[i][1] + 37
+        if (chrom, pos) not in positions:
+            positions.add((chrom, pos))
+            out.append((chrom, pos, "A", ["G"], float(10 ** rng.uniform(-3, np.log10(0.5)))))
+    return out
+
+
+def write_cohort(out: Path, n: int, clinvar: Path, pharmcat: Path, seed: int = 7, novel: int = 0) -> dict[str, Any]:
     """The synthetic cohort of ``n`` samples (see the module docstring), BGZF + tabix."""
     from kg.matcher.build import CONTIG_LENGTHS, Build
 
@@ -110,6 +130,8 @@ def write_cohort(out: Path, n: int, clinvar: Path, pharmcat: Path, seed: int = 7
     records: list[tuple[str, int, str, list[str], Any]] = [
         r for r in clinvar_sites(clinvar) if (r[0], r[1]) not in taken
     ]
+    if novel:
+        records += [r for r in novel_sites(records, novel, rng) if (r[0], r[1]) not in taken]
     records += pgx
     order = {c: i for i, c in enumerate(CONTIG_LENGTHS[Build.GRCH38])}
     records.sort(key=lambda r: (order.get(r[0], 99), r[1]))
@@ -211,14 +233,26 @@ def kg_match(path: Path, env: dict[str, str], out_json: Path, pid: int | None) -
         "distinct_alleles": report["reading"]["distinctAlleles"],
         "pgx_groups": report["reading"]["pgxGroups"],
         "links": sum(s["variants_matched"] for s in report["samples"]),
+        "calls_stored": sum(s.get("calls_stored", 0) for s in report["samples"]),
+        "call_store": report["reading"].get("callStore"),
         "timings": report["timings"],
     }
 
 
 def delete_patients(graph: Any) -> None:
+    """The bench's patients with their call stores (NoCallSets, ObservedAlleles no patient calls any more)."""
+    graph.write_in_transactions(
+        "MATCH (p:Patient) WHERE p.id STARTS WITH $prefix CALL { WITH p OPTIONAL MATCH (p)-[:HAS_NO_CALLS]->(n) "
+        "DETACH DELETE n } IN TRANSACTIONS OF 100 ROWS",
+        prefix=PREFIX,
+    )
     graph.write_in_transactions(
         "MATCH (p:Patient) WHERE p.id STARTS WITH $prefix CALL { WITH p DETACH DELETE p } IN TRANSACTIONS OF 100 ROWS",
         prefix=PREFIX,
+    )
+    graph.write_in_transactions(
+        "MATCH (o:ObservedAllele) WHERE NOT EXISTS { (o)<-[:CALLED]-() } "
+        "CALL { WITH o DELETE o } IN TRANSACTIONS OF 1000 ROWS"
     )
 
 
@@ -269,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT_DIR)
     ap.add_argument("--keep-files", action="store_true")
     ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--novel", type=int, default=0, help="add this many SNV records no release knows (call store)")
+    ap.add_argument(
+        "--store-off-too", action="store_true", help="also match each cohort with the call store off (its cost)"
+    )
     ap.add_argument("--profile-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.profile_worker:
@@ -319,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             sizes[-1],
             data_dir / "clinvar" / "clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz",
             data_dir / "pgx" / "pharmcat",
+            novel=args.novel,
         )
         files = {sizes[-1]: big}
         for n in sizes[:-1]:
@@ -326,14 +365,18 @@ def main(argv: list[str] | None = None) -> int:
             subset(big, files[n], n)
         results["generate_seconds"] = round(time.perf_counter() - t0, 1)
         print(f"cohort written: {results['file']} in {results['generate_seconds']} s", flush=True)
-        for n in sizes:
+        # the call store on (the settings' bound) and, with --store-off-too, off (KG_PATIENT_CALLS_MAX=0: the
+        # knowledge positions alone are read and no call kept): its cost, same run, same file
+        stores = [("store", env)] + ([("no store", dict(env, KG_PATIENT_CALLS_MAX="0"))] if args.store_off_too else [])
+        for n, (store, run_env) in ((n, s) for n in sizes for s in stores):
             path = files[n]
             base, base_rss, base_cpu = baseline(path, env)
             pid = neo4j_server.status(settings).pid if settings.is_local else None
-            row = kg_match(path, env, out_dir / f"report-{n}.json", pid)
+            row = kg_match(path, run_env, out_dir / f"report-{n}-{store.replace(' ', '-')}.json", pid)
             with Graph(settings) as graph:
                 delete_patients(graph)
             row.update(
+                store=store,
                 samples=n,
                 bytes=path.stat().st_size,
                 bcftools=round(base, 2),
@@ -345,10 +388,10 @@ def main(argv: list[str] | None = None) -> int:
             row["ratio_cpu"] = round(row["cpu"] / base_cpu, 2)
             results["runs"].append(row)
             print(
-                f"{n:>5} samples: bcftools view {base:6.2f} s ({base_cpu:.2f} s CPU) | kg match {row['wall']:6.2f} s "
+                f"{n:>5} samples, {store}: bcftools view {base:6.2f} s ({base_cpu:.2f} s CPU) | kg match {row['wall']:6.2f} s "
                 f"(x{row['ratio']}; CPU {row['cpu']:.2f} s, x{row['ratio_cpu']}; Neo4j CPU {row['neo4j_cpu']:.2f} s) "
                 f"peak {row['peak_rss_mb']:.0f} MB | {row['stored']} stored, {row['failed']} failed, "
-                f"{row['links']:,} links | {row['timings']}",
+                f"{row['links']:,} links, {row['calls_stored']:,} calls stored ({row['call_store']}) | {row['timings']}",
                 flush=True,
             )
         if not args.no_profile:
@@ -386,17 +429,17 @@ def markdown(results: dict[str, Any]) -> str:
         f"{f.get('records', 0):,} records ({f.get('pgx_records', 0):,} PharmCAT positions), {results['bcftools']}; "
         f"sources {', '.join(results.get('sources', []))} (load {results.get('load_seconds')} s).",
         "",
-        "| samples | file | bcftools view (CPU) | kg match (CPU; Neo4j CPU) | ratio wall (CPU) | peak RSS | bcftools RSS "
-        "| stored | links | steps |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| samples | call store | file | bcftools view (CPU) | kg match (CPU; Neo4j CPU) | ratio wall (CPU) | peak RSS "
+        "| bcftools RSS | stored | links | calls stored | steps |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["runs"]:
         lines.append(
-            f"| {r['samples']:,} | {r['bytes'] / 1e6:.1f} MB | {r['bcftools']:.2f} s ({r['bcftools_cpu']:.2f}) | "
+            f"| {r['samples']:,} | {r.get('store', 'store')} ({r.get('call_store')}) | {r['bytes'] / 1e6:.1f} MB | "
+            f"{r['bcftools']:.2f} s ({r['bcftools_cpu']:.2f}) | "
             f"{r['wall']:.2f} s ({r['cpu']:.2f}; {r['neo4j_cpu']:.2f}) | {r['ratio']} ({r['ratio_cpu']}) | "
             f"{r['peak_rss_mb']:.0f} MB | {r['bcftools_rss_mb']:.0f} MB | {r['stored']:,} | {r['links']:,} | "
-            + ", ".join(f"{k} {v:.2f}" for k, v in r["timings"].items())
-            + " |"
+            f"{r.get('calls_stored', 0):,} | " + ", ".join(f"{k} {v:.2f}" for k, v in r["timings"].items()) + " |"
         )
     prof = results.get("profile")
     if prof:

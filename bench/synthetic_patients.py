@@ -11,7 +11,7 @@ P/LP allele of the ACMG genes). Zygosity: 70 % heterozygous. The links are the m
 ``{assembly: 'GRCh38', sample, vcf, origin: 'germline', ...}`` and ``HAS_VARIANT`` with the
 properties of kg.matcher.match ``_variant_row`` (zygosity, genotype, sample, matchLevel ``exact``,
 observed, callOrigin ``germline``), written ``UNWIND`` many patients per transaction instead of one
-``store_match`` per patient (the matcher writes one VCF at a time; a benchmark needs ten thousand).
+``store_matches`` per VCF (the matcher writes one VCF at a time; a benchmark needs ten thousand).
 Patients get ``synthetic: true`` and ids ``<prefix><n>``, so ``remove_patients`` finds them again.
 """
 

@@ -420,6 +420,8 @@ def match(
     from kg.matcher.vcf import read_header
 
     if samples_arg is not None or samples_file is not None:
+        if as_of is not None:
+            _fail("--as-of prints one patient's answers; for a cohort ask `kg cohort actionable --as-of ...`")
         _match_cohort(
             vcf,
             phenopacket,
@@ -678,6 +680,64 @@ def changes_command(patient_id: str | None, release: str | None, since: str | No
         kinds = ", ".join(f"{k.kind.value} {k.count}" for k in p.by_kind)
         click.echo(f"{p.patient:<30} {p.changes:>5}  {kinds}")
     click.echo(f"{len(listed):,} patients changed by {release}")
+
+
+@main.group()
+def cohort() -> None:
+    """Cohort questions over every matched patient (kg.queries.cohort), audited as reads of the patients listed."""
+
+
+@cohort.command("actionable")
+@click.option("--drug", help="A drug (name, synonym or code).")
+@click.option("--disease", help="A disease (DOID id, name or cross-reference); its descendants count too.")
+@click.option("--first", type=int, default=100, show_default=True, help="Patients listed (the counts are over all).")
+@click.option("--as-of", "as_of", help=AS_OF_HELP)
+def cohort_actionable_command(drug: str | None, disease: str | None, first: int, as_of: str | None) -> None:
+    """Patients with actionable findings for a drug and/or a disease, with the releases the answer used."""
+    from kg.queries.cohort import MAX_PATIENTS, cohort_actionable
+    from kg.queries.resolve import Unresolved
+    from kg.queries.visibility import state_label
+
+    if not drug and not disease:
+        _fail("give --drug, --disease, or both")
+    if not 0 <= first <= MAX_PATIENTS:
+        _fail(f"--first must be between 0 and {MAX_PATIENTS}")
+    with _graph() as graph:
+        state = _state(graph, as_of) if as_of else None
+        try:
+            found = cohort_actionable(graph, drug=drug, disease=disease, first=first, patients=None, state=state)
+        except Unresolved as err:
+            _fail(str(err))
+    _audit("cohortActionable", patients=[p.id for p in found.patients], drug=drug, disease=disease, asOf=as_of)
+    for p in found.patients:
+        click.echo(f"{p.id:<30} evidence {p.evidence_count:>4}  recommendations {len(p.recommendations):>3}")
+    click.echo(
+        f"{found.total_count:,} patients actionable ({found.via_evidence:,} by evidence, "
+        f"{found.via_recommendation:,} by recommendations), {state_label(state)}"
+    )
+    click.echo("releases: " + (", ".join(found.releases) or "none"))
+
+
+@cohort.command("phenotypes")
+@click.argument("gene")
+@click.option("--as-of", "as_of", help=AS_OF_HELP)
+def cohort_phenotypes_command(gene: str, as_of: str | None) -> None:
+    """Patients per called phenotype of a gene, with the releases asserting those phenotypes."""
+    from kg.queries.cohort import cohort_phenotypes
+    from kg.queries.resolve import Unresolved
+    from kg.queries.visibility import state_label
+
+    with _graph() as graph:
+        state = _state(graph, as_of) if as_of else None
+        try:
+            found = cohort_phenotypes(graph, gene, patients=None, state=state)
+        except Unresolved as err:
+            _fail(str(err))
+    _audit("cohortPhenotypes", patients=sorted({i for p in found.phenotypes for i in p.patient_ids}), gene=gene)
+    for p in found.phenotypes:
+        click.echo(f"{p.id:<40} {p.patients or 0:>6}")
+    click.echo(f"{found.patients or 0:,} patients with a called phenotype of {found.gene}, {state_label(state)}")
+    click.echo("releases: " + (", ".join(found.releases) or "none"))
 
 
 @main.group()

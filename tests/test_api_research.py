@@ -178,11 +178,13 @@ def test_paths_beyond_max_hops_and_limits(client: TestClient) -> None:
 def test_cohort_phenotypes(client: TestClient) -> None:
     body = gql(
         client,
-        "query($g: String!) { cohortPhenotypes(gene: $g) { gene patients phenotypes { id patients patientIds diplotypes { key count } } } }",
+        "query($g: String!) { cohortPhenotypes(gene: $g) { gene patients releases asOf "
+        "phenotypes { id patients patientIds diplotypes { key count } } } }",
         g="test-api-pg",
     )
     cohort = body["data"]["cohortPhenotypes"]
     assert cohort["gene"] == "TEST-API-PG" and cohort["patients"] == 4
+    assert cohort.pop("releases") == [t.SOURCE] and cohort.pop("asOf") is None
     assert cohort["phenotypes"] == [
         {
             "id": t.PHENO_NM,

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from api.context import Context
 from kg.access.settings import AuthSettings
 from kg.db import Graph
-from kg.queries import export, knowledge, patient_report, risk, therapy
+from kg.queries import cohort, explore, export, knowledge, patient_report, risk, therapy
 from kg.queries.visibility import (
     KEPT_RELEASES,
     KnowledgeState,
@@ -81,13 +81,41 @@ MATCH (v:Variant {id: id})
 CREATE (p)-[:HAS_VARIANT {zygosity: 'heterozygous', genotype: '0/1', matchLevel: 'exact', callOrigin: 'germline'}]->(v)
 """
 
+# A disease PARENT (both releases' ontology: asserted by the older, which stays active) with two children:
+# OLD_CHILD asserted by the older release, NEW_CHILD by the newer only. The evidence of VA and VB is
+# FOR_DISEASE the parent (cohort answers by disease).
+PARENT, OLD_CHILD, NEW_CHILD = "DOID:9990001", "DOID:9990002", "DOID:9990003"
+DISEASE_SETUP = """
+MATCH (old:Source {key: $old}), (new:Source {key: $new})
+CREATE (p:Disease {id: $parent, name: 'asoftest parent disease'})-[:ASSERTED_BY]->(old)
+CREATE (a:Disease {id: $oldChild, name: 'asoftest older child'})-[:ASSERTED_BY]->(old)
+CREATE (b:Disease {id: $newChild, name: 'asoftest newer child'})-[:ASSERTED_BY]->(new)
+CREATE (a)-[:IS_A {releases: [$old]}]->(p)
+CREATE (b)-[:IS_A {releases: [$new]}]->(p)
+WITH p
+MATCH (e:Evidence {source: 'asoftest'}) WHERE e.id IN ['asoftest@2020-01-01:A', 'asoftest@2020-01-01:B',
+                                                       'asoftest@2021-06-01:A']
+CREATE (e)-[:FOR_DISEASE {releases: [e.release]}]->(p)
+"""
+
 CLEANUP = """
 MATCH (n) WHERE (n:Source AND n.name = 'asoftest') OR (n:Evidence AND n.source = 'asoftest')
    OR (n:Variant AND n.id IN [$va, $vb, $vc]) OR (n:Patient AND n.id = $patient)
+   OR (n:Disease AND n.id IN [$parent, $oldChild, $newChild])
 DETACH DELETE n
 """
 
-PARAMS: dict[str, Any] = {"old": OLD, "new": NEW, "va": VA, "vb": VB, "vc": VC, "patient": PATIENT}
+PARAMS: dict[str, Any] = {
+    "old": OLD,
+    "new": NEW,
+    "va": VA,
+    "vb": VB,
+    "vc": VC,
+    "patient": PATIENT,
+    "parent": PARENT,
+    "oldChild": OLD_CHILD,
+    "newChild": NEW_CHILD,
+}
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +123,7 @@ def two_releases(seeded: Graph) -> Iterator[Graph]:
     seeded.write(CLEANUP, **PARAMS)
     seeded.write(SETUP, **PARAMS)
     seeded.write(PATIENT_SETUP, **PARAMS)
+    seeded.write(DISEASE_SETUP, **PARAMS)
     try:
         yield seeded
     finally:
@@ -268,6 +297,56 @@ def test_export_as_of(two_releases: Graph) -> None:
     assert NEW in now.releases and then.as_of == OLD and NEW not in then.releases
 
 
+def test_traversals_as_of(two_releases: Graph) -> None:
+    """Neighbourhoods and paths traverse the evidence of the state asked and list its releases."""
+    then = knowledge_state(two_releases, OLD)
+    now_sub = explore.neighborhood(two_releases, VA, label="Variant", relationship_types=["ABOUT"])
+    old_sub = explore.neighborhood(two_releases, VA, label="Variant", relationship_types=["ABOUT"], state=then)
+    assert {n.id for n in now_sub.nodes} == {VA, "asoftest@2021-06-01:A"}
+    assert {n.id for n in old_sub.nodes} == {VA, "asoftest@2020-01-01:A"}
+    assert now_sub.releases == [OLD, NEW] and now_sub.as_of is None
+    assert old_sub.releases == [OLD] and old_sub.as_of == OLD
+
+    for shortest in (True, False):
+        (now_path,) = explore.find_paths(two_releases, "asoftest@2021-06-01:A", VA, shortest=shortest)
+        assert now_path.releases == [OLD, NEW] and now_path.as_of is None
+        assert explore.find_paths(two_releases, "asoftest@2021-06-01:A", VA, shortest=shortest, state=then) == []
+        assert explore.find_paths(two_releases, "asoftest@2020-01-01:A", VA, shortest=shortest) == []
+        (old_path,) = explore.find_paths(two_releases, "asoftest@2020-01-01:A", VA, shortest=shortest, state=then)
+        assert [n.id for n in old_path.nodes] == ["asoftest@2020-01-01:A", VA]
+        assert old_path.releases == [OLD] and old_path.as_of == OLD
+
+
+def test_disease_relatives_as_of(two_releases: Graph) -> None:
+    now = knowledge.disease_relatives(two_releases, [PARENT], "children")[PARENT]
+    then = knowledge.disease_relatives(two_releases, [PARENT], "children", knowledge_state(two_releases, OLD))[PARENT]
+    assert [(d.id, d.releases, d.as_of) for d in now] == [(OLD_CHILD, [OLD], None), (NEW_CHILD, [NEW], None)]
+    assert [(d.id, d.releases, d.as_of) for d in then] == [(OLD_CHILD, [OLD], OLD)]
+    (parent,) = knowledge.disease_relatives(two_releases, [NEW_CHILD], "parents")[NEW_CHILD]
+    assert parent.id == PARENT and parent.releases == [OLD]
+
+
+def test_cohort_answers_as_of(two_releases: Graph) -> None:
+    """The patient is actionable for the parent disease through VA's likely-pathogenic evidence now and
+    through VB's as of the older release (VA was uncertain then)."""
+    now = cohort.cohort_actionable(two_releases, disease=PARENT, patients=frozenset({PATIENT}))
+    then = cohort.cohort_actionable(
+        two_releases, disease=PARENT, patients=frozenset({PATIENT}), state=knowledge_state(two_releases, OLD)
+    )
+    assert [(p.id, p.evidence) for p in now.patients] == [(PATIENT, ["asoftest@2021-06-01:A"])]
+    assert now.releases == [NEW] and now.as_of is None
+    assert [(p.id, p.evidence) for p in then.patients] == [(PATIENT, ["asoftest@2020-01-01:B"])]
+    assert then.releases == [OLD] and then.as_of == OLD
+    gone = cohort.cohort_actionable(
+        two_releases, disease=PARENT, patients=frozenset({PATIENT}), state=knowledge_state(two_releases, "2020-06-01")
+    )
+    assert gone.releases == [OLD] and gone.as_of == "2020-06-01"
+    phenotypes = cohort.cohort_phenotypes(
+        two_releases, "CYP2C19", patients=frozenset(), state=knowledge_state(two_releases, OLD)
+    )
+    assert phenotypes.as_of == OLD and phenotypes.patients == 0 and phenotypes.releases == []
+
+
 def test_patient_report_and_therapy_take_the_state(two_releases: Graph) -> None:
     state = knowledge_state(two_releases, OLD)
     report = patient_report.patient_report(two_releases, PATIENT, state)
@@ -305,6 +384,32 @@ def test_graphql_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None
             client, "query($q: String!, $a: String) { variant(query: $q, asOf: $a) { releases asOf } }", q=VB, a=OLD
         )
         assert variant["data"]["variant"] == {"releases": [OLD], "asOf": OLD}
+        research = gql(
+            client,
+            """query($v: String!, $a: String, $p: String!) {
+              neighbors(id: $v, label: "Variant", relationshipTypes: ["ABOUT"], asOf: $a) { releases asOf nodes { id } }
+              paths(from: "asoftest@2020-01-01:A", to: $v, asOf: $a) { releases asOf }
+              disease(query: $p, asOf: $a) { asOf children { id releases asOf } }
+              cohortActionable(disease: $p, asOf: $a) { totalCount releases asOf patients { id evidence } }
+            }""",
+            v=VA,
+            a=OLD,
+            p=PARENT,
+        )["data"]
+        assert research["neighbors"]["releases"] == [OLD] and research["neighbors"]["asOf"] == OLD
+        assert {n["id"] for n in research["neighbors"]["nodes"]} == {VA, "asoftest@2020-01-01:A"}
+        assert research["paths"] == [{"releases": [OLD], "asOf": OLD}]
+        assert research["disease"]["children"] == [{"id": OLD_CHILD, "releases": [OLD], "asOf": OLD}]
+        actionable = research["cohortActionable"]
+        assert actionable["releases"] == [OLD] and actionable["asOf"] == OLD
+        assert {"id": PATIENT, "evidence": ["asoftest@2020-01-01:B"]} in actionable["patients"]
+        current = gql(client, "query($p: String!) { disease(query: $p) { children { id asOf } } }", p=PARENT)
+        assert current["data"]["disease"]["children"] == [
+            {"id": OLD_CHILD, "asOf": None},
+            {"id": NEW_CHILD, "asOf": None},
+        ]
+        bad = gql(client, '{ neighbors(id: "BRAF", asOf: "1900-01-01") { releases } }')
+        assert error_code(bad) == "BAD_INPUT"
         html = client.get(f"/patients/{PATIENT}/report", params={"asOf": OLD})
         assert html.status_code == 200 and f"as of {OLD}" in html.text
         assert client.get(f"/patients/{PATIENT}/fhir", params={"asOf": "1900-01-01"}).status_code == 400
@@ -345,6 +450,15 @@ def test_cli_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:
     assert out.exit_code == 0, out.output
     bad = runner.invoke(main, ["report", PATIENT, "--as-of", "asoftest@1999-01-01"], env=env)
     assert bad.exit_code == 1 and "no kept release" in bad.output
+    now = runner.invoke(main, ["cohort", "actionable", "--disease", PARENT], env=env)
+    then = runner.invoke(main, ["cohort", "actionable", "--disease", PARENT, "--as-of", OLD], env=env)
+    assert now.exit_code == 0 and then.exit_code == 0, now.output + then.output
+    assert PATIENT in now.output and f"releases: {NEW}" in now.output and "current" in now.output
+    assert PATIENT in then.output and f"releases: {OLD}" in then.output and f"as of {OLD}" in then.output
+    phenotypes = runner.invoke(main, ["cohort", "phenotypes", "CYP2C19", "--as-of", OLD], env=env)
+    assert phenotypes.exit_code == 0 and f"as of {OLD}" in phenotypes.output, phenotypes.output
+    audit = auth_settings.audit_log.read_text().splitlines()
+    assert any('"cohortActionable"' in line and PATIENT in line for line in audit)
 
 
 def test_kg_match_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:
@@ -357,6 +471,8 @@ def test_kg_match_as_of(two_releases: Graph, auth_settings: AuthSettings) -> Non
     refused = runner.invoke(main, ["match", vcf, "--patient", "asof-test-cli", "--as-of", "1900-01-01"], env=env)
     assert refused.exit_code == 1 and "no kept release is that old" in refused.output
     assert not two_releases.read("MATCH (p:Patient {id: 'asof-test-cli'}) RETURN p"), "nothing stored"
+    cohort_run = runner.invoke(main, ["match", vcf, "--samples", "all", "--as-of", OLD], env=env)
+    assert cohort_run.exit_code == 1 and "kg cohort actionable" in cohort_run.output
     try:
         out = runner.invoke(main, ["match", vcf, "--patient", "asof-test-cli", "--as-of", OLD], env=env)
         assert out.exit_code == 0, out.output

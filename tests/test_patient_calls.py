@@ -116,18 +116,20 @@ def _load_test_release(graph: Graph, vcf: Path) -> LoadReport:
 
 
 @pytest.fixture
-def patient_id(seeded: Graph) -> Iterator[str]:
-    pid = f"calls-{uuid.uuid4().hex[:8]}"
-    yield pid
-    delete_patient(seeded, pid)
-
-
-@pytest.fixture
 def test_release(seeded: Graph) -> Iterator[list[str]]:
     keys: list[str] = []
     yield keys
     for key in keys:
         discard_release(seeded, key)
+
+
+@pytest.fixture
+def patient_id(seeded: Graph, test_release: list[str]) -> Iterator[str]:
+    """Deleted before the test's release is discarded (the release's Variants the patient links would
+    otherwise stay, unasserted, and a re-run on a kept server would find every ALT known)."""
+    pid = f"calls-{uuid.uuid4().hex[:8]}"
+    yield pid
+    delete_patient(seeded, pid)
 
 
 def _called(graph: Graph, patient: str) -> dict[str, dict[str, Any]]:
@@ -459,3 +461,94 @@ def test_a_large_file_is_read_only_near_the_knowledge(tmp_path: Path, monkeypatc
     found = read_calls(open_vcf(path, None), limit=10, priority=PositionIndex([("chr1", 49_000, 51_000)]))
     assert found.strategy == "priority regions" and found.complete is False
     assert [c.id for c in found.calls] == ["GRCh38:chr1:50000:A:G"] and found.dropped == 0
+
+
+def _cohort_vcf(path: Path, records: list[Rec], gts: dict[str, list[str]]) -> Path:
+    """A multi-sample VCF of ``records`` (in order), sample -> the GT it gives each record."""
+    samples = list(gts)
+    rows = [Rec(r.chrom, r.pos, r.ref, r.alts, ":33\t".join(gts[s][n] for s in samples)) for n, r in enumerate(records)]
+    text = vcf_text(rows).replace("\tFORMAT\tS1\n", "\tFORMAT\t" + "\t".join(samples) + "\n")
+    return _write(path, text)
+
+
+def _store(graph: Graph, patient: str) -> dict[str, Any]:
+    """A patient's call store: its calls (without the sample's name), no-call ranges and summary."""
+    row = graph.read(
+        "MATCH (p:Patient {id: $id}) OPTIONAL MATCH (p)-[:HAS_NO_CALLS]->(n:NoCallSet) "
+        "RETURN p {.callsStored, .callsDropped, .callsTruncated, .callsComplete, .callsMax} AS summary, "
+        "n.ranges AS noCalls",
+        id=patient,
+    )[0]
+    calls = {k: {f: v for f, v in c.items() if f != "sample"} for k, c in _called(graph, patient).items()}
+    return {"calls": calls, "noCalls": row["noCalls"], **row["summary"]}
+
+
+def test_a_cohort_keeps_each_samples_call_store_as_when_matched_alone(
+    seeded: Graph, template: SeedRecord, tmp_path: Path, test_release: list[str]
+) -> None:
+    """Issue 8 for cohort runs: each sample's calls no exact Variant matched (the knowledge read's and
+    the whole file's) and its no-calls are kept as a single-sample match keeps them, so a later release
+    links cohort patients too; the bound applies per patient."""
+    from kg.matcher.match import match_cohort
+
+    t = template
+    chrom = "chr" + t.chrom
+    alt_a = _unknown(seeded, t.chrom, t.pos, t.ref, exclude=t.alt)
+    pos_b = _free_position(seeded, t.chrom, t.pos + 7000)
+    pos_c = _free_position(seeded, t.chrom, pos_b + 5000)
+    ids = {
+        "A": normalize(t.chrom, t.pos, t.ref, alt_a).id,
+        "B": normalize(t.chrom, pos_b, "A", "G").id,
+        "C": normalize(t.chrom, pos_c, "C", "T").id,
+    }
+    records = [
+        Rec(chrom, t.pos, t.ref, (alt_a,), ""),
+        Rec(chrom, pos_b, "A", ("G",), ""),
+        Rec(chrom, pos_c, "C", ("T",), ""),
+    ]
+    gts = {"X": ["0/1", "1|1", "./."], "Y": ["0/0", "0/1", "0/1"], "Z": ["0/0", "0/0", "0/0"]}
+    run = uuid.uuid4().hex[:8]
+    cohort = {s: f"calls-cohort-{run}-{s}" for s in gts}
+    alone = {s: f"calls-alone-{run}-{s}" for s in gts}
+    try:
+        # the bound, per patient: X keeps the knowledge read's call first, and the run says what it cut;
+        # matched again without it, the store is replaced
+        report = match_cohort(seeded, _cohort_vcf(tmp_path / "cohort.vcf", records, gts), patients=cohort, calls_max=1)
+        assert {o.sample: (o.calls_stored, o.calls_dropped) for o in report.samples} == {
+            "X": (1, 1),
+            "Y": (1, 1),
+            "Z": (0, 0),
+        }
+        assert any("call store truncated for 2 patient(s)" in w for w in report.warnings)
+        x = _store(seeded, cohort["X"])
+        assert set(x["calls"]) == {ids["A"]} and x["callsTruncated"] is True and x["callsDropped"] == 1
+        report = match_cohort(seeded, _cohort_vcf(tmp_path / "cohort.vcf", records, gts), patients=cohort)
+        assert report.stored == 3 and report.reading["callStore"] == "whole file"
+        assert {o.sample: o.calls_stored for o in report.samples} == {"X": 2, "Y": 2, "Z": 0}
+        for s, column in gts.items():
+            match_patient(seeded, _cohort_vcf(tmp_path / f"{s}.vcf", records, {s: column}), patient_id=alone[s])
+            assert _store(seeded, cohort[s]) == _store(seeded, alone[s]), s
+        x, y = _store(seeded, cohort["X"]), _store(seeded, cohort["Y"])
+        assert set(x["calls"]) == {ids["A"], ids["B"]} and set(y["calls"]) == {ids["B"], ids["C"]}
+        assert x["calls"][ids["B"]]["genotype"] == "G|G" and x["callsComplete"] is True
+        assert x["noCalls"] == [f"{chrom}:{pos_c}-{pos_c}"] and y["noCalls"] == []
+
+        # a later release classifying A, B and C reaches the cohort's patients
+        vcf_release = _clinvar_vcf(
+            tmp_path / "clinvar_20990228.vcf.gz",
+            [
+                (t.chrom, t.pos, 990000011, t.ref, alt_a, t.info),
+                (t.chrom, pos_b, 990000012, "A", "G", t.info),
+                (t.chrom, pos_c, 990000013, "C", "T", t.info),
+            ],
+        )
+        loaded = _load_test_release(seeded, vcf_release)
+        test_release.append(loaded.source)
+        assert set(_linked(seeded, cohort["X"])) >= {ids["A"], ids["B"]}
+        assert set(_linked(seeded, cohort["Y"])) >= {ids["B"], ids["C"]}
+        assert ids["C"] not in _linked(seeded, cohort["X"])  # X's no-call there is never linked
+        assert _linked(seeded, cohort["Y"])[ids["C"]]["linkedBy"] == loaded.source
+        assert _called(seeded, cohort["X"]) == {} and _called(seeded, cohort["Y"]) == {}
+    finally:
+        for pid in [*cohort.values(), *alone.values()]:
+            delete_patient(seeded, pid)

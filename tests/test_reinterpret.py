@@ -2,7 +2,7 @@
 
 Two releases of a made-up ClinVar-like source, written through kg.loaders.release.load_release (the
 load hook runs re-interpretation), and patients stored the way the matcher stores them
-(kg.queries.patients.store_match). The real ClinVar releases: tests/test_reinterpret_realdata.py.
+(kg.queries.patients.store_matches). The real ClinVar releases: tests/test_reinterpret_realdata.py.
 """
 
 from __future__ import annotations
@@ -130,32 +130,37 @@ def _load(graph: Graph, tmp_path: Path, version: str) -> LoadReport:
 
 def store_patient(graph: Graph, patient: str, alleles: list[str], phenotypes: list[str] = ()) -> None:
     """As the matcher stores a match (kg/matcher/match.py ``_variant_row``)."""
-    pq.store_match(
+    pq.store_matches(
         graph,
-        patient,
-        sample="S1",
-        vcf="test.vcf",
-        origin={"origin": "germline", "source": "default"},
-        variants=[
-            {
-                "variant": a,
-                "props": {
-                    "zygosity": "heterozygous",
-                    "genotype": "0/1",
-                    "sample": "S1",
-                    "matchLevel": "exact",
-                    "observed": a,
-                    "callOrigin": "germline",
-                },
-            }
-            for a in alleles
+        [
+            pq.PatientMatch(
+                patient=patient,
+                sample="S1",
+                vcf="test.vcf",
+                origin={"origin": "germline", "source": "default"},
+                variants=[
+                    {
+                        "variant": a,
+                        "props": {
+                            "zygosity": "heterozygous",
+                            "genotype": "0/1",
+                            "sample": "S1",
+                            "matchLevel": "exact",
+                            "observed": a,
+                            "callOrigin": "germline",
+                        },
+                    }
+                    for a in alleles
+                ],
+                diplotypes=[
+                    {
+                        "phenotype": ph,
+                        "props": {"gene": "TESTRI", "diplotype": "*2/*2", "status": "called", "source": "vcf"},
+                    }
+                    for ph in phenotypes
+                ],
+            )
         ],
-        diplotypes=[
-            {"phenotype": ph, "props": {"gene": "TESTRI", "diplotype": "*2/*2", "status": "called", "source": "vcf"}}
-            for ph in phenotypes
-        ],
-        no_result_genes=[],
-        diseases=[],
     )
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 from cyvcf2 import VCF, Variant
 
-from kg.identity.variants import canonical_chrom
+from kg.identity.variants import PRIMARY_CHROMS, canonical_chrom
 from kg.matcher.errors import Compression
 from kg.matcher.knowledge import Knowledge
 from kg.matcher.positions import ChunkLines, Interval, PositionIndex, _Scan, _text_chunks, fetch
@@ -106,8 +106,9 @@ class _Pools:
         return self.priority + self.other
 
 
-class _NoCalls:
-    """No-call ranges per chromosome, merged when adjacent or overlapping, at most ``limit``."""
+class NoCallRanges:
+    """One sample's no-call ranges, merged when adjacent or overlapping, at most ``limit`` (the rest
+    counted in ``dropped``); a cohort pass keeps one per sample (kg.matcher.cohort)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -153,7 +154,7 @@ def priority_index(knowledge: Knowledge) -> PositionIndex:
 class _CallScan(_Scan):
     """The numpy text scan, keeping non-reference and no-call lines of one sample column."""
 
-    def __init__(self, path: Path, priority: PositionIndex, column: int, pools: _Pools, no_calls: _NoCalls) -> None:
+    def __init__(self, path: Path, priority: PositionIndex, column: int, pools: _Pools, no_calls: NoCallRanges) -> None:
         super().__init__(path, priority)
         self.column = column  # 0-based sample column: the tab before it is the line's (8 + column)th
         self.pools = pools
@@ -216,18 +217,44 @@ class _CallScan(_Scan):
         self.no_calls.add(chrom, start, max(end, int(m.group(1))) if m else end)
 
 
+def read_whole(vcf: PatientVcf, samples: int = 1) -> bool:
+    """Is the file read whole for the call store: at most :data:`WHOLE_FILE_TEXT_BYTES` of VCF text
+    (compressed files at :data:`COMPRESSION_RATIO` times their size) per sample column it has
+    (``samples``: a cohort's file is shared by its columns; an exome cohort stays whole, a genome's not)."""
+    size = vcf.path.stat().st_size * (1 if vcf.kind.compression is Compression.NONE else COMPRESSION_RATIO)
+    return size <= WHOLE_FILE_TEXT_BYTES * max(samples, 1)
+
+
+#: Every primary chromosome whole: where a cohort read goes when it reads the whole file.
+WHOLE_GENOME = PositionIndex(Interval(f"chr{c}", 1, 2**31 - 1) for c in sorted(PRIMARY_CHROMS))
+
+
+def cohort_read(
+    vcf: PatientVcf, samples: int, index: PositionIndex, knowledge: Knowledge, limit: int
+) -> tuple[PositionIndex, str]:
+    """Where a cohort pass (kg.matcher.match.match_cohort) reads, and how its call stores say so:
+    ``index`` (the knowledge read) alone when the store is off (``limit`` <= 0: ``off``); the whole of
+    every primary chromosome when the file is small per sample (:func:`read_whole`: ``whole file``);
+    else ``index`` and the :func:`priority_index` regions (``priority regions``: calls elsewhere are
+    neither kept nor counted, as for one large file). One pass serves the knowledge read and the store."""
+    if limit <= 0:
+        return index, "off"
+    if read_whole(vcf, samples):
+        return WHOLE_GENOME, "whole file"
+    return PositionIndex([*index.intervals(), *priority_index(knowledge).intervals()]), "priority regions"
+
+
 def read_calls(vcf: PatientVcf, *, limit: int, priority: PositionIndex) -> StoredCalls:
     """The sample's non-reference alleles and no-call ranges, up to ``limit`` of each (see the
     module docstring for which are kept first)."""
     began = time.perf_counter()
-    pools, no_calls = _Pools(limit), _NoCalls(limit)
+    pools, no_calls = _Pools(limit), NoCallRanges(limit)
     out = StoredCalls()
     if limit <= 0:
         out.strategy = "off"
         return out
     header = ""
-    size = vcf.path.stat().st_size * (1 if vcf.kind.compression is Compression.NONE else COMPRESSION_RATIO)
-    if size > WHOLE_FILE_TEXT_BYTES:
+    if not read_whole(vcf):
         out.strategy, out.complete = "priority regions", False
         _classify(fetch(vcf.path, priority, samples=[vcf.sample], threads=vcf.threads), priority, pools, no_calls)
     elif vcf.kind.bcf:
@@ -251,7 +278,7 @@ def read_calls(vcf: PatientVcf, *, limit: int, priority: PositionIndex) -> Store
     return out
 
 
-def _classify(records: Iterable[Variant], priority: PositionIndex, pools: _Pools, no_calls: _NoCalls) -> None:
+def _classify(records: Iterable[Variant], priority: PositionIndex, pools: _Pools, no_calls: NoCallRanges) -> None:
     """Records read by cyvcf2 (one sample): an allele index > 0 in GT is a call, all missing a no-call."""
     for v in records:
         if "GT" not in v.FORMAT:

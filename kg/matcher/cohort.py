@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from kg.matcher.calls import NoCallRanges
 from kg.matcher.genotype import Genotype, keep_first
 from kg.matcher.levels import Observed, observed_allele
 from kg.matcher.positions import Interval, PositionIndex
@@ -50,6 +51,18 @@ class _PgxSite:
 
 
 @dataclass
+class _Carriers:
+    """The samples carrying one ALT allele of one record: its template, each one's genotype pattern
+    and depth (-1: none), and its class (0: knowledge read, 1: priority region, 2: elsewhere)."""
+
+    samples: np.ndarray  # int32
+    template: int
+    patterns: np.ndarray  # int32
+    depth: np.ndarray | None
+    klass: int
+
+
+@dataclass
 class GeneGroups:
     """The samples of a cohort grouped by their alleles at one gene's positions."""
 
@@ -61,11 +74,25 @@ class GeneGroups:
 class CohortCalls:
     """What one pass over a cohort VCF keeps (see the module docstring)."""
 
-    def __init__(self, path: str, columns: tuple[str, ...], pgx_index: PositionIndex) -> None:
+    def __init__(
+        self,
+        path: str,
+        columns: tuple[str, ...],
+        pgx_index: PositionIndex,
+        *,
+        index: PositionIndex | None = None,
+        priority: PositionIndex | None = None,
+        calls_max: int = 0,
+    ) -> None:
+        """``index``: the knowledge read's positions; a site outside it (read for the call store only)
+        is not matched, and is kept first when it lies in ``priority`` (None: every site is matched).
+        ``calls_max``: the call store's bound, here for the no-call ranges (0: none kept)."""
         n = len(columns)
         self.path = path
         self.columns = columns
         self.pgx_index = pgx_index
+        self.index = index
+        self.priority = priority
         self.alleles_read = 0  # sequence ALT alleles read: the same for every sample
         self.no_call = np.zeros(n, dtype=np.int64)
         self.not_carried = np.zeros(n, dtype=np.int64)  # beyond _not_carried_all, which every sample has
@@ -74,8 +101,12 @@ class CohortCalls:
         self.failures: dict[int, str] = {}
         self.templates: list[Observed] = []
         self.patterns: list[tuple[str, str]] = []  # (genotype text, zygosity)
-        self._carriers: list[tuple[np.ndarray, int, np.ndarray, np.ndarray | None]] = []
+        self._carriers: list[_Carriers] = []
         self.pgx_sites: list[_PgxSite] = []
+        # the call store's: alleles of sites outside ``index`` (class 1: in ``priority``, 2: elsewhere)
+        self.stored_templates: list[Observed] = []
+        self._stored: list[_Carriers] = []
+        self.no_calls = [NoCallRanges(calls_max) for _ in columns] if calls_max > 0 else None
 
     def __len__(self) -> int:
         return len(self.columns)
@@ -84,9 +115,19 @@ class CohortCalls:
         """One record: carriers of each sequence ALT, no-call counts, PGx genotypes, failures."""
         site, gt = calls.site, calls.gt
         n_alleles = len(site.alleles)
-        if self.pgx_index.overlaps(site.chrom, site.pos - 1, site.pos - 1 + max(len(site.ref), 1)):
-            self.pgx_sites.append(_PgxSite(site, gt.copy(), calls.phased.copy(), calls.depth))
+        start0, end0 = site.pos - 1, site.pos - 1 + max(len(site.ref), 1)
         low, high = int(gt.min()), int(gt.max())
+        if low < 0 and self.no_calls is not None:  # the call store's no-calls: every GT allele missing
+            end = site.end or end0
+            for i in np.flatnonzero(((gt == -1) | (gt == -2)).all(axis=1)).tolist():
+                self.no_calls[i].add(site.chrom, site.pos, end)
+        if self.index is not None and not self.index.overlaps(site.chrom, start0, end0):
+            if high > 0:
+                klass = 1 if self.priority is not None and self.priority.overlaps(site.chrom, start0, end0) else 2
+                self._keep_stored(calls, klass)
+            return
+        if self.pgx_index.overlaps(site.chrom, start0, end0):
+            self.pgx_sites.append(_PgxSite(site, gt.copy(), calls.phased.copy(), calls.depth))
         if low >= 0 and high == 0:  # everyone homozygous reference: the common record of a cohort
             self.called[:] = True
             self._not_carried_all += n_alleles
@@ -122,37 +163,61 @@ class CohortCalls:
             if not carriers.size:
                 continue
             self.not_carried[carriers] -= 1
-            template = len(self.templates)
-            self.templates.append(
-                observed_allele(
-                    a.allele,
-                    a.annotations,
-                    zygosity="",
-                    genotype="",
-                    depth=None,
-                    filter=site.filter,
-                    quality=site.quality,
-                    rsid=site.rsid,
-                    record=site.record,
-                )
+            self._carriers.append(self._carriers_of(site, a, calls, carriers, patterns, self.templates, 0))
+
+    def _keep_stored(self, calls: SiteCalls, klass: int) -> None:
+        """A site outside the knowledge read: its carriers for the call store only (usable calls)."""
+        site, gt = calls.site, calls.gt
+        usable = (gt < len(site.seqs)).all(axis=1)
+        patterns: dict[tuple[Any, ...], int] = {}
+        for a in site.alleles:
+            carriers = np.flatnonzero((gt == a.index).any(axis=1) & usable)
+            if carriers.size:
+                self._stored.append(self._carriers_of(site, a, calls, carriers, patterns, self.stored_templates, klass))
+
+    def _carriers_of(
+        self,
+        site: Site,
+        a: Any,
+        calls: SiteCalls,
+        carriers: np.ndarray,
+        patterns: dict[tuple[Any, ...], int],
+        templates: list[Observed],
+        klass: int,
+    ) -> _Carriers:
+        """One ALT allele's template (no call fields) and per carrier its genotype pattern and depth."""
+        gt = calls.gt
+        template = len(templates)
+        templates.append(
+            observed_allele(
+                a.allele,
+                a.annotations,
+                zygosity="",
+                genotype="",
+                depth=None,
+                filter=site.filter,
+                quality=site.quality,
+                rsid=site.rsid,
+                record=site.record,
             )
-            ids = np.empty(carriers.size, dtype=np.int32)
-            rows, phased = gt[carriers].tolist(), calls.phased[carriers].tolist()
-            for j, (row, ph) in enumerate(zip(rows, phased, strict=True)):
-                key = (a.index, *row, ph)
-                pid = patterns.get(key)
-                if pid is None:
-                    pid = patterns[key] = len(self.patterns)
-                    idx = [x for x in row if x != -2]
-                    if max(idx) >= len(site.seqs):  # an unusable call: the sample has failed already
-                        self.patterns.append(("", ""))
-                    else:
-                        g = genotype_call(site.chrom, site.pos, site.seqs, idx, ph, None)
-                        zyg = zygosity(idx.count(a.index), len(idx))
-                        self.patterns.append((genotype_text(g), zyg.value if zyg else ""))
-                ids[j] = pid
-            depth = calls.depth[carriers] if calls.depth is not None else None
-            self._carriers.append((carriers.astype(np.int32), template, ids, depth))
+        )
+        ids = np.empty(carriers.size, dtype=np.int32)
+        rows, phased = gt[carriers].tolist(), calls.phased[carriers].tolist()
+        for j, (row, ph) in enumerate(zip(rows, phased, strict=True)):
+            key = (a.index, *row, ph)
+            pid = patterns.get(key)
+            if pid is None:
+                pid = patterns[key] = len(self.patterns)
+                idx = [x for x in row if x != -2]
+                if max(idx) >= len(site.seqs):  # an unusable call: the sample has failed already
+                    self.patterns.append(("", ""))
+                else:
+                    g = genotype_call(site.chrom, site.pos, site.seqs, idx, ph, None)
+                    zyg = zygosity(idx.count(a.index), len(idx))
+                    self.patterns.append((genotype_text(g), zyg.value if zyg else ""))
+            ids[j] = pid
+        depth = calls.depth[carriers] if calls.depth is not None else None
+        return _Carriers(carriers.astype(np.int32), template, ids, depth, klass)
 
     # -- after the pass ----------------------------------------------------------------------
 
@@ -170,21 +235,34 @@ class CohortCalls:
     def allele_ids(self) -> list[str]:
         return sorted({t.id for t in self.templates})
 
-    def observed(self) -> Iterator[tuple[int, list[Observed]]]:
-        """``(sample index, carried alleles in reading order)`` for every sample, in order."""
-        if self._carriers:
-            sample = np.concatenate([c[0] for c in self._carriers])
-            template = np.concatenate([np.full(len(c[0]), c[1], dtype=np.int32) for c in self._carriers])
-            pattern = np.concatenate([c[2] for c in self._carriers])
+    def observed(self) -> Iterator[tuple[int, list[Observed], list[Observed]]]:
+        """``(sample index, carried alleles of the knowledge read in reading order, carried alleles read
+        for the call store only)`` for every sample, in order; the latter those in the priority regions
+        first, each group in reading order."""
+        made: dict[tuple[int, int, int], Observed] = {}  # one Observed per distinct call, shared (frozen)
+        matched = self._per_sample(self._carriers, self.templates, made)
+        made_stored: dict[tuple[int, int, int], Observed] = {}
+        stored = self._per_sample(self._stored, self.stored_templates, made_stored)
+        for i in range(len(self.columns)):
+            yield i, next(matched), next(stored)
+
+    def _per_sample(
+        self, chunks: list[_Carriers], templates: list[Observed], made: dict[tuple[int, int, int], Observed]
+    ) -> Iterator[list[Observed]]:
+        """Each sample's carried alleles of ``chunks``, in sample order; by class, then reading order."""
+        if chunks:
+            sample = np.concatenate([c.samples for c in chunks])
+            template = np.concatenate([np.full(len(c.samples), c.template, dtype=np.int32) for c in chunks])
+            pattern = np.concatenate([c.patterns for c in chunks])
             depth = np.concatenate(
-                [c[3] if c[3] is not None else np.full(len(c[0]), -1, dtype=np.int32) for c in self._carriers]
+                [c.depth if c.depth is not None else np.full(len(c.samples), -1, dtype=np.int32) for c in chunks]
             )
-            order = np.argsort(sample, kind="stable")
+            klass = np.concatenate([np.full(len(c.samples), c.klass, dtype=np.int8) for c in chunks])
+            order = np.lexsort((np.arange(len(sample)), klass, sample))
             sample, template, pattern, depth = sample[order], template[order], pattern[order], depth[order]
             bounds = np.searchsorted(sample, np.arange(len(self.columns) + 1))
         else:
             bounds = np.zeros(len(self.columns) + 1, dtype=np.int64)
-        made: dict[tuple[int, int, int], Observed] = {}  # one Observed per distinct call, shared (frozen)
         for i in range(len(self.columns)):
             lo, hi = int(bounds[i]), int(bounds[i + 1])
             out = []
@@ -192,10 +270,16 @@ class CohortCalls:
                 for key in zip(template[lo:hi].tolist(), pattern[lo:hi].tolist(), depth[lo:hi].tolist(), strict=True):
                     o = made.get(key)
                     if o is None:
-                        t, (text, zyg), d = self.templates[key[0]], self.patterns[key[1]], key[2]
+                        t, (text, zyg), d = templates[key[0]], self.patterns[key[1]], key[2]
                         o = made[key] = replace(t, zygosity=zyg, genotype=text, depth=d if d >= 0 else None)
                     out.append(o)
-            yield i, out
+            yield out
+
+    def no_call_ranges(self, i: int) -> tuple[list[str], int]:
+        """Sample ``i``'s no-call ranges (``chrN:start-end``) and how many the bound left out."""
+        if self.no_calls is None:
+            return [], 0
+        return self.no_calls[i].texts(), self.no_calls[i].dropped
 
     def skipped(self, i: int) -> dict[str, int]:
         """The single-sample report's per-sample skip counts: alleles not carried, no-calls."""

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,7 +44,7 @@ from cyvcf2 import Variant
 
 from kg.db import Graph, GraphUnavailable, QueryTimeout
 from kg.identity.origins import SINGLE_SAMPLE_CALLS, CallOrigin, SampleOrigin
-from kg.matcher.calls import PRIORITY_PAD, WHOLE_FILE_TEXT_BYTES, priority_index, read_calls
+from kg.matcher.calls import PRIORITY_PAD, WHOLE_FILE_TEXT_BYTES, cohort_read, priority_index, read_calls
 from kg.matcher.cohort import CohortCalls, genotype_text
 from kg.matcher.genotype import Genotype, keep_first
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
@@ -161,15 +161,15 @@ def match_patient(
 
     variant_rows = [_variant_row(link, call_sample[link.observed.id], call_origin[link.observed.id]) for link in links]
     origin_info = _origin_info(roles, vcf.sample, normal, call_origin)
-    write = _patient_match(
-        patient,
-        vcf.sample,
-        vcf_name or vcf.path.name,
-        origin_info,
-        variant_rows,
-        diplotype_rows,
-        no_result_genes,
-        condition,
+    write = pq.PatientMatch(
+        patient=patient,
+        sample=vcf.sample,
+        vcf=vcf_name or vcf.path.name,
+        origin=origin_info,
+        variants=variant_rows,
+        diplotypes=diplotype_rows,
+        no_result_genes=no_result_genes,
+        diseases=[condition["id"]] if condition else [],
         calls=calls.rows,
         call_summary=calls.summary,
     )
@@ -224,6 +224,7 @@ def match_cohort(
     vcf_name: str | None = None,
     batch_size: int = COHORT_BATCH,
     on_batch: Callable[[list[SampleOutcome]], None] | None = None,
+    calls_max: int | None = None,
 ) -> CohortReport:
     """Match every sample of a multi-sample VCF (or ``samples``, a subset) in one pass, each as its own
     patient (``patients``: sample -> patient id, see :func:`kg.matcher.cohort.patient_ids`; default the
@@ -236,6 +237,11 @@ def match_cohort(
     ``batch_size`` patients per transaction (:func:`kg.queries.patients.store_matches`; a batch that
     fails is written again one patient at a time, so only the failing patient fails). ``on_batch``
     gets each batch's outcomes after its write (the CLI audits them).
+
+    Each patient keeps its call store as when matched alone (:mod:`kg.matcher.calls`, bounded by
+    ``calls_max``, default ``KG_PATIENT_CALLS_MAX``): every non-reference call no exact Variant matched,
+    those of the knowledge read first, then those near the knowledge, then the rest in file order, and
+    its no-call ranges, read in the same pass (:func:`kg.matcher.calls.cohort_read`).
 
     A sample that cannot be matched -- its calls unusable, no call at all, an origin contradicting the
     header, its write refused -- is a failed :class:`SampleOutcome` with the reason; the others go on.
@@ -268,8 +274,19 @@ def match_cohort(
     knowledge, pgx, pgx_info, index, pgx_index = _knowledge(graph, annotated, warnings)
     lap("knowledge")
 
-    calls = CohortCalls(str(vcf.path), columns, pgx_index)
-    for site in vcf.sites(index):
+    # One pass for the knowledge read and the call stores (kg.matcher.calls.cohort_read: the whole file,
+    # or the knowledge's neighbourhood of a large one, or the knowledge positions alone when the store is off).
+    limit = graph.settings.patient_calls_max if calls_max is None else calls_max
+    read_index, store_read = cohort_read(vcf, len(vcf.samples), index, knowledge, limit)
+    calls = CohortCalls(
+        str(vcf.path),
+        columns,
+        pgx_index,
+        index=index,
+        priority=priority_index(knowledge) if store_read == "priority regions" else None,
+        calls_max=limit,
+    )
+    for site in vcf.sites(read_index):
         calls.add(site)
     lap("read")
 
@@ -327,7 +344,9 @@ def match_cohort(
         batch.clear()
         pending = writer.submit(_store_batch, graph, pending_batch)
 
-    def interpret(i: int, observed: list[Observed]) -> tuple[SampleOutcome, pq.PatientMatch | None]:
+    def interpret(
+        i: int, observed: list[Observed], stored: list[Observed]
+    ) -> tuple[SampleOutcome, pq.PatientMatch | None]:
         """One sample's links and diplotypes from what the pass kept, by the single-sample steps."""
         sample = columns[i]
         outcome = SampleOutcome(sample, ids[sample].strip())
@@ -361,15 +380,30 @@ def match_cohort(
         origin_info = _origin_info(decided, sample, None, {o.id: call_origin for o in observed})
         outcome.variants_matched = len(variant_rows)
         outcome.genes_called = sum(1 for g in genes if g.called)
-        write = _patient_match(
-            outcome.patient, sample, name, origin_info, variant_rows, diplotype_rows, sorted(no_result), condition
+        kept, dropped = _kept_calls(((o, sample, call_origin) for o in [*observed, *stored]), hits, limit)
+        no_calls, no_calls_dropped = calls.no_call_ranges(i)
+        summary = _call_summary(
+            kept, dropped, store_read != "priority regions", limit, no_calls, None, no_calls_dropped
+        )
+        outcome.calls_stored, outcome.calls_dropped = len(kept), dropped
+        write = pq.PatientMatch(
+            patient=outcome.patient,
+            sample=sample,
+            vcf=name,
+            origin=origin_info,
+            variants=variant_rows,
+            diplotypes=diplotype_rows,
+            no_result_genes=sorted(no_result),
+            diseases=[condition["id"]] if condition else [],
+            calls=kept,
+            call_summary=summary,
         )
         return outcome, write
 
     try:
         writes = 0
-        for i, observed in calls.observed():
-            outcome, write = interpret(i, observed)
+        for i, observed, stored in calls.observed():
+            outcome, write = interpret(i, observed, stored)
             outcomes.append(outcome)
             batch.append((outcome, write))
             writes += write is not None
@@ -402,9 +436,11 @@ def match_cohort(
             "annotated": list(vcf.annotation_sources),
             "knowledgePositions": knowledge.n_exact_positions,
             "distinctAlleles": len(calls.templates),
+            "callStore": store_read,
+            "callsMax": limit,
             "pgxGroups": {gene: len(rs) for gene, rs in results.items()},
         },
-        warnings=warnings + group_warnings,
+        warnings=warnings + group_warnings + _cohort_store_warnings(outcomes, store_read, limit),
         timings=timings,
     )
 
@@ -455,34 +491,6 @@ def _knowledge(
     pgx_intervals = pgx.intervals() if pgx else ()
     index = knowledge.index(annotated=annotated, extra=pgx_intervals)
     return knowledge, pgx, pgx_info, index, _pgx_index(pgx_intervals)
-
-
-def _patient_match(
-    patient: str,
-    sample: str,
-    vcf_name: str,
-    origin: dict[str, Any],
-    variant_rows: list[dict[str, Any]],
-    diplotype_rows: list[dict[str, Any]],
-    no_result_genes: list[str],
-    condition: dict[str, Any] | None,
-    calls: list[dict[str, Any]] | None = None,
-    call_summary: dict[str, Any] | None = None,
-) -> pq.PatientMatch:
-    """What is written for one patient: the one place a match (of one sample or a cohort's) says it.
-    A cohort keeps no call store yet (``calls`` None): the Patient says its calls are not complete."""
-    return pq.PatientMatch(
-        patient,
-        sample=sample,
-        vcf=vcf_name,
-        origin=origin,
-        variants=variant_rows,
-        diplotypes=diplotype_rows,
-        no_result_genes=no_result_genes,
-        diseases=[condition["id"]] if condition else [],
-        calls=calls or [],
-        call_summary=call_summary if calls is not None else {"callsComplete": False},
-    )
 
 
 def _exact_hits(graph: Graph, ids: list[str], batch: int = 20_000) -> dict[str, ExactHit]:
@@ -716,7 +724,7 @@ def _observed(rec: VcfRecord) -> Observed:
 
 @dataclass
 class _CallStore:
-    rows: list[dict[str, Any]]  # CALLED rows for kg.queries.patients.store_match
+    rows: list[dict[str, Any]]  # CALLED rows for kg.queries.patients.PatientMatch
     summary: dict[str, Any]  # what the Patient records: stored, dropped, truncated, no-call ranges
 
 
@@ -736,10 +744,7 @@ def _call_store(
     not count: a later release may add the exact allele), the knowledge read's own first, then the
     whole-file read's (of a pair: the normal's as germline, the tumour's others as somatic); at most
     ``limit``, the rest counted."""
-    rows: dict[str, dict[str, Any]] = {}
-    for o in observed:
-        if o.id not in hits:
-            rows.setdefault(o.id, _call_row(o, call_sample[o.id], call_origin[o.id]))
+    candidates: list[tuple[Observed, str, CallOrigin]] = [(o, call_sample[o.id], call_origin[o.id]) for o in observed]
     reads = (
         [(normal, CallOrigin.GERMLINE), (vcf, CallOrigin.SOMATIC)]
         if normal is not None
@@ -760,25 +765,19 @@ def _call_store(
         complete &= found.complete
         no_calls[source.sample] = found.no_calls
         no_calls_dropped += found.no_calls_dropped
-        for rec in found.calls:
-            if rec.id not in hits and rec.id not in rows:
-                rows[rec.id] = _call_row(_observed(rec), source.sample, origin)
-    kept = list(rows.values())
-    if len(kept) > limit:
-        dropped += len(kept) - limit
-        kept = kept[: max(limit, 0)]
-    sample_no_calls = no_calls.get(vcf.sample, [])
-    summary = {
-        "calls": len(kept),
-        "callsDropped": dropped,
-        "callsTruncated": dropped > 0 or not complete,
-        "callsComplete": complete,
-        "callsMax": limit,
-        "noCalls": sample_no_calls,
-        "normalNoCalls": no_calls.get(normal.sample) if normal is not None else None,
-        "noCallsDropped": no_calls_dropped,
-        "seconds": round(seconds, 4),
-    }
+        candidates += [(_observed(rec), source.sample, origin) for rec in found.calls]
+    kept, over = _kept_calls(candidates, hits, limit)
+    dropped += over
+    summary = _call_summary(
+        kept,
+        dropped,
+        complete,
+        limit,
+        no_calls.get(vcf.sample, []),
+        no_calls.get(normal.sample) if normal is not None else None,
+        no_calls_dropped,
+    )
+    summary["seconds"] = round(seconds, 4)
     if dropped:
         warnings.append(
             f"call store truncated: {dropped:,} non-reference call(s) beyond KG_PATIENT_CALLS_MAX={limit:,} not kept; "
@@ -793,6 +792,61 @@ def _call_store(
     if no_calls_dropped:
         warnings.append(f"{no_calls_dropped:,} no-call range(s) beyond KG_PATIENT_CALLS_MAX={limit:,} not kept")
     return _CallStore(kept, summary)
+
+
+def _kept_calls(
+    candidates: Iterable[tuple[Observed, str, CallOrigin]], hits: Mapping[str, ExactHit], limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The CALLED rows of ``candidates`` (a call, the sample that made it, its origin) in their order:
+    each allele once, none that an exact knowledge Variant matched (``hits``), at most ``limit``; and
+    how many more there were."""
+    rows: dict[str, dict[str, Any]] = {}
+    for o, sample, origin in candidates:
+        if o.id not in hits and o.id not in rows:
+            rows[o.id] = _call_row(o, sample, origin)
+    kept = list(rows.values())
+    bound = max(limit, 0)
+    return kept[:bound], max(0, len(kept) - bound)
+
+
+def _call_summary(
+    kept: list[dict[str, Any]],
+    dropped: int,
+    complete: bool,
+    limit: int,
+    no_calls: list[str],
+    normal_no_calls: list[str] | None,
+    no_calls_dropped: int,
+) -> dict[str, Any]:
+    """What the Patient records of its call store (kg.queries.patients.PatientMatch.call_summary)."""
+    return {
+        "calls": len(kept),
+        "callsDropped": dropped,
+        "callsTruncated": dropped > 0 or not complete,
+        "callsComplete": complete,
+        "callsMax": limit,
+        "noCalls": no_calls,
+        "normalNoCalls": normal_no_calls,
+        "noCallsDropped": no_calls_dropped,
+    }
+
+
+def _cohort_store_warnings(outcomes: list[SampleOutcome], store_read: str, limit: int) -> list[str]:
+    """A cohort's call-store warnings, once for the run (a single match says them per patient)."""
+    out = []
+    cut = [o for o in outcomes if o.calls_dropped]
+    if cut:
+        out.append(
+            f"call store truncated for {len(cut):,} patient(s): {sum(o.calls_dropped for o in cut):,} non-reference "
+            f"call(s) beyond KG_PATIENT_CALLS_MAX={limit:,} not kept; a later release cannot link them"
+        )
+    if store_read == "priority regions":
+        out.append(
+            f"call store: the VCF is larger than an exome per sample (over {WHOLE_FILE_TEXT_BYTES >> 20} MiB of text "
+            f"per sample column), so only calls within {PRIORITY_PAD:,} bp of a known position or in a CIViC gene span "
+            "were read; calls elsewhere are neither kept nor counted"
+        )
+    return out
 
 
 def _call_row(o: Observed, sample: str, call_origin: CallOrigin) -> dict[str, Any]:

@@ -164,6 +164,8 @@ class SampleOutcome:
     variants_matched: int = 0
     genes_called: int = 0
     origin: str | None = None
+    calls_stored: int = 0  # the call store's kept calls (kg.matcher.calls)
+    calls_dropped: int = 0  # and those beyond KG_PATIENT_CALLS_MAX
 
 
 @dataclass
@@ -210,6 +212,11 @@ class CohortReport:
                 f"{max(s.variants_matched for s in done)} (total {sum(s.variants_matched for s in done):,}); "
                 f"pharmacogenes called per patient: {min(s.genes_called for s in done)}-"
                 f"{max(s.genes_called for s in done)}"
+            )
+            lines.append(
+                f"  call store ({self.reading.get('callStore')}): {min(s.calls_stored for s in done):,}-"
+                f"{max(s.calls_stored for s in done):,} calls per patient (total {sum(s.calls_stored for s in done):,}), "
+                f"{sum(s.calls_dropped for s in done):,} beyond the bound"
             )
         if self.pgx.get("skipped"):
             lines.append(f"  pharmacogenomics skipped: {self.pgx['skipped']}")

@@ -112,6 +112,7 @@ class Site:
     filter: str | None = None
     quality: float | None = None
     record: int | None = None
+    end: int | None = None  # 1-based inclusive: htslib's, so a gVCF block's INFO END (VCF 4.2 section 1.6.1)
 
 
 @dataclass
@@ -361,7 +362,9 @@ class PatientVcf:
         chrom = canonical_chrom(chrom_raw)
         check_position(self.path, chrom, v.POS, record)
         filters = v.FILTERS
-        site = Site(chrom, v.POS, ref, (ref, *alts), (), v.ID, ";".join(filters) if filters else None, v.QUAL, record)
+        site = Site(
+            chrom, v.POS, ref, (ref, *alts), (), v.ID, ";".join(filters) if filters else None, v.QUAL, record, v.end
+        )
         skipped = self.stats.skipped
         if not alts:
             skipped["no_alt"] += 1

@@ -1,11 +1,12 @@
 """Cohort questions over the matched patients: phenotype counts per gene, actionable findings.
 
 A patient is *actionable* for a drug or a disease when one of their variants is the subject of
-visible evidence (accepted, active release) for it — directly or through a molecular profile the
+visible evidence (kg.queries.visibility, in the knowledge state asked: ``state``, None for the
+current one) for it — directly or through a molecular profile the
 patient satisfies — that supports a clinically meaningful significance; and, for a drug, when
 their pharmacogenomic phenotypes are those of a guideline recommendation for the drug that is
-not "No recommendation". The gene, drug and disease named resolve
-first (kg.queries.resolve: unknown or ambiguous is an error); then each function is one Cypher round trip,
+not "No recommendation". Each answer lists the releases of the state asserting what it counted. The
+gene, drug and disease named resolve first, in that state (kg.queries.resolve: unknown or ambiguous is an error); then each function is one Cypher round trip,
 under the traversal bound (kg.queries.bounds: past it, QueryTooBroad).
 
 Only patients within ``patients`` are counted and listed (kg.queries.visibility.PatientScope: none unless
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.answers import DISEASE_WITH_DESCENDANTS
+from kg.queries.answers import AS_OF, DISEASE_WITH_DESCENDANTS, as_of
 from kg.queries.bounds import bounded_read
 from kg.queries.fields import INTERNAL, described
 from kg.queries.knowledge import Count
@@ -27,9 +28,11 @@ from kg.queries.resolve import resolve_disease, resolve_drug, resolve_gene
 from kg.queries.visibility import (
     NO_PATIENTS,
     VISIBLE_EVIDENCE,
+    KnowledgeState,
     PatientScope,
     active,
     in_scope,
+    in_state,
     scope_params,
     state_params,
 )
@@ -50,7 +53,8 @@ CALL () {{
   WITH ph, p.id AS patient, diplotypes ORDER BY patient
   WITH ph, collect(patient) AS ids, collect(diplotypes) AS perPatient
   RETURN collect({{id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: size(ids),
-                  patientIds: ids[..$limit], diplotypes: reduce(s = [], d IN perPatient | s + d)}}) AS phenotypes
+                  patientIds: ids[..$limit], diplotypes: reduce(s = [], d IN perPatient | s + d),
+                  releases: [(ph)-[:ASSERTED_BY]->(ps:Source) WHERE {in_state("ps")} | ps.key]}}) AS phenotypes
 }}
 RETURN patients, phenotypes
 """
@@ -82,15 +86,29 @@ class CohortPhenotypes:
     patients: int | None = field(metadata=described("Patients with any called phenotype of the gene. " + _SUPPRESSED))
     phenotypes: list[PhenotypeCount] = field(default_factory=list)
     suppressed_below: int | None = field(default=None, metadata=described(_MIN_CELL))
+    releases: list[str] = field(
+        default_factory=list,
+        metadata=described(
+            "Keys (name@version) of the releases of the knowledge state asserting the phenotypes counted "
+            "(the patients' calls are theirs in every state)."
+        ),
+    )
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
 def cohort_phenotypes(
-    graph: Graph, gene: str, limit: int = 100, *, patients: PatientScope = NO_PATIENTS
+    graph: Graph,
+    gene: str,
+    limit: int = 100,
+    *,
+    patients: PatientScope = NO_PATIENTS,
+    state: KnowledgeState | None = None,
 ) -> CohortPhenotypes:
-    """The gene's symbol (resolved: symbol, previous symbol, alias or id), the patients (within
-    ``patients``) with a called phenotype of it, and how many per phenotype (most first), with up to
-    ``limit`` patient ids each and the diplotypes behind the calls."""
-    symbol = resolve_gene(graph, gene).id
+    """The gene's symbol (resolved in ``state``: symbol, previous symbol, alias or id), the patients
+    (within ``patients``) with a called phenotype of it, and how many per phenotype (most first), with
+    up to ``limit`` patient ids each and the diplotypes behind the calls; and the releases of ``state``
+    (None: the current knowledge) asserting those phenotypes."""
+    symbol = resolve_gene(graph, gene, state).id
     row = bounded_read(
         graph,
         COHORT_PHENOTYPES,
@@ -99,7 +117,7 @@ def cohort_phenotypes(
         gene=symbol,
         limit=limit,
         **scope_params(patients),
-        **state_params(None),
+        **state_params(state),
     )[0]
     out = []
     for ph in row["phenotypes"]:
@@ -118,7 +136,10 @@ def cohort_phenotypes(
             )
         )
     out.sort(key=lambda p: (-(p.patients or 0), p.id))
-    return CohortPhenotypes(gene=symbol, patients=row["patients"], phenotypes=out)
+    releases = sorted({k for ph in row["phenotypes"] for k in ph["releases"]})
+    return CohortPhenotypes(
+        gene=symbol, patients=row["patients"], phenotypes=out, releases=releases, as_of=as_of(state)
+    )
 
 
 def _cell(count: int | None, min_cell: int) -> int | None:
@@ -172,6 +193,11 @@ _SATISFIES = """(mp IS NULL OR coalesce(mp.kind, 'single') <> 'complex' OR (
           WHERE EXISTS { (p)-[:HAS_VARIANT]->(m) })))"""
 
 
+def _state_releases(var: str) -> str:
+    """The keys of the state's releases asserting the finding ``var`` (code-chosen)."""
+    return f"[({var})-[:ASSERTED_BY]->(rs:Source) WHERE {in_state('rs')} | rs.key]"
+
+
 def actionable_query(by_drug: bool, by_disease: bool) -> str:
     """Evidence first (the smaller side), then its variants, then the patients who carry them."""
     if by_drug:
@@ -190,7 +216,7 @@ def actionable_query(by_drug: bool, by_disease: bool) -> str:
   MATCH (r)-[:FOR_PHENOTYPE]->(:Phenotype)<-[:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
   WITH DISTINCT r, p
   WHERE all(ph IN COLLECT {{ MATCH (r)-[:FOR_PHENOTYPE]->(ph) RETURN ph }} WHERE EXISTS {{ (p)-[:HAS_DIPLOTYPE]->(ph) }})
-  RETURN p, r.id AS finding, 'recommendation' AS route"""
+  RETURN p, r.id AS finding, 'recommendation' AS route, {_state_releases("r")} AS keys"""
         if by_drug
         else ""
     )
@@ -207,12 +233,15 @@ OPTIONAL CALL (drugs, diseases) {{
   MATCH (p:Patient)-[:HAS_VARIANT]->(v) WHERE {in_scope("p")}
   WITH DISTINCT p, e, mp
   WHERE {_SATISFIES}
-  RETURN p, e.id AS finding, 'evidence' AS route{recommendations}
+  RETURN p, e.id AS finding, 'evidence' AS route, {_state_releases("e")} AS keys{recommendations}
 }}
-WITH drugs, diseases, p.id AS patient, collect(DISTINCT {{id: finding, route: route}}) AS findings
+WITH drugs, diseases, p.id AS patient, collect(DISTINCT {{id: finding, route: route}}) AS findings,
+     collect(keys) AS keyLists
 ORDER BY patient
-WITH drugs, diseases, [x IN collect({{patient: patient, findings: findings}}) WHERE x.patient IS NOT NULL] AS everyone
+WITH drugs, diseases, [x IN collect({{patient: patient, findings: findings, keys: keyLists}}) WHERE x.patient IS NOT NULL]
+     AS everyone
 RETURN size(everyone) AS total,
+       COLLECT {{ UNWIND everyone AS x UNWIND x.keys AS ks UNWIND ks AS k RETURN DISTINCT k ORDER BY k }} AS releases,
        size([x IN everyone WHERE any(f IN x.findings WHERE f.route = 'evidence')]) AS viaEvidence,
        size([x IN everyone WHERE any(f IN x.findings WHERE f.route = 'recommendation')]) AS viaRecommendation,
        [x IN everyone WHERE x.patient > $after][..$limit] AS page
@@ -239,6 +268,13 @@ class Actionable:
     patients: list[ActionablePatient] = field(metadata=described("Empty in aggregate answers (researchers)."))
     has_next: bool = field(metadata=INTERNAL)
     suppressed_below: int | None = field(default=None, metadata=described(_MIN_CELL))
+    releases: list[str] = field(
+        default_factory=list,
+        metadata=described(
+            "Keys (name@version) of the releases of the knowledge state asserting the findings (of every patient counted)."
+        ),
+    )
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
 def cohort_actionable(
@@ -249,10 +285,12 @@ def cohort_actionable(
     first: int = 100,
     after: str | None = None,
     patients: PatientScope = NO_PATIENTS,
+    state: KnowledgeState | None = None,
 ) -> Actionable:
     """Patients (within ``patients``) with actionable findings for ``drug`` and/or ``disease`` (with its
     descendants), in patient-id order: ``first`` of them after the id ``after`` (each with up to
-    MAX_EVIDENCE_IDS evidence ids), and the counts over all."""
+    MAX_EVIDENCE_IDS evidence ids), and the counts over all; the evidence and recommendations those of
+    ``state`` (kg.queries.visibility; None: the current knowledge), whose releases the answer lists."""
     if not drug and not disease:
         raise ValueError("give a drug or a disease")
     if not 0 <= first <= MAX_PATIENTS:
@@ -262,12 +300,12 @@ def cohort_actionable(
         actionable_query(bool(drug), bool(disease)),
         what="the actionable cohort",
         hint="give both a drug and a disease, or a more specific disease",
-        drug=resolve_drug(graph, drug).id if drug else None,
-        diseaseIds=[resolve_disease(graph, disease).id] if disease else [],
+        drug=resolve_drug(graph, drug, state).id if drug else None,
+        diseaseIds=[resolve_disease(graph, disease, state).id] if disease else [],
         after=after or "",
         limit=first + 1,
         **scope_params(patients),
-        **state_params(None),
+        **state_params(state),
     )[0]
     page = row["page"]
     found = []
@@ -287,6 +325,8 @@ def cohort_actionable(
         via_recommendation=row["viaRecommendation"],
         patients=found,
         has_next=len(page) > first,
+        releases=row["releases"] or [],
+        as_of=as_of(state),
     )
 
 

@@ -7,8 +7,10 @@ placed in a query; everything else is a parameter. Each call is one Cypher round
 ``paths(shortest: false)``: one for both ends' partial paths, one for the chosen paths' nodes and edges.
 Every query runs under the traversal bound of kg.queries.bounds (Neo4j's transaction timeout, caps).
 
-Evidence that answers may not show (not accepted, or no active release) is not traversed, nor is a
-Patient outside the caller's ``patients`` scope (kg.queries.visibility: none unless given), so patient
+Evidence that answers may not show in the knowledge state asked (``state``, kg.queries.visibility:
+not accepted, no release of the state, superseded in it; None: the current state) is not traversed,
+and each answer lists the state's releases asserting its nodes; nor is a Patient outside the caller's
+``patients`` scope (kg.queries.visibility: none unless given), so patient
 edges and patient ids never appear to a caller who may not read that patient (issue 9).
 """
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
-from kg.queries.answers import json_ready
+from kg.queries.answers import AS_OF, as_of, json_ready
 from kg.queries.bounds import QueryTooBroad, bounded_read
 from kg.queries.fields import INTERNAL, described
 from kg.queries.visibility import (
@@ -144,6 +146,14 @@ def node_map(var: str) -> str:
     return f"{{eid: elementId({var}), labels: labels({var}), properties: properties({var})}}"
 
 
+def node_releases(var: str) -> str:
+    """The node's map with the keys of the state's releases asserting it (paths list their releases)."""
+    return (
+        f"{{eid: elementId({var}), labels: labels({var}), properties: properties({var}), "
+        f"releases: [({var})-[:ASSERTED_BY]->(rel_s:Source) WHERE {in_state('rel_s')} | rel_s.key]}}"
+    )
+
+
 def edge_map(var: str) -> str:
     return (
         f"{{eid: elementId({var}), type: type({var}), start: elementId(startNode({var})), end: elementId(endNode({var})), "
@@ -181,6 +191,9 @@ class Edge:
     properties: dict[str, Any]
 
 
+NODE_RELEASES = described("Keys of the releases (of the knowledge state) asserting the nodes shown.")
+
+
 @dataclass(frozen=True)
 class Subgraph:
     """A node's neighbourhood, breadth first; truncated when the node limit stopped it."""
@@ -189,10 +202,8 @@ class Subgraph:
     nodes: list[Node]
     edges: list[Edge]
     truncated: bool
-    releases: list[str] = field(
-        default_factory=list,
-        metadata=described("Keys of the releases (of the knowledge state) asserting the nodes shown."),
-    )
+    releases: list[str] = field(default_factory=list, metadata=NODE_RELEASES)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
 def _level(direction: str, types: list[str] | None) -> str:
@@ -273,6 +284,7 @@ def neighborhood(
         edges=_edges(row["edges"], nodes),
         truncated=row["truncated"],
         releases=row["releases"] or [],
+        as_of=as_of(state),
     )
 
 
@@ -325,6 +337,8 @@ class Path:
     length: int  # relationships
     nodes: list[Node]
     edges: list[Edge]
+    releases: list[str] = field(default_factory=list, metadata=NODE_RELEASES)
+    as_of: str | None = field(default=None, metadata=AS_OF)
 
 
 _PATH_SHOWN = "all(x IN nodes(p) WHERE " + _shown("x") + ")"
@@ -340,7 +354,7 @@ OPTIONAL CALL (a_found, b_found) {{
   MATCH p = allShortestPaths((a)-[{_type_pattern(types)}*1..{max_hops}]-(b))
   WHERE {_PATH_SHOWN}
   WITH p LIMIT $limit
-  RETURN collect({{nodes: [n IN nodes(p) | {node_map("n")}], edges: [r IN relationships(p) | {edge_map("r")}]}}) AS paths
+  RETURN collect({{nodes: [n IN nodes(p) | {node_releases("n")}], edges: [r IN relationships(p) | {edge_map("r")}]}}) AS paths
 }}
 RETURN [n IN a_found | labels(n)] AS fromFound, [n IN b_found | labels(n)] AS toFound, coalesce(paths, []) AS paths
 """
@@ -361,8 +375,9 @@ CALL ({start}, {other}) {{
 
 
 def paths_query(from_label: str | None, to_label: str | None, types: list[str], max_hops: int) -> str:
-    """Both ends found, then partial paths from each end (``ceil(maxHops/2)`` hops from ``from``,
-    the rest from ``to``), joined on their meeting node in Python (:func:`_join`)."""
+    """Both ends found (and shown in the state, as every node of a path), then partial paths from each
+    end (``ceil(maxHops/2)`` hops from ``from``, the rest from ``to``), joined on their meeting node in
+    Python (:func:`_join`)."""
     left = _half("a", "b", types, (max_hops + 1) // 2)
     right = _half("b", "a", types, max_hops // 2) if max_hops > 1 else "\nWITH a, b, a_halves, [] AS b_halves"
     return f"""{_find("from", from_label, "a")}
@@ -370,6 +385,7 @@ def paths_query(from_label: str | None, to_label: str | None, types: list[str], 
 OPTIONAL CALL (a_found, b_found) {{
   WITH a_found, b_found WHERE size(a_found) = 1 AND size(b_found) = 1 AND a_found[0] <> b_found[0]
   WITH a_found[0] AS a, b_found[0] AS b
+  WHERE {_shown("a")} AND {_shown("b")}
   {left}
   {right}
   RETURN elementId(a) AS a, elementId(b) AS b, a_halves, b_halves
@@ -383,7 +399,7 @@ PATH_PARTS = (
 CALL () {
   MATCH (n) WHERE elementId(n) IN $nodes
   RETURN collect("""
-    + node_map("n")
+    + node_releases("n")
     + """) AS nodes
 }
 CALL () {
@@ -429,10 +445,13 @@ def find_paths(
     limit: int = 10,
     shortest: bool = True,
     patients: PatientScope = NO_PATIENTS,
+    state: KnowledgeState | None = None,
 ) -> list[Path]:
     """Shortest paths (or, ``shortest=False``, every simple path) of at most ``max_hops`` between two
     nodes, shortest first. Provenance and look-up edges are left out unless named in ``relationship_types``;
-    no path passes through a Patient outside ``patients`` (None: every patient).
+    no path passes through a Patient outside ``patients`` (None: every patient), nor through evidence
+    ``state`` does not show (kg.queries.visibility; None: the current knowledge). Each path lists the
+    releases of the state asserting its nodes.
 
     Bounded (kg.queries.bounds): Neo4j's transaction timeout, and for every simple path an expansion
     from both ends that passes no hub (``Settings.hub_degree``) and keeps at most
@@ -443,7 +462,7 @@ def find_paths(
         types = [t for t in RELATIONSHIP_TYPES if t not in INDEX_RELATIONSHIP_TYPES]
     _bounded("maxHops", max_hops, 1, MAX_HOPS)
     _bounded("limit", limit, 1, MAX_PATHS)
-    params = {"from": start, "to": end, "limit": limit, **scope_params(patients), **state_params(None)}
+    params = {"from": start, "to": end, "limit": limit, **scope_params(patients), **state_params(state)}
     what = f"paths from {start!r} to {end!r}"
     hint = "name relationshipTypes, lower maxHops, give fromLabel/toLabel, or ask for shortest: true"
     if shortest:
@@ -452,7 +471,7 @@ def find_paths(
         )[0]
         _check_found(start, from_label, row["fromFound"])
         _check_found(end, to_label, row["toFound"])
-        return [_path(p["nodes"], p["edges"]) for p in row["paths"]]
+        return [_path(p["nodes"], p["edges"], state) for p in row["paths"]]
     settings = graph.settings
     cap = settings.max_expanded_paths
     row = bounded_read(
@@ -466,7 +485,7 @@ def find_paths(
     )[0]
     _check_found(start, from_label, row["fromFound"])
     _check_found(end, to_label, row["toFound"])
-    if row["a"] is None:  # the same node at both ends
+    if row["a"] is None:  # the same node at both ends, or an end the state does not show
         return []
     lefts, rights = row["a_halves"], row["b_halves"]
     if len(lefts) > cap or len(rights) > cap:
@@ -479,13 +498,15 @@ def find_paths(
         nodes=sorted({n for nodes, _ in found for n in nodes}),
         rels=sorted({r for _, rels in found for r in rels}),
         timeout_=settings.traversal_timeout,
+        **state_params(state),
     )[0]
     nodes_by_eid = {n["eid"]: n for n in parts["nodes"]}
     rels_by_eid = {r["eid"]: r for r in parts["rels"]}
-    return [_path([nodes_by_eid[n] for n in nodes], [rels_by_eid[r] for r in rels]) for nodes, rels in found]
+    return [_path([nodes_by_eid[n] for n in nodes], [rels_by_eid[r] for r in rels], state) for nodes, rels in found]
 
 
-def _path(node_maps: list[Row], edge_maps: list[Row]) -> Path:
+def _path(node_maps: list[Row], edge_maps: list[Row], state: KnowledgeState | None) -> Path:
     nodes = [_node(n) for n in node_maps]
     path_edges = _edges(edge_maps, nodes)
-    return Path(length=len(path_edges), nodes=nodes, edges=path_edges)
+    releases = sorted({k for n in node_maps for k in n.get("releases") or ()})
+    return Path(length=len(path_edges), nodes=nodes, edges=path_edges, releases=releases, as_of=as_of(state))

@@ -234,13 +234,17 @@ def _variant_view(
 
 # --- diseases --------------------------------------------------------------------------------
 
+_RELEASES_OF_R = f"[(r)-[:ASSERTED_BY]->(s:Source) WHERE {in_state('s')} | s.key]"
+
+# Each relative with the keys of the state's releases asserting it (a relative no release of the state
+# asserts is not shown).
 DISEASE_RELATIVES = f"""
 UNWIND $ids AS id
 MATCH (d:Disease {{id: id}})
 RETURN id,
        CASE $direction
-         WHEN 'parents' THEN [(d)-[:IS_A]->(p:Disease) WHERE {active("p")} | p {{.*}}]
-         ELSE [(c:Disease)-[:IS_A]->(d) WHERE {active("c")} | c {{.*}}]
+         WHEN 'parents' THEN [(d)-[:IS_A]->(r:Disease) WHERE {active("r")} | {{node: r {{.*}}, releases: {_RELEASES_OF_R}}}]
+         ELSE [(r:Disease)-[:IS_A]->(d) WHERE {active("r")} | {{node: r {{.*}}, releases: {_RELEASES_OF_R}}}]
        END AS relatives
 """
 
@@ -290,12 +294,22 @@ def found_disease(match: resolve.Match, state: KnowledgeState | None = None) -> 
     return replace(found, releases=list(match.releases), as_of=as_of(state))
 
 
-def disease_relatives(graph: Graph, ids: list[str], direction: str) -> dict[str, list[DiseaseView]]:
-    """Parents (``direction="parents"``) or children of many diseases at once (a DataLoader batch)."""
+def disease_relatives(
+    graph: Graph, ids: list[str], direction: str, state: KnowledgeState | None = None
+) -> dict[str, list[DiseaseView]]:
+    """Parents (``direction="parents"``) or children of many diseases at once (a DataLoader batch), as
+    of ``state`` (None: the current knowledge), each with the releases of the state asserting it."""
     if direction not in ("parents", "children"):
         raise ValueError(direction)
-    rows = graph.read(DISEASE_RELATIVES, ids=ids, direction=direction, **state_params(None))
-    found = {r["id"]: [disease_view(d) for d in sorted(r["relatives"], key=lambda d: d["id"])] for r in rows}
+    rows = graph.read(DISEASE_RELATIVES, ids=ids, direction=direction, **state_params(state))
+    asked = as_of(state)
+    found = {
+        r["id"]: [
+            replace(disease_view(x["node"]), releases=sorted(x["releases"]), as_of=asked)
+            for x in sorted(r["relatives"], key=lambda x: x["node"]["id"])
+        ]
+        for r in rows
+    }
     return {i: found.get(i, []) for i in ids}
 
 

@@ -49,23 +49,25 @@ CALL (p) {
 }
 """
 
-#: Replace patient ``p``'s call store in one statement: its old CALLED edges go, the new ones are
-#: created (ObservedAlleles MERGEd: one a re-match calls again is kept, not deleted and re-created,
-#: which costs the transaction several times more), then old ObservedAlleles left uncalled go.
+#: Replace each patient's call store in one statement over the batch: its old CALLED edges go, the
+#: new ones are created (ObservedAlleles MERGEd: one a re-match calls again is kept, not deleted and
+#: re-created, which costs the transaction several times more), then old ObservedAlleles left uncalled
+#: go. Patients are handled in turn, so an allele two patients of a batch share is never lost.
 REPLACE_CALLS = """
-MATCH (p:Patient {id: $id})
+UNWIND $patients AS pt
+MATCH (p:Patient {id: pt.id})
 CALL (p) {
   OPTIONAL MATCH (p)-[:HAS_NO_CALLS]->(n:NoCallSet)
   DETACH DELETE n
 }
 OPTIONAL MATCH (p)-[c:CALLED]->(o:ObservedAllele)
-WITH p, collect(c) AS edges, collect(o) AS old
+WITH pt, p, collect(c) AS edges, collect(o) AS old
 CALL (edges) {
   UNWIND edges AS c
   DELETE c
 }
-CALL (p) {
-  UNWIND $rows AS row
+CALL (pt, p) {
+  UNWIND pt.calls AS row
   MERGE (o:ObservedAllele {id: row.allele})
   ON CREATE SET o.chrom = row.chrom, o.pos = row.pos, o.ref = row.ref, o.alt = row.alt
   CREATE (p)-[c:CALLED]->(o)
@@ -78,12 +80,14 @@ CALL (old) {
 }
 """
 
-#: The call store's summary on the Patient (small scalars; the no-call ranges on the NoCallSet).
+#: The call store's summary on each Patient (small scalars; the no-call ranges on the NoCallSet).
 SET_CALL_SUMMARY = """
-MATCH (p:Patient {id: $id})
-SET p.callsStored = $calls, p.callsDropped = $callsDropped, p.callsTruncated = $callsTruncated,
-    p.callsMax = $callsMax, p.callsComplete = $callsComplete
-CREATE (p)-[:HAS_NO_CALLS]->(:NoCallSet {ranges: $noCalls, normalRanges: $normalNoCalls, dropped: $noCallsDropped})
+UNWIND $patients AS pt
+MATCH (p:Patient {id: pt.id})
+WITH p, pt.callSummary AS s
+SET p.callsStored = s.calls, p.callsDropped = s.callsDropped, p.callsTruncated = s.callsTruncated,
+    p.callsMax = s.callsMax, p.callsComplete = s.callsComplete
+CREATE (p)-[:HAS_NO_CALLS]->(:NoCallSet {ranges: s.noCalls, normalRanges: s.normalNoCalls, dropped: s.noCallsDropped})
 """
 
 #: ``<GENE>:No Result`` is CPIC's key for "no genotype available"; MERGEd for genes the pharmcat
@@ -139,27 +143,44 @@ RETURN links
 """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PatientMatch:
-    """What one match writes for one patient (:func:`store_matches`). ``variants`` rows:
-    ``{variant, props}``; ``diplotypes`` rows: ``{phenotype, props}``; ``origin``:
-    kg.matcher.origin's decision (origin, source, normalSample, normalVcf)."""
+    """What one match writes for one patient (:func:`store_matches`): the one description of it, built
+    by kg.matcher.match for one sample and for each sample of a cohort. ``variants`` rows:
+    ``{variant, props}``; ``diplotypes`` rows: ``{phenotype, props}``; ``origin``: kg.matcher.origin's
+    decision (origin, source, normalSample, normalVcf); ``diseases``: resolved Disease ids."""
 
     patient: str
     sample: str
     vcf: str
     origin: Mapping[str, Any]
     variants: Sequence[Mapping[str, Any]]
-    diplotypes: Sequence[Mapping[str, Any]]
-    no_result_genes: list[str]
-    diseases: list[str]
-    #: the call store (kg/matcher/calls.py): CALLED rows, and kg.matcher.match's summary (calls,
-    #: callsDropped, callsTruncated, callsComplete, callsMax, noCalls, normalNoCalls, noCallsDropped)
+    diplotypes: Sequence[Mapping[str, Any]] = ()
+    no_result_genes: Sequence[str] = ()
+    diseases: Sequence[str] = ()
+    #: the call store (kg/matcher/calls.py): CALLED rows ``{allele, chrom, pos, ref, alt, props}``, and
+    #: what the Patient records of it (calls, callsDropped, callsTruncated, callsComplete, callsMax,
+    #: noCalls, normalNoCalls, noCallsDropped; absent keys: an empty, complete store)
     calls: Sequence[Mapping[str, Any]] = ()
     call_summary: Mapping[str, Any] | None = None
 
-    def call_store(self) -> list[tuple[str, dict[str, Any]]]:
-        """The two statements that replace this patient's call store."""
+    def params(self) -> dict[str, Any]:
+        """The patient's row of the link statements of :func:`store_matches`."""
+        return {
+            "id": self.patient,
+            "sample": self.sample,
+            "vcf": self.vcf,
+            "origin": self.origin["origin"],
+            "originSource": self.origin["source"],
+            "normalSample": self.origin.get("normalSample"),
+            "normalVcf": self.origin.get("normalVcf"),
+            "variants": list(self.variants),
+            "diplotypes": list(self.diplotypes),
+            "diseases": list(self.diseases),
+        }
+
+    def store_params(self) -> dict[str, Any]:
+        """The patient's row of the call-store statements (apart: every statement is sent its own rows)."""
         summary = {
             "calls": len(self.calls),
             "callsDropped": 0,
@@ -171,68 +192,7 @@ class PatientMatch:
             "noCallsDropped": 0,
             **(self.call_summary or {}),
         }
-        return [
-            (REPLACE_CALLS, {"id": self.patient, "rows": list(self.calls)}),
-            (SET_CALL_SUMMARY, {"id": self.patient, **{k: summary[k] for k in _SUMMARY_KEYS}}),
-        ]
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "id": self.patient,
-            "sample": self.sample,
-            "vcf": self.vcf,
-            "origin": self.origin["origin"],
-            "originSource": self.origin["source"],
-            "normalSample": self.origin.get("normalSample"),
-            "normalVcf": self.origin.get("normalVcf"),
-            "variants": list(self.variants),
-            "diplotypes": list(self.diplotypes),
-            "diseases": self.diseases,
-        }
-
-
-def store_matches(graph: Graph, matches: Sequence[PatientMatch]) -> None:
-    """Replace the links of every patient of ``matches`` in one transaction (a cohort writes its
-    patients in batches; one patient is a batch of one): all of the batch is stored or none."""
-    if not matches:
-        return
-    patients = [m.params() for m in matches]
-    genes = sorted({g for m in matches for g in m.no_result_genes})
-    graph.write_many(
-        [
-            (MERGE_PATIENT, {"patients": patients}),
-            (MERGE_NO_RESULT, {"genes": genes}),
-            (LINK_VARIANTS, {"patients": patients}),
-            (LINK_DIPLOTYPES, {"patients": patients}),
-            (LINK_CONDITIONS, {"patients": patients}),
-            *(statement for m in matches for statement in m.call_store()),
-        ]
-    )
-
-
-def store_match(
-    graph: Graph,
-    patient: str,
-    *,
-    sample: str,
-    vcf: str,
-    origin: Mapping[str, Any],
-    variants: Sequence[Mapping[str, Any]],
-    diplotypes: Sequence[Mapping[str, Any]],
-    no_result_genes: list[str],
-    diseases: list[str],
-    calls: Sequence[Mapping[str, Any]] = (),
-    call_summary: Mapping[str, Any] | None = None,
-) -> None:
-    """Replace one patient's links and call store in one transaction (see :class:`PatientMatch`)."""
-    store_matches(
-        graph,
-        [
-            PatientMatch(
-                patient, sample, vcf, origin, variants, diplotypes, no_result_genes, diseases, calls, call_summary
-            )
-        ],
-    )
+        return {"id": self.patient, "calls": list(self.calls), "callSummary": {k: summary[k] for k in _SUMMARY_KEYS}}
 
 
 _SUMMARY_KEYS = (
@@ -245,6 +205,28 @@ _SUMMARY_KEYS = (
     "normalNoCalls",
     "noCallsDropped",
 )
+
+
+def store_matches(graph: Graph, matches: Sequence[PatientMatch]) -> None:
+    """Replace the links and call stores of every patient of ``matches`` in one transaction (a cohort
+    writes its patients in batches; one patient is a batch of one): all of the batch is stored or none.
+    Every statement UNWINDs the batch, so a transaction costs a fixed number of round trips."""
+    if not matches:
+        return
+    patients = [m.params() for m in matches]
+    stores = [m.store_params() for m in matches]
+    genes = sorted({g for m in matches for g in m.no_result_genes})
+    graph.write_many(
+        [
+            (MERGE_PATIENT, {"patients": patients}),
+            (MERGE_NO_RESULT, {"genes": genes}),
+            (LINK_VARIANTS, {"patients": patients}),
+            (LINK_DIPLOTYPES, {"patients": patients}),
+            (LINK_CONDITIONS, {"patients": patients}),
+            (REPLACE_CALLS, {"patients": stores}),
+            (SET_CALL_SUMMARY, {"patients": stores}),
+        ]
+    )
 
 
 def link_counts(graph: Graph, patient: str) -> dict[str, int] | None:
