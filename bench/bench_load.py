@@ -559,6 +559,10 @@ class _DumpGraph:
         return [{"n": 0}]
 
 
+class _StagesDone(Exception):
+    """Raised in place of the release bookkeeping that follows a loader's stages in a dump."""
+
+
 @dataclass
 class Dump:
     source: str
@@ -579,8 +583,8 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
     writer_box: dict[str, CsvWriter] = {}
     original = release._write_stage
 
-    def write_stage(graph: Any, rel: release.SourceRelease, stage: release.Stage, progress: bool) -> tuple[int, float]:
-        writer = writer_box.setdefault("w", CsvWriter(folder, name, rel.key))
+    def write_stage(graph: Any, key: str, source: str, stage: release.Stage, progress: bool) -> tuple[int, float]:
+        writer = writer_box.setdefault("w", CsvWriter(folder, name, key))
         mapper = MAPPERS.get((name, stage.name))
         if mapper is None:
             dump.unmapped.append(stage.name)
@@ -588,7 +592,7 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
         count = 0
         for row in stage.rows():
             count += 1
-            for item in mapper(row, rel.key):
+            for item in mapper(row, key):
                 if isinstance(item, N):
                     writer.node(stage.name, item)
                 else:
@@ -596,14 +600,22 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
         dump.stages[stage.name] = count
         return count, 0.0
 
+    def stages_done(graph: Any, key: str) -> None:
+        raise _StagesDone  # every stage is dumped: the release bookkeeping after them needs a real Source
+
     began = time.monotonic()
+    marking = release._mark_superseding
     release._write_stage = write_stage  # type: ignore[assignment]
+    release._mark_superseding = stages_done  # type: ignore[assignment]
     try:
         registry.loader_for(name).load(_DumpGraph(real), path, progress=False)  # type: ignore[arg-type]
+    except _StagesDone:
+        pass
     except Exception as err:
         dump.error = f"{type(err).__name__}: {str(err)[:300]}"
     finally:
         release._write_stage = original  # type: ignore[assignment]
+        release._mark_superseding = marking  # type: ignore[assignment]
         if "w" in writer_box:
             writer_box["w"].close()
     dump.seconds = time.monotonic() - began
