@@ -313,6 +313,14 @@ def _clinvar(row: dict[str, Any], rel: str, prefix: str) -> Iterator[Item]:
         yield R("FOR_DISEASE", ("Evidence", evidence_id), ("Disease", d), {"release": rel})
 
 
+def _clinvar_vocabulary(row: dict[str, Any], rel: str) -> Iterator[Item]:
+    """ClinVar's genes and consequence terms, written once per release before its variants."""
+    if row.get("symbol"):
+        yield N("Gene", "symbol", row["symbol"])
+    if row.get("so"):
+        yield N("SequenceOntologyTerm", "id", row["so"], {"name": row.get("name")})
+
+
 def _secondary_finding(row: dict[str, Any], rel: str) -> Iterator[Item]:
     yield N("SecondaryFinding", "id", row["id"], _scalars(row, skip=("diseaseXrefs", "diseaseIds")))
     yield N("Gene", "symbol", row["gene"])
@@ -393,6 +401,7 @@ MAPPERS: dict[tuple[str, str], Mapper] = {
     ("civic", "evidence items"): _civic_evidence,
     ("civic", "assertions"): lambda r, rel: _civic_evidence(r, rel, assertion=True),
     ("clinvar", "variants"): lambda r, rel: _clinvar(r, rel, "clinvar"),
+    ("clinvar", "genes and terms"): _clinvar_vocabulary,
     ("clinvar_more", "variants"): lambda r, rel: _clinvar(r, rel, "clinvar_more"),
     ("clinvar_more", "secondary findings"): _secondary_finding,
     ("pharmcat", "genes"): lambda r, rel: [N("Gene", "symbol", r["symbol"], _scalars(r))],
