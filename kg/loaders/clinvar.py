@@ -284,11 +284,9 @@ WRITE = stamped(
     """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
-WITH src, row, split(row.id, ':') AS part
-MERGE (v:Variant {id: row.id})
-ON CREATE SET v.chrom = part[1], v.pos = toInteger(part[2]), v.ref = coalesce(row.ref, part[3]),
-              v.alt = coalesce(row.alt, part[4]), v.assembly = part[0],
-              v.kind = CASE coalesce(row.alt, part[4]) WHEN '.' THEN 'reference' ELSE 'exact' END,
+"""
+    + cv.VARIANT_MERGE.rstrip()
+    + """,
               v.rsid = row.rsid, v.gene = row.gene, v.hgvs = row.hgvs
 ON MATCH SET v.rsid = coalesce(row.rsid, v.rsid), v.gene = coalesce(row.gene, v.gene),
              v.hgvs = CASE WHEN row.hgvs IS NULL THEN v.hgvs
