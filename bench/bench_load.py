@@ -615,7 +615,7 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
     began = time.monotonic()
     marking = release._mark_superseding
     release._write_stage = write_stage  # type: ignore[assignment]
-    release._mark_superseding = stages_done  # type: ignore[assignment]
+    release._mark_superseding = stages_done
     try:
         registry.loader_for(name).load(_DumpGraph(real), path, progress=False)  # type: ignore[arg-type]
     except _StagesDone:
@@ -623,8 +623,8 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
     except Exception as err:
         dump.error = f"{type(err).__name__}: {str(err)[:300]}"
     finally:
-        release._write_stage = original  # type: ignore[assignment]
-        release._mark_superseding = marking  # type: ignore[assignment]
+        release._write_stage = original
+        release._mark_superseding = marking
         if "w" in writer_box:
             writer_box["w"].close()
     dump.seconds = time.monotonic() - began
