@@ -3,7 +3,9 @@
 Reads NCBI's ``clinvar.vcf.gz`` (VCF 4.1 header; one record per ClinVar VariationID, ``ID`` =
 VariationID) with a plain streaming text parser: the shared copy is plain gzip, not BGZF, and
 parsing INFO here keeps line numbers for error messages. The file is read once to the end
-before the first write (kg.loaders.sourcefile.checked_first), so a malformed file writes nothing.
+before the first write (stage ``genes and terms``, which collects the release's genes and MC terms on the
+way), so a malformed file writes nothing; then it is streamed again for the variants (issue 13: the write
+path is described above WRITE).
 Per record and ALT allele (multi-allelic records are split):
 
 * ``Variant {id}`` normalised and keyed with kg.identity.variants; rsid from ``RS``, hgvs from ``CLNHGVS``,
