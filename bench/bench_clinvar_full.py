@@ -1,6 +1,7 @@
 """Benchmark: the ClinVar loader on a full-size GRCh38 VCF (about 3 million records).
 
     python bench/bench_clinvar_full.py [--records 3000000] [--data-dir DIR] [--keep-file] [--no-baseline]
+                                       [--instance bench-clinvar] [--bolt-port 7717]
 
 No complete ClinVar VCF is in ../shared/data (see clinvar/SOURCES.md), so the file is made from
 the real one there: its 69,302 records repeated until ``--records`` is reached, each copy on
@@ -10,8 +11,8 @@ MC, ...; CLNHGVS still names the original coordinates). Plain gzip, as NCBI's fi
 
 In one run:
 
-1. Its own Neo4j (instance ``bench-clinvar``, Bolt 7717 / HTTP 7617, wiped, stopped after) with the
-   schema, SO, HGNC and DOID loaded first, as ``kg load all`` orders them (ClinVar links conditions
+1. Its own Neo4j (instance ``bench-clinvar``, Bolt 7717, or ``--instance``/``--bolt-port``, so that two
+   runs can share the machine; wiped, stopped after) with the schema, SO, HGNC and DOID loaded first, as ``kg load all`` orders them (ClinVar links conditions
    through DOID's cross-references).
 2. The ClinVar load in a child process (``kg.loaders.clinvar.load``, as ``kg load clinvar FILE``),
    which reports its rows, wall seconds and peak RSS (``getrusage`` ru_maxrss): the loader's memory,
@@ -47,15 +48,19 @@ from kg.config import Settings, default_data_dir
 from kg.loaders import registry
 
 INSTANCE, BOLT_PORT = "bench-clinvar", 7717
-IMPORT_INSTANCE = "bench-clinvar-import"
 SOURCE_FILE = "clinvar/clinvar_20260226_GRCh38_hereditary_cancer_regions.vcf.gz"
 BLOCK = 1_000_000  # positions of one copy: 10,000 + index of the original position * SPACING
 SPACING = 15
 FIRST_SOURCES = ("so", "hgnc", "doid")
 
 
-def bench_settings() -> Settings:
-    return Settings.from_env(uri=None, instance=INSTANCE, bolt_port=BOLT_PORT)
+def bench_settings(instance: str = INSTANCE, bolt_port: int = BOLT_PORT) -> Settings:
+    return Settings.from_env(uri=None, instance=instance, bolt_port=bolt_port)
+
+
+def import_settings(settings: Settings) -> Settings:
+    """The baseline's neo4j-admin home: ``<instance>-import``, beside the bench's own instance."""
+    return Settings.from_env(uri=None, instance=f"{settings.instance}-import", bolt_port=settings.bolt_port + 1)
 
 
 def make_vcf(source: Path, target: Path, records: int) -> int:
@@ -93,12 +98,12 @@ def make_vcf(source: Path, target: Path, records: int) -> int:
     return written
 
 
-def child_load(path: Path) -> None:
+def child_load(path: Path, settings: Settings) -> None:
     """Run in the child process: load ClinVar, print rows, seconds and peak RSS as JSON."""
     from kg.db import Graph
 
     began = time.monotonic()
-    with Graph(bench_settings()) as graph:
+    with Graph(settings) as graph:
         report = registry.loader_for("clinvar").load(graph, path, progress=False)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
@@ -116,27 +121,44 @@ def child_load(path: Path) -> None:
     )
 
 
-def load_in_child(vcf: Path) -> dict[str, Any]:
+def variant_rows(load: dict[str, Any]) -> int:
+    """The rows of the stage ``variants`` (one per allele): the rate's numerator. The stage ``genes and terms``
+    (a few thousand rows, written once per release) is listed apart."""
+    return int(load["rows"].get("variants", sum(load["rows"].values())))
+
+
+def load_in_child(vcf: Path, instance: str, bolt_port: int) -> dict[str, Any]:
     """The ClinVar load in its own process, so that its peak RSS is the loader's alone."""
     print("loading ClinVar in a child process", flush=True)
-    child = subprocess.run([sys.executable, __file__, "--child-load", str(vcf)], capture_output=True, text=True)
+    command = [
+        sys.executable,
+        __file__,
+        "--child-load",
+        str(vcf),
+        "--instance",
+        instance,
+        "--bolt-port",
+        str(bolt_port),
+    ]
+    child = subprocess.run(command, capture_output=True, text=True)
     if child.returncode != 0:
         raise SystemExit(f"the ClinVar load failed:\n{child.stderr[-3000:]}")
     load: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
-    rows = sum(load["rows"].values())
-    print(f"  {rows:,} rows in {load['seconds']:.1f} s, peak RSS {load['peak_rss_mb']:.0f} MB", flush=True)
+    print(
+        f"  {variant_rows(load):,} rows in {load['seconds']:.1f} s, peak RSS {load['peak_rss_mb']:.0f} MB", flush=True
+    )
     return load
 
 
 def markdown(result: dict[str, Any]) -> str:
     load = result.get("load") or {
-        "rows": {"not loaded (--no-load)": 0},
+        "rows": {"variants": 0},
         "seconds": float("nan"),
         "peak_rss_mb": 0.0,
         "stage_seconds": {},
         "write_seconds": {},
     }
-    rows = sum(load["rows"].values())
+    rows = variant_rows(load)
     lines = [
         f"# ClinVar full-size benchmark {result['started']}",
         "",
@@ -146,7 +168,7 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "| what | rows | seconds | rows/s | peak RSS |",
         "|---|---:|---:|---:|---:|",
-        f"| ClinVar loader (child process) | {rows:,} | {load['seconds']:.1f} | {rows / load['seconds']:,.0f} | {load['peak_rss_mb']:.0f} MB |",
+        f"| ClinVar loader (child process; variant rows) | {rows:,} | {load['seconds']:.1f} | {rows / load['seconds']:,.0f} | {load['peak_rss_mb']:.0f} MB |",
     ]
     for stage, secs in load["stage_seconds"].items():
         lines.append(
@@ -181,23 +203,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--no-load", action="store_true", help="the baseline alone (the prerequisites are still loaded)")
     ap.add_argument("--out", type=Path, default=OUT_DIR)
+    ap.add_argument("--instance", default=INSTANCE, help=f"the bench's Neo4j instance (default {INSTANCE})")
+    ap.add_argument(
+        "--bolt-port", type=int, default=BOLT_PORT, help=f"its Bolt port (default {BOLT_PORT}; +1 for the import)"
+    )
     ap.add_argument("--child-load", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    settings = bench_settings(args.instance, args.bolt_port)
     if args.child_load:
-        child_load(args.child_load)
+        child_load(args.child_load, settings)
         return 0
 
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     work = args.out / f"bench_clinvar_full-{started}"
     work.mkdir(parents=True, exist_ok=True)
     vcf = args.out / f"clinvar_synthetic_{args.records}.vcf.gz"
-    settings = bench_settings()
     result: dict[str, Any] = {
         "started": started,
         "records": args.records,
         "loadavg_start": _loadavg(),
         "heap": settings.heap,
         "pagecache": settings.pagecache,
+        "instance": settings.instance,
     }
     began = time.monotonic()
     if not (args.keep_file and vcf.exists()):
@@ -213,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(f"  {report.summary()}", flush=True)
             if not args.no_load:
-                result["load"] = load_in_child(vcf)
+                result["load"] = load_in_child(vcf, args.instance, args.bolt_port)
             if not args.no_baseline:
                 print("baseline: dumping the loader's rows to CSV", flush=True)
                 dump = dump_source("clinvar", vcf, work / "csv", graph)
@@ -223,10 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         result["loadavg_end"] = _loadavg()
     if not args.no_baseline and "import" not in result:
-        import_settings = Settings.from_env(uri=None, instance=IMPORT_INSTANCE, bolt_port=BOLT_PORT + 1)
-        neo4j_server.fetch_jars(import_settings)
+        admin = import_settings(settings)
+        neo4j_server.fetch_jars(admin)
         print("baseline: neo4j-admin import", flush=True)
-        result["import"] = vars(run_import(import_settings, "clinvar", [dump], work))
+        result["import"] = vars(run_import(admin, "clinvar", [dump], work))
         shutil.rmtree(work / "csv", ignore_errors=True)
     result["loadavg_end"] = _loadavg()
     if not args.keep_file:

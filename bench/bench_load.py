@@ -313,6 +313,14 @@ def _clinvar(row: dict[str, Any], rel: str, prefix: str) -> Iterator[Item]:
         yield R("FOR_DISEASE", ("Evidence", evidence_id), ("Disease", d), {"release": rel})
 
 
+def _clinvar_vocabulary(row: dict[str, Any], rel: str) -> Iterator[Item]:
+    """ClinVar's genes and consequence terms, written once per release before its variants."""
+    if row.get("symbol"):
+        yield N("Gene", "symbol", row["symbol"])
+    if row.get("so"):
+        yield N("SequenceOntologyTerm", "id", row["so"], {"name": row.get("name")})
+
+
 def _secondary_finding(row: dict[str, Any], rel: str) -> Iterator[Item]:
     yield N("SecondaryFinding", "id", row["id"], _scalars(row, skip=("diseaseXrefs", "diseaseIds")))
     yield N("Gene", "symbol", row["gene"])
@@ -393,6 +401,7 @@ MAPPERS: dict[tuple[str, str], Mapper] = {
     ("civic", "evidence items"): _civic_evidence,
     ("civic", "assertions"): lambda r, rel: _civic_evidence(r, rel, assertion=True),
     ("clinvar", "variants"): lambda r, rel: _clinvar(r, rel, "clinvar"),
+    ("clinvar", "genes and terms"): _clinvar_vocabulary,
     ("clinvar_more", "variants"): lambda r, rel: _clinvar(r, rel, "clinvar_more"),
     ("clinvar_more", "secondary findings"): _secondary_finding,
     ("pharmcat", "genes"): lambda r, rel: [N("Gene", "symbol", r["symbol"], _scalars(r))],
@@ -559,9 +568,8 @@ class _DumpGraph:
         return [{"n": 0}]
 
 
-class _StagesDumped(Exception):
-    """Every stage's rows are in the CSV: the release bookkeeping after them (superseding marks,
-    activation) has nothing to dump, so the stand-in load stops there."""
+class _StagesDone(Exception):
+    """Raised in place of the release bookkeeping that follows a loader's stages in a dump."""
 
 
 @dataclass
@@ -584,7 +592,7 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
     writer_box: dict[str, CsvWriter] = {}
     original = release._write_stage
 
-    def write_stage(graph: Any, key: str, stage_name: str, stage: release.Stage, progress: bool) -> tuple[int, float]:
+    def write_stage(graph: Any, key: str, source: str, stage: release.Stage, progress: bool) -> tuple[int, float]:
         writer = writer_box.setdefault("w", CsvWriter(folder, name, key))
         mapper = MAPPERS.get((name, stage.name))
         if mapper is None:
@@ -601,22 +609,22 @@ def dump_source(name: str, path: Path, folder: Path, real: Graph | None) -> Dump
         dump.stages[stage.name] = count
         return count, 0.0
 
-    def stages_dumped(graph: Any, key: str) -> None:
-        raise _StagesDumped
+    def stages_done(graph: Any, key: str) -> None:
+        raise _StagesDone  # every stage is dumped: the release bookkeeping after them needs a real Source
 
     began = time.monotonic()
-    original_marks = release._mark_superseding
+    marking = release._mark_superseding
     release._write_stage = write_stage  # type: ignore[assignment]
-    release._mark_superseding = stages_dumped  # type: ignore[assignment]
+    release._mark_superseding = stages_done
     try:
         registry.loader_for(name).load(_DumpGraph(real), path, progress=False)  # type: ignore[arg-type]
-    except _StagesDumped:
+    except _StagesDone:
         pass
     except Exception as err:
         dump.error = f"{type(err).__name__}: {str(err)[:300]}"
     finally:
-        release._write_stage = original  # type: ignore[assignment]
-        release._mark_superseding = original_marks  # type: ignore[assignment]
+        release._write_stage = original
+        release._mark_superseding = marking
         if "w" in writer_box:
             writer_box["w"].close()
     dump.seconds = time.monotonic() - began

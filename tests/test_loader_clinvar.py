@@ -547,6 +547,52 @@ def test_newest_classification_wins_in_either_order(kg: Graph, tmp_path: Path, n
     assert _totals(kg) == before
 
 
+def test_each_record_is_one_evidence_and_each_allele_one_asserted_variant(kg: Graph, tmp_path: Path) -> None:
+    """WRITE creates a record's Evidence once (a multi-allelic record's alleles share it) and links a
+    Variant to the release once, however many records name it (kg/loaders/clinvar.py)."""
+    before = _totals(kg)
+    lines = (
+        _vcf_line(990000011, FAKE_POS, "A", "T,G", "Benign"),  # two alleles, one record
+        _vcf_line(990000012, FAKE_POS, "A", "T", "Pathogenic"),  # the first allele again, another record
+    )
+    path = _write_vcf(tmp_path / "clinvar_20990131.vcf.gz", *lines)
+    release = SourceRelease(FAKE_SOURCE, "2099-01-31", "test", (path,), coverage=Windows().text)
+    try:
+        report = load_release(kg, release, clinvar.stages(kg, path, "2099-01-31"), progress=False)
+        assert report.rows["variants"] == 3
+        rows = kg.read(
+            "MATCH (e:Evidence)-[:ASSERTED_BY]->(:Source {key: $key}) "
+            "RETURN e.id AS id, e.classification AS c, [(e)-[a:ABOUT]->(v) | [v.id, a.releases]] AS about, "
+            "COUNT { (e)-[:ASSERTED_BY]->() } AS asserted ORDER BY id",
+            key=FAKE_NEW,
+        )
+        other = f"GRCh38:chr22:{FAKE_POS}:A:G"
+        assert [(r["id"], r["c"], sorted(r["about"]), r["asserted"]) for r in rows] == [
+            (f"{FAKE_NEW}:990000011", "benign", [[other, [FAKE_NEW]], [FAKE_VARIANT, [FAKE_NEW]]], 1),
+            (f"{FAKE_NEW}:990000012", "pathogenic", [[FAKE_VARIANT, [FAKE_NEW]]], 1),
+        ]
+        links = kg.read(
+            "MATCH (v:Variant)-[a:ASSERTED_BY]->(:Source {key: $key}) RETURN v.id AS id, count(a) AS n ORDER BY id",
+            key=FAKE_NEW,
+        )
+        assert links == [{"id": other, "n": 1}, {"id": FAKE_VARIANT, "n": 1}]  # ...:A:G before ...:A:T
+        genes = kg.read(
+            "MATCH (g:Gene)-[a:ASSERTED_BY]->(:Source {key: $key}) RETURN g.symbol AS symbol, count(a) AS n",
+            key=FAKE_NEW,
+        )
+        assert genes == [{"symbol": "KREMEN1", "n": 1}]  # written once for the release, not per row
+    finally:
+        discard_release(kg, FAKE_NEW)
+    assert _totals(kg) == before
+
+
+def test_vcf_with_a_variation_id_used_twice(kg: Graph, tmp_path: Path) -> None:
+    lines = (_vcf_line(990000021, FAKE_POS, "A", "T", "Benign"), _vcf_line(990000021, FAKE_POS + 5, "A", "G", "Benign"))
+    path = _write_vcf(tmp_path / "clinvar_20990131.vcf.gz", *lines)
+    err = _fails_cleanly(kg, clinvar.load, path, len(VCF_HEADER.splitlines()) + 2, "clinvar")
+    assert "VariationID" in err.expected and err.found == "990000021"
+
+
 # --- corrupted copies (of the seed files) fail with file:line and leave nothing ------------------
 
 

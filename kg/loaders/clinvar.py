@@ -3,7 +3,9 @@
 Reads NCBI's ``clinvar.vcf.gz`` (VCF 4.1 header; one record per ClinVar VariationID, ``ID`` =
 VariationID) with a plain streaming text parser: the shared copy is plain gzip, not BGZF, and
 parsing INFO here keeps line numbers for error messages. The file is read once to the end
-before the first write (kg.loaders.sourcefile.checked_first), so a malformed file writes nothing.
+before the first write (stage ``genes and terms``, which collects the release's genes and MC terms on the
+way), so a malformed file writes nothing; then it is streamed again for the variants (issue 13: the write
+path is described above WRITE).
 Per record and ALT allele (multi-allelic records are split):
 
 * ``Variant {id}`` normalised and keyed with kg.identity.variants; rsid from ``RS``, hgvs from ``CLNHGVS``,
@@ -43,10 +45,10 @@ from kg.db import Graph
 from kg.identity.variants import NO_ALT, is_primary_chrom, is_sequence, normalize
 from kg.loaders import clinvar_fields as cv
 from kg.loaders.coverage import Windows
-from kg.loaders.disease_names import FOR_DISEASE_BY_NAME, NameResolver
+from kg.loaders.disease_names import NameResolver
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
-from kg.loaders.sourcefile import checked_first, find_release_file, open_text, read_errors
+from kg.loaders.sourcefile import find_release_file, open_text, read_errors
 from kg.loaders.statements import stamped
 
 NAME = "clinvar"
@@ -92,8 +94,12 @@ def parse_info(text: str) -> dict[str, str]:
 
 
 def read_records(path: Path, release: str) -> Iterator[Row]:
-    """One row per ALT allele of each ClinVar record, every field precomputed for the write Cypher."""
+    """One row per ALT allele of each ClinVar record, every field precomputed for the write Cypher.
+
+    A record's second and later ALT alleles are marked ``sameRecord`` (their Evidence is the first's).
+    A VariationID used by an earlier record is an error: each Evidence is created once (WRITE)."""
     header_seen = False
+    seen = RecordIds()
     for lineno, line in numbered_lines(path):
         if line.startswith("##"):
             if header_seen:
@@ -107,12 +113,38 @@ def read_records(path: Path, release: str) -> Iterator[Row]:
         if not header_seen:
             raise SourceFormatError(path, lineno, "the #CHROM column header before the records", line[:80])
         if line:
-            yield from _record_rows(path, lineno, line, release)
+            yield from _record_rows(path, lineno, line, release, seen)
     if not header_seen:
         raise SourceFormatError(path, None, "a #CHROM column header", "end of file")
 
 
-def _record_rows(path: Path, lineno: int, line: str, release: str) -> Iterator[Row]:
+class RecordIds:
+    """The VariationIDs read so far, as a bitmap: ClinVar's are integers below ~10 million, so 3 million
+    records take a few MB here where a set of ints would take ~200 MB (issue 13: loader memory < 1 GB).
+    Ids beyond ``LIMIT`` (none in ClinVar) go to a set."""
+
+    LIMIT = 1 << 31
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+        self.large: set[int] = set()
+
+    def add(self, value: int) -> bool:
+        """Record ``value``; False when it was already recorded."""
+        if value >= self.LIMIT:
+            new = value not in self.large
+            self.large.add(value)
+            return new
+        byte, bit = divmod(value, 8)
+        if byte >= len(self.bits):
+            self.bits.extend(bytes(max(byte + 1 - len(self.bits), len(self.bits))))
+        if self.bits[byte] >> bit & 1:
+            return False
+        self.bits[byte] |= 1 << bit
+        return True
+
+
+def _record_rows(path: Path, lineno: int, line: str, release: str, seen: RecordIds) -> Iterator[Row]:
     fields = line.split("\t")
     if len(fields) < 8:
         raise SourceFormatError(path, lineno, "8 tab-separated VCF columns", f"{len(fields)} columns: {line[:80]}")
@@ -121,6 +153,8 @@ def _record_rows(path: Path, lineno: int, line: str, release: str) -> Iterator[R
         raise SourceFormatError(path, lineno, "a positive integer POS", pos_text)
     if not variation_id.isdigit():
         raise SourceFormatError(path, lineno, "a ClinVar VariationID in the ID column", variation_id)
+    if not seen.add(int(variation_id)):
+        raise SourceFormatError(path, lineno, "a VariationID no earlier record has", variation_id)
     ref = ref.upper()
     if not is_sequence(ref):
         raise SourceFormatError(path, lineno, "REF made of A, C, G, T, N", ref)
@@ -128,12 +162,17 @@ def _record_rows(path: Path, lineno: int, line: str, release: str) -> Iterator[R
         return
     info = parse_info(info_text)
     shared = {**_variant_fields(info, variation_id), **_evidence_fields(info, release)}
+    done: list[str] = []
     for alt in alts.upper().split(","):
-        if alt.startswith("<") or alt == "*":
-            continue  # a symbolic allele has no sequence to key on
+        if alt.startswith("<") or alt == "*" or alt in done:
+            continue  # a symbolic allele has no sequence to key on; a repeated ALT is the same allele
         if alt != NO_ALT and not is_sequence(alt):
             raise SourceFormatError(path, lineno, "ALT made of A, C, G, T, N (or '.')", alt)
-        yield cv.compact({**cv.variant_key(normalize(chrom, int(pos_text), ref, alt)), **shared})
+        row = cv.compact({**cv.variant_key(normalize(chrom, int(pos_text), ref, alt)), **shared})
+        if done:
+            row["sameRecord"] = True
+        done.append(alt)
+        yield row
 
 
 def _variant_fields(info: dict[str, str], variation_id: str) -> dict[str, Any]:
@@ -213,46 +252,54 @@ def _condition_xrefs(clndisdb: str) -> tuple[tuple[str, ...], tuple[tuple[str, .
     return tuple(stored), tuple(lookup)
 
 
+# The genes and consequence terms of the whole release, MERGEd once (rows: ``{symbol}`` or ``{so, name}``,
+# collected by the validation pass, :class:`Vocabulary`), so that the variants statement only looks them up.
+# The Source is the one this load created (kg/loaders/release.py), so no ASSERTED_BY edge to it exists
+# before this statement, and each symbol / term comes once: CREATE.
+WRITE_VOCABULARY = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+CALL (row, src) {
+  WITH row WHERE row.symbol IS NOT NULL
+  MERGE (g:Gene {symbol: row.symbol})
+  CREATE (g)-[:ASSERTED_BY]->(src)
+}
+CALL (row, src) {
+  WITH row WHERE row.so IS NOT NULL
+  MERGE (t:SequenceOntologyTerm {id: row.so})
+  ON CREATE SET t.name = row.name
+  CREATE (t)-[:ASSERTED_BY]->(src)
+}
+"""
+
+# One row per ALT allele. Variants and their IN_GENE / HAS_CONSEQUENCE edges are shared with other releases
+# and sources: MERGE. A Variant's ASSERTED_BY edge to this load's Source is created unless an earlier row of
+# this load (another record of the same allele) made it: no other process writes this Source's edges, so the
+# check needs no lock (MERGE would lock the Source, which every row touches). The Evidence is release-scoped
+# (``<release key>:<VariationID>``) and the release key is new (its Source was CREATEd by this load; a
+# discarded or retired release leaves no ClinVar Evidence, which no Patient or curator owns): each Evidence
+# and every edge from it is CREATEd, once per record (read_records rejects a VariationID used twice;
+# one_edge_per_disease makes the disease entries distinct; a multi-allelic record's later alleles,
+# ``sameRecord``, find the Evidence their first allele created). The uniqueness constraint on Evidence.id
+# still guards the rule.
 WRITE = stamped(
     """
 MATCH (src:Source {key: $source})
-CALL (src) {
-  UNWIND $rows AS r
-  UNWIND r.genes AS symbol
-  WITH DISTINCT symbol
-  MERGE (g:Gene {symbol: symbol})
-  MERGE (g)-[:ASSERTED_BY]->(src)
-}
-CALL (src) {
-  UNWIND $rows AS r
-  UNWIND r.consequences AS c
-  WITH c.id AS id, min(c.name) AS name
-  MERGE (t:SequenceOntologyTerm {id: id})
-  ON CREATE SET t.name = name
-  MERGE (t)-[:ASSERTED_BY]->(src)
-}
 UNWIND $rows AS row
 """
-    + cv.VARIANT_MERGE
-    + """
-SET v.rsid = coalesce(row.rsid, v.rsid), v.gene = coalesce(row.gene, v.gene),
-    v.hgvs = CASE WHEN row.hgvs IS NULL THEN v.hgvs
-                  ELSE coalesce(v.hgvs, []) + [h IN row.hgvs WHERE NOT h IN coalesce(v.hgvs, [])] END,
-    v.variantType = row.variantType, v.variantTypeSo = row.variantTypeSo,
+    + cv.VARIANT_MERGE.rstrip()
+    + """,
+              v.rsid = row.rsid, v.gene = row.gene, v.hgvs = row.hgvs
+ON MATCH SET v.rsid = coalesce(row.rsid, v.rsid), v.gene = coalesce(row.gene, v.gene),
+             v.hgvs = CASE WHEN row.hgvs IS NULL THEN v.hgvs
+                           ELSE coalesce(v.hgvs, []) + [h IN row.hgvs WHERE NOT h IN coalesce(v.hgvs, [])] END
+SET v.variantType = row.variantType, v.variantTypeSo = row.variantTypeSo,
     v.clinvarVariationId = row.variationId, v.clinvarAlleleId = row.alleleId
-MERGE (v)-[:ASSERTED_BY]->(src)
-MERGE (e:Evidence {id: $source + ':' + row.variationId})
-SET e.source = 'clinvar', e.release = $source, e.recordId = row.variationId, e.type = 'pathogenicity', e.significance = row.significance,
-    e.classification = row.classification, e.reviewStatus = row.reviewStatus, e.stars = row.stars,
-    e.origin = row.origin, e.origins = row.origins, e.conditionNames = row.conditionNames,
-    e.diseaseXrefs = row.diseaseXrefs, e.conflicting = row.conflicting, e.clinvarRelease = row.clinvarRelease,
-    e.variationId = row.variationId,
-    e.diseaseNames = row.props.diseaseNames, e.unresolvedDiseases = row.props.unresolvedDiseases,
-    e.url = 'https://www.ncbi.nlm.nih.gov/clinvar/variation/' + row.variationId + '/'
-MERGE (e)-[:ASSERTED_BY]->(src)
-MERGE (e)-[about:ABOUT]->(v)
-SET RELEASES(about)
-WITH v, e, row
+WITH src, v, row
+CALL (v, src) {
+  WITH v, src WHERE NOT EXISTS { (v)-[:ASSERTED_BY]->(src) }
+  CREATE (v)-[:ASSERTED_BY]->(src)
+}
 CALL (v, row) {
   UNWIND row.genes AS symbol
   MATCH (g:Gene {symbol: symbol})
@@ -265,15 +312,58 @@ CALL (v, row) {
   MERGE (v)-[r:HAS_CONSEQUENCE]->(t)
   SET RELEASES(r)
 }
-CALL (e, row) {
-  UNWIND row.diseaseIds AS diseaseId
-  MATCH (d:Disease {id: diseaseId})
-  MERGE (e)-[r:FOR_DISEASE]->(d)
-  SET RELEASES(r)
+CALL (src, v, row) {
+  WITH src, v, row WHERE row.sameRecord IS NULL
+  CREATE (e:Evidence {id: $source + ':' + row.variationId, source: 'clinvar', release: $source,
+    recordId: row.variationId, type: 'pathogenicity', significance: row.significance,
+    classification: row.classification, reviewStatus: row.reviewStatus, stars: row.stars,
+    origin: row.origin, origins: row.origins, conditionNames: row.conditionNames,
+    diseaseXrefs: row.diseaseXrefs, conflicting: row.conflicting, clinvarRelease: row.clinvarRelease,
+    variationId: row.variationId, diseaseNames: row.props.diseaseNames,
+    unresolvedDiseases: row.props.unresolvedDiseases,
+    url: 'https://www.ncbi.nlm.nih.gov/clinvar/variation/' + row.variationId + '/'})
+  CREATE (e)-[:ASSERTED_BY]->(src)
+  CREATE (e)-[:ABOUT {releases: [$source]}]->(v)
+  WITH e, row
+  CALL (e, row) {
+    UNWIND row.diseaseIds AS diseaseId
+    MATCH (d:Disease {id: diseaseId})
+    CREATE (e)-[:FOR_DISEASE {releases: [$source]}]->(d)
+  }
+  CALL (e, row) {
+    UNWIND row.diseaseLinks AS link
+    MATCH (d:Disease {id: link.id})
+    CREATE (e)-[:FOR_DISEASE {releases: [$source], linkedBy: 'name', name: link.name}]->(d)
+  }
+}
+CALL (v, row) {
+  UNWIND CASE WHEN row.sameRecord THEN [$source + ':' + row.variationId] ELSE [] END AS evidenceId
+  MATCH (e:Evidence {id: evidenceId})
+  CREATE (e)-[:ABOUT {releases: [$source]}]->(v)
 }
 """
-    + FOR_DISEASE_BY_NAME
 )
+
+
+class Vocabulary:
+    """The genes (GENEINFO symbols) and consequence terms (MC) of a release, collected while the
+    validation pass reads the file: a few thousand symbols and a few dozen terms, written once."""
+
+    def __init__(self) -> None:
+        self.genes: set[str] = set()
+        self.terms: dict[str, str] = {}  # SO id -> the least of the names ClinVar gives it
+
+    def add(self, row: Row) -> None:
+        self.genes.update(row.get("genes", ()))
+        for c in row.get("consequences", ()):
+            name = self.terms.get(c["id"])
+            self.terms[c["id"]] = c["name"] if name is None else min(name, c["name"])
+
+    def rows(self) -> Iterator[Row]:
+        for symbol in sorted(self.genes):
+            yield {"symbol": symbol}
+        for so_id, name in sorted(self.terms.items()):
+            yield {"so": so_id, "name": name}
 
 
 def disease_lookup(graph: Graph) -> dict[str, list[str]]:
@@ -295,18 +385,39 @@ def with_diseases(rows: Iterator[Row], lookup: dict[str, list[str]]) -> Iterator
         yield row
 
 
+def one_edge_per_disease(rows: Iterator[Row]) -> Iterator[Row]:
+    """Each Disease once among a row's ``diseaseIds`` and ``diseaseLinks`` (WRITE creates an edge per
+    entry): a disease both an xref and a name reach is linked by name (``linkedBy``, ``name``: what
+    kg.loaders.disease_names.relink replaces), and two names reaching one disease give one link (the last)."""
+    for row in rows:
+        links = {link["id"]: link for link in row.get("diseaseLinks") or ()}
+        if links:
+            row["diseaseLinks"] = list(links.values())
+            if "diseaseIds" in row:
+                row["diseaseIds"] = [d for d in row["diseaseIds"] if d not in links]
+        yield row
+
+
 def stages(graph: Graph, vcf: Path, date: str, windows: Windows | None = None) -> list[Stage]:
-    """The stage of a ClinVar VCF release (file read and checked before the first write); ``windows``
-    collects the release's coverage from the rows written."""
+    """The stages of a ClinVar VCF release: the file is read and checked to the end (collecting its genes
+    and consequence terms) before the first write, then streamed again; ``windows`` collects the
+    release's coverage from the rows written."""
+    vocabulary = Vocabulary()
+
+    def checked() -> Iterator[Row]:
+        for row in read_records(vcf, date):  # a malformed file raises here, before anything is written
+            vocabulary.add(row)
+        return vocabulary.rows()
 
     def rows() -> Iterator[Row]:
-        rows = with_diseases(checked_first(lambda: read_records(vcf, date)), disease_lookup(graph))
-        return _covered(NameResolver(graph).annotate(rows), windows)  # CLNDN names without xrefs: by name
+        rows = with_diseases(read_records(vcf, date), disease_lookup(graph))
+        rows = one_edge_per_disease(NameResolver(graph).annotate(rows))  # CLNDN names without xrefs: by name
+        return _covered(rows, windows)
 
     return [
-        Stage(
-            "variants", WRITE, rows, batch_size=2000
-        ),  # 5000 made the server spend several times more CPU in GC, for a slower load (bench/README.md)
+        Stage("genes and terms", WRITE_VOCABULARY, checked, batch_size=5000),
+        # 5000 made the server spend several times more CPU in GC, for a slower load (bench/README.md)
+        Stage("variants", WRITE, rows, batch_size=2000),
     ]
 
 

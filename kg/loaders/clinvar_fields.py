@@ -222,7 +222,8 @@ def span(row: dict[str, Any]) -> tuple[str, int, int]:
 
 # Variant coordinates are read back from the key ``GRCh38:chr7:140753336:A:T`` rather than sent
 # with every row (the key's layout is kg.identity.variants.variant_id); REF and ALT are sent only where
-# the key holds a digest.
+# the key holds a digest. The statement ends inside its ON CREATE SET list: a loader may append more items
+# (``, v.rsid = row.rsid``), then ON MATCH SET / SET.
 VARIANT_MERGE = """
 WITH src, row, split(row.id, ':') AS part
 MERGE (v:Variant {id: row.id})
