@@ -66,16 +66,17 @@ EXAMPLES = ROOT / "tests" / "data" / "pharmcat_examples"
 PANEL_VCF = EXAMPLES / "pharmcat.example2.vcf"
 OUTSIDE_CALLS = EXAMPLES / "pharmcat.example.outsideCall.tsv"
 
-PATH = "path { start { id label name } relationship end { id label name } properties }"
-SOURCES = "sources { release name version licence fact }"
-PGX_FIELDS = f"""drug {{ id name }} guideline guidelineName state reason genes genesWithoutResult releases asOf
-      diplotypes {{ gene diplotype phenotype phenotypes activityScore status ambiguous missingPositions }}
-      recommendations {{ id guideline guidelineName genes lookupKey phenotypes text implications strength population
-                         url {PATH} {SOURCES} }}"""
-THERAPY_FIELDS = f"""evidenceId isAssertion type significance direction level therapies drugs {{ id name }}
-      molecularProfile variants disease {{ id name }} statement pmids originFit releases {PATH} {SOURCES}"""
-RISK_FIELDS = f"""gene variant variantName rsid evidenceId source classification reviewStatus stars conditions
-      zygosity status reason conflict classifications {{ source evidenceId release classification reviewStatus }}
+# What a clinical report shows of each answer: the conclusion, its evidence path (the step kinds and
+# where they lead) and the releases it rests on. About 150 kB of JSON for this patient, as the issue's
+# measurement (about 140 kB); every other field stays available to a client that asks for it.
+PATH = "path { relationship end { id label } }"
+SOURCES = "sources { release fact }"
+PGX_FIELDS = f"""drug {{ id name }} guideline guidelineName state reason genes genesWithoutResult releases
+      diplotypes {{ gene diplotype phenotype }}
+      recommendations {{ id lookupKey text strength population {SOURCES} }}"""
+THERAPY_FIELDS = f"""evidenceId type significance direction level therapies disease {{ id name }} molecularProfile
+      releases {PATH} {SOURCES}"""
+RISK_FIELDS = f"""gene variant rsid evidenceId classification reviewStatus stars conditions zygosity status reason
       releases {PATH} {SOURCES}"""
 
 

@@ -272,12 +272,8 @@ def pharmacogenomics(
     knowledge ``state`` (None: current). The patient's calls are the patient's, whatever the state.
     One statement, one round trip (``_answer_statement``); UnknownPatient for an unknown patient,
     kg.queries.resolve's UnknownEntity / AmbiguousEntity for a drug text naming no drug or several."""
-    if drug is None:
-        (row,) = graph.read(ALL_DRUGS_ANSWER, patient=patient, noResult=NO_RESULT, **state_params(state))
-    else:
-        (row,) = graph.read(
-            ONE_DRUG_ANSWER, patient=patient, noResult=NO_RESULT, **drug_params(drug), **state_params(state)
-        )
+    statement, asked = (ALL_DRUGS_ANSWER, {}) if drug is None else (ONE_DRUG_ANSWER, drug_params(drug))
+    (row,) = graph.read(statement, plain_=True, patient=patient, noResult=NO_RESULT, **asked, **state_params(state))
     if not row["known"]:
         raise UnknownPatient(patient)
     calls = gene_calls(row["calls"])
