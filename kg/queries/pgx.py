@@ -69,10 +69,10 @@ def _answer_statement(one_drug: bool) -> str:
 
     Matches: a recommendation applies when each Phenotype of its key is one the patient links (under
     the recommendation's guideline), or is ``<GENE>:No Result`` for a gene the patient links nothing
-    to under that guideline (outside-call genes without an outside call). Found by traversal: from
-    the patient's Phenotypes and the ``No Result`` Phenotypes of the guidelines' genes back along
-    FOR_PHENOTYPE to the Recommendations keyed on them (a recommendation needs at least one), not by
-    reading every Recommendation."""
+    to under that guideline (outside-call genes without an outside call). Found by traversal, never by
+    reading every Recommendation: with one drug, from the Drug; for every drug, from the patient's
+    Phenotypes and the ``No Result`` Phenotypes of the guidelines' genes back along FOR_PHENOTYPE to
+    the Recommendations keyed on them (a recommendation is keyed on one Phenotype at least)."""
     if one_drug:
         drugs = (
             "reduce(best = null, c IN drugCandidates | CASE WHEN best IS NULL OR c.rank < best THEN c.rank ELSE best "
@@ -82,9 +82,14 @@ def _answer_statement(one_drug: bool) -> str:
             f"UNWIND drugs AS drugId\n  MATCH (gl:Guideline)-[:FOR_DRUG]->(d:Drug {{id: drugId}}) WHERE {active('gl')}"
         )
         candidates = f"CALL () {{{DRUG_CANDIDATES_COLLECTED}}}"
-        for_drug = "d.id IN drugs AND "
+        recommendations = "UNWIND drugs AS drugId\n  MATCH (rec:Recommendation)-[:FOR_DRUG]->(d:Drug {id: drugId})"
     else:
-        drugs, guidelines, for_drug = "null", f"MATCH (gl:Guideline) WHERE {active('gl')}", ""
+        drugs, guidelines = "null", f"MATCH (gl:Guideline) WHERE {active('gl')}"
+        recommendations = """UNWIND [l IN links | l.id] + [g IN genes | g + ':' + $noResult] AS phenotypeId
+  WITH DISTINCT links, phenotypeId
+  MATCH (:Phenotype {id: phenotypeId})<-[:FOR_PHENOTYPE]-(rec:Recommendation)
+  WITH DISTINCT links, rec
+  MATCH (rec)-[:FOR_DRUG]->(d:Drug)"""
         candidates = "WITH p, calls, [] AS drugCandidates"
     return f"""
 OPTIONAL MATCH (p:Patient {{id: $patient}})
@@ -104,14 +109,10 @@ CALL (drugs) {{
     geneSets: [s IN geneSets WHERE s.drug = d.id | s.genes]}}) AS guidelines
 }}
 CALL (p, calls, drugs, guidelines) {{
-  WITH p, [c IN calls | {{id: c.phenotypeId, gene: c.gene, guideline: c.call.guideline}}] AS links,
+  WITH [c IN calls | {{id: c.phenotypeId, gene: c.gene, guideline: c.call.guideline}}] AS links,
        reduce(gs = [], g IN guidelines | gs + coalesce(g.genes, []) + reduce(x = [], s IN g.geneSets | x + s)) AS genes
-  UNWIND [l IN links | l.id] + [g IN genes | g + ':' + $noResult] AS phenotypeId
-  WITH DISTINCT p, links, phenotypeId
-  MATCH (:Phenotype {{id: phenotypeId}})<-[:FOR_PHENOTYPE]-(rec:Recommendation)
-  WITH DISTINCT p, links, rec
-  MATCH (rec)-[:FOR_DRUG]->(d:Drug)
-  WHERE {for_drug}{active("rec")}
+  {recommendations}
+  WHERE {active("rec")}
   WITH rec, d, [l IN links WHERE l.guideline IS NULL OR l.guideline = rec.guideline] AS applicable,
        [(rec)-[:FOR_PHENOTYPE]->(need:Phenotype) | need {{.id, .gene}}] AS needed
   WITH rec, d, needed, [n IN needed WHERE any(l IN applicable WHERE l.id = n.id) | n.id] AS linked,
