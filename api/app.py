@@ -12,7 +12,7 @@ for admins (READ_METRICS), a patient document needs that patient's read permissi
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio.to_thread
@@ -46,10 +46,17 @@ from kg.schema import SchemaOnFirstConnection
 
 
 class KgGraphQL(GraphQL[Context, None]):
-    def __init__(self, graph: Graph, metrics: Metrics, access: Access, ready: SchemaOnFirstConnection | None) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        metrics: Metrics,
+        access: Access,
+        ready: SchemaOnFirstConnection | None,
+        extra_queries: Sequence[type] = (),
+    ) -> None:
         production = graph.settings.production
         super().__init__(
-            make_schema(graph.settings),
+            make_schema(graph.settings, extra_queries),
             graphql_ide=None if production else "graphiql",
             multipart_uploads_enabled=True,
         )
@@ -113,9 +120,14 @@ class KgGraphQL(GraphQL[Context, None]):
 
 
 def create_app(
-    settings: Settings | None = None, *, auth: AuthSettings | None = None, apply_schema_on_start: bool = True
+    settings: Settings | None = None,
+    *,
+    auth: AuthSettings | None = None,
+    apply_schema_on_start: bool = True,
+    extra_queries: Sequence[type] = (),
 ) -> Starlette:
-    """The app over ``settings``' Neo4j; ``auth`` defaults to AuthSettings.from_env (README "Access").
+    """The app over ``settings``' Neo4j; ``auth`` defaults to AuthSettings.from_env (README "Access");
+    ``extra_queries`` as api.schema.make_schema takes them (benchmarks only).
     The service starts whether or not Neo4j is reachable: /health says down (503), queries answer
     UNAVAILABLE, and the first request that finds Neo4j back applies the schema and is answered."""
     graph = Graph(settings or Settings.from_env())
@@ -140,7 +152,7 @@ def create_app(
         return await metrics.endpoint(request) if isinstance(identity, Identity) else identity
 
     metrics = Metrics()
-    graphql = KgGraphQL(graph, metrics, access, ready)
+    graphql = KgGraphQL(graph, metrics, access, ready, extra_queries)
     app = Starlette(
         routes=[
             Route("/health", health),

@@ -4,6 +4,7 @@ never Cypher. Every root field declares the permission it needs (api/auth.py ``n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -68,9 +69,11 @@ class KgSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-def make_schema(settings: Settings) -> KgSchema:
+def make_schema(settings: Settings, extra_queries: Sequence[type] = ()) -> KgSchema:
     """The schema with its limits: depth, aliases and tokens, every string argument's length and
-    characters (api.limits), and in production (``KG_ENV=production``) no introspection."""
+    characters (api.limits), and in production (``KG_ENV=production``) no introspection.
+    ``extra_queries``: more root query types merged in; only bench/api_floor.py passes any (its
+    benchmark-only payload floor), the service never does."""
     extensions: list[Any] = [
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
@@ -83,7 +86,8 @@ def make_schema(settings: Settings) -> KgSchema:
     ]
     if settings.production:
         extensions.insert(0, DisableIntrospection)
-    return KgSchema(query=Query, mutation=Mutation, extensions=extensions)
+    query = merge_types("Query", (Query, *extra_queries)) if extra_queries else Query
+    return KgSchema(query=query, mutation=Mutation, extensions=extensions)
 
 
 schema = make_schema(Settings())

@@ -1,26 +1,34 @@
-"""Benchmark: the patient summary query (PGx + therapies + risks) through the API on loopback.
+"""Benchmark: a PGx-panel patient's answers through the API on loopback, against a payload floor (issue 12).
 
     python bench/bench_api.py [--real-data DIR] [--requests 200 --warmup 20]
                               [--clients 20 --load-requests 2000 --load-seconds 30] [--port 8810]
+                              [--instance benchapi --bolt-port 7810]
 
 What one run does:
 
 1. Uses its own local Neo4j (instance ``benchapi`` under KG_CACHE_DIR or /tmp/kgcache-benchapi, Bolt
-   7810, HTTP 7610; started if not running, stopped at the end if this run started it), or the server
-   of ``NEO4J_URI`` when set. Applies the schema, loads the seeds (``load_seeds``) and, with
-   ``--real-data DIR``, every release of DIR (``kg load all``), then matches the demo patient
-   (seeds/patients/demo.vcf as patient ``demo``, disease DOID:1909).
-2. Starts the API in a subprocess, ``python -m kg.cli serve --host 127.0.0.1 --port 8810`` (uvicorn,
-   as ``kg serve`` runs it) with ``NEO4J_URI`` pointing at that Neo4j, and waits for /health.
-3. (a) One client, sequential: the summary query over HTTP (httpx, keep-alive) against the same
-   kg.queries functions called directly with a kg.db.Graph in this process (find_patient,
-   pgx.pharmacogenomics, therapy.targeted_therapies, risk.risks: the Cypher the request runs, through
-   the driver), interleaved one for one after a warm-up, so machine noise hits both alike. p50/p95 of
-   each and the ratio API p50 / driver p50 (target <= 1.5).
+   7810; ``--instance/--bolt-port`` choose another; started if not running, stopped at the end if this
+   run started it), or the server of ``NEO4J_URI`` when set. Applies the schema, loads the seeds and,
+   with ``--real-data DIR``, every release of DIR (``kg load all``; a release already loaded unchanged is
+   skipped), then matches the PGx-panel patient ``pgxpanel`` (disease DOID:1909): PharmCAT's example 2
+   VCF (every PharmCAT position; CYP2C19 *2/*2, CYP2B6 *1/*6; tests/data/pharmcat_examples) with the
+   demo patient's six non-PGx records (MUTYH, MLH1, EGFR, BRAF, BRCA2 x2: seeds/patients/demo.vcf) merged
+   in, and example 1's outside calls (CYP2D6 *1/*3, HLA-B *15:02/*57:01, MT-RNR1), so every PGx gene has
+   a result, as in PharmCAT's examples.
+2. Starts the API in a subprocess, ``python bench/api_floor.py`` (``api.app.create_app`` under uvicorn,
+   as ``kg serve`` runs it, plus the benchmark-only root field ``payloadFloor``: the same answer types
+   for the same patient from answers kept in memory), and waits for /health.
+3. (a) One client, sequential, interleaved one for one after a warm-up (so machine noise hits all alike):
+   the one-drug question ``pharmacogenomics(drug: "clopidogrel")`` (target p50 <= 10 ms) and its floor;
+   the full summary (PGx + targeted therapies + risks, every field a report shows, paths and sources
+   included), its floor, and the same kg.queries functions called through the driver in this process
+   (find_patient, pgx.pharmacogenomics, therapy.targeted_therapies, risk.risks). Targets: summary p50
+   <= 1.5x floor p50 and <= 1.2x driver p50.
 4. (b) N concurrent clients (asyncio + httpx.AsyncClient, one connection each), bounded by a request
-   count and a duration, for the framework's floor ``{ __typename }`` and the summary query: p50, p99,
-   requests/s, errors (non-200 or a GraphQL ``errors`` entry), and the server's CPU seconds per request.
-   Ratio summary rps / floor rps (target >= 0.25, with no errors). The summary load runs twice.
+   count and a duration: ``{ __typename }``, the summary floor, the summary (twice) and the one-drug
+   question. p50, p99, requests/s, errors (non-200, a GraphQL ``errors`` entry, an incomplete answer),
+   the server's CPU per request. Targets: summary req/s >= 0.5 of the floor's, p99 <= 3x p50, no errors;
+   the ratio to ``{ __typename }`` is reported too.
 5. (c) The server's resident memory (psutil on the uvicorn process) after start-up, after (a), and
    after each load run.
 
@@ -51,41 +59,98 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT_DIR = HERE / "out"
-PATIENT = "demo"
+PATIENT = "pgxpanel"
 DISEASE = "DOID:1909"
+DRUG = "clopidogrel"
+EXAMPLES = ROOT / "tests" / "data" / "pharmcat_examples"
+PANEL_VCF = EXAMPLES / "pharmcat.example2.vcf"
+OUTSIDE_CALLS = EXAMPLES / "pharmcat.example.outsideCall.tsv"
 
-SUMMARY = """query Summary {
-  patient(id: "demo") {
-    pharmacogenomics { drug { id } state recommendations { id text } }
-    targetedTherapies(disease: "DOID:1909") { evidenceId therapies level path { relationship } sources { release } }
-    risks { gene status }
-  }
-}"""
-FLOOR = "{ __typename }"
+# What a clinical report shows of each answer: the conclusion, its evidence path (the step kinds and
+# where they lead) and the releases it rests on. About 150 kB of JSON for this patient, as the issue's
+# measurement (about 140 kB); every other field stays available to a client that asks for it.
+PATH = "path { relationship end { id label } }"
+SOURCES = "sources { release fact }"
+PGX_FIELDS = f"""drug {{ id name }} guideline guidelineName state reason genes genesWithoutResult releases
+      diplotypes {{ gene diplotype phenotype }}
+      recommendations {{ id lookupKey text strength population {SOURCES} }}"""
+THERAPY_FIELDS = f"""evidenceId type significance direction level therapies disease {{ id name }} molecularProfile
+      releases {PATH} {SOURCES}"""
+RISK_FIELDS = f"""gene variant rsid evidenceId classification reviewStatus stars conditions zygosity status reason
+      releases {PATH} {SOURCES}"""
+
+
+def summary_query(root: str) -> str:
+    """The full summary under ``root``: ``patient`` (the real answer) or ``payloadFloor`` (bench/api_floor.py)."""
+    return f"""query Summary {{
+  {root}(id: "{PATIENT}") {{
+    pharmacogenomics {{ {PGX_FIELDS} }}
+    targetedTherapies(disease: "{DISEASE}") {{ {THERAPY_FIELDS} }}
+    risks {{ {RISK_FIELDS} }}
+  }}
+}}"""
+
+
+def drug_query(root: str) -> str:
+    """The prescribing-time question: one drug's PGx answer for the patient."""
+    return f"""query Drug {{
+  {root}(id: "{PATIENT}") {{ pharmacogenomics(drug: "{DRUG}") {{ {PGX_FIELDS} }} }}
+}}"""
+
+
+SUMMARY, SUMMARY_FLOOR = summary_query("patient"), summary_query("payloadFloor")
+DRUG_Q, DRUG_FLOOR = drug_query("patient"), drug_query("payloadFloor")
+TYPENAME = "{ __typename }"
 
 
 # --- set-up ---------------------------------------------------------------------------------------
 
+_CHROMS = {f"chr{c}": i for i, c in enumerate([*range(1, 23), "X", "Y", "M"])}
 
-def prepare_graph(graph: Any, real_data: Path | None) -> dict[str, Any]:
+
+def panel_vcf(out: Path) -> Path:
+    """PharmCAT's example 2 with the demo patient's non-PGx records merged in (module docstring), sorted."""
+    from kg.loaders.seeds import default_seed_dir
+
+    header, records, seen = [], [], set()
+    for line in PANEL_VCF.read_text().splitlines():
+        if line.startswith("#"):
+            header.append(line)
+        elif line:
+            records.append(line.split("\t"))
+            seen.add(tuple(records[-1][:2]))
+    for line in (default_seed_dir() / "patients" / "demo.vcf").read_text().splitlines():
+        fields = line.split("\t")
+        if line.startswith(("##INFO", "##contig")) and line.split(",")[0] not in {h.split(",")[0] for h in header}:
+            header.insert(len(header) - 1, line)  # before #CHROM
+        elif not line.startswith("#") and tuple(fields[:2]) not in seen:
+            records.append(fields)
+    records.sort(key=lambda f: (_CHROMS.get(f[0], 99), int(f[1])))
+    out.write_text("\n".join(header + ["\t".join(f) for f in records]) + "\n")
+    return out
+
+
+def prepare_graph(graph: Any, real_data: Path | None, skip_load: bool = False) -> dict[str, Any]:
     from kg.loaders import registry
-    from kg.loaders.seeds import default_seed_dir, load_seeds
+    from kg.loaders.seeds import load_seeds
     from kg.matcher.match import match_patient
     from kg.schema import apply_schema
 
     out: dict[str, Any] = {}
     t0 = time.perf_counter()
     apply_schema(graph)
-    print(load_seeds(graph, progress=False).summary(), flush=True)
-    if real_data:
+    if not skip_load:
+        print(load_seeds(graph, progress=False).summary(), flush=True)
+    if real_data and not skip_load:
         for spec in registry.SOURCES:
             print(
                 registry.loader_for(spec.name).load(graph, real_data / spec.default_path, progress=False).summary(),
                 flush=True,
             )
     out["load_seconds"] = round(time.perf_counter() - t0, 1)
-    report = match_patient(graph, default_seed_dir() / "patients" / "demo.vcf", patient_id=PATIENT, disease=DISEASE)
-    out["demo"] = {"variant_links": report.variants_matched, "genes_called": report.genes_called}
+    vcf = panel_vcf(OUT_DIR / "pgxpanel.vcf")
+    report = match_patient(graph, vcf, patient_id=PATIENT, disease=DISEASE, outside_calls=OUTSIDE_CALLS)
+    out["patient"] = {"id": PATIENT, "variant_links": report.variants_matched, "genes_called": report.genes_called}
     out["releases"] = [
         r["key"] for r in graph.read("MATCH (s:Source {status: 'active'}) RETURN s.key AS key ORDER BY key")
     ]
@@ -110,15 +175,16 @@ def make_token() -> None:
 
 def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, **settings.connection_env(), KG_RATE_LIMIT="1000000/minute")  # throughput, not throttling
+    where = ["--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, str(HERE / "api_floor.py"), "--patient", PATIENT, "--disease", DISEASE, *where],
             cwd=ROOT,
             env=env,
             stdout=fh,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # the floor's answers are computed first
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the API exited ({proc.returncode}); see {log}")
@@ -128,7 +194,7 @@ def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[b
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"the API did not answer /health within 60 s; see {log}")
+    raise RuntimeError(f"the API did not answer /health within 180 s; see {log}")
 
 
 def stop_server(proc: subprocess.Popen[bytes] | None) -> None:
@@ -154,17 +220,40 @@ def pct(values: list[float], q: float) -> float:
     return round(ordered[k] * 1000, 2)
 
 
-def check(body: dict[str, Any]) -> str | None:
-    """None if the summary answer is complete, else what is wrong."""
+def check(body: dict[str, Any], root: str, parts: tuple[str, ...]) -> str | None:
+    """None if the answer under ``root`` is complete (every part non-empty), else what is wrong."""
     if body.get("errors"):
         return json.dumps(body["errors"])[:300]
-    p = (body.get("data") or {}).get("patient")
-    if not p or not p.get("pharmacogenomics") or not p.get("targetedTherapies") or not p.get("risks"):
+    p = (body.get("data") or {}).get(root)
+    if not p or not all(p.get(part) for part in parts):
         return "incomplete answer: " + json.dumps(body)[:300]
     return None
 
 
+SUMMARY_PARTS = ("pharmacogenomics", "targetedTherapies", "risks")
+DRUG_PARTS = ("pharmacogenomics",)
+# name -> (query, root field, parts that must be non-empty)
+QUERIES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "typename": (TYPENAME, None, ()),
+    "drug": (DRUG_Q, "patient", DRUG_PARTS),
+    "drug_floor": (DRUG_FLOOR, "payloadFloor", DRUG_PARTS),
+    "summary": (SUMMARY, "patient", SUMMARY_PARTS),
+    "summary_floor": (SUMMARY_FLOOR, "payloadFloor", SUMMARY_PARTS),
+}
+
+
+def problem_of(r: httpx.Response, name: str) -> str | None:
+    if r.status_code != 200:
+        return f"HTTP {r.status_code}: {r.text[:200]}"
+    _, root, parts = QUERIES[name]
+    body = r.json()
+    if root is None:
+        return json.dumps(body["errors"])[:300] if body.get("errors") else None
+    return check(body, root, parts)
+
+
 def direct_summary(graph: Any) -> dict[str, int]:
+    """The summary's kg.queries calls through the driver, one after another."""
     from kg.queries import pgx, risk, therapy
     from kg.queries.patient_view import find_patient
 
@@ -176,43 +265,60 @@ def direct_summary(graph: Any) -> dict[str, int]:
     }
 
 
+def direct_drug(graph: Any) -> dict[str, int]:
+    from kg.queries import pgx
+    from kg.queries.patient_view import find_patient
+
+    assert find_patient(graph, PATIENT) is not None
+    return {"pharmacogenomics": len(pgx.pharmacogenomics(graph, PATIENT, DRUG))}
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    return {"p50": pct(values, 50), "p95": pct(values, 95), "mean": round(statistics.mean(values) * 1000, 2)}
+
+
 def sequential(url: str, graph: Any, n: int, warmup: int) -> dict[str, Any]:
-    """(a): one HTTP request, one direct call, alternately."""
-    api: list[float] = []
-    direct: list[float] = []
+    """(a): each HTTP query and each direct call once per round, round after round."""
+    http = ("drug", "drug_floor", "summary", "summary_floor", "typename")
+    direct = {"drug_driver": direct_drug, "summary_driver": direct_summary}
+    times: dict[str, list[float]] = {k: [] for k in (*http, *direct)}
     sizes: dict[str, Any] = {}
-    with httpx.Client(timeout=30, headers=HEADERS) as client:
+    with httpx.Client(timeout=60, headers=HEADERS) as client:
         for i in range(warmup + n):
-            t0 = time.perf_counter()
-            r = client.post(url, json={"query": SUMMARY})
-            t_api = time.perf_counter() - t0
-            body = r.json()
-            problem = check(body) if r.status_code == 200 else f"HTTP {r.status_code}"
-            if problem:
-                raise RuntimeError(f"summary query failed: {problem}")
-            t0 = time.perf_counter()
-            counts = direct_summary(graph)
-            t_direct = time.perf_counter() - t0
-            if i >= warmup:
-                api.append(t_api)
-                direct.append(t_direct)
-            if i == 0:
-                p = body["data"]["patient"]
-                sizes = {"api": {k: len(v) for k, v in p.items()}, "direct": counts, "response_bytes": len(r.content)}
-    p50_api, p50_direct = pct(api, 50), pct(direct, 50)
-    return {
-        "requests": n,
-        "warmup": warmup,
-        "answer_sizes": sizes,
-        "api_ms": {"p50": p50_api, "p95": pct(api, 95), "mean": round(statistics.mean(api) * 1000, 2)},
-        "driver_ms": {"p50": p50_direct, "p95": pct(direct, 95), "mean": round(statistics.mean(direct) * 1000, 2)},
-        "ratio_p50": round(p50_api / p50_direct, 2),
+            for name in http:
+                t0 = time.perf_counter()
+                r = client.post(url, json={"query": QUERIES[name][0]})
+                elapsed = time.perf_counter() - t0
+                problem = problem_of(r, name)
+                if problem:
+                    raise RuntimeError(f"{name} query failed: {problem}")
+                if i >= warmup:
+                    times[name].append(elapsed)
+                if i == 0 and QUERIES[name][1]:
+                    body = r.json()["data"][QUERIES[name][1]]
+                    sizes[name] = {"answers": {k: len(v) for k, v in body.items()}, "bytes": len(r.content)}
+            for name, fn in direct.items():
+                t0 = time.perf_counter()
+                counts = fn(graph)
+                elapsed = time.perf_counter() - t0
+                if i >= warmup:
+                    times[name].append(elapsed)
+                if i == 0:
+                    sizes[name] = {"answers": counts}
+    out: dict[str, Any] = {"requests": n, "warmup": warmup, "sizes": sizes}
+    out.update({f"{name}_ms": _ms(values) for name, values in times.items()})
+    p50 = {name: out[f"{name}_ms"]["p50"] for name in times}
+    out["ratios"] = {
+        "summary_vs_floor": round(p50["summary"] / p50["summary_floor"], 2),
+        "summary_vs_driver": round(p50["summary"] / p50["summary_driver"], 2),
+        "drug_vs_floor": round(p50["drug"] / p50["drug_floor"], 2),
+        "drug_vs_driver": round(p50["drug"] / p50["drug_driver"], 2),
     }
+    return out
 
 
-async def _load(
-    url: str, query: str, clients: int, max_requests: int, max_seconds: float, is_summary: bool
-) -> dict[str, Any]:
+async def _load(url: str, name: str, clients: int, max_requests: int, max_seconds: float) -> dict[str, Any]:
+    query = QUERIES[name][0]
     latencies: list[float] = []
     errors: list[str] = []
     issued = 0
@@ -226,13 +332,7 @@ async def _load(
             try:
                 r = await client.post(url, json={"query": query})
                 elapsed = time.perf_counter() - t0
-                problem = None
-                if r.status_code != 200:
-                    problem = f"HTTP {r.status_code}"
-                elif is_summary:
-                    problem = check(r.json())
-                elif r.json().get("errors"):
-                    problem = json.dumps(r.json()["errors"])[:300]
+                problem = problem_of(r, name)
             except httpx.HTTPError as err:
                 elapsed, problem = time.perf_counter() - t0, f"{type(err).__name__}: {err}"
             latencies.append(elapsed)
@@ -258,12 +358,10 @@ async def _load(
     }
 
 
-def load_run(
-    url: str, query: str, args: argparse.Namespace, server: psutil.Process, is_summary: bool
-) -> dict[str, Any]:
+def load_run(url: str, name: str, args: argparse.Namespace, server: psutil.Process) -> dict[str, Any]:
     me = psutil.Process()
     s0, c0 = server.cpu_times(), me.cpu_times()
-    out = asyncio.run(_load(url, query, args.clients, args.load_requests, args.load_seconds, is_summary))
+    out = asyncio.run(_load(url, name, args.clients, args.load_requests, args.load_seconds))
     s1, c1 = server.cpu_times(), me.cpu_times()
     server_cpu = (s1.user + s1.system) - (s0.user + s0.system)
     client_cpu = (c1.user + c1.system) - (c0.user + c0.system)
@@ -281,6 +379,9 @@ def rss_mb(proc: psutil.Process) -> float:
 # --- main -----------------------------------------------------------------------------------------
 
 
+LOAD_RUNS = ("typename", "summary_floor", "summary", "summary_again", "drug")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--real-data", type=Path, help="also load every release of this data dir (kg load all)")
@@ -290,6 +391,11 @@ def main() -> None:
     ap.add_argument("--load-requests", type=int, default=2000)
     ap.add_argument("--load-seconds", type=float, default=30.0)
     ap.add_argument("--port", type=int, default=8810)
+    ap.add_argument("--instance", default="benchapi", help="the local Neo4j instance (without NEO4J_URI)")
+    ap.add_argument("--bolt-port", type=int, default=7810)
+    ap.add_argument(
+        "--skip-load", action="store_true", help="load nothing: the instance holds the releases of an earlier run"
+    )
     args = ap.parse_args()
 
     from kg import neo4j_server
@@ -299,8 +405,8 @@ def main() -> None:
     if os.environ.get("NEO4J_URI"):
         settings = Settings.from_env()
     else:
-        cache = Path(os.environ.get("KG_CACHE_DIR") or "/tmp/kgcache-benchapi")
-        settings = Settings.from_env(instance="benchapi", bolt_port=7810, cache_dir=cache)
+        cache = Path(os.environ.get("KG_CACHE_DIR") or f"/tmp/kgcache-{args.instance}")
+        settings = Settings.from_env(instance=args.instance, bolt_port=args.bolt_port, cache_dir=cache)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = OUT_DIR / f"bench_api-{stamp}.server.log"
@@ -322,8 +428,8 @@ def main() -> None:
             neo4j_server.start(settings)
             print(f"Neo4j at {settings.bolt_uri} ({time.perf_counter() - t0:.1f} s)", flush=True)
         with Graph(settings) as graph:
-            results["graph"] = prepare_graph(graph, args.real_data)
-            print(f"graph ready: {results['graph']['demo']}", flush=True)
+            results["graph"] = prepare_graph(graph, args.real_data, args.skip_load)
+            print(f"graph ready: {results['graph']['patient']}", flush=True)
             make_token()
             server = start_server(settings, args.port, log)
             proc = psutil.Process(server.pid)
@@ -333,18 +439,15 @@ def main() -> None:
             results["sequential"] = seq = sequential(url, graph, args.requests, args.warmup)
             results["rss_mb"]["after_sequential"] = rss_mb(proc)
             print(
-                f"(a) API p50 {seq['api_ms']['p50']} ms, driver p50 {seq['driver_ms']['p50']} ms, "
-                f"ratio {seq['ratio_p50']}",
+                "(a) p50 ms: "
+                + ", ".join(f"{k[:-3]} {v['p50']}" for k, v in seq.items() if k.endswith("_ms"))
+                + f"; ratios {seq['ratios']}",
                 flush=True,
             )
 
             results["load"] = {}
-            for name, query, is_summary in (
-                ("floor", FLOOR, False),
-                ("summary", SUMMARY, True),
-                ("summary_again", SUMMARY, True),
-            ):
-                run = load_run(url, query, args, proc, is_summary)
+            for name in LOAD_RUNS:
+                run = load_run(url, name.removesuffix("_again"), args, proc)
                 results["load"][name] = run
                 results["rss_mb"][f"after_{name}"] = run["rss_mb_after"]
                 print(
@@ -353,8 +456,14 @@ def main() -> None:
                     flush=True,
                 )
             load = results["load"]
-            results["ratio_rps"] = round(load["summary"]["rps"] / load["floor"]["rps"], 3)
-            results["ratio_rps_again"] = round(load["summary_again"]["rps"] / load["floor"]["rps"], 3)
+            results["ratios"] = {
+                "summary_rps_vs_floor": round(load["summary"]["rps"] / load["summary_floor"]["rps"], 3),
+                "summary_again_rps_vs_floor": round(load["summary_again"]["rps"] / load["summary_floor"]["rps"], 3),
+                "summary_rps_vs_typename": round(load["summary"]["rps"] / load["typename"]["rps"], 3),
+                "floor_rps_vs_typename": round(load["summary_floor"]["rps"] / load["typename"]["rps"], 3),
+                "summary_p99_vs_p50": round(load["summary"]["p99_ms"] / load["summary"]["p50_ms"], 2),
+                "summary_again_p99_vs_p50": round(load["summary_again"]["p99_ms"] / load["summary_again"]["p50_ms"], 2),
+            }
             results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
             results["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     finally:
@@ -367,41 +476,58 @@ def main() -> None:
     print(md)
 
 
+LABELS = {
+    "drug": f'one drug: `pharmacogenomics(drug: "{DRUG}")` (API)',
+    "drug_floor": "one drug, payload floor",
+    "drug_driver": "one drug, same kg.queries through the driver",
+    "summary": "summary (API)",
+    "summary_floor": "summary, payload floor",
+    "summary_driver": "summary, same kg.queries through the driver",
+    "typename": "`{ __typename }`",
+    "summary_again": "summary (API), again",
+}
+
+
 def report(r: dict[str, Any]) -> str:
     seq, load, rss = r["sequential"], r["load"], r["rss_mb"]
     lines = [
         f"# bench_api {r['started']}",
         "",
-        f"Neo4j {r['neo4j']}; releases: {', '.join(r['graph']['releases'])}; demo: {r['graph']['demo']}; "
-        f"answer sizes {seq['answer_sizes']}; load average {r['load_average_start']} -> {r['load_average_end']} "
+        f"Neo4j {r['neo4j']}; releases: {', '.join(r['graph']['releases'])}; patient: {r['graph']['patient']}; "
+        f"answers {json.dumps(seq['sizes'])}; load average {r['load_average_start']} -> {r['load_average_end']} "
         f"on {r['cpus']} CPUs.",
         "",
         "| (a) one client, sequential | p50 | p95 | mean |",
         "|---|---|---|---|",
-        f"| API (HTTP + GraphQL) | {seq['api_ms']['p50']} ms | {seq['api_ms']['p95']} ms | {seq['api_ms']['mean']} ms |",
-        f"| same kg.queries through the driver | {seq['driver_ms']['p50']} ms | {seq['driver_ms']['p95']} ms "
-        f"| {seq['driver_ms']['mean']} ms |",
-        f"| ratio API / driver (p50; target <= 1.5) | **{seq['ratio_p50']}** | | |",
+    ]
+    for name in ("drug", "drug_floor", "drug_driver", "summary", "summary_floor", "summary_driver", "typename"):
+        x = seq[f"{name}_ms"]
+        lines.append(f"| {LABELS[name]} | {x['p50']} ms | {x['p95']} ms | {x['mean']} ms |")
+    ratios = seq["ratios"]
+    lines += [
+        "",
+        f"One drug p50 (target <= 10 ms): **{seq['drug_ms']['p50']} ms**. Summary p50 / floor p50 (target <= 1.5): "
+        f"**{ratios['summary_vs_floor']}**; summary p50 / driver p50 (target <= 1.2): **{ratios['summary_vs_driver']}**; "
+        f"one drug / its floor {ratios['drug_vs_floor']}, / driver {ratios['drug_vs_driver']}.",
         "",
         f"| (b) {r['args']['clients']} clients | requests | req/s | p50 | p99 | errors | server CPU/request "
         "| server cores busy | client cores busy | RSS after |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in ("floor", "summary", "summary_again"):
+    for name in LOAD_RUNS:
         x = load[name]
-        label = {
-            "floor": "`{ __typename }` (floor)",
-            "summary": "summary query",
-            "summary_again": "summary query, again",
-        }[name]
         lines.append(
-            f"| {label} | {x['requests']} | {x['rps']} | {x['p50_ms']} ms | {x['p99_ms']} ms | {x['errors']} "
+            f"| {LABELS[name]} | {x['requests']} | {x['rps']} | {x['p50_ms']} ms | {x['p99_ms']} ms | {x['errors']} "
             f"| {x['server_cpu_ms_per_request']} ms | {x['server_cpu_share']} | {x['client_cpu_share']} "
             f"| {x['rss_mb_after']} MB |"
         )
+    rr = r["ratios"]
     lines += [
         "",
-        f"Ratio summary req/s / floor req/s (target >= 0.25): **{r['ratio_rps']}** (second run {r['ratio_rps_again']}).",
+        f"Summary req/s / floor req/s (target >= 0.5): **{rr['summary_rps_vs_floor']}** (again "
+        f"{rr['summary_again_rps_vs_floor']}); p99 / p50 (target <= 3): **{rr['summary_p99_vs_p50']}** (again "
+        f"{rr['summary_again_p99_vs_p50']}); summary / `{{ __typename }}` req/s {rr['summary_rps_vs_typename']}, "
+        f"floor / `{{ __typename }}` {rr['floor_rps_vs_typename']}.",
         "",
         "(c) server RSS: " + ", ".join(f"{k.replace('_', ' ')} {v} MB" for k, v in rss.items()) + ".",
         "",

@@ -173,3 +173,52 @@ def test_every_answer_field_is_served(model: type, graphql_name: str) -> None:
     names = [f.graphql_name or _camel(f.python_name) for f in served.fields]  # type: ignore[union-attr]
     declared = [_camel(f.name) for f in dataclasses.fields(model) if not f.metadata.get("internal")]
     assert names[: len(declared)] == declared
+
+
+@dataclass
+class PlainAnswer:
+    id: str
+    leaf: Leaf
+
+
+@derived(PlainAnswer, name="DeriveTestPlain")
+class PlainAnswerType:
+    pass
+
+
+@dataclass
+class HoldsShouting:
+    answer: Answer
+
+
+@derived(HoldsShouting, name="DeriveTestHolds")
+class HoldsShoutingType:
+    pass
+
+
+def test_a_type_that_adds_nothing_serves_the_answer_itself_and_one_that_adds_a_field_is_converted() -> None:
+    plain = PlainAnswer("p", Leaf("a", 1.0))
+    assert to_type(PlainAnswerType, plain) is plain  # every field read by name from the kg answer
+    made = Answer("x", Colour.RED, [], (), {}, None)
+    assert isinstance(to_type(AnswerType, made), AnswerType)  # adds `shout`: a copy that has it
+    holder = to_type(HoldsShoutingType, HoldsShouting(made))  # adds nothing, but nests a type that does
+    assert isinstance(holder, HoldsShoutingType) and isinstance(holder.answer, AnswerType)  # type: ignore[attr-defined]
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def plain(self) -> PlainAnswerType:
+            return to_type(PlainAnswerType, plain)
+
+        @strawberry.field
+        def holder(self) -> HoldsShoutingType:
+            return to_type(HoldsShoutingType, HoldsShouting(made))
+
+    result = strawberry.Schema(query=Query).execute_sync(
+        "{ plain { id leaf { id score } } holder { answer { shout } } }"
+    )
+    assert result.errors is None
+    assert result.data == {
+        "plain": {"id": "p", "leaf": {"id": "a", "score": 1.0}},
+        "holder": {"answer": {"shout": "X"}},
+    }

@@ -63,7 +63,7 @@ class PatientVariant(VariantAllele):
 
 
 def find_patient(graph: Graph, patient: str) -> PatientRecord | None:
-    rows = graph.read(PATIENT, patient=patient)
+    rows = graph.read(PATIENT, plain_=True, patient=patient)
     if not rows:
         return None
     return PatientRecord(

@@ -33,55 +33,102 @@ from kg.queries.answers import (
     PathNode,
     PathStep,
     SourceRef,
+    UnknownPatient,
     as_of,
-    patient_conditions,
     releases_of,
     source_refs,
 )
 from kg.queries.fields import INTERNAL, described
-from kg.queries.resolve import resolve_drug
+from kg.queries.resolve import DRUG_CANDIDATES_COLLECTED, drug_params, drugs_of, one_drug
 from kg.queries.visibility import KnowledgeState, active, active_sources, state_params
 
-PATIENT_CALLS = """
-MATCH (p:Patient {id: $patient})-[hd:HAS_DIPLOTYPE]->(ph:Phenotype)
-RETURN ph.gene AS gene, ph.id AS phenotypeId, ph.phenotype AS phenotype, ph.activityScore AS activityScore,
-       properties(hd) AS call
+#: One call row per HAS_DIPLOTYPE link of the patient ``p`` (gene_calls reads them).
+_CALL_ROWS = """[(p)-[hd:HAS_DIPLOTYPE]->(ph:Phenotype) | {gene: ph.gene, phenotypeId: ph.id, phenotype: ph.phenotype,
+  activityScore: ph.activityScore, call: properties(hd)}]"""
+
+PATIENT_CALLS = f"""
+MATCH (p:Patient {{id: $patient}})
+RETURN {_CALL_ROWS} AS calls
 """
 
 #: CPIC's lookup-key value for a gene whose genotype is not available (``HLA-A: No Result``);
 #: kg/matcher/pharmacogenomics.py links a gene it cannot call to ``<GENE>:No Result``.
 NO_RESULT = "No Result"
 
-# Every drug a guideline names, with the gene sets of its recommendations for that drug (none:
-# the guideline has no lookup table for it, e.g. CPIC warfarin, a dosing algorithm).
-GUIDELINES = f"""
-MATCH (gl:Guideline)-[:FOR_DRUG]->(d:Drug)
-WHERE {active("gl")}
-  AND ($drugs IS NULL OR d.id IN $drugs)
-RETURN d.id AS drug, d.name AS drugName, gl.id AS guidelineId, gl.source AS guideline, gl.name AS guidelineName,
-       gl.url AS url, gl.genes AS genes, {active_sources("gl")} AS sources,
-       [(rec:Recommendation)-[:PART_OF]->(gl) WHERE EXISTS {{ (rec)-[:FOR_DRUG]->(d) }} AND {active("rec")}
-        | rec.genes] AS geneSets
+
+def _answer_statement(one_drug: bool) -> str:
+    """The whole PGx answer in one statement (one round trip): the patient's calls, the asked drug's
+    candidates (kg.queries.resolve, the same rule as every drug argument), every guideline of the drug
+    (or of every drug), and the recommendations the patient's phenotypes match.
+
+    Guidelines: every drug a guideline names, with the gene sets of its recommendations for that drug
+    (none: the guideline has no lookup table for it, e.g. CPIC warfarin, a dosing algorithm), read once
+    per guideline (its recommendations' distinct drug and gene set; per guideline and drug, the
+    recommendations were read again for each drug of the guideline: a third of the statement's time).
+    With one drug the statement starts from that Drug (an index seek), not from every guideline.
+
+    Matches: a recommendation applies when each Phenotype of its key is one the patient links (under
+    the recommendation's guideline), or is ``<GENE>:No Result`` for a gene the patient links nothing
+    to under that guideline (outside-call genes without an outside call). Found by traversal, never by
+    reading every Recommendation: with one drug, from the Drug; for every drug, from the patient's
+    Phenotypes and the ``No Result`` Phenotypes of the guidelines' genes back along FOR_PHENOTYPE to
+    the Recommendations keyed on them (a recommendation is keyed on one Phenotype at least)."""
+    if one_drug:
+        drugs = (
+            "reduce(best = null, c IN drugCandidates | CASE WHEN best IS NULL OR c.rank < best THEN c.rank ELSE best "
+            "END) AS bestRank\nWITH p, calls, drugCandidates, [c IN drugCandidates WHERE c.rank = bestRank | c.node.id]"
+        )
+        guidelines = (
+            f"UNWIND drugs AS drugId\n  MATCH (gl:Guideline)-[:FOR_DRUG]->(d:Drug {{id: drugId}}) WHERE {active('gl')}"
+        )
+        candidates = f"CALL () {{{DRUG_CANDIDATES_COLLECTED}}}"
+        recommendations = "UNWIND drugs AS drugId\n  MATCH (rec:Recommendation)-[:FOR_DRUG]->(d:Drug {id: drugId})"
+    else:
+        drugs, guidelines = "null", f"MATCH (gl:Guideline) WHERE {active('gl')}"
+        recommendations = """UNWIND [l IN links | l.id] + [g IN genes | g + ':' + $noResult] AS phenotypeId
+  WITH DISTINCT links, phenotypeId
+  MATCH (:Phenotype {id: phenotypeId})<-[:FOR_PHENOTYPE]-(rec:Recommendation)
+  WITH DISTINCT links, rec
+  MATCH (rec)-[:FOR_DRUG]->(d:Drug)"""
+        candidates = "WITH p, calls, [] AS drugCandidates"
+    return f"""
+OPTIONAL MATCH (p:Patient {{id: $patient}})
+WITH p, CASE WHEN p IS NULL THEN [] ELSE {_CALL_ROWS} END AS calls
+{candidates}
+WITH p, calls, drugCandidates, {drugs} AS drugs
+CALL (drugs) {{
+  {guidelines}
+  WITH gl{", d" if one_drug else ""}, COLLECT {{
+    MATCH (rec:Recommendation)-[:PART_OF]->(gl) WHERE {active("rec")}
+    MATCH (rec)-[:FOR_DRUG]->(recDrug:Drug)
+    RETURN DISTINCT {{drug: recDrug.id, genes: rec.genes}} AS geneSet
+  }} AS geneSets
+  {"" if one_drug else "MATCH (gl)-[:FOR_DRUG]->(d:Drug)"}
+  RETURN collect({{drug: d.id, drugName: d.name, guidelineId: gl.id, guideline: gl.source, guidelineName: gl.name,
+    url: gl.url, genes: gl.genes, sources: {active_sources("gl")},
+    geneSets: [s IN geneSets WHERE s.drug = d.id | s.genes]}}) AS guidelines
+}}
+CALL (p, calls, drugs, guidelines) {{
+  WITH [c IN calls | {{id: c.phenotypeId, gene: c.gene, guideline: c.call.guideline}}] AS links,
+       reduce(gs = [], g IN guidelines | gs + coalesce(g.genes, []) + reduce(x = [], s IN g.geneSets | x + s)) AS genes
+  {recommendations}
+  WHERE {active("rec")}
+  WITH rec, d, [l IN links WHERE l.guideline IS NULL OR l.guideline = rec.guideline] AS applicable,
+       [(rec)-[:FOR_PHENOTYPE]->(need:Phenotype) | need {{.id, .gene}}] AS needed
+  WITH rec, d, needed, [n IN needed WHERE any(l IN applicable WHERE l.id = n.id) | n.id] AS linked,
+       [l IN applicable | l.gene] AS called
+  WHERE size(needed) > 0
+    AND all(n IN needed WHERE n.id IN linked OR (n.id = n.gene + ':' + $noResult AND NOT n.gene IN called))
+  RETURN collect({{drug: d.id, drugName: d.name, rec: rec {{.*}}, needed: [n IN needed | n.id], linked: linked,
+    sources: {active_sources("rec")}}}) AS matches
+}}
+RETURN p IS NOT NULL AS known, calls, drugCandidates, guidelines, matches
 """
 
-# A recommendation applies when each Phenotype of its key is one the patient links (under the
-# recommendation's guideline), or is ``<GENE>:No Result`` for a gene the patient links nothing
-# to under that guideline (outside-call genes without an outside call).
-MATCHING_RECOMMENDATIONS = f"""
-MATCH (p:Patient {{id: $patient}})
-WITH p, [(p)-[hd:HAS_DIPLOTYPE]->(ph:Phenotype) | {{id: ph.id, gene: ph.gene, guideline: hd.guideline}}] AS links
-MATCH (rec:Recommendation)-[:FOR_DRUG]->(d:Drug)
-WHERE ($drugs IS NULL OR d.id IN $drugs)
-  AND {active("rec")}
-WITH p, rec, d, [l IN links WHERE l.guideline IS NULL OR l.guideline = rec.guideline] AS applicable,
-     [(rec)-[:FOR_PHENOTYPE]->(need:Phenotype) | need {{.id, .gene}}] AS needed
-WITH p, rec, d, needed, [n IN needed WHERE any(l IN applicable WHERE l.id = n.id) | n.id] AS linked,
-     [l IN applicable | l.gene] AS called
-WHERE size(needed) > 0
-  AND all(n IN needed WHERE n.id IN linked OR (n.id = n.gene + ':' + $noResult AND NOT n.gene IN called))
-RETURN d.id AS drug, d.name AS drugName, rec {{.*}} AS rec, [n IN needed | n.id] AS needed, linked,
-       {active_sources("rec")} AS sources
-"""
+
+#: The answer for one drug (``$key`` etc.: kg.queries.resolve.drug_params) and for every drug.
+ONE_DRUG_ANSWER = _answer_statement(one_drug=True)
+ALL_DRUGS_ANSWER = _answer_statement(one_drug=False)
 
 # statuses of kg/matcher/pharmacogenomics.py that give a usable phenotype
 CALLED_STATUSES = ("called", "ambiguous", "haplotype_list", "outside call")
@@ -187,10 +234,15 @@ class PgxAnswer:
 
 def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]:
     """One summary per gene from the patient's HAS_DIPLOTYPE links."""
-    calls: dict[str, GeneCallSummary] = {}
     rows = graph.read(PATIENT_CALLS, patient=patient)
     if not rows:
-        patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no calls stored
+        raise UnknownPatient(patient)
+    return gene_calls(rows[0]["calls"])
+
+
+def gene_calls(rows: list[dict[str, Any]]) -> dict[str, GeneCallSummary]:
+    """One summary per gene from ``_CALL_ROWS`` (one row per HAS_DIPLOTYPE link)."""
+    calls: dict[str, GeneCallSummary] = {}
     for row in rows:
         call = row["call"] or {}
         gene = cast(str, row["gene"] or call.get("gene"))  # every Phenotype node has a gene (kg/loaders/pharmcat.py)
@@ -226,20 +278,23 @@ def pharmacogenomics(
 ) -> list[PgxAnswer]:
     """One answer per drug and guideline; every guideline's drugs when ``drug`` is None (none for
     a patient with no pharmacogenomic results at all); guidelines and recommendations of the
-    knowledge ``state`` (None: current). The patient's calls are the patient's, whatever the state."""
-    calls = patient_gene_calls(graph, patient)
+    knowledge ``state`` (None: current). The patient's calls are the patient's, whatever the state.
+    One statement, one round trip (``_answer_statement``); UnknownPatient for an unknown patient,
+    kg.queries.resolve's UnknownEntity / AmbiguousEntity for a drug text naming no drug or several."""
+    statement, asked = (ALL_DRUGS_ANSWER, {}) if drug is None else (ONE_DRUG_ANSWER, drug_params(drug))
+    (row,) = graph.read(statement, plain_=True, patient=patient, noResult=NO_RESULT, **asked, **state_params(state))
+    if not row["known"]:
+        raise UnknownPatient(patient)
+    calls = gene_calls(row["calls"])
     if drug is None and not calls:
         return []
-    drugs = [resolve_drug(graph, drug, state).id] if drug else None
-    guidelines = graph.read(GUIDELINES, drugs=drugs, **state_params(state))
-    matches = graph.read(
-        MATCHING_RECOMMENDATIONS, patient=patient, drugs=drugs, noResult=NO_RESULT, **state_params(state)
-    )
+    if drug is not None:
+        one_drug(drug, drugs_of(row["drugCandidates"]))  # names no drug, or several: the resolver's error
     by_key: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for m in matches:
+    for m in sorted(row["matches"], key=lambda m: m["rec"]["id"]):  # a stable order, whatever the plan
         by_key[(m["drug"], m["rec"].get("guidelineId"))].append(m)
     answers = []
-    for g in guidelines:
+    for g in row["guidelines"]:
         answer = _answer(patient, g, by_key.get((g["drug"], g["guidelineId"]), []), calls)
         answer.releases = releases_of(
             source_refs(g["sources"]) + [s for r in answer.recommendations for s in r.sources]

@@ -288,7 +288,8 @@ def resolve_variant(graph: Graph, query: str, state: KnowledgeState | None = Non
 
 DRUG_IDS = ("rxnormId", "drugbankId", "pharmgkbId")  # kg.identity.drugs.drug_identifier; ATC is a list
 
-DRUG_CANDIDATES = f"""
+# the candidate drugs (``d``, ``matchedAs``, ``rank``) a text names, in an active release
+_DRUG_CANDIDATE_MATCH = f"""
 CALL () {{
   MATCH (d:Drug {{id: $key}}) RETURN d, 'id' AS matchedAs, 1 AS rank
   UNION
@@ -300,26 +301,48 @@ CALL () {{
   MATCH (:DrugName {{name: $key}})-[:NAME_OF]->(d:Drug) RETURN d, 'name' AS matchedAs, 2 AS rank
 }}
 WITH d, matchedAs, rank WHERE {active("d")}
+"""
+
+DRUG_CANDIDATES = f"""{_DRUG_CANDIDATE_MATCH}
 RETURN d {{.*}} AS node, matchedAs, rank, {_releases("d")} AS releases ORDER BY rank, d.id
 """
+
+#: The same candidates as one row, ``drugCandidates`` (a list of DRUG_CANDIDATES' rows, unordered): a
+#: subquery (``CALL () { ... }``) for answers that resolve their drug in their own statement
+#: (kg/queries/pgx.py); a null ``$key`` (no drug asked) finds none. Parameters: ``drug_params``.
+DRUG_CANDIDATES_COLLECTED = f"""{_DRUG_CANDIDATE_MATCH}
+RETURN collect({{node: d {{.*}}, matchedAs: matchedAs, rank: rank, releases: {_releases("d")}}}) AS drugCandidates
+"""
+
+
+def drug_params(query: str | None) -> Row:
+    """The parameters of DRUG_CANDIDATES for a user's drug text (all null when None)."""
+    found = drug_identifier(query) if query is not None else None
+    return {
+        "key": drug_key(query) if query is not None else None,
+        "atc": found[1] if found and found[0] == "atc" else None,
+        **_identifier_params(DRUG_IDS, found),
+    }
+
+
+def drugs_of(rows: list[Row]) -> list[Match]:
+    """The best-ranked drugs of DRUG_CANDIDATES rows (ordered or not)."""
+    return _best(sorted(rows, key=lambda r: (r["rank"], str(r["node"]["id"]))), "Drug")
 
 
 def find_drugs(graph: Graph, query: str, state: KnowledgeState | None = None) -> list[Match]:
     """Drugs a text names at the best rank: key or identifier, else name or synonym."""
-    found = drug_identifier(query)
-    rows = graph.read(
-        DRUG_CANDIDATES,
-        key=drug_key(query),
-        atc=found[1] if found and found[0] == "atc" else None,
-        **_identifier_params(DRUG_IDS, found),
-        **state_params(state),
-    )
-    return _best(rows, "Drug")
+    return drugs_of(graph.read(DRUG_CANDIDATES, **drug_params(query), **state_params(state)))
 
 
 def resolve_drug(graph: Graph, query: str, state: KnowledgeState | None = None) -> Match:
     """The one drug a text names."""
-    return _one("drug", query, find_drugs(graph, query, state))
+    return one_drug(query, find_drugs(graph, query, state))
+
+
+def one_drug(query: str, matches: list[Match]) -> Match:
+    """The one drug of ``matches`` (those a text names); UnknownEntity or AmbiguousEntity otherwise."""
+    return _one("drug", query, matches)
 
 
 # --- diseases --------------------------------------------------------------------------------

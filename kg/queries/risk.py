@@ -388,7 +388,7 @@ def risks(
     """One finding per classified allele, risk first; with include_non_risk also NOT_A_RISK. Classifications
     are those of the knowledge ``state`` (None: current); an allele the state classifies no more, that a kept
     older release classified, is NO_CURRENT_CLASSIFICATION (shown by default when that class was P/LP)."""
-    rows = graph.read(GERMLINE_FINDINGS, patient=patient, types=CLASSIFYING_TYPES, **state_params(state))
+    rows = graph.read(GERMLINE_FINDINGS, plain_=True, patient=patient, types=CLASSIFYING_TYPES, **state_params(state))
     if not rows:
         patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no findings
     prepared = []

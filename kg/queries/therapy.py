@@ -169,7 +169,7 @@ def patient_evidence(
     in the knowledge ``state`` (None: current)."""
     diseases = [resolve_disease(graph, disease, state).id] if disease else patient_conditions(graph, patient)
     rows = graph.read(
-        EVIDENCE_FOR_PATIENT, patient=patient, types=list(types), diseases=diseases, **state_params(state)
+        EVIDENCE_FOR_PATIENT, plain_=True, patient=patient, types=list(types), diseases=diseases, **state_params(state)
     )
     if not rows and disease:
         patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no evidence
