@@ -19,9 +19,8 @@ PREFIX = "test-props:"
 NAMES = ("test-props-a", "test-props-b", "test-props-c", "test-props-d")
 DRUG = PREFIX + "drug"
 
-STATEMENT = (
-    "MATCH (src:Source {key: $source}) UNWIND $rows AS row MERGE (d:Drug {id: row.id})\n"
-    + asserts("d", latest={"rxnormId": "row.rx"}, first={"name": "row.name"}, union={"synonyms": "row.syn"})
+STATEMENT = "MATCH (src:Source {key: $source}) UNWIND $rows AS row MERGE (d:Drug {id: row.id})\n" + asserts(
+    "d", latest={"rxnormId": "row.rx"}, first={"name": "row.name"}, union={"synonyms": "row.syn"}
 )
 
 # What each made-up release says about the one drug (None: it asserts the drug, not the property).
@@ -65,10 +64,7 @@ def _drug(graph: Graph) -> dict[str, Any]:
 
 def _edges(graph: Graph) -> list[dict[str, Any]]:
     return sorted(
-        (
-            r["p"]
-            for r in graph.read("MATCH (:Drug {id: $id})-[a:ASSERTED_BY]->() RETURN properties(a) AS p", id=DRUG)
-        ),
+        (r["p"] for r in graph.read("MATCH (:Drug {id: $id})-[a:ASSERTED_BY]->() RETURN properties(a) AS p", id=DRUG)),
         key=repr,
     )
 

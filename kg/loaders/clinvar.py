@@ -45,6 +45,7 @@ from kg.loaders import clinvar_fields as cv
 from kg.loaders.coverage import Windows
 from kg.loaders.disease_names import FOR_DISEASE_BY_NAME, NameResolver
 from kg.loaders.errors import SourceFormatError
+from kg.loaders.property_groups import asserts
 from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import checked_first, find_release_file, open_text, read_errors
 from kg.loaders.statements import stamped
@@ -213,6 +214,16 @@ def _condition_xrefs(clndisdb: str) -> tuple[tuple[str, ...], tuple[tuple[str, .
     return tuple(stored), tuple(lookup)
 
 
+# The Variant's property group (kg/loaders/property_groups.py): node property -> row value.
+VARIANT_FIELDS = {
+    "rsid": "row.rsid",
+    "gene": "row.gene",
+    "variantType": "row.variantType",
+    "variantTypeSo": "row.variantTypeSo",
+    "clinvarVariationId": "row.variationId",
+    "clinvarAlleleId": "row.alleleId",
+}
+
 WRITE = stamped(
     """
 MATCH (src:Source {key: $source})
@@ -228,20 +239,16 @@ CALL (src) {
   UNWIND r.consequences AS c
   WITH c.id AS id, min(c.name) AS name
   MERGE (t:SequenceOntologyTerm {id: id})
-  ON CREATE SET t.name = name
-  MERGE (t)-[:ASSERTED_BY]->(src)
-}
+"""
+    + asserts("t", first={"name": "name"})
+    + """}
 UNWIND $rows AS row
 """
     + cv.VARIANT_MERGE
     + """
-SET v.rsid = coalesce(row.rsid, v.rsid), v.gene = coalesce(row.gene, v.gene),
-    v.hgvs = CASE WHEN row.hgvs IS NULL THEN v.hgvs
-                  ELSE coalesce(v.hgvs, []) + [h IN row.hgvs WHERE NOT h IN coalesce(v.hgvs, [])] END,
-    v.variantType = row.variantType, v.variantTypeSo = row.variantTypeSo,
-    v.clinvarVariationId = row.variationId, v.clinvarAlleleId = row.alleleId
-MERGE (v)-[:ASSERTED_BY]->(src)
-MERGE (e:Evidence {id: $source + ':' + row.variationId})
+"""
+    + asserts("v", latest=VARIANT_FIELDS, union={"hgvs": "row.hgvs"})
+    + """MERGE (e:Evidence {id: $source + ':' + row.variationId})
 SET e.source = 'clinvar', e.release = $source, e.recordId = row.variationId, e.type = 'pathogenicity', e.significance = row.significance,
     e.classification = row.classification, e.reviewStatus = row.reviewStatus, e.stars = row.stars,
     e.origin = row.origin, e.origins = row.origins, e.conditionNames = row.conditionNames,

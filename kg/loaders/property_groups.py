@@ -49,32 +49,37 @@ def asserts(
     first: Mapping[str, str] | None = None,
     union: Mapping[str, str] | None = None,
     group: str | None = None,
-    skip: Sequence[str] = ("id",),
+    identity: Sequence[str] = ("id",),
     source: str = "src",
 ) -> str:
     """Cypher that MERGEs ``(node)-[:ASSERTED_BY]->(source)`` and writes the release's property group.
 
     ``latest`` / ``first`` / ``union`` map property names to Cypher expressions of the row (one name may
     appear in two modes when the row decides: the non-null one counts); ``group`` is a map expression
-    (``row.props``) whose non-null entries, except ``skip``, are asserted newest-wins. The edge keeps
+    (``row.props``) whose non-null entries are asserted newest-wins, except ``identity`` names, which are
+    written to the node but asserted by nobody (kept when the release retires). The edge keeps
     each value (a null keeps this release's earlier one) and the names by mode; the node then takes
     the value the module's rule gives while this release is the newest loaded.
     """
     by = edge(node)
-    modes = {"props": dict(latest or {}), "firstProps": dict(first or {}), "unionProps": dict(union or {})}
+    # a fallback never replaces what this release asserts newest-wins (a name two statements write)
+    fallback = {
+        n: f"CASE WHEN '{n}' IN coalesce({by}.props, []) THEN null ELSE {e} END" for n, e in (first or {}).items()
+    }
+    modes = {"props": dict(latest or {}), "firstProps": fallback, "unionProps": dict(union or {})}
     names = list(dict.fromkeys(n for exprs in modes.values() for n in exprs))
     lines = [f"MERGE ({node})-[{by}:ASSERTED_BY]->({source})"]
     items: list[str] = []
     for name in names:
-        exprs = [modes[m][name] for m in MODES if name in modes[m]]
-        items.append(f"{by}.`{name}` = coalesce({', '.join(exprs)}, {by}.`{name}`)")
+        values = [modes[m][name] for m in MODES if name in modes[m]]
+        items.append(f"{by}.`{name}` = coalesce({', '.join(values)}, {by}.`{name}`)")
     for mode, exprs in modes.items():
         if not exprs and not (group and mode == "props"):
             continue
         said = [f"CASE WHEN {e} IS NOT NULL THEN '{n}' END" for n, e in exprs.items()]
         listed = f"[x IN [{', '.join(said)}] WHERE x IS NOT NULL]" if said else "[]"
         if group and mode == "props":
-            listed += f" + [k IN keys({group}) WHERE {group}[k] IS NOT NULL AND NOT k IN {list(skip)!r}]"
+            listed += f" + [k IN keys({group}) WHERE {group}[k] IS NOT NULL AND NOT k IN {list(identity)!r}]"
         items.append(
             f"{by}.{mode} = coalesce({by}.{mode}, []) + [x IN {listed} WHERE NOT x IN coalesce({by}.{mode}, [])]"
         )
@@ -82,8 +87,10 @@ def asserts(
         lines.append("SET " + ",\n    ".join(items))
     if group:
         lines.append(
-            f"FOREACH (k IN [k IN keys({group}) WHERE {group}[k] IS NOT NULL AND NOT k IN {list(skip)!r}] |\n"
-            f"  SET {by}[k] = {group}[k], {node}[k] = {group}[k])"
+            f"FOREACH (k IN [k IN keys({group}) WHERE {group}[k] IS NOT NULL] |\n"
+            f"  SET {node}[k] = {group}[k])\n"
+            f"FOREACH (k IN [k IN keys({group}) WHERE {group}[k] IS NOT NULL AND NOT k IN {list(identity)!r}] |\n"
+            f"  SET {by}[k] = {group}[k])"
         )
     node_items = []
     for name in names:
