@@ -30,7 +30,8 @@ active release asserts it and no active key is in its ``supersededBy`` (kg/queri
 **Retiring** (``retire_release``; ``kg retire KEY``; automatically the releases of a source beyond
 ``KG_KEEP_RELEASES``, default 3, oldest first; a source's seed releases once a real one is loaded):
 its key leaves ``supersededBy`` marks and every ``r.releases`` (edges whose list empties are deleted),
-its ASSERTED_BY edges go, and nodes left with no assertion are deleted **unless** a Patient links them
+the properties it asserted on nodes that stay are derived again from the other releases' property groups
+or removed (kg/loaders/property_groups.py), its ASSERTED_BY edges go, and nodes left with no assertion are deleted **unless** a Patient links them
 (HAS_VARIANT, HAS_DIPLOTYPE, ...) or curated evidence points at them: those stay, unasserted (nothing
 a patient or curator owns is deleted by a knowledge load). ``RetireReport`` counts what was touched.
 
