@@ -182,9 +182,53 @@ def _asserted(graph: Graph) -> dict[str, int]:
     }
 
 
+def _groups(graph: Graph) -> dict[str, dict[str, Any]]:
+    """For every Variant 2026-02-26 asserts: its node properties and each ASSERTED_BY edge's property
+    group (kg/loaders/property_groups.py) with its release's key and seq."""
+    rows = graph.read(
+        "MATCH (:Source {key: $new})<-[:ASSERTED_BY]-(v:Variant) "
+        "RETURN v.id AS id, properties(v) AS node, "
+        "[(v)-[a:ASSERTED_BY]->(s) | {key: s.key, seq: s.seq, edge: properties(a)}] AS groups",
+        new=NEW,
+    )
+    return {r["id"]: {"node": r["node"], "groups": r["groups"]} for r in rows}
+
+
+def _derive(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rule of kg/loaders/property_groups.py, written again here: newest ``props``, else earliest
+    ``firstProps``, else the union of ``unionProps`` (as a sorted list: load order is not compared)."""
+    ordered = sorted(groups, key=lambda g: g["seq"])
+    names = {n for g in ordered for mode in ("props", "firstProps", "unionProps") for n in g["edge"].get(mode, [])}
+    out: dict[str, Any] = {}
+    for name in names:
+        newest = [g["edge"][name] for g in ordered if name in g["edge"].get("props", [])]
+        earliest = [g["edge"][name] for g in ordered if name in g["edge"].get("firstProps", [])]
+        lists = [g["edge"][name] for g in ordered if name in g["edge"].get("unionProps", [])]
+        out[name] = newest[-1] if newest else earliest[0] if earliest else sorted({x for v in lists for x in v})
+    return out
+
+
+def _asserted_properties(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The node properties some release asserts, union lists sorted (as :func:`_derive` gives them)."""
+    derived = _derive(snapshot["groups"])
+    single = {n for g in snapshot["groups"] for mode in ("props", "firstProps") for n in g["edge"].get(mode, [])}
+    node = snapshot["node"]
+    return {n: sorted(node[n]) if n not in single and n in node else node.get(n) for n in derived}
+
+
 def test_retire_and_reload_in_date_order(real_data: Graph, expected: dict[str, Any], owned: dict[str, str]) -> None:
     """Retire 2026-02-26 (an edge both releases assert survives; the patient's links and the curated
-    evidence stay), then load it again after 2024-06-01: date order gives the same superseding."""
+    evidence stay; the properties it alone asserted go, those another release also asserts take that
+    release's value), then load it again after 2024-06-01: date order gives the same superseding and the
+    same properties."""
+    groups = _groups(real_data)
+    assert len(groups) > 10_000
+    for snapshot in groups.values():  # as loaded, every node holds what the rule derives from its groups
+        assert _asserted_properties(snapshot) == _derive(snapshot["groups"]), snapshot
+    shared = [i for i, g in groups.items() if {x["key"] for x in g["groups"]} == {OLD, NEW}]
+    assert len(shared) > 4000  # alleles both ClinVar releases (and no other source) assert
+    assert all(groups[i]["node"].get("clinvarVariationId") for i in shared)  # only the 2026 VCF gives it
+    assert all(groups[i]["node"].get("gene") for i in shared)
     links = _patient_links(real_data)
     assert {MLH1_CHANGED, owned["variant"]} <= set(links)  # and CIViC's TP53 gene- and codon-level variants
     shared_edges = {
@@ -223,6 +267,34 @@ def test_retire_and_reload_in_date_order(real_data: Graph, expected: dict[str, A
     assert kept == [{"asserted": 0, "curated": 1, "clinvar": 0}]  # its facts end; the curator's evidence stays
     assert _visible(real_data, MLH1_CHANGED) == [(OLD, "uncertain significance")]  # the older is current again
     assert _marks_by_gene(real_data) == Counter()
+    # properties: derived again from the remaining releases, or gone (kg/loaders/property_groups.py)
+    left = {
+        r["id"]: {"node": r["node"], "groups": r["groups"]}
+        for r in real_data.read(
+            "MATCH (v:Variant) WHERE v.id IN $ids RETURN v.id AS id, properties(v) AS node, "
+            "[(v)-[a:ASSERTED_BY]->(s) | {key: s.key, seq: s.seq, edge: properties(a)}] AS groups",
+            ids=list(groups),
+        )
+    }
+    for vid, snapshot in left.items():
+        assert _asserted_properties(snapshot) == _derive(snapshot["groups"]), snapshot
+        mine = {
+            n
+            for g in groups[vid]["groups"]
+            if g["key"] == NEW
+            for mode in ("props", "firstProps", "unionProps")
+            for n in g["edge"].get(mode, [])
+        }
+        assert not (mine - set(_derive(snapshot["groups"]))) & set(snapshot["node"]), (vid, snapshot)
+    assert not [i for i in shared if "clinvarVariationId" in left[i]["node"] or "variantType" in left[i]["node"]]
+    old_gene = {i: next(g["edge"].get("gene") for g in left[i]["groups"] if g["key"] == OLD) for i in shared}
+    assert sum(1 for v in old_gene.values() if v) > 4000
+    assert {i: left[i]["node"].get("gene") for i in shared} == old_gene  # 2024's value, where 2026's stood
+    changed = [i for i in shared if groups[i]["node"].get("gene") != old_gene[i]]
+    print(f"\n{len(shared):,} alleles only ClinVar asserts in both releases; {len(changed):,} change gene symbol")
+    patient_allele = left[owned["variant"]]["node"]  # kept unasserted for the patient: nothing asserted on it
+    assert not {"rsid", "gene", "clinvarVariationId", "clinvarAlleleId"} & set(patient_allele)
+    assert patient_allele["id"] == owned["variant"] and patient_allele["pos"] > 0  # identity stays
 
     clinvar.load(real_data, real_data_dir() / "clinvar", progress=False)  # date order: 2026 after 2024
     _supersedes_inside_windows_only(real_data, expected)
@@ -231,6 +303,13 @@ def test_retire_and_reload_in_date_order(real_data: Graph, expected: dict[str, A
     assert real_data.read(
         "MATCH (v:Variant {id: $id}) RETURN [(v)-[:ASSERTED_BY]->(s) | s.key] AS by", id=owned["variant"]
     ) == [{"by": [NEW]}]
+    again = _groups(real_data)  # the same properties and groups as before the retirement
+    assert {i: _asserted_properties(g) for i, g in again.items()} == {
+        i: _asserted_properties(g) for i, g in groups.items()
+    }
+    assert {i: sorted((x["key"], repr(sorted(x["edge"].items()))) for x in g["groups"]) for i, g in again.items()} == {
+        i: sorted((x["key"], repr(sorted(x["edge"].items()))) for x in g["groups"]) for i, g in groups.items()
+    }
 
 
 def _release_sets(graph: Graph) -> dict[str, Any]:

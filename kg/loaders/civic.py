@@ -33,6 +33,7 @@ from kg.loaders.civic_rows import (
 )
 from kg.loaders.disease_names import NameResolver
 from kg.loaders.liftover import Liftover
+from kg.loaders.property_groups import VARIANT_IDENTITY, asserts, edge
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
 from kg.loaders.statements import stamped
 
@@ -46,9 +47,7 @@ GENES = """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (g:Gene {symbol: row.symbol})
-SET g.civicGeneId = row.civicGeneId, g.civicDescription = row.description
-MERGE (g)-[:ASSERTED_BY]->(src)
-"""
+""" + asserts("g", latest={"civicGeneId": "row.civicGeneId", "civicDescription": "row.description"})
 
 # Lists CIViC owns on a Variant: replaced by each release, united when two CIViC variants of
 # one release are the same GRCh38 allele (row.duplicate).
@@ -63,44 +62,55 @@ _VARIANT_LISTS = (
     "rsids",
     "alleleIds",
 )
-_UNITE = ",\n    ".join(
-    f"v.{name} = CASE WHEN row.duplicate THEN coalesce(v.{name}, []) + "
-    f"[x IN coalesce(row.{name}, []) WHERE NOT x IN coalesce(v.{name}, [])] ELSE row.{name} END"
+_BY = edge("v")
+_UNITE = {
+    name: f"CASE WHEN row.duplicate THEN coalesce({_BY}.{name}, []) + "
+    f"[x IN coalesce(row.{name}, []) WHERE NOT x IN coalesce({_BY}.{name}, [])] ELSE row.{name} END"
     for name in _VARIANT_LISTS
-)
+}
 
-VARIANTS = stamped(f"""
-MATCH (src:Source {{key: $source}})
+# The variant's property group (kg/loaders/property_groups.py): CIViC's fields newest-wins, its rsid
+# only where no other source gives one, hgvs names united with other sources'.
+VARIANTS = stamped(
+    """
+MATCH (src:Source {key: $source})
 UNWIND $rows AS row
-MERGE (v:Variant {{id: row.id}})
-SET v += row.props,
-    v.gene = coalesce(row.gene, v.gene),
-    v.name = coalesce(row.name, v.name),
-    v.proteinChange = coalesce(row.proteinChange, v.proteinChange),
-    v.rsid = coalesce(v.rsid, row.rsid),
-    v.hgvs = CASE WHEN row.hgvs IS NULL THEN v.hgvs
-                  ELSE coalesce(v.hgvs, []) + [h IN row.hgvs WHERE NOT h IN coalesce(v.hgvs, [])] END,
-    {_UNITE}
-MERGE (v)-[:ASSERTED_BY]->(src)
-WITH v, row, src
+MERGE (v:Variant {id: row.id})
+"""
+    + asserts(
+        "v",
+        latest={"gene": "row.gene", "name": "row.name", "proteinChange": "row.proteinChange", **_UNITE},
+        first={"rsid": "row.rsid"},
+        union={"hgvs": "row.hgvs"},
+        group="row.props",
+        identity=VARIANT_IDENTITY,
+    )
+    + """WITH v, row, src
 FOREACH (_ IN CASE WHEN row.gene IS NULL THEN [] ELSE [1] END |
-  MERGE (g:Gene {{symbol: row.gene}})
+  MERGE (g:Gene {symbol: row.gene})
   MERGE (g)-[:ASSERTED_BY]->(src)
   MERGE (v)-[r:IN_GENE]->(g)
   SET RELEASES(r))
-""")
+"""
+)
 
 PROFILES = stamped("""
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (mp:MolecularProfile {id: row.id})
-SET mp += row.props
-MERGE (mp)-[:ASSERTED_BY]->(src)
-FOREACH (s IN row.stubs |
+""" + asserts("mp", group="row.props") + """FOREACH (s IN row.stubs |
   MERGE (v:Variant {id: s.id})
-  SET v.kind = 'other', v.civicVariantId = s.civicVariantId, v.civicVariantIds = [s.civicVariantId],
-      v.name = s.name, v.civicName = s.name, v.reason = s.reason
-  MERGE (v)-[:ASSERTED_BY]->(src))
+  SET v.kind = 'other'
+  """ + asserts(
+    "v",
+    latest={
+        "civicVariantId": "s.civicVariantId",
+        "civicVariantIds": "[s.civicVariantId]",
+        "name": "s.name",
+        "civicName": "s.name",
+        "reason": "s.reason",
+    },
+) + """)
 WITH mp, row
 UNWIND row.members AS m
 MATCH (v:Variant {id: m.id})
@@ -109,38 +119,52 @@ SET RELEASES(r), r.negated = m.negated
 """)
 
 # Shared by evidence items and assertions: the profile, disease and therapies of one row.
-_CONTEXT = stamped("""
-MERGE (e)-[:ASSERTED_BY]->(src)
-MERGE (mp:MolecularProfile {id: row.profileId})
-ON CREATE SET mp.name = row.profileName, mp.reason = 'not in MolecularProfileSummaries'
-MERGE (mp)-[:ASSERTED_BY]->(src)
-MERGE (e)-[about:ABOUT]->(mp)
+# A profile, disease or drug the row names: its name is a fallback (first wins; a profile's only when this
+# release's MolecularProfileSummaries lack it) where CIViC is not the
+# authority; a CIViC-only disease (no DOID) is CIViC's own (newest wins). kg/loaders/property_groups.py.
+_CONTEXT = stamped(
+    asserts("e", group="row.props")
+    + """MERGE (mp:MolecularProfile {id: row.profileId})
+"""
+    + asserts(
+        "mp",
+        first={
+            "name": f"CASE WHEN {edge('mp')}.props IS NULL THEN row.profileName END",
+            "reason": f"CASE WHEN {edge('mp')}.props IS NULL THEN 'not in MolecularProfileSummaries' END",
+        },
+    )
+    + """MERGE (e)-[about:ABOUT]->(mp)
 SET RELEASES(about)
 FOREACH (_ IN CASE WHEN row.diseaseId IS NULL THEN [] ELSE [1] END |
   MERGE (d:Disease {id: row.diseaseId})
-  ON CREATE SET d.name = row.props.disease
-  SET d.civicOnly = CASE WHEN row.civicOnlyDisease THEN true ELSE d.civicOnly END,
-      d.name = CASE WHEN row.civicOnlyDisease THEN row.props.disease ELSE d.name END
-  MERGE (d)-[:ASSERTED_BY]->(src)
-  MERGE (e)-[fd:FOR_DISEASE]->(d)
+  """
+    + asserts(
+        "d",
+        latest={
+            "name": "CASE WHEN row.civicOnlyDisease THEN row.props.disease END",
+            "civicOnly": "CASE WHEN row.civicOnlyDisease THEN true END",
+        },
+        first={"name": "CASE WHEN NOT coalesce(row.civicOnlyDisease, false) THEN row.props.disease END"},
+    )
+    + """  MERGE (e)-[fd:FOR_DISEASE]->(d)
   SET RELEASES(fd), fd.linkedBy = row.diseaseLinkedBy, fd.name = row.diseaseLinkName)
 FOREACH (t IN row.drugs |
   MERGE (drug:Drug {id: t.id})
-  ON CREATE SET drug.name = t.name
-  MERGE (drug)-[:ASSERTED_BY]->(src)
-  MERGE (dn:DrugName {name: t.id})
+  """
+    + asserts("drug", first={"name": "t.name"})
+    + """  MERGE (dn:DrugName {name: t.id})
   MERGE (dn)-[n:NAME_OF]->(drug)
   SET RELEASES(n)
   MERGE (dn)-[:ASSERTED_BY]->(src)
   MERGE (e)-[fr:FOR_DRUG]->(drug)
   SET RELEASES(fr))
-""")
+"""
+)
 
 EVIDENCE = f"""
 MATCH (src:Source {{key: $source}})
 UNWIND $rows AS row
 MERGE (e:Evidence {{id: row.id}})
-SET e += row.props
 {_CONTEXT}
 """
 
@@ -148,7 +172,7 @@ ASSERTIONS = stamped(f"""
 MATCH (src:Source {{key: $source}})
 UNWIND $rows AS row
 MERGE (e:Evidence {{id: row.id}})
-SET e:Assertion, e += row.props
+SET e:Assertion
 {_CONTEXT}
 WITH e, row
 UNWIND row.evidenceIds AS eid
@@ -189,8 +213,8 @@ class CivicLoadReport(LoadReport):
 def _graph_row(row: Row, keys: Iterable[str]) -> Row:
     """Split a parsed row into the keys the Cypher reads and ``props`` set on the node.
 
-    Empty lists become null, so a node carries only what the source says (``SET n += props``
-    removes a property set to null).
+    Empty lists become null: the release does not assert that property (its property group,
+    kg/loaders/property_groups.py, lists only what it gives a value).
     """
     keyset = set(keys)
     out: Row = {k: (None if row.get(k) == [] else row.get(k)) for k in keyset}

@@ -47,6 +47,7 @@ from kg.loaders import clinvar_fields as cv
 from kg.loaders.coverage import Windows
 from kg.loaders.disease_names import NameResolver
 from kg.loaders.errors import SourceFormatError
+from kg.loaders.property_groups import asserts
 from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import find_release_file, open_text, read_errors
 from kg.loaders.statements import stamped
@@ -252,11 +253,22 @@ def _condition_xrefs(clndisdb: str) -> tuple[tuple[str, ...], tuple[tuple[str, .
     return tuple(stored), tuple(lookup)
 
 
+# The Variant's property group (kg/loaders/property_groups.py): node property -> row value.
+VARIANT_FIELDS = {
+    "rsid": "row.rsid",
+    "gene": "row.gene",
+    "variantType": "row.variantType",
+    "variantTypeSo": "row.variantTypeSo",
+    "clinvarVariationId": "row.variationId",
+    "clinvarAlleleId": "row.alleleId",
+}
+
 # The genes and consequence terms of the whole release, MERGEd once (rows: ``{symbol}`` or ``{so, name}``,
 # collected by the validation pass, :class:`Vocabulary`), so that the variants statement only looks them up.
 # The Source is the one this load created (kg/loaders/release.py), so no ASSERTED_BY edge to it exists
 # before this statement, and each symbol / term comes once: CREATE.
-WRITE_VOCABULARY = """
+WRITE_VOCABULARY = (
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 CALL (row, src) {
@@ -267,15 +279,15 @@ CALL (row, src) {
 CALL (row, src) {
   WITH row WHERE row.so IS NOT NULL
   MERGE (t:SequenceOntologyTerm {id: row.so})
-  ON CREATE SET t.name = row.name
-  CREATE (t)-[:ASSERTED_BY]->(src)
-}
 """
+    + asserts("t", first={"name": "row.name"})
+    + """}
+"""
+)
 
 # One row per ALT allele. Variants and their IN_GENE / HAS_CONSEQUENCE edges are shared with other releases
-# and sources: MERGE. A Variant's ASSERTED_BY edge to this load's Source is created unless an earlier row of
-# this load (another record of the same allele) made it: no other process writes this Source's edges, so the
-# check needs no lock (MERGE would lock the Source, which every row touches). The Evidence is release-scoped
+# and sources: MERGE; a Variant's ASSERTED_BY edge carries the release's property group (VARIANT_FIELDS,
+# kg/loaders/property_groups.py), MERGEd since several records may name one allele. The Evidence is release-scoped
 # (``<release key>:<VariationID>``) and the release key is new (its Source was CREATEd by this load; a
 # discarded or retired release leaves no ClinVar Evidence, which no Patient or curator owns): each Evidence
 # and every edge from it is CREATEd, once per record (read_records rejects a VariationID used twice;
@@ -287,19 +299,9 @@ WRITE = stamped(
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 """
-    + cv.VARIANT_MERGE.rstrip()
-    + """,
-              v.rsid = row.rsid, v.gene = row.gene, v.hgvs = row.hgvs
-ON MATCH SET v.rsid = coalesce(row.rsid, v.rsid), v.gene = coalesce(row.gene, v.gene),
-             v.hgvs = CASE WHEN row.hgvs IS NULL THEN v.hgvs
-                           ELSE coalesce(v.hgvs, []) + [h IN row.hgvs WHERE NOT h IN coalesce(v.hgvs, [])] END
-SET v.variantType = row.variantType, v.variantTypeSo = row.variantTypeSo,
-    v.clinvarVariationId = row.variationId, v.clinvarAlleleId = row.alleleId
-WITH src, v, row
-CALL (v, src) {
-  WITH v, src WHERE NOT EXISTS { (v)-[:ASSERTED_BY]->(src) }
-  CREATE (v)-[:ASSERTED_BY]->(src)
-}
+    + cv.VARIANT_MERGE
+    + asserts("v", latest=VARIANT_FIELDS, union={"hgvs": "row.hgvs"})
+    + """WITH src, v, row
 CALL (v, row) {
   UNWIND row.genes AS symbol
   MATCH (g:Gene {symbol: symbol})

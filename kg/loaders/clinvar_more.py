@@ -36,6 +36,7 @@ from kg.loaders import clinvar_fields as cv
 from kg.loaders import coverage
 from kg.loaders.clinvar import disease_lookup, numbered_lines
 from kg.loaders.errors import SourceFormatError
+from kg.loaders.property_groups import asserts
 from kg.loaders.release import LoadReport, Row, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import checked_first
 from kg.loaders.statements import stamped
@@ -229,9 +230,9 @@ UNWIND $rows AS row
 """
     + cv.VARIANT_MERGE
     + """
-SET v.gene = coalesce(v.gene, row.gene), v.lastConsequence = coalesce(row.consequence, v.lastConsequence)
-MERGE (v)-[:ASSERTED_BY]->(src)
-MERGE (e:Evidence {id: $source + ':' + row.id})
+"""
+    + asserts("v", first={"gene": "row.gene"}, latest={"lastConsequence": "row.consequence"})
+    + """MERGE (e:Evidence {id: $source + ':' + row.id})
 SET e.source = 'clinvar', e.release = $source, e.recordId = row.id, e.type = 'pathogenicity', e.significance = row.significance,
     e.classification = row.classification, e.reviewStatus = row.reviewStatus, e.stars = row.stars,
     e.origin = 'germline', e.clinvarRelease = row.clinvarRelease

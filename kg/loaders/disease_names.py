@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.db import Graph
+from kg.loaders.property_groups import asserts
 from kg.loaders.statements import stamped
 from kg.queries.resolve import NameLink, link_disease_names
 
@@ -104,7 +105,8 @@ RETURN e.id AS id, e.source AS source, e.diseaseNames AS names, s.key AS release
 
 # The by-name links of each Evidence replaced by what the names resolve to now; a CIViC name that
 # does not resolve links CIViC's placeholder node again (kept as the CIViC loader writes it).
-RELINK = stamped("""
+RELINK = stamped(
+    """
 UNWIND $rows AS row
 MATCH (e:Evidence {id: row.id})
 CALL (e, row) {
@@ -124,12 +126,13 @@ CALL (e, row) {
   UNWIND row.placeholders AS p
   MATCH (src:Source {key: row.release})
   MERGE (d:Disease {id: p.id})
-  SET d.name = p.name, d.civicOnly = true
-  MERGE (d)-[:ASSERTED_BY]->(src)
-  MERGE (e)-[r:FOR_DISEASE]->(d)
+"""
+    + asserts("d", latest={"name": "p.name", "civicOnly": "true"})
+    + """  MERGE (e)-[r:FOR_DISEASE]->(d)
   SET RELEASES(r, row.release)
 }
-""")
+"""
+)
 
 
 @dataclass

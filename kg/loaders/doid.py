@@ -33,6 +33,7 @@ from kg.loaders.disease_names import relink
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.obo import OboTerm, TermEdges, read_terms, release_version
 from kg.loaders.owl import is_owl, read_owl
+from kg.loaders.property_groups import asserts
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import find_release_file
 from kg.loaders.statements import stamped
@@ -45,16 +46,16 @@ URL = "https://github.com/DiseaseOntology/HumanDiseaseOntology"
 # (``row.nameKeys``: kg.identity.diseases.disease_name of name and EXACT synonyms) and its
 # DiseaseXref keys, so the file is streamed and
 # sent once for all three instead of once per kind of node.
-TERMS = stamped("""
+_TERM_FIELDS = ("name", "synonyms", "xrefs", "definition", "replacedBy", "otherSynonyms", "altIds", "subsets", "consider")
+
+TERMS = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (d:Disease {id: row.id})
-SET d.name = row.name, d.synonyms = row.synonyms, d.xrefs = row.xrefs,
-    d.definition = row.definition, d.obsolete = coalesce(row.obsolete, false),
-    d.replacedBy = row.replacedBy, d.otherSynonyms = row.otherSynonyms, d.altIds = row.altIds,
-    d.subsets = row.subsets, d.consider = row.consider
-MERGE (d)-[:ASSERTED_BY]->(src)
-WITH d, row, src
+"""
+    + asserts("d", latest={**{f: f"row.{f}" for f in _TERM_FIELDS}, "obsolete": "coalesce(row.obsolete, false)"})
+    + """WITH d, row, src
 CALL (d, row, src) {
   UNWIND row.nameKeys AS name
   MERGE (dn:DiseaseName {name: name})
@@ -70,7 +71,8 @@ CALL (d, row, src) {
   SET r.kind = x.kind, RELEASES(r)
   MERGE (dx)-[:ASSERTED_BY]->(src)
 }
-""")
+"""
+)
 
 DISEASE_REPLACEMENTS = stamped("""
 UNWIND $rows AS row

@@ -34,6 +34,7 @@ from kg.loaders import statements
 from kg.loaders.errors import SourceFormatError
 from kg.loaders.pgx_common import drug_stage, load_validated, name_only_drug, slug
 from kg.loaders.pgx_files import read_json, require
+from kg.loaders.property_groups import asserts
 from kg.loaders.release import LoadReport, SourceRelease, Stage
 from kg.loaders.statements import stamped
 
@@ -263,9 +264,9 @@ EVIDENCE = stamped(
     + """CALL (e, row, src) {
   UNWIND row.genes AS symbol
   MERGE (g:Gene {symbol: symbol})
-  SET g.pgx = true
-  MERGE (g)-[:ASSERTED_BY]->(src)
-  MERGE (e)-[r:ABOUT]->(g)
+"""
+    + asserts("g", latest={"pgx": "true"})
+    + """  MERGE (e)-[r:ABOUT]->(g)
   SET RELEASES(r)
 }
 CALL (e, row) {

@@ -17,6 +17,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.identity.drugs import drug_key
+from kg.loaders.property_groups import asserts
 from kg.loaders.release import LoadReport, SourceRelease, Stage, is_loaded, load_release
 from kg.loaders.statements import stamped
 
@@ -25,34 +26,36 @@ GENES = """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (g:Gene {symbol: row.symbol})
-SET g.pgx = true, g.pharmgkbId = coalesce(row.pharmgkbId, g.pharmgkbId)
-MERGE (g)-[:ASSERTED_BY]->(src)
-"""
+""" + asserts("g", latest={"pgx": "true", "pharmgkbId": "row.pharmgkbId"})
 
-# Drugs keyed by lowercased name (docs/GRAPH_MODEL.md); identifiers fill in where given,
-# synonyms accumulate; every name and synonym (and trade name) becomes a DrugName lookup, keyed
-# by drug_key in Python (row.nameKeys, added by drug_stage).
-DRUGS = stamped("""
+# Drugs keyed by lowercased name (docs/GRAPH_MODEL.md); the name is a fallback (first wins), identifiers
+# fill in where given (newest wins), ATC codes and synonyms accumulate (kg/loaders/property_groups.py);
+# every name and synonym (and trade name) becomes a DrugName lookup, keyed by drug_key in Python
+# (row.nameKeys, added by drug_stage).
+DRUGS = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (d:Drug {id: row.id})
-SET d.name = coalesce(d.name, row.name),
-    d.pharmgkbId = coalesce(row.pharmgkbId, d.pharmgkbId),
-    d.rxnormId = coalesce(row.rxnormId, d.rxnormId),
-    d.drugbankId = coalesce(row.drugbankId, d.drugbankId),
-    d.atc = CASE WHEN row.atc IS NULL OR size(row.atc) = 0 THEN d.atc
-                 ELSE coalesce(d.atc, []) + [x IN row.atc WHERE NOT x IN coalesce(d.atc, [])] END,
-    d.synonyms = coalesce(d.synonyms, []) +
-                 [x IN coalesce(row.synonyms, []) WHERE NOT x IN coalesce(d.synonyms, [])]
-MERGE (d)-[:ASSERTED_BY]->(src)
-WITH d, row, src
+"""
+    + asserts(
+        "d",
+        first={"name": "row.name"},
+        latest={"pharmgkbId": "row.pharmgkbId", "rxnormId": "row.rxnormId", "drugbankId": "row.drugbankId"},
+        union={
+            "atc": "CASE WHEN size(coalesce(row.atc, [])) > 0 THEN row.atc END",
+            "synonyms": "CASE WHEN size(coalesce(row.synonyms, [])) > 0 THEN row.synonyms END",
+        },
+    )
+    + """WITH d, row, src
 UNWIND row.nameKeys AS name
 WITH DISTINCT d, src, name
 MERGE (dn:DrugName {name: name})
 MERGE (dn)-[r:NAME_OF]->(d)
 SET RELEASES(r)
 MERGE (dn)-[:ASSERTED_BY]->(src)
-""")
+"""
+)
 
 
 def name_only_drug(drug: str, name: str) -> dict[str, Any]:

@@ -61,6 +61,7 @@ from kg.loaders.pharmcat_files import (
     read_guideline,
     read_phenotype_table,
 )
+from kg.loaders.property_groups import asserts
 from kg.loaders.release import LoadReport, SourceRelease, Stage
 from kg.loaders.statements import stamped
 from kg.pharmcat.alleles import IUPAC, VariantLocus, allele_sort_key
@@ -488,69 +489,86 @@ def recommendation_rows(files: PharmcatFiles, tables: PhenotypeSummary) -> Itera
 
 # --- Cypher --------------------------------------------------------------------------------------
 
-VARIANTS = stamped("""
+VARIANTS = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (g:Gene {symbol: row.gene})
-SET g.pgx = true
-MERGE (g)-[:ASSERTED_BY]->(src)
-MERGE (v:Variant {id: row.id})
+"""
+    + asserts("g", latest={"pgx": "true"})
+    + """MERGE (v:Variant {id: row.id})
 SET v.chrom = row.chrom, v.pos = row.pos, v.ref = row.ref, v.alt = row.alt, v.assembly = 'GRCh38',
-    v.rsid = coalesce(v.rsid, row.rsid), v.gene = coalesce(v.gene, row.gene), v.kind = coalesce(v.kind, 'exact')
-MERGE (v)-[:ASSERTED_BY]->(src)
-MERGE (v)-[r:IN_GENE]->(g)
+    v.kind = coalesce(v.kind, 'exact')
+"""
+    + asserts("v", first={"rsid": "row.rsid", "gene": "row.gene"})
+    + """MERGE (v)-[r:IN_GENE]->(g)
 SET RELEASES(r)
-""")
+"""
+)
 
-HAPLOTYPES = stamped("""
+def _fields(*names: str) -> dict[str, str]:
+    """A property group taken from the row's keys of the same names (kg/loaders/property_groups.py)."""
+    return {name: f"row.{name}" for name in names}
+
+
+HAPLOTYPES = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (h:Haplotype {id: row.id})
-SET h.gene = row.gene, h.name = row.name, h.pharmcatId = row.pharmcatId, h.reference = row.reference,
-    h.defined = row.defined, h.definitionVersion = row.definitionVersion, h.function = row.function,
-    h.dpwgFunction = row.dpwgFunction, h.activityValue = row.activityValue
-MERGE (h)-[:ASSERTED_BY]->(src)
-WITH h, row
+"""
+    + asserts(
+        "h",
+        latest=_fields(
+            "gene", "name", "pharmcatId", "reference", "defined", "definitionVersion", "function", "dpwgFunction",
+            "activityValue",
+        ),
+    )
+    + """WITH h, row
 UNWIND row.defs AS def
 MATCH (v:Variant {id: def.variant})
 MERGE (h)-[r:DEFINED_BY]->(v)
 SET r.allele = def.allele, r.iupac = def.iupac, RELEASES(r)
-""")
+"""
+)
 
 PHENOTYPES = """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (p:Phenotype {id: row.id})
-SET p.gene = row.gene, p.phenotype = row.phenotype, p.cpicPhenotype = row.cpicPhenotype,
-    p.dpwgPhenotype = row.dpwgPhenotype, p.activityScore = row.activityScore, p.guidelines = row.guidelines
-MERGE (p)-[:ASSERTED_BY]->(src)
-"""
+""" + asserts(
+    "p", latest=_fields("gene", "phenotype", "cpicPhenotype", "dpwgPhenotype", "activityScore", "guidelines")
+)
 
-DIPLOTYPES = stamped("""
+DIPLOTYPES = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (d:Diplotype {id: row.id})
-SET d.gene = row.gene, d.diplotype = row.diplotype, d.alleles = row.alleles
-MERGE (d)-[:ASSERTED_BY]->(src)
-WITH d, row
+"""
+    + asserts("d", latest=_fields("gene", "diplotype", "alleles"))
+    + """WITH d, row
 MATCH (p:Phenotype {id: row.phenotypeId})
 MERGE (d)-[r:HAS_PHENOTYPE {guideline: row.guideline}]->(p)
 SET r.phenotype = row.phenotype, r.activityScore = row.activityScore, r.lookupKey = row.lookupKey,
     RELEASES(r)
-""")
+"""
+)
 
-GUIDELINES = stamped("""
+GUIDELINES = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (gl:Guideline {id: row.id})
-SET gl += row.props
-MERGE (gl)-[:ASSERTED_BY]->(src)
-WITH gl, row
+"""
+    + asserts("gl", group="row.props")
+    + """WITH gl, row
 UNWIND row.drugIds AS drugId
 MATCH (d:Drug {id: drugId})
 MERGE (gl)-[r:FOR_DRUG]->(d)
 SET RELEASES(r)
-""")
+"""
+)
 
 # Keyed by release: a release's stored definitions are its own (a newer release loading beside the
 # active one never changes what the matcher reads until it is active; see kg/loaders/release.py).
@@ -573,13 +591,15 @@ SET t.gene = row.gene, t.guideline = row.guideline, t.release = $source, t.versi
 MERGE (t)-[:ASSERTED_BY]->(src)
 """
 
-RECOMMENDATIONS = stamped("""
+# A phenotype a recommendation names that the phenotype tables lack gets its fields as a fallback.
+RECOMMENDATIONS = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (rec:Recommendation {id: row.id})
-SET rec += row.props
-MERGE (rec)-[:ASSERTED_BY]->(src)
-WITH rec, row, src
+"""
+    + asserts("rec", group="row.props")
+    + """WITH rec, row, src
 CALL (rec, row) {
   MATCH (gl:Guideline {id: row.props.guidelineId})
   MERGE (rec)-[r:PART_OF]->(gl)
@@ -594,10 +614,18 @@ CALL (rec, row) {
 CALL (rec, row, src) {
   UNWIND row.phenotypes AS ph
   MERGE (p:Phenotype {id: ph.id})
-  ON CREATE SET p.gene = ph.gene, p.phenotype = ph.phenotype, p.activityScore = ph.activityScore,
-                p.diplotypeKey = ph.diplotypeKey, p.guidelines = [row.guideline]
-  MERGE (p)-[:ASSERTED_BY]->(src)
-  MERGE (rec)-[r:FOR_PHENOTYPE]->(p)
+"""
+    + asserts(
+        "p",
+        first={
+            "gene": "ph.gene",
+            "phenotype": "ph.phenotype",
+            "activityScore": "ph.activityScore",
+            "diplotypeKey": "ph.diplotypeKey",
+            "guidelines": "[row.guideline]",
+        },
+    )
+    + """  MERGE (rec)-[r:FOR_PHENOTYPE]->(p)
   SET r.gene = ph.gene, r.value = ph.value, RELEASES(r)
   WITH p, ph
   WHERE ph.alleles IS NOT NULL
@@ -606,7 +634,8 @@ CALL (rec, row, src) {
   MERGE (d)-[h:HAS_PHENOTYPE {guideline: row.guideline}]->(p)
   SET h.phenotype = ph.phenotype, h.lookupKey = ph.diplotypeKey, RELEASES(h)
 }
-""")
+"""
+)
 
 
 # --- load ----------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ active release asserts it and no active key is in its ``supersededBy`` (kg/queri
 **Retiring** (``retire_release``; ``kg retire KEY``; automatically the releases of a source beyond
 ``KG_KEEP_RELEASES``, default 3, oldest first; a source's seed releases once a real one is loaded):
 its key leaves ``supersededBy`` marks and every ``r.releases`` (edges whose list empties are deleted),
-its ASSERTED_BY edges go, and nodes left with no assertion are deleted **unless** a Patient links them
+the properties it asserted on nodes that stay are derived again from the other releases' property groups
+or removed (kg/loaders/property_groups.py), its ASSERTED_BY edges go, and nodes left with no assertion are deleted **unless** a Patient links them
 (HAS_VARIANT, HAS_DIPLOTYPE, ...) or curated evidence points at them: those stay, unasserted (nothing
 a patient or curator owns is deleted by a knowledge load). ``RetireReport`` counts what was touched.
 
@@ -70,6 +71,7 @@ from tqdm import tqdm
 
 from kg.db import Graph
 from kg.loaders import coverage as cov
+from kg.loaders.property_groups import REDERIVE
 from kg.queries.changes import ReinterpretReport, reinterpret
 from kg.queries.patient_calls import link_known_alleles
 from kg.queries.visibility import knowledge_state
@@ -632,13 +634,14 @@ RETIRE_LINKS = """
 MATCH (:Source {key: $key})<-[a:ASSERTED_BY]-()
 CALL (a) { DELETE a } IN TRANSACTIONS OF 10000 ROWS
 """
-RETIRE_STATEMENTS = (RETIRE_EDGES, COUNT_EDGES, COUNT_NODES, RETIRE_NODES, RETIRE_LINKS)
+RETIRE_STATEMENTS = (RETIRE_EDGES, COUNT_EDGES, COUNT_NODES, RETIRE_NODES, REDERIVE, RETIRE_LINKS)
 
 
 def discard_release(graph: Graph, key: str) -> RetireReport:
     """Remove release ``key``: its superseding marks on the source's other releases, its key from
     ``r.releases`` (edges left with none deleted), nodes only it asserted (except what a Patient or
-    curated evidence owns), its ASSERTED_BY edges, its Source. Every step walks from the Source (or,
+    curated evidence owns), the properties it asserted on the nodes that stay (derived again from the
+    other releases' groups, or removed: kg/loaders/property_groups.py), its ASSERTED_BY edges, its Source. Every step walks from the Source (or,
     for marks, from the covered positions), in bounded transactions, and is safe to repeat."""
     report = RetireReport(key)
     source = graph.read("MATCH (s:Source {key: $key}) RETURN s.name AS name, s.coverage AS coverage", key=key)
@@ -654,6 +657,7 @@ def discard_release(graph: Graph, key: str) -> RetireReport:
     counted = graph.read(COUNT_NODES, key=key)[0]
     report.links_removed, report.nodes_kept = int(counted["links"]), int(counted["kept"] or 0)
     report.nodes_deleted = int(graph.write_in_transactions(RETIRE_NODES, key=key).get("nodes_deleted", 0))
+    graph.write_in_transactions(REDERIVE, key=key)
     graph.write_in_transactions(RETIRE_LINKS, key=key)
     graph.write("MATCH (s:Source {key: $key}) DETACH DELETE s", key=key)
     return report

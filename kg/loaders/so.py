@@ -14,6 +14,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.loaders.obo import OboTerm, TermEdges, read_terms, release_version
+from kg.loaders.property_groups import asserts
 from kg.loaders.release import LoadReport, SourceRelease, Stage, load_release
 from kg.loaders.sourcefile import find_release_file
 from kg.loaders.statements import stamped
@@ -26,11 +27,12 @@ TERMS = """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (t:SequenceOntologyTerm {id: row.id})
-SET t.name = row.name, t.synonyms = row.synonyms, t.otherSynonyms = row.otherSynonyms,
-    t.definition = row.definition, t.altIds = row.altIds, t.obsolete = row.obsolete,
-    t.replacedBy = row.replacedBy
-MERGE (t)-[:ASSERTED_BY]->(src)
-"""
+""" + asserts(
+    "t",
+    latest={
+        f: f"row.{f}" for f in ("name", "synonyms", "otherSynonyms", "definition", "altIds", "obsolete", "replacedBy")
+    },
+)
 
 PARENTS = stamped("""
 UNWIND $rows AS row

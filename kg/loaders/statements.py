@@ -7,12 +7,15 @@ kg/loaders/release.py: nodes link to their release with ASSERTED_BY, fact edges 
 ``RELEASES(r, row.release)`` for a key taken from the row) in their Cypher and pass it through
 :func:`stamped`, which expands the marker with :func:`stamp`. Names and synonyms are also written as
 lowercased lookup nodes (GeneAlias, DiseaseName, DrugName) so that resolving a user's word is an index
-seek, not a scan.
+seek, not a scan. The properties a release sets on a node are its property group, written with
+``kg.loaders.property_groups.asserts`` (which MERGEs the ASSERTED_BY edge that carries them).
 """
 
 from __future__ import annotations
 
 import re
+
+from kg.loaders.property_groups import asserts
 
 _MARKER = re.compile(r"RELEASES\((\w+)(?:,\s*([\w.$]+))?\)")
 
@@ -31,23 +34,24 @@ def stamped(cypher: str) -> str:
     return _MARKER.sub(lambda m: stamp(m.group(1), m.group(2) or "$source"), cypher)
 
 
-GENES = stamped("""
+_GENE_FIELDS = ("name", "hgncId", "ncbiGeneId", "ensemblId", "location", "aliases", "previousSymbols", "locusType")
+
+GENES = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (g:Gene {symbol: row.symbol})
-SET g.name = row.name, g.hgncId = row.hgncId, g.ncbiGeneId = row.ncbiGeneId,
-    g.ensemblId = row.ensemblId, g.location = row.location,
-    g.aliases = row.aliases, g.previousSymbols = row.previousSymbols,
-    g.locusType = row.locusType
-MERGE (g)-[:ASSERTED_BY]->(src)
-WITH g, row, src
+"""
+    + asserts("g", latest={name: f"row.{name}" for name in _GENE_FIELDS})
+    + """WITH g, row, src
 UNWIND ([x IN row.previousSymbols | {name: toLower(x), kind: 'previous'}] +
         [x IN row.aliases | {name: toLower(x), kind: 'alias'}]) AS a
 MERGE (al:GeneAlias {name: a.name})
 MERGE (al)-[r:ALIAS_OF]->(g)
 SET r.kind = a.kind, RELEASES(r)
 MERGE (al)-[:ASSERTED_BY]->(src)
-""")
+"""
+)
 
 DISEASE_PARENTS = stamped("""
 UNWIND $rows AS row
@@ -61,17 +65,19 @@ SET RELEASES(r)
 # The start of a PGx evidence statement (FDA, PharmGKB): one Evidence per row with its properties,
 # its release and its drugs (``row.drugIds``, Drug nodes already written); each source appends the
 # CALL blocks for what its evidence is ABOUT.
-PGX_EVIDENCE = stamped("""
+PGX_EVIDENCE = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (e:Evidence {id: row.id})
-SET e += row.props
-MERGE (e)-[:ASSERTED_BY]->(src)
-WITH e, row, src
+"""
+    + asserts("e", group="row.props")
+    + """WITH e, row, src
 CALL (e, row) {
   UNWIND row.drugIds AS drugId
   MATCH (d:Drug {id: drugId})
   MERGE (e)-[r:FOR_DRUG]->(d)
   SET RELEASES(r)
 }
-""")
+"""
+)
