@@ -25,7 +25,9 @@ recomputing anyone: the facts a load changed lead to them.
 3. **Kinds.** Per patient and allele: ``NEW`` (no classification before: an allele only the newer
    knowledge classifies), ``NEW_FINDING`` (not pathogenic/likely pathogenic before, now so: a new
    risk finding), ``RETRACTED`` (was P/LP, no longer), ``RECLASSIFIED`` (any other change of the
-   combined classification; a change of review status alone is not one), ``NEW_EVIDENCE`` /
+   combined classification), ``REVIEW_CHANGED`` (the same classification, decided with another review
+   status or authority: "criteria provided, single submitter" -> "reviewed by expert panel" changes how
+   far a clinician may rely on it, ClinVar's review stars), ``NEW_EVIDENCE`` /
    ``RETIRED_EVIDENCE`` (therapy, diagnostic, prognostic), ``PGX_CHANGED`` (a recommendation for
    the patient's phenotype is new, retired, or its text or strength changed).
 4. **Storage.** ``(:Patient)-[:HAS_CHANGE]->(:Change {id, kind, patient, allele, oldClass, oldReview,
@@ -63,6 +65,7 @@ class ChangeKind(StrEnum):
     NEW_FINDING = "NEW_FINDING"  # now pathogenic / likely pathogenic: a new risk finding
     RETRACTED = "RETRACTED"  # was pathogenic / likely pathogenic, no longer
     RECLASSIFIED = "RECLASSIFIED"  # any other change of the combined classification
+    REVIEW_CHANGED = "REVIEW_CHANGED"  # the same classification, now with another review status
     NEW_EVIDENCE = "NEW_EVIDENCE"  # therapy, diagnostic or prognostic evidence now applies
     RETIRED_EVIDENCE = "RETIRED_EVIDENCE"  # ... no longer applies
     PGX_CHANGED = "PGX_CHANGED"  # a recommendation for the patient's phenotype: new, retired or changed
@@ -82,13 +85,17 @@ def _in(predicate: str, state: str) -> str:
     return predicate.replace("$releases", f"${state}")
 
 
-#: Evidence asserted by a release that is in one state only, or superseded by one (found from the
-#: Sources, the ASSERTED_BY index, never by scanning Evidence), whose visibility differs between the
+#: Evidence asserted by a release that is in one state only, or superseded by one (both reached from
+#: that release's Source: ``ASSERTED_BY`` and the ``SUPERSEDED_IN`` edge kg.loaders.release writes beside
+#: each ``supersededBy`` mark -- never the other releases' evidence), whose visibility differs between the
 #: states ``$before`` and ``$after``; ``now``: visible after.
 CHANGED_EVIDENCE = f"""
-MATCH (s:Source) WHERE s.key IN $diff OR (s.name IN $names AND (s.key IN $before OR s.key IN $after))
-MATCH (s)<-[:ASSERTED_BY]-(e:Evidence)
-WHERE s.key IN $diff OR any(k IN coalesce(e.supersededBy, []) WHERE k IN $diff)
+MATCH (s:Source) WHERE s.key IN $diff
+CALL (s) {{
+  MATCH (s)<-[:ASSERTED_BY]-(e:Evidence) RETURN e
+  UNION
+  MATCH (s)<-[:SUPERSEDED_IN]-(e:Evidence) RETURN e
+}}
 WITH DISTINCT e
 WITH e, {_in(visible_evidence("e"), "before")} AS was, {_in(visible_evidence("e"), "after")} AS now
 WHERE was <> now
@@ -211,8 +218,11 @@ class Change:
     new_evidence: list[str] = field(metadata=described("The evidence (or recommendation) ids the new answer rests on."))
     from_state: list[str] = field(metadata=described("The release keys of the knowledge state before."))
     to_state: list[str] = field(metadata=described("The release keys of the knowledge state after."))
-    release: str = field(metadata=described("The release whose load found the change."))
+    release: str = field(metadata=described("The release whose load (or retirement) found the change."))
     at: str = field(metadata=described("When the change was found (ISO timestamp, UTC)."))
+    retirement: bool = field(
+        metadata=described("True when retiring `release` (kg retire, KG_KEEP_RELEASES) found it, not loading it.")
+    )
 
 
 @dataclass
@@ -225,6 +235,7 @@ class ReinterpretReport:
     stored: int = 0  # Change nodes new to the graph
     by_kind: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # where the seconds went
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_kind.items()))
@@ -234,9 +245,12 @@ class ReinterpretReport:
         )
 
 
-def reinterpret(graph: Graph, before: KnowledgeState, after: KnowledgeState, release: str) -> ReinterpretReport:
-    """Find and store the changes the move from ``before`` to ``after`` (``release`` loaded) makes to
-    matched patients' answers (module docstring)."""
+def reinterpret(
+    graph: Graph, before: KnowledgeState, after: KnowledgeState, release: str, *, retirement: bool = False
+) -> ReinterpretReport:
+    """Find and store the changes the move from ``before`` to ``after`` (``release`` loaded, or retired:
+    ``retirement``, while its facts are still in the graph) makes to matched patients' answers (module
+    docstring)."""
     began = time.monotonic()
     report = ReinterpretReport(release)
     old, new = set(before.releases), set(after.releases)
@@ -244,27 +258,43 @@ def reinterpret(graph: Graph, before: KnowledgeState, after: KnowledgeState, rel
     if not diff or not graph.read(ANY_PATIENT):
         report.seconds = time.monotonic() - began
         return report
-    names = sorted({key.split("@", 1)[0] for key in diff})
-    params: dict[str, Any] = {"diff": diff, "names": names, "before": sorted(old), "after": sorted(new)}
+    params: dict[str, Any] = {"diff": diff, "before": sorted(old), "after": sorted(new)}
+    lap = _Laps(report.phase_seconds)
     was, now = _split(graph.read(CHANGED_EVIDENCE, **params))
     changed_evidence = sorted(was | now)
     rec_was, rec_now = _split(graph.read(CHANGED_RECOMMENDATIONS, **params))
     report.changed_facts = len(changed_evidence) + len(rec_was | rec_now)
+    lap("changed facts")
 
-    context = _Context(before, after, release)
-    changes = [
-        *_classification_changes(graph, changed_evidence, context),
-        *_evidence_changes(graph, changed_evidence, was, now, context),
-        *_pgx_changes(graph, sorted(rec_was | rec_now), rec_was, rec_now, context),
-    ]
+    context = _Context(before, after, release, retirement)
+    changes = _classification_changes(graph, changed_evidence, context)
+    lap("classifications")
+    changes += _evidence_changes(graph, changed_evidence, was, now, context)
+    lap("therapy, diagnostic, prognostic evidence")
+    changes += _pgx_changes(graph, sorted(rec_was | rec_now), rec_was, rec_now, context)
+    lap("recommendations")
     unique = {c["id"]: c for c in changes}
     report.stored = store_changes(graph, list(unique.values()))
+    lap("storage")
     report.changes = len(unique)
     report.patients = len({c["patient"] for c in unique.values()})
     report.alleles = len({c["props"]["allele"] for c in unique.values()})
     report.by_kind = dict(Counter(c["props"]["kind"] for c in unique.values()))
     report.seconds = time.monotonic() - began
     return report
+
+
+class _Laps:
+    """Seconds per phase of one re-interpretation (``ReinterpretReport.phase_seconds``: where it goes)."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.monotonic()
+
+    def __call__(self, phase: str) -> None:
+        now = time.monotonic()
+        self.into[phase] = round(now - self.last, 2)
+        self.last = now
 
 
 def _chunks(items: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
@@ -283,6 +313,7 @@ class _Context:
     before: KnowledgeState
     after: KnowledgeState
     release: str
+    retirement: bool = False
 
     def row(self, patient: str, kind: ChangeKind, allele: str, subject: str, **props: Any) -> dict[str, Any]:
         """A Change row for STORE_CHANGES; its id is a digest of what identifies the transition."""
@@ -320,6 +351,7 @@ class _Context:
                     "fromState": sorted(self.before.releases),
                     "toState": sorted(self.after.releases),
                     "release": self.release,
+                    "retirement": self.retirement or None,
                     **props,
                 }
             ),
@@ -399,6 +431,8 @@ def _classification_kind(before: Combined | None, after: Combined | None) -> Cha
         return ChangeKind.RETRACTED
     if after is None or after.classification != before.classification:
         return ChangeKind.RECLASSIFIED
+    if _review(after) != _review(before):
+        return ChangeKind.REVIEW_CHANGED
     return None
 
 
@@ -424,6 +458,7 @@ def _classification_summary(kind: ChangeKind, label: str, before: Combined | Non
         ChangeKind.NEW_FINDING: "new risk finding",
         ChangeKind.RETRACTED: "risk finding retracted",
         ChangeKind.RECLASSIFIED: "reclassified",
+        ChangeKind.REVIEW_CHANGED: "review status changed",
     }[kind]
     return f"{label}: {what}: {said(before)} -> {said(after)}"
 
@@ -595,6 +630,7 @@ def _change(c: dict[str, Any]) -> Change:
         to_state=list(c.get("toState") or []),
         release=c["release"],
         at=str(c["at"]),
+        retirement=bool(c.get("retirement")),
     )
 
 
