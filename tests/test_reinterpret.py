@@ -389,6 +389,7 @@ def test_retiring_a_release_reinterprets_back_to_the_remaining_state(graph: Grap
     assert "3 patients changed" in runner.output  # P1, P2 and P3 (who carries C since the test above)
     retired = [c for c in patient_changes(graph, P1) if c.retirement]
     assert {c.release for c in retired} == {key}
+    assert all(c.summary.startswith(f"{key} retired: ") for c in retired)
     assert all(key in c.from_state and key not in c.to_state and f"{SOURCE}@{OLD}" in c.to_state for c in retired)
     kinds = {c.allele: c.kind for c in retired if c.kind in CLASSIFICATION_KINDS}
     # A back to uncertain (a retraction), B back to likely pathogenic, E classified again, F back to a

@@ -331,6 +331,8 @@ class _Context:
         ).hexdigest()[:32]
         old_evidence = props.pop("oldEvidence", [])
         new_evidence = props.pop("newEvidence", [])
+        if self.retirement:
+            props["summary"] = f"{self.release} retired: {props['summary']}"
         is_pgx = kind == ChangeKind.PGX_CHANGED
         return {
             "id": f"change:{digest}",
