@@ -88,7 +88,10 @@ def _in(predicate: str, state: str) -> str:
 #: Evidence asserted by a release that is in one state only, or superseded by one (both reached from
 #: that release's Source: ``ASSERTED_BY`` and the ``SUPERSEDED_IN`` edge kg.loaders.release writes beside
 #: each ``supersededBy`` mark -- never the other releases' evidence), whose visibility differs between the
-#: states ``$before`` and ``$after``; ``now``: visible after.
+#: states ``$before`` and ``$after``; ``now``: visible after; ``alleles``: for classifying evidence
+#: (``$types``), the alleles it classifies that some patient carries exactly (``ABOUT`` the Variant, or
+#: ``ABOUT`` a single-variant profile that ``INCLUDES`` it, as the risk answer reads CIViC assertions and
+#: curated evidence) -- found in the same walk, not by looking each changed fact up again.
 CHANGED_EVIDENCE = f"""
 MATCH (s:Source) WHERE s.key IN $diff
 CALL (s) {{
@@ -99,7 +102,19 @@ CALL (s) {{
 WITH DISTINCT e
 WITH e, {_in(visible_evidence("e"), "before")} AS was, {_in(visible_evidence("e"), "after")} AS now
 WHERE was <> now
-RETURN e.id AS id, now
+CALL (e) {{
+  WITH e WHERE e.type IN $types
+  CALL (e) {{
+    MATCH (e)-[:ABOUT]->(v:Variant) RETURN v
+    UNION
+    MATCH (e)-[:ABOUT]->(:MolecularProfile {{kind: 'single'}})-[inc:INCLUDES]->(v:Variant)
+    WHERE (e:Assertion OR e.source = 'curated') AND NOT coalesce(inc.negated, false)
+    RETURN v
+  }}
+  WITH v WHERE EXISTS {{ (:Patient)-[hv:HAS_VARIANT]->(v) WHERE coalesce(hv.matchLevel, 'exact') = 'exact' }}
+  RETURN collect(DISTINCT v.id) AS alleles
+}}
+RETURN e.id AS id, now, alleles
 """
 
 CHANGED_RECOMMENDATIONS = f"""
@@ -111,23 +126,6 @@ RETURN r.id AS id, now
 """
 
 # --- 2. traversal to patients ----------------------------------------------------------------
-
-#: Changed classifying evidence -> the alleles it classifies that some patient carries.
-CLASSIFIED_ALLELES = """
-UNWIND $ids AS id
-MATCH (e:Evidence {id: id}) WHERE e.type IN $types
-CALL (e) {
-  MATCH (e)-[:ABOUT]->(v:Variant) RETURN v
-  UNION
-  MATCH (e)-[:ABOUT]->(:MolecularProfile {kind: 'single'})-[inc:INCLUDES]->(v:Variant)
-  WHERE (e:Assertion OR e.source = 'curated') AND NOT coalesce(inc.negated, false)
-  RETURN v
-}
-WITH DISTINCT v
-WHERE EXISTS { (:Patient)-[hv:HAS_VARIANT]->(v) WHERE coalesce(hv.matchLevel, 'exact') = 'exact' }
-RETURN v.id AS id
-"""
-
 
 #: The classifying evidence of each allele visible in either state, as the risk answer gathers it
 #: (kg.queries.risk GERMLINE_FINDINGS): ClinVar and curated evidence about the allele, CIViC assertions
@@ -176,19 +174,20 @@ RETURN DISTINCT r.id AS recommendation, r.guideline AS guideline, r.drug AS drug
 
 # --- 4. storage --------------------------------------------------------------------------------
 
+#: New Change rows only (``store_changes`` leaves out the ids already stored), so CREATE, not MERGE: no
+#: locking merges; the Change.id uniqueness constraint still refuses a duplicate.
 STORE_CHANGES = """
 UNWIND $rows AS row
 MATCH (p:Patient {id: row.patient})
-MERGE (c:Change {id: row.id})
-ON CREATE SET c += row.props, c.at = $at
-MERGE (p)-[:HAS_CHANGE]->(c)
+CREATE (p)-[:HAS_CHANGE]->(c:Change {id: row.id})
+SET c += row.props, c.at = $at
 WITH c, row
-CALL (c, row) { MATCH (v:Variant {id: row.variant}) MERGE (c)-[:ABOUT]->(v) }
-CALL (c, row) { MATCH (ph:Phenotype {id: row.phenotype}) MERGE (c)-[:ABOUT]->(ph) }
-CALL (c, row) { UNWIND row.oldEvidence AS x MATCH (e:Evidence {id: x}) MERGE (c)-[:OLD]->(e) }
-CALL (c, row) { UNWIND row.newEvidence AS x MATCH (e:Evidence {id: x}) MERGE (c)-[:NEW]->(e) }
-CALL (c, row) { UNWIND row.oldRecommendations AS x MATCH (r:Recommendation {id: x}) MERGE (c)-[:OLD]->(r) }
-CALL (c, row) { UNWIND row.newRecommendations AS x MATCH (r:Recommendation {id: x}) MERGE (c)-[:NEW]->(r) }
+CALL (c, row) { MATCH (v:Variant {id: row.variant}) CREATE (c)-[:ABOUT]->(v) }
+CALL (c, row) { MATCH (ph:Phenotype {id: row.phenotype}) CREATE (c)-[:ABOUT]->(ph) }
+CALL (c, row) { UNWIND row.oldEvidence AS x MATCH (e:Evidence {id: x}) CREATE (c)-[:OLD]->(e) }
+CALL (c, row) { UNWIND row.newEvidence AS x MATCH (e:Evidence {id: x}) CREATE (c)-[:NEW]->(e) }
+CALL (c, row) { UNWIND row.oldRecommendations AS x MATCH (r:Recommendation {id: x}) CREATE (c)-[:OLD]->(r) }
+CALL (c, row) { UNWIND row.newRecommendations AS x MATCH (r:Recommendation {id: x}) CREATE (c)-[:NEW]->(r) }
 RETURN count(*) AS n
 """
 
@@ -260,14 +259,16 @@ def reinterpret(
         return report
     params: dict[str, Any] = {"diff": diff, "before": sorted(old), "after": sorted(new)}
     lap = _Laps(report.phase_seconds)
-    was, now = _split(graph.read(CHANGED_EVIDENCE, **params))
+    found = graph.read(CHANGED_EVIDENCE, types=CLASSIFYING_TYPES, **params)
+    was, now = _split(found)
     changed_evidence = sorted(was | now)
+    classified = sorted({allele for row in found for allele in row["alleles"]})
     rec_was, rec_now = _split(graph.read(CHANGED_RECOMMENDATIONS, **params))
     report.changed_facts = len(changed_evidence) + len(rec_was | rec_now)
     lap("changed facts")
 
     context = _Context(before, after, release, retirement)
-    changes = _classification_changes(graph, changed_evidence, context)
+    changes = _classification_changes(graph, classified, context)
     lap("classifications")
     changes += _evidence_changes(graph, changed_evidence, was, now, context)
     lap("therapy, diagnostic, prognostic evidence")
@@ -368,11 +369,8 @@ def _compact(props: dict[str, Any]) -> dict[str, Any]:
 # --- classifications ---------------------------------------------------------------------------
 
 
-def _classification_changes(graph: Graph, changed: list[str], ctx: _Context) -> list[dict[str, Any]]:
-    alleles: list[str] = []
-    for chunk in _chunks(changed):
-        alleles += [row["id"] for row in graph.read(CLASSIFIED_ALLELES, ids=chunk, types=CLASSIFYING_TYPES)]
-    alleles = sorted(set(alleles))
+def _classification_changes(graph: Graph, alleles: list[str], ctx: _Context) -> list[dict[str, Any]]:
+    """``alleles``: the carried alleles changed classifying evidence is about (CHANGED_EVIDENCE)."""
     was, now = _combined(graph, alleles, ctx.before, ctx.after)
     moved = {a: kind for a in alleles if (kind := _classification_kind(was.get(a), now.get(a)))}
     out = []
@@ -561,16 +559,18 @@ def _pgx_changes(graph: Graph, changed: list[str], was: set[str], now: set[str],
 
 
 def store_changes(graph: Graph, rows: list[dict[str, Any]]) -> int:
-    """MERGE the Change rows (by id: a change found again is not stored again); returns how many were new."""
+    """Store the Change rows not stored yet (by id: a change found again is not stored again, nor written
+    again); returns how many were new."""
     if not rows:
         return 0
-    existing = 0
+    existing: set[str] = set()
     for chunk in _chunks([r["id"] for r in rows]):
-        existing += graph.read("UNWIND $ids AS id MATCH (c:Change {id: id}) RETURN count(c) AS n", ids=chunk)[0]["n"]
+        existing |= {r["id"] for r in graph.read("UNWIND $ids AS id MATCH (c:Change {id: id}) RETURN c.id AS id", ids=chunk)}
+    fresh = [r for r in rows if r["id"] not in existing]
     at = datetime.now(UTC).isoformat(timespec="seconds")
-    for i in range(0, len(rows), BATCH):
-        graph.write(STORE_CHANGES, rows=rows[i : i + BATCH], at=at)
-    return len(rows) - existing
+    for i in range(0, len(fresh), BATCH):
+        graph.write(STORE_CHANGES, rows=fresh[i : i + BATCH], at=at)
+    return len(fresh)
 
 
 PATIENT_CHANGES = """
