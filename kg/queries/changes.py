@@ -6,12 +6,13 @@ Professional guidance asks labs to re-evaluate reported results when a classific
 reclassifies a steady share of variants. A graph can find the affected patients without
 recomputing anyone: the facts a load changed lead to them.
 
-``reinterpret(graph, before, after, release)`` (the load hook of kg.loaders.release.load_release):
+``reinterpret(graph, before, after, release)`` (the load hook of kg.loaders.release.load_release;
+with ``retirement=True`` the hook of ``retire_release``, run while the retiring facts are still there):
 
 1. **Changed facts.** The release keys in one state and not the other (the loaded release, a
    release the load superseded or retired) name the Sources to start from. Their Evidence
-   (``ASSERTED_BY``), and the Evidence of the same sources whose ``supersededBy`` names one of
-   them, are the candidates; a candidate whose visibility (kg.queries.visibility, the contract's
+   (``ASSERTED_BY``) and the Evidence they superseded (``SUPERSEDED_IN``, the edge written beside
+   each ``supersededBy`` mark) are the candidates -- no other evidence of the source is read; a candidate whose visibility (kg.queries.visibility, the contract's
    rule: asserted by a release of the state, superseded by none) differs between the two states
    is a changed fact. Recommendations of those Sources likewise.
 2. **Traversal.** Changed classifications (ClinVar, CIViC predisposing assertions, curated) lead
