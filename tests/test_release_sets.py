@@ -230,7 +230,9 @@ def test_retire_and_reload_in_date_order(real_data: Graph, expected: dict[str, A
     assert kept == [{"asserted": 0, "curated": 1, "clinvar": 0}]  # its facts end; the curator's evidence stays
     assert _visible(real_data, MLH1_CHANGED) == [(OLD, "uncertain significance")]  # the older is current again
     assert _marks_by_gene(real_data) == Counter()
-    assert not real_data.read("MATCH (:Source {key: $old})<-[:ASSERTED_BY]-(:Evidence)-[m:SUPERSEDED_IN]->() RETURN m LIMIT 1", old=OLD)
+    assert not real_data.read(
+        "MATCH (:Source {key: $old})<-[:ASSERTED_BY]-(:Evidence)-[m:SUPERSEDED_IN]->() RETURN m LIMIT 1", old=OLD
+    )
     # re-interpreted before the facts went: the patient's MLH1 allele is back to uncertain significance
     assert report.reinterpreted is not None and report.reinterpreted.patients >= 1
     back = [c for c in patient_changes(real_data, PATIENT) if c.retirement and c.allele == MLH1_CHANGED]
@@ -312,8 +314,9 @@ def test_a_load_that_fails_part_way_leaves_release_sets_as_they_were(
         new=NEW,
     )[0]["n"]
     assert marked > 60_000  # the marks were applied before the crash
-    assert real_data.read(
-        "MATCH (:Source {key: 'clinvar@2026-03-01'})<-[m:SUPERSEDED_IN]-() RETURN count(m) AS n"
-    )[0]["n"] >= marked  # ... with their edges (on both kept releases' evidence)
+    assert (
+        real_data.read("MATCH (:Source {key: 'clinvar@2026-03-01'})<-[m:SUPERSEDED_IN]-() RETURN count(m) AS n")[0]["n"]
+        >= marked
+    )  # ... with their edges (on both kept releases' evidence)
     assert recover(real_data, "clinvar") == ["clinvar@2026-03-01"]
     assert _release_sets(real_data) == before

@@ -566,7 +566,9 @@ def store_changes(graph: Graph, rows: list[dict[str, Any]]) -> int:
         return 0
     existing: set[str] = set()
     for chunk in _chunks([r["id"] for r in rows]):
-        existing |= {r["id"] for r in graph.read("UNWIND $ids AS id MATCH (c:Change {id: id}) RETURN c.id AS id", ids=chunk)}
+        existing |= {
+            r["id"] for r in graph.read("UNWIND $ids AS id MATCH (c:Change {id: id}) RETURN c.id AS id", ids=chunk)
+        }
     fresh = [r for r in rows if r["id"] not in existing]
     at = datetime.now(UTC).isoformat(timespec="seconds")
     for i in range(0, len(fresh), BATCH):
