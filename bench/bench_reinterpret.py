@@ -2,7 +2,7 @@
 ClinVar 2024-06-01, and the as-of risk answer against the current one (issue 8).
 
     python bench/bench_reinterpret.py [--patients 10000] [--per-patient 300]
-                                      [--instance bench-reinterp --bolt-port 7753] [--data-dir DIR]
+                                      [--instance bench-reinterp --bolt-port 7753] [--data-dir DIR] [--retire]
 
 What one run does:
 
@@ -17,6 +17,9 @@ What one run does:
    ``clinvar@2024-06-01`` (the state computed per call, as the API does per request) and current,
    alternated, after a warm-up: p50 of each. Target: as-of <= 1.5x current.
 5. One changed patient's ``changes`` through GraphQL (an admin token on a throw-away auth folder).
+6. With ``--retire``: ``kg retire clinvar@2026-02-26`` (its re-interpretation back to 2024-06-01, found while
+   the retired facts are still there), then 2026-02-26 loaded again, so the graph left on disk for
+   bench_as_of.py is the same as without it.
 
 Results: bench/out/bench_reinterpret-<timestamp>/results.json and stdout.
 """
@@ -42,6 +45,7 @@ from bench.synthetic_patients import add_patients  # noqa: E402
 from kg.config import Settings, default_data_dir  # noqa: E402
 from kg.db import Graph  # noqa: E402
 from kg.loaders import registry  # noqa: E402
+from kg.loaders.release import retire_release  # noqa: E402
 from kg.queries.changes import changed_patients  # noqa: E402
 from kg.queries.risk import risks  # noqa: E402
 from kg.queries.visibility import knowledge_state  # noqa: E402
@@ -116,6 +120,7 @@ def main() -> None:
     parser.add_argument("--instance", default="bench-reinterp")
     parser.add_argument("--bolt-port", type=int, default=7753)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--retire", action="store_true", help="also retire 2026-02-26 and load it again")
     args = parser.parse_args()
     data = args.data_dir or default_data_dir()
     settings = Settings.from_env(instance=args.instance, bolt_port=args.bolt_port)
@@ -142,6 +147,7 @@ def main() -> None:
             "load_seconds": round(report.seconds, 1),
             "reinterpret_seconds": round(re.seconds, 1),
             "reinterpret_share": round(re.seconds / report.seconds, 3),
+            "reinterpret_phases": re.phase_seconds,
             "changed_facts": re.changed_facts,
             "patients_changed": re.patients,
             "alleles": re.alleles,
@@ -162,6 +168,31 @@ def main() -> None:
         shown = shown or (listed[0].patient if listed else None)
         if shown:
             results["graphql_example"] = _graphql_answer(settings, shown)
+        if args.retire:
+            began = time.monotonic()
+            retired = retire_release(graph, NEW)
+            seconds = time.monotonic() - began
+            print(retired.summary(), flush=True)
+            back = retired.reinterpreted
+            assert back is not None, "the retirement did not re-interpret"
+            results["retire_2026"] = {
+                "summary": retired.summary(),
+                "seconds": round(seconds, 1),
+                "reinterpret_seconds": round(back.seconds, 1),
+                "reinterpret_phases": back.phase_seconds,
+                "patients_changed": back.patients,
+                "changes": back.changes,
+                "by_kind": back.by_kind,
+            }
+            again = registry.loader_for("clinvar").load(graph, data / "clinvar", progress=False)
+            print(again.summary(), flush=True)
+            assert again.reinterpreted is not None
+            results["reload_2026"] = {
+                "load_seconds": round(again.seconds, 1),
+                "reinterpret_seconds": round(again.reinterpreted.seconds, 1),
+                "changes": again.reinterpreted.changes,
+                "stored": again.reinterpreted.stored,
+            }
     out = HERE / "out" / f"bench_reinterpret-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")

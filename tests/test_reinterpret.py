@@ -35,22 +35,25 @@ def _allele(n: int) -> str:
     return f"GRCh38:chrY:{2_000_000 + n}:C:T"
 
 
-A, B, C, D, E = (_allele(n) for n in range(1, 6))
+A, B, C, D, E, F = (_allele(n) for n in range(1, 7))
 
 #: (allele, significance, review status, stars) per release: A VUS -> LP, B LP -> VUS, C only in the
-#: newer release, D benign in both, E pathogenic only in the older one.
+#: newer release, D benign in both, E pathogenic only in the older one, F benign in both, its review
+#: status raised to an expert panel's.
 RELEASES: dict[str, list[tuple[str, str, str, int]]] = {
     OLD: [
         (A, "Uncertain significance", "criteria provided, single submitter", 1),
         (B, "Likely pathogenic", "criteria provided, single submitter", 1),
         (D, "Benign", "criteria provided, single submitter", 1),
         (E, "Pathogenic", "criteria provided, single submitter", 1),
+        (F, "Benign", "criteria provided, single submitter", 1),
     ],
     NEW: [
         (A, "Likely pathogenic", "criteria provided, multiple submitters, no conflicts", 2),
         (B, "Uncertain significance", "criteria provided, multiple submitters, no conflicts", 2),
         (C, "Likely pathogenic", "criteria provided, single submitter", 1),
         (D, "Benign", "criteria provided, single submitter", 1),
+        (F, "Benign", "reviewed by expert panel", 3),
     ],
 }
 
@@ -184,8 +187,8 @@ def loaded(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     tmp = tmp_path_factory.mktemp("reinterp")
     _load(graph, tmp, OLD)
     # C is known only to the newer release: a patient's call of it is linked when that release adds it
-    # (the calls helper's link_known_alleles); here P1 carries A, B, D, E now and C after the load.
-    store_patient(graph, P1, [A, B, D, E], [PHENOTYPE])
+    # (the calls helper's link_known_alleles); here P1 carries A, B, D, E, F now and C after the load.
+    store_patient(graph, P1, [A, B, D, E, F], [PHENOTYPE])
     store_patient(graph, P2, [A])
     store_patient(graph, P3, [D])
     report = _load(graph, tmp, NEW)
@@ -193,7 +196,13 @@ def loaded(graph: Graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     _cleanup(graph)
 
 
-CLASSIFICATION_KINDS = {ChangeKind.NEW, ChangeKind.NEW_FINDING, ChangeKind.RETRACTED, ChangeKind.RECLASSIFIED}
+CLASSIFICATION_KINDS = {
+    ChangeKind.NEW,
+    ChangeKind.NEW_FINDING,
+    ChangeKind.RETRACTED,
+    ChangeKind.RECLASSIFIED,
+    ChangeKind.REVIEW_CHANGED,
+}
 
 
 def _kinds(graph: Graph, patient: str) -> dict[str, ChangeKind]:
@@ -206,7 +215,7 @@ def test_vus_to_lp_is_a_new_finding_and_lp_to_vus_a_retraction(graph: Graph, loa
     assert kinds[A] == ChangeKind.NEW_FINDING
     assert kinds[B] == ChangeKind.RETRACTED
     assert kinds[E] == ChangeKind.RETRACTED  # the newer release no longer classifies it
-    assert D not in kinds  # benign in both: no change
+    assert D not in kinds  # benign in both, reviewed alike: no change
     change = next(c for c in patient_changes(graph, P1) if c.allele == A and c.kind == ChangeKind.NEW_FINDING)
     assert (change.old_class, change.new_class) == ("uncertain significance", "likely pathogenic")
     assert change.old_review == "criteria provided, single submitter"
@@ -225,6 +234,16 @@ def test_vus_to_lp_is_a_new_finding_and_lp_to_vus_a_retraction(graph: Graph, loa
     assert _kinds(graph, P2) == {A: ChangeKind.NEW_FINDING}
     assert _kinds(graph, P3) == {}
     assert "2 patients changed" in loaded["report"].summary()
+
+
+def test_a_review_status_change_alone_is_recorded(graph: Graph, loaded: dict[str, Any]) -> None:
+    """F stays benign, now reviewed by an expert panel: a REVIEW_CHANGED with both review statuses."""
+    change = next(c for c in patient_changes(graph, P1) if c.allele == F)
+    assert change.kind == ChangeKind.REVIEW_CHANGED
+    assert (change.old_class, change.new_class) == ("benign", "benign")
+    assert (change.old_review, change.new_review) == ("criteria provided, single submitter", "reviewed by expert panel")
+    assert change.old_evidence == [f"{SOURCE}@{OLD}:2000006"] and change.new_evidence == [f"{SOURCE}@{NEW}:2000006"]
+    assert "review status changed" in change.summary and not change.retirement
 
 
 def test_therapy_evidence_and_pgx_recommendation_changes(graph: Graph, loaded: dict[str, Any]) -> None:
@@ -364,3 +383,54 @@ def test_kg_changes_lists_and_audits(graph: Graph, loaded: dict[str, Any], auth_
     assert bad.exit_code == 1 and "since" in bad.output
     audited = [line for line in auth_settings.audit_log.read_text(encoding="utf-8").splitlines() if '"changes"' in line]
     assert audited and P1 in audited[-1]
+
+
+def test_retiring_a_release_reinterprets_back_to_the_remaining_state(graph: Graph, loaded: dict[str, Any]) -> None:
+    """``kg retire`` of the newer release: the older one is current again, and the patients' answers move
+    back -- found while the retired facts are still there, recorded as the retirement's changes."""
+    key = f"{SOURCE}@{NEW}"
+    runner = CliRunner().invoke(cli, ["retire", key], env=graph.settings.connection_env())
+    assert runner.exit_code == 0, runner.output
+    assert "3 patients changed" in runner.output  # P1, P2 and P3 (who carries C since the test above)
+    retired = [c for c in patient_changes(graph, P1) if c.retirement]
+    assert {c.release for c in retired} == {key}
+    assert all(c.summary.startswith(f"{key} retired: ") for c in retired)
+    assert all(key in c.from_state and key not in c.to_state and f"{SOURCE}@{OLD}" in c.to_state for c in retired)
+    kinds = {c.allele: c.kind for c in retired if c.kind in CLASSIFICATION_KINDS}
+    # A back to uncertain (a retraction), B back to likely pathogenic, E classified again, F back to a
+    # single submitter's review (C, which only the retired release classified, is P3's: below)
+    assert kinds == {
+        A: ChangeKind.RETRACTED,
+        B: ChangeKind.NEW_FINDING,
+        E: ChangeKind.NEW,
+        F: ChangeKind.REVIEW_CHANGED,
+    }
+    others = {c.kind: c for c in retired if c.kind not in CLASSIFICATION_KINDS}
+    assert others[ChangeKind.RETIRED_EVIDENCE].old_evidence == ["test-reinterp:EID2"]
+    assert others[ChangeKind.NEW_EVIDENCE].new_evidence == ["test-reinterp:EID1"]
+    assert others[ChangeKind.PGX_CHANGED].new_class == "Use the standard dose."
+    # the retired release is gone; its ids stay readable on the changes
+    assert not graph.read("MATCH (s:Source {key: $k}) RETURN s", k=key)
+    back = next(c for c in retired if c.allele == A and c.kind == ChangeKind.RETRACTED)
+    assert back.old_evidence == [f"{key}:2000001"] and back.new_evidence == [f"{SOURCE}@{OLD}:2000001"]
+    assert [(c.allele, c.kind) for c in patient_changes(graph, P3) if c.retirement] == [(C, ChangeKind.RETRACTED)]
+    assert {c.kind for c in patient_changes(graph, P2) if c.retirement} == {
+        ChangeKind.RETRACTED,
+        ChangeKind.NEW_EVIDENCE,
+        ChangeKind.RETIRED_EVIDENCE,
+    }
+
+
+def test_a_release_retired_by_a_load_is_reinterpreted_before_it_goes(
+    graph: Graph, loaded: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With KG_KEEP_RELEASES=1 loading the newer release again retires the older one in the same load: E,
+    classified only by the older release, must still be found retracted (its evidence compared first)."""
+    monkeypatch.setenv("KG_KEEP_RELEASES", "1")
+    report = _load(graph, loaded["tmp"], NEW)
+    assert report.retired == [f"{SOURCE}@{OLD}"]
+    assert not graph.read("MATCH (s:Source {key: $k}) RETURN s", k=f"{SOURCE}@{OLD}")
+    found = report.reinterpreted
+    assert found is not None and found.patients == 3
+    assert found.by_kind[ChangeKind.RETRACTED] == 2  # B and E of P1 (the same transitions as the first load's)
+    assert found.stored == 0  # ... already stored by the first load: the same ids

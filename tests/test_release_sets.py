@@ -24,6 +24,7 @@ from kg.loaders import release as release_module
 from kg.loaders.coverage import Region, Windows
 from kg.loaders.release import SourceRelease, load_release, recover, retire_release
 from kg.matcher.match import delete_patient, match_patient
+from kg.queries.changes import ChangeKind, patient_changes
 from kg.queries.curation import Submission, moderate_evidence, submit_evidence
 from kg.queries.release_compare import compare
 from kg.queries.visibility import VISIBLE_EVIDENCE, state_params
@@ -86,6 +87,12 @@ def _supersedes_inside_windows_only(graph: Graph, expected: dict[str, Any]) -> N
     marks = _marks_by_gene(graph)
     # exactly the 2024 records inside the 2026 windows (Variant.gene is the VCF's symbol where both name one)
     assert sum(marks.values()) == sum(expected["inside"].values())
+    # each mark has its SUPERSEDED_IN edge to the newer Source, and no edge lacks its mark
+    assert graph.read(
+        "MATCH (:Source {key: $old})<-[:ASSERTED_BY]-(e:Evidence)-[m:SUPERSEDED_IN]->(s:Source) "
+        "RETURN s.key AS key, count(m) AS n, sum(CASE WHEN s.key IN e.supersededBy THEN 1 ELSE 0 END) AS marked",
+        old=OLD,
+    ) == [{"key": NEW, "n": sum(marks.values()), "marked": sum(marks.values())}]
     assert expected["inside"]["PALB2"] > 100 and expected["inside"]["MLH1"] > 100 and expected["inside"]["ATM"] > 100
     assert marks["PALB2"] > 100 and marks["MLH1"] > 100 and marks["ATM"] > 100
     assert expected["outside"]["ATM"] > 0 and expected["outside"]["MLH1"] > 0  # both genes reach past the windows
@@ -295,6 +302,15 @@ def test_retire_and_reload_in_date_order(real_data: Graph, expected: dict[str, A
     patient_allele = left[owned["variant"]]["node"]  # kept unasserted for the patient: nothing asserted on it
     assert not {"rsid", "gene", "clinvarVariationId", "clinvarAlleleId"} & set(patient_allele)
     assert patient_allele["id"] == owned["variant"] and patient_allele["pos"] > 0  # identity stays
+    assert not real_data.read(
+        "MATCH (:Source {key: $old})<-[:ASSERTED_BY]-(:Evidence)-[m:SUPERSEDED_IN]->() RETURN m LIMIT 1", old=OLD
+    )
+    # re-interpreted before the facts went: the patient's MLH1 allele is back to uncertain significance
+    assert report.reinterpreted is not None and report.reinterpreted.patients >= 1
+    back = [c for c in patient_changes(real_data, PATIENT) if c.retirement and c.allele == MLH1_CHANGED]
+    assert [(c.kind, c.old_class, c.new_class, c.release) for c in back] == [
+        (ChangeKind.RETRACTED, "likely pathogenic", "uncertain significance", NEW)
+    ]
 
     clinvar.load(real_data, real_data_dir() / "clinvar", progress=False)  # date order: 2026 after 2024
     _supersedes_inside_windows_only(real_data, expected)
@@ -321,7 +337,7 @@ def _release_sets(graph: Graph) -> dict[str, Any]:
     )
     marks = graph.read(
         "MATCH (s:Source {name: 'clinvar'})<-[:ASSERTED_BY]-(e:Evidence) WHERE e.supersededBy IS NOT NULL "
-        "RETURN e.supersededBy AS by, count(e) AS n"
+        "RETURN e.supersededBy AS by, COUNT { (e)-[:SUPERSEDED_IN]->() } AS edges, count(e) AS n"
     )
     window = graph.read(
         "MATCH (v:Variant) WHERE v.pos >= 37035121 AND v.pos <= 37091508 AND v.chrom = 'chr3' "
@@ -377,5 +393,9 @@ def test_a_load_that_fails_part_way_leaves_release_sets_as_they_were(
         new=NEW,
     )[0]["n"]
     assert marked > 60_000  # the marks were applied before the crash
+    assert (
+        real_data.read("MATCH (:Source {key: 'clinvar@2026-03-01'})<-[m:SUPERSEDED_IN]-() RETURN count(m) AS n")[0]["n"]
+        >= marked
+    )  # ... with their edges (on both kept releases' evidence)
     assert recover(real_data, "clinvar") == ["clinvar@2026-03-01"]
     assert _release_sets(real_data) == before

@@ -22,13 +22,18 @@ of the store's relationships.
 
 **Superseding inside coverage.** Before a release R of source S becomes active, for every other kept
 release O of S the older of the two (``releasedOn``, then ``seq``) has its Evidence inside the newer
-one's coverage marked ``e.supersededBy += [newer key]`` (load order does not matter: loading ClinVar
+one's coverage marked ``e.supersededBy += [newer key]`` and linked ``(e)-[:SUPERSEDED_IN]->(newer
+Source)`` (the list is what visibility reads; the edge lets re-interpretation reach the evidence a
+release superseded from its Source; both written and removed together) (load order does not matter: loading ClinVar
 2024-06-01 after 2026-02-26 marks the 2024 evidence inside 2026's windows); then every kept release
 of S is ``superseded`` when a newer one covers ``'all'``, else ``active``. Evidence is current when an
 active release asserts it and no active key is in its ``supersededBy`` (kg/queries/visibility.py).
 
 **Retiring** (``retire_release``; ``kg retire KEY``; automatically the releases of a source beyond
 ``KG_KEEP_RELEASES``, default 3, oldest first; a source's seed releases once a real one is loaded):
+the release is first set ``retiring`` (out of every knowledge state, its facts still there) and the
+patients whose answers the move to the remaining state changes are re-interpreted (retired facts ->
+RETIRED_EVIDENCE, RETRACTED, RECLASSIFIED back to what remains; kg.queries.changes); then
 its key leaves ``supersededBy`` marks and every ``r.releases`` (edges whose list empties are deleted),
 the properties it asserted on nodes that stay are derived again from the other releases' property groups
 or removed (kg/loaders/property_groups.py), its ASSERTED_BY edges go, and nodes left with no assertion are deleted **unless** a Patient links them
@@ -202,6 +207,8 @@ class RetireReport:
     nodes_kept: int = 0  # no assertion left, but a Patient links them or curated evidence points at them
     links_removed: int = 0  # ASSERTED_BY edges
     marks_removed: int = 0  # supersededBy entries of the key on other releases' evidence
+    # the patients whose answers the retirement changed (``kg retire``; kg.queries.changes)
+    reinterpreted: ReinterpretReport | None = None
 
     @property
     def touched(self) -> int:
@@ -219,6 +226,7 @@ class RetireReport:
             f"{self.key}: retired; {self.links_removed:,} assertions removed, {self.nodes_deleted:,} nodes deleted, "
             f"{self.nodes_kept:,} kept for patients or curated evidence, {self.edges_deleted:,} edges deleted, "
             f"{self.edges_updated:,} shared edges kept by other releases, {self.marks_removed:,} superseding marks removed"
+            + (f"; {self.reinterpreted.summary()}" if self.reinterpreted else "")
         )
 
 
@@ -324,8 +332,14 @@ def load_release(
     before = knowledge_state(graph)
     report.replaced, report.retired = _activate(graph, release.name, key, checksum)
     report.patients_linked = link_known_alleles(graph, release.key)  # issue-8 hook
-    report.seconds = time.monotonic() - started
-    report.reinterpreted = reinterpret(graph, before, knowledge_state(graph), release.key)  # issue-8 hook
+    loaded = time.monotonic()
+    # issue-8 hook; releases the activation retired are still in the graph ('retiring'), so what they
+    # asserted is compared too, and removed only after
+    report.reinterpreted = reinterpret(graph, before, knowledge_state(graph), release.key)
+    reinterpreted = time.monotonic()
+    for retired in report.retired:
+        discard_release(graph, retired)
+    report.seconds = (loaded - started) + (time.monotonic() - reinterpreted)
     return report
 
 
@@ -352,6 +366,8 @@ def recover(graph: Graph, name: str) -> list[str]:
     ):
         _swap_in(graph, row["key"], row["target"])
     _, retired = _settle(graph, name)
+    for key in retired:  # a crash's leftovers: not re-interpreted (the crashed load's state is unknown)
+        discard_release(graph, key)
     return discarded + retired
 
 
@@ -466,13 +482,20 @@ def _mark_superseding(graph: Graph, key: str) -> None:
         _marks(graph, "mark", older["key"], newer["key"], newer["coverage"])
 
 
-# What a superseding pass does to the evidence ``e`` of $older inside $newer's coverage.
+# What a superseding pass does to the evidence ``e`` of $older inside $newer's coverage. Each mark is
+# written twice, kept in step: the key in ``e.supersededBy`` (what the visibility rule reads) and an edge
+# ``(e)-[:SUPERSEDED_IN]->(newer Source)``, so the evidence a release superseded is reached from its Source
+# (re-interpretation, kg.queries.changes) instead of by reading every list of the older release. A rename
+# keeps the edge: it points at the staging Source, whose key is renamed in place.
 _MARK_OPS = {
-    "mark": "WHERE NOT $newer IN coalesce(e.supersededBy, []) "
-    "SET e.supersededBy = coalesce(e.supersededBy, []) + $newer",
-    "unmark": "WHERE $newer IN coalesce(e.supersededBy, []) "
-    "SET e.supersededBy = CASE WHEN size(e.supersededBy) = 1 THEN null "
-    "ELSE [x IN e.supersededBy WHERE x <> $newer] END",
+    "mark": "MATCH (newer:Source {key: $newer}) "
+    "FOREACH (_ IN CASE WHEN $newer IN coalesce(e.supersededBy, []) THEN [] ELSE [1] END | "
+    "SET e.supersededBy = coalesce(e.supersededBy, []) + $newer) "
+    "MERGE (e)-[:SUPERSEDED_IN]->(newer) WITH e",
+    "unmark": "WHERE $newer IN coalesce(e.supersededBy, []) OR EXISTS { (e)-[:SUPERSEDED_IN]->(:Source {key: $newer}) } "
+    "WITH e, [x IN coalesce(e.supersededBy, []) WHERE x <> $newer] AS rest "
+    "SET e.supersededBy = CASE WHEN size(rest) = 0 THEN null ELSE rest END "
+    "WITH e OPTIONAL MATCH (e)-[m:SUPERSEDED_IN]->(:Source {key: $newer}) DELETE m WITH DISTINCT e",
     "rename": "WHERE $newer IN coalesce(e.supersededBy, []) "
     "SET e.supersededBy = [x IN e.supersededBy | CASE WHEN x = $newer THEN $renamed ELSE x END]",
 }
@@ -498,7 +521,8 @@ def _marks(graph: Graph, op: str, older: str, newer: str, coverage: str | None, 
 def _activate(graph: Graph, name: str, key: str, checksum: str) -> tuple[list[str], list[str]]:
     """Make the release visible, with its checksum (only now: an interrupted load is never taken for
     loaded) and the next ``seq``; a staging release then takes its key; statuses are settled.
-    Returns (releases no longer current, releases retired)."""
+    Returns (releases no longer current, releases retired: left ``retiring`` for the caller to
+    re-interpret and then discard)."""
     before = {row["key"] for row in _kept(graph, name) if row["status"] == "active"}
     graph.write(
         "MATCH (every:Source) WITH coalesce(max(every.seq), 0) + 1 AS seq "
@@ -518,16 +542,18 @@ def _activate(graph: Graph, name: str, key: str, checksum: str) -> tuple[list[st
 def _settle(graph: Graph, name: str) -> tuple[list[str], list[str]]:
     """Retire the source's seed releases once a real one is kept, set each kept release ``active`` or
     ``superseded`` (a newer one covers 'all'), retire those beyond KG_KEEP_RELEASES.
-    Returns (superseded keys, retired keys)."""
+    Returns (superseded keys, retired keys). A retired release is only set ``retiring`` here (out of
+    every knowledge state, its facts still in the graph): the caller re-interprets the patients it
+    changes, then discards it (``discard_release``; a crash in between leaves it to ``recover``)."""
     retired: list[str] = []
     kept = [row for row in _kept(graph, name) if not row["reloadOf"]]
     if any(not is_seed_release(row["version"]) for row in kept):
         for row in [row for row in kept if is_seed_release(row["version"])]:
-            _retire(graph, row["key"])
+            _set_retiring(graph, row["key"])
             retired.append(row["key"])
         kept = [row for row in kept if row["key"] not in retired]
     for row in kept[keep_releases() :]:
-        _retire(graph, row["key"])
+        _set_retiring(graph, row["key"])
         retired.append(row["key"])
     kept = kept[: keep_releases()]
     superseded: list[str] = []
@@ -586,7 +612,10 @@ class UnknownRelease(LookupError):
 
 def retire_release(graph: Graph, key: str) -> RetireReport:
     """Retire a kept release (``kg retire KEY``); the source's other releases are settled again (an
-    older one a retired 'all' release superseded is current again). Curated evidence is never retired."""
+    older one a retired 'all' release superseded is current again), the patients whose answers the
+    move to the remaining state changes are re-interpreted (kg.queries.changes, ``release`` = the
+    retired key) while the retiring facts are still there, then the release is discarded.
+    Curated evidence is never retired."""
     rows = graph.read("MATCH (s:Source {key: $key}) RETURN s.name AS name, s.status AS status", key=key)
     if not rows:
         known = [r["key"] for r in graph.read("MATCH (s:Source) RETURN s.key AS key ORDER BY key")]
@@ -595,14 +624,20 @@ def retire_release(graph: Graph, key: str) -> RetireReport:
         raise ValueError(f"{key} holds the curators' evidence; it is never retired")
     if rows[0]["status"] == "loading":
         raise ValueError(f"{key} is being loaded; a failed or interrupted load is discarded by the next load")
-    report = _retire(graph, key)
-    _settle(graph, rows[0]["name"])
+    before = knowledge_state(graph)
+    _set_retiring(graph, key)
+    _, also = _settle(graph, rows[0]["name"])  # nothing beyond KG_KEEP_RELEASES is left to retire, as a rule
+    reinterpreted = reinterpret(graph, before, knowledge_state(graph), key, retirement=True)
+    report = discard_release(graph, key)
+    for other in also:
+        discard_release(graph, other)
+    report.reinterpreted = reinterpreted
     return report
 
 
-def _retire(graph: Graph, key: str) -> RetireReport:
+def _set_retiring(graph: Graph, key: str) -> None:
+    """Out of every knowledge state from now on; ``discard_release`` (or ``recover``) removes it."""
     graph.write("MATCH (s:Source {key: $key}) SET s.status = 'retiring'", key=key)
-    return discard_release(graph, key)
 
 
 # The statements of a retirement, each a walk from the Source (tests/test_release.py checks their plans).

@@ -6,12 +6,13 @@ Professional guidance asks labs to re-evaluate reported results when a classific
 reclassifies a steady share of variants. A graph can find the affected patients without
 recomputing anyone: the facts a load changed lead to them.
 
-``reinterpret(graph, before, after, release)`` (the load hook of kg.loaders.release.load_release):
+``reinterpret(graph, before, after, release)`` (the load hook of kg.loaders.release.load_release;
+with ``retirement=True`` the hook of ``retire_release``, run while the retiring facts are still there):
 
 1. **Changed facts.** The release keys in one state and not the other (the loaded release, a
    release the load superseded or retired) name the Sources to start from. Their Evidence
-   (``ASSERTED_BY``), and the Evidence of the same sources whose ``supersededBy`` names one of
-   them, are the candidates; a candidate whose visibility (kg.queries.visibility, the contract's
+   (``ASSERTED_BY``) and the Evidence they superseded (``SUPERSEDED_IN``, the edge written beside
+   each ``supersededBy`` mark) are the candidates -- no other evidence of the source is read; a candidate whose visibility (kg.queries.visibility, the contract's
    rule: asserted by a release of the state, superseded by none) differs between the two states
    is a changed fact. Recommendations of those Sources likewise.
 2. **Traversal.** Changed classifications (ClinVar, CIViC predisposing assertions, curated) lead
@@ -25,7 +26,9 @@ recomputing anyone: the facts a load changed lead to them.
 3. **Kinds.** Per patient and allele: ``NEW`` (no classification before: an allele only the newer
    knowledge classifies), ``NEW_FINDING`` (not pathogenic/likely pathogenic before, now so: a new
    risk finding), ``RETRACTED`` (was P/LP, no longer), ``RECLASSIFIED`` (any other change of the
-   combined classification; a change of review status alone is not one), ``NEW_EVIDENCE`` /
+   combined classification), ``REVIEW_CHANGED`` (the same classification, decided with another review
+   status or authority: "criteria provided, single submitter" -> "reviewed by expert panel" changes how
+   far a clinician may rely on it, ClinVar's review stars), ``NEW_EVIDENCE`` /
    ``RETIRED_EVIDENCE`` (therapy, diagnostic, prognostic), ``PGX_CHANGED`` (a recommendation for
    the patient's phenotype is new, retired, or its text or strength changed).
 4. **Storage.** ``(:Patient)-[:HAS_CHANGE]->(:Change {id, kind, patient, allele, oldClass, oldReview,
@@ -63,6 +66,7 @@ class ChangeKind(StrEnum):
     NEW_FINDING = "NEW_FINDING"  # now pathogenic / likely pathogenic: a new risk finding
     RETRACTED = "RETRACTED"  # was pathogenic / likely pathogenic, no longer
     RECLASSIFIED = "RECLASSIFIED"  # any other change of the combined classification
+    REVIEW_CHANGED = "REVIEW_CHANGED"  # the same classification, now with another review status
     NEW_EVIDENCE = "NEW_EVIDENCE"  # therapy, diagnostic or prognostic evidence now applies
     RETIRED_EVIDENCE = "RETIRED_EVIDENCE"  # ... no longer applies
     PGX_CHANGED = "PGX_CHANGED"  # a recommendation for the patient's phenotype: new, retired or changed
@@ -82,17 +86,36 @@ def _in(predicate: str, state: str) -> str:
     return predicate.replace("$releases", f"${state}")
 
 
-#: Evidence asserted by a release that is in one state only, or superseded by one (found from the
-#: Sources, the ASSERTED_BY index, never by scanning Evidence), whose visibility differs between the
-#: states ``$before`` and ``$after``; ``now``: visible after.
+#: Evidence asserted by a release that is in one state only, or superseded by one (both reached from
+#: that release's Source: ``ASSERTED_BY`` and the ``SUPERSEDED_IN`` edge kg.loaders.release writes beside
+#: each ``supersededBy`` mark -- never the other releases' evidence), whose visibility differs between the
+#: states ``$before`` and ``$after``; ``now``: visible after; ``alleles``: for classifying evidence
+#: (``$types``), the alleles it classifies that some patient carries exactly (``ABOUT`` the Variant, or
+#: ``ABOUT`` a single-variant profile that ``INCLUDES`` it, as the risk answer reads CIViC assertions and
+#: curated evidence) -- found in the same walk, not by looking each changed fact up again.
 CHANGED_EVIDENCE = f"""
-MATCH (s:Source) WHERE s.key IN $diff OR (s.name IN $names AND (s.key IN $before OR s.key IN $after))
-MATCH (s)<-[:ASSERTED_BY]-(e:Evidence)
-WHERE s.key IN $diff OR any(k IN coalesce(e.supersededBy, []) WHERE k IN $diff)
+MATCH (s:Source) WHERE s.key IN $diff
+CALL (s) {{
+  MATCH (s)<-[:ASSERTED_BY]-(e:Evidence) RETURN e
+  UNION
+  MATCH (s)<-[:SUPERSEDED_IN]-(e:Evidence) RETURN e
+}}
 WITH DISTINCT e
 WITH e, {_in(visible_evidence("e"), "before")} AS was, {_in(visible_evidence("e"), "after")} AS now
 WHERE was <> now
-RETURN e.id AS id, now
+CALL (e) {{
+  WITH e WHERE e.type IN $types
+  CALL (e) {{
+    MATCH (e)-[:ABOUT]->(v:Variant) RETURN v
+    UNION
+    MATCH (e)-[:ABOUT]->(:MolecularProfile {{kind: 'single'}})-[inc:INCLUDES]->(v:Variant)
+    WHERE (e:Assertion OR e.source = 'curated') AND NOT coalesce(inc.negated, false)
+    RETURN v
+  }}
+  WITH v WHERE EXISTS {{ (:Patient)-[hv:HAS_VARIANT]->(v) WHERE coalesce(hv.matchLevel, 'exact') = 'exact' }}
+  RETURN collect(DISTINCT v.id) AS alleles
+}}
+RETURN e.id AS id, now, alleles
 """
 
 CHANGED_RECOMMENDATIONS = f"""
@@ -104,23 +127,6 @@ RETURN r.id AS id, now
 """
 
 # --- 2. traversal to patients ----------------------------------------------------------------
-
-#: Changed classifying evidence -> the alleles it classifies that some patient carries.
-CLASSIFIED_ALLELES = """
-UNWIND $ids AS id
-MATCH (e:Evidence {id: id}) WHERE e.type IN $types
-CALL (e) {
-  MATCH (e)-[:ABOUT]->(v:Variant) RETURN v
-  UNION
-  MATCH (e)-[:ABOUT]->(:MolecularProfile {kind: 'single'})-[inc:INCLUDES]->(v:Variant)
-  WHERE (e:Assertion OR e.source = 'curated') AND NOT coalesce(inc.negated, false)
-  RETURN v
-}
-WITH DISTINCT v
-WHERE EXISTS { (:Patient)-[hv:HAS_VARIANT]->(v) WHERE coalesce(hv.matchLevel, 'exact') = 'exact' }
-RETURN v.id AS id
-"""
-
 
 #: The classifying evidence of each allele visible in either state, as the risk answer gathers it
 #: (kg.queries.risk GERMLINE_FINDINGS): ClinVar and curated evidence about the allele, CIViC assertions
@@ -169,19 +175,20 @@ RETURN DISTINCT r.id AS recommendation, r.guideline AS guideline, r.drug AS drug
 
 # --- 4. storage --------------------------------------------------------------------------------
 
+#: New Change rows only (``store_changes`` leaves out the ids already stored), so CREATE, not MERGE: no
+#: locking merges; the Change.id uniqueness constraint still refuses a duplicate.
 STORE_CHANGES = """
 UNWIND $rows AS row
 MATCH (p:Patient {id: row.patient})
-MERGE (c:Change {id: row.id})
-ON CREATE SET c += row.props, c.at = $at
-MERGE (p)-[:HAS_CHANGE]->(c)
+CREATE (p)-[:HAS_CHANGE]->(c:Change {id: row.id})
+SET c += row.props, c.at = $at
 WITH c, row
-CALL (c, row) { MATCH (v:Variant {id: row.variant}) MERGE (c)-[:ABOUT]->(v) }
-CALL (c, row) { MATCH (ph:Phenotype {id: row.phenotype}) MERGE (c)-[:ABOUT]->(ph) }
-CALL (c, row) { UNWIND row.oldEvidence AS x MATCH (e:Evidence {id: x}) MERGE (c)-[:OLD]->(e) }
-CALL (c, row) { UNWIND row.newEvidence AS x MATCH (e:Evidence {id: x}) MERGE (c)-[:NEW]->(e) }
-CALL (c, row) { UNWIND row.oldRecommendations AS x MATCH (r:Recommendation {id: x}) MERGE (c)-[:OLD]->(r) }
-CALL (c, row) { UNWIND row.newRecommendations AS x MATCH (r:Recommendation {id: x}) MERGE (c)-[:NEW]->(r) }
+CALL (c, row) { MATCH (v:Variant {id: row.variant}) CREATE (c)-[:ABOUT]->(v) }
+CALL (c, row) { MATCH (ph:Phenotype {id: row.phenotype}) CREATE (c)-[:ABOUT]->(ph) }
+CALL (c, row) { UNWIND row.oldEvidence AS x MATCH (e:Evidence {id: x}) CREATE (c)-[:OLD]->(e) }
+CALL (c, row) { UNWIND row.newEvidence AS x MATCH (e:Evidence {id: x}) CREATE (c)-[:NEW]->(e) }
+CALL (c, row) { UNWIND row.oldRecommendations AS x MATCH (r:Recommendation {id: x}) CREATE (c)-[:OLD]->(r) }
+CALL (c, row) { UNWIND row.newRecommendations AS x MATCH (r:Recommendation {id: x}) CREATE (c)-[:NEW]->(r) }
 RETURN count(*) AS n
 """
 
@@ -211,8 +218,11 @@ class Change:
     new_evidence: list[str] = field(metadata=described("The evidence (or recommendation) ids the new answer rests on."))
     from_state: list[str] = field(metadata=described("The release keys of the knowledge state before."))
     to_state: list[str] = field(metadata=described("The release keys of the knowledge state after."))
-    release: str = field(metadata=described("The release whose load found the change."))
+    release: str = field(metadata=described("The release whose load (or retirement) found the change."))
     at: str = field(metadata=described("When the change was found (ISO timestamp, UTC)."))
+    retirement: bool = field(
+        metadata=described("True when retiring `release` (kg retire, KG_KEEP_RELEASES) found it, not loading it.")
+    )
 
 
 @dataclass
@@ -225,6 +235,7 @@ class ReinterpretReport:
     stored: int = 0  # Change nodes new to the graph
     by_kind: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # where the seconds went
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_kind.items()))
@@ -234,9 +245,12 @@ class ReinterpretReport:
         )
 
 
-def reinterpret(graph: Graph, before: KnowledgeState, after: KnowledgeState, release: str) -> ReinterpretReport:
-    """Find and store the changes the move from ``before`` to ``after`` (``release`` loaded) makes to
-    matched patients' answers (module docstring)."""
+def reinterpret(
+    graph: Graph, before: KnowledgeState, after: KnowledgeState, release: str, *, retirement: bool = False
+) -> ReinterpretReport:
+    """Find and store the changes the move from ``before`` to ``after`` (``release`` loaded, or retired:
+    ``retirement``, while its facts are still in the graph) makes to matched patients' answers (module
+    docstring)."""
     began = time.monotonic()
     report = ReinterpretReport(release)
     old, new = set(before.releases), set(after.releases)
@@ -244,27 +258,45 @@ def reinterpret(graph: Graph, before: KnowledgeState, after: KnowledgeState, rel
     if not diff or not graph.read(ANY_PATIENT):
         report.seconds = time.monotonic() - began
         return report
-    names = sorted({key.split("@", 1)[0] for key in diff})
-    params: dict[str, Any] = {"diff": diff, "names": names, "before": sorted(old), "after": sorted(new)}
-    was, now = _split(graph.read(CHANGED_EVIDENCE, **params))
+    params: dict[str, Any] = {"diff": diff, "before": sorted(old), "after": sorted(new)}
+    lap = _Laps(report.phase_seconds)
+    found = graph.read(CHANGED_EVIDENCE, types=CLASSIFYING_TYPES, **params)
+    was, now = _split(found)
     changed_evidence = sorted(was | now)
+    classified = sorted({allele for row in found for allele in row["alleles"]})
     rec_was, rec_now = _split(graph.read(CHANGED_RECOMMENDATIONS, **params))
     report.changed_facts = len(changed_evidence) + len(rec_was | rec_now)
+    lap("changed facts")
 
-    context = _Context(before, after, release)
-    changes = [
-        *_classification_changes(graph, changed_evidence, context),
-        *_evidence_changes(graph, changed_evidence, was, now, context),
-        *_pgx_changes(graph, sorted(rec_was | rec_now), rec_was, rec_now, context),
-    ]
+    context = _Context(before, after, release, retirement)
+    changes = _classification_changes(graph, classified, context)
+    lap("classifications")
+    changes += _evidence_changes(graph, changed_evidence, was, now, context)
+    lap("therapy, diagnostic, prognostic evidence")
+    changes += _pgx_changes(graph, sorted(rec_was | rec_now), rec_was, rec_now, context)
+    lap("recommendations")
     unique = {c["id"]: c for c in changes}
     report.stored = store_changes(graph, list(unique.values()))
+    lap("storage")
     report.changes = len(unique)
     report.patients = len({c["patient"] for c in unique.values()})
     report.alleles = len({c["props"]["allele"] for c in unique.values()})
     report.by_kind = dict(Counter(c["props"]["kind"] for c in unique.values()))
     report.seconds = time.monotonic() - began
     return report
+
+
+class _Laps:
+    """Seconds per phase of one re-interpretation (``ReinterpretReport.phase_seconds``: where it goes)."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.monotonic()
+
+    def __call__(self, phase: str) -> None:
+        now = time.monotonic()
+        self.into[phase] = round(now - self.last, 2)
+        self.last = now
 
 
 def _chunks(items: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
@@ -283,6 +315,7 @@ class _Context:
     before: KnowledgeState
     after: KnowledgeState
     release: str
+    retirement: bool = False
 
     def row(self, patient: str, kind: ChangeKind, allele: str, subject: str, **props: Any) -> dict[str, Any]:
         """A Change row for STORE_CHANGES; its id is a digest of what identifies the transition."""
@@ -300,6 +333,8 @@ class _Context:
         ).hexdigest()[:32]
         old_evidence = props.pop("oldEvidence", [])
         new_evidence = props.pop("newEvidence", [])
+        if self.retirement:
+            props["summary"] = f"{self.release} retired: {props['summary']}"
         is_pgx = kind == ChangeKind.PGX_CHANGED
         return {
             "id": f"change:{digest}",
@@ -320,6 +355,7 @@ class _Context:
                     "fromState": sorted(self.before.releases),
                     "toState": sorted(self.after.releases),
                     "release": self.release,
+                    "retirement": self.retirement or None,
                     **props,
                 }
             ),
@@ -334,11 +370,8 @@ def _compact(props: dict[str, Any]) -> dict[str, Any]:
 # --- classifications ---------------------------------------------------------------------------
 
 
-def _classification_changes(graph: Graph, changed: list[str], ctx: _Context) -> list[dict[str, Any]]:
-    alleles: list[str] = []
-    for chunk in _chunks(changed):
-        alleles += [row["id"] for row in graph.read(CLASSIFIED_ALLELES, ids=chunk, types=CLASSIFYING_TYPES)]
-    alleles = sorted(set(alleles))
+def _classification_changes(graph: Graph, alleles: list[str], ctx: _Context) -> list[dict[str, Any]]:
+    """``alleles``: the carried alleles changed classifying evidence is about (CHANGED_EVIDENCE)."""
     was, now = _combined(graph, alleles, ctx.before, ctx.after)
     moved = {a: kind for a in alleles if (kind := _classification_kind(was.get(a), now.get(a)))}
     out = []
@@ -399,6 +432,8 @@ def _classification_kind(before: Combined | None, after: Combined | None) -> Cha
         return ChangeKind.RETRACTED
     if after is None or after.classification != before.classification:
         return ChangeKind.RECLASSIFIED
+    if _review(after) != _review(before):
+        return ChangeKind.REVIEW_CHANGED
     return None
 
 
@@ -424,6 +459,7 @@ def _classification_summary(kind: ChangeKind, label: str, before: Combined | Non
         ChangeKind.NEW_FINDING: "new risk finding",
         ChangeKind.RETRACTED: "risk finding retracted",
         ChangeKind.RECLASSIFIED: "reclassified",
+        ChangeKind.REVIEW_CHANGED: "review status changed",
     }[kind]
     return f"{label}: {what}: {said(before)} -> {said(after)}"
 
@@ -524,16 +560,20 @@ def _pgx_changes(graph: Graph, changed: list[str], was: set[str], now: set[str],
 
 
 def store_changes(graph: Graph, rows: list[dict[str, Any]]) -> int:
-    """MERGE the Change rows (by id: a change found again is not stored again); returns how many were new."""
+    """Store the Change rows not stored yet (by id: a change found again is not stored again, nor written
+    again); returns how many were new."""
     if not rows:
         return 0
-    existing = 0
+    existing: set[str] = set()
     for chunk in _chunks([r["id"] for r in rows]):
-        existing += graph.read("UNWIND $ids AS id MATCH (c:Change {id: id}) RETURN count(c) AS n", ids=chunk)[0]["n"]
+        existing |= {
+            r["id"] for r in graph.read("UNWIND $ids AS id MATCH (c:Change {id: id}) RETURN c.id AS id", ids=chunk)
+        }
+    fresh = [r for r in rows if r["id"] not in existing]
     at = datetime.now(UTC).isoformat(timespec="seconds")
-    for i in range(0, len(rows), BATCH):
-        graph.write(STORE_CHANGES, rows=rows[i : i + BATCH], at=at)
-    return len(rows) - existing
+    for i in range(0, len(fresh), BATCH):
+        graph.write(STORE_CHANGES, rows=fresh[i : i + BATCH], at=at)
+    return len(fresh)
 
 
 PATIENT_CHANGES = """
@@ -595,6 +635,7 @@ def _change(c: dict[str, Any]) -> Change:
         to_state=list(c.get("toState") or []),
         release=c["release"],
         at=str(c["at"]),
+        retirement=bool(c.get("retirement")),
     )
 
 

@@ -86,6 +86,7 @@ RELATIONSHIP_TYPES: tuple[str, ...] = (
     "HAS_DIPLOTYPE",
     "HAS_CONDITION",
     "ASSERTED_BY",
+    "SUPERSEDED_IN",
     "ALIAS_OF",
     "NAME_OF",
     "XREF_OF",
@@ -93,4 +94,4 @@ RELATIONSHIP_TYPES: tuple[str, ...] = (
 
 # Provenance and look-up edges: left out of path search by default (every fact reaches every
 # other one through its Source in two hops, which says nothing).
-INDEX_RELATIONSHIP_TYPES: tuple[str, ...] = ("ASSERTED_BY", "ALIAS_OF", "NAME_OF", "XREF_OF")
+INDEX_RELATIONSHIP_TYPES: tuple[str, ...] = ("ASSERTED_BY", "SUPERSEDED_IN", "ALIAS_OF", "NAME_OF", "XREF_OF")
