@@ -83,7 +83,13 @@ def test_relationship_types_list_the_allow_list(client: TestClient) -> None:
     types = gql(client, "{ relationshipTypes { name lookup } }")["data"]["relationshipTypes"]
     names = [x["name"] for x in types]
     assert "IN_GENE" in names and "ASSERTED_BY" in names and len(names) == len(set(names))
-    assert {x["name"] for x in types if x["lookup"]} == {"ASSERTED_BY", "SUPERSEDED_IN", "ALIAS_OF", "NAME_OF", "XREF_OF"}
+    assert {x["name"] for x in types if x["lookup"]} == {
+        "ASSERTED_BY",
+        "SUPERSEDED_IN",
+        "ALIAS_OF",
+        "NAME_OF",
+        "XREF_OF",
+    }
     sub = _neighbors(client, t.V1, types=names)["data"]["neighbors"]  # each name is accepted
     assert sub["root"]["id"] == t.V1
 

@@ -94,29 +94,35 @@ FOREACH (_ IN CASE WHEN row.gene IS NULL THEN [] ELSE [1] END |
 """
 )
 
-PROFILES = stamped("""
+PROFILES = stamped(
+    """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (mp:MolecularProfile {id: row.id})
-""" + asserts("mp", group="row.props") + """FOREACH (s IN row.stubs |
+"""
+    + asserts("mp", group="row.props")
+    + """FOREACH (s IN row.stubs |
   MERGE (v:Variant {id: s.id})
   SET v.kind = 'other'
-  """ + asserts(
-    "v",
-    latest={
-        "civicVariantId": "s.civicVariantId",
-        "civicVariantIds": "[s.civicVariantId]",
-        "name": "s.name",
-        "civicName": "s.name",
-        "reason": "s.reason",
-    },
-) + """)
+  """
+    + asserts(
+        "v",
+        latest={
+            "civicVariantId": "s.civicVariantId",
+            "civicVariantIds": "[s.civicVariantId]",
+            "name": "s.name",
+            "civicName": "s.name",
+            "reason": "s.reason",
+        },
+    )
+    + """)
 WITH mp, row
 UNWIND row.members AS m
 MATCH (v:Variant {id: m.id})
 MERGE (mp)-[r:INCLUDES]->(v)
 SET RELEASES(r), r.negated = m.negated
-""")
+"""
+)
 
 # Shared by evidence items and assertions: the profile, disease and therapies of one row.
 # A profile, disease or drug the row names: its name is a fallback (first wins; a profile's only when this

@@ -46,7 +46,17 @@ URL = "https://github.com/DiseaseOntology/HumanDiseaseOntology"
 # (``row.nameKeys``: kg.identity.diseases.disease_name of name and EXACT synonyms) and its
 # DiseaseXref keys, so the file is streamed and
 # sent once for all three instead of once per kind of node.
-_TERM_FIELDS = ("name", "synonyms", "xrefs", "definition", "replacedBy", "otherSynonyms", "altIds", "subsets", "consider")
+_TERM_FIELDS = (
+    "name",
+    "synonyms",
+    "xrefs",
+    "definition",
+    "replacedBy",
+    "otherSynonyms",
+    "altIds",
+    "subsets",
+    "consider",
+)
 
 TERMS = stamped(
     """

@@ -506,6 +506,7 @@ SET RELEASES(r)
 """
 )
 
+
 def _fields(*names: str) -> dict[str, str]:
     """A property group taken from the row's keys of the same names (kg/loaders/property_groups.py)."""
     return {name: f"row.{name}" for name in names}
@@ -520,7 +521,14 @@ MERGE (h:Haplotype {id: row.id})
     + asserts(
         "h",
         latest=_fields(
-            "gene", "name", "pharmcatId", "reference", "defined", "definitionVersion", "function", "dpwgFunction",
+            "gene",
+            "name",
+            "pharmcatId",
+            "reference",
+            "defined",
+            "definitionVersion",
+            "function",
+            "dpwgFunction",
             "activityValue",
         ),
     )
@@ -536,9 +544,7 @@ PHENOTYPES = """
 MATCH (src:Source {key: $source})
 UNWIND $rows AS row
 MERGE (p:Phenotype {id: row.id})
-""" + asserts(
-    "p", latest=_fields("gene", "phenotype", "cpicPhenotype", "dpwgPhenotype", "activityScore", "guidelines")
-)
+""" + asserts("p", latest=_fields("gene", "phenotype", "cpicPhenotype", "dpwgPhenotype", "activityScore", "guidelines"))
 
 DIPLOTYPES = stamped(
     """
