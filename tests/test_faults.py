@@ -199,3 +199,21 @@ def test_a_store_made_without_authentication_gets_the_password(spare: Settings) 
         assert graph.read("MATCH (s:Source {name: 'made-without-auth'}) RETURN s.key AS key") == [
             {"key": "made-without-auth@1"}
         ]
+
+
+def test_a_password_that_begins_with_a_dash_is_set_on_a_new_store(spare: Settings) -> None:
+    """``secrets.token_urlsafe`` begins with ``-`` one time in 64: neo4j-admin must take it as the password,
+    not as an unknown option (a fresh clone's CI once drew one for its spare instance)."""
+    neo4j_server.stop(spare)
+    neo4j_server.wipe(spare)
+    spare.password_file.parent.mkdir(parents=True, exist_ok=True)
+    spare.password_file.write_text("-starts-with-a-dash-" + os.urandom(8).hex() + "\n")
+    spare.password_file.chmod(0o600)
+    try:
+        neo4j_server.start(spare)
+        with Graph(spare) as graph:
+            assert graph.read("RETURN 1 AS one") == [{"one": 1}]
+    finally:
+        neo4j_server.stop(spare)
+        neo4j_server.wipe(spare)
+        spare.password_file.unlink(missing_ok=True)

@@ -189,8 +189,11 @@ def _store_exists(settings: Settings) -> bool:
 
 
 def _set_initial_password(settings: Settings, password: str) -> None:
-    """``neo4j-admin dbms set-initial-password``: a new store's neo4j user starts with ``password``."""
-    done = _launcher(settings, "dbms", "set-initial-password", password, main=ADMIN)
+    """``neo4j-admin dbms set-initial-password``: a new store's neo4j user starts with ``password``.
+
+    ``--`` ends the options: a generated password (``secrets.token_urlsafe``) begins with ``-`` one time in
+    64, which picocli would otherwise take for an unknown option ("Missing required parameter")."""
+    done = _launcher(settings, "dbms", "set-initial-password", "--", password, main=ADMIN)
     if done.returncode != 0:
         raise ServerError(
             f"neo4j-admin dbms set-initial-password failed (exit {done.returncode}):\n{done.stderr[-2000:]}"
