@@ -733,7 +733,9 @@ def cohort_phenotypes_command(gene: str, as_of: str | None) -> None:
             found = cohort_phenotypes(graph, gene, patients=None, state=state)
         except Unresolved as err:
             _fail(str(err))
-    _audit("cohortPhenotypes", patients=sorted({i for p in found.phenotypes for i in p.patient_ids}), gene=gene)
+    _audit(
+        "cohortPhenotypes", patients=sorted({i for p in found.phenotypes for i in p.patient_ids}), gene=gene, asOf=as_of
+    )
     for p in found.phenotypes:
         click.echo(f"{p.id:<40} {p.patients or 0:>6}")
     click.echo(f"{found.patients or 0:,} patients with a called phenotype of {found.gene}, {state_label(state)}")

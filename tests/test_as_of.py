@@ -459,6 +459,7 @@ def test_cli_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:
     assert phenotypes.exit_code == 0 and f"as of {OLD}" in phenotypes.output, phenotypes.output
     audit = auth_settings.audit_log.read_text().splitlines()
     assert any('"cohortActionable"' in line and PATIENT in line for line in audit)
+    assert any('"cohortPhenotypes"' in line and f'"asOf": "{OLD}"' in line for line in audit), audit[-3:]
 
 
 def test_kg_match_as_of(two_releases: Graph, auth_settings: AuthSettings) -> None:

@@ -23,7 +23,7 @@ from kg.db import Graph
 from kg.loaders.release import LoadReport, SourceRelease, Stage, discard_release, load_release
 from kg.queries import patients as pq
 from kg.queries.changes import ChangeKind, changed_patients, patient_changes, reinterpret
-from kg.queries.visibility import KnowledgeState
+from kg.queries.visibility import KnowledgeState, asserting_keys, visible_evidence, visible_in
 from tests.api_graph import bearer, token_for
 
 SOURCE = "test-reinterp"
@@ -434,3 +434,31 @@ def test_a_release_retired_by_a_load_is_reinterpreted_before_it_goes(
     assert found is not None and found.patients == 3
     assert found.by_kind[ChangeKind.RETRACTED] == 2  # B and E of P1 (the same transitions as the first load's)
     assert found.stored == 0  # ... already stored by the first load: the same ids
+
+
+def test_visible_in_agrees_with_visible_evidence(seeded: Graph, loaded: dict[str, Any]) -> None:
+    """The two spellings of the visibility rule (kg.queries.visibility: per state, and with the asserting
+    keys gathered once, as re-interpretation compares two states) agree on every Evidence of the graph
+    (the seeds and this module's releases), in every state made of its releases: none, each alone, each
+    with the newer test release, all."""
+    graph = seeded
+    keys = [r["key"] for r in graph.read("MATCH (s:Source) RETURN s.key AS key ORDER BY key")]
+    newer = f"{SOURCE}@{NEW}"
+    states = [[], keys, *([k] for k in keys), *([k, newer] for k in keys if k != newer)]
+    differ = f"""
+    MATCH (e:Evidence)
+    WITH e, {asserting_keys("e")} AS keys
+    WITH e, {visible_evidence("e")} AS rule, {visible_in("e", "keys", "releases")} AS gathered
+    RETURN count(*) AS n, sum(CASE WHEN rule THEN 1 ELSE 0 END) AS shown,
+           collect(CASE WHEN rule <> gathered THEN e.id END)[..5] AS differ
+    """
+    shown_somewhere = 0
+    for state in states:
+        row = graph.read(differ, releases=state)[0]
+        assert row["differ"] == [], (state, row)
+        shown_somewhere += row["shown"]
+        assert row["shown"] < row["n"] or state == keys
+    assert shown_somewhere > 0
+    # the superseding condition was exercised: the seeds' newer ClinVar release supersedes the older one
+    superseded = graph.read("MATCH (e:Evidence) WHERE size(coalesce(e.supersededBy, [])) > 0 RETURN count(e) AS n")
+    assert superseded[0]["n"] > 0

@@ -58,7 +58,15 @@ from kg.db import Graph
 from kg.queries.answers import patient_conditions
 from kg.queries.fields import described
 from kg.queries.risk import CLASSIFYING_TYPES, Combined, Tier, _source_classification, combine
-from kg.queries.visibility import KnowledgeState, PatientScope, active, in_scope, scope_params, visible_evidence
+from kg.queries.visibility import (
+    KnowledgeState,
+    PatientScope,
+    active,
+    asserting_keys,
+    in_scope,
+    scope_params,
+    visible_in,
+)
 
 
 class ChangeKind(StrEnum):
@@ -89,10 +97,13 @@ def _in(predicate: str, state: str) -> str:
 #: Evidence asserted by a release that is in one state only, or superseded by one (both reached from
 #: that release's Source: ``ASSERTED_BY`` and the ``SUPERSEDED_IN`` edge kg.loaders.release writes beside
 #: each ``supersededBy`` mark -- never the other releases' evidence), whose visibility differs between the
-#: states ``$before`` and ``$after``; ``now``: visible after; ``alleles``: for classifying evidence
-#: (``$types``), the alleles it classifies that some patient carries exactly (``ABOUT`` the Variant, or
-#: ``ABOUT`` a single-variant profile that ``INCLUDES`` it, as the risk answer reads CIViC assertions and
-#: curated evidence) -- found in the same walk, not by looking each changed fact up again.
+#: states ``$before`` and ``$after``. One row: ``changed``, how many; ``evidence``, the therapy, diagnostic
+#: and prognostic ones (``$evidenceTypes``) as ``{id, now}`` (``now``: visible after); ``alleles``, per
+#: classifying one (``$types``) that some patient carries, the alleles it classifies that a patient carries
+#: exactly (``ABOUT`` the Variant, or ``ABOUT`` a single-variant profile that ``INCLUDES`` it, as the risk
+#: answer reads CIViC assertions and curated evidence) -- found in the same walk, not by looking each
+#: changed fact up again. One row rather than one per changed fact: a ClinVar release changes tens of
+#: thousands, and their rows cost the client more than the walk costs the server.
 CHANGED_EVIDENCE = f"""
 MATCH (s:Source) WHERE s.key IN $diff
 CALL (s) {{
@@ -101,7 +112,8 @@ CALL (s) {{
   MATCH (s)<-[:SUPERSEDED_IN]-(e:Evidence) RETURN e
 }}
 WITH DISTINCT e
-WITH e, {_in(visible_evidence("e"), "before")} AS was, {_in(visible_evidence("e"), "after")} AS now
+WITH e, {asserting_keys("e")} AS keys
+WITH e, {visible_in("e", "keys", "before")} AS was, {visible_in("e", "keys", "after")} AS now
 WHERE was <> now
 CALL (e) {{
   WITH e WHERE e.type IN $types
@@ -115,7 +127,9 @@ CALL (e) {{
   WITH v WHERE EXISTS {{ (:Patient)-[hv:HAS_VARIANT]->(v) WHERE coalesce(hv.matchLevel, 'exact') = 'exact' }}
   RETURN collect(DISTINCT v.id) AS alleles
 }}
-RETURN e.id AS id, now, alleles
+WITH count(e) AS changed, collect(CASE WHEN e.type IN $evidenceTypes THEN {{id: e.id, now: now}} END) AS evidence,
+     collect(CASE WHEN size(alleles) > 0 THEN alleles END) AS alleles
+RETURN changed, evidence, alleles
 """
 
 CHANGED_RECOMMENDATIONS = f"""
@@ -142,7 +156,8 @@ CALL (v) {{
   WHERE e.type IN $types AND (e:Assertion OR e.source = 'curated') AND NOT coalesce(inc.negated, false)
   RETURN e
 }}
-WITH v, e, {_in(visible_evidence("e"), "before")} AS was, {_in(visible_evidence("e"), "after")} AS now
+WITH v, e, {asserting_keys("e")} AS keys
+WITH v, e, {visible_in("e", "keys", "before")} AS was, {visible_in("e", "keys", "after")} AS now
 WHERE was OR now
 RETURN v.id AS id, collect(e {{.id, .type, .source, .classification, .significance, .direction, .reviewStatus,
        .stars, .conflicting, .acmgCodes, assertion: e:Assertion, was: was, now: now}}) AS evidence
@@ -260,12 +275,13 @@ def reinterpret(
         return report
     params: dict[str, Any] = {"diff": diff, "before": sorted(old), "after": sorted(new)}
     lap = _Laps(report.phase_seconds)
-    found = graph.read(CHANGED_EVIDENCE, types=CLASSIFYING_TYPES, **params)
-    was, now = _split(found)
+    types = {"types": CLASSIFYING_TYPES, "evidenceTypes": EVIDENCE_TYPES}
+    found = graph.read(CHANGED_EVIDENCE, plain_=True, **types, **params)[0]
+    was, now = _split(found["evidence"])
     changed_evidence = sorted(was | now)
-    classified = sorted({allele for row in found for allele in row["alleles"]})
-    rec_was, rec_now = _split(graph.read(CHANGED_RECOMMENDATIONS, **params))
-    report.changed_facts = len(changed_evidence) + len(rec_was | rec_now)
+    classified = sorted({allele for alleles in found["alleles"] for allele in alleles})
+    rec_was, rec_now = _split(graph.read(CHANGED_RECOMMENDATIONS, plain_=True, **params))
+    report.changed_facts = found["changed"] + len(rec_was | rec_now)
     lap("changed facts")
 
     context = _Context(before, after, release, retirement)
@@ -376,7 +392,7 @@ def _classification_changes(graph: Graph, alleles: list[str], ctx: _Context) -> 
     moved = {a: kind for a in alleles if (kind := _classification_kind(was.get(a), now.get(a)))}
     out = []
     for chunk in _chunks(sorted(moved)):
-        for row in graph.read(CARRIERS, ids=chunk):
+        for row in graph.read(CARRIERS, plain_=True, ids=chunk):
             allele = row["allele"]
             before, after = was.get(allele), now.get(allele)
             label = row["name"] or allele
@@ -408,7 +424,7 @@ def _combined(
     now: dict[str, Combined] = {}
     states: dict[str, Any] = {"before": list(before.releases), "after": list(after.releases)}
     for chunk in _chunks(alleles):
-        for row in graph.read(ALLELE_CLASSIFICATIONS, ids=chunk, types=CLASSIFYING_TYPES, **states):
+        for row in graph.read(ALLELE_CLASSIFICATIONS, plain_=True, ids=chunk, types=CLASSIFYING_TYPES, **states):
             for side, out in (("was", was), ("now", now)):
                 visible = [e for e in row["evidence"] if e[side]]
                 if visible:
@@ -472,7 +488,7 @@ def _evidence_changes(
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for chunk in _chunks(changed):
-        rows += graph.read(EVIDENCE_CARRIERS, ids=chunk, types=EVIDENCE_TYPES)
+        rows += graph.read(EVIDENCE_CARRIERS, plain_=True, ids=chunk, types=EVIDENCE_TYPES)
     # a release-scoped id that one release retires and the next re-asserts unchanged is no change
     gained = {
         (r["patient"], r["allele"], r["record"], r["significance"], r["direction"], r["level"])
@@ -520,7 +536,7 @@ def _evidence_changes(
 def _pgx_changes(graph: Graph, changed: list[str], was: set[str], now: set[str], ctx: _Context) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for chunk in _chunks(changed):
-        rows += graph.read(RECOMMENDATION_CARRIERS, ids=chunk)
+        rows += graph.read(RECOMMENDATION_CARRIERS, plain_=True, ids=chunk)
     sides: dict[tuple[str, str, str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
         lambda: {"old": [], "new": []}
     )

@@ -202,6 +202,23 @@ def visible_evidence(var: str = "e") -> str:
 VISIBLE_EVIDENCE = visible_evidence("e")
 
 
+def asserting_keys(var: str) -> str:
+    """The keys of the releases asserting ``var`` (code-chosen), gathered once for ``visible_in``."""
+    return f"[({var})-[:ASSERTED_BY]->(vis_a:Source) | vis_a.key]"
+
+
+def visible_in(var: str, keys: str, state: str) -> str:
+    """``visible_evidence`` spelled for an explicit state, the list parameter ``$<state>`` (never null),
+    with ``keys`` the ``asserting_keys`` of ``var`` already bound: the same three conditions (accepted,
+    asserted by a release of the state, superseded by none of them), for a query that compares two
+    states of many evidence and should walk each one's ``ASSERTED_BY`` once, not once per state
+    (kg.queries.changes). tests/test_reinterpret.py checks both spellings agree on every Evidence."""
+    return (
+        f"({accepted(var)} AND ANY(vis_k IN {keys} WHERE vis_k IN ${state}) "
+        f"AND NOT ANY(vis_k IN coalesce({var}.supersededBy, []) WHERE vis_k IN ${state}))"
+    )
+
+
 def release_date(source: str) -> str:
     """A Source's date for as-of answers: ``releasedOn``, else the date of ``loadedAt``."""
     return f"coalesce({source}.releasedOn, substring(toString({source}.loadedAt), 0, 10))"
