@@ -275,7 +275,7 @@ def reinterpret(
         return report
     params: dict[str, Any] = {"diff": diff, "before": sorted(old), "after": sorted(new)}
     lap = _Laps(report.phase_seconds)
-    types = {"types": CLASSIFYING_TYPES, "evidenceTypes": EVIDENCE_TYPES}
+    types: dict[str, Any] = {"types": CLASSIFYING_TYPES, "evidenceTypes": EVIDENCE_TYPES}
     found = graph.read(CHANGED_EVIDENCE, plain_=True, **types, **params)[0]
     was, now = _split(found["evidence"])
     changed_evidence = sorted(was | now)
