@@ -82,6 +82,9 @@ class Settings:
     # The patient call store (kg/matcher/calls.py): non-reference calls kept per patient (and no-call
     # ranges), beyond which the Patient records callsTruncated; 0 keeps none.
     patient_calls_max: int = 20_000
+    # A cohort match's writer transactions at once (disjoint patients; kg.matcher.match.match_cohort).
+    # 2 measured no faster than 1 on a loaded 2-core machine (bench/README.md, bench_cohort).
+    cohort_writers: int = 1
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -114,6 +117,7 @@ class Settings:
             match_timeout=float(env.get("KG_MATCH_TIMEOUT", 900)),
             match_memory=int(env.get("KG_MATCH_MEMORY", 4 * 1024**3)),
             patient_calls_max=int(env.get("KG_PATIENT_CALLS_MAX", 20_000)),
+            cohort_writers=max(1, int(env.get("KG_COHORT_WRITERS", 1))),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

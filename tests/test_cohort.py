@@ -130,6 +130,31 @@ def test_every_sample_is_its_own_patient_with_the_answers_of_matching_it_alone(
     assert diplotypes["DEMO"] != diplotypes["REF"]
 
 
+def test_parallel_writers_store_the_same_patients_and_report_batches_in_order(
+    seeded: Graph, tmp_path: Path, cleanup: list[str]
+) -> None:
+    """Two writer transactions at once (KG_COHORT_WRITERS), one patient per batch: every patient has the
+    links of a one-writer run, each HAS_VARIANT names the patient's own sample (the rows are shared by
+    the samples with the same call), and ``on_batch`` sees the batches in the file's order."""
+    path = write_cohort(tmp_path / "cohort.vcf", COLUMNS)
+    one = {s: f"{PREFIX}w1-{s}" for s in COLUMNS}
+    two = {s: f"{PREFIX}w2-{s}" for s in COLUMNS}
+    cleanup += [*one.values(), *two.values()]
+    seen: list[str] = []
+    match_cohort(seeded, path, patients=one, batch_size=1, writers=1)
+    report = match_cohort(
+        seeded, path, patients=two, batch_size=1, writers=2, on_batch=lambda done: seen.extend(o.sample for o in done)
+    )
+    assert (report.stored, report.failed) == (len(COLUMNS), 0), report.summary()
+    assert seen == list(COLUMNS)
+    for sample in COLUMNS:
+        assert links(seeded, two[sample]) == links(seeded, one[sample]), sample
+        samples = seeded.read(
+            "MATCH (:Patient {id: $id})-[r:HAS_VARIANT]->() RETURN collect(DISTINCT r.sample) AS s", id=two[sample]
+        )[0]["s"]
+        assert samples == ([] if sample == "REF" else [sample]), sample
+
+
 def test_a_chosen_subset_is_matched_and_nothing_else(seeded: Graph, tmp_path: Path, cleanup: list[str]) -> None:
     path = write_cohort(tmp_path / "cohort.vcf", COLUMNS)
     ids = patient_ids(["SWAP", "DEMO"], template=PREFIX + "subset-{sample}")

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -225,6 +225,7 @@ def match_cohort(
     batch_size: int = COHORT_BATCH,
     on_batch: Callable[[list[SampleOutcome]], None] | None = None,
     calls_max: int | None = None,
+    writers: int | None = None,
 ) -> CohortReport:
     """Match every sample of a multi-sample VCF (or ``samples``, a subset) in one pass, each as its own
     patient (``patients``: sample -> patient id, see :func:`kg.matcher.cohort.patient_ids`; default the
@@ -235,8 +236,9 @@ def match_cohort(
     (:class:`kg.matcher.cohort.CohortCalls`), each distinct allele matched once, star alleles called
     once per distinct genotype of a gene, then per sample its links and diplotypes, written
     ``batch_size`` patients per transaction (:func:`kg.queries.patients.store_matches`; a batch that
-    fails is written again one patient at a time, so only the failing patient fails). ``on_batch``
-    gets each batch's outcomes after its write (the CLI audits them).
+    fails is written again one patient at a time, so only the failing patient fails; ``writers``
+    transactions at once, default ``KG_COHORT_WRITERS``). ``on_batch`` gets each batch's outcomes
+    after its write, in order (the CLI audits them).
 
     Each patient keeps its call store as when matched alone (:mod:`kg.matcher.calls`, bounded by
     ``calls_max``, default ``KG_PATIENT_CALLS_MAX``): every non-reference call no exact Variant matched,
@@ -318,31 +320,30 @@ def match_cohort(
     rows_of: dict[tuple[int, CallOrigin], tuple[Observed, list[dict[str, Any]]]] = {}
     outcomes: list[SampleOutcome] = []
     batch: list[tuple[SampleOutcome, pq.PatientMatch | None]] = []
-    # One writer thread: Neo4j stores a batch while the next one is put together (never two writes at
-    # once: transactions linking the same Variants would wait on each other's locks).
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-cohort-write")
-    pending: Future[None] | None = None
-    pending_batch: list[tuple[SampleOutcome, pq.PatientMatch | None]] = []
+    # Writer threads (``KG_COHORT_WRITERS``): Neo4j stores batches while the next one is put together,
+    # several transactions at once on disjoint patients (they only read the Variant and Phenotype
+    # nodes they link; a deadlock between two is retried by the driver). Batches finish in order.
+    writers = writers or graph.settings.cohort_writers
+    writer = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="kg-cohort-write")
+    pending: deque[tuple[Future[None], list[tuple[SampleOutcome, pq.PatientMatch | None]]]] = deque()
     waited = 0.0
 
-    def finish_pending() -> None:
-        nonlocal pending, waited
-        if pending is None:
-            return
-        t0 = time.perf_counter()
-        pending.result()  # GraphUnavailable stops the run here
-        waited += time.perf_counter() - t0
-        pending = None
-        done = [o for o, _ in pending_batch]
-        if on_batch is not None and done:
-            on_batch(done)
+    def finish_pending(keep: int = 0) -> None:
+        nonlocal waited
+        while len(pending) > keep:
+            future, done_batch = pending.popleft()
+            t0 = time.perf_counter()
+            future.result()  # GraphUnavailable stops the run here
+            waited += time.perf_counter() - t0
+            done = [o for o, _ in done_batch]
+            if on_batch is not None and done:
+                on_batch(done)
 
     def flush() -> None:
-        nonlocal pending, pending_batch
-        finish_pending()
-        pending_batch = list(batch)
+        finish_pending(keep=writers - 1)
+        todo = list(batch)
         batch.clear()
-        pending = writer.submit(_store_batch, graph, pending_batch)
+        pending.append((writer.submit(_store_batch, graph, todo), todo))
 
     def interpret(
         i: int, observed: list[Observed], stored: list[Observed]
@@ -361,12 +362,12 @@ def match_cohort(
         outcome.origin = decided.origin.value
         call_origin = SINGLE_SAMPLE_CALLS.get(decided.origin, CallOrigin.UNKNOWN)
         variant_rows: list[dict[str, Any]] = []
-        for o in observed:  # the rows of one call, made once and given each sample's name
+        for o in observed:  # the rows of one call, made once and shared (the link's sample: the patient's)
             made = rows_of.get((id(o), call_origin))
             if made is None:
                 links, _ = _match_alleles([o], hits, knowledge, cache)
-                made = rows_of[(id(o), call_origin)] = (o, [_variant_row(link, sample, call_origin) for link in links])
-            variant_rows += [{"variant": r["variant"], "props": {**r["props"], "sample": sample}} for r in made[1]]
+                made = rows_of[(id(o), call_origin)] = (o, [_variant_row(link, None, call_origin) for link in links])
+            variant_rows += made[1]
         genes: list[GeneResult] = []
         diplotype_rows: list[dict[str, Any]] = []
         no_result: set[str] = set()
@@ -937,7 +938,8 @@ def _diplotype_props(g: GeneResult, p: PhenotypeLink) -> dict[str, Any]:
 # --- variant links ---------------------------------------------------------------------------
 
 
-def _variant_row(link: Link, sample: str, call_origin: CallOrigin) -> dict[str, Any]:
+def _variant_row(link: Link, sample: str | None, call_origin: CallOrigin) -> dict[str, Any]:
+    """A HAS_VARIANT row; ``sample`` None: the patient's own sample (kg.queries.patients.LINK_VARIANTS)."""
     o = link.observed
     return {
         "variant": link.variant_id,

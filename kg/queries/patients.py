@@ -98,13 +98,17 @@ MERGE (ph:Phenotype {id: gene + ':No Result'})
 ON CREATE SET ph.gene = gene, ph.phenotype = 'No Result', ph.createdFor = 'patients'
 """
 
+#: ``$rows``: the batch's distinct link rows ``{variant, props}``, each sent once however many patients
+#: of the batch have it (a cohort's patients share the rows of the calls they share); each patient's
+#: ``links`` are indices into it. A row's props without ``sample`` link the patient's own sample.
 LINK_VARIANTS = """
 UNWIND $patients AS pt
 MATCH (p:Patient {id: pt.id})
-UNWIND pt.variants AS row
+UNWIND pt.links AS k
+WITH p, pt, $rows[k] AS row
 MATCH (v:Variant {id: row.variant})
-CREATE (p)-[r:HAS_VARIANT]->(v)
-SET r = row.props
+CREATE (p)-[r:HAS_VARIANT {sample: pt.sample}]->(v)
+SET r += row.props
 """
 
 LINK_DIPLOTYPES = """
@@ -174,7 +178,6 @@ class PatientMatch:
             "originSource": self.origin["source"],
             "normalSample": self.origin.get("normalSample"),
             "normalVcf": self.origin.get("normalVcf"),
-            "variants": list(self.variants),
             "diplotypes": list(self.diplotypes),
             "diseases": list(self.diseases),
         }
@@ -216,11 +219,23 @@ def store_matches(graph: Graph, matches: Sequence[PatientMatch]) -> None:
     patients = [m.params() for m in matches]
     stores = [m.store_params() for m in matches]
     genes = sorted({g for m in matches for g in m.no_result_genes})
+    rows: list[Mapping[str, Any]] = []
+    index: dict[int, int] = {}  # id(row) -> its place in ``rows`` (the rows stay referenced meanwhile)
+    links = []
+    for m in matches:
+        ks = []
+        for row in m.variants:
+            k = index.get(id(row))
+            if k is None:
+                k = index[id(row)] = len(rows)
+                rows.append(row)
+            ks.append(k)
+        links.append({"id": m.patient, "sample": m.sample, "links": ks})
     graph.write_many(
         [
             (MERGE_PATIENT, {"patients": patients}),
             (MERGE_NO_RESULT, {"genes": genes}),
-            (LINK_VARIANTS, {"patients": patients}),
+            (LINK_VARIANTS, {"patients": links, "rows": rows}),
             (LINK_DIPLOTYPES, {"patients": patients}),
             (LINK_CONDITIONS, {"patients": patients}),
             (REPLACE_CALLS, {"patients": stores}),
