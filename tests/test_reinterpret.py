@@ -20,6 +20,7 @@ from kg.access.roles import Role
 from kg.access.settings import AuthSettings
 from kg.cli import main as cli
 from kg.db import Graph
+from kg.loaders.property_groups import asserts
 from kg.loaders.release import LoadReport, SourceRelease, Stage, discard_release, load_release
 from kg.queries import patients as pq
 from kg.queries.changes import ChangeKind, changed_patients, patient_changes, reinterpret
@@ -95,6 +96,27 @@ MERGE (e)-[:ASSERTED_BY]->(src)
 MERGE (e)-[a:ABOUT]->(mp) SET a.releases = [$source]
 """
 PHENOTYPE = "TESTRI:Poor Metabolizer"
+
+#: A recommendation whose id is the same in both releases (as PharmGKB's are), its text and strength changed:
+#: each release's values are its property group on its ASSERTED_BY edge, as the PharmCAT loader writes them.
+STABLE_REC = "test-reinterp:stable-rec"
+STABLE = (
+    """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MATCH (ph:Phenotype {id: 'TESTRI:Poor Metabolizer'})
+MERGE (rec:Recommendation {id: row.id})
+"""
+    + asserts("rec", group="row.props")
+    + """WITH rec, ph, $source AS source
+MERGE (rec)-[f:FOR_PHENOTYPE]->(ph)
+SET f.releases = coalesce(f.releases, []) + [x IN [source] WHERE NOT x IN coalesce(f.releases, [])]
+"""
+)
+STABLE_TEXT = {
+    OLD: {"guideline": "DPWG", "drug": "stablemab", "text": "No action needed.", "strength": "optional"},
+    NEW: {"guideline": "DPWG", "drug": "stablemab", "text": "Reduce the dose by half.", "strength": "moderate"},
+}
 THERAPY = {
     OLD: {
         "text": "Use the standard dose.",
@@ -127,7 +149,12 @@ def _load(graph: Graph, tmp_path: Path, version: str) -> LoadReport:
     f.write_text("\n".join(str(r) for r in rows))
     release = SourceRelease(SOURCE, version, "CC0", (f,))
     other = [{**THERAPY[version], "variant": A}]
-    stages = [Stage("evidence", WRITE, lambda: rows), Stage("therapy and pgx", THERAPY_AND_PGX, lambda: other)]
+    stable = [{"id": STABLE_REC, "props": STABLE_TEXT[version]}]
+    stages = [
+        Stage("evidence", WRITE, lambda: rows),
+        Stage("therapy and pgx", THERAPY_AND_PGX, lambda: other),
+        Stage("stable recommendation", STABLE, lambda: stable),
+    ]
     return load_release(graph, release, stages, progress=False)
 
 
@@ -248,7 +275,7 @@ def test_a_review_status_change_alone_is_recorded(graph: Graph, loaded: dict[str
 
 def test_therapy_evidence_and_pgx_recommendation_changes(graph: Graph, loaded: dict[str, Any]) -> None:
     others = [c for c in patient_changes(graph, P1) if c.kind not in CLASSIFICATION_KINDS]
-    by_kind = {c.kind: c for c in others}
+    by_kind = {c.kind: c for c in others if STABLE_REC not in c.old_evidence}
     assert set(by_kind) == {ChangeKind.NEW_EVIDENCE, ChangeKind.RETIRED_EVIDENCE, ChangeKind.PGX_CHANGED}
     assert by_kind[ChangeKind.NEW_EVIDENCE].new_evidence == ["test-reinterp:EID2"]
     assert by_kind[ChangeKind.RETIRED_EVIDENCE].old_evidence == ["test-reinterp:EID1"]
@@ -272,6 +299,26 @@ def test_therapy_evidence_and_pgx_recommendation_changes(graph: Graph, loaded: d
         ChangeKind.NEW_EVIDENCE,
         ChangeKind.RETIRED_EVIDENCE,
     }
+
+
+def test_a_recommendation_changed_in_place_is_a_pgx_change(graph: Graph, loaded: dict[str, Any]) -> None:
+    """The same recommendation id in both releases with another text and strength: the patient with the
+    phenotype gets a PGX_CHANGED with each release's own words (from its ASSERTED_BY edge, not the node's
+    newest value), linked OLD and NEW to the one Recommendation."""
+    changed = [
+        c for c in patient_changes(graph, P1) if c.kind == ChangeKind.PGX_CHANGED and STABLE_REC in c.new_evidence
+    ]
+    assert len(changed) == 1, changed
+    pgx = changed[0]
+    assert (pgx.old_class, pgx.old_review, pgx.new_class, pgx.new_review) == (
+        "No action needed.",
+        "optional",
+        "Reduce the dose by half.",
+        "moderate",
+    )
+    assert pgx.old_evidence == [STABLE_REC] and "changed" in pgx.summary
+    linked = graph.read("MATCH (c:Change {id: $c}) RETURN [(c)-[:OLD]->(o) | o.id] AS old", c=pgx.id)[0]
+    assert linked["old"] == [STABLE_REC]
 
 
 def test_an_allele_only_in_the_newer_release_is_new(graph: Graph, loaded: dict[str, Any]) -> None:

@@ -132,12 +132,30 @@ WITH count(e) AS changed, collect(CASE WHEN e.type IN $evidenceTypes THEN {{id: 
 RETURN changed, evidence, alleles
 """
 
+#: Recommendations of the Sources in one state only that are in one state only, or in both with another text
+#: or strength: a PharmGKB recommendation id stays the same across releases, and what each release says of it
+#: is its property group on that release's ASSERTED_BY edge (kg.loaders.property_groups: newest wins, so the
+#: value in a state is that of the newest release of the state asserting it). ``old``/``new``: the text and
+#: strength in each state (null when not in it; the node's own value where no edge carries one).
 CHANGED_RECOMMENDATIONS = f"""
 MATCH (s:Source)<-[:ASSERTED_BY]-(r:Recommendation) WHERE s.key IN $diff
 WITH DISTINCT r
 WITH r, {_in(active("r"), "before")} AS was, {_in(active("r"), "after")} AS now
-WHERE was <> now
-RETURN r.id AS id, now
+CALL (r) {{
+  MATCH (r)-[a:ASSERTED_BY]->(src:Source)
+  WITH a, src ORDER BY src.seq DESC
+  WITH collect({{key: src.key, text: a.text, strength: a.strength}}) AS said
+  RETURN {{text: coalesce([x IN said WHERE x.key IN $before AND x.text IS NOT NULL][0].text, r.text),
+          strength: coalesce([x IN said WHERE x.key IN $before AND x.strength IS NOT NULL][0].strength, r.strength)}}
+         AS old,
+         {{text: coalesce([x IN said WHERE x.key IN $after AND x.text IS NOT NULL][0].text, r.text),
+          strength: coalesce([x IN said WHERE x.key IN $after AND x.strength IS NOT NULL][0].strength, r.strength)}}
+         AS new
+}}
+WITH r, was, now, old, new
+WHERE was <> now OR (was AND now AND (coalesce(old.text, '') <> coalesce(new.text, '')
+                                      OR coalesce(old.strength, '') <> coalesce(new.strength, '')))
+RETURN r.id AS id, was, now, CASE WHEN was THEN old END AS old, CASE WHEN now THEN new END AS new
 """
 
 # --- 2. traversal to patients ----------------------------------------------------------------
@@ -280,8 +298,8 @@ def reinterpret(
     was, now = _split(found["evidence"])
     changed_evidence = sorted(was | now)
     classified = sorted({allele for alleles in found["alleles"] for allele in alleles})
-    rec_was, rec_now = _split(graph.read(CHANGED_RECOMMENDATIONS, plain_=True, **params))
-    report.changed_facts = found["changed"] + len(rec_was | rec_now)
+    recommendations = {r["id"]: r for r in graph.read(CHANGED_RECOMMENDATIONS, plain_=True, **params)}
+    report.changed_facts = found["changed"] + len(recommendations)
     lap("changed facts")
 
     context = _Context(before, after, release, retirement)
@@ -289,7 +307,7 @@ def reinterpret(
     lap("classifications")
     changes += _evidence_changes(graph, changed_evidence, was, now, context)
     lap("therapy, diagnostic, prognostic evidence")
-    changes += _pgx_changes(graph, sorted(rec_was | rec_now), rec_was, rec_now, context)
+    changes += _pgx_changes(graph, recommendations, context)
     lap("recommendations")
     unique = {c["id"]: c for c in changes}
     report.stored = store_changes(graph, list(unique.values()))
@@ -533,16 +551,21 @@ def _evidence_changes(
 # --- pharmacogenomic recommendations ------------------------------------------------------------
 
 
-def _pgx_changes(graph: Graph, changed: list[str], was: set[str], now: set[str], ctx: _Context) -> list[dict[str, Any]]:
+def _pgx_changes(graph: Graph, changed: dict[str, dict[str, Any]], ctx: _Context) -> list[dict[str, Any]]:
+    """``changed``: CHANGED_RECOMMENDATIONS' rows by id; each side of a patient's (phenotype, guideline, drug)
+    holds the recommendations of that state with their text and strength in it."""
     rows: list[dict[str, Any]] = []
-    for chunk in _chunks(changed):
+    for chunk in _chunks(sorted(changed)):
         rows += graph.read(RECOMMENDATION_CARRIERS, plain_=True, ids=chunk)
     sides: dict[tuple[str, str, str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
         lambda: {"old": [], "new": []}
     )
     for r in rows:
         key = (r["patient"], r["phenotype"], r["guideline"] or "", r["drug"] or "")
-        sides[key]["new" if r["recommendation"] in now else "old"].append(r)
+        fact = changed[r["recommendation"]]
+        for which in ("old", "new"):
+            if fact[which] is not None:
+                sides[key][which].append({**r, **fact[which]})
     out = []
     for (patient, phenotype, guideline, drug), side in sorted(sides.items()):
         old, new = side["old"], side["new"]
