@@ -9,7 +9,8 @@ What one run does:
 1. Its own local Neo4j (instance ``bench-scale`` under the checkout's .kg, Bolt 7750; wiped, started, stopped at
    the end; page cache ``KG_NEO4J_PAGECACHE``, default here 4g, heap ``KG_NEO4J_HEAP``, default 2g). Schema,
    seeds, every release of ``--data-dir`` (default ../shared/data) and the PGx-panel patient ``pgxpanel``, as
-   bench/bench_api.py prepares them (``--skip-load``: the instance's graph of an earlier run, not wiped).
+   bench/bench_api.py prepares them (``--skip-load``: the instance's graph of an earlier run, not wiped; its
+   synthetic patients are removed first, or, with ``--measure-only``, kept and measured as one step).
 2. Synthetic patients (bench/synthetic_patients.py), grown step by step to each ``--patients`` count: each
    ``--per-patient`` real alleles of the active ClinVar releases in realistic class proportions, and star-allele
    calls for every PGx gene cloned from ``pgxpanel``'s (matched by the real matcher) with varied diplotypes.
@@ -23,6 +24,9 @@ What one run does:
    three genes, ``--cohort-runs`` times each after a warm-up: p50 and max; (c) footprint: the store files on
    disk (data/databases/neo4j) and the transaction logs, node and relationship counts, the JVM's heap (JMX)
    and resident memory, per patient as the delta from the graph without synthetic patients.
+   (d) every cohort answer through the driver, kg.queries.cohort of ``BEFORE_COMMIT`` (loaded from git: the
+   statements before this benchmark's changes) and the current one, interleaved (the disease answers did not
+   change: their two columns show the machine's noise).
 4. At the last step, PROFILE of every Cypher statement the summary's answers and the cohort answers run
    (kg.queries functions through a Graph that prefixes PROFILE): db hits, rows, and every scan operator
    (AllNodesScan, NodeByLabelScan, relationship type/all-relationship scans) with its details.
@@ -105,26 +109,11 @@ COHORT: dict[str, tuple[str, dict[str, Any], tuple[str, dict[str, Any]]]] = {
     "phenotypes: DPYD": (PHENOTYPES, {"gene": "DPYD"}, ("phenotypes", {"gene": "DPYD"})),
 }
 
-# kg.queries.cohort's COHORT_PHENOTYPES before this benchmark (main at c3c52a4): every patient id of a phenotype
-# sorted and its diplotypes concatenated with `reduce(s = [], d IN perPatient | s + d)` (a list copy per patient:
-# quadratic in the patients of a phenotype). Timed beside the current statement through the driver (same run).
-PHENOTYPES_BEFORE = """
-CALL () {
-  MATCH (p:Patient)-[:HAS_DIPLOTYPE]->(:Phenotype {gene: $gene}) WHERE ($allPatients OR p.id IN $patientIds)
-  RETURN count(DISTINCT p) AS patients
-}
-CALL () {
-  MATCH (p:Patient)-[h:HAS_DIPLOTYPE]->(ph:Phenotype {gene: $gene}) WHERE ($allPatients OR p.id IN $patientIds)
-  WITH ph, p, collect(h.diplotype) AS diplotypes
-  WITH ph, p.id AS patient, diplotypes ORDER BY patient
-  WITH ph, collect(patient) AS ids, collect(diplotypes) AS perPatient
-  RETURN collect({id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: size(ids),
-                  patientIds: ids[..$limit], diplotypes: reduce(s = [], d IN perPatient | s + d),
-                  releases: [(ph)-[:ASSERTED_BY]->(ps:Source) WHERE ($releases IS NULL OR ps.key IN $releases)
-                             | ps.key]}) AS phenotypes
-}
-RETURN patients, phenotypes
-"""
+#: kg.queries.cohort before this benchmark's changes (main at this commit), loaded from git as the same-run
+#: baseline: the phenotype answer sorted every patient id of a phenotype and concatenated the diplotypes with
+#: `reduce(s = [], d IN perPatient | s + d)` (a list copy per patient: quadratic in a phenotype's patients); the
+#: recommendation route checked every (recommendation, patient) pair with a subquery per phenotype.
+BEFORE_COMMIT = "c3c52a4"
 
 SCANS = ("AllNodesScan", "NodeByLabelScan", "RelationshipTypeScan", "AllRelationshipsScan", "UnionNodeByLabelsScan")
 
@@ -314,35 +303,59 @@ def cohort_answers(url: str, runs: int, headers: dict[str, str]) -> dict[str, An
     return out
 
 
-def phenotypes_before_after(graph: Graph, runs: int) -> dict[str, Any]:
-    """The phenotype answers through the driver: the statement before this benchmark and kg.queries.cohort's,
-    interleaved after a warm-up (the same patients counted: checked)."""
+def cohort_before() -> Any:
+    """kg/queries/cohort.py of BEFORE_COMMIT as a module (None when git cannot show it)."""
+    import importlib.util
+
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{BEFORE_COMMIT}:kg/queries/cohort.py"], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        return None
+    path = Path(tempfile.mkdtemp(prefix="kg-cohort-before-")) / "cohort_before.py"
+    path.write_text(done.stdout)
+    spec = importlib.util.spec_from_file_location("cohort_before", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["cohort_before"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def cohort_before_after(graph: Graph, runs: int) -> dict[str, Any]:
+    """Every cohort answer through the driver with kg.queries.cohort before (BEFORE_COMMIT) and now, interleaved
+    after a warm-up; the same counts checked. The disease answers' statement did not change: their two columns
+    show the noise of the machine."""
     from kg.queries import cohort
 
+    before_module = cohort_before()
+    if before_module is None:
+        return {"error": f"git show {BEFORE_COMMIT} failed"}
     out: dict[str, Any] = {}
-    for name, (_, variables, (kind, _)) in COHORT.items():
-        if kind != "phenotypes":
-            continue
-        gene = variables["gene"]
-        before: list[float] = []
-        after: list[float] = []
+    for name, (_, _, (kind, kwargs)) in COHORT.items():
+        times: dict[str, list[float]] = {"before": [], "after": []}
+        counts: dict[str, Any] = {}
         for i in range(runs + 1):
-            t0 = time.perf_counter()
-            old = graph.read(
-                PHENOTYPES_BEFORE, gene=gene, limit=100, allPatients=True, patientIds=[], releases=None, plain_=True
-            )[0]
-            t1 = time.perf_counter()
-            new = cohort.cohort_phenotypes(graph, gene, patients=None)
-            t2 = time.perf_counter()
-            if i:
-                before.append(t1 - t0)
-                after.append(t2 - t1)
-            if old["patients"] != new.patients:
-                raise RuntimeError(f"{gene}: {old['patients']} patients before, {new.patients} now")
+            for which, module in (
+                (("before", before_module), ("after", cohort))
+                if i % 2
+                else (
+                    ("after", cohort),
+                    ("before", before_module),
+                )
+            ):
+                fn = module.cohort_actionable if kind == "actionable" else module.cohort_phenotypes
+                t0 = time.perf_counter()
+                answer = fn(graph, patients=None, **kwargs)
+                if i:
+                    times[which].append(time.perf_counter() - t0)
+                counts[which] = answer.total_count if kind == "actionable" else answer.patients
         out[name] = {
-            "before_p50_ms": pct(before, 50),
-            "after_p50_ms": pct(after, 50),
-            "after_vs_before": round(pct(after, 50) / pct(before, 50), 3),
+            "same_count": counts["before"] == counts["after"],
+            "before_p50_ms": pct(times["before"], 50),
+            "after_p50_ms": pct(times["after"], 50),
+            "after_vs_before": round(pct(times["after"], 50) / pct(times["before"], 50), 3),
+            "patients": counts["after"],
         }
     return out
 
@@ -421,10 +434,24 @@ def profile_all(settings: Settings, patients: list[str]) -> list[dict[str, Any]]
             risk.risks(graph, pid)
         for name, (_, _, (kind, kwargs)) in COHORT.items():
             graph.label = name
-            if kind == "actionable":
-                cohort.cohort_actionable(graph, patients=None, **kwargs)
-            else:
-                cohort.cohort_phenotypes(graph, patients=None, **kwargs)
+            try:
+                if kind == "actionable":
+                    cohort.cohort_actionable(graph, patients=None, **kwargs)
+                else:
+                    cohort.cohort_phenotypes(graph, patients=None, **kwargs)
+            except Exception as err:  # a statement past its timeout: recorded, the others still profiled
+                graph.profiles.append(
+                    {
+                        "answer": name,
+                        "statement": f"failed: {type(err).__name__}: {str(err)[:200]}",
+                        "db_hits": 0,
+                        "rows": None,
+                        "ms": None,
+                        "scans": [],
+                        "seeks": [],
+                        "top_operators": [],
+                    }
+                )
         return graph.profiles
 
 
@@ -580,8 +607,8 @@ def main() -> None:
                 step["cohort"] = cohort_answers(url, args.cohort_runs, hdr["researcher"])
                 for name, x in step["cohort"].items():
                     print(f"  {name}: {x}", flush=True)
-                step["phenotypes_driver"] = phenotypes_before_after(graph, args.cohort_runs)
-                print(f"  phenotypes through the driver, before/after: {step['phenotypes_driver']}", flush=True)
+                step["cohort_driver"] = cohort_before_after(graph, args.cohort_runs)
+                print(f"  cohort answers through the driver, before/after: {step['cohort_driver']}", flush=True)
                 step["load_average_after"] = load_avg()
                 results["steps"].append(step)
                 save()
@@ -649,6 +676,22 @@ def report(r: dict[str, Any]) -> str:
             f"Per synthetic patient at the last step: {last['footprint_per_patient']}; between the last two steps: "
             f"{last.get('footprint_per_patient_since_last_step')}.",
         ]
+    for st in r["steps"]:
+        drv = st.get("cohort_driver")
+        if not drv or "error" in drv:
+            continue
+        lines += [
+            "",
+            f"Cohort answers through the driver at {st['patients']:,} patients, kg.queries.cohort of {BEFORE_COMMIT} "
+            "(before) and now (after), interleaved:",
+            "",
+            "| answer | patients | before p50 | after p50 | after / before |",
+            "|---|---|---|---|---|",
+        ]
+        for name, x in drv.items():
+            lines.append(
+                f"| {name} | {x['patients']} | {x['before_p50_ms']} ms | {x['after_p50_ms']} ms | {x['after_vs_before']} |"
+            )
     lines += [
         "",
         "| PROFILE: answer | statement | db hits | rows | ms | scans | seeks |",
