@@ -335,6 +335,7 @@ def cohort_before_after(graph: Graph, runs: int) -> dict[str, Any]:
     for name, (_, _, (kind, kwargs)) in COHORT.items():
         times: dict[str, list[float]] = {"before": [], "after": []}
         counts: dict[str, Any] = {}
+        failed: dict[str, str] = {}
         for i in range(runs + 1):
             for which, module in (
                 (("before", before_module), ("after", cohort))
@@ -345,11 +346,20 @@ def cohort_before_after(graph: Graph, runs: int) -> dict[str, Any]:
                 )
             ):
                 fn = module.cohort_actionable if kind == "actionable" else module.cohort_phenotypes
+                if which in failed:
+                    continue
                 t0 = time.perf_counter()
-                answer = fn(graph, patients=None, **kwargs)
+                try:
+                    answer = fn(graph, patients=None, **kwargs)
+                except Exception as err:  # past the traversal timeout (QueryTooBroad): not run again
+                    failed[which] = f"{type(err).__name__} after {time.perf_counter() - t0:.1f} s"
+                    continue
                 if i:
                     times[which].append(time.perf_counter() - t0)
                 counts[which] = answer.total_count if kind == "actionable" else answer.patients
+        if failed:
+            out[name] = {"failed": failed, **{f"{k}_p50_ms": pct(v, 50) for k, v in times.items() if v}}
+            continue
         out[name] = {
             "same_count": counts["before"] == counts["after"],
             "before_p50_ms": pct(times["before"], 50),
@@ -689,6 +699,9 @@ def report(r: dict[str, Any]) -> str:
             "|---|---|---|---|---|",
         ]
         for name, x in drv.items():
+            if "failed" in x:
+                lines.append(f"| {name} | – | {x['failed']} | {x.get('after_p50_ms', '–')} ms | – |")
+                continue
             lines.append(
                 f"| {name} | {x['patients']} | {x['before_p50_ms']} ms | {x['after_p50_ms']} ms | {x['after_vs_before']} |"
             )
