@@ -42,18 +42,30 @@ Row = dict[str, Any]
 MAX_PATIENTS = 1000
 MAX_EVIDENCE_IDS = 50  # per actionable patient; evidence_count has the full number
 
+# One walk per Phenotype of the gene, aggregated in the database: per phenotype its patients, the first
+# ``$limit`` ids (a top-k, not a sort of every id) and the diplotypes behind the calls counted per value, in
+# order of first appearance (the patient-id order). O(links) with constant work per link: the answer's cost
+# grows with the patients holding a phenotype of the gene, never with their square.
 COHORT_PHENOTYPES = f"""
 CALL () {{
   MATCH (p:Patient)-[:HAS_DIPLOTYPE]->(:Phenotype {{gene: $gene}}) WHERE {in_scope("p")}
   RETURN count(DISTINCT p) AS patients
 }}
 CALL () {{
-  MATCH (p:Patient)-[h:HAS_DIPLOTYPE]->(ph:Phenotype {{gene: $gene}}) WHERE {in_scope("p")}
-  WITH ph, p, collect(h.diplotype) AS diplotypes
-  WITH ph, p.id AS patient, diplotypes ORDER BY patient
-  WITH ph, collect(patient) AS ids, collect(diplotypes) AS perPatient
-  RETURN collect({{id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: size(ids),
-                  patientIds: ids[..$limit], diplotypes: reduce(s = [], d IN perPatient | s + d),
+  MATCH (ph:Phenotype {{gene: $gene}})
+  CALL (ph) {{
+    MATCH (ph)<-[h:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
+    WITH h.diplotype AS diplotype, count(h) AS n, min(p.id) AS first
+    RETURN sum(n) AS edges,
+           collect(CASE WHEN diplotype IS NOT NULL THEN {{key: diplotype, count: n, first: first}} END) AS counted
+  }}
+  WITH ph, counted WHERE edges > 0
+  WITH ph, counted,
+       COUNT {{ MATCH (ph)<-[:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")} RETURN DISTINCT p }} AS patients,
+       COLLECT {{ MATCH (ph)<-[:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
+                 RETURN DISTINCT p.id AS id ORDER BY id LIMIT $limit }} AS ids
+  RETURN collect({{id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: patients,
+                  patientIds: ids, diplotypes: counted,
                   releases: [(ph)-[:ASSERTED_BY]->(ps:Source) WHERE {in_state("ps")} | ps.key]}}) AS phenotypes
 }}
 RETURN patients, phenotypes
@@ -121,10 +133,8 @@ def cohort_phenotypes(
     )[0]
     out = []
     for ph in row["phenotypes"]:
-        diplotypes: dict[str, int] = {}
-        for d in ph["diplotypes"]:
-            if d is not None:
-                diplotypes[str(d)] = diplotypes.get(str(d), 0) + 1
+        counted = sorted(ph["diplotypes"], key=lambda d: (d["first"], str(d["key"])))
+        diplotypes = {str(d["key"]): d["count"] for d in counted}
         out.append(
             PhenotypeCount(
                 id=ph["id"],
@@ -213,10 +223,12 @@ def actionable_query(by_drug: bool, by_disease: bool) -> str:
   MATCH (r:Recommendation)-[:FOR_DRUG]->(d)
   WHERE NOT coalesce(r.noRecommendation, false) AND toLower(coalesce(r.strength, '')) <> 'no recommendation'
     AND {active("r")}
-  MATCH (r)-[:FOR_PHENOTYPE]->(:Phenotype)<-[:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
-  WITH DISTINCT r, p
-  WHERE all(ph IN COLLECT {{ MATCH (r)-[:FOR_PHENOTYPE]->(ph) RETURN ph }} WHERE EXISTS {{ (p)-[:HAS_DIPLOTYPE]->(ph) }})
-  RETURN p, r.id AS finding, 'recommendation' AS route, {_state_releases("r")} AS keys"""
+  WITH r, COUNT {{ MATCH (r)-[:FOR_PHENOTYPE]->(ph:Phenotype) RETURN DISTINCT ph }} AS needed,
+       {_state_releases("r")} AS keys
+  MATCH (r)-[:FOR_PHENOTYPE]->(ph:Phenotype)<-[:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
+  WITH r, p, needed, keys, count(DISTINCT ph) AS held
+  WHERE held = needed
+  RETURN p, r.id AS finding, 'recommendation' AS route, keys"""
         if by_drug
         else ""
     )
