@@ -184,7 +184,12 @@ def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[b
             stdout=fh,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 180  # the floor's answers are computed first
+    return wait_for_health(proc, port, log, seconds=180)  # the floor's answers are computed first
+
+
+def wait_for_health(proc: subprocess.Popen[bytes], port: int, log: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """``proc`` once its /health answers 200; an error naming the log when it exits or stays silent."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the API exited ({proc.returncode}); see {log}")
@@ -194,7 +199,7 @@ def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[b
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"the API did not answer /health within 180 s; see {log}")
+    raise RuntimeError(f"the API did not answer /health within {seconds:.0f} s; see {log}")
 
 
 def stop_server(proc: subprocess.Popen[bytes] | None) -> None:

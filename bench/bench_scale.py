@@ -68,6 +68,7 @@ from bench.bench_api import (  # noqa: E402
     pct,
     prepare_graph,
     stop_server,
+    wait_for_health,
 )
 from bench.synthetic_patients import add_patients, allele_pool, pgx_calls, remove_patients  # noqa: E402
 from kg.config import Settings, default_data_dir  # noqa: E402
@@ -159,17 +160,7 @@ def start_api(settings: Settings, port: int, log: Path) -> subprocess.Popen[byte
             stdout=fh,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the API exited ({proc.returncode}); see {log}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"the API did not answer /health within 120 s; see {log}")
+    return wait_for_health(proc, port, log, seconds=120)
 
 
 def clinvar_releases(graph: Graph) -> list[str]:
