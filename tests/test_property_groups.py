@@ -12,8 +12,9 @@ import pytest
 
 from kg.db import Graph
 from kg.loaders.errors import SourceFormatError
-from kg.loaders.property_groups import asserts
+from kg.loaders.property_groups import asserts, values_as_of
 from kg.loaders.release import SourceRelease, Stage, discard_release, load_release, retire_release
+from kg.queries.visibility import state_groups
 
 PREFIX = "test-props:"
 NAMES = ("test-props-a", "test-props-b", "test-props-c", "test-props-d")
@@ -121,3 +122,31 @@ def test_loading_the_same_release_again_changes_nothing(clean: Graph, tmp_path: 
     before, edges = _drug(clean), _edges(clean)
     _load(clean, tmp_path, "test-props-a", SAYS["test-props-a"])
     assert _drug(clean) == before and _edges(clean) == edges
+
+
+def test_a_node_read_as_of_a_state_is_the_node_those_releases_alone_leave(clean: Graph, tmp_path: Path) -> None:
+    """kg.queries.visibility ``state_groups`` + kg.loaders.property_groups ``values_as_of``: read as of a set of
+    the releases, the drug is what loading only those releases (in the same order) leaves; in the current state
+    it is the node as stored. (An as-of answer about a node whose id stays the same across releases -- a
+    PharmGKB recommendation, a CIViC evidence item -- shows that state's words.)"""
+    graph = clean
+    loaded = ["test-props-a", "test-props-b", "test-props-c"]
+    for name in loaded:
+        _load(graph, tmp_path, name, SAYS[name])
+    keys = {
+        r["name"]: r["key"]
+        for r in graph.read("MATCH (s:Source) WHERE s.name IN $n RETURN s.name AS name, s.key AS key", n=loaded)
+    }
+    read = f"MATCH (d:Drug {{id: $id}}) RETURN properties(d) AS node, {state_groups('d')} AS groups"
+    current = graph.read(read, id=DRUG, releases=None)[0]
+    assert current["groups"] is None and values_as_of(current["node"], current["groups"]) == current["node"]
+    subsets = [["test-props-a"], ["test-props-b"], ["test-props-c"], ["test-props-a", "test-props-b"]]
+    subsets += [["test-props-b", "test-props-c"], ["test-props-a", "test-props-c"], loaded]
+    seen = {}
+    for subset in subsets:
+        row = graph.read(read, id=DRUG, releases=[keys[n] for n in subset])[0]
+        seen[tuple(subset)] = values_as_of(row["node"], row["groups"])
+    assert seen[tuple(loaded)] == current["node"]
+    assert seen[("test-props-a",)]["rxnormId"] == "1" and seen[("test-props-b",)]["rxnormId"] == "2"
+    for subset, got in seen.items():
+        assert got == _only(graph, tmp_path, list(subset)), subset

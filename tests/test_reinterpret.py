@@ -452,7 +452,10 @@ def test_retiring_a_release_reinterprets_back_to_the_remaining_state(graph: Grap
         E: ChangeKind.NEW,
         F: ChangeKind.REVIEW_CHANGED,
     }
-    others = {c.kind: c for c in retired if c.kind not in CLASSIFICATION_KINDS}
+    others = {c.kind: c for c in retired if c.kind not in CLASSIFICATION_KINDS and STABLE_REC not in c.old_evidence}
+    # the recommendation changed in place goes back to the older release's words
+    (stable,) = [c for c in retired if STABLE_REC in c.old_evidence]
+    assert (stable.old_class, stable.new_class) == ("Reduce the dose by half.", "No action needed.")
     assert others[ChangeKind.RETIRED_EVIDENCE].old_evidence == ["test-reinterp:EID2"]
     assert others[ChangeKind.NEW_EVIDENCE].new_evidence == ["test-reinterp:EID1"]
     assert others[ChangeKind.PGX_CHANGED].new_class == "Use the standard dose."

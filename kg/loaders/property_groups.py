@@ -28,6 +28,7 @@ loaded", walked from the Source, never a scan.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 #: The three lists of an ASSERTED_BY edge, in the order their values take precedence.
 MODES = ("props", "firstProps", "unionProps")
@@ -108,6 +109,40 @@ def asserts(
     if node_items:
         lines.append("SET " + ",\n    ".join(node_items))
     return "\n".join(lines) + "\n"
+
+
+def derive(groups: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The properties ``groups`` (ASSERTED_BY edges' properties, in load order: oldest first) give a node by
+    the module's rule -- newest ``props``, else earliest ``firstProps``, else the ``unionProps`` lists united in
+    load order -- the rule :data:`REDERIVE` applies in Cypher, here for a node read as of a knowledge state."""
+    out: dict[str, Any] = {}
+    for name in dict.fromkeys(n for g in groups for mode in MODES for n in g.get(mode) or ()):
+        newest = [g.get(name) for g in groups if name in (g.get("props") or ())]
+        earliest = [g.get(name) for g in groups if name in (g.get("firstProps") or ())]
+        if newest:
+            out[name] = newest[-1]
+        elif earliest:
+            out[name] = earliest[0]
+        else:
+            united: list[Any] = []
+            for values in (g.get(name) or [] for g in groups if name in (g.get("unionProps") or ())):
+                united += [x for x in values if x not in united]
+            out[name] = united
+    return out
+
+
+def values_as_of(node: Mapping[str, Any], groups: Sequence[Mapping[str, Any]] | None) -> dict[str, Any]:
+    """``node``'s properties in a knowledge state: ``groups`` are every ASSERTED_BY edge of the node as
+    kg.queries.visibility ``state_groups`` gives them (``{seq, inState, group}``; None in the current state,
+    whose values the node holds). A name some release asserts is derived from the state's releases alone, or
+    left out when none of them asserts it; names nobody asserts (keys, identity) stay as the node has them."""
+    if groups is None:
+        return dict(node)
+    held = sorted((g for g in groups if g["inState"]), key=lambda g: (g["seq"] is None, g["seq"] or 0))
+    asserted = {n for g in groups for mode in MODES for n in g["group"].get(mode) or ()}
+    out = {k: v for k, v in node.items() if k not in asserted}
+    out.update(derive([g["group"] for g in held]))
+    return out
 
 
 # For each node release $key asserted with a property group: every name of the group derived again

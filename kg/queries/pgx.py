@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from kg.db import Graph
+from kg.loaders.property_groups import values_as_of
 from kg.queries.answers import (
     AS_OF,
     RELEASES_USED,
@@ -40,7 +41,7 @@ from kg.queries.answers import (
 )
 from kg.queries.fields import INTERNAL, described
 from kg.queries.resolve import DRUG_CANDIDATES_COLLECTED, drug_params, drugs_of, one_drug
-from kg.queries.visibility import KnowledgeState, active, active_sources, state_params
+from kg.queries.visibility import KnowledgeState, active, active_sources, state_groups, state_params
 
 #: One call row per HAS_DIPLOTYPE link of the patient ``p`` (gene_calls reads them).
 _CALL_ROWS = """[(p)-[hd:HAS_DIPLOTYPE]->(ph:Phenotype) | {gene: ph.gene, phenotypeId: ph.id, phenotype: ph.phenotype,
@@ -120,7 +121,7 @@ CALL (p, calls, drugs, guidelines) {{
   WHERE size(needed) > 0
     AND all(n IN needed WHERE n.id IN linked OR (n.id = n.gene + ':' + $noResult AND NOT n.gene IN called))
   RETURN collect({{drug: d.id, drugName: d.name, rec: rec {{.*}}, needed: [n IN needed | n.id], linked: linked,
-    sources: {active_sources("rec")}}}) AS matches
+    sources: {active_sources("rec")}, groups: {state_groups("rec")}}}) AS matches
 }}
 RETURN p IS NOT NULL AS known, calls, drugCandidates, guidelines, matches
 """
@@ -423,7 +424,7 @@ def _is_no_recommendation(rec: PgxRecommendation) -> bool:
 
 
 def _recommendation(patient: str, m: dict[str, Any], calls: dict[str, GeneCallSummary]) -> PgxRecommendation:
-    rec = m["rec"]
+    rec = values_as_of(m["rec"], m.get("groups"))  # as of a release: that release's words
     try:
         lookup = json.loads(rec.get("lookupKey") or "{}")
     except json.JSONDecodeError:

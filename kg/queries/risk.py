@@ -47,6 +47,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.identity.origins import CallOrigin, call_origin_of
+from kg.loaders.property_groups import values_as_of
 from kg.queries.answers import (
     AS_OF,
     RELEASES_USED,
@@ -68,6 +69,7 @@ from kg.queries.visibility import (
     active_sources,
     kept_before_state,
     release_date,
+    state_groups,
     state_params,
     visible_evidence,
 )
@@ -91,7 +93,7 @@ OPTIONAL CALL (v) {{
 OPTIONAL MATCH (e)-[:FOR_DISEASE]->(d:Disease)
 WITH p, hv, v, e, mp, collect(DISTINCT d {{.id, .name}}) AS diseases
 WITH p, hv, v, [c IN collect({{
-       evidence: e {{.*, assertion: e:Assertion}},
+       evidence: e {{.*, assertion: e:Assertion}}, groups: {state_groups("e")},
        profile: mp {{.id, .name}}, diseases: diseases, sources: {active_sources("e")}}}) WHERE c.evidence IS NOT NULL]
      AS classifications
 // no classification in the state: the newest one a kept release no newer than the state made
@@ -278,7 +280,7 @@ def _authority(e: dict[str, Any]) -> tuple[str, int]:
 
 
 def _source_classification(c: dict[str, Any]) -> SourceClassification:
-    e = c["evidence"]
+    e = values_as_of(c["evidence"], c.get("groups"))  # as of a release: that release's words
     classification = _classification(e)
     tier = TIER_OF.get(classification)
     authority, rank = _authority(e)

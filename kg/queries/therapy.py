@@ -28,6 +28,7 @@ from typing import Any
 
 from kg.db import Graph
 from kg.identity.origins import FIT_RANK, OriginFit, call_origin_of, origin_fit
+from kg.loaders.property_groups import values_as_of
 from kg.queries.answers import (
     AS_OF,
     LEVEL_RANK,
@@ -48,7 +49,7 @@ from kg.queries.answers import (
 from kg.queries.fields import INTERNAL, described
 from kg.queries.profiles import satisfies
 from kg.queries.resolve import resolve_disease
-from kg.queries.visibility import VISIBLE_EVIDENCE, KnowledgeState, active_sources, state_params
+from kg.queries.visibility import VISIBLE_EVIDENCE, KnowledgeState, active_sources, state_groups, state_params
 
 PREDICTIVE = ("predictive",)
 DIAGNOSTIC_PROGNOSTIC = ("diagnostic", "prognostic")
@@ -75,7 +76,7 @@ WITH p, mp, e, hits, ed, linkedBy, askedDiseases,
 WHERE size($diseases) = 0 OR relation IN ['same', 'ancestor', 'descendant', 'unmapped']
 OPTIONAL MATCH (e)-[:FOR_DRUG]->(drug:Drug)
 WITH p, mp, e, hits, ed, linkedBy, relation, collect(DISTINCT drug {{.id, .name}}) AS drugs
-RETURN e {{.*, labels: labels(e)}} AS evidence,
+RETURN e {{.*, labels: labels(e)}} AS evidence, {state_groups("e")} AS groups,
        mp {{.id, .name, .kind, .variantExpression}} AS profile,
        [(mp)-[:INCLUDES]->(m) | m.id] AS members,
        hits, ed {{.id, .name}} AS disease, linkedBy, relation, drugs, p.origin AS sampleOrigin,
@@ -184,7 +185,7 @@ def patient_evidence(
 
 
 def _answer(patient: str, row: dict[str, Any], state: KnowledgeState | None) -> EvidenceAnswer:
-    e = row["evidence"]
+    e = values_as_of(row["evidence"], row.get("groups"))  # as of a release: that release's words
     patient_node = PathNode(patient, "Patient")
     mp_node = node(row["profile"], "MolecularProfile")
     ev_node = PathNode(e["id"], "Assertion" if "Assertion" in e["labels"] else "Evidence", e.get("name"))

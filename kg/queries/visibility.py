@@ -202,6 +202,18 @@ def visible_evidence(var: str = "e") -> str:
 VISIBLE_EVIDENCE = visible_evidence("e")
 
 
+def state_groups(var: str) -> str:
+    """Every property group of ``var`` (code-chosen) for reading it as of a state: its ASSERTED_BY edges'
+    properties with the release's ``seq`` and whether the state holds it, for
+    kg.loaders.property_groups ``values_as_of``; null in the current state, whose values the node holds. A node whose id
+    stays the same across releases (a PharmGKB recommendation, a CIViC evidence item) then shows, as of an older
+    release, that release's words, not the newest."""
+    return (
+        f"(CASE WHEN $releases IS NULL THEN null ELSE [({var})-[vis_g:ASSERTED_BY]->(vis_gs:Source) | "
+        f"{{seq: vis_gs.seq, inState: vis_gs.key IN $releases, group: properties(vis_g)}}] END)"
+    )
+
+
 def asserting_keys(var: str) -> str:
     """The keys of the releases asserting ``var`` (code-chosen), gathered once for ``visible_in``."""
     return f"[({var})-[:ASSERTED_BY]->(vis_a:Source) | vis_a.key]"
