@@ -55,6 +55,7 @@ from itertools import islice
 from typing import Any
 
 from kg.db import Graph
+from kg.loaders.property_groups import values_as_of
 from kg.queries.answers import patient_conditions
 from kg.queries.fields import described
 from kg.queries.risk import CLASSIFYING_TYPES, Combined, Tier, _source_classification, combine
@@ -65,6 +66,7 @@ from kg.queries.visibility import (
     asserting_keys,
     in_scope,
     scope_params,
+    state_groups,
     visible_in,
 )
 
@@ -132,30 +134,14 @@ WITH count(e) AS changed, collect(CASE WHEN e.type IN $evidenceTypes THEN {{id: 
 RETURN changed, evidence, alleles
 """
 
-#: Recommendations of the Sources in one state only that are in one state only, or in both with another text
-#: or strength: a PharmGKB recommendation id stays the same across releases, and what each release says of it
-#: is its property group on that release's ASSERTED_BY edge (kg.loaders.property_groups: newest wins, so the
-#: value in a state is that of the newest release of the state asserting it). ``old``/``new``: the text and
-#: strength in each state (null when not in it; the node's own value where no edge carries one).
+#: Recommendations of the Sources in one state only, with whether each state holds them and their property
+#: groups as each state reads them (kg.queries.visibility ``state_groups``): a PharmGKB recommendation id stays
+#: the same across releases, so one in both states may still say something else in each (``_recommendation_facts``).
 CHANGED_RECOMMENDATIONS = f"""
 MATCH (s:Source)<-[:ASSERTED_BY]-(r:Recommendation) WHERE s.key IN $diff
 WITH DISTINCT r
-WITH r, {_in(active("r"), "before")} AS was, {_in(active("r"), "after")} AS now
-CALL (r) {{
-  MATCH (r)-[a:ASSERTED_BY]->(src:Source)
-  WITH a, src ORDER BY src.seq DESC
-  WITH collect({{key: src.key, text: a.text, strength: a.strength}}) AS said
-  RETURN {{text: coalesce([x IN said WHERE x.key IN $before AND x.text IS NOT NULL][0].text, r.text),
-          strength: coalesce([x IN said WHERE x.key IN $before AND x.strength IS NOT NULL][0].strength, r.strength)}}
-         AS old,
-         {{text: coalesce([x IN said WHERE x.key IN $after AND x.text IS NOT NULL][0].text, r.text),
-          strength: coalesce([x IN said WHERE x.key IN $after AND x.strength IS NOT NULL][0].strength, r.strength)}}
-         AS new
-}}
-WITH r, was, now, old, new
-WHERE was <> now OR (was AND now AND (coalesce(old.text, '') <> coalesce(new.text, '')
-                                      OR coalesce(old.strength, '') <> coalesce(new.strength, '')))
-RETURN r.id AS id, was, now, CASE WHEN was THEN old END AS old, CASE WHEN now THEN new END AS new
+RETURN r.id AS id, r {{.text, .strength}} AS node, {_in(active("r"), "before")} AS was, {_in(active("r"), "after")} AS now,
+       {state_groups("r", "before")} AS before, {state_groups("r", "after")} AS after
 """
 
 # --- 2. traversal to patients ----------------------------------------------------------------
@@ -298,7 +284,7 @@ def reinterpret(
     was, now = _split(found["evidence"])
     changed_evidence = sorted(was | now)
     classified = sorted({allele for alleles in found["alleles"] for allele in alleles})
-    recommendations = {r["id"]: r for r in graph.read(CHANGED_RECOMMENDATIONS, plain_=True, **params)}
+    recommendations = _recommendation_facts(graph.read(CHANGED_RECOMMENDATIONS, plain_=True, **params))
     report.changed_facts = found["changed"] + len(recommendations)
     lap("changed facts")
 
@@ -551,8 +537,26 @@ def _evidence_changes(
 # --- pharmacogenomic recommendations ------------------------------------------------------------
 
 
+def _recommendation_facts(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The changed recommendations by id, ``{old, new}``: each state's text and strength (the property-group
+    rule over that state's releases, kg.loaders.property_groups ``values_as_of``), None where the state does not
+    hold it. Changed: in one state only, or in both with other words."""
+    out = {}
+    for r in rows:
+        said = {
+            side: {k: v.get(k) for k in ("text", "strength")} if held else None
+            for side, held, v in (
+                ("old", r["was"], values_as_of(r["node"], r["before"])),
+                ("new", r["now"], values_as_of(r["node"], r["after"])),
+            )
+        }
+        if r["was"] != r["now"] or said["old"] != said["new"]:
+            out[r["id"]] = said
+    return out
+
+
 def _pgx_changes(graph: Graph, changed: dict[str, dict[str, Any]], ctx: _Context) -> list[dict[str, Any]]:
-    """``changed``: CHANGED_RECOMMENDATIONS' rows by id; each side of a patient's (phenotype, guideline, drug)
+    """``changed``: ``_recommendation_facts``; each side of a patient's (phenotype, guideline, drug)
     holds the recommendations of that state with their text and strength in it."""
     rows: list[dict[str, Any]] = []
     for chunk in _chunks(sorted(changed)):

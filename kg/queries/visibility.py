@@ -202,15 +202,16 @@ def visible_evidence(var: str = "e") -> str:
 VISIBLE_EVIDENCE = visible_evidence("e")
 
 
-def state_groups(var: str) -> str:
+def state_groups(var: str, state: str = "releases") -> str:
     """Every property group of ``var`` (code-chosen) for reading it as of a state: its ASSERTED_BY edges'
     properties with the release's ``seq`` and whether the state holds it, for
     kg.loaders.property_groups ``values_as_of``; null in the current state, whose values the node holds. A node whose id
     stays the same across releases (a PharmGKB recommendation, a CIViC evidence item) then shows, as of an older
-    release, that release's words, not the newest."""
+    release, that release's words, not the newest. ``state``: the parameter naming the state (re-interpretation
+    compares ``$before`` and ``$after``)."""
     return (
-        f"(CASE WHEN $releases IS NULL THEN null ELSE [({var})-[vis_g:ASSERTED_BY]->(vis_gs:Source) | "
-        f"{{seq: vis_gs.seq, inState: vis_gs.key IN $releases, group: properties(vis_g)}}] END)"
+        f"(CASE WHEN ${state} IS NULL THEN null ELSE [({var})-[vis_g:ASSERTED_BY]->(vis_gs:Source) | "
+        f"{{seq: vis_gs.seq, inState: vis_gs.key IN ${state}, group: properties(vis_g)}}] END)"
     )
 
 
