@@ -19,7 +19,8 @@ What one run does:
    for reading the knowledge positions from the graph: "cold"), a second match in that process
    ("warm": knowledge cached in the process, as in the API server), and one match in another fresh
    process with the disk cache on ("cold, disk cache": each ``kg match``). Ratio = match seconds /
-   baseline seconds (target <= 2).
+   baseline seconds (target <= 2). Both cold starts once more with ``KG_PATIENT_CALLS_MAX=0`` (no call
+   store, issue 8): what keeping the sample's calls for re-interpretation costs, in the same run.
 4. PGx calling alone per sample: star-allele calling and CPIC/DPWG translation of every gene from the
    sample's genotypes (``vcf_results``), median of 20 (target < 1 s).
 5. Peak memory of each match process: ``getrusage(RUSAGE_SELF).ru_maxrss`` (target < 1 GB).
@@ -245,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
             base_s, n = baseline(path)
             row = _run_worker(path, dict(env, KG_MATCHER_DISK_CACHE="0"))
             row["cold_disk"] = _run_worker(path, env, quick=True)["cold"]
+            # the same cold start without the call store (issue 8): what keeping the calls costs
+            nostore = dict(env, KG_PATIENT_CALLS_MAX="0")
+            row["cold_nostore"] = _run_worker(path, dict(nostore, KG_MATCHER_DISK_CACHE="0"), quick=True)["cold"]
+            row["cold_disk_nostore"] = _run_worker(path, nostore, quick=True)["cold"]
             row.update(
                 label=label,
                 bytes=path.stat().st_size,
@@ -253,12 +258,16 @@ def main(argv: list[str] | None = None) -> int:
                 ratio_cold=round(row["cold"] / base_s, 2),
                 ratio_warm=round(row["warm"] / base_s, 2),
                 ratio_cold_disk=round(row["cold_disk"] / base_s, 2),
+                ratio_cold_nostore=round(row["cold_nostore"] / base_s, 2),
+                ratio_cold_disk_nostore=round(row["cold_disk_nostore"] / base_s, 2),
             )
             results["files"].append(row)
             print(
                 f"{label:<16} bcftools {base_s:6.2f}s ({n:,} records) | match cold {row['cold']:6.2f}s "
                 f"(x{row['ratio_cold']}) cold+disk cache {row['cold_disk']:6.2f}s (x{row['ratio_cold_disk']}) "
-                f"warm {row['warm']:6.2f}s (x{row['ratio_warm']}) | "
+                f"warm {row['warm']:6.2f}s (x{row['ratio_warm']}) | no call store: cold {row['cold_nostore']:6.2f}s "
+                f"(x{row['ratio_cold_nostore']}) cold+disk cache {row['cold_disk_nostore']:6.2f}s "
+                f"(x{row['ratio_cold_disk_nostore']}) | "
                 f"PGx calling {row['pgx_calling']['median'] * 1000:.0f} ms | peak {row['peak_rss_mb']:.0f} MB | "
                 f"{row['report']['strategy']}, {row['report']['records_read']:,} records read, "
                 f"{row['report']['variants_matched']} links",
@@ -286,13 +295,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"knowledge load (no-op when already loaded) {results.get('load_seconds')} s.",
         "",
         "| file | bcftools view -H \\| wc -l | match cold | ratio | cold, disk cache | ratio | match warm | ratio "
+        "| no call store: cold | ratio | cold, disk cache | ratio "
         "| PGx calling (median) | peak RSS | strategy | records read | links |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["files"]:
         lines.append(
             f"| {r['label']} | {r['baseline']:.2f} s | {r['cold']:.2f} s | {r['ratio_cold']} | {r['cold_disk']:.2f} s | "
             f"{r['ratio_cold_disk']} | {r['warm']:.2f} s | {r['ratio_warm']} | "
+            f"{r['cold_nostore']:.2f} s | {r['ratio_cold_nostore']} | {r['cold_disk_nostore']:.2f} s | "
+            f"{r['ratio_cold_disk_nostore']} | "
             f"{r['pgx_calling']['median'] * 1000:.0f} ms | {r['peak_rss_mb']:.0f} MB | "
             f"{r['report']['strategy']} | {r['report']['records_read']:,} | {r['report']['variants_matched']} |"
         )
