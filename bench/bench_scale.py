@@ -25,8 +25,8 @@ What one run does:
    disk (data/databases/neo4j) and the transaction logs, node and relationship counts, the JVM's heap (JMX)
    and resident memory, per patient as the delta from the graph without synthetic patients.
    (d) every cohort answer through the driver, kg.queries.cohort of ``BEFORE_COMMIT`` (loaded from git: the
-   statements before this benchmark's changes) and the current one, interleaved (the disease answers did not
-   change: their two columns show the machine's noise).
+   statements before this benchmark's changes; ``--before COMMIT``: that commit's) and the current one,
+   interleaved (when the disease answers did not change, their two columns show the machine's noise).
 4. At the last step, PROFILE of every Cypher statement the summary's answers and the cohort answers run
    (kg.queries functions through a Graph that prefixes PROFILE): db hits, rows, and every scan operator
    (AllNodesScan, NodeByLabelScan, relationship type/all-relationship scans) with its details.
@@ -114,7 +114,7 @@ COHORT: dict[str, tuple[str, dict[str, Any], tuple[str, dict[str, Any]]]] = {
 #: baseline: the phenotype answer sorted every patient id of a phenotype and concatenated the diplotypes with
 #: `reduce(s = [], d IN perPatient | s + d)` (a list copy per patient: quadratic in a phenotype's patients); the
 #: recommendation route checked every (recommendation, patient) pair with a subquery per phenotype.
-BEFORE_COMMIT = "c3c52a4"
+BEFORE_COMMIT = "c3c52a4"  # --before chooses another
 
 SCANS = ("AllNodesScan", "NodeByLabelScan", "RelationshipTypeScan", "AllRelationshipsScan", "UnionNodeByLabelsScan")
 
@@ -497,7 +497,13 @@ def main() -> None:
         help="with --skip-load: keep the earlier run's synthetic patients and measure them (one step, no writes)",
     )
     ap.add_argument("--keep-running", action="store_true", help="leave Neo4j running at the end")
+    ap.add_argument(
+        "--before", help=f"the commit whose kg/queries/cohort.py is 'before' in (d) (default {BEFORE_COMMIT})"
+    )
     args = ap.parse_args()
+    if args.before:
+        global BEFORE_COMMIT
+        BEFORE_COMMIT = args.before
 
     from kg import neo4j_server
 
