@@ -244,16 +244,18 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
 def gene_calls(rows: list[dict[str, Any]]) -> dict[str, GeneCallSummary]:
     """One summary per gene from ``_CALL_ROWS`` (one row per HAS_DIPLOTYPE link)."""
     calls: dict[str, GeneCallSummary] = {}
+    links: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         call = row["call"] or {}
         gene = cast(str, row["gene"] or call.get("gene"))  # every Phenotype node has a gene (kg/loaders/pharmcat.py)
+        links[gene].append(row)
         summary = calls.get(gene)
         if summary is None:
             summary = calls[gene] = GeneCallSummary(
                 gene=gene,
                 diplotype=call.get("diplotype"),
                 phenotypes=[],
-                activity_score=row["activityScore"],
+                activity_score=None,  # after every link is read: _activity_score
                 status=call.get("status") or "called",
                 ambiguous=bool(call.get("ambiguous")),
                 candidates=list(call.get("candidates") or []),
@@ -269,9 +271,41 @@ def gene_calls(rows: list[dict[str, Any]]) -> dict[str, GeneCallSummary]:
             summary.phenotypes.append(row["phenotype"])
         if row["phenotype"]:
             summary.by_guideline.setdefault(call.get("guideline") or "", []).append(row["phenotype"])
-    for summary in calls.values():
+    for gene, summary in calls.items():
         summary.phenotype = summary.single_phenotype()
+        summary.activity_score = _activity_score(links[gene])
     return calls
+
+
+def _activity_score(rows: list[dict[str, Any]]) -> Any:
+    """The gene's activity score, whatever the order the graph returns its HAS_DIPLOTYPE links in.
+
+    A link states a score when the matcher wrote one on it (``activityScore``: the CPIC/DPWG table
+    row's score of the call, kg/matcher/match.py) or its Phenotype has one (a lookup value that is a
+    score, ``CYP2C9:2.0``); a DPWG diplotype-keyed Phenotype (``CYP2C9:*1/*1``) states none, and
+    says nothing against the score the other links state. Links that apply to every guideline or to
+    CPIC come first (CPIC's score, as ``single_phenotype`` names CPIC's phenotype); candidates of an
+    ambiguous call that differ in score give None, as they give no single phenotype."""
+    tiers: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})  # CPIC's (or every guideline's), the others'
+    for row in rows:
+        call = row["call"] or {}
+        score = call.get("activityScore")
+        if score in (None, ""):
+            score = row["activityScore"]
+        if score not in (None, ""):
+            tiers[0 if call.get("guideline") in (None, "", "CPIC") else 1].setdefault(_score_key(score), score)
+    for scores in tiers:
+        if scores:
+            return next(iter(scores.values())) if len(scores) == 1 else None
+    return None
+
+
+def _score_key(score: Any) -> Any:
+    """``"2"``, ``"2.0"`` and ``2.0`` are one score; text that is no number (``"≥4.0"``) stands for itself."""
+    try:
+        return float(score)
+    except (TypeError, ValueError):
+        return str(score)
 
 
 def pharmacogenomics(
