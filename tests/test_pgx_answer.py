@@ -61,6 +61,56 @@ def test_plain_rows_are_the_rows_record_data_gives(seeded: Graph, patient: str) 
         assert plain[0]["matches"] and plain[0]["guidelines"]
 
 
+# --- the guidelines' gene sets: stored at load time, walked when absent -----------------------------
+
+GENE_SET_EDGES = """
+MATCH (gl:Guideline)-[a:ASSERTED_BY]->(s:Source {status: 'active'})
+RETURN gl.id AS id, s.key AS key, a.geneSetDrugs AS drugs, a.geneSetGenes AS genes
+"""
+SET_GENE_SETS = """
+UNWIND $rows AS row
+MATCH (:Guideline {id: row.id})-[a:ASSERTED_BY]->(:Source {key: row.key})
+SET a.geneSetDrugs = row.drugs, a.geneSetGenes = row.genes
+"""
+
+
+@pytest.fixture
+def stored_gene_sets(seeded: Graph) -> Iterator[list[dict[str, object]]]:
+    """The stored gene sets, put back as they were after the test."""
+    rows = seeded.read(GENE_SET_EDGES)
+    assert rows and all(r["drugs"] is not None for r in rows)  # the loader stored them
+    yield rows
+    seeded.write(SET_GENE_SETS, rows=rows)
+
+
+def test_answers_are_the_same_without_the_stored_gene_sets(
+    seeded: Graph, patient: str, stored_gene_sets: list[dict[str, object]]
+) -> None:
+    """A release loaded before the gene sets were stored: the statement walks the recommendations."""
+    every, one = pgx.pharmacogenomics(seeded, patient), pgx.pharmacogenomics(seeded, patient, "warfarin")
+    seeded.write(SET_GENE_SETS, rows=[{**r, "drugs": None, "genes": None} for r in stored_gene_sets])
+    assert _plain(pgx.pharmacogenomics(seeded, patient)) == _plain(every)
+    assert _plain(pgx.pharmacogenomics(seeded, patient, "warfarin")) == _plain(one)
+    # one guideline without them (the others with): the same again
+    seeded.write(SET_GENE_SETS, rows=stored_gene_sets[1:])
+    assert _plain(pgx.pharmacogenomics(seeded, patient)) == _plain(every)
+
+
+def test_the_stored_gene_sets_are_what_the_answer_reads(
+    seeded: Graph, patient: str, stored_gene_sets: list[dict[str, object]]
+) -> None:
+    """Changing a guideline's stored set changes the genes its answer needs: the walk is not run."""
+    (before,) = [a for a in pgx.pharmacogenomics(seeded, patient, "clopidogrel") if a.guideline == "CPIC"]
+    assert before.genes == ["CYP2C19"]
+    cpic = seeded.read(
+        "MATCH (:Drug {id: 'clopidogrel'})<-[:FOR_DRUG]-(gl:Guideline {source: 'CPIC'})-[:ASSERTED_BY]->"
+        "(s:Source {status: 'active'}) RETURN gl.id AS id, s.key AS key"
+    )
+    seeded.write(SET_GENE_SETS, rows=[{**r, "drugs": ["clopidogrel"], "genes": ["CYP2C19,CYP2C9"]} for r in cpic])
+    (after,) = [a for a in pgx.pharmacogenomics(seeded, patient, "clopidogrel") if a.guideline == "CPIC"]
+    assert after.genes == ["CYP2C19", "CYP2C9"]
+
+
 # --- the activity score of a gene call ---------------------------------------------------------------
 
 

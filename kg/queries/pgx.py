@@ -41,7 +41,7 @@ from kg.queries.answers import (
 )
 from kg.queries.fields import INTERNAL, described
 from kg.queries.resolve import DRUG_CANDIDATES_COLLECTED, drug_params, drugs_of, one_drug
-from kg.queries.visibility import KnowledgeState, active, active_sources, state_groups, state_params
+from kg.queries.visibility import KnowledgeState, active, active_sources, in_state, state_groups, state_params
 
 #: One call row per HAS_DIPLOTYPE link of the patient ``p`` (gene_calls reads them).
 _CALL_ROWS = """[(p)-[hd:HAS_DIPLOTYPE]->(ph:Phenotype) | {gene: ph.gene, phenotypeId: ph.id, phenotype: ph.phenotype,
@@ -55,6 +55,26 @@ RETURN {_CALL_ROWS} AS calls
 #: CPIC's lookup-key value for a gene whose genotype is not available (``HLA-A: No Result``);
 #: kg/matcher/pharmacogenomics.py links a gene it cannot call to ``<GENE>:No Result``.
 NO_RESULT = "No Result"
+
+
+#: Per guideline ``gl`` (its ASSERTED_BY edges to the state's releases bound to ``held``), its
+#: recommendations' gene sets per drug (``geneSets``: ``{drug, genes}`` maps): the sets each release
+#: stored on its edge at load time (``geneSetDrugs`` / ``geneSetGenes``, kg/loaders/pharmcat.py), or,
+#: when an edge lacks them (a release loaded before they were stored), walked from the guideline's
+#: recommendations (each of the state's, its drugs and its genes). One branch gives one row.
+GUIDELINE_GENE_SETS = f"""
+    WITH gl, held WHERE size(held) > 0 AND all(a IN held WHERE a.geneSetDrugs IS NOT NULL)
+    RETURN reduce(sets = [], a IN held | sets + [i IN range(0, size(a.geneSetDrugs) - 1) |
+      {{drug: a.geneSetDrugs[i], genes: CASE a.geneSetGenes[i] WHEN '' THEN [] ELSE split(a.geneSetGenes[i], ',') END}}
+    ]) AS geneSets
+    UNION ALL
+    WITH gl, held WHERE size(held) = 0 OR any(a IN held WHERE a.geneSetDrugs IS NULL)
+    RETURN COLLECT {{
+      MATCH (rec:Recommendation)-[:PART_OF]->(gl) WHERE {active("rec")}
+      MATCH (rec)-[:FOR_DRUG]->(recDrug:Drug)
+      RETURN DISTINCT {{drug: recDrug.id, genes: rec.genes}} AS geneSet
+    }} AS geneSets
+  """
 
 
 def _answer_statement(one_drug: bool) -> str:
@@ -99,11 +119,8 @@ WITH p, CASE WHEN p IS NULL THEN [] ELSE {_CALL_ROWS} END AS calls
 WITH p, calls, drugCandidates, {drugs} AS drugs
 CALL (drugs) {{
   {guidelines}
-  WITH gl{", d" if one_drug else ""}, COLLECT {{
-    MATCH (rec:Recommendation)-[:PART_OF]->(gl) WHERE {active("rec")}
-    MATCH (rec)-[:FOR_DRUG]->(recDrug:Drug)
-    RETURN DISTINCT {{drug: recDrug.id, genes: rec.genes}} AS geneSet
-  }} AS geneSets
+  WITH gl{", d" if one_drug else ""}, [(gl)-[held:ASSERTED_BY]->(gls:Source) WHERE {in_state("gls")} | held] AS held
+  CALL (gl, held) {{{GUIDELINE_GENE_SETS}}}
   {"" if one_drug else "MATCH (gl)-[:FOR_DRUG]->(d:Drug)"}
   RETURN collect({{drug: d.id, drugName: d.name, guidelineId: gl.id, guideline: gl.source, guidelineName: gl.name,
     url: gl.url, genes: gl.genes, sources: {active_sources("gl")},
