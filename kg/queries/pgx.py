@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from kg.db import Graph
 from kg.loaders.property_groups import values_as_of
+from kg.queries import patient_view
 from kg.queries.answers import (
     AS_OF,
     RELEASES_USED,
@@ -40,7 +41,7 @@ from kg.queries.answers import (
     source_refs,
 )
 from kg.queries.fields import INTERNAL, described
-from kg.queries.resolve import DRUG_CANDIDATES_COLLECTED, drug_params, drugs_of, one_drug
+from kg.queries.resolve import DRUG_CANDIDATES_COLLECTED, Unresolved, drug_params, drugs_of, one_drug
 from kg.queries.visibility import KnowledgeState, active, active_sources, in_state, state_groups, state_params
 
 #: One call row per HAS_DIPLOTYPE link of the patient ``p`` (gene_calls reads them).
@@ -76,8 +77,12 @@ GUIDELINE_GENE_SETS = f"""
     }} AS geneSets
   """
 
+#: The patient's own record beside the answer (``patient_pharmacogenomics``; kg.queries.patient_view).
+PATIENT_COLUMNS = f""",
+  p {{.*}} AS patient, CASE WHEN p IS NULL THEN [] ELSE {patient_view.CONDITIONS} END AS conditions"""
 
-def _answer_statement(one_drug: bool) -> str:
+
+def _answer_statement(one_drug: bool, with_patient: bool = False) -> str:
     """The whole PGx answer in one statement (one round trip): the patient's calls, the asked drug's
     candidates (kg.queries.resolve, the same rule as every drug argument), every guideline of the drug
     (or of every drug), and the recommendations the patient's phenotypes match.
@@ -140,13 +145,16 @@ CALL (p, calls, drugs, guidelines) {{
   RETURN collect({{drug: d.id, drugName: d.name, rec: rec {{.*}}, needed: [n IN needed | n.id], linked: linked,
     sources: {active_sources("rec")}, groups: {state_groups("rec")}}}) AS matches
 }}
-RETURN p IS NOT NULL AS known, calls, drugCandidates, guidelines, matches
+RETURN p IS NOT NULL AS known, calls, drugCandidates, guidelines, matches{PATIENT_COLUMNS if with_patient else ""}
 """
 
 
 #: The answer for one drug (``$key`` etc.: kg.queries.resolve.drug_params) and for every drug.
 ONE_DRUG_ANSWER = _answer_statement(one_drug=True)
 ALL_DRUGS_ANSWER = _answer_statement(one_drug=False)
+#: The same with the patient's record (``patient_pharmacogenomics``): one round trip for both.
+PATIENT_ONE_DRUG_ANSWER = _answer_statement(one_drug=True, with_patient=True)
+PATIENT_ALL_DRUGS_ANSWER = _answer_statement(one_drug=False, with_patient=True)
 
 # statuses of kg/matcher/pharmacogenomics.py that give a usable phenotype
 CALLED_STATUSES = ("called", "ambiguous", "haplotype_list", "outside call")
@@ -337,6 +345,47 @@ def pharmacogenomics(
     (row,) = graph.read(statement, plain_=True, patient=patient, noResult=NO_RESULT, **asked, **state_params(state))
     if not row["known"]:
         raise UnknownPatient(patient)
+    return _answers(row, patient, drug, state)
+
+
+@dataclass
+class PatientPharmacogenomics:
+    """A patient's record and its PGx answer, read in one round trip (``patient_pharmacogenomics``)."""
+
+    id: str
+    patient: patient_view.PatientRecord | None  # None: no such patient (and no answer)
+    _answers: list[PgxAnswer]
+    _problem: Exception | None = None  # the drug named no drug, or several: raised by ``answers``
+
+    def answers(self) -> list[PgxAnswer]:
+        """The answers ``pharmacogenomics`` gives for the same arguments, or the error it raises."""
+        if self.patient is None:
+            raise UnknownPatient(self.id)
+        if self._problem is not None:
+            raise self._problem
+        return self._answers
+
+
+def patient_pharmacogenomics(
+    graph: Graph, patient: str, drug: str | None = None, state: KnowledgeState | None = None
+) -> PatientPharmacogenomics:
+    """``patient_view.find_patient`` and ``pharmacogenomics`` in one statement (the question a prescribing
+    system asks at order time: who, and what their genotype means for this drug): the same record and
+    the same answers, by the same traversal, in one round trip. An unknown patient is a None record; a
+    drug that names none or several is kept for ``answers()`` to raise, so the record is still read."""
+    statement, asked = (PATIENT_ALL_DRUGS_ANSWER, {}) if drug is None else (PATIENT_ONE_DRUG_ANSWER, drug_params(drug))
+    (row,) = graph.read(statement, plain_=True, patient=patient, noResult=NO_RESULT, **asked, **state_params(state))
+    if not row["known"]:
+        return PatientPharmacogenomics(patient, None, [])
+    record = patient_view.patient_record(row["patient"], row["conditions"])
+    try:
+        return PatientPharmacogenomics(patient, record, _answers(row, patient, drug, state))
+    except Unresolved as err:
+        return PatientPharmacogenomics(patient, record, [], err)
+
+
+def _answers(row: dict[str, Any], patient: str, drug: str | None, state: KnowledgeState | None) -> list[PgxAnswer]:
+    """The answers of one row of ``_answer_statement`` for a known patient."""
     calls = gene_calls(row["calls"])
     if drug is None and not calls:
         return []
