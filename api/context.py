@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio.to_thread
 import neo4j.exceptions
@@ -32,6 +34,9 @@ class Context:
     ready: Callable[[], bool] | None = None
     # knowledge states asked in this request, by asOf: worked out once, reused by every answer (issue 8)
     states: dict[str, KnowledgeState] = field(default_factory=dict)
+    # answers a parent resolver started ahead of its fields (api/patients.py), by (kg function, its
+    # arguments): each taken once by the field that asks for exactly that (``answer``)
+    prefetched: dict[tuple[Hashable, ...], asyncio.Future[Any]] = field(default_factory=dict)
 
     async def state(self, as_of: str | None) -> KnowledgeState | None:
         """The knowledge state an ``asOf`` argument names, once per request; None (no asOf) is the current
@@ -43,28 +48,45 @@ class Context:
         return self.states[as_of]
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a kg function (sync driver) in a worker thread; map an unreachable graph to UNAVAILABLE and
-        an argument naming no entity, or several (kg.queries.resolve), to BAD_INPUT with the candidates, a
-        traversal past its bound (kg.queries.bounds) to QUERY_TOO_BROAD and any other query stopped at
-        Neo4j's transaction timeout to TIMEOUT."""
+        """Run a kg function (sync driver) in a worker thread, its errors the API's (``kg_errors``)."""
 
         def call() -> T:
             if self.ready is not None:
                 self.ready()
             return fn(self.graph, *args, **kwargs)
 
-        try:
+        with kg_errors():
             return await anyio.to_thread.run_sync(call)
-        except Unresolved as err:
-            raise unresolved(err) from err
-        except UnknownKnowledgeState as err:
-            raise coded_error(str(err), "BAD_INPUT") from err
-        except QueryTooBroad as err:
-            raise coded_error(str(err), "QUERY_TOO_BROAD") from err
-        except QueryTimeout as err:
-            raise coded_error("the query took longer than the server allows; narrow it", "TIMEOUT") from err
-        except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as err:
-            raise unavailable("the knowledge graph is unavailable; try again shortly") from err
+
+    def prefetch(self, key: tuple[Hashable, ...], answer: Awaitable[Any]) -> asyncio.Future[Any]:
+        """Start ``answer`` now (usually ``run(fn, ...)``), for the field that asks ``key`` to take
+        (``answer``). One nobody takes (the parent failed, or a directive skipped the field) is dropped
+        with the request, its outcome read so that no error goes unretrieved."""
+        task = asyncio.ensure_future(answer)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        self.prefetched[key] = task
+        return task
+
+    async def answer(self, key: tuple[Hashable, ...], fn: Callable[..., T], *args: Any) -> T:
+        """The answer prefetched under ``key`` (taken once), else ``fn(graph, *args)`` run now (``run``);
+        either way with ``run``'s errors."""
+        pending = self.prefetched.pop(key, None)
+        if pending is None:
+            return await self.run(fn, *args)
+        with kg_errors():
+            return cast(T, await pending)
+
+    def audit_soon(
+        self, operation: str, *, patients: Sequence[str] = (), outcome: str = "ok", detail: dict[str, Any] | None = None
+    ) -> asyncio.Future[None]:
+        """``audit`` in a worker thread, started now: the caller awaits it before it returns any data
+        (an audit that fails then fails the field, and nothing is returned unaudited)."""
+        write = anyio.to_thread.run_sync(
+            lambda: self.audit(operation, patients=patients, outcome=outcome, detail=detail)
+        )
+        task = asyncio.ensure_future(write)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return task
 
     def audit(
         self,
@@ -81,3 +103,23 @@ class Context:
         self.access.audit.append(
             who, operation, patients=patients, request=self.request_id, outcome=outcome, detail=detail
         )
+
+
+@contextlib.contextmanager
+def kg_errors() -> Iterator[None]:
+    """kg's exceptions as the API's coded errors: an unreachable graph is UNAVAILABLE, an argument
+    naming no entity or several (kg.queries.resolve) BAD_INPUT with the candidates, an unknown asOf
+    BAD_INPUT, a traversal past its bound (kg.queries.bounds) QUERY_TOO_BROAD and any other query
+    stopped at Neo4j's transaction timeout TIMEOUT; anything else passes."""
+    try:
+        yield
+    except Unresolved as err:
+        raise unresolved(err) from err
+    except UnknownKnowledgeState as err:
+        raise coded_error(str(err), "BAD_INPUT") from err
+    except QueryTooBroad as err:
+        raise coded_error(str(err), "QUERY_TOO_BROAD") from err
+    except QueryTimeout as err:
+        raise coded_error("the query took longer than the server allows; narrow it", "TIMEOUT") from err
+    except (GraphUnavailable, neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as err:
+        raise unavailable("the knowledge graph is unavailable; try again shortly") from err

@@ -4,15 +4,23 @@ Each answer item carries ``path`` (patient → conclusion), ``sources`` (the rel
 (their keys) and ``asOf``: the answers (not the patient's own variants and calls) take an optional ``asOf``
 (a release key or a date, kg.queries.visibility.knowledge_state; worked out once per request).
 Who may call: clinicians holding a grant for the patient (one by one, or every patient) and admins
-(Permission.READ_PATIENT, api/auth.py); every read, and every refusal, is audited.
+(Permission.READ_PATIENT, api/auth.py); every read, and every refusal, is audited. A read's entry is
+written while the graph is read and awaited before ``patient`` returns, so none of the patient's data
+leaves unaudited (an audit that fails fails the field); an unknown patient or a failed read adds an
+entry saying so (``not_found``, ``error: <type>``). ``patient`` starts the answers its query asks for
+at once (``_prefetch``): the one-drug PGx question is one round trip with the patient's record.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from api.answer_types import AsOf, DiseaseRef, PathStepType, SourceRefType  # noqa: F401 (derived before the answers)
 from api.auth import needs, require, require_patient
@@ -95,11 +103,12 @@ class ChangedPatient:
 
 async def _guarded(info: Info[Context, None], fn: Any, patient_id: str, *args: Any) -> Any:
     """A patient answer, checked against the caller's grants again (defence in depth: the parent
-    ``patient`` field checked them already)."""
+    ``patient`` field checked them already); the one the parent prefetched for exactly this call, if
+    it did (``_prefetch``)."""
     require_patient(info, P.READ_PATIENT, patient_id)
     args = (patient_id, *args)
     try:
-        return await info.context.run(fn, *args)
+        return await info.context.answer((fn, *args), fn, *args)
     except UnknownPatient as err:  # an unknown or ambiguous drug or disease: BAD_INPUT (api.context)
         raise not_found(str(err)) from err
     except changes.UnknownSince as err:
@@ -168,6 +177,45 @@ class Patient:
         return to_types(PatientChange, await _guarded(info, changes.patient_changes, self.id, since))
 
 
+#: The answers ``patient`` may start ahead: field name -> (kg function, its arguments after the patient id
+#: from the field's arguments); only as asked for the current knowledge (no ``asOf``).
+_AHEAD: dict[str, tuple[Any, Callable[[dict[str, Any]], tuple[Any, ...]]]] = {
+    "targetedTherapies": (therapy.targeted_therapies, lambda a: (a.get("disease"), None)),
+    "diagnosticPrognostic": (therapy.diagnostic_prognostic, lambda a: (a.get("disease"), None)),
+    "risks": (risk.risks, lambda a: (bool(a.get("includeNonRisk", False)), None)),
+}
+
+
+async def _prefetch(info: Info[Context, None], patient_id: str) -> patient_view.PatientRecord | None:
+    """The patient's record, with the answers the query asks of it started at once (after the grant
+    check): the prescribing-time question ``pharmacogenomics(drug:)`` comes in the same statement as
+    the record (kg.queries.pgx.patient_pharmacogenomics, one round trip), the other answers start
+    beside it. Each answer is put where its field takes it (``Context.answer``, by kg function and
+    arguments), so it is read once, by the same kg function the field would call; a field asked in a
+    way this does not foresee (a fragment, a directive, ``asOf``, the same field twice) runs as before."""
+    ctx = info.context
+    children = [c for f in info.selected_fields for c in f.selections if isinstance(c, SelectedField)]
+    counts = Counter(c.name for c in children)
+    plain = [c for c in children if counts[c.name] == 1 and not c.directives and c.arguments.get("asOf") is None]
+    for child in plain:
+        if child.name in _AHEAD:
+            fn, arguments = _AHEAD[child.name]
+            args = (patient_id, *arguments(child.arguments))
+            ctx.prefetch((fn, *args), ctx.run(fn, *args))
+    asked = next((c for c in plain if c.name == "pharmacogenomics"), None)
+    if asked is None or not isinstance(asked.arguments.get("drug"), (str, type(None))):
+        return await ctx.run(patient_view.find_patient, patient_id)
+    drug = asked.arguments.get("drug")
+    both = await ctx.run(pgx.patient_pharmacogenomics, patient_id, drug, None)
+    if both.patient is not None:
+        ctx.prefetch((pgx.pharmacogenomics, patient_id, drug, None), _taken(both))
+    return both.patient
+
+
+async def _taken(both: pgx.PatientPharmacogenomics) -> list[pgx.PgxAnswer]:
+    return both.answers()
+
+
 @strawberry.type
 class PatientQuery:
     @strawberry.field(
@@ -176,12 +224,17 @@ class PatientQuery:
     )
     async def patient(self, info: Info[Context, None], id: str) -> Patient | None:
         require_patient(info, P.READ_PATIENT, id)
+        ctx = info.context
+        audited = ctx.audit_soon("patient", patients=[id])  # written while the graph is read
         try:
-            record = await info.context.run(patient_view.find_patient, id)
+            record = await _prefetch(info, id)
         except Exception as err:
-            info.context.audit("patient", patients=[id], outcome=f"error: {type(err).__name__}")
+            await asyncio.wait([audited])
+            ctx.audit("patient", patients=[id], outcome=f"error: {type(err).__name__}")
             raise
-        info.context.audit("patient", patients=[id], outcome="ok" if record else "not_found")
+        await audited  # before any of the patient's data is returned; its failure fails the field
+        if record is None:
+            ctx.audit("patient", patients=[id], outcome="not_found")
         return to_type(Patient, record) if record else None
 
     @strawberry.field(

@@ -222,6 +222,28 @@ def test_diplotype_to_phenotype(pgx: Graph) -> None:
     assert ugt["n"] == 1
 
 
+def test_each_guideline_stores_its_gene_sets_on_its_release_edge(pgx: Graph) -> None:
+    """``geneSetDrugs`` / ``geneSetGenes`` on the Guideline's ASSERTED_BY edge (kg/loaders/pharmcat.py
+    GENE_SETS) are the (drug, genes) pairs of the release's recommendations of the guideline, each once."""
+    key = active_release(pgx, "pharmcat").key
+    rows = pgx.read(
+        "MATCH (gl:Guideline)-[a:ASSERTED_BY]->(:Source {key: $key}) "
+        "RETURN gl.id AS id, a.geneSetDrugs AS drugs, a.geneSetGenes AS genes, COLLECT { "
+        "  MATCH (gl)<-[:PART_OF]-(rec:Recommendation)-[:ASSERTED_BY]->(:Source {key: $key}) "
+        "  MATCH (rec)-[:FOR_DRUG]->(d:Drug) RETURN DISTINCT [d.id] + rec.genes } AS walked",
+        key=key,
+    )
+    assert len(rows) >= 20
+    for row in rows:
+        assert row["drugs"] is not None and len(row["drugs"]) == len(row["genes"]), row["id"]
+        stored = list(zip(row["drugs"], [tuple(g.split(",")) if g else () for g in row["genes"]], strict=True))
+        assert stored == sorted(set(stored)), row["id"]  # each pair once, in order
+        assert set(stored) == {(w[0], tuple(sorted(w[1:]))) for w in row["walked"]}, row["id"]
+    # CPIC azathioprine keys on NUDT15 and TPMT together; CPIC warfarin (an algorithm) has no lookup
+    assert any("NUDT15,TPMT" in r["genes"] for r in rows if "azathioprine" in r["drugs"])
+    assert [] in [r["drugs"] for r in rows]  # stored empty: no set, not "not stored"
+
+
 @pytest.mark.realdata
 def test_outside_call_genes_have_phenotypes_and_recommendations(real_pgx: Graph) -> None:
     """CYP2D6 and the HLA, MT-RNR1 tables are in the real PharmCAT release, not in the seeds."""

@@ -27,6 +27,8 @@ SOURCES.md) through its one reader, :mod:`kg.loaders.pharmcat_files`, and writes
 - ``Recommendation {id: <PharmGKB recommendation id>}`` -[:PART_OF]-> Guideline, -[:FOR_DRUG]-> Drug
   and -[:FOR_PHENOTYPE]-> Phenotype (one per gene of the lookup key) from ``guidelines/*.json``
   (PharmGKB guideline annotations, CC BY-SA 4.0). "No recommendation" rows are kept.
+- On each Guideline's ASSERTED_BY edge to the release, its gene sets per drug (``geneSetDrugs``,
+  ``geneSetGenes``; ``GENE_SETS``), derived from the recommendations just written, for the PGx answer.
 - ``Drug`` / ``DrugName`` for the guideline drugs, with RxNorm / DrugBank / ATC from the CPIC
   drug table (``../cpic/cpic_drug.tsv``, CPIC 2020) when that folder sits beside this one.
 - What the star-allele caller needs, stored with the release so that the matcher reads no file:
@@ -643,6 +645,35 @@ CALL (rec, row, src) {
 """
 )
 
+# Each guideline's gene sets as this release states them, stored on the guideline's ASSERTED_BY edge
+# to the release: ``geneSetDrugs[i]`` is a drug and ``geneSetGenes[i]`` the genes (comma-joined,
+# sorted) of a recommendation of the release for it, each pair once, in order. The PGx answer reads
+# them instead of walking the guideline's recommendations per request (kg/queries/pgx.py
+# ``GUIDELINE_GENE_SETS``, which still walks when an edge lacks them). Derived from what the
+# release wrote (its recommendations' PART_OF, FOR_DRUG and the genes on their ASSERTED_BY edge).
+# Not a property group (no ``props`` list names them): a retiring release's edge takes them along.
+GENE_SETS = """
+MATCH (src:Source {key: $source})
+UNWIND $rows AS row
+MATCH (gl:Guideline {id: row.id})-[held:ASSERTED_BY]->(src)
+CALL (gl, src) {
+  OPTIONAL MATCH (gl)<-[:PART_OF]-(rec:Recommendation)-[stated:ASSERTED_BY]->(src)
+  OPTIONAL MATCH (rec)-[:FOR_DRUG]->(d:Drug)
+  WITH d.id AS drug, coalesce(stated.genes, rec.genes, []) AS genes
+  WHERE drug IS NOT NULL
+  WITH DISTINCT drug, reduce(s = '', g IN genes | s + CASE s WHEN '' THEN '' ELSE ',' END + g) AS genes
+  ORDER BY drug, genes
+  RETURN collect(drug) AS drugs, collect(genes) AS geneLists
+}
+SET held.geneSetDrugs = drugs, held.geneSetGenes = geneLists
+"""
+
+
+def gene_set_rows(files: PharmcatFiles) -> Iterator[Row]:
+    """The guidelines whose gene sets ``GENE_SETS`` stores: every guideline of the release."""
+    for path in files.guidelines:
+        yield {"id": str(read_guideline(path)["guideline"]["id"])}
+
 
 # --- load ----------------------------------------------------------------------------------------
 
@@ -673,6 +704,7 @@ def stages(files: PharmcatFiles, tables: PhenotypeSummary) -> list[Stage]:
         Stage("diplotypes", DIPLOTYPES, lambda: diplotype_rows(files, tables)),
         Stage("guidelines", GUIDELINES, lambda: guideline_rows(files)),
         Stage("recommendations", RECOMMENDATIONS, lambda: recommendation_rows(files, tables), batch_size=500),
+        Stage("guideline gene sets", GENE_SETS, lambda: gene_set_rows(files), batch_size=500),
         Stage("allele definitions", ALLELE_DEFINITIONS, lambda: allele_definition_rows(files), batch_size=4),
         Stage("phenotype tables", PHENOTYPE_TABLES, lambda: phenotype_table_rows(files), batch_size=4),
     ]

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from kg.db import Graph
 from kg.identity.origins import DEFAULT_ORIGIN
 from kg.queries.answers import DiseaseRef, VariantAllele, allele_fields, disease_ref
 from kg.queries.fields import described
 
-PATIENT = """
-MATCH (p:Patient {id: $patient})
-RETURN p {.*} AS patient, [(p)-[:HAS_CONDITION]->(d:Disease) | d {.id, .name}] AS conditions
+#: The conditions of the Patient bound to ``p`` (``patient_record`` reads them).
+CONDITIONS = "[(p)-[:HAS_CONDITION]->(d:Disease) | d {.id, .name}]"
+
+PATIENT = f"""
+MATCH (p:Patient {{id: $patient}})
+RETURN p {{.*}} AS patient, {CONDITIONS} AS conditions
 """
 
 PATIENT_VARIANTS = """
@@ -64,15 +68,18 @@ class PatientVariant(VariantAllele):
 
 def find_patient(graph: Graph, patient: str) -> PatientRecord | None:
     rows = graph.read(PATIENT, plain_=True, patient=patient)
-    if not rows:
-        return None
+    return patient_record(rows[0]["patient"], rows[0]["conditions"]) if rows else None
+
+
+def patient_record(patient: dict[str, Any], conditions: list[dict[str, Any]]) -> PatientRecord:
+    """The record of a Patient's properties and its ``CONDITIONS`` (here and beside an answer, kg.queries.pgx)."""
     return PatientRecord(
-        id=rows[0]["patient"]["id"],
-        assembly=rows[0]["patient"].get("assembly"),
-        conditions=[disease_ref(d) for d in rows[0]["conditions"]],
-        origin=rows[0]["patient"].get("origin") or DEFAULT_ORIGIN.value,
-        origin_source=rows[0]["patient"].get("originSource"),
-        normal_sample=rows[0]["patient"].get("normalSample"),
+        id=patient["id"],
+        assembly=patient.get("assembly"),
+        conditions=[disease_ref(d) for d in conditions],
+        origin=patient.get("origin") or DEFAULT_ORIGIN.value,
+        origin_source=patient.get("originSource"),
+        normal_sample=patient.get("normalSample"),
     )
 
 

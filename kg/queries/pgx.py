@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from kg.db import Graph
 from kg.loaders.property_groups import values_as_of
+from kg.queries import patient_view
 from kg.queries.answers import (
     AS_OF,
     RELEASES_USED,
@@ -40,8 +41,8 @@ from kg.queries.answers import (
     source_refs,
 )
 from kg.queries.fields import INTERNAL, described
-from kg.queries.resolve import DRUG_CANDIDATES_COLLECTED, drug_params, drugs_of, one_drug
-from kg.queries.visibility import KnowledgeState, active, active_sources, state_groups, state_params
+from kg.queries.resolve import DRUG_CANDIDATES_COLLECTED, Unresolved, drug_params, drugs_of, one_drug
+from kg.queries.visibility import KnowledgeState, active, active_sources, in_state, state_groups, state_params
 
 #: One call row per HAS_DIPLOTYPE link of the patient ``p`` (gene_calls reads them).
 _CALL_ROWS = """[(p)-[hd:HAS_DIPLOTYPE]->(ph:Phenotype) | {gene: ph.gene, phenotypeId: ph.id, phenotype: ph.phenotype,
@@ -57,7 +58,31 @@ RETURN {_CALL_ROWS} AS calls
 NO_RESULT = "No Result"
 
 
-def _answer_statement(one_drug: bool) -> str:
+#: Per guideline ``gl`` (its ASSERTED_BY edges to the state's releases bound to ``held``), its
+#: recommendations' gene sets per drug (``geneSets``: ``{drug, genes}`` maps): the sets each release
+#: stored on its edge at load time (``geneSetDrugs`` / ``geneSetGenes``, kg/loaders/pharmcat.py), or,
+#: when an edge lacks them (a release loaded before they were stored), walked from the guideline's
+#: recommendations (each of the state's, its drugs and its genes). One branch gives one row.
+GUIDELINE_GENE_SETS = f"""
+    WITH gl, held WHERE size(held) > 0 AND all(a IN held WHERE a.geneSetDrugs IS NOT NULL)
+    RETURN reduce(sets = [], a IN held | sets + [i IN range(0, size(a.geneSetDrugs) - 1) |
+      {{drug: a.geneSetDrugs[i], genes: CASE a.geneSetGenes[i] WHEN '' THEN [] ELSE split(a.geneSetGenes[i], ',') END}}
+    ]) AS geneSets
+    UNION ALL
+    WITH gl, held WHERE size(held) = 0 OR any(a IN held WHERE a.geneSetDrugs IS NULL)
+    RETURN COLLECT {{
+      MATCH (rec:Recommendation)-[:PART_OF]->(gl) WHERE {active("rec")}
+      MATCH (rec)-[:FOR_DRUG]->(recDrug:Drug)
+      RETURN DISTINCT {{drug: recDrug.id, genes: rec.genes}} AS geneSet
+    }} AS geneSets
+  """
+
+#: The patient's own record beside the answer (``patient_pharmacogenomics``; kg.queries.patient_view).
+PATIENT_COLUMNS = f""",
+  p {{.*}} AS patient, CASE WHEN p IS NULL THEN [] ELSE {patient_view.CONDITIONS} END AS conditions"""
+
+
+def _answer_statement(one_drug: bool, with_patient: bool = False) -> str:
     """The whole PGx answer in one statement (one round trip): the patient's calls, the asked drug's
     candidates (kg.queries.resolve, the same rule as every drug argument), every guideline of the drug
     (or of every drug), and the recommendations the patient's phenotypes match.
@@ -99,11 +124,8 @@ WITH p, CASE WHEN p IS NULL THEN [] ELSE {_CALL_ROWS} END AS calls
 WITH p, calls, drugCandidates, {drugs} AS drugs
 CALL (drugs) {{
   {guidelines}
-  WITH gl{", d" if one_drug else ""}, COLLECT {{
-    MATCH (rec:Recommendation)-[:PART_OF]->(gl) WHERE {active("rec")}
-    MATCH (rec)-[:FOR_DRUG]->(recDrug:Drug)
-    RETURN DISTINCT {{drug: recDrug.id, genes: rec.genes}} AS geneSet
-  }} AS geneSets
+  WITH gl{", d" if one_drug else ""}, [(gl)-[held:ASSERTED_BY]->(gls:Source) WHERE {in_state("gls")} | held] AS held
+  CALL (gl, held) {{{GUIDELINE_GENE_SETS}}}
   {"" if one_drug else "MATCH (gl)-[:FOR_DRUG]->(d:Drug)"}
   RETURN collect({{drug: d.id, drugName: d.name, guidelineId: gl.id, guideline: gl.source, guidelineName: gl.name,
     url: gl.url, genes: gl.genes, sources: {active_sources("gl")},
@@ -123,13 +145,16 @@ CALL (p, calls, drugs, guidelines) {{
   RETURN collect({{drug: d.id, drugName: d.name, rec: rec {{.*}}, needed: [n IN needed | n.id], linked: linked,
     sources: {active_sources("rec")}, groups: {state_groups("rec")}}}) AS matches
 }}
-RETURN p IS NOT NULL AS known, calls, drugCandidates, guidelines, matches
+RETURN p IS NOT NULL AS known, calls, drugCandidates, guidelines, matches{PATIENT_COLUMNS if with_patient else ""}
 """
 
 
 #: The answer for one drug (``$key`` etc.: kg.queries.resolve.drug_params) and for every drug.
 ONE_DRUG_ANSWER = _answer_statement(one_drug=True)
 ALL_DRUGS_ANSWER = _answer_statement(one_drug=False)
+#: The same with the patient's record (``patient_pharmacogenomics``): one round trip for both.
+PATIENT_ONE_DRUG_ANSWER = _answer_statement(one_drug=True, with_patient=True)
+PATIENT_ALL_DRUGS_ANSWER = _answer_statement(one_drug=False, with_patient=True)
 
 # statuses of kg/matcher/pharmacogenomics.py that give a usable phenotype
 CALLED_STATUSES = ("called", "ambiguous", "haplotype_list", "outside call")
@@ -244,16 +269,18 @@ def patient_gene_calls(graph: Graph, patient: str) -> dict[str, GeneCallSummary]
 def gene_calls(rows: list[dict[str, Any]]) -> dict[str, GeneCallSummary]:
     """One summary per gene from ``_CALL_ROWS`` (one row per HAS_DIPLOTYPE link)."""
     calls: dict[str, GeneCallSummary] = {}
+    links: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         call = row["call"] or {}
         gene = cast(str, row["gene"] or call.get("gene"))  # every Phenotype node has a gene (kg/loaders/pharmcat.py)
+        links[gene].append(row)
         summary = calls.get(gene)
         if summary is None:
             summary = calls[gene] = GeneCallSummary(
                 gene=gene,
                 diplotype=call.get("diplotype"),
                 phenotypes=[],
-                activity_score=row["activityScore"],
+                activity_score=None,  # after every link is read: _activity_score
                 status=call.get("status") or "called",
                 ambiguous=bool(call.get("ambiguous")),
                 candidates=list(call.get("candidates") or []),
@@ -269,9 +296,41 @@ def gene_calls(rows: list[dict[str, Any]]) -> dict[str, GeneCallSummary]:
             summary.phenotypes.append(row["phenotype"])
         if row["phenotype"]:
             summary.by_guideline.setdefault(call.get("guideline") or "", []).append(row["phenotype"])
-    for summary in calls.values():
+    for gene, summary in calls.items():
         summary.phenotype = summary.single_phenotype()
+        summary.activity_score = _activity_score(links[gene])
     return calls
+
+
+def _activity_score(rows: list[dict[str, Any]]) -> Any:
+    """The gene's activity score, whatever the order the graph returns its HAS_DIPLOTYPE links in.
+
+    A link states a score when the matcher wrote one on it (``activityScore``: the CPIC/DPWG table
+    row's score of the call, kg/matcher/match.py) or its Phenotype has one (a lookup value that is a
+    score, ``CYP2C9:2.0``); a DPWG diplotype-keyed Phenotype (``CYP2C9:*1/*1``) states none, and
+    says nothing against the score the other links state. Links that apply to every guideline or to
+    CPIC come first (CPIC's score, as ``single_phenotype`` names CPIC's phenotype); candidates of an
+    ambiguous call that differ in score give None, as they give no single phenotype."""
+    tiers: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})  # CPIC's (or every guideline's), the others'
+    for row in rows:
+        call = row["call"] or {}
+        score = call.get("activityScore")
+        if score in (None, ""):
+            score = row["activityScore"]
+        if score not in (None, ""):
+            tiers[0 if call.get("guideline") in (None, "", "CPIC") else 1].setdefault(_score_key(score), score)
+    for scores in tiers:
+        if scores:
+            return next(iter(scores.values())) if len(scores) == 1 else None
+    return None
+
+
+def _score_key(score: Any) -> Any:
+    """``"2"``, ``"2.0"`` and ``2.0`` are one score; text that is no number (``"≥4.0"``) stands for itself."""
+    try:
+        return float(score)
+    except (TypeError, ValueError):
+        return str(score)
 
 
 def pharmacogenomics(
@@ -286,6 +345,47 @@ def pharmacogenomics(
     (row,) = graph.read(statement, plain_=True, patient=patient, noResult=NO_RESULT, **asked, **state_params(state))
     if not row["known"]:
         raise UnknownPatient(patient)
+    return _answers(row, patient, drug, state)
+
+
+@dataclass
+class PatientPharmacogenomics:
+    """A patient's record and its PGx answer, read in one round trip (``patient_pharmacogenomics``)."""
+
+    id: str
+    patient: patient_view.PatientRecord | None  # None: no such patient (and no answer)
+    _answers: list[PgxAnswer]
+    _problem: Exception | None = None  # the drug named no drug, or several: raised by ``answers``
+
+    def answers(self) -> list[PgxAnswer]:
+        """The answers ``pharmacogenomics`` gives for the same arguments, or the error it raises."""
+        if self.patient is None:
+            raise UnknownPatient(self.id)
+        if self._problem is not None:
+            raise self._problem
+        return self._answers
+
+
+def patient_pharmacogenomics(
+    graph: Graph, patient: str, drug: str | None = None, state: KnowledgeState | None = None
+) -> PatientPharmacogenomics:
+    """``patient_view.find_patient`` and ``pharmacogenomics`` in one statement (the question a prescribing
+    system asks at order time: who, and what their genotype means for this drug): the same record and
+    the same answers, by the same traversal, in one round trip. An unknown patient is a None record; a
+    drug that names none or several is kept for ``answers()`` to raise, so the record is still read."""
+    statement, asked = (PATIENT_ALL_DRUGS_ANSWER, {}) if drug is None else (PATIENT_ONE_DRUG_ANSWER, drug_params(drug))
+    (row,) = graph.read(statement, plain_=True, patient=patient, noResult=NO_RESULT, **asked, **state_params(state))
+    if not row["known"]:
+        return PatientPharmacogenomics(patient, None, [])
+    record = patient_view.patient_record(row["patient"], row["conditions"])
+    try:
+        return PatientPharmacogenomics(patient, record, _answers(row, patient, drug, state))
+    except Unresolved as err:
+        return PatientPharmacogenomics(patient, record, [], err)
+
+
+def _answers(row: dict[str, Any], patient: str, drug: str | None, state: KnowledgeState | None) -> list[PgxAnswer]:
+    """The answers of one row of ``_answer_statement`` for a known patient."""
     calls = gene_calls(row["calls"])
     if drug is None and not calls:
         return []
