@@ -213,6 +213,18 @@ def _holds(p: str, phenotypes: str) -> str:
     return f"all(ph IN {phenotypes} WHERE EXISTS {{ ({p})-[:HAS_DIPLOTYPE]->(ph) }})"
 
 
+# The recommendation sets (``recSets``, each's phenotypes rarest first) grouped by their rarest phenotype, walked
+# once to its holders (``p``, rows per holder and group): sets sharing it (a guideline's gene-pair grid) cost one walk,
+# and the patient's phenotypes (``held``, one expansion) are read only for a group with a set of several.
+_BY_RAREST = """
+  UNWIND range(0, size(recSets) - 1) AS i
+  WITH recSets, recSets[i].phenotypes[0] AS rarest, collect(i) AS sets
+  WITH recSets, rarest, sets, any(i IN sets WHERE size(recSets[i].phenotypes) > 1) AS several
+  MATCH (rarest)<-[:HAS_DIPLOTYPE]-(p:Patient)"""
+_HELD = "CASE WHEN several THEN [(p)-[:HAS_DIPLOTYPE]->(ph) | ph] ELSE [] END AS held"
+_REST_HELD = "all(ph IN recSets[i].phenotypes[1..] WHERE ph IN held)"
+
+
 def actionable_query(by_drug: bool, by_disease: bool, page: bool = True) -> str:
     """The counts aggregated in the database, route by route, and (``page``) the page out of two top-k lists.
 
@@ -277,11 +289,10 @@ CALL (drugs) {{
   WITH phenotypes, collect(r) AS recs
   RETURN collect({{phenotypes: phenotypes, recs: [r IN recs | {{id: r.id, keys: {_state_releases("r")}}}]}}) AS recSets
 }}
-CALL (recSets) {{
-  UNWIND range(0, size(recSets) - 1) AS i
-  WITH i, recSets[i].phenotypes[0] AS rarest, recSets[i].phenotypes[1..] AS rest
-  MATCH (rarest)<-[:HAS_DIPLOTYPE]-(p:Patient)
-  WHERE {in_scope("p")} AND {_holds("p", "rest")}
+CALL (recSets) {{{_BY_RAREST}
+  WHERE {in_scope("p")}
+  WITH recSets, p, sets, {_HELD}
+  UNWIND [i IN sets WHERE {_REST_HELD}] AS i
   RETURN count(DISTINCT p) AS viaR, collect(DISTINCT i) AS setsHit
 }}
 WITH viaE, evidenceKeys, recSets, viaR, setsHit,
@@ -305,10 +316,10 @@ WITH *, COLLECT {{
   RETURN p
   UNION ALL
   WITH recSets, viaR, population WHERE viaR > 0 AND viaR * viaR < $limit * population
-  UNWIND recSets AS s
-  WITH s.phenotypes[0] AS rarest, s.phenotypes[1..] AS rest
-  MATCH (rarest)<-[:HAS_DIPLOTYPE]-(p:Patient)
-  WHERE p.id > $after AND {in_scope("p")} AND {_holds("p", "rest")}
+{_BY_RAREST}
+  WHERE p.id > $after AND {in_scope("p")}
+  WITH recSets, p, sets, {_HELD}
+  WHERE any(i IN sets WHERE {_REST_HELD})
   WITH DISTINCT p ORDER BY p.id LIMIT $limit
   RETURN p
 }} AS holders"""
