@@ -260,6 +260,7 @@ class ResearchQuery:
             after=cursors.decode("patient", after),
             patients=_cohort_scope(identity),
             state=state,
+            page=not identity.aggregate_only,  # an aggregate answer lists no patients: the counts only
         )
         if identity.aggregate_only:
             result = cohort.aggregated_actionable(result, _min_cell(info))

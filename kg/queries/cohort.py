@@ -208,32 +208,43 @@ def _state_releases(var: str) -> str:
     return f"[({var})-[:ASSERTED_BY]->(rs:Source) WHERE {in_state('rs')} | rs.key]"
 
 
-def actionable_query(by_drug: bool, by_disease: bool) -> str:
-    """Evidence first (the smaller side), then its variants, then the patients who carry them."""
+def _holds(p: str, phenotypes: str) -> str:
+    """The Patient ``p`` has a HAS_DIPLOTYPE to every Phenotype of the list ``phenotypes`` (code-chosen)."""
+    return f"all(ph IN {phenotypes} WHERE EXISTS {{ ({p})-[:HAS_DIPLOTYPE]->(ph) }})"
+
+
+# The recommendation sets (``recSets``, each's phenotypes rarest first) grouped by their rarest phenotype, walked
+# once to its holders (``p``, rows per holder and group): sets sharing it (a guideline's gene-pair grid) cost one walk,
+# and the patient's phenotypes (``held``, one expansion) are read only for a group with a set of several.
+_BY_RAREST = """
+  UNWIND range(0, size(recSets) - 1) AS i
+  WITH recSets, recSets[i].phenotypes[0] AS rarest, collect(i) AS sets
+  WITH recSets, rarest, sets, any(i IN sets WHERE size(recSets[i].phenotypes) > 1) AS several
+  MATCH (rarest)<-[:HAS_DIPLOTYPE]-(p:Patient)"""
+_HELD = "CASE WHEN several THEN [(p)-[:HAS_DIPLOTYPE]->(ph) | ph] ELSE [] END AS held"
+_REST_HELD = "all(ph IN recSets[i].phenotypes[1..] WHERE ph IN held)"
+
+
+def actionable_query(by_drug: bool, by_disease: bool, page: bool = True) -> str:
+    """The counts aggregated in the database, route by route, and (``page``) the page out of two top-k lists.
+
+    Evidence route: evidence first (the smaller side), then its variants, then the patients who carry them;
+    grouped per patient (every such patient and its evidence: ``viaE``). Recommendation route (a drug): the
+    drug's recommendations grouped by their set of phenotypes (many share one), each set walked once from
+    its rarest phenotype to the patients holding all of it. ``total`` = evidence + recommendation patients
+    less those in both (the evidence patients holding a set). The page is the first ``$limit`` ids after
+    ``$after`` of the union: the first ``$limit`` of each route suffice (a patient listed by one route has
+    fewer than ``$limit`` of that route's patients before it), merged by the caller. The recommendation
+    route's first ``$limit``: when its patients are dense in the cohort, a walk of the Patient.id index
+    from the cursor that stops after ``$limit`` holders; when sparse, a top-k over the sets' holders."""
     if by_drug:
         anchor = "UNWIND drugs AS d MATCH (e:Evidence)-[:FOR_DRUG]->(d)"
         extra = " AND EXISTS { (e)-[:FOR_DISEASE]->(x) WHERE x IN diseases }" if by_disease else ""
     else:
         anchor = "UNWIND diseases AS d MATCH (e:Evidence)-[:FOR_DISEASE]->(d)"
         extra = ""
-    recommendations = (
-        f"""
-  UNION
-  UNWIND drugs AS d
-  MATCH (r:Recommendation)-[:FOR_DRUG]->(d)
-  WHERE NOT coalesce(r.noRecommendation, false) AND toLower(coalesce(r.strength, '')) <> 'no recommendation'
-    AND {active("r")}
-  WITH r, COUNT {{ MATCH (r)-[:FOR_PHENOTYPE]->(ph:Phenotype) RETURN DISTINCT ph }} AS needed,
-       {_state_releases("r")} AS keys
-  MATCH (r)-[:FOR_PHENOTYPE]->(ph:Phenotype)<-[:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
-  WITH r, p, needed, keys, count(DISTINCT ph) AS held
-  WHERE held = needed
-  RETURN p, r.id AS finding, 'recommendation' AS route, keys"""
-        if by_drug
-        else ""
-    )
-    return f"""{_SCOPE}
-OPTIONAL CALL (drugs, diseases) {{
+    evidence = f"""
+CALL (drugs, diseases) {{
   {anchor}
   WITH DISTINCT e WHERE {VISIBLE_EVIDENCE} AND {_MEANINGFUL}{extra}
   CALL (e) {{
@@ -245,19 +256,82 @@ OPTIONAL CALL (drugs, diseases) {{
   MATCH (p:Patient)-[:HAS_VARIANT]->(v) WHERE {in_scope("p")}
   WITH DISTINCT p, e, mp
   WHERE {_SATISFIES}
-  RETURN p, e.id AS finding, 'evidence' AS route, {_state_releases("e")} AS keys{recommendations}
+  WITH p, collect(DISTINCT e) AS found
+  RETURN collect({{patient: p, evidence: found}}) AS viaE
 }}
-WITH drugs, diseases, p.id AS patient, collect(DISTINCT {{id: finding, route: route}}) AS findings,
-     collect(keys) AS keyLists
-ORDER BY patient
-WITH drugs, diseases, [x IN collect({{patient: patient, findings: findings, keys: keyLists}}) WHERE x.patient IS NOT NULL]
-     AS everyone
-RETURN size(everyone) AS total,
-       COLLECT {{ UNWIND everyone AS x UNWIND x.keys AS ks UNWIND ks AS k RETURN DISTINCT k ORDER BY k }} AS releases,
-       size([x IN everyone WHERE any(f IN x.findings WHERE f.route = 'evidence')]) AS viaEvidence,
-       size([x IN everyone WHERE any(f IN x.findings WHERE f.route = 'recommendation')]) AS viaRecommendation,
-       [x IN everyone WHERE x.patient > $after][..$limit] AS page
+WITH drugs, viaE,
+     COLLECT {{ UNWIND viaE AS x UNWIND x.evidence AS e WITH DISTINCT e RETURN {_state_releases("e")} }} AS evidenceKeys
 """
+    if not by_drug:
+        counts = """
+RETURN size(viaE) AS total, size(viaE) AS viaEvidence, 0 AS viaRecommendation,
+       evidenceKeys AS keyLists"""
+        pages = (
+            """,
+       COLLECT { UNWIND viaE AS x WITH x WHERE x.patient.id > $after
+                 RETURN {patient: x.patient.id, evidence: [e IN x.evidence | e.id]} AS y ORDER BY y.patient LIMIT $limit }
+         AS evidencePage,
+       [] AS recommendationPage"""
+            if page
+            else ""
+        )
+        return f"{_SCOPE}{evidence}{counts}{pages}\n"
+    sets = f"""
+CALL (drugs) {{
+  UNWIND drugs AS d
+  MATCH (r:Recommendation)-[:FOR_DRUG]->(d)
+  WHERE NOT coalesce(r.noRecommendation, false) AND toLower(coalesce(r.strength, '')) <> 'no recommendation'
+    AND {active("r")}
+  WITH DISTINCT r
+  WITH r, COLLECT {{ MATCH (r)-[:FOR_PHENOTYPE]->(ph:Phenotype) WITH DISTINCT ph
+                    WITH ph, COUNT {{ (ph)<-[:HAS_DIPLOTYPE]-() }} AS n ORDER BY n, elementId(ph) RETURN ph }} AS phenotypes
+  WHERE size(phenotypes) > 0
+  WITH phenotypes, collect(r) AS recs
+  RETURN collect({{phenotypes: phenotypes, recs: [r IN recs | {{id: r.id, keys: {_state_releases("r")}}}]}}) AS recSets
+}}
+CALL (recSets) {{{_BY_RAREST}
+  WHERE {in_scope("p")}
+  WITH recSets, p, sets, {_HELD}
+  UNWIND [i IN sets WHERE {_REST_HELD}] AS i
+  RETURN count(DISTINCT p) AS viaR, collect(DISTINCT i) AS setsHit
+}}
+WITH viaE, evidenceKeys, recSets, viaR, setsHit,
+     CASE WHEN viaR = 0 THEN 0 ELSE COUNT {{
+       UNWIND viaE AS x WITH x.patient AS p WHERE any(s IN recSets WHERE {_holds("p", "s.phenotypes")}) RETURN p
+     }} END AS both
+"""
+    counts = """
+RETURN size(viaE) + viaR - both AS total, size(viaE) AS viaEvidence, viaR AS viaRecommendation,
+       evidenceKeys + [i IN setsHit | reduce(ks = [], r IN recSets[i].recs | ks + r.keys)] AS keyLists"""
+    if not page:
+        return f"{_SCOPE}{evidence}{sets}{counts}\n"
+    walk = f"""
+WITH *, CASE WHEN $allPatients THEN COUNT {{ MATCH (q:Patient) }} ELSE size($patientIds) END AS population
+WITH *, COLLECT {{
+  WITH recSets, viaR, population WHERE viaR > 0 AND viaR * viaR >= $limit * population
+  MATCH (p:Patient) WHERE p.id > $after AND {in_scope("p")}
+  WITH p, recSets, [(p)-[:HAS_DIPLOTYPE]->(ph) | ph] AS held
+  WHERE any(s IN recSets WHERE all(ph IN s.phenotypes WHERE ph IN held))
+  WITH p ORDER BY p.id LIMIT $limit
+  RETURN p
+  UNION ALL
+  WITH recSets, viaR, population WHERE viaR > 0 AND viaR * viaR < $limit * population
+{_BY_RAREST}
+  WHERE p.id > $after AND {in_scope("p")}
+  WITH recSets, p, sets, {_HELD}
+  WHERE any(i IN sets WHERE {_REST_HELD})
+  WITH DISTINCT p ORDER BY p.id LIMIT $limit
+  RETURN p
+}} AS holders"""
+    pages = """,
+       COLLECT { UNWIND viaE AS x WITH x WHERE x.patient.id > $after
+                 RETURN {patient: x.patient.id, evidence: [e IN x.evidence | e.id]} AS y ORDER BY y.patient LIMIT $limit }
+         AS evidencePage,
+       [x IN [p IN holders | {id: p.id, held: [(p)-[:HAS_DIPLOTYPE]->(ph) | ph]}] | {patient: x.id,
+           recommendations: reduce(ids = [], s IN recSets |
+             ids + CASE WHEN all(ph IN s.phenotypes WHERE ph IN x.held) THEN [r IN s.recs | r.id] ELSE [] END)}]
+         AS recommendationPage"""
+    return f"{_SCOPE}{evidence}{sets}{walk}{counts}{pages}\n"
 
 
 @dataclass(frozen=True)
@@ -298,18 +372,20 @@ def cohort_actionable(
     after: str | None = None,
     patients: PatientScope = NO_PATIENTS,
     state: KnowledgeState | None = None,
+    page: bool = True,
 ) -> Actionable:
     """Patients (within ``patients``) with actionable findings for ``drug`` and/or ``disease`` (with its
     descendants), in patient-id order: ``first`` of them after the id ``after`` (each with up to
     MAX_EVIDENCE_IDS evidence ids), and the counts over all; the evidence and recommendations those of
-    ``state`` (kg.queries.visibility; None: the current knowledge), whose releases the answer lists."""
+    ``state`` (kg.queries.visibility; None: the current knowledge), whose releases the answer lists.
+    ``page=False``: the counts and releases only (no patients listed), for aggregate answers."""
     if not drug and not disease:
         raise ValueError("give a drug or a disease")
     if not 0 <= first <= MAX_PATIENTS:
         raise ValueError(f"first must be between 0 and {MAX_PATIENTS}")
     row = bounded_read(
         graph,
-        actionable_query(bool(drug), bool(disease)),
+        actionable_query(bool(drug), bool(disease), page),
         what="the actionable cohort",
         hint="give both a drug and a disease, or a more specific disease",
         drug=resolve_drug(graph, drug, state).id if drug else None,
@@ -319,16 +395,16 @@ def cohort_actionable(
         **scope_params(patients),
         **state_params(state),
     )[0]
-    page = row["page"]
+    listed = _merged_page(row, first + 1) if page else []
     found = []
-    for x in page[:first]:
-        evidence = sorted(f["id"] for f in x["findings"] if f["route"] == "evidence")
+    for x in listed[:first]:
+        evidence = sorted(x["evidence"])
         found.append(
             ActionablePatient(
                 id=x["patient"],
                 evidence=evidence[:MAX_EVIDENCE_IDS],
                 evidence_count=len(evidence),
-                recommendations=sorted(f["id"] for f in x["findings"] if f["route"] == "recommendation"),
+                recommendations=sorted(x["recommendations"]),
             )
         )
     return Actionable(
@@ -336,10 +412,22 @@ def cohort_actionable(
         via_evidence=row["viaEvidence"],
         via_recommendation=row["viaRecommendation"],
         patients=found,
-        has_next=len(page) > first,
-        releases=row["releases"] or [],
+        has_next=len(listed) > first,
+        releases=sorted({k for keys in row["keyLists"] for k in keys}),
         as_of=as_of(state),
     )
+
+
+def _merged_page(row: Row, limit: int) -> list[Row]:
+    """The first ``limit`` patients of the union of the two routes' pages (each its route's first ``limit``
+    after the cursor, in id order): a patient's evidence from the one, its recommendations from the other."""
+    merged: dict[str, Row] = {}
+    for x in row["evidencePage"]:
+        merged[x["patient"]] = {"patient": x["patient"], "evidence": x["evidence"], "recommendations": []}
+    for x in row["recommendationPage"]:
+        merged.setdefault(x["patient"], {"patient": x["patient"], "evidence": [], "recommendations": []})
+        merged[x["patient"]]["recommendations"] = x["recommendations"]
+    return [merged[k] for k in sorted(merged)[:limit]]
 
 
 def aggregated_actionable(answer: Actionable, min_cell: int) -> Actionable:
