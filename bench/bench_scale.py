@@ -20,7 +20,7 @@ What one run does:
    (a) the patient summary (bench_api's GraphQL query: PGx + targeted therapies + risks, paths and sources)
    through the real app under uvicorn, a clinician token, one client, ``--rounds`` rounds after a warm-up
    round: p50, p99; (b) the cohort answers through GraphQL (a researcher token: counts over every patient):
-   ``cohortActionable(disease)`` for two diseases, ``cohortActionable(drug)``, ``cohortPhenotypes(gene)`` for
+   ``cohortActionable(disease)`` for two diseases, ``cohortActionable(drug)`` for two drugs, ``cohortPhenotypes(gene)`` for
    three genes, ``--cohort-runs`` times each after a warm-up: p50 and max; (c) footprint: the store files on
    disk (data/databases/neo4j) and the transaction logs, node and relationship counts, the JVM's heap (JMX)
    and resident memory, per patient as the delta from the graph without synthetic patients.
@@ -105,6 +105,12 @@ COHORT: dict[str, tuple[str, dict[str, Any], tuple[str, dict[str, Any]]]] = {
         ("actionable", {"disease": "DOID:9256"}),
     ),
     "actionable: clopidogrel": (ACTIONABLE, {"drug": "clopidogrel"}, ("actionable", {"drug": "clopidogrel"})),
+    # the thiopurines: recommendations keyed on TPMT and NUDT15 together, held by nearly every patient
+    "actionable: mercaptopurine": (
+        ACTIONABLE,
+        {"drug": "mercaptopurine"},
+        ("actionable", {"drug": "mercaptopurine"}),
+    ),
     "phenotypes: CYP2C19": (PHENOTYPES, {"gene": "CYP2C19"}, ("phenotypes", {"gene": "CYP2C19"})),
     "phenotypes: CYP2D6": (PHENOTYPES, {"gene": "CYP2D6"}, ("phenotypes", {"gene": "CYP2D6"})),
     "phenotypes: DPYD": (PHENOTYPES, {"gene": "DPYD"}, ("phenotypes", {"gene": "DPYD"})),
