@@ -42,33 +42,28 @@ Row = dict[str, Any]
 MAX_PATIENTS = 1000
 MAX_EVIDENCE_IDS = 50  # per actionable patient; evidence_count has the full number
 
-# One walk per Phenotype of the gene, aggregated in the database: per phenotype its patients, the first
-# ``$limit`` ids (a top-k, not a sort of every id) and the diplotypes behind the calls counted per value, in
-# order of first appearance (the patient-id order). O(links) with constant work per link: the answer's cost
-# grows with the patients holding a phenotype of the gene, never with their square.
+# One walk over each Phenotype's HAS_DIPLOTYPE edges of the gene, aggregated in the database per diplotype:
+# its links counted, its first appearance (the lowest patient id: the patient-id order) and its patients' ids;
+# then, in memory, the phenotype's distinct patients (a patient may hold it through two diplotypes), their first
+# ``$limit`` ids (a top-k, not a sort of every id) and, over every phenotype, the gene's distinct patients.
+# O(links) with constant work per link. Four walks (one per figure) took 1.3-1.5x as long at 100,000 patients
+# (bench/README.md, bench_scale). No aggregation inside a subquery that imports the id lists: Neo4j would
+# group by them.
 COHORT_PHENOTYPES = f"""
-CALL () {{
-  MATCH (p:Patient)-[:HAS_DIPLOTYPE]->(:Phenotype {{gene: $gene}}) WHERE {in_scope("p")}
-  RETURN count(DISTINCT p) AS patients
+MATCH (ph:Phenotype {{gene: $gene}})
+CALL (ph) {{
+  MATCH (ph)<-[h:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
+  WITH h.diplotype AS diplotype, p.id AS id
+  RETURN diplotype, count(*) AS n, min(id) AS first, collect(id) AS ids
 }}
-CALL () {{
-  MATCH (ph:Phenotype {{gene: $gene}})
-  CALL (ph) {{
-    MATCH (ph)<-[h:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
-    WITH h.diplotype AS diplotype, count(h) AS n, min(p.id) AS first
-    RETURN sum(n) AS edges,
-           collect(CASE WHEN diplotype IS NOT NULL THEN {{key: diplotype, count: n, first: first}} END) AS counted
-  }}
-  WITH ph, counted WHERE edges > 0
-  WITH ph, counted,
-       COUNT {{ MATCH (ph)<-[:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")} RETURN DISTINCT p }} AS patients,
-       COLLECT {{ MATCH (ph)<-[:HAS_DIPLOTYPE]-(p:Patient) WHERE {in_scope("p")}
-                 RETURN DISTINCT p.id AS id ORDER BY id LIMIT $limit }} AS ids
-  RETURN collect({{id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: patients,
-                  patientIds: ids, diplotypes: counted,
-                  releases: [(ph)-[:ASSERTED_BY]->(ps:Source) WHERE {in_state("ps")} | ps.key]}}) AS phenotypes
-}}
-RETURN patients, phenotypes
+WITH ph, collect(CASE WHEN diplotype IS NOT NULL THEN {{key: diplotype, count: n, first: first}} END) AS counted,
+     collect(ids) AS idLists
+WITH ph, counted, COLLECT {{ UNWIND idLists AS l UNWIND l AS id RETURN DISTINCT id }} AS ids
+WITH collect(ids) AS everyone,
+     collect({{id: ph.id, phenotype: ph.phenotype, activityScore: ph.activityScore, patients: size(ids),
+              patientIds: COLLECT {{ UNWIND ids AS id RETURN id ORDER BY id LIMIT $limit }}, diplotypes: counted,
+              releases: [(ph)-[:ASSERTED_BY]->(ps:Source) WHERE {in_state("ps")} | ps.key]}}) AS phenotypes
+RETURN size(COLLECT {{ UNWIND everyone AS l UNWIND l AS id RETURN DISTINCT id }}) AS patients, phenotypes
 """
 
 
