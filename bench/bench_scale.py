@@ -479,6 +479,7 @@ def deadline_ts(hhmm: str | None) -> float | None:
 
 
 def main() -> None:
+    global BEFORE_COMMIT  # --before
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--patients", type=int, nargs="+", default=[1000, 10_000, 100_000])
     ap.add_argument("--per-patient", type=int, default=300)
@@ -508,7 +509,6 @@ def main() -> None:
     )
     args = ap.parse_args()
     if args.before:
-        global BEFORE_COMMIT
         BEFORE_COMMIT = args.before
 
     from kg import neo4j_server
