@@ -255,7 +255,7 @@ CALL (drugs, diseases) {{
   RETURN collect({{patient: p, evidence: found}}) AS viaE
 }}
 WITH drugs, viaE,
-     COLLECT {{ UNWIND viaE AS x UNWIND x.evidence AS e WITH DISTINCT e RETURN {_state_releases("e")} }} AS evidenceKeys
+     [e IN COLLECT {{ UNWIND viaE AS x UNWIND x.evidence AS e RETURN DISTINCT e }} | {_state_releases("e")}] AS evidenceKeys
 """
     if not by_drug:
         counts = """
