@@ -173,6 +173,16 @@ def make_token() -> None:
     HEADERS["Authorization"] = f"Bearer {token}"
 
 
+def bench_settings(instance: str, bolt_port: int) -> Settings:
+    """The server of ``NEO4J_URI`` when set, else the local instance under KG_CACHE_DIR (or /tmp/kgcache-<instance>)."""
+    from kg.config import Settings
+
+    if os.environ.get("NEO4J_URI"):
+        return Settings.from_env()
+    cache = Path(os.environ.get("KG_CACHE_DIR") or f"/tmp/kgcache-{instance}")
+    return Settings.from_env(instance=instance, bolt_port=bolt_port, cache_dir=cache)
+
+
 def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, **settings.connection_env(), KG_RATE_LIMIT="1000000/minute")  # throughput, not throttling
     where = ["--host", "127.0.0.1", "--port", str(port)]
@@ -404,14 +414,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from kg import neo4j_server
-    from kg.config import Settings
     from kg.db import Graph
 
-    if os.environ.get("NEO4J_URI"):
-        settings = Settings.from_env()
-    else:
-        cache = Path(os.environ.get("KG_CACHE_DIR") or f"/tmp/kgcache-{args.instance}")
-        settings = Settings.from_env(instance=args.instance, bolt_port=args.bolt_port, cache_dir=cache)
+    settings = bench_settings(args.instance, args.bolt_port)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = OUT_DIR / f"bench_api-{stamp}.server.log"

@@ -191,14 +191,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from kg import neo4j_server
-    from kg.config import Settings
     from kg.db import Graph
 
-    if os.environ.get("NEO4J_URI"):
-        settings = Settings.from_env()
-    else:
-        cache = Path(os.environ.get("KG_CACHE_DIR") or f"/tmp/kgcache-{args.instance}")
-        settings = Settings.from_env(instance=args.instance, bolt_port=args.bolt_port, cache_dir=cache)
+    settings = b.bench_settings(args.instance, args.bolt_port)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     b.OUT_DIR.mkdir(parents=True, exist_ok=True)
     revision = subprocess.run(
