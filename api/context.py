@@ -67,6 +67,15 @@ class Context:
         self.prefetched[key] = task
         return task
 
+    async def drop_prefetched(self) -> None:
+        """Wait for the answers started ahead that no field will take (their parent failed or found no one),
+        then drop them: none is left reading on the graph's connections after the response is sent (a server
+        shutting down closes the driver under it)."""
+        pending = list(self.prefetched.values())
+        self.prefetched.clear()
+        if pending:
+            await asyncio.wait(pending)
+
     async def answer(self, key: tuple[Hashable, ...], fn: Callable[..., T], *args: Any) -> T:
         """The answer prefetched under ``key`` (taken once), else ``fn(graph, *args)`` run now (``run``);
         either way with ``run``'s errors."""

@@ -230,10 +230,16 @@ class PatientQuery:
             record = await _prefetch(info, id)
         except Exception as err:
             await asyncio.wait([audited])
+            await ctx.drop_prefetched()
             ctx.audit("patient", patients=[id], outcome=f"error: {type(err).__name__}")
             raise
-        await audited  # before any of the patient's data is returned; its failure fails the field
+        try:
+            await audited  # before any of the patient's data is returned; its failure fails the field
+        except Exception:
+            await ctx.drop_prefetched()
+            raise
         if record is None:
+            await ctx.drop_prefetched()
             ctx.audit("patient", patients=[id], outcome="not_found")
         return to_type(Patient, record) if record else None
 
