@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -416,6 +417,28 @@ def test_expired_forged_and_foreign_jwts_are_refused(app_client: TestClient, aut
     unsigned = jwt.encode(_local_claims(auth_settings), None, algorithm="none")
     assert post(app_client, OPERATIONS["gene"], unsigned)[0] == 401
 
+
+
+def test_a_token_kept_as_verified_is_refused_once_its_exp_passes_or_it_is_revoked(auth_settings: AuthSettings) -> None:
+    """The verifier keeps tokens whose signature it checked (Verifier.VERIFIED_KEPT); a kept token's
+    ``exp`` is checked again on every use, and its record (revocation) too."""
+    from kg.access.tokens import Unauthenticated, Verifier, revoke_token, signing_key
+
+    verifier = Verifier(auth_settings)
+    verifier.LEEWAY = 0
+    claims = _local_claims(auth_settings, exp=int(time.time()) + 2)  # the record itself stays active for hours
+    short = jwt.encode(claims, signing_key(auth_settings), algorithm="ES256")
+    assert verifier.verify(short).role == Role.RESEARCHER
+    assert (short, auth_settings.local_issuer) in verifier._verified
+    time.sleep(max(0.0, claims["exp"] - time.time()) + 1.1)
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.verify(short)
+    assert (short, auth_settings.local_issuer) not in verifier._verified
+    kept = create_token(auth_settings, Role.RESEARCHER, name="test-api-kept")
+    assert verifier.verify(kept.token).role == Role.RESEARCHER
+    revoke_token(auth_settings, kept.record.id, by="test")
+    with pytest.raises(Unauthenticated, match="revoked"):
+        verifier.verify(kept.token)
 
 # --- an OIDC issuer: its JWKS served from 127.0.0.1 ------------------------------------------
 

@@ -28,6 +28,8 @@ import json
 import os
 import re
 import secrets
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -302,11 +304,17 @@ def _hash(secret: str) -> str:
 class Verifier:
     """Turns a bearer credential into an Identity, or raises Unauthenticated saying why."""
 
+    #: Signed tokens whose signature and claims were checked, kept in memory (oldest dropped first).
+    VERIFIED_KEPT = 1024
+    LEEWAY = 30  # seconds of clock skew allowed on ``exp`` (PyJWT's ``leeway``)
+
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
         self.store = TokenStore(settings)
         self._public_key: ec.EllipticCurvePublicKey | None = None
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300) if settings.jwks_url else None
+        self._verified: dict[tuple[str, str], dict[str, Any]] = {}
+        self._verified_lock = threading.Lock()
 
     def verify(self, credential: str) -> Identity:
         credential = credential.strip()
@@ -325,21 +333,33 @@ class Verifier:
     def _decode(
         self, credential: str, key: Any, algorithms: list[str], issuer: str, required: list[str]
     ) -> dict[str, Any]:
-        """PyJWT's checks: signature, exp (30 s leeway), iss, aud, and the ``required`` claims present."""
+        """PyJWT's checks: signature, exp (30 s leeway), iss, aud, and the ``required`` claims present.
+        A token that passed them is kept (``VERIFIED_KEPT``) and on its next use only its ``exp`` is
+        checked again: the signature check was 0.5-0.7 ms of every request (bench/bench_api.py's
+        one-drug question). Revocation and the store's record are checked on every request by the callers."""
+        kept = self._verified.get((credential, issuer))
+        if kept is not None and ("exp" not in kept or time.time() <= float(kept["exp"]) + self.LEEWAY):
+            return kept
         try:
-            return jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 credential,
                 key,
                 algorithms=algorithms,
                 audience=self.settings.audience,
                 issuer=issuer,
                 options={"require": required},
-                leeway=30,
+                leeway=self.LEEWAY,
             )
         except jwt.ExpiredSignatureError as err:
+            self._verified.pop((credential, issuer), None)
             raise Unauthenticated("the token has expired") from err
         except jwt.PyJWTError as err:
             raise Unauthenticated(f"the token is not valid: {err}") from err
+        with self._verified_lock:
+            if len(self._verified) >= self.VERIFIED_KEPT:
+                del self._verified[next(iter(self._verified))]
+            self._verified[(credential, issuer)] = claims
+        return claims
 
     def _local(self, credential: str) -> Identity:
         if self._public_key is None:
