@@ -93,6 +93,9 @@ def _answer_statement(one_drug: bool, with_patient: bool = False) -> str:
     recommendations were read again for each drug of the guideline: a third of the statement's time).
     With one drug the statement starts from that Drug (an index seek), not from every guideline.
 
+    Calls: with one drug only those of the genes its guidelines name (what the answer reports and the
+    matching reads; a patient's other calls were a third of the row's bytes).
+
     Matches: a recommendation applies when each Phenotype of its key is one the patient links (under
     the recommendation's guideline), or is ``<GENE>:No Result`` for a gene the patient links nothing
     to under that guideline (outside-call genes without an outside call). Found by traversal, never by
@@ -131,9 +134,10 @@ CALL (drugs) {{
     url: gl.url, genes: gl.genes, sources: {active_sources("gl")},
     geneSets: [s IN geneSets WHERE s.drug = d.id | s.genes]}}) AS guidelines
 }}
-CALL (p, calls, drugs, guidelines) {{
-  WITH [c IN calls | {{id: c.phenotypeId, gene: c.gene, guideline: c.call.guideline}}] AS links,
-       reduce(gs = [], g IN guidelines | gs + coalesce(g.genes, []) + reduce(x = [], s IN g.geneSets | x + s)) AS genes
+WITH p, calls, drugCandidates, drugs, guidelines,
+     reduce(gs = [], g IN guidelines | gs + coalesce(g.genes, []) + reduce(x = [], s IN g.geneSets | x + s)) AS genes
+CALL (p, calls, drugs, genes) {{
+  WITH [c IN calls | {{id: c.phenotypeId, gene: c.gene, guideline: c.call.guideline}}] AS links, genes
   {recommendations}
   WHERE {active("rec")}
   WITH rec, d, [l IN links WHERE l.guideline IS NULL OR l.guideline = rec.guideline] AS applicable,
@@ -145,7 +149,8 @@ CALL (p, calls, drugs, guidelines) {{
   RETURN collect({{drug: d.id, drugName: d.name, rec: rec {{.*}}, needed: [n IN needed | n.id], linked: linked,
     sources: {active_sources("rec")}, groups: {state_groups("rec")}}}) AS matches
 }}
-RETURN p IS NOT NULL AS known, calls, drugCandidates, guidelines, matches{PATIENT_COLUMNS if with_patient else ""}
+RETURN p IS NOT NULL AS known, {"[c IN calls WHERE c.gene IN genes]" if one_drug else "calls"} AS calls,
+  drugCandidates, guidelines, matches{PATIENT_COLUMNS if with_patient else ""}
 """
 
 
