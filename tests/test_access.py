@@ -418,7 +418,6 @@ def test_expired_forged_and_foreign_jwts_are_refused(app_client: TestClient, aut
     assert post(app_client, OPERATIONS["gene"], unsigned)[0] == 401
 
 
-
 def test_a_token_kept_as_verified_is_refused_once_its_exp_passes_or_it_is_revoked(auth_settings: AuthSettings) -> None:
     """The verifier keeps tokens whose signature it checked (Verifier.VERIFIED_KEPT); a kept token's
     ``exp`` is checked again on every use, and its record (revocation) too."""
@@ -439,6 +438,7 @@ def test_a_token_kept_as_verified_is_refused_once_its_exp_passes_or_it_is_revoke
     revoke_token(auth_settings, kept.record.id, by="test")
     with pytest.raises(Unauthenticated, match="revoked"):
         verifier.verify(kept.token)
+
 
 # --- an OIDC issuer: its JWKS served from 127.0.0.1 ------------------------------------------
 
