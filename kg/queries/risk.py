@@ -56,6 +56,7 @@ from kg.queries.answers import (
     PathStep,
     SourceRef,
     as_of,
+    collected,
     disease_ref,
     patient_conditions,
     releases_of,
@@ -77,7 +78,7 @@ from kg.queries.visibility import (
 RISK_CLASSES = ("pathogenic", "likely pathogenic")
 CLASSIFYING_TYPES = ["pathogenicity", "predisposing"]
 
-GERMLINE_FINDINGS = f"""
+_GERMLINE_ROWS = f"""
 MATCH (p:Patient {{id: $patient}})-[hv:HAS_VARIANT]->(v:Variant)
 WHERE coalesce(hv.matchLevel, 'exact') = 'exact'
 OPTIONAL CALL (v) {{
@@ -120,6 +121,22 @@ RETURN v {{.id, .name, .rsid, .gene, .proteinChange, .hgvs}} AS variant, propert
        + COUNT {{ MATCH (v)<-[:ABOUT]-(s:Evidence)
                   WHERE s.origin IN ['somatic', 'germline/somatic'] AND {visible_evidence("s")} }} AS somaticEvidence
 """
+#: Every row of ``_GERMLINE_ROWS`` in one record (kg.queries.answers.collected).
+GERMLINE_FINDINGS = collected(
+    _GERMLINE_ROWS,
+    [
+        "variant",
+        "link",
+        "sampleOrigin",
+        "normalSample",
+        "classifications",
+        "lastClassification",
+        "genes",
+        "variantSources",
+        "secondaryFindings",
+        "somaticEvidence",
+    ],
+)
 
 
 class RiskStatus(StrEnum):
@@ -390,7 +407,10 @@ def risks(
     """One finding per classified allele, risk first; with include_non_risk also NOT_A_RISK. Classifications
     are those of the knowledge ``state`` (None: current); an allele the state classifies no more, that a kept
     older release classified, is NO_CURRENT_CLASSIFICATION (shown by default when that class was P/LP)."""
-    rows = graph.read(GERMLINE_FINDINGS, plain_=True, patient=patient, types=CLASSIFYING_TYPES, **state_params(state))
+    (found,) = graph.read(
+        GERMLINE_FINDINGS, plain_=True, patient=patient, types=CLASSIFYING_TYPES, **state_params(state)
+    )
+    rows: list[dict[str, Any]] = found["rows"]
     if not rows:
         patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no findings
     prepared = []

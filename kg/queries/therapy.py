@@ -39,6 +39,7 @@ from kg.queries.answers import (
     PathStep,
     SourceRef,
     as_of,
+    collected,
     disease_ref,
     drug_ref,
     node,
@@ -54,7 +55,7 @@ from kg.queries.visibility import VISIBLE_EVIDENCE, KnowledgeState, active_sourc
 PREDICTIVE = ("predictive",)
 DIAGNOSTIC_PROGNOSTIC = ("diagnostic", "prognostic")
 
-EVIDENCE_FOR_PATIENT = f"""
+_FINDINGS = f"""
 MATCH (p:Patient {{id: $patient}})-[hv:HAS_VARIANT]->(v:Variant)<-[:INCLUDES]-(mp:MolecularProfile)
       <-[:ABOUT]-(e:Evidence)
 WHERE e.type IN $types AND {VISIBLE_EVIDENCE}
@@ -85,7 +86,27 @@ RETURN e {{.*, labels: labels(e)}} AS evidence, {state_groups("e")} AS groups,
        + reduce(acc = [], h IN hits | acc + h.sources) AS sources
 """
 
-PATIENT_VARIANT_IDS = "MATCH (:Patient {id: $patient})-[:HAS_VARIANT]->(v:Variant) RETURN collect(v.id) AS ids"
+#: The findings of ``_FINDINGS`` as one list, with the ids of every Variant the patient links (what a
+#: complex profile's expression is evaluated over, kg.queries.profiles), in one round trip.
+EVIDENCE_FOR_PATIENT = collected(
+    _FINDINGS,
+    [
+        "evidence",
+        "groups",
+        "profile",
+        "members",
+        "hits",
+        "disease",
+        "linkedBy",
+        "relation",
+        "drugs",
+        "sampleOrigin",
+        "supportOrigins",
+        "sources",
+    ],
+    "CASE WHEN size(rows) = 0 THEN [] ELSE COLLECT { MATCH (:Patient {id: $patient})-[:HAS_VARIANT]->(v:Variant) "
+    "RETURN v.id } END AS observed",
+)
 
 
 @dataclass
@@ -169,12 +190,13 @@ def patient_evidence(
     """Evidence of the given types for the patient, strongest first (assertion tier, level, direction),
     in the knowledge ``state`` (None: current)."""
     diseases = [resolve_disease(graph, disease, state).id] if disease else patient_conditions(graph, patient)
-    rows = graph.read(
+    (found,) = graph.read(
         EVIDENCE_FOR_PATIENT, plain_=True, patient=patient, types=list(types), diseases=diseases, **state_params(state)
     )
+    rows: list[dict[str, Any]] = found["rows"]
     if not rows and disease:
         patient_conditions(graph, patient)  # raises UnknownPatient; otherwise: no evidence
-    observed = set(graph.read(PATIENT_VARIANT_IDS, patient=patient)[0]["ids"]) if rows else set()
+    observed = set(found["observed"])
     answers = []
     for row in rows:
         profile = row["profile"]
