@@ -427,18 +427,26 @@ def _walk(plan: Any, out: list[dict[str, Any]]) -> None:
         _walk(child, out)
 
 
-def profile_all(settings: Settings, patients: list[str]) -> list[dict[str, Any]]:
-    """PROFILE of the statements behind the summary's answers (per patient) and each cohort answer."""
-    from kg.queries import cohort, pgx, risk, therapy
+def profile_summary(graph: ProfilingGraph, pid: str) -> None:
+    """PROFILE of the statements behind one patient's summary answers (kept in ``graph.profiles``)."""
+    from kg.queries import pgx, risk, therapy
     from kg.queries.patient_view import find_patient
 
-    with ProfilingGraph(settings) as graph:
+    graph.label = f"summary {pid}"
+    find_patient(graph, pid)
+    pgx.pharmacogenomics(graph, pid)
+    therapy.targeted_therapies(graph, pid, DISEASE)
+    risk.risks(graph, pid)
+
+
+def profile_all(settings: Settings, patients: list[str]) -> list[dict[str, Any]]:
+    """PROFILE of the statements behind the summary's answers (per patient) and each cohort answer."""
+    from kg.queries import cohort
+
+    graph = ProfilingGraph(settings)
+    with graph:  # (Graph.__enter__ is typed Graph)
         for pid in patients:
-            graph.label = f"summary {pid}"
-            find_patient(graph, pid)
-            pgx.pharmacogenomics(graph, pid)
-            therapy.targeted_therapies(graph, pid, DISEASE)
-            risk.risks(graph, pid)
+            profile_summary(graph, pid)
         for name, (_, _, (kind, kwargs)) in COHORT.items():
             graph.label = name
             try:
