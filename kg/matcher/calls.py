@@ -3,7 +3,7 @@
 Issue 8 ("new knowledge about alleles the patient already carries"): the knowledge read
 (:meth:`kg.matcher.vcf.PatientVcf.fetch`) only sees positions some loaded release knows, so a
 release that adds an allele could never reach a patient matched earlier. :func:`read_calls` reads
-the whole file once more, cheaply, for what re-interpretation needs: the records whose genotype
+the file once more, cheaply (a large one only in part, see below), for what re-interpretation needs: the records whose genotype
 carries an ALT (any allele index 1-9 in GT) and the records whose GT is missing (``./.``: a no-call,
 never to be taken for reference; VCF 4.2 section 1.6.2). kg/matcher/match.py stores the calls that
 no exact knowledge Variant matched as ``(:Patient)-[:CALLED]->(:ObservedAllele)`` and the no-calls
@@ -24,7 +24,9 @@ file (a whole genome: its 4-5 million calls would be cut to the bound anyway, an
 costs several times the knowledge read) is read only where calls are kept first, the
 :func:`priority_index` regions, by the knowledge read's strategies (:func:`kg.matcher.positions.fetch`:
 index queries, a temporary index, a text scan); calls elsewhere are then neither kept nor counted, and
-the Patient and the report say so (``complete`` False).
+the Patient and the report say so (``complete`` False). A single-sample match reads those regions in
+its knowledge read's own pass (:class:`RegionCalls`: one set of index queries, one temporary index or
+one text scan for both), with the result :func:`read_calls` gives.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +45,7 @@ from cyvcf2 import VCF, Variant
 from kg.identity.variants import PRIMARY_CHROMS, canonical_chrom
 from kg.matcher.errors import Compression
 from kg.matcher.knowledge import Knowledge
-from kg.matcher.positions import ChunkLines, Interval, PositionIndex, _Scan, _text_chunks, fetch
+from kg.matcher.positions import ChunkLines, FilterStats, Interval, PositionIndex, _Scan, _text_chunks, fetch
 from kg.matcher.vcf import PatientVcf, ReadStats, VcfRecord
 
 #: Calls within this many bp of a position the knowledge knows are kept first when the bound bites.
@@ -242,6 +244,98 @@ def cohort_read(
     if read_whole(vcf, samples):
         return WHOLE_GENOME, "whole file"
     return PositionIndex([*index.intervals(), *priority_index(knowledge).intervals()]), "priority regions"
+
+
+_READ_INDEXES: dict[tuple[object, ...], tuple[PositionIndex, PositionIndex]] = {}
+
+
+class RegionCalls:
+    """The call store's read of a large file (not :func:`read_whole`) made in the knowledge read's
+    pass instead of a second one: the pass reads ``index`` (the knowledge's) and the
+    :func:`priority_index` regions (:meth:`read_index`), :meth:`tap` passes on the records of
+    ``index`` and sorts those of the priority regions as :func:`read_calls` does, and :meth:`result`
+    is what :func:`read_calls` would have found. For a whole genome the regions' index queries, a
+    temporary index or a text scan are paid once, not twice.
+
+    Same result, same order: each chromosome's calls are counted in full and its first ``limit``
+    lines kept, then the chromosomes are put in the order :func:`read_calls`' own pass visits them
+    (index queries: the priority index's chromosome order; a text scan or a stream: the file's)
+    before the bound and the no-call ranges apply."""
+
+    def __init__(self, vcf: PatientVcf, knowledge: Knowledge, limit: int) -> None:
+        self.vcf = vcf
+        self.knowledge = knowledge
+        self.priority = priority_index(knowledge)
+        self.limit = limit
+        self.strategy: str | None = None  # kg.matcher.positions.fetch's, once the pass has begun
+        # runs of records on one chromosome, in the pass's order: [chrom, kept lines, non-reference
+        # records, no-calls (start, end)]
+        self._runs: list[tuple[str, list[bytes], list[int], list[tuple[int, int]]]] = []
+        self.seconds = 0.0
+
+    def read_index(self, index: PositionIndex) -> PositionIndex:
+        """``index`` and the priority regions: where the one pass reads (once per knowledge state)."""
+        key = (self.knowledge.key, id(index))
+        cached = _READ_INDEXES.get(key)
+        if cached is None or cached[0] is not index:
+            _READ_INDEXES.clear()
+            cached = _READ_INDEXES[key] = (index, PositionIndex([*index.intervals(), *self.priority.intervals()]))
+        return cached[1]
+
+    def tap(self, source: Iterable[Variant], index: PositionIndex, stats: FilterStats) -> Iterator[Variant]:
+        """The records of ``source`` (the pass over :meth:`read_index`) that overlap ``index``; those
+        overlapping the priority regions are sorted on the way. ``stats.returned`` counts ``index``'s."""
+        priority, limit = self.priority, self.limit
+        canon: dict[str, str] = {}
+        run: tuple[str, list[bytes], list[int], list[tuple[int, int]]] | None = None
+        spent = 0.0
+        for v in source:
+            t0 = time.perf_counter()
+            if self.strategy is None:
+                self.strategy = stats.strategy
+            raw = v.CHROM
+            chrom = canon.get(raw)
+            if chrom is None:
+                chrom = canon[raw] = canonical_chrom(raw)
+            start, end = v.start, v.end
+            if priority.overlaps(chrom, start, end) and "GT" in v.FORMAT:
+                if run is None or run[0] != chrom:
+                    run = (chrom, [], [0], [])
+                    self._runs.append(run)
+                gt = v.genotypes[0][:-1]
+                if any(i > 0 for i in gt):
+                    run[2][0] += 1
+                    if len(run[1]) < limit:
+                        run[1].append(str(v).encode())
+                elif all(i < 0 for i in gt):
+                    run[3].append((start + 1, end))
+            keep = index.overlaps(chrom, start, end)
+            spent += time.perf_counter() - t0
+            if keep:
+                yield v
+            else:
+                stats.returned -= 1
+        self.seconds += spent
+
+    def result(self) -> StoredCalls:
+        """What :func:`read_calls` finds in the priority regions, from what :meth:`tap` kept."""
+        began = time.perf_counter()
+        runs = self._runs
+        if self.strategy in ("index", "built-index"):  # read_calls' queries go chromosome by chromosome
+            rank = {c: n for n, c in enumerate(self.priority.chroms)}
+            runs = sorted(runs, key=lambda r: rank[r[0]])
+        pools, no_calls = _Pools(self.limit), NoCallRanges(self.limit)
+        for chrom, lines, count, gaps in runs:
+            pools.add_lines(lines, count[0], [], 0)
+            for start, end in gaps:
+                no_calls.add(chrom, start, end)
+        out = StoredCalls(strategy="priority regions", complete=False)
+        out.calls = _convert(self.vcf, "", pools.kept)
+        out.records = pools.seen
+        out.dropped = pools.seen - len(pools.kept)
+        out.no_calls, out.no_calls_dropped = no_calls.texts(), no_calls.dropped
+        out.seconds = round(self.seconds + time.perf_counter() - began, 4)
+        return out
 
 
 def read_calls(vcf: PatientVcf, *, limit: int, priority: PositionIndex) -> StoredCalls:

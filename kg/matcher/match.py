@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,7 +44,15 @@ from cyvcf2 import Variant
 
 from kg.db import Graph, GraphUnavailable, QueryTimeout
 from kg.identity.origins import SINGLE_SAMPLE_CALLS, CallOrigin, SampleOrigin
-from kg.matcher.calls import PRIORITY_PAD, WHOLE_FILE_TEXT_BYTES, cohort_read, priority_index, read_calls
+from kg.matcher.calls import (
+    PRIORITY_PAD,
+    WHOLE_FILE_TEXT_BYTES,
+    RegionCalls,
+    cohort_read,
+    priority_index,
+    read_calls,
+    read_whole,
+)
 from kg.matcher.cohort import CohortCalls, genotype_text
 from kg.matcher.genotype import Genotype, keep_first
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
@@ -61,9 +69,9 @@ from kg.matcher.pharmacogenomics import (
     pgx_release,
     vcf_results,
 )
-from kg.matcher.positions import PositionIndex
+from kg.matcher.positions import FilterStats, PositionIndex, fetch
 from kg.matcher.report import CohortReport, MatchedVariant, MatchReport, SampleOutcome
-from kg.matcher.vcf import PatientVcf, VcfRecord, open_cohort, open_vcf, read_header
+from kg.matcher.vcf import PatientVcf, ReadStats, VcfRecord, open_cohort, open_vcf, read_header
 from kg.queries import matching as mq
 from kg.queries import patients as pq
 from kg.queries.resolve import resolve_disease
@@ -123,6 +131,10 @@ def match_patient(
     knowledge, pgx, pgx_info, index, pgx_index = _knowledge(graph, annotated, warnings)
     lap("knowledge")
 
+    limit = graph.settings.patient_calls_max if calls_max is None else calls_max
+    for source in (vcf, normal):  # a large file's call-store read rides on its knowledge read
+        if source is not None and limit > 0 and not read_whole(source):
+            source.region = RegionCalls(source, knowledge, limit)
     observed, genotypes, skipped, alleles_read = _read(vcf, index, pgx_index, warnings)
     call_origin = dict.fromkeys((o.id for o in observed), SINGLE_SAMPLE_CALLS.get(roles.origin, CallOrigin.UNKNOWN))
     call_sample = dict.fromkeys((o.id for o in observed), vcf.sample)
@@ -144,7 +156,6 @@ def match_patient(
     links, undetermined = _match_alleles(observed, hits, knowledge, {})
     lap("match")
 
-    limit = graph.settings.patient_calls_max if calls_max is None else calls_max
     calls = _call_store(vcf, normal, roles, knowledge, hits, observed, call_origin, call_sample, limit, warnings)
     lap("calls")
 
@@ -649,15 +660,29 @@ def _origin_info(
 class _CallsVcf(PatientVcf):
     """A :class:`PatientVcf` that also keeps the genotype of records yielding no allele (ALT ``.``,
     or only symbolic ALTs such as ``<NON_REF>``): a called position is evidence of reference for
-    the star-allele caller, where an absent one is a no-call."""
+    the star-allele caller, where an absent one is a no-call. With ``region`` set (a large file and
+    the call store on), :meth:`fetch` reads the call store's priority regions in the same pass
+    (:class:`kg.matcher.calls.RegionCalls`)."""
 
     allele_less: list[Genotype]
+    region: RegionCalls | None
 
     @classmethod
     def of(cls, vcf: PatientVcf) -> _CallsVcf:
         out = cls(vcf.path, vcf.sample, vcf.samples, vcf.kind, vcf.header, vcf.build, vcf.threads)
         out.allele_less = []
+        out.region = None
         return out
+
+    def fetch(self, index: PositionIndex) -> Iterator[VcfRecord]:
+        region = self.region
+        if region is None:
+            yield from super().fetch(index)
+            return
+        fstats = FilterStats()
+        self.stats = ReadStats(filter=fstats)
+        source = fetch(self.path, region.read_index(index), samples=[self.sample], threads=self.threads, stats=fstats)
+        yield from self._convert_all(region.tap(source, index, fstats), numbered=False)
 
     def _convert(self, v: Variant, record: int | None) -> list[VcfRecord]:
         out = super()._convert(v, record)
@@ -760,7 +785,9 @@ def _call_store(
     for source, origin in reads:
         if priority is None:
             break
-        found = read_calls(source, limit=limit, priority=priority)
+        found = (
+            source.region.result() if source.region is not None else read_calls(source, limit=limit, priority=priority)
+        )
         seconds += found.seconds
         dropped += found.dropped
         complete &= found.complete

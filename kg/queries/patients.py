@@ -49,10 +49,15 @@ CALL (p) {
 }
 """
 
-#: Replace each patient's call store in one statement over the batch: its old CALLED edges go, the
-#: new ones are created (ObservedAlleles MERGEd: one a re-match calls again is kept, not deleted and
-#: re-created, which costs the transaction several times more), then old ObservedAlleles left uncalled
-#: go. Patients are handled in turn, so an allele two patients of a batch share is never lost.
+#: Replace each patient's call store in one statement over the batch, touching only what changed: a
+#: call made again with the same properties keeps its CALLED edge (a re-match of the same file writes
+#: nothing), a new or changed one gets a new edge (ObservedAlleles MERGEd: one a re-match calls again is
+#: kept, not deleted and re-created, which costs the transaction several times more), then the edges of
+#: alleles not called any more go, with their ObservedAlleles when no one else calls them. ``pt.props``
+#: maps each called allele to its CALLED properties: a map key look-up, where a list membership test
+#: over 20,000 calls would be quadratic. The edges are created before any is deleted (an edge test on a
+#: Patient whose edges the transaction deleted costs Neo4j a pass over the deletions). Patients are
+#: handled in turn, so an allele two patients of a batch share is never lost.
 REPLACE_CALLS = """
 UNWIND $patients AS pt
 MATCH (p:Patient {id: pt.id})
@@ -60,21 +65,22 @@ CALL (p) {
   OPTIONAL MATCH (p)-[:HAS_NO_CALLS]->(n:NoCallSet)
   DETACH DELETE n
 }
-OPTIONAL MATCH (p)-[c:CALLED]->(o:ObservedAllele)
-WITH pt, p, collect(c) AS edges, collect(o) AS old
-CALL (edges) {
-  UNWIND edges AS c
-  DELETE c
-}
 CALL (pt, p) {
   UNWIND pt.calls AS row
   MERGE (o:ObservedAllele {id: row.allele})
   ON CREATE SET o.chrom = row.chrom, o.pos = row.pos, o.ref = row.ref, o.alt = row.alt
+  WITH p, o, pt.props[row.allele] AS now
+  OPTIONAL MATCH (p)-[old:CALLED]->(o)
+  WITH p, o, now, collect(old) AS olds
+  WHERE size(olds) <> 1 OR NOT coalesce(properties(olds[0]) = now, false)
+  FOREACH (c IN olds | DELETE c)
   CREATE (p)-[c:CALLED]->(o)
-  SET c = row.props
+  SET c = now
 }
-CALL (old) {
-  UNWIND old AS o
+CALL (pt, p) {
+  MATCH (p)-[c:CALLED]->(o:ObservedAllele)
+  WHERE pt.props[o.id] IS NULL
+  DELETE c
   WITH o WHERE NOT EXISTS { (o)<-[:CALLED]-() }
   DELETE o
 }
@@ -195,9 +201,16 @@ class PatientMatch:
             "noCallsDropped": 0,
             **(self.call_summary or {}),
         }
-        return {"id": self.patient, "calls": list(self.calls), "callSummary": {k: summary[k] for k in _SUMMARY_KEYS}}
+        # the coordinates as a list, the CALLED properties by allele (REPLACE_CALLS looks them up by key)
+        return {
+            "id": self.patient,
+            "calls": [{k: row[k] for k in _ALLELE_KEYS} for row in self.calls],
+            "props": {row["allele"]: row["props"] for row in self.calls},
+            "callSummary": {k: summary[k] for k in _SUMMARY_KEYS},
+        }
 
 
+_ALLELE_KEYS = ("allele", "chrom", "pos", "ref", "alt")
 _SUMMARY_KEYS = (
     "calls",
     "callsDropped",
