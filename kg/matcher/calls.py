@@ -302,12 +302,12 @@ class RegionCalls:
                 if run is None or run[0] != chrom:
                     run = (chrom, [], [0], [])
                     self._runs.append(run)
-                gt = v.genotypes[0][:-1]
-                if any(i > 0 for i in gt):
+                kind = _call_kind(v)
+                if kind == "call":
                     run[2][0] += 1
                     if len(run[1]) < limit:
                         run[1].append(str(v).encode())
-                elif all(i < 0 for i in gt):
+                elif kind == "no-call":
                     run[3].append((start + 1, end))
             keep = index.overlaps(chrom, start, end)
             spent += time.perf_counter() - t0
@@ -372,16 +372,29 @@ def read_calls(vcf: PatientVcf, *, limit: int, priority: PositionIndex) -> Store
     return out
 
 
+def _call_kind(v: Variant) -> str | None:
+    """A record read by cyvcf2 (one sample): ``'call'`` when an allele index > 0 is in its GT, ``'no-call'``
+    when every index is missing (VCF 4.2 section 1.6.2), else None (reference, or no GT)."""
+    if "GT" not in v.FORMAT:
+        return None
+    gt = v.genotypes[0][:-1]
+    if any(i > 0 for i in gt):
+        return "call"
+    if all(i < 0 for i in gt):
+        return "no-call"
+    return None
+
+
 def _classify(records: Iterable[Variant], priority: PositionIndex, pools: _Pools, no_calls: NoCallRanges) -> None:
-    """Records read by cyvcf2 (one sample): an allele index > 0 in GT is a call, all missing a no-call."""
+    """Records read by cyvcf2 (one sample), sorted by :func:`_call_kind`."""
     for v in records:
-        if "GT" not in v.FORMAT:
+        kind = _call_kind(v)
+        if kind is None:
             continue
-        gt = v.genotypes[0][:-1]
         chrom = canonical_chrom(v.CHROM)
-        if any(i > 0 for i in gt):
+        if kind == "call":
             pools.add(str(v).encode(), priority.overlaps(chrom, v.start, v.end))
-        elif all(i < 0 for i in gt):
+        else:
             no_calls.add(chrom, v.start + 1, v.end)
 
 
