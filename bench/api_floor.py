@@ -2,8 +2,8 @@
 
     python bench/api_floor.py --patient pgxpanel --disease DOID:1909 --host 127.0.0.1 --port 8810
 
-Serves exactly what ``kg serve`` serves (``api.app.create_app``, uvicorn, the same log level) plus one
-root field that the service never has: ``payloadFloor(id)``. It answers a patient's pharmacogenomics,
+Serves exactly what ``kg serve`` serves (``api.app.create_app`` under ``api.app.serve``: uvicorn with uvloop
+and httptools, the same log level) plus one root field that the service never has: ``payloadFloor(id)``. It answers a patient's pharmacogenomics,
 targeted therapies and risks as the same GraphQL types (``PgxAnswer``, ``EvidenceFinding``,
 ``RiskFinding``) with the same arguments and the same grant check, but from answers computed once at
 start-up and kept in memory, converted per request by the same ``to_types`` the real resolvers use. A
@@ -103,14 +103,12 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8810)
     args = ap.parse_args()
 
-    import uvicorn
-
-    from api.app import create_app
+    from api.app import create_app, serve
 
     settings = Settings.from_env()
     with Graph(settings) as graph:
         print(f"payload floor for {args.patient}: {remember(graph, args.patient, args.disease)}", flush=True)
-    uvicorn.run(create_app(settings, extra_queries=(FloorQuery,)), host=args.host, port=args.port, log_level="info")
+    serve(create_app(settings, extra_queries=(FloorQuery,)), args.host, args.port)
 
 
 if __name__ == "__main__":

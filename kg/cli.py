@@ -918,9 +918,8 @@ def audit_list(
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Serve GraphQL (GraphiQL at /graphql) and /health with uvicorn."""
-    import uvicorn
-
     from api.app import create_app
+    from api.app import serve as run
 
     auth = _auth()
     click.echo(f"GraphQL at http://{host}:{port}/graphql  (health: http://{host}:{port}/health)")
@@ -930,7 +929,7 @@ def serve(host: str, port: int) -> None:
         + ": make one with\n  kg token create --role clinician --all-patients --name me\n"
         'and send it as  Authorization: Bearer <token>  (README "Access").'
     )
-    uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
+    run(create_app(_settings()), host, port)
 
 
 @main.command("up")
