@@ -1,7 +1,8 @@
 """Benchmark: this checkout's API against a baseline commit's, on one Neo4j, interleaved (issue 12).
 
-    python bench/bench_api_compare.py [--baseline 09ed13a] [--real-data DIR] [--requests 200 --warmup 20]
-                                      [--clients 20 --load-seconds 15 --load-rounds 2] [--port 8810]
+    python bench/bench_api_compare.py [--baseline 09ed13a] [--baseline-python PATH] [--real-data DIR]
+                                      [--requests 200 --warmup 20] [--clients 20 --load-seconds 15
+                                      --load-rounds 2] [--port 8810]
 
 bench/bench_api.py measures one server; on a machine whose load comes and goes (other processes,
 a Neo4j loading beside it) two such runs minutes apart are not comparable. This runs both versions in
@@ -11,7 +12,8 @@ the same minutes against the same graph:
    loaded by *this* checkout's loaders (the baseline's API reads what it knows of it).
 2. The baseline's tree from ``git archive <baseline>`` in a temporary folder; its server is its own
    ``bench/api_floor.py`` (its ``api`` and ``kg``), this checkout's server is ours; each on its own port,
-   with the same token. Each version's driver figures come from a helper process running that version's
+   with the same token; ``--baseline-python`` runs the baseline under another interpreter (a virtualenv
+   with the baseline's locked packages, when the change compared is in requirements.lock). Each version's driver figures come from a helper process running that version's
    ``direct_drug`` / ``direct_summary`` (bench/bench_api.py) with its own ``kg``.
 3. (a) One client, sequential: each round asks both versions the one-drug question, the summary and
    their floors, and calls both drivers, the version going first alternating round by round.
@@ -62,8 +64,8 @@ with Graph(Settings.from_env()) as graph:
 class Version:
     """One version's tree, API server and driver helper."""
 
-    def __init__(self, name: str, tree: Path, port: int) -> None:
-        self.name, self.tree, self.port = name, tree, port
+    def __init__(self, name: str, tree: Path, port: int, python: str = sys.executable) -> None:
+        self.name, self.tree, self.port, self.python = name, tree, port, python
         self.url = f"http://127.0.0.1:{port}/graphql"
         self.floor_args = ["--patient", b.PATIENT, "--disease", b.DISEASE]
         self.server: subprocess.Popen[bytes] | None = None
@@ -79,7 +81,7 @@ class Version:
         where = ["--host", "127.0.0.1", "--port", str(self.port)]
         with log.open("wb") as fh:
             self.server = subprocess.Popen(
-                [sys.executable, str(self.tree / "bench" / "api_floor.py"), *self.floor_args, *where],
+                [self.python, str(self.tree / "bench" / "api_floor.py"), *self.floor_args, *where],
                 cwd=self.tree,
                 env=self.env(settings),
                 stdout=fh,
@@ -87,7 +89,7 @@ class Version:
             )
         b.wait_for_health(self.server, self.port, log, seconds=180)
         self.driver = subprocess.Popen(
-            [sys.executable, "-c", DRIVER_HELPER],
+            [self.python, "-c", DRIVER_HELPER],
             cwd=self.tree,
             env=self.env(settings),
             stdin=subprocess.PIPE,
@@ -177,6 +179,11 @@ def loadavg() -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--baseline", default="09ed13a", help="the git revision to compare with")
+    ap.add_argument(
+        "--baseline-python",
+        default=sys.executable,
+        help="the baseline's interpreter (a virtualenv with the baseline's own requirements.lock); default: ours",
+    )
     ap.add_argument("--real-data", type=Path, help="also load every release of this data dir (kg load all)")
     ap.add_argument("--skip-load", action="store_true", help="load nothing: the instance holds the releases")
     ap.add_argument("--requests", type=int, default=200)
@@ -225,7 +232,10 @@ def main() -> None:
         baseline_tree = Path(tmp)
         archive = subprocess.run(["git", "-C", str(b.ROOT), "archive", revision], capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(baseline_tree)], input=archive.stdout, check=True)
-        versions = [Version("baseline", baseline_tree, args.port + 1), Version("ours", b.ROOT, args.port)]
+        versions = [
+            Version("baseline", baseline_tree, args.port + 1, args.baseline_python),
+            Version("ours", b.ROOT, args.port),
+        ]
         try:
             if settings.is_local:
                 started_neo4j = not neo4j_server.status(settings).running
