@@ -133,6 +133,7 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._plans = _PLANS[self.schema] = {} if plans is None else plans
         manager = self.middleware_manager  # strawberry passes one on every request; it holds middleware only
         self._plain = not (manager is not None and manager.middlewares)  # when an extension has ``resolve``
+        self._selections: dict[int, Selection] = {}
 
     def _plan(self, parent_type: GraphQLObjectType, node: FieldNode) -> PlainLeaf | None:
         key = (parent_type.name, node.name.value)
@@ -142,6 +143,20 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field = self.schema.get_field(parent_type, node.name.value)
             plan = self._plans[key] = plain_leaf(field) if field is not None else None
         return None if plan is None or node.arguments or node.directives else plan
+
+    def _split(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> Selection:
+        """The selection's plain fields and the rest, worked out once per selection and request
+        (graphql-core hands every item of a list the same selection object)."""
+        kept = self._selections.get(id(grouped))
+        if kept is not None and kept.grouped is grouped:
+            return kept
+        plain = [
+            (name, plan) for name, details in grouped.items() if (plan := self._plan(parent_type, details[0].node))
+        ]
+        names = {name for name, _ in plain}
+        rest = {name: details for name, details in grouped.items() if name not in names}
+        selection = self._selections[id(grouped)] = Selection(grouped, plain, rest)  # holding it keeps its id
+        return selection
 
     def execute_fields(
         self,
@@ -154,23 +169,35 @@ class PlainFieldExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The plain fields here, the others by graphql-core; the answer's keys in the selection's order."""
         if not self._plain:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        selection = self._split(parent_type, grouped_field_set)
         done: dict[str, Any] = {}
-        for name, details in grouped_field_set.items():
-            plan = self._plan(parent_type, details[0].node)
-            if plan is not None:
-                try:
-                    done[name] = complete_plain(plan, source_value, self.is_awaitable)
-                except Exception:  # graphql-core completes it below and reports what is wrong
-                    continue
-        if len(done) == len(grouped_field_set):
-            return done
-        rest = {name: details for name, details in grouped_field_set.items() if name not in done}
+        is_awaitable = self.is_awaitable
+        for name, plan in selection.plain:
+            try:
+                done[name] = complete_plain(plan, source_value, is_awaitable)
+            except Exception:  # graphql-core completes it below and reports what is wrong
+                continue
+        if len(done) == len(selection.plain):
+            if not selection.rest:
+                return done
+            rest = selection.rest
+        else:
+            rest = {name: details for name, details in grouped_field_set.items() if name not in done}
         others = super().execute_fields(parent_type, source_value, path, rest, position_context)
         if not done:
             return others
-        if self.is_awaitable(others):
+        if is_awaitable(others):
             return _in_order(grouped_field_set, done, others)
         return _ordered(grouped_field_set, done, cast("dict[str, Any]", others))
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """One selection (a grouped field set) split: its plain fields with their plans, the rest for graphql-core."""
+
+    grouped: GroupedFieldSet
+    plain: list[tuple[str, PlainLeaf]]
+    rest: GroupedFieldSet
 
 
 def _ordered(grouped: GroupedFieldSet, done: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
