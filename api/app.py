@@ -62,6 +62,8 @@ class KgGraphQL(GraphQL[Context, None]):
             multipart_uploads_enabled=True,
         )
         self.graph = graph
+        # every request's kg reads share these threads (Settings.api_threads), not anyio's default 40
+        self.limiter = anyio.CapacityLimiter(graph.settings.api_threads)
         self.metrics = metrics
         self.access = access
         self.ready = ready
@@ -98,6 +100,7 @@ class KgGraphQL(GraphQL[Context, None]):
             identity=getattr(state, "identity", None),
             request_id=getattr(state, "request_id", None),
             ready=self.ready.ensure if self.ready else None,
+            limiter=self.limiter,
         )
 
     def encode_json(self, data: object) -> bytes:

@@ -37,6 +37,8 @@ class Context:
     # answers a parent resolver started ahead of its fields (api/patients.py), by (kg function, its
     # arguments): each taken once by the field that asks for exactly that (``answer``)
     prefetched: dict[tuple[Hashable, ...], asyncio.Future[Any]] = field(default_factory=dict)
+    # the app's bound on threads running kg functions at once (``Settings.api_threads``); None: anyio's default
+    limiter: anyio.CapacityLimiter | None = None
 
     async def state(self, as_of: str | None) -> KnowledgeState | None:
         """The knowledge state an ``asOf`` argument names, once per request; None (no asOf) is the current
@@ -56,7 +58,7 @@ class Context:
             return fn(self.graph, *args, **kwargs)
 
         with kg_errors():
-            return await anyio.to_thread.run_sync(call)
+            return await anyio.to_thread.run_sync(call, limiter=self.limiter)
 
     def prefetch(self, key: tuple[Hashable, ...], answer: Awaitable[Any]) -> asyncio.Future[Any]:
         """Start ``answer`` now (usually ``run(fn, ...)``), for the field that asks ``key`` to take

@@ -73,6 +73,10 @@ class Settings:
     max_argument_length: int = 1000
     max_text_length: int = 20000  # free text: a curator's statement or comment
     rate_limit: str = "300/minute"
+    # The API's worker threads for the driver's blocking calls (api.context.Context.run). More threads than
+    # this only contend for the GIL: on 2 cores, 20 clients asking patient summaries got 11 req/s with
+    # anyio's default 40 and 14.5 with 4 (bench/README.md, bench_api).
+    api_threads: int = field(default_factory=lambda: 2 * (os.cpu_count() or 1))
     # VCF uploads: compressed and decompressed bytes, one line, and the matching worker's limits.
     max_upload_bytes: int = 2 * 1024**3
     max_vcf_bytes: int = 20 * 1024**3
@@ -111,6 +115,7 @@ class Settings:
             max_argument_length=int(env.get("KG_MAX_ARGUMENT_LENGTH", 1000)),
             max_text_length=int(env.get("KG_MAX_TEXT_LENGTH", 20000)),
             rate_limit=env.get("KG_RATE_LIMIT", "300/minute"),
+            api_threads=max(1, int(env.get("KG_API_THREADS") or 2 * (os.cpu_count() or 1))),
             max_upload_bytes=int(env.get("KG_MAX_UPLOAD_BYTES", 2 * 1024**3)),
             max_vcf_bytes=int(env.get("KG_MAX_VCF_BYTES", 20 * 1024**3)),
             max_vcf_line=int(env.get("KG_MAX_VCF_LINE", 1024 * 1024)),

@@ -4,7 +4,10 @@ record in one statement, every read audited before its data leaves, and no data 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +153,35 @@ def test_an_audit_that_fails_withholds_the_data(seeded: Graph, patient: str, tmp
             assert [code for *_, code in _errors(body)] == ["INTERNAL"]
             text = json.dumps(body)
             assert "CYP2C19" not in text and "clopidogrel" not in text and patient not in text
+
+
+def test_reads_run_on_at_most_the_api_threads_at_once(
+    seeded: Graph, patient: str, auth_settings: AuthSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answers a summary starts together share ``KG_API_THREADS`` worker threads (api.app, Context.run):
+    with 2, never more than 2 reads at once (and 2 do overlap); with 8, the same query has more."""
+    lock, now, most = threading.Lock(), [0], [0]
+    read = Graph.read
+
+    def slow_read(self: Graph, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        try:
+            time.sleep(0.05)  # long enough for the other answers' reads to start if they may
+            return read(self, *args, **kwargs)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(Graph, "read", slow_read)
+    token = token_for(auth_settings, Role.CLINICIAN, "test-api-threads", all_patients=True)
+    seen = {}
+    for threads in (2, 8):
+        most[0] = 0
+        settings = dataclasses.replace(seeded.settings, api_threads=threads)
+        with TestClient(create_app(settings, auth=auth_settings), headers=bearer(token)) as c:
+            body = _post(c, prefetched(patient, SUMMARY))
+        assert "errors" not in body and body["data"]["patient"]["risks"]
+        seen[threads] = most[0]
+    assert seen[2] == 2 and seen[8] > 2, seen
