@@ -11,8 +11,8 @@ itself calls it without ``info`` or arguments: ``_get_basic_result``), it has no
 directives, there is no middleware, and its type is a leaf (scalar or enum), or a list of leaves, either
 nullable or not. The value is read and each leaf coerced by the type's own ``coerce_output_value``
 (GraphQL spec, "Value Completion") as graphql-core would. Anything unusual (a null where the type says
-non-null, an exception, an awaitable, a value that is not a list, a coercion that fails) is handed to
-graphql-core's own ``execute_field``, which reads the attribute again and reports the error exactly as
+non-null, an exception, an awaitable, a value that is not a list, a coercion that fails) is left to
+graphql-core's own ``execute_fields``, which reads the attribute again and reports the error exactly as
 before. Every other field (objects, lists of objects, anything with a resolver) takes graphql-core's path.
 """
 

@@ -33,6 +33,11 @@ def default_data_dir() -> Path:
     return shared if shared.is_dir() else default_cache_dir() / "releases"
 
 
+def default_api_threads() -> int:
+    """Two worker threads per CPU for the API's Neo4j reads (``KG_API_THREADS`` overrides)."""
+    return 2 * (os.cpu_count() or 1)
+
+
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
@@ -76,7 +81,7 @@ class Settings:
     # The API's worker threads for the driver's blocking calls (api.context.Context.run). More threads than
     # this only contend for the GIL: on 2 cores, 20 clients asking patient summaries got 11 req/s with
     # anyio's default 40 and 14.5 with 4 (bench/README.md, bench_api).
-    api_threads: int = field(default_factory=lambda: 2 * (os.cpu_count() or 1))
+    api_threads: int = field(default_factory=default_api_threads)
     # VCF uploads: compressed and decompressed bytes, one line, and the matching worker's limits.
     max_upload_bytes: int = 2 * 1024**3
     max_vcf_bytes: int = 20 * 1024**3
@@ -115,7 +120,7 @@ class Settings:
             max_argument_length=int(env.get("KG_MAX_ARGUMENT_LENGTH", 1000)),
             max_text_length=int(env.get("KG_MAX_TEXT_LENGTH", 20000)),
             rate_limit=env.get("KG_RATE_LIMIT", "300/minute"),
-            api_threads=max(1, int(env.get("KG_API_THREADS") or 2 * (os.cpu_count() or 1))),
+            api_threads=max(1, int(env.get("KG_API_THREADS") or default_api_threads())),
             max_upload_bytes=int(env.get("KG_MAX_UPLOAD_BYTES", 2 * 1024**3)),
             max_vcf_bytes=int(env.get("KG_MAX_VCF_BYTES", 20 * 1024**3)),
             max_vcf_line=int(env.get("KG_MAX_VCF_LINE", 1024 * 1024)),
