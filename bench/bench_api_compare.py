@@ -13,8 +13,9 @@ the same minutes against the same graph:
 2. The baseline's tree from ``git archive <baseline>`` in a temporary folder; its server is its own
    ``bench/api_floor.py`` (its ``api`` and ``kg``), this checkout's server is ours; each on its own port,
    with the same token; ``--baseline-python`` runs the baseline under another interpreter (a virtualenv
-   with the baseline's locked packages, when the change compared is in requirements.lock). Each version's driver figures come from a helper process running that version's
-   ``direct_drug`` / ``direct_summary`` (bench/bench_api.py) with its own ``kg``.
+   with the baseline's locked packages, when the change compared is in requirements.lock). Each version's
+   driver figures come from a helper process running that version's ``direct_drug`` / ``direct_summary``
+   (bench/bench_api.py) with its own ``kg``.
 3. (a) One client, sequential: each round asks both versions the one-drug question, the summary and
    their floors, and calls both drivers, the version going first alternating round by round.
    (b) N concurrent clients: the one-drug question and the summary, baseline and ours alternating,
