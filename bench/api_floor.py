@@ -6,8 +6,9 @@ Serves exactly what ``kg serve`` serves (``api.app.create_app`` under ``api.app.
 and httptools, the same log level) plus one root field that the service never has: ``payloadFloor(id)``.
 It answers a patient's pharmacogenomics, targeted therapies and risks as the same GraphQL types
 (``PgxAnswer``, ``EvidenceFinding``, ``RiskFinding``) with the same arguments and the same grant check,
-but from answers computed once at start-up and kept in memory, converted per request by the same ``to_types`` the real resolvers use. A
-query that differs from the real summary only in its root field therefore costs what the GraphQL layer
+but from answers computed once at start-up and kept in memory, converted per request by the same
+``to_types`` the real resolvers use. A query that differs from the real summary only in its root field
+therefore costs what the GraphQL layer
 (HTTP, parse/validate cache, execution, serialisation) costs without the graph: the floor the real
 answer is compared with, in the same server process and the same run.
 """
