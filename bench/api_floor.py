@@ -8,9 +8,8 @@ It answers a patient's pharmacogenomics, targeted therapies and risks as the sam
 (``PgxAnswer``, ``EvidenceFinding``, ``RiskFinding``) with the same arguments and the same grant check,
 but from answers computed once at start-up and kept in memory, converted per request by the same
 ``to_types`` the real resolvers use. A query that differs from the real summary only in its root field
-therefore costs what the GraphQL layer
-(HTTP, parse/validate cache, execution, serialisation) costs without the graph: the floor the real
-answer is compared with, in the same server process and the same run.
+therefore costs what the GraphQL layer (HTTP, parse/validate cache, execution, serialisation) costs
+without the graph: the floor the real answer is compared with, in the same server process and the same run.
 """
 
 from __future__ import annotations
