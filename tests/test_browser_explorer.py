@@ -37,13 +37,24 @@ def _node_ids(page: Page) -> set[str]:
 
 
 def _click_element(page: Page, element_id: str) -> None:
-    """A real mouse click where cytoscape drew the node (or the middle of the edge); the element is
-    then the selected one (the click hit it)."""
+    """A real mouse click where cytoscape drew the node (or on the edge: its middle, or the point along it
+    nearest the middle that no node covers, since the layout may put a node over an edge's middle); the
+    element is then the selected one (the click hit it)."""
     x, y = page.evaluate(
         """(id) => {
-          const el = kgExplorer.cy.getElementById(id);
-          const p = el.isNode() ? el.renderedPosition() : el.renderedMidpoint();
+          const cy = kgExplorer.cy, el = cy.getElementById(id);
           const box = document.getElementById('cy').getBoundingClientRect();
+          let p = el.isNode() ? el.renderedPosition() : el.renderedMidpoint();
+          if (el.isEdge()) {
+            const a = el.renderedSourceEndpoint(), b = el.renderedTargetEndpoint();
+            const covered = (q) => cy.nodes(':visible').some((n) => {
+              const bb = n.renderedBoundingBox({ includeLabels: false });
+              return q.x >= bb.x1 - 4 && q.x <= bb.x2 + 4 && q.y >= bb.y1 - 4 && q.y <= bb.y2 + 4;
+            });
+            const along = [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82]
+              .map((t) => ({ x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) }));
+            p = along.find((q) => !covered(q)) || p;
+          }
           return [box.left + p.x, box.top + p.y];
         }""",
         element_id,
