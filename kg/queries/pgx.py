@@ -77,6 +77,26 @@ GUIDELINE_GENE_SETS = f"""
     }} AS geneSets
   """
 
+#: The Recommendation properties an answer reads (``_answers``, ``_recommendation``): the statement returns these
+#: only, not the node's every property (its HTML text, file name and version are half of a recommendation's bytes;
+#: the PGx-panel patient's every-drug answer 36.8 -> 33.9 ms, same answers, bench/README.md "bench_api").
+RECOMMENDATION_PROPERTIES = (
+    "id",
+    "guidelineId",
+    "guideline",
+    "guidelineName",
+    "drug",
+    "genes",
+    "lookupKey",
+    "text",
+    "implications",
+    "strength",
+    "population",
+    "citations",
+    "url",
+)
+_REC_MAP = "rec {" + ", ".join(f".{name}" for name in RECOMMENDATION_PROPERTIES) + "}"
+
 #: The patient's own record beside the answer (``patient_pharmacogenomics``; kg.queries.patient_view).
 PATIENT_COLUMNS = f""",
   p {{.*}} AS patient, CASE WHEN p IS NULL THEN [] ELSE {patient_view.CONDITIONS} END AS conditions"""
@@ -146,7 +166,7 @@ CALL (p, calls, drugs, genes) {{
        [l IN applicable | l.gene] AS called
   WHERE size(needed) > 0
     AND all(n IN needed WHERE n.id IN linked OR (n.id = n.gene + ':' + $noResult AND NOT n.gene IN called))
-  RETURN collect({{drug: d.id, drugName: d.name, rec: rec {{.*}}, needed: [n IN needed | n.id], linked: linked,
+  RETURN collect({{drug: d.id, drugName: d.name, rec: {_REC_MAP}, needed: [n IN needed | n.id], linked: linked,
     sources: {active_sources("rec")}, groups: {state_groups("rec")}}}) AS matches
 }}
 RETURN p IS NOT NULL AS known, {"[c IN calls WHERE c.gene IN genes]" if one_drug else "calls"} AS calls,
