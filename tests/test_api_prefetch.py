@@ -8,7 +8,7 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from kg.loaders.seeds import default_seed_dir
 from kg.matcher.match import delete_patient, match_patient
 from kg.queries import patient_view, pgx
 from tests.api_graph import bearer, token_for
+from tests.counting import Calls
 
 PATIENT = "test-api-prefetch"
 DISEASE = "DOID:1909"  # melanoma: the demo patient's BRAF V600E has therapies in it
@@ -76,20 +77,6 @@ def _post(client: TestClient, query: str, request_id: str | None = None) -> dict
 
 def _errors(body: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     return [(e["message"], e.get("path"), (e.get("extensions") or {}).get("code")) for e in body.get("errors") or ()]
-
-
-class Calls:
-    """Counts the calls of a kg function (the real one runs): which path a request took."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
-        self.count = 0
-        real: Callable[..., Any] = getattr(module, name)
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.count += 1
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, counted)
 
 
 def test_prefetched_answers_are_the_field_by_field_answers(

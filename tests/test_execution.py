@@ -29,6 +29,7 @@ from kg.db import Graph
 from kg.loaders.seeds import default_seed_dir
 from kg.matcher.match import delete_patient, match_patient
 from tests.api_graph import bearer, token_for
+from tests.counting import Calls
 
 
 @strawberry.enum
@@ -147,24 +148,10 @@ def _answer(schema: strawberry.Schema, query: str) -> tuple[Any, list[tuple[str,
     return result.data, errors
 
 
-class Counted:
-    """Counts the short path's completions (the real function runs)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        real = api.execution.complete_plain
-
-        def counted(*args: Any) -> Any:
-            self.count += 1
-            return real(*args)
-
-        monkeypatch.setattr(api.execution, "complete_plain", counted)
-
-
 @pytest.mark.parametrize("query", QUERIES)
 def test_the_short_path_answers_and_errs_as_graphql_core(query: str, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = _answer(_schema(StrawberryGraphQLCoreExecutionContext), query)
-    short = Counted(monkeypatch)
+    short = Calls(monkeypatch, api.execution, "complete_plain")
     assert _answer(_schema(PlainFieldExecutionContext), query) == expected
     assert short.count > 0  # the short path ran (not everything fell back)
 
@@ -172,7 +159,7 @@ def test_the_short_path_answers_and_errs_as_graphql_core(query: str, monkeypatch
 def test_an_extension_with_resolve_sees_every_field(monkeypatch: pytest.MonkeyPatch) -> None:
     query = QUERIES[0]
     expected = _answer(_schema(StrawberryGraphQLCoreExecutionContext, Shouting), query)
-    short = Counted(monkeypatch)
+    short = Calls(monkeypatch, api.execution, "complete_plain")
     data, errors = _answer(_schema(PlainFieldExecutionContext, Shouting), query)
     assert (data, errors) == expected and data["box"]["item"]["name"] == "ONE"
     assert short.count == 0
