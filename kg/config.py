@@ -82,6 +82,9 @@ class Settings:
     # this only contend for the GIL: on 2 cores, 20 clients asking patient summaries got 11 req/s with
     # anyio's default 40 and 14.5 with 4 (bench/README.md, bench_api).
     api_threads: int = field(default_factory=default_api_threads)
+    # Patient answers kept in the API process while the database commits nothing (kg/answer_cache.py):
+    # at most this many (a PGx-panel patient's summary is 3 of them, about 1.2 MB); 0 keeps none.
+    answer_cache: int = 128
     # VCF uploads: compressed and decompressed bytes, one line, and the matching worker's limits.
     max_upload_bytes: int = 2 * 1024**3
     max_vcf_bytes: int = 20 * 1024**3
@@ -121,6 +124,7 @@ class Settings:
             max_text_length=int(env.get("KG_MAX_TEXT_LENGTH", 20000)),
             rate_limit=env.get("KG_RATE_LIMIT", "300/minute"),
             api_threads=max(1, int(env.get("KG_API_THREADS") or default_api_threads())),
+            answer_cache=max(0, int(env.get("KG_ANSWER_CACHE", 128))),
             max_upload_bytes=int(env.get("KG_MAX_UPLOAD_BYTES", 2 * 1024**3)),
             max_vcf_bytes=int(env.get("KG_MAX_VCF_BYTES", 20 * 1024**3)),
             max_vcf_line=int(env.get("KG_MAX_VCF_LINE", 1024 * 1024)),

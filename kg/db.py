@@ -79,6 +79,21 @@ class Graph:
         PGx-panel patient's 150,000-value pharmacogenomics answer; bench/bench_api.py)."""
         return self._run(cypher, params, RoutingControl.READ, timeout_ or self.settings.read_timeout, plain_)
 
+    def committed(self) -> str:
+        """The database's state: the bookmark of an empty read, which names the last transaction the read
+        saw (Neo4j 5 gives reads the bookmark of the last commit). Equal before and after an answer is
+        read: nothing was committed in between (kg.answer_cache)."""
+        try:
+            with self.driver.session(
+                database=self.settings.database,
+                default_access_mode=neo4j.READ_ACCESS,
+                bookmark_manager=self.driver.execute_query_bookmark_manager,  # after this process's writes
+            ) as session:
+                session.run("RETURN 1").consume()
+                return "|".join(sorted(session.last_bookmarks().raw_values))
+        except neo4j.exceptions.ServiceUnavailable as err:
+            raise GraphUnavailable(f"Neo4j at {self.settings.bolt_uri} is unavailable: {err}") from err
+
     def write(self, cypher: str, *, timeout_: float | None = None, **params: Any) -> list[dict[str, Any]]:
         """Run one write query in its own managed transaction (timeout: ``Settings.write_timeout``)."""
         return self._run(cypher, params, RoutingControl.WRITE, timeout_ or self.settings.write_timeout)

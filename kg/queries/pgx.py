@@ -386,8 +386,8 @@ class PatientPharmacogenomics:
         """The answers ``pharmacogenomics`` gives for the same arguments, or the error it raises."""
         if self.patient is None:
             raise UnknownPatient(self.id)
-        if self._problem is not None:
-            raise self._problem
+        if self._problem is not None:  # raised afresh each time: the record may be kept (kg.answer_cache)
+            raise self._problem.with_traceback(None)
         return self._answers
 
 
