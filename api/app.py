@@ -41,6 +41,7 @@ from api.schema import make_schema
 from kg.access.roles import Identity
 from kg.access.roles import Permission as P
 from kg.access.settings import AuthSettings
+from kg.answer_cache import AnswerCache
 from kg.config import Settings
 from kg.db import Graph
 from kg.schema import SchemaOnFirstConnection
@@ -64,7 +65,11 @@ class KgGraphQL(GraphQL[Context, None]):
         self.graph = graph
         # every request's kg reads share these threads (Settings.api_threads), not anyio's default 40
         self.limiter = anyio.CapacityLimiter(graph.settings.api_threads)
+        # patient answers asked again before the database commits anything (kg/answer_cache.py)
+        self.answers = AnswerCache(graph.settings.answer_cache) if graph.settings.answer_cache else None
         self.metrics = metrics
+        if self.answers is not None:
+            metrics.watch_answer_cache(self.answers)
         self.access = access
         self.ready = ready
 
@@ -101,6 +106,7 @@ class KgGraphQL(GraphQL[Context, None]):
             request_id=getattr(state, "request_id", None),
             ready=self.ready.ensure if self.ready else None,
             limiter=self.limiter,
+            answers=self.answers,
         )
 
     def encode_json(self, data: object) -> bytes:

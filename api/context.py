@@ -13,6 +13,7 @@ import neo4j.exceptions
 
 from api.errors import coded_error, unavailable, unresolved
 from kg.access.roles import Identity, Role
+from kg.answer_cache import AnswerCache
 from kg.db import Graph, GraphUnavailable, QueryTimeout
 from kg.queries.bounds import QueryTooBroad
 from kg.queries.resolve import Unresolved
@@ -39,6 +40,8 @@ class Context:
     prefetched: dict[tuple[Hashable, ...], asyncio.Future[Any]] = field(default_factory=dict)
     # the app's bound on threads running kg functions at once (``Settings.api_threads``); None: anyio's default
     limiter: anyio.CapacityLimiter | None = None
+    # answers kept while the database commits nothing (kg/answer_cache.py); None: every answer is read
+    answers: AnswerCache | None = None
 
     async def state(self, as_of: str | None) -> KnowledgeState | None:
         """The knowledge state an ``asOf`` argument names, once per request; None (no asOf) is the current
@@ -60,6 +63,18 @@ class Context:
         with kg_errors():
             return await anyio.to_thread.run_sync(call, limiter=self.limiter)
 
+    async def kept(self, fn: Callable[..., T], *args: Any) -> T:
+        """``run(fn, *args)``, or the answer kept for the same call in the state the database is in now
+        (kg.answer_cache; one empty read to find that state, in the same worker thread)."""
+        answers = self.answers
+        if answers is None:
+            return await self.run(fn, *args)
+
+        def read(graph: Graph) -> T:
+            return answers.answer((fn, *args), graph.committed(), lambda: fn(graph, *args), graph.committed)
+
+        return await self.run(read)
+
     def prefetch(self, key: tuple[Hashable, ...], answer: Awaitable[Any]) -> asyncio.Future[Any]:
         """Start ``answer`` now (usually ``run(fn, ...)``), for the field that asks ``key`` to take
         (``answer``). One nobody takes (the parent failed, or a directive skipped the field) is dropped
@@ -79,11 +94,11 @@ class Context:
             await asyncio.wait(pending)
 
     async def answer(self, key: tuple[Hashable, ...], fn: Callable[..., T], *args: Any) -> T:
-        """The answer prefetched under ``key`` (taken once), else ``fn(graph, *args)`` run now (``run``);
+        """The answer prefetched under ``key`` (taken once), else ``fn(graph, *args)`` now (``kept``);
         either way with ``run``'s errors."""
         pending = self.prefetched.pop(key, None)
         if pending is None:
-            return await self.run(fn, *args)
+            return await self.kept(fn, *args)
         with kg_errors():
             return cast(T, await pending)
 

@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests and latency per route, GraphQL errors and HTTP refusals by code, process memory.
+"""Prometheus metrics: requests and latency per route, GraphQL errors and HTTP refusals by code, process memory,
+the kept patient answers (hits, misses).
 
 Served as Prometheus text format at /metrics. A registry per app keeps tests independent.
 """
@@ -6,6 +7,7 @@ Served as Prometheus text format at /metrics. A registry per app keeps tests ind
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -15,9 +17,13 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kg.answer_cache import AnswerCache
 
 
 class Metrics:
@@ -44,8 +50,27 @@ class Metrics:
             registry=self.registry,
         )
 
+    def watch_answer_cache(self, cache: AnswerCache) -> None:
+        """The kept answers' counts (kg/answer_cache.py) as counters, read when /metrics is asked."""
+        self.registry.register(_AnswerCacheCollector(cache))
+
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _AnswerCacheCollector(Collector):
+    def __init__(self, cache: AnswerCache) -> None:
+        self.cache = cache
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self.cache.counts
+        for name, value, text in (
+            ("hits", counts.hits, "patient answers given from memory (nothing committed since they were read)"),
+            ("misses", counts.misses, "patient answers read from the graph"),
+            ("not_kept", counts.not_kept, "answers read while the database committed something: given, not kept"),
+        ):
+            yield CounterMetricFamily(f"kg_answer_cache_{name}", text, value=value)
+        yield GaugeMetricFamily("kg_answer_cache_entries", "patient answers kept", value=len(self.cache))
 
 
 class MetricsMiddleware:

@@ -201,12 +201,12 @@ async def _prefetch(info: Info[Context, None], patient_id: str) -> patient_view.
         if child.name in _AHEAD:
             fn, arguments = _AHEAD[child.name]
             args = (patient_id, *arguments(child.arguments))
-            ctx.prefetch((fn, *args), ctx.run(fn, *args))
+            ctx.prefetch((fn, *args), ctx.kept(fn, *args))
     asked = next((c for c in plain if c.name == "pharmacogenomics"), None)
     if asked is None or not isinstance(asked.arguments.get("drug"), (str, type(None))):
-        return await ctx.run(patient_view.find_patient, patient_id)
+        return await ctx.kept(patient_view.find_patient, patient_id)
     drug = asked.arguments.get("drug")
-    both = await ctx.run(pgx.patient_pharmacogenomics, patient_id, drug, None)
+    both = await ctx.kept(pgx.patient_pharmacogenomics, patient_id, drug, None)
     if both.patient is not None:
         ctx.prefetch((pgx.pharmacogenomics, patient_id, drug, None), _taken(both))
     return both.patient

@@ -62,8 +62,10 @@ def patient(seeded: Graph) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(seeded: Graph, auth_settings: AuthSettings) -> Iterator[TestClient]:
+    """Without kept answers: these tests count what each request reads (kept answers: test_answer_cache.py)."""
     token = token_for(auth_settings, Role.CLINICIAN, "test-api-prefetch", all_patients=True)
-    with TestClient(create_app(seeded.settings, auth=auth_settings), headers=bearer(token)) as c:
+    settings = dataclasses.replace(seeded.settings, answer_cache=0)
+    with TestClient(create_app(settings, auth=auth_settings), headers=bearer(token)) as c:
         yield c
 
 
