@@ -17,16 +17,19 @@ What one run does:
    a result, as in PharmCAT's examples.
 2. Starts the API in a subprocess, ``python bench/api_floor.py`` (``api.app.create_app`` under uvicorn,
    as ``kg serve`` runs it, plus the benchmark-only root field ``payloadFloor``: the same answer types
-   for the same patient from answers kept in memory), and waits for /health.
+   for the same patient from answers kept in memory), and waits for /health; and a second one on
+   ``--port`` + 1 with ``KG_ANSWER_CACHE=0``, whose every answer is read from the graph (the first keeps
+   answers while nothing is committed, kg/answer_cache.py: asked again, the same patient's answers come
+   from memory after one empty read). Both are measured; their answers must be the same bytes.
 3. (a) One client, sequential, interleaved one for one after a warm-up (so machine noise hits all alike):
    the one-drug question ``pharmacogenomics(drug: "clopidogrel")`` (target p50 <= 10 ms) and its floor;
-   the full summary (PGx + targeted therapies + risks, every field a report shows, paths and sources
+   the same question on the server that reads every answer; the full summary (both servers) (PGx + targeted therapies + risks, every field a report shows, paths and sources
    included), its floor, and the same kg.queries functions called through the driver in this process
    (find_patient, pgx.pharmacogenomics, therapy.targeted_therapies, risk.risks). Targets: summary p50
    <= 1.5x floor p50 and <= 1.2x driver p50.
 4. (b) N concurrent clients (asyncio + httpx.AsyncClient, one connection each), bounded by a request
-   count and a duration: ``{ __typename }``, the summary floor, the summary (twice) and the one-drug
-   question. p50, p99, requests/s, errors (non-200, a GraphQL ``errors`` entry, an incomplete answer),
+   count and a duration: ``{ __typename }``, the summary floor, the summary (twice, and once on the
+   server that reads every answer) and the one-drug question (on both). p50, p99, requests/s, errors (non-200, a GraphQL ``errors`` entry, an incomplete answer),
    the server's CPU per request. Targets: summary req/s >= 0.5 of the floor's, p99 <= 3x p50, no errors;
    the ratio to ``{ __typename }`` is reported too.
 5. (c) The server's resident memory (psutil on the uvicorn process) after start-up, after (a), and
@@ -183,8 +186,8 @@ def bench_settings(instance: str, bolt_port: int) -> Settings:
     return Settings.from_env(instance=instance, bolt_port=bolt_port, cache_dir=cache)
 
 
-def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, **settings.connection_env(), KG_RATE_LIMIT="1000000/minute")  # throughput, not throttling
+def start_server(settings: Settings, port: int, log: Path, **extra_env: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, **settings.connection_env(), KG_RATE_LIMIT="1000000/minute", **extra_env)  # not throttled
     where = ["--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as fh:
         proc = subprocess.Popen(
@@ -255,12 +258,22 @@ QUERIES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "summary": (SUMMARY, "patient", SUMMARY_PARTS),
     "summary_floor": (SUMMARY_FLOOR, "payloadFloor", SUMMARY_PARTS),
 }
+#: a name ending in FRESH asks the first server right after the bench commits a write of its own (MARK)
+FRESH = "_fresh"
+MARK = "MERGE (m:BenchApiMark {id: $id}) SET m.n = coalesce(m.n, 0) + 1"
+MARK_ID = "bench_api"
+#: a name ending in READ asks the second server, whose answers are all read from the graph (KG_ANSWER_CACHE=0)
+READ = "_read"
+
+
+def base_name(name: str) -> str:
+    return name.removesuffix(READ).removesuffix(FRESH).removesuffix("_again")
 
 
 def problem_of(r: httpx.Response, name: str) -> str | None:
     if r.status_code != 200:
         return f"HTTP {r.status_code}: {r.text[:200]}"
-    _, root, parts = QUERIES[name]
+    _, root, parts = QUERIES[base_name(name)]
     body = r.json()
     if root is None:
         return json.dumps(body["errors"])[:300] if body.get("errors") else None
@@ -292,26 +305,32 @@ def _ms(values: list[float]) -> dict[str, float]:
     return {"p50": pct(values, 50), "p95": pct(values, 95), "mean": round(statistics.mean(values) * 1000, 2)}
 
 
-def sequential(url: str, graph: Any, n: int, warmup: int) -> dict[str, Any]:
-    """(a): each HTTP query and each direct call once per round, round after round."""
-    http = ("drug", "drug_floor", "summary", "summary_floor", "typename")
+def sequential(urls: dict[str, str], graph: Any, n: int, warmup: int) -> dict[str, Any]:
+    """(a): each HTTP query and each direct call once per round, round after round. ``urls``: the server
+    with the answer cache (``kept``) and the one without (``read``)."""
+    http = ("drug", "drug_floor", "summary", "summary_floor", "typename", "drug_read", "summary_read", "summary_fresh")
     direct = {"drug_driver": direct_drug, "summary_driver": direct_summary}
     times: dict[str, list[float]] = {k: [] for k in (*http, *direct)}
     sizes: dict[str, Any] = {}
+    first: dict[str, bytes] = {}
     with httpx.Client(timeout=60, headers=HEADERS) as client:
         for i in range(warmup + n):
             for name in http:
+                url = urls["read" if name.endswith(READ) else "kept"]
+                if name.endswith(FRESH):  # something committed first: the kept answers are retired (a miss)
+                    graph.write(MARK, id=MARK_ID)
                 t0 = time.perf_counter()
-                r = client.post(url, json={"query": QUERIES[name][0]})
+                r = client.post(url, json={"query": QUERIES[base_name(name)][0]})
                 elapsed = time.perf_counter() - t0
                 problem = problem_of(r, name)
                 if problem:
                     raise RuntimeError(f"{name} query failed: {problem}")
                 if i >= warmup:
                     times[name].append(elapsed)
-                if i == 0 and QUERIES[name][1]:
-                    body = r.json()["data"][QUERIES[name][1]]
+                if i == 0 and QUERIES[base_name(name)][1]:
+                    body = r.json()["data"][QUERIES[base_name(name)][1]]
                     sizes[name] = {"answers": {k: len(v) for k, v in body.items()}, "bytes": len(r.content)}
+                    first[name] = r.content
             for name, fn in direct.items():
                 t0 = time.perf_counter()
                 counts = fn(graph)
@@ -320,6 +339,9 @@ def sequential(url: str, graph: Any, n: int, warmup: int) -> dict[str, Any]:
                     times[name].append(elapsed)
                 if i == 0:
                     sizes[name] = {"answers": counts}
+    for name in ("drug", "summary"):  # kept answers are the answers read: the same bytes
+        if first[name] != first[name + READ]:
+            raise RuntimeError(f"{name}: the kept answer differs from the answer read from the graph")
     out: dict[str, Any] = {"requests": n, "warmup": warmup, "sizes": sizes}
     out.update({f"{name}_ms": _ms(values) for name, values in times.items()})
     p50 = {name: out[f"{name}_ms"]["p50"] for name in times}
@@ -328,12 +350,16 @@ def sequential(url: str, graph: Any, n: int, warmup: int) -> dict[str, Any]:
         "summary_vs_driver": round(p50["summary"] / p50["summary_driver"], 2),
         "drug_vs_floor": round(p50["drug"] / p50["drug_floor"], 2),
         "drug_vs_driver": round(p50["drug"] / p50["drug_driver"], 2),
+        "summary_read_vs_floor": round(p50["summary_read"] / p50["summary_floor"], 2),
+        "summary_fresh_vs_read": round(p50["summary_fresh"] / p50["summary_read"], 2),
+        "summary_read_vs_driver": round(p50["summary_read"] / p50["summary_driver"], 2),
+        "drug_read_vs_driver": round(p50["drug_read"] / p50["drug_driver"], 2),
     }
     return out
 
 
 async def _load(url: str, name: str, clients: int, max_requests: int, max_seconds: float) -> dict[str, Any]:
-    query = QUERIES[name][0]
+    query = QUERIES[base_name(name)][0]
     latencies: list[float] = []
     errors: list[str] = []
     issued = 0
@@ -394,7 +420,7 @@ def rss_mb(proc: psutil.Process) -> float:
 # --- main -----------------------------------------------------------------------------------------
 
 
-LOAD_RUNS = ("typename", "summary_floor", "summary", "summary_again", "drug")
+LOAD_RUNS = ("typename", "summary_floor", "summary", "summary_read", "summary_again", "drug", "drug_read")
 
 
 def main() -> None:
@@ -430,7 +456,8 @@ def main() -> None:
     }
     started_neo4j = False
     server: subprocess.Popen[bytes] | None = None
-    url = f"http://127.0.0.1:{args.port}/graphql"
+    reader: subprocess.Popen[bytes] | None = None  # the same server without the answer cache
+    urls = {"kept": f"http://127.0.0.1:{args.port}/graphql", "read": f"http://127.0.0.1:{args.port + 1}/graphql"}
     try:
         if settings.is_local:
             t0 = time.perf_counter()
@@ -442,11 +469,13 @@ def main() -> None:
             print(f"graph ready: {results['graph']['patient']}", flush=True)
             make_token()
             server = start_server(settings, args.port, log)
+            reader = start_server(settings, args.port + 1, log.with_suffix(".read.log"), KG_ANSWER_CACHE="0")
             proc = psutil.Process(server.pid)
+            procs = {"kept": proc, "read": psutil.Process(reader.pid)}
             results["rss_mb"] = {"after_start": rss_mb(proc)}
             print(f"API up (pid {server.pid}, RSS {results['rss_mb']['after_start']} MB)", flush=True)
 
-            results["sequential"] = seq = sequential(url, graph, args.requests, args.warmup)
+            results["sequential"] = seq = sequential(urls, graph, args.requests, args.warmup)
             results["rss_mb"]["after_sequential"] = rss_mb(proc)
             print(
                 "(a) p50 ms: "
@@ -457,7 +486,8 @@ def main() -> None:
 
             results["load"] = {}
             for name in LOAD_RUNS:
-                run = load_run(url, name.removesuffix("_again"), args, proc)
+                which = "read" if name.endswith(READ) else "kept"
+                run = load_run(urls[which], name.removesuffix("_again"), args, procs[which])
                 results["load"][name] = run
                 results["rss_mb"][f"after_{name}"] = run["rss_mb_after"]
                 print(
@@ -473,11 +503,15 @@ def main() -> None:
                 "floor_rps_vs_typename": round(load["summary_floor"]["rps"] / load["typename"]["rps"], 3),
                 "summary_p99_vs_p50": round(load["summary"]["p99_ms"] / load["summary"]["p50_ms"], 2),
                 "summary_again_p99_vs_p50": round(load["summary_again"]["p99_ms"] / load["summary_again"]["p50_ms"], 2),
+                "summary_read_rps_vs_floor": round(load["summary_read"]["rps"] / load["summary_floor"]["rps"], 3),
+                "summary_read_p99_vs_p50": round(load["summary_read"]["p99_ms"] / load["summary_read"]["p50_ms"], 2),
             }
             results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
             results["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+            graph.write("MATCH (m:BenchApiMark {id: $id}) DELETE m", id=MARK_ID)
     finally:
         stop_server(server)
+        stop_server(reader)
         if started_neo4j:
             neo4j_server.stop(settings)
     (OUT_DIR / f"bench_api-{stamp}.json").write_text(json.dumps(results, indent=2))
@@ -495,6 +529,9 @@ LABELS = {
     "summary_driver": "summary, same kg.queries through the driver",
     "typename": "`{ __typename }`",
     "summary_again": "summary (API), again",
+    "drug_read": "one drug (API), every answer read (`KG_ANSWER_CACHE=0`)",
+    "summary_read": "summary (API), every answer read (`KG_ANSWER_CACHE=0`)",
+    "summary_fresh": "summary (API), right after a commit (kept answers retired: read again)",
 }
 
 
@@ -510,7 +547,18 @@ def report(r: dict[str, Any]) -> str:
         "| (a) one client, sequential | p50 | p95 | mean |",
         "|---|---|---|---|",
     ]
-    for name in ("drug", "drug_floor", "drug_driver", "summary", "summary_floor", "summary_driver", "typename"):
+    for name in (
+        "drug",
+        "drug_read",
+        "drug_floor",
+        "drug_driver",
+        "summary",
+        "summary_read",
+        "summary_fresh",
+        "summary_floor",
+        "summary_driver",
+        "typename",
+    ):
         x = seq[f"{name}_ms"]
         lines.append(f"| {LABELS[name]} | {x['p50']} ms | {x['p95']} ms | {x['mean']} ms |")
     ratios = seq["ratios"]
@@ -518,7 +566,11 @@ def report(r: dict[str, Any]) -> str:
         "",
         f"One drug p50 (target <= 10 ms): **{seq['drug_ms']['p50']} ms**. Summary p50 / floor p50 (target <= 1.5): "
         f"**{ratios['summary_vs_floor']}**; summary p50 / driver p50 (target <= 1.2): **{ratios['summary_vs_driver']}**; "
-        f"one drug / its floor {ratios['drug_vs_floor']}, / driver {ratios['drug_vs_driver']}.",
+        f"one drug / its floor {ratios['drug_vs_floor']}, / driver {ratios['drug_vs_driver']}. Every answer read "
+        f"(no answer cache): summary / floor **{ratios['summary_read_vs_floor']}**, / driver "
+        f"**{ratios['summary_read_vs_driver']}**; one drug {seq['drug_read_ms']['p50']} ms, / driver "
+        f"{ratios['drug_read_vs_driver']}. Right after a commit (the kept answers' miss) / every answer read: "
+        f"{ratios['summary_fresh_vs_read']}.",
         "",
         f"| (b) {r['args']['clients']} clients | requests | req/s | p50 | p99 | errors | server CPU/request "
         "| server cores busy | client cores busy | RSS after |",
@@ -537,7 +589,8 @@ def report(r: dict[str, Any]) -> str:
         f"Summary req/s / floor req/s (target >= 0.5): **{rr['summary_rps_vs_floor']}** (again "
         f"{rr['summary_again_rps_vs_floor']}); p99 / p50 (target <= 3): **{rr['summary_p99_vs_p50']}** (again "
         f"{rr['summary_again_p99_vs_p50']}); summary / `{{ __typename }}` req/s {rr['summary_rps_vs_typename']}, "
-        f"floor / `{{ __typename }}` {rr['floor_rps_vs_typename']}.",
+        f"floor / `{{ __typename }}` {rr['floor_rps_vs_typename']}. Every answer read (no answer cache): summary req/s "
+        f"/ floor req/s **{rr['summary_read_rps_vs_floor']}**, p99 / p50 {rr['summary_read_p99_vs_p50']}.",
         "",
         "(c) server RSS: " + ", ".join(f"{k.replace('_', ' ')} {v} MB" for k, v in rss.items()) + ".",
         "",

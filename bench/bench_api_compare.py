@@ -22,6 +22,10 @@ the same minutes against the same graph:
    ``--load-rounds`` times each, ``--load-seconds`` each; req/s and p50/p99 summed over the rounds.
 4. Load average before and after each part (the figures are only as quiet as the machine).
 
+Both servers read every answer from the graph (``KG_ANSWER_CACHE=0``, kg/answer_cache.py) unless
+``KG_ANSWER_CACHE`` is set in the environment: the rounds ask the same patient again, which kept answers
+would give from memory, and what a change to the read path does is the question here.
+
 Results: bench/out/bench_api_compare-<timestamp>.json and .md (git-ignored), and stdout.
 """
 
@@ -76,7 +80,15 @@ class Version:
         """Our environment with this version's tree first on the path (other entries kept: psutil may be there)."""
         kept = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and Path(p).resolve() != b.ROOT]
         path = os.pathsep.join([str(self.tree), *kept])
-        return dict(os.environ, **settings.connection_env(), PYTHONPATH=path, KG_RATE_LIMIT="1000000/minute")
+        # every answer read from the graph, unless ``KG_ANSWER_CACHE`` is set: what is compared is the read path
+        cache = os.environ.get("KG_ANSWER_CACHE", "0")
+        return dict(
+            os.environ,
+            **settings.connection_env(),
+            PYTHONPATH=path,
+            KG_RATE_LIMIT="1000000/minute",
+            KG_ANSWER_CACHE=cache,
+        )
 
     def start(self, settings: Any, log: Path) -> None:
         where = ["--host", "127.0.0.1", "--port", str(self.port)]

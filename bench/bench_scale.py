@@ -155,8 +155,16 @@ def tokens() -> dict[str, dict[str, str]]:
 
 
 def start_api(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """The real app (api.app.create_app, as ``kg serve`` runs it) under uvicorn."""
-    env = dict(os.environ, **settings.connection_env(), KG_RATE_LIMIT="1000000/minute", PYTHONPATH=str(ROOT))
+    """The real app (api.app.create_app, as ``kg serve`` runs it) under uvicorn, every answer read from the
+    graph (``KG_ANSWER_CACHE=0``: the question is what the graph's size does to the reads; the rounds ask the
+    same patients again, which kept answers would give from memory)."""
+    env = dict(
+        os.environ,
+        **settings.connection_env(),
+        KG_RATE_LIMIT="1000000/minute",
+        KG_ANSWER_CACHE="0",
+        PYTHONPATH=str(ROOT),
+    )
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1"]
     with log.open("wb") as fh:
         proc = subprocess.Popen(
