@@ -209,7 +209,8 @@ def test_a_summary_asked_again_is_the_same_and_every_read_is_audited(
         }
     assert counts["kg_answer_cache_hits_total"] >= 3 and counts["kg_answer_cache_entries"] >= 3  # record, PGx, ...
     assert first == again == read_every_time
-    assert b"BRAF" in first and b"clopidogrel" in first  # a real answer, not an empty one
+    answer = json.loads(first)["data"]["patient"]
+    assert _through(first, BRAF_V600E) and any(a["state"] == "RECOMMENDATION" for a in answer["pharmacogenomics"])
     log = AuditLog(auth_settings.audit_log)
     for request in ("test-answer-cache-1", "test-answer-cache-2"):
         assert [(e.operation, e.patients) for e in log.entries() if e.request == request] == [("patient", [patient])]
@@ -220,7 +221,6 @@ def test_a_deleted_or_changed_patient_is_seen_at_once(
 ) -> None:
     with _client(seeded, auth_settings, 128) as client:
         before = _summary(client, "test-answer-cache-before")
-        assert b"BRAF" in before
         delete_patient(seeded, PATIENT)
         try:
             gone = client.post("/graphql", json={"query": SUMMARY}).json()
