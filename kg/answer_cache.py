@@ -91,7 +91,3 @@ class AnswerCache:
                 self.counts.not_kept += 1
         mine.set_result(value)
         return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
