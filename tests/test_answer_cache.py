@@ -26,6 +26,7 @@ from kg.db import Graph
 from kg.loaders.seeds import default_seed_dir
 from kg.matcher.match import delete_patient, match_patient
 from tests.api_graph import bearer, token_for
+from tests.counting import Calls
 
 PATIENT = "test-answer-cache"
 DISEASE = "DOID:1909"
@@ -151,20 +152,6 @@ def patient(seeded: Graph) -> Iterator[str]:
     delete_patient(seeded, PATIENT)
 
 
-class GraphReads:
-    """Counts ``Graph.read`` calls (every statement an answer runs), not the empty state reads."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        read = Graph.read
-
-        def counted(graph: Graph, *args: Any, **kwargs: Any) -> Any:
-            self.count += 1
-            return read(graph, *args, **kwargs)
-
-        monkeypatch.setattr(Graph, "read", counted)
-
-
 def _client(graph: Graph, auth: AuthSettings, answer_cache: int) -> TestClient:
     token = token_for(auth, Role.CLINICIAN, "test-answer-cache", all_patients=True)
     settings = dataclasses.replace(graph.settings, answer_cache=answer_cache)
@@ -189,7 +176,7 @@ def _summary(client: TestClient, request: str) -> bytes:
 def test_a_summary_asked_again_is_the_same_and_every_read_is_audited(
     seeded: Graph, patient: str, auth_settings: AuthSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reads = GraphReads(monkeypatch)
+    reads = Calls(monkeypatch, Graph, "read")  # every statement an answer runs, not the empty state reads
     with _client(seeded, auth_settings, 0) as uncached:
         read_every_time = _summary(uncached, "test-answer-cache-0")
         first_reads = reads.count
