@@ -95,8 +95,10 @@ class Settings:
     # ranges), beyond which the Patient records callsTruncated; 0 keeps none.
     patient_calls_max: int = 20_000
     # A cohort match's writer transactions at once (disjoint patients; kg.matcher.match.match_cohort).
-    # 2 measured no faster than 1 on a loaded 2-core machine (bench/README.md, bench_cohort).
-    cohort_writers: int = 1
+    # 2: Neo4j stores two batches on two cores; on a quiet 2-core machine the store step took 24 % less
+    # wall time than with 1, the whole match 15 % (bench/README.md, bench_cohort, 2026-12-05; no faster
+    # under other load).
+    cohort_writers: int = 2
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -131,7 +133,7 @@ class Settings:
             match_timeout=float(env.get("KG_MATCH_TIMEOUT", 900)),
             match_memory=int(env.get("KG_MATCH_MEMORY", 4 * 1024**3)),
             patient_calls_max=int(env.get("KG_PATIENT_CALLS_MAX", 20_000)),
-            cohort_writers=max(1, int(env.get("KG_COHORT_WRITERS", 1))),
+            cohort_writers=max(1, int(env.get("KG_COHORT_WRITERS", 2))),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
