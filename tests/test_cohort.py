@@ -8,6 +8,7 @@ alone by the single-sample matcher (kg.matcher.match.match_patient).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from kg.access.audit import AuditLog
 from kg.access.settings import AuthSettings
 from kg.cli import main as kg
 from kg.db import Graph
+from kg.matcher import cohort_pgx
 from kg.matcher.cohort import PatientIdError, patient_ids
 from kg.matcher.errors import VcfError
 from kg.matcher.match import delete_patient, match_cohort, match_patient
@@ -153,6 +155,37 @@ def test_parallel_writers_store_the_same_patients_and_report_batches_in_order(
             "MATCH (:Patient {id: $id})-[r:HAS_VARIANT]->() RETURN collect(DISTINCT r.sample) AS s", id=two[sample]
         )[0]["s"]
         assert samples == ([] if sample == "REF" else [sample]), sample
+
+
+def _child_exits(send: Any, *args: Any) -> None:
+    os._exit(3)  # killed, say: no result, no message
+
+
+def _child_fails(send: Any, *args: Any) -> None:
+    send.send(("error", "RuntimeError: a failure inside the child"))
+    send.close()
+
+
+@pytest.mark.parametrize("child", [_child_exits, _child_fails], ids=["child exits", "child fails"])
+def test_star_alleles_called_beside_the_read_are_those_called_in_process(
+    seeded: Graph, tmp_path: Path, cleanup: list[str], monkeypatch: pytest.MonkeyPatch, child: Any
+) -> None:
+    """The star alleles come from a child process reading the PGx positions beside the pass
+    (kg.matcher.cohort_pgx); when it gives no result the parent calls them from its own pass: the same
+    diplotypes and links either way."""
+    path = write_cohort(tmp_path / "cohort.vcf", COLUMNS)
+    beside = {s: f"{PREFIX}beside-{s}" for s in COLUMNS}
+    here = {s: f"{PREFIX}here-{s}" for s in COLUMNS}
+    cleanup += [*beside.values(), *here.values()]
+    report = match_cohort(seeded, path, patients=beside)
+    assert report.timings.get("pgx beside the read", 0) > 0, report.timings
+    monkeypatch.setattr(cohort_pgx, "_child", child)
+    again = match_cohort(seeded, path, patients=here)
+    assert "pgx beside the read" not in again.timings
+    assert (again.stored, again.failed) == (len(COLUMNS), 0), again.summary()
+    for sample in COLUMNS:
+        assert links(seeded, here[sample]) == links(seeded, beside[sample]), sample
+    assert any(k.startswith("HAS_DIPLOTYPE") for k in links(seeded, here["DEMO"]))
 
 
 def test_a_chosen_subset_is_matched_and_nothing_else(seeded: Graph, tmp_path: Path, cleanup: list[str]) -> None:

@@ -54,11 +54,11 @@ from kg.matcher.calls import (
     read_whole,
 )
 from kg.matcher.cohort import CohortCalls, genotype_text
+from kg.matcher.cohort_pgx import StarAlleleJob, StarAlleles
 from kg.matcher.genotype import Genotype, keep_first
 from kg.matcher.knowledge import Knowledge, knowledge_state, load_knowledge
 from kg.matcher.levels import AlleleMatch, ExactHit, Link, Observed, match_allele, observed_allele
 from kg.matcher.origin import SampleOriginError, SampleRoles, cohort_roles, decide, header_roles, parse_origin
-from kg.matcher.pgx.caller import OUTSIDE_CALL_GENES
 from kg.matcher.pgx.outside_calls import parse_outside_calls
 from kg.matcher.pharmacogenomics import (
     NO_RESULT,
@@ -245,7 +245,8 @@ def match_cohort(
     The same steps and rules as :func:`match_patient`, per sample: the knowledge positions read once
     (:meth:`kg.matcher.vcf.CohortVcf.sites`), every record's calls kept as arrays
     (:class:`kg.matcher.cohort.CohortCalls`), each distinct allele matched once, star alleles called
-    once per distinct genotype of a gene, then per sample its links and diplotypes, written
+    once per distinct genotype of a gene (by a child process beside the pass,
+    :mod:`kg.matcher.cohort_pgx`), then per sample its links and diplotypes, written
     ``batch_size`` patients per transaction (:func:`kg.queries.patients.store_matches`; a batch that
     fails is written again one patient at a time, so only the failing patient fails; ``writers``
     transactions at once, default ``KG_COHORT_WRITERS``). ``on_batch`` gets each batch's outcomes
@@ -299,27 +300,24 @@ def match_cohort(
         priority=priority_index(knowledge) if store_read == "priority regions" else None,
         calls_max=limit,
     )
-    for site in vcf.sites(read_index):
-        calls.add(site)
-    lap("read")
+    # Star alleles are called by a child process beside this pass (kg.matcher.cohort_pgx).
+    star_job = StarAlleleJob(vcf.path, columns, pgx, pgx_index) if pgx is not None else None
+    try:
+        for site in vcf.sites(read_index):
+            calls.add(site)
+        lap("read")
 
-    hits = _exact_hits(graph, calls.allele_ids())
-    lap("match")
+        hits = _exact_hits(graph, calls.allele_ids())
+        lap("match")
 
-    # Star alleles: per gene, once per group of samples with the same calls at its positions.
-    groups: dict[str, Any] = {}
-    results: dict[str, list[GeneResult | None]] = {}
-    if pgx is not None:
-        for gene in sorted(pgx.definitions):
-            # CYP2D6 is never called from a VCF (outside call needed): one result for every sample
-            outside = gene in OUTSIDE_CALL_GENES
-            g = groups[gene] = calls.gene_groups(() if outside else pgx.gene_intervals(gene))
-            others = frozenset(pgx.definitions) - {gene}
-            results[gene] = [
-                None if genotypes is None else vcf_results(pgx, genotypes, skip=others)[1][0]
-                for genotypes in g.genotypes
-            ]
-            g.genotypes = []  # called: the groups' genotypes are not needed any more
+        # per gene, once per group of samples with the same calls at its positions
+        star = star_job.result(pgx, calls) if star_job is not None and pgx is not None else StarAlleles({}, {})
+    finally:
+        if star_job is not None:
+            star_job.close()
+    groups, results = star.groups, star.results
+    if star.beside:
+        timings["pgx beside the read"] = round(star.seconds, 4)
     every = [r for rs in results.values() for r in rs if r is not None]
     present = mq.phenotypes_present(graph, _phenotype_ids(every))
     rows = {gene: [None if r is None else _diplotype_rows([r], present) for r in rs] for gene, rs in results.items()}
