@@ -2,7 +2,8 @@
 
 :func:`kg.matcher.match.match_cohort` reads every record of a cohort once (tens of seconds for
 thousands of samples, one core) and then called the star alleles of each gene once per group of
-samples with the same calls at its positions (about a sixth of the run, one core). The calling needs
+samples with the same calls at its positions (11-12 s of a 2,500-sample run's 74-89 s on one core,
+bench/README.md "bench_cohort.py"). The calling needs
 only the records at the PharmCAT definition positions, about a thousand, so a forked child reads
 those itself (:func:`kg.matcher.positions.fetch` on the PGx positions alone) and calls them on the
 second core while the parent's pass goes on; the parent takes the child's result after its pass.
