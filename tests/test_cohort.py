@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -21,7 +22,7 @@ from kg.access.settings import AuthSettings
 from kg.cli import main as kg
 from kg.db import Graph
 from kg.matcher import cohort_pgx
-from kg.matcher.cohort import PatientIdError, patient_ids
+from kg.matcher.cohort import PatientIdError, patient_ids, rows_with
 from kg.matcher.errors import VcfError
 from kg.matcher.match import delete_patient, match_cohort, match_patient
 from kg.matcher.origin import SampleOriginError
@@ -304,3 +305,17 @@ def test_kg_match_cohort_audits_every_patient_and_exits_by_outcome(
         kg, ["match", str(path), "--samples", "DEMO,NOBODY", "--patient-prefix", prefix], env=env
     )
     assert unknown.exit_code == 1 and "NOBODY" in unknown.output and "SWAP" in unknown.output
+
+
+def test_rows_with_any_true_are_numpys_per_row_any() -> None:
+    """kg.matcher.cohort.rows_with (the carriers of an allele) against numpy's own ``any(axis=1)`` on
+    random calls: haploid to triploid, missing (-1) and padding (-2) values, no carrier, every carrier."""
+    rng = np.random.default_rng(12)
+    for _ in range(500):
+        n, width = int(rng.integers(0, 40)), int(rng.integers(1, 4))
+        gt = rng.integers(-2, 4, size=(n, width)).astype(np.int16)
+        for allele in range(4):
+            hit = gt == allele
+            assert np.array_equal(rows_with(hit), np.flatnonzero(hit.any(axis=1))), (gt, allele)
+    everyone = np.ones((5, 2), dtype=bool)
+    assert rows_with(everyone).tolist() == [0, 1, 2, 3, 4]
