@@ -68,6 +68,7 @@ class StarAlleleJob:
     def __init__(
         self, path: str | os.PathLike[str], columns: Sequence[str], pgx: PgxData, pgx_index: PositionIndex
     ) -> None:
+        self.pgx = pgx
         self._process: Any = None
         self._conn: Connection | None = None
         if "fork" not in multiprocessing.get_all_start_methods():
@@ -84,7 +85,7 @@ class StarAlleleJob:
         send.close()
         self._conn = receive
 
-    def result(self, pgx: PgxData, calls: CohortCalls) -> StarAlleles:
+    def result(self, calls: CohortCalls) -> StarAlleles:
         """The child's star alleles; when it has none to give, the same calls made here from ``calls``
         (the parent's pass)."""
         got: StarAlleles | None = None
@@ -99,7 +100,7 @@ class StarAlleleJob:
                 log.warning("star alleles not called beside the read (child ended: %s); calling them here", err)
             finally:
                 self.close(wait=True)
-        return got if got is not None else call_star_alleles(pgx, calls)
+        return got if got is not None else call_star_alleles(self.pgx, calls)
 
     def close(self, wait: bool = False) -> None:
         """Reap the child: after its result (``wait``), or stopped at once (the parent's run failed)."""

@@ -311,7 +311,7 @@ def match_cohort(
         lap("match")
 
         # per gene, once per group of samples with the same calls at its positions
-        star = star_job.result(pgx, calls) if star_job is not None and pgx is not None else StarAlleles({}, {})
+        star = star_job.result(calls) if star_job is not None else StarAlleles({}, {})
     finally:
         if star_job is not None:
             star_job.close()
